@@ -1,0 +1,164 @@
+/*
+ * bank.c — PCR bank table and hashing.
+ *
+ * Digests are fetched from OpenSSL once; a bank whose digest OpenSSL lacks
+ * (sm3_256 on some builds) is reported unavailable rather than failing.
+ * A hasher keeps one reusable EVP_MD_CTX so hot loops (IMA replay) avoid an
+ * allocation per hash.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "bank.h"
+
+static const struct bank banks[BANK_COUNT] = {
+	{ TPM_ALG_SHA1,		"sha1",		20,	"SHA1" },
+	{ TPM_ALG_SHA256,	"sha256",	32,	"SHA256" },
+	{ TPM_ALG_SHA384,	"sha384",	48,	"SHA384" },
+	{ TPM_ALG_SHA512,	"sha512",	64,	"SHA512" },
+	{ TPM_ALG_SM3_256,	"sm3_256",	32,	"SM3" },
+};
+
+static EVP_MD	*bank_mds[BANK_COUNT];
+static int	 bank_fetched[BANK_COUNT];
+
+struct hasher {
+	EVP_MD_CTX	*ctx;
+};
+
+/* Return the bank with this id, or NULL. */
+const struct bank *
+bank_get(int id)
+{
+	if (id < 0 || id >= BANK_COUNT)
+		return NULL;
+	return &banks[id];
+}
+
+/* Return the bank id for a TPM_ALG_ID, or -1. */
+int
+bank_by_alg(uint16_t alg)
+{
+	int i;
+
+	for (i = 0; i < BANK_COUNT; i++)
+		if (banks[i].alg == alg)
+			return i;
+	return -1;
+}
+
+/* Return the bank id for a name such as "sha256", or -1. */
+int
+bank_by_name(const char *name)
+{
+	int i;
+
+	for (i = 0; i < BANK_COUNT; i++)
+		if (strcmp(banks[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* Return the OpenSSL digest of a bank, fetching it once; NULL if absent. */
+static const EVP_MD *
+fetch_md(int id)
+{
+	if (id < 0 || id >= BANK_COUNT)
+		return NULL;
+	if (!bank_fetched[id]) {
+		bank_mds[id] = EVP_MD_fetch(NULL, banks[id].ossl, NULL);
+		bank_fetched[id] = 1;
+	}
+	return bank_mds[id];
+}
+
+/* Tell whether OpenSSL can hash with this bank. */
+int
+bank_available(int id)
+{
+	return fetch_md(id) != NULL;
+}
+
+/* Hash len bytes with a bank's algorithm into out; 0 or -1. */
+int
+bank_hash(int id, const void *data, size_t len, uint8_t *out)
+{
+	const EVP_MD *md;
+
+	if ((md = fetch_md(id)) == NULL)
+		return -1;
+	return EVP_Digest(data, len, out, NULL, md, NULL) == 1 ? 0 : -1;
+}
+
+/* Extend pcr in place: pcr = H(pcr || digest); 0 or -1. */
+int
+bank_extend(int id, uint8_t *pcr, const uint8_t *digest)
+{
+	uint8_t buf[2 * DIGEST_MAX];
+	size_t n;
+
+	if (id < 0 || id >= BANK_COUNT)
+		return -1;
+	n = banks[id].size;
+	memcpy(buf, pcr, n);
+	memcpy(buf + n, digest, n);
+	return bank_hash(id, buf, 2 * n, pcr);
+}
+
+/* Allocate a hasher for repeated hashing; NULL on failure. */
+struct hasher *
+hasher_new(void)
+{
+	struct hasher *h;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return NULL;
+	if ((h->ctx = EVP_MD_CTX_new()) == NULL) {
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+/* Free a hasher. */
+void
+hasher_free(struct hasher *h)
+{
+	if (h == NULL)
+		return;
+	EVP_MD_CTX_free(h->ctx);
+	free(h);
+}
+
+/* Hash len bytes with a bank's algorithm, reusing the hasher's context. */
+int
+hasher_hash(struct hasher *h, int id, const void *data, size_t len,
+    uint8_t *out)
+{
+	const EVP_MD *md;
+
+	if ((md = fetch_md(id)) == NULL)
+		return -1;
+	if (EVP_DigestInit_ex2(h->ctx, md, NULL) != 1 ||
+	    EVP_DigestUpdate(h->ctx, data, len) != 1 ||
+	    EVP_DigestFinal_ex(h->ctx, out, NULL) != 1)
+		return -1;
+	return 0;
+}
+
+/* Extend pcr in place with digest, reusing the hasher's context. */
+int
+hasher_extend(struct hasher *h, int id, uint8_t *pcr, const uint8_t *digest)
+{
+	uint8_t buf[2 * DIGEST_MAX];
+	size_t n;
+
+	if (id < 0 || id >= BANK_COUNT)
+		return -1;
+	n = banks[id].size;
+	memcpy(buf, pcr, n);
+	memcpy(buf + n, digest, n);
+	return hasher_hash(h, id, buf, 2 * n, pcr);
+}

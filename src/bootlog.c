@@ -1,0 +1,2 @@
+/* bootlog.c — placeholder, being written. */
+#include "bootlog.h"

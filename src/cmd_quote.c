@@ -1,0 +1,15 @@
+/* cmd_quote.c — placeholder, being written. */
+#include <stdio.h>
+
+#include "rivctl.h"
+#include "util.h"
+
+/* Placeholder until the command is written. */
+int
+cmd_quote(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "rivctl: not implemented yet\n");
+	return RIV_MALFORMED;
+}

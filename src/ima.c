@@ -1,0 +1,2 @@
+/* ima.c — placeholder, being written. */
+#include "ima.h"

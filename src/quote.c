@@ -1,0 +1,2 @@
+/* quote.c — placeholder, being written. */
+#include "quote.h"

@@ -1,0 +1,57 @@
+/*
+ * quote.h — TPM 2.0 quote verification: TPMS_ATTEST + TPMT_SIGNATURE checked
+ * against an attestation key (AK), an expected nonce and PCR values.
+ */
+#ifndef RIV_QUOTE_H
+#define RIV_QUOTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "pcrset.h"
+#include "util.h"
+
+#define QUOTE_SEL_MAX	BANK_COUNT
+#define QUOTE_NAME_MAX	68	/* TPMU_NAME: algorithm id + largest digest */
+
+/* The PCRs a quote covers in one bank. */
+struct quote_sel {
+	uint16_t	alg;		/* TPM_ALG_ID as quoted */
+	int		bank;		/* bank id, or -1 if rivd lacks it */
+	uint32_t	mask;		/* bit n: PCR n selected */
+};
+
+/* What a parsed TPMS_ATTEST of type TPM_ST_ATTEST_QUOTE says. */
+struct quote {
+	uint32_t	magic;
+	uint16_t	type;
+	uint8_t		signer[QUOTE_NAME_MAX];	/* qualifiedSigner */
+	size_t		signer_len;
+	uint8_t		extra[64];		/* extraData (the nonce) */
+	size_t		extra_len;
+	uint64_t	clock;
+	uint32_t	reset_count;
+	uint32_t	restart_count;
+	int		safe;
+	uint64_t	firmware_version;
+	struct quote_sel sel[QUOTE_SEL_MAX];	/* in quoted order */
+	size_t		nsel;
+	uint8_t		pcr_digest[DIGEST_MAX];
+	size_t		pcr_digest_len;
+	uint16_t	sig_alg;		/* TPM_ALG_RSASSA, _RSAPSS, _ECDSA */
+	int		sig_bank;		/* bank of the signature's hash */
+};
+
+EVP_PKEY	*akey_load(const uint8_t *, size_t, struct riv_err *);
+int		 quote_parse(const uint8_t *, size_t, struct quote *,
+		    struct riv_err *);
+int		 quote_verify(const uint8_t *, size_t, const uint8_t *, size_t,
+		    EVP_PKEY *, struct quote *, struct riv_err *);
+int		 quote_check_nonce(const struct quote *, const uint8_t *, size_t,
+		    struct riv_err *);
+int		 quote_check_pcrs(const struct quote *, const struct pcrset *,
+		    struct riv_err *);
+
+#endif

@@ -1,0 +1,2 @@
+/* refvals.c — placeholder, being written. */
+#include "refvals.h"

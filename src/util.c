@@ -1,0 +1,127 @@
+/*
+ * util.c — error reporting, bounded file reading and hex conversion.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* Record a formatted reason in err (which may be NULL) and return code. */
+int
+err_set(struct riv_err *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL)
+		return code;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/*
+ * Read a whole file of at most max bytes into a malloc'd buffer (with one
+ * extra NUL byte so text parsers may treat it as a string).
+ */
+int
+file_read(const char *path, size_t max, uint8_t **bufp, size_t *lenp,
+    struct riv_err *err)
+{
+	FILE *f;
+	uint8_t *buf = NULL, *nbuf;
+	size_t len = 0, cap = 0, n;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return err_set(err, RIV_MALFORMED, "%s: %s", path,
+		    strerror(errno));
+	for (;;) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 65536;
+			if (cap > max + 1)
+				cap = max + 1;
+			if ((nbuf = realloc(buf, cap + 1)) == NULL) {
+				err_set(err, RIV_MALFORMED, "%s: out of memory",
+				    path);
+				goto fail;
+			}
+			buf = nbuf;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (len > max) {
+			err_set(err, RIV_MALFORMED,
+			    "%s: larger than the limit of %zu bytes", path, max);
+			goto fail;
+		}
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		err_set(err, RIV_MALFORMED, "%s: read error", path);
+		goto fail;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	*bufp = buf;
+	*lenp = len;
+	return RIV_OK;
+fail:
+	free(buf);
+	fclose(f);
+	return RIV_MALFORMED;
+}
+
+/* Write len bytes as lowercase hex into out (2 * len + 1 bytes). */
+void
+hex_encode(const uint8_t *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}
+
+/* Return the value of one hex digit, or -1. */
+int
+hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Decode slen hex digits into at most max bytes; store the byte count in
+ * *outlen.  Returns 0, or -1 on an odd length, a non-hex digit or overflow.
+ */
+int
+hex_decode(const char *s, size_t slen, uint8_t *out, size_t max,
+    size_t *outlen)
+{
+	size_t i;
+	int hi, lo;
+
+	if (slen % 2 != 0 || slen / 2 > max)
+		return -1;
+	for (i = 0; i < slen / 2; i++) {
+		hi = hex_value((unsigned char)s[2 * i]);
+		lo = hex_value((unsigned char)s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	*outlen = slen / 2;
+	return 0;
+}

@@ -1,0 +1,23 @@
+/*
+ * bench.h — benchmark entry points; each prints its figures to stdout.
+ */
+#ifndef RIV_BENCH_H
+#define RIV_BENCH_H
+
+#include <time.h>
+
+void	bench_quote(const char *);
+void	bench_bootlog(const char *);
+void	bench_ima(const char *);
+
+/* Return a monotonic time in seconds. */
+static inline double
+bench_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+#endif
