@@ -1,15 +1,432 @@
-/* cmd_appraise.c — placeholder, being written. */
+/*
+ * cmd_appraise.c — `rivctl appraise`: one verdict from a quote, the PCR
+ * values the attester reports, its measured-boot log and reference values.
+ *
+ * Order of trust: the quote's signature first (nothing else counts without
+ * it), then its nonce, then the PCR values: replayed from the boot log where
+ * the log touches a PCR, else as reported, and all of them only once the
+ * quote's pcrDigest covers them.  Reference values are compared with those
+ * covered values only: the attester's own claims never pass on their own.
+ */
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "bootlog.h"
+#include "quote.h"
+#include "refvals.h"
 #include "rivctl.h"
-#include "util.h"
 
-/* Placeholder until the command is written. */
+#define FAILURES_MAX	64
+
+/* One failed check, for the report. */
+struct failure {
+	char	check[16];
+	int	bank;		/* -1 if not about one PCR */
+	int	pcr;
+	char	reason[RIV_ERR_MAX];
+};
+
+struct appraisal {
+	const char	*attest_path, *sig_path, *ak_path;
+	const char	*nonce_hex, *pcrs_path, *log_path, *ref_path;
+	int		 json;
+
+	struct quote	 quote;
+	const char	*check_signature, *check_nonce, *check_pcrs;
+	const char	*check_log, *check_reference;
+	struct pcrset	 verified;	/* values the quote covers */
+	struct bootlog	 log;
+	size_t		 nref;
+	struct failure	 failures[FAILURES_MAX];
+	size_t		 nfailures;
+};
+
+static const char usage[] =
+    "usage: rivctl appraise --attest FILE --sig FILE --ak FILE [--nonce HEX]\n"
+    "                       [--pcrs FILE] [--bios-log FILE] [--reference FILE]\n"
+    "                       [--json]\n"
+    "Verify a TPM quote, tie the reported PCR values and the measured-boot\n"
+    "log to it, compare the covered values with reference values, and print\n"
+    "one verdict.  Exit 0 pass, 1 fail, 2 malformed input.  See rivctl(1).\n";
+
+/* Record a failed check. */
+static void
+add_failure(struct appraisal *a, const char *check, int bank, int pcr,
+    const char *reason)
+{
+	struct failure *f;
+
+	if (a->nfailures >= FAILURES_MAX)
+		return;
+	f = &a->failures[a->nfailures++];
+	snprintf(f->check, sizeof(f->check), "%s", check);
+	f->bank = bank;
+	f->pcr = pcr;
+	snprintf(f->reason, sizeof(f->reason), "%s", reason);
+}
+
+/* refvals_check callback: record a reference failure. */
+static void
+note_reference_failure(int bank, unsigned pcr, const char *msg, void *arg)
+{
+	add_failure(arg, "reference", bank, (int)pcr, msg);
+}
+
+/* Parse the command line into a; returns -1 (after a message) on error. */
+static int
+parse_args(struct appraisal *a, int argc, char **argv, int *help)
+{
+	static const struct option opts[] = {
+		{ "attest", required_argument, NULL, 'a' },
+		{ "sig", required_argument, NULL, 's' },
+		{ "ak", required_argument, NULL, 'k' },
+		{ "nonce", required_argument, NULL, 'n' },
+		{ "pcrs", required_argument, NULL, 'p' },
+		{ "bios-log", required_argument, NULL, 'l' },
+		{ "reference", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': a->attest_path = optarg; break;
+		case 's': a->sig_path = optarg; break;
+		case 'k': a->ak_path = optarg; break;
+		case 'n': a->nonce_hex = optarg; break;
+		case 'p': a->pcrs_path = optarg; break;
+		case 'l': a->log_path = optarg; break;
+		case 'r': a->ref_path = optarg; break;
+		case 'j': a->json = 1; break;
+		case 'h': *help = 1; return 0;
+		default:
+			fputs(usage, stderr);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "rivctl appraise: unexpected argument \"%s\"\n",
+		    argv[optind]);
+		return -1;
+	}
+	if (a->attest_path == NULL || a->sig_path == NULL ||
+	    a->ak_path == NULL) {
+		fprintf(stderr, "rivctl appraise: --attest, --sig and --ak "
+		    "are required\n%s", usage);
+		return -1;
+	}
+	return 0;
+}
+
+/* Verify the quote's signature and nonce. */
+static int
+check_quote(struct appraisal *a, const uint8_t *attest, size_t alen,
+    const uint8_t *sig, size_t slen, EVP_PKEY *ak, struct riv_err *err)
+{
+	uint8_t nonce[64];
+	size_t nlen;
+	int rc;
+
+	if ((rc = quote_parse(attest, alen, &a->quote, err)) == RIV_MALFORMED)
+		return rc;
+	if (rc == RIV_OK)
+		rc = quote_verify(attest, alen, sig, slen, ak, &a->quote, err);
+	if (rc == RIV_MALFORMED)
+		return rc;
+	if (rc == RIV_FAIL) {
+		a->check_signature = "fail";
+		add_failure(a, "signature", -1, -1, err->msg);
+		return RIV_OK;
+	}
+	a->check_signature = "ok";
+	if (a->nonce_hex == NULL)
+		return RIV_OK;
+	if (hex_decode(a->nonce_hex, strlen(a->nonce_hex), nonce,
+	    sizeof(nonce), &nlen) == -1)
+		return err_set(err, RIV_MALFORMED,
+		    "--nonce: expected at most %zu bytes of hex", sizeof(nonce));
+	if (quote_check_nonce(&a->quote, nonce, nlen, err) == RIV_OK)
+		a->check_nonce = "ok";
+	else {
+		a->check_nonce = "fail";
+		add_failure(a, "nonce", -1, -1, err->msg);
+	}
+	return RIV_OK;
+}
+
+/* Tell whether the quote selects PCR pcr of bank. */
+static int
+quote_selects(const struct quote *q, int bank, unsigned pcr)
+{
+	size_t i;
+
+	for (i = 0; i < q->nsel; i++)
+		if (q->sel[i].bank == bank && (q->sel[i].mask >> pcr & 1))
+			return 1;
+	return 0;
+}
+
+/*
+ * Merge the replayed boot log into the reported values: where the log
+ * touches a PCR its replay is the value; a reported value that differs is
+ * a failure.  Fails, too, if the quote covers none of the PCRs the log
+ * touches (the log could then not be tied to the TPM).
+ */
+static void
+merge_log(struct appraisal *a, struct pcrset *ev)
+{
+	char reason[RIV_ERR_MAX], h1[2 * DIGEST_MAX + 1], h2[2 * DIGEST_MAX + 1];
+	const uint8_t *rep, *claimed;
+	size_t covered = 0, size;
+	int b, ok = 1;
+	unsigned p;
+
+	for (b = 0; b < BANK_COUNT; b++) {
+		size = bank_get(b)->size;
+		for (p = 0; p < PCR_COUNT; p++) {
+			if ((rep = pcrset_get(&a->log.pcrs, b, p)) == NULL)
+				continue;
+			if (quote_selects(&a->quote, b, p))
+				covered++;
+			claimed = pcrset_get(ev, b, p);
+			if (claimed != NULL && memcmp(claimed, rep, size) != 0) {
+				hex_encode(rep, size, h1);
+				hex_encode(claimed, size, h2);
+				snprintf(reason, sizeof(reason), "%s PCR %u: "
+				    "the log replays to %s but the attester "
+				    "reports %s", bank_get(b)->name, p, h1, h2);
+				add_failure(a, "bios-log", b, (int)p, reason);
+				ok = 0;
+			}
+			pcrset_set(ev, b, p, rep);
+		}
+	}
+	if (covered == 0) {
+		add_failure(a, "bios-log", -1, -1, "the quote covers none of "
+		    "the PCRs the log touches");
+		ok = 0;
+	}
+	a->check_log = ok ? "ok" : "fail";
+}
+
+/* Keep in a->verified the evidence values the quote selects. */
+static void
+keep_covered(struct appraisal *a, const struct pcrset *ev)
+{
+	size_t i;
+	int b;
+	unsigned p;
+
+	pcrset_init(&a->verified);
+	for (i = 0; i < a->quote.nsel; i++) {
+		if ((b = a->quote.sel[i].bank) < 0)
+			continue;
+		for (p = 0; p < PCR_COUNT; p++)
+			if ((a->quote.sel[i].mask >> p & 1) &&
+			    pcrset_has(ev, b, p))
+				pcrset_set(&a->verified, b, p,
+				    pcrset_get(ev, b, p));
+	}
+}
+
+/* Build the evidence PCR values and check them against the quote. */
+static int
+check_pcrs(struct appraisal *a, struct riv_err *err)
+{
+	struct pcrset ev;
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	pcrset_init(&ev);
+	if (a->pcrs_path != NULL &&
+	    pcrset_load(a->pcrs_path, &ev, err) != RIV_OK)
+		return RIV_MALFORMED;
+	if (a->log_path != NULL) {
+		if (file_read(a->log_path, RIV_FILE_MAX, &buf, &len, err) !=
+		    RIV_OK)
+			return RIV_MALFORMED;
+		rc = bootlog_replay(buf, len, &a->log, NULL, NULL, err);
+		free(buf);
+		if (rc != RIV_OK)
+			return err_set(err, RIV_MALFORMED, "%s: %s",
+			    a->log_path, err->msg);
+		merge_log(a, &ev);
+	}
+	if (a->pcrs_path == NULL && a->log_path == NULL)
+		return RIV_OK;
+	rc = quote_check_pcrs(&a->quote, &ev, err);
+	if (rc == RIV_MALFORMED)
+		return err_set(err, RIV_MALFORMED, "%s (give the value with "
+		    "--pcrs or --bios-log)", err->msg);
+	if (rc == RIV_FAIL) {
+		a->check_pcrs = "fail";
+		add_failure(a, "pcr-digest", -1, -1, err->msg);
+		return RIV_OK;
+	}
+	a->check_pcrs = "ok";
+	keep_covered(a, &ev);
+	return RIV_OK;
+}
+
+/* Compare the covered values with the reference values. */
+static int
+check_reference(struct appraisal *a, struct riv_err *err)
+{
+	struct refvals *rv;
+	int rc;
+
+	if ((rv = refvals_load(a->ref_path, err)) == NULL)
+		return RIV_MALFORMED;
+	a->nref = refvals_count(rv);
+	rc = refvals_check(rv, &a->verified, note_reference_failure, a);
+	a->check_reference = rc == RIV_OK ? "ok" : "fail";
+	refvals_free(rv);
+	return RIV_OK;
+}
+
+/* Print the result as one JSON object. */
+static void
+print_json(const struct appraisal *a)
+{
+	size_t i;
+
+	printf("{\"verdict\":\"%s\",\"checks\":{\"signature\":\"%s\","
+	    "\"nonce\":\"%s\",\"pcr_digest\":\"%s\",\"bios_log\":\"%s\","
+	    "\"reference\":\"%s\"},", a->nfailures ? "fail" : "pass",
+	    a->check_signature, a->check_nonce, a->check_pcrs, a->check_log,
+	    a->check_reference);
+	printf("\"failures\":[");
+	for (i = 0; i < a->nfailures; i++) {
+		printf("%s{\"check\":\"%s\"", i ? "," : "",
+		    a->failures[i].check);
+		if (a->failures[i].bank >= 0)
+			printf(",\"bank\":\"%s\",\"pcr\":%d",
+			    bank_get(a->failures[i].bank)->name,
+			    a->failures[i].pcr);
+		printf(",\"reason\":");
+		json_put_string(stdout, a->failures[i].reason);
+		putchar('}');
+	}
+	printf("],\"clock\":%llu,\"reset_count\":%u,\"restart_count\":%u,"
+	    "\"safe\":%s,", (unsigned long long)a->quote.clock,
+	    a->quote.reset_count, a->quote.restart_count,
+	    a->quote.safe ? "true" : "false");
+	if (a->log_path != NULL && a->log.nevents > 0)
+		printf("\"bios_log_events\":%u,", a->log.nevents);
+	printf("\"reference_pcrs\":%zu,\"pcrs\":", a->nref);
+	pcrset_write_json(stdout, &a->verified);
+	printf("}\n");
+}
+
+/* Print the result for a person. */
+static void
+print_text(const struct appraisal *a)
+{
+	size_t i;
+	int b;
+	unsigned p;
+	char hex[2 * DIGEST_MAX + 1];
+
+	printf("signature:  %s\n", a->check_signature);
+	printf("nonce:      %s\n", a->check_nonce);
+	printf("pcr digest: %s\n", a->check_pcrs);
+	printf("bios log:   %s", a->check_log);
+	if (a->log_path != NULL && a->log.nevents > 0)
+		printf(" (%u events)", a->log.nevents);
+	printf("\nreference:  %s", a->check_reference);
+	if (a->ref_path != NULL)
+		printf(" (%zu PCRs)", a->nref);
+	printf("\nclock %llu, reset count %u, restart count %u, safe %s\n",
+	    (unsigned long long)a->quote.clock, a->quote.reset_count,
+	    a->quote.restart_count, a->quote.safe ? "yes" : "no");
+	for (b = 0; b < BANK_COUNT; b++)
+		for (p = 0; p < PCR_COUNT; p++)
+			if (pcrset_has(&a->verified, b, p)) {
+				hex_encode(pcrset_get(&a->verified, b, p),
+				    bank_get(b)->size, hex);
+				printf("%s PCR %2u: %s\n", bank_get(b)->name, p,
+				    hex);
+			}
+	for (i = 0; i < a->nfailures; i++)
+		printf("FAIL %s: %s\n", a->failures[i].check,
+		    a->failures[i].reason);
+	printf("verdict: %s\n", a->nfailures ? "FAIL" : "pass");
+}
+
+/* Read the quote files and run every check in order of trust. */
+static int
+run_checks(struct appraisal *a, struct riv_err *err)
+{
+	uint8_t *attest = NULL, *sig = NULL, *akbuf = NULL;
+	size_t alen, slen, klen;
+	EVP_PKEY *ak = NULL;
+	int rc = RIV_MALFORMED;
+
+	if (file_read(a->attest_path, RIV_FILE_MAX, &attest, &alen, err) ||
+	    file_read(a->sig_path, RIV_FILE_MAX, &sig, &slen, err) ||
+	    file_read(a->ak_path, RIV_FILE_MAX, &akbuf, &klen, err))
+		goto done;
+	if ((ak = akey_load(akbuf, klen, err)) == NULL) {
+		err_set(err, RIV_MALFORMED, "%s: %s", a->ak_path, err->msg);
+		goto done;
+	}
+	if ((rc = check_quote(a, attest, alen, sig, slen, ak, err)) != RIV_OK)
+		goto done;
+	if (strcmp(a->check_signature, "ok") != 0)
+		goto done;
+	if ((rc = check_pcrs(a, err)) != RIV_OK)
+		goto done;
+	if (a->ref_path != NULL)
+		rc = check_reference(a, err);
+done:
+	EVP_PKEY_free(ak);
+	free(attest);
+	free(sig);
+	free(akbuf);
+	return rc;
+}
+
+/* rivctl appraise: see usage. */
 int
 cmd_appraise(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "rivctl: not implemented yet\n");
-	return RIV_MALFORMED;
+	struct appraisal *a;
+	struct riv_err err = { "" };
+	int help = 0, rc;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
+		fprintf(stderr, "rivctl appraise: out of memory\n");
+		return RIV_MALFORMED;
+	}
+	a->check_signature = "fail";
+	a->check_nonce = a->check_pcrs = a->check_log = "skipped";
+	a->check_reference = "skipped";
+	pcrset_init(&a->verified);
+	if (parse_args(a, argc, argv, &help) == -1) {
+		rc = RIV_MALFORMED;
+		goto done;
+	}
+	if (help) {
+		fputs(usage, stdout);
+		rc = RIV_OK;
+		goto done;
+	}
+	if ((rc = run_checks(a, &err)) != RIV_OK) {
+		fprintf(stderr, "rivctl appraise: %s\n", err.msg);
+		goto done;
+	}
+	if (a->json)
+		print_json(a);
+	else
+		print_text(a);
+	rc = a->nfailures ? RIV_FAIL : RIV_OK;
+done:
+	free(a);
+	return rc;
 }

@@ -1,9 +1,298 @@
-/* check_common.c — placeholder suite, being written. */
+/*
+ * check_common.c — unit tests for the shared pieces: hex, banks, the JSON
+ * reader, PCR sets and reference values.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bank.h"
+#include "json.h"
+#include "pcrset.h"
+#include "refvals.h"
 #include "testutil.h"
 
-START_TEST(test_placeholder)
+/* Parse text as JSON, asserting success. */
+static struct json *
+parse_ok(const char *text)
 {
-	ck_assert_int_eq(1, 1);
+	struct riv_err err;
+	struct json *v = json_parse(text, strlen(text), &err);
+
+	ck_assert_msg(v != NULL, "parse of %s failed: %s", text, err.msg);
+	return v;
+}
+
+/* Parse text as JSON, asserting failure with a message containing want. */
+static void
+parse_bad(const char *text, const char *want)
+{
+	struct riv_err err = { "" };
+	struct json *v = json_parse(text, strlen(text), &err);
+
+	ck_assert_msg(v == NULL, "parse of %s succeeded", text);
+	ck_assert_msg(strstr(err.msg, want) != NULL,
+	    "error for %s is \"%s\", wanted \"%s\"", text, err.msg, want);
+}
+
+START_TEST(test_hex)
+{
+	uint8_t out[4];
+	char hex[9];
+	size_t n;
+
+	ck_assert_int_eq(hex_decode("00fFa5", 6, out, sizeof(out), &n), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(out[1], 0xff);
+	ck_assert_uint_eq(out[2], 0xa5);
+	hex_encode(out, 3, hex);
+	ck_assert_str_eq(hex, "00ffa5");
+	ck_assert_int_eq(hex_decode("abc", 3, out, sizeof(out), &n), -1);
+	ck_assert_int_eq(hex_decode("zz", 2, out, sizeof(out), &n), -1);
+	ck_assert_int_eq(hex_decode("0011223344", 10, out, sizeof(out), &n),
+	    -1);
+}
+END_TEST
+
+START_TEST(test_bank_hash_extend)
+{
+	uint8_t d[DIGEST_MAX], pcr[DIGEST_MAX] = { 0 }, ext[DIGEST_MAX];
+	char hex[2 * DIGEST_MAX + 1];
+	struct hasher *h;
+
+	ck_assert_int_eq(bank_by_name("sha256"), BANK_SHA256);
+	ck_assert_int_eq(bank_by_alg(TPM_ALG_SHA384), BANK_SHA384);
+	ck_assert_int_eq(bank_by_alg(0x0027), -1);
+	ck_assert_int_eq(bank_by_name("md5"), -1);
+	ck_assert_int_eq(bank_hash(BANK_SHA256, "abc", 3, d), 0);
+	hex_encode(d, 32, hex);
+	ck_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223"
+	    "b00361a396177a9cb410ff61f20015ad");
+	/* extend = H(zero || H("abc")) computed two ways */
+	ck_assert_int_eq(bank_extend(BANK_SHA256, pcr, d), 0);
+	memset(ext, 0, 32);
+	memcpy(ext + 32, d, 32);
+	ck_assert_int_eq(bank_hash(BANK_SHA256, ext, 64, d), 0);
+	ck_assert_mem_eq(pcr, d, 32);
+	h = hasher_new();
+	ck_assert_ptr_nonnull(h);
+	ck_assert_int_eq(hasher_hash(h, BANK_SHA1, "abc", 3, d), 0);
+	hex_encode(d, 20, hex);
+	ck_assert_str_eq(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
+	hasher_free(h);
+}
+END_TEST
+
+START_TEST(test_json_values)
+{
+	struct json *v;
+	const struct json *m;
+	unsigned long long n;
+
+	v = parse_ok(" {\"a\": [1, -2.5e3, true, false, null], "
+	    "\"s\": \"x\\u00e9\\ud83d\\ude00\\n\", \"a\": 7 } ");
+	ck_assert_int_eq(v->type, JSON_OBJECT);
+	m = json_get(v, "a");	/* the last of a repeated member */
+	ck_assert_int_eq(json_uint(m, 100, &n), 0);
+	ck_assert_uint_eq(n, 7);
+	m = json_get(v, "s");
+	ck_assert_str_eq(m->str, "x\xc3\xa9\xf0\x9f\x98\x80\n");
+	ck_assert_ptr_null(json_get(v, "missing"));
+	json_free(v);
+	v = parse_ok("18446744073709551615");
+	ck_assert_int_eq(json_uint(v, ~0ULL, &n), 0);
+	json_free(v);
+	v = parse_ok("18446744073709551616");
+	ck_assert_int_eq(json_uint(v, ~0ULL, &n), -1);
+	json_free(v);
+}
+END_TEST
+
+START_TEST(test_json_errors)
+{
+	char deep[200];
+
+	parse_bad("", "end of input at byte offset 0");
+	parse_bad("{\"a\":1,}", "expected member name at byte offset 7");
+	parse_bad("[1 2]", "expected ',' or ']' at byte offset 3");
+	parse_bad("\"abc", "unterminated string");
+	parse_bad("\"a\\x\"", "bad escape");
+	parse_bad("\"\\ud800\"", "bad escape");
+	parse_bad("\"\\u0000\"", "bad escape");
+	parse_bad("\"\xff\"", "invalid UTF-8");
+	parse_bad("\"\xc0\xaf\"", "invalid UTF-8");
+	parse_bad("\"a\tb\"", "control character");
+	parse_bad("01", "trailing data at byte offset 1");
+	parse_bad("-", "bad number");
+	parse_bad("1.", "bad number");
+	parse_bad("tru", "unexpected character");
+	parse_bad("{} {}", "trailing data at byte offset 3");
+	memset(deep, '[', sizeof(deep) - 1);
+	deep[sizeof(deep) - 1] = '\0';
+	parse_bad(deep, "nesting too deep");
+}
+END_TEST
+
+START_TEST(test_pcrset_json)
+{
+	static const char text[] = "{\"pcrs\":{\"sha1\":{\"0\":"
+	    "\"a9993e364706816aba3e25717850c26c9cd0d89d\"},"
+	    "\"sha256\":{\"23\":\"ba7816bf8f01cfea414140de5dae2223"
+	    "b00361a396177a9cb410ff61f20015ad\"}}}";
+	struct pcrset s;
+	struct riv_err err;
+	struct json *v = parse_ok(text);
+	char *out = NULL;
+	size_t outlen;
+	FILE *f;
+
+	ck_assert_int_eq(pcrset_from_json(v, &s, &err), RIV_OK);
+	json_free(v);
+	ck_assert(pcrset_has(&s, BANK_SHA1, 0));
+	ck_assert(!pcrset_has(&s, BANK_SHA1, 1));
+	ck_assert(pcrset_has(&s, BANK_SHA256, 23));
+	ck_assert_uint_eq(pcrset_get(&s, BANK_SHA256, 23)[0], 0xba);
+	f = open_memstream(&out, &outlen);
+	fputs("{\"pcrs\":", f);
+	pcrset_write_json(f, &s);
+	fputc('}', f);
+	fclose(f);
+	ck_assert_str_eq(out, text);
+	free(out);
+}
+END_TEST
+
+/* Assert that text fails pcrset_from_json with an error containing want. */
+static void
+pcrset_bad(const char *text, const char *want)
+{
+	struct pcrset s;
+	struct riv_err err = { "" };
+	struct json *v = parse_ok(text);
+
+	ck_assert_int_eq(pcrset_from_json(v, &s, &err), RIV_MALFORMED);
+	json_free(v);
+	ck_assert_msg(strstr(err.msg, want) != NULL, "error \"%s\" lacks "
+	    "\"%s\"", err.msg, want);
+}
+
+START_TEST(test_pcrset_errors)
+{
+	pcrset_bad("{\"pcrs\":{\"md5\":{}}}", "unknown bank \"md5\"");
+	pcrset_bad("{\"pcrs\":{\"sha1\":{\"24\":\"00\"}}}", "bad PCR index");
+	pcrset_bad("{\"pcrs\":{\"sha1\":{\"07\":\"00\"}}}", "bad PCR index");
+	pcrset_bad("{\"pcrs\":{\"sha1\":{\"7\":\"00\"}}}",
+	    "pcrs.sha1.7: expected 20 bytes of hex");
+	pcrset_bad("{\"pcrs\":{\"sha1\":[]}}", "expected an object");
+	pcrset_bad("{\"pcrs\":3}", "expected an object");
+}
+END_TEST
+
+/* refvals_check callback counting failures. */
+static void
+count_failure(int bank, unsigned pcr, const char *msg, void *arg)
+{
+	(void)bank;
+	(void)pcr;
+	(void)msg;
+	(*(int *)arg)++;
+}
+
+START_TEST(test_refvals)
+{
+	static const char text[] = "{\"version\":1,\"pcrs\":{\"sha1\":{"
+	    "\"0\":[\"1111111111111111111111111111111111111111\","
+	    "\"2222222222222222222222222222222222222222\"],"
+	    "\"7\":\"7777777777777777777777777777777777777777\"}}}";
+	uint8_t v1[20], v2[20], v7[20], bad[20];
+	struct riv_err err;
+	struct json *doc = parse_ok(text);
+	struct refvals *rv = refvals_parse(doc, &err);
+	struct pcrset s;
+	int fails;
+
+	ck_assert_msg(rv != NULL, "%s", err.msg);
+	json_free(doc);
+	ck_assert_uint_eq(refvals_count(rv), 2);
+	memset(v1, 0x11, 20);
+	memset(v2, 0x22, 20);
+	memset(v7, 0x77, 20);
+	memset(bad, 0x33, 20);
+	pcrset_init(&s);
+	pcrset_set(&s, BANK_SHA1, 0, v2);
+	pcrset_set(&s, BANK_SHA1, 7, v7);
+	pcrset_set(&s, BANK_SHA1, 8, bad);	/* no reference: ignored */
+	fails = 0;
+	ck_assert_int_eq(refvals_check(rv, &s, count_failure, &fails), RIV_OK);
+	ck_assert_int_eq(fails, 0);
+	pcrset_set(&s, BANK_SHA1, 0, v1);
+	ck_assert_int_eq(refvals_check(rv, &s, count_failure, &fails), RIV_OK);
+	pcrset_set(&s, BANK_SHA1, 7, bad);
+	ck_assert_int_eq(refvals_check(rv, &s, count_failure, &fails),
+	    RIV_FAIL);
+	ck_assert_int_eq(fails, 1);
+	/* A reference PCR absent from the evidence fails too. */
+	pcrset_init(&s);
+	pcrset_set(&s, BANK_SHA1, 0, v1);
+	fails = 0;
+	ck_assert_int_eq(refvals_check(rv, &s, count_failure, &fails),
+	    RIV_FAIL);
+	ck_assert_int_eq(fails, 1);
+	refvals_free(rv);
+}
+END_TEST
+
+/* Assert that text is rejected as reference values with want in the error. */
+static void
+refvals_bad(const char *text, const char *want)
+{
+	struct riv_err err = { "" };
+	struct json *doc = parse_ok(text);
+	struct refvals *rv = refvals_parse(doc, &err);
+
+	json_free(doc);
+	ck_assert_msg(rv == NULL, "%s accepted", text);
+	ck_assert_msg(strstr(err.msg, want) != NULL, "error \"%s\" lacks "
+	    "\"%s\"", err.msg, want);
+}
+
+START_TEST(test_refvals_errors)
+{
+	refvals_bad("[]", "expected a JSON object");
+	refvals_bad("{\"version\":2,\"pcrs\":{}}", "only version 1");
+	refvals_bad("{\"version\":1}", "expected a \"pcrs\" object");
+	refvals_bad("{\"pcrs\":{\"sha3\":{}}}", "unknown bank");
+	refvals_bad("{\"pcrs\":{\"sha1\":{\"0\":[]}}}", "empty list");
+	refvals_bad("{\"pcrs\":{\"sha1\":{\"0\":[\"00\"]}}}",
+	    "pcrs.sha1.0: expected 20 bytes of hex");
+	refvals_bad("{\"pcrs\":{\"sha1\":{\"0\":5}}}", "expected a hex string");
+	refvals_bad("{\"pcrs\":{\"sha1\":{\"0\":\"1111111111111111111111111111"
+	    "111111111111\",\"0\":\"1111111111111111111111111111111111111111\"}}}",
+	    "listed twice");
+	refvals_bad("{\"pcrs\":{\"sha1\":{\"x\":[]}}}", "bad PCR index");
+}
+END_TEST
+
+START_TEST(test_file_read_limits)
+{
+	struct riv_err err = { "" };
+	uint8_t *buf;
+	size_t len;
+	char path[] = "/tmp/rivd-check-XXXXXX";
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "0123456789", 10), 10);
+	close(fd);
+	ck_assert_int_eq(file_read(path, 10, &buf, &len, &err), RIV_OK);
+	ck_assert_uint_eq(len, 10);
+	ck_assert_uint_eq(buf[10], 0);
+	free(buf);
+	ck_assert_int_eq(file_read(path, 9, &buf, &len, &err), RIV_MALFORMED);
+	ck_assert_ptr_nonnull(strstr(err.msg, "larger than the limit"));
+	unlink(path);
+	ck_assert_int_eq(file_read(path, 9, &buf, &len, &err), RIV_MALFORMED);
+	ck_assert_ptr_nonnull(strstr(err.msg, "No such file"));
 }
 END_TEST
 
@@ -11,9 +300,17 @@ int
 main(void)
 {
 	Suite *s = suite_create("common");
-	TCase *tc = tcase_create("placeholder");
+	TCase *tc = tcase_create("common");
 
-	tcase_add_test(tc, test_placeholder);
+	tcase_add_test(tc, test_hex);
+	tcase_add_test(tc, test_bank_hash_extend);
+	tcase_add_test(tc, test_json_values);
+	tcase_add_test(tc, test_json_errors);
+	tcase_add_test(tc, test_pcrset_json);
+	tcase_add_test(tc, test_pcrset_errors);
+	tcase_add_test(tc, test_refvals);
+	tcase_add_test(tc, test_refvals_errors);
+	tcase_add_test(tc, test_file_read_limits);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
