@@ -1,6 +1,12 @@
 /*
  * bootlog.h — TCG PC Client measured-boot event log: parse the legacy SHA1
  * and the crypto-agile formats and replay them into PCR values.
+ *
+ * One-shot use: bootlog_replay() on the whole log.  Incremental use (the
+ * daemon receiving events a few at a time): bootlog_init() a state, then
+ * bootlog_feed() successive chunks, each starting at the first byte the
+ * previous call left unconsumed, and bootlog_result() whenever values are
+ * wanted.
  */
 #ifndef RIV_BOOTLOG_H
 #define RIV_BOOTLOG_H
@@ -12,6 +18,13 @@
 #include "util.h"
 
 #define BOOTLOG_ALGS_MAX	16	/* digests per event we accept */
+#define BOOTLOG_DATA_MAX	(16u * 1024 * 1024)	/* event data limit */
+#define BOOTLOG_DIGEST_SKIP_MAX	512	/* largest digest of an unknown alg */
+#define BOOTLOG_PCR_NONE	0xffffffffu	/* event extends no PCR */
+
+/* PC Client event types the replay treats specially. */
+#define EV_NO_ACTION		0x00000003u
+#define EV_EFI_HCRTM_EVENT	0x80000010u
 
 enum bootlog_format {
 	BOOTLOG_LEGACY,		/* TCG_PCClientPCREvent, SHA1 only */
@@ -35,13 +48,50 @@ struct bootlog_event {
 struct bootlog {
 	enum bootlog_format format;
 	uint32_t	 bank_mask;	/* banks whose digests the log carries */
+	uint32_t	 unavailable_mask;	/* of those, not replayed:
+					   OpenSSL lacks the digest */
+	uint16_t	 unknown_algs[BOOTLOG_ALGS_MAX];	/* skipped */
+	size_t		 nunknown_algs;
 	uint32_t	 nevents;
 	int		 startup_locality;	/* -1 if the log has none */
+	int		 hcrtm;		/* an H-CRTM event started PCR 0 */
+	size_t		 length;	/* bytes of events (without padding) */
 	struct pcrset	 pcrs;		/* replayed values of touched PCRs */
 };
 
+/* Digest algorithm of the Spec ID event. */
+struct bootlog_alg {
+	uint16_t	 alg;		/* TPM_ALG_ID */
+	uint16_t	 size;		/* digest size in bytes */
+	int		 bank;		/* bank id, or -1 if rivd lacks it */
+};
+
+/* Parser and replay state between chunks of a log. */
+struct bootlog_state {
+	int		 started;	/* the first event has been read */
+	enum bootlog_format format;
+	size_t		 offset;	/* log offset of the next event */
+	uint32_t	 nevents;
+	struct bootlog_alg algs[BOOTLOG_ALGS_MAX];
+	size_t		 nalgs;
+	uint32_t	 bank_mask;	/* known banks the log carries */
+	uint32_t	 replay_mask;	/* of those, the ones replayed */
+	int		 startup_locality;
+	int		 hcrtm;
+	int		 pcr0_extended;	/* an event has extended PCR 0 */
+	struct pcrset	 pcrs;		/* mask: touched PCRs per bank */
+};
+
+/*
+ * Called once per event after it has been applied; a non-zero return
+ * stops the parse and is returned by bootlog_feed/bootlog_replay.
+ */
 typedef int (*bootlog_cb)(const struct bootlog_event *, void *);
 
+void	bootlog_init(struct bootlog_state *);
+int	bootlog_feed(struct bootlog_state *, const uint8_t *, size_t, int,
+	    size_t *, bootlog_cb, void *, struct riv_err *);
+void	bootlog_result(const struct bootlog_state *, struct bootlog *);
 int	bootlog_replay(const uint8_t *, size_t, struct bootlog *, bootlog_cb,
 	    void *, struct riv_err *);
 const char *bootlog_event_type_name(uint32_t);

@@ -238,6 +238,7 @@ keep_covered(struct appraisal *a, const struct pcrset *ev)
 static int
 check_pcrs(struct appraisal *a, struct riv_err *err)
 {
+	struct riv_err sub;
 	struct pcrset ev;
 	uint8_t *buf;
 	size_t len;
@@ -251,22 +252,22 @@ check_pcrs(struct appraisal *a, struct riv_err *err)
 		if (file_read(a->log_path, RIV_FILE_MAX, &buf, &len, err) !=
 		    RIV_OK)
 			return RIV_MALFORMED;
-		rc = bootlog_replay(buf, len, &a->log, NULL, NULL, err);
+		rc = bootlog_replay(buf, len, &a->log, NULL, NULL, &sub);
 		free(buf);
 		if (rc != RIV_OK)
 			return err_set(err, RIV_MALFORMED, "%s: %s",
-			    a->log_path, err->msg);
+			    a->log_path, sub.msg);
 		merge_log(a, &ev);
 	}
 	if (a->pcrs_path == NULL && a->log_path == NULL)
 		return RIV_OK;
-	rc = quote_check_pcrs(&a->quote, &ev, err);
+	rc = quote_check_pcrs(&a->quote, &ev, &sub);
 	if (rc == RIV_MALFORMED)
 		return err_set(err, RIV_MALFORMED, "%s (give the value with "
-		    "--pcrs or --bios-log)", err->msg);
+		    "--pcrs or --bios-log)", sub.msg);
 	if (rc == RIV_FAIL) {
 		a->check_pcrs = "fail";
-		add_failure(a, "pcr-digest", -1, -1, err->msg);
+		add_failure(a, "pcr-digest", -1, -1, sub.msg);
 		return RIV_OK;
 	}
 	a->check_pcrs = "ok";
@@ -366,14 +367,15 @@ run_checks(struct appraisal *a, struct riv_err *err)
 	uint8_t *attest = NULL, *sig = NULL, *akbuf = NULL;
 	size_t alen, slen, klen;
 	EVP_PKEY *ak = NULL;
+	struct riv_err sub;
 	int rc = RIV_MALFORMED;
 
 	if (file_read(a->attest_path, RIV_FILE_MAX, &attest, &alen, err) ||
 	    file_read(a->sig_path, RIV_FILE_MAX, &sig, &slen, err) ||
 	    file_read(a->ak_path, RIV_FILE_MAX, &akbuf, &klen, err))
 		goto done;
-	if ((ak = akey_load(akbuf, klen, err)) == NULL) {
-		err_set(err, RIV_MALFORMED, "%s: %s", a->ak_path, err->msg);
+	if ((ak = akey_load(akbuf, klen, &sub)) == NULL) {
+		err_set(err, RIV_MALFORMED, "%s: %s", a->ak_path, sub.msg);
 		goto done;
 	}
 	if ((rc = check_quote(a, attest, alen, sig, slen, ak, err)) != RIV_OK)

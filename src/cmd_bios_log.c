@@ -1,15 +1,268 @@
-/* cmd_bios_log.c — placeholder, being written. */
+/*
+ * cmd_bios_log.c — `rivctl bios-log`: parse a TCG PC Client measured-boot
+ * event log, list its events and print the PCR values it replays to.
+ *
+ * The log is parsed twice: once to validate it (so nothing reaches stdout
+ * for a malformed log), once to print its events through the callback.
+ */
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "bootlog.h"
 #include "rivctl.h"
-#include "util.h"
 
-/* Placeholder until the command is written. */
+static const char usage[] =
+    "usage: rivctl bios-log FILE [--json]\n"
+    "Parse a TCG PC Client measured-boot event log (legacy SHA1 or\n"
+    "crypto-agile), list its events and print the PCR values it replays\n"
+    "to.  Exit 0 when parsed, 2 when malformed or unreadable.\n"
+    "See rivctl(1).\n";
+
+/* What the event printers need. */
+struct printer {
+	int	json;
+	int	first;		/* no event printed yet */
+};
+
+/* Return the lowest bank set in mask, or -1. */
+static int
+first_bank(uint32_t mask)
+{
+	int b;
+
+	for (b = 0; b < BANK_COUNT; b++)
+		if (mask & (1u << b))
+			return b;
+	return -1;
+}
+
+/* Print an event as a member of the JSON "events" array. */
+static void
+print_event_json(const struct bootlog_event *ev, struct printer *pr)
+{
+	const char *name = bootlog_event_type_name(ev->type);
+	int b, first = 1;
+
+	printf("%s{\"number\":%u,\"offset\":%zu,\"pcr\":%u,\"type\":",
+	    pr->first ? "" : ",", ev->number, ev->offset, ev->pcr);
+	json_put_string(stdout, name != NULL ? name : "unknown");
+	printf(",\"type_id\":%u,\"digests\":{", ev->type);
+	for (b = 0; b < BANK_COUNT; b++) {
+		if (!(ev->bank_mask & (1u << b)))
+			continue;
+		printf("%s\"%s\":", first ? "" : ",", bank_get(b)->name);
+		json_put_hex(stdout, ev->digests[b], bank_get(b)->size);
+		first = 0;
+	}
+	printf("},\"data_size\":%u,\"extended\":%s}", ev->data_len,
+	    ev->extended ? "true" : "false");
+}
+
+/* Print an event as one line for a person. */
+static void
+print_event_text(const struct bootlog_event *ev)
+{
+	const char *name = bootlog_event_type_name(ev->type);
+	char hex[2 * DIGEST_MAX + 1] = "-", pcr[16], type[48];
+	int b;
+
+	if ((b = first_bank(ev->bank_mask)) >= 0)
+		hex_encode(ev->digests[b], bank_get(b)->size, hex);
+	if (ev->pcr == BOOTLOG_PCR_NONE)
+		snprintf(pcr, sizeof(pcr), "none");
+	else
+		snprintf(pcr, sizeof(pcr), "%u", ev->pcr);
+	if (name != NULL)
+		snprintf(type, sizeof(type), "%s", name);
+	else
+		snprintf(type, sizeof(type), "unknown (0x%08x)", ev->type);
+	printf("%5u  %4s  %-34s %s%s%s\n", ev->number, pcr, type,
+	    b >= 0 ? bank_get(b)->name : "", b >= 0 ? ":" : "", hex);
+}
+
+/* bootlog callback: print one event. */
+static int
+print_event(const struct bootlog_event *ev, void *arg)
+{
+	struct printer *pr = arg;
+
+	if (pr->json)
+		print_event_json(ev, pr);
+	else
+		print_event_text(ev);
+	pr->first = 0;
+	return 0;
+}
+
+/* Print the names of the banks in mask as a JSON array. */
+static void
+print_bank_array(uint32_t mask)
+{
+	int b, first = 1;
+
+	putchar('[');
+	for (b = 0; b < BANK_COUNT; b++)
+		if (mask & (1u << b)) {
+			printf("%s\"%s\"", first ? "" : ",", bank_get(b)->name);
+			first = 0;
+		}
+	putchar(']');
+}
+
+/* Print the part of the JSON object that comes before the events. */
+static void
+print_head_json(const struct bootlog *log)
+{
+	size_t i;
+
+	printf("{\"format\":\"%s\",\"banks\":",
+	    log->format == BOOTLOG_AGILE ? "agile" : "legacy");
+	print_bank_array(log->bank_mask);
+	printf(",\"unreplayed_banks\":");
+	print_bank_array(log->unavailable_mask);
+	printf(",\"unknown_algs\":[");
+	for (i = 0; i < log->nunknown_algs; i++)
+		printf("%s\"0x%04x\"", i ? "," : "", log->unknown_algs[i]);
+	printf("],\"startup_locality\":");
+	if (log->startup_locality >= 0)
+		printf("%d", log->startup_locality);
+	else
+		printf("null");
+	printf(",\"hcrtm\":%s,\"events\":[", log->hcrtm ? "true" : "false");
+}
+
+/* Print the header lines for a person. */
+static void
+print_head_text(const struct bootlog *log)
+{
+	size_t i;
+	int b;
+
+	printf("format: %s\nbanks:",
+	    log->format == BOOTLOG_AGILE ? "crypto-agile" : "legacy (SHA1)");
+	for (b = 0; b < BANK_COUNT; b++)
+		if (log->bank_mask & (1u << b))
+			printf(" %s%s", bank_get(b)->name,
+			    log->unavailable_mask & (1u << b) ?
+			    " (not replayed: no digest in OpenSSL)" : "");
+	for (i = 0; i < log->nunknown_algs; i++)
+		printf(" 0x%04x (unknown, skipped)", log->unknown_algs[i]);
+	printf("\nstartup locality: ");
+	if (log->startup_locality >= 0)
+		printf("%d\n", log->startup_locality);
+	else
+		printf("none\n");
+	if (log->hcrtm)
+		printf("H-CRTM: PCR 0 started at 4\n");
+	printf("events: %u\n\n%5s  %4s  %-34s %s\n", log->nevents, "#",
+	    "PCR", "type", "digest");
+}
+
+/* Print the replayed PCR values for a person. */
+static void
+print_pcrs_text(const struct bootlog *log)
+{
+	char hex[2 * DIGEST_MAX + 1];
+	const uint8_t *v;
+	uint32_t any = 0;
+	unsigned p;
+	int b;
+
+	for (b = 0; b < BANK_COUNT; b++)
+		any |= log->pcrs.mask[b];
+	printf("\nreplayed PCRs:%s\n", any ? "" : " none");
+	for (b = 0; b < BANK_COUNT; b++)
+		for (p = 0; p < PCR_COUNT; p++)
+			if ((v = pcrset_get(&log->pcrs, b, p)) != NULL) {
+				hex_encode(v, bank_get(b)->size, hex);
+				printf("%-7s PCR %2u: %s\n", bank_get(b)->name,
+				    p, hex);
+			}
+}
+
+/* Parse the command line; -1 (after a message) on error. */
+static int
+parse_args(int argc, char **argv, const char **path, int *json, int *help)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			*json = 1;
+			break;
+		case 'h':
+			*help = 1;
+			return 0;
+		default:
+			fputs(usage, stderr);
+			return -1;
+		}
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "rivctl bios-log: expected one FILE\n%s",
+		    usage);
+		return -1;
+	}
+	*path = argv[optind];
+	return 0;
+}
+
+/* rivctl bios-log: see usage. */
 int
 cmd_bios_log(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "rivctl: not implemented yet\n");
-	return RIV_MALFORMED;
+	struct printer pr = { 0, 1 };
+	struct bootlog *log = NULL;
+	struct riv_err err = { "" };
+	const char *path = NULL;
+	uint8_t *buf = NULL;
+	size_t len;
+	int help = 0, rc = RIV_MALFORMED;
+
+	if (parse_args(argc, argv, &path, &pr.json, &help) == -1)
+		return RIV_MALFORMED;
+	if (help) {
+		fputs(usage, stdout);
+		return RIV_OK;
+	}
+	if (file_read(path, RIV_FILE_MAX, &buf, &len, &err) != RIV_OK) {
+		fprintf(stderr, "rivctl bios-log: %s\n", err.msg);
+		return RIV_MALFORMED;
+	}
+	if ((log = malloc(sizeof(*log))) == NULL) {
+		fprintf(stderr, "rivctl bios-log: out of memory\n");
+		goto done;
+	}
+	if (bootlog_replay(buf, len, log, NULL, NULL, &err) != RIV_OK) {
+		fprintf(stderr, "rivctl bios-log: %s: %s\n", path, err.msg);
+		goto done;
+	}
+	if (pr.json)
+		print_head_json(log);
+	else
+		print_head_text(log);
+	if (bootlog_replay(buf, len, log, print_event, &pr, &err) != RIV_OK) {
+		fprintf(stderr, "rivctl bios-log: %s: %s\n", path, err.msg);
+		goto done;
+	}
+	if (pr.json) {
+		printf("],\"pcrs\":");
+		pcrset_write_json(stdout, &log->pcrs);
+		printf("}\n");
+	} else
+		print_pcrs_text(log);
+	rc = RIV_OK;
+done:
+	free(log);
+	free(buf);
+	return rc;
 }

@@ -1,4 +1,56 @@
 #!/bin/sh
-# cli_bios_log.sh — rivctl bios_log command-line tests (being written).
+# cli_bios_log.sh — rivctl bios-log: corpus logs replay to their known PCR
+# values; truncated, empty, garbage and missing files exit 2 with the reason.
 . "${RIV_SRCDIR:-.}/tests/cli_lib.sh"
+
+B=$CORPUS/bios
+DEB=$B/go-tpm-tools__debian-10.bin
+COS=$B/go-tpm-tools__cos-85-amd-sev.bin
+
+expect_status 0 "legacy log as JSON" -- bios-log "$DEB" --json
+expect_json 'd["pcrs"]["sha1"]["0"] == "0f2d3a2a1adaa479aeeca8f5df76aadc41b862ea"' "debian-10 sha1 PCR 0"
+expect_json 'd["pcrs"]["sha1"]["7"] == "9e6c57e850f371c2a7fe02bca552149363952318"' "debian-10 sha1 PCR 7"
+expect_json 'd["format"] == "legacy" and d["banks"] == ["sha1"] and d["startup_locality"] is None' "legacy header members"
+expect_json 'len(d["events"]) == 25 and d["events"][0] == {"number": 0, "offset": 0, "pcr": 0, "type": "EV_S_CRTM_VERSION", "type_id": 8, "digests": {"sha1": "3f708bdbaff2006655b540360e16474c100c1310"}, "data_size": 48, "extended": True}' "first event"
+expect_json '[e["number"] for e in d["events"]] == list(range(25))' "events numbered in order"
+
+# The quoted sha256 PCR 0 of the GCE attestation in quotes/ (same image).
+expect_status 0 "agile log as JSON" -- bios-log --json "$COS"
+expect_json 'd["format"] == "agile" and d["banks"] == ["sha1", "sha256", "sha384"]' "agile banks"
+expect_json 'd["pcrs"]["sha256"]["0"] == "0f35c214608d93c7a6e68ae7359b4a8be5a0e99eea9107ece427c4dea4e439cf"' "cos-85 sha256 PCR 0"
+expect_json 'd["events"][0]["type"] == "EV_NO_ACTION" and d["events"][0]["extended"] is False' "Spec ID event not extended"
+expect_json 'all(set(e["digests"]) == {"sha1", "sha256", "sha384"} for e in d["events"][1:])' "every event carries three digests"
+expect_json 'set(d["pcrs"]["sha256"]) == set(str(e["pcr"]) for e in d["events"] if e["extended"])' "pcrs are exactly the touched PCRs"
+
+expect_status 0 "human output" -- bios-log "$COS"
+expect_output '^format: crypto-agile' "format line"
+expect_output '^ +1 +0 +EV_S_CRTM_VERSION +sha1:3f708bdbaff2006655b540360e16474c100c1310$' "event line"
+expect_output '^sha256 +PCR +0: 0f35c214608d93c7a6e68ae7359b4a8be5a0e99eea9107ece427c4dea4e439cf$' "PCR line"
+
+# Truncated inside the last event, which starts at byte offset 22147.
+head -c 22200 "$DEB" >"$TMP/trunc.bin"
+expect_status 2 "truncated log" -- bios-log "$TMP/trunc.bin" --json
+expect_stderr 'event 24 at byte offset 22147: truncated' "truncation names event and offset"
+[ -s "$TMP/out" ] && { nfail=$((nfail + 1)); echo "FAIL: output on malformed log"; }
+
+: >"$TMP/empty.bin"
+expect_status 2 "empty file" -- bios-log "$TMP/empty.bin"
+expect_stderr 'empty log' "empty log named"
+
+printf 'this is not a measured boot log at all' >"$TMP/garbage.bin"
+expect_status 2 "garbage" -- bios-log "$TMP/garbage.bin"
+expect_stderr 'event 0 at byte offset 0: PCR index' "garbage rejected at offset 0"
+
+# Trailing 0xFF padding is accepted.
+cp "$DEB" "$TMP/padded.bin"
+head -c 512 /dev/zero | tr '\0' '\377' >>"$TMP/padded.bin"
+expect_status 0 "0xFF padded log" -- bios-log "$TMP/padded.bin" --json
+expect_json 'len(d["events"]) == 25 and d["pcrs"]["sha1"]["0"] == "0f2d3a2a1adaa479aeeca8f5df76aadc41b862ea"' "padding ignored"
+
+expect_status 2 "missing file" -- bios-log "$TMP/nonexistent.bin"
+expect_stderr 'nonexistent' "missing file named"
+expect_status 2 "no file argument" -- bios-log
+expect_status 2 "unknown option" -- bios-log "$DEB" --frobnicate
+expect_status 0 "--help" -- bios-log --help
+expect_output '^usage: rivctl bios-log' "usage on stdout"
 finish

@@ -47,6 +47,21 @@ expect_stderr() {
 	fi
 }
 
+# expect_json PYTHON-EXPRESSION DESCRIPTION: the last stdout must be one JSON
+# object for which the expression (over `d`, the parsed object) is true.
+expect_json() {
+	if python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if eval(sys.argv[2]) else 1)' "$TMP/out" "$1" 2>"$TMP/pyerr"; then
+		npass=$((npass + 1))
+	else
+		nfail=$((nfail + 1))
+		echo "FAIL: $2: JSON output does not satisfy: $1"
+		head -c 600 "$TMP/out" | sed 's/^/  stdout: /'
+		sed 's/^/  python: /' "$TMP/pyerr" | tail -3
+	fi
+}
+
 # finish: report and exit non-zero if any check failed.
 finish() {
 	echo "$(basename "$0"): $npass passed, $nfail failed"
