@@ -1,2 +1,1651 @@
-/* ima_policy.c — placeholder, being written. */
+/*
+ * ima_policy.c — IMA runtime policy (rivd-ima-policy(5)): parsing of the
+ * native JSON format and of Keylime runtime policies, and appraisal of IMA
+ * entries against it.
+ *
+ * A policy is immutable once parsed and reference counted, so any number of
+ * appraisers (one per attester) share it.  Names (paths, keyring names,
+ * buffer names) are kept in open-addressing hash tables mapping a name to its
+ * allowed digests; appraising an ordinary file entry is one hash, one probe
+ * sequence and a few memcmp calls, with no allocation.  The exclude patterns
+ * are combined into one POSIX regular expression that is only run for an
+ * entry that would otherwise fail.
+ */
+#include <ctype.h>
+#include <limits.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "json.h"
 #include "ima_policy.h"
+
+/*
+ * File digest algorithms, by the names the kernel logs and the numbers of its
+ * enum hash_algo (include/uapi/linux/hash_info.h), used in IMA signatures.
+ */
+struct algo {
+	const char	*name;
+	uint8_t		 kid;		/* kernel enum hash_algo */
+	uint8_t		 size;
+	const char	*ossl;		/* OpenSSL name, NULL if unsupported */
+};
+
+static const struct algo algos[] = {
+	{ "md5",	 1,	16,	"MD5" },
+	{ "sha1",	 2,	20,	"SHA1" },
+	{ "sha256",	 4,	32,	"SHA256" },
+	{ "sha384",	 5,	48,	"SHA384" },
+	{ "sha512",	 6,	64,	"SHA512" },
+	{ "sha224",	 7,	28,	"SHA224" },
+	{ "sm3",	17,	32,	"SM3" },
+	{ "streebog256", 18,	32,	NULL },
+	{ "streebog512", 19,	64,	NULL },
+};
+#define ALGO_COUNT	((int)(sizeof(algos) / sizeof(algos[0])))
+#define ALGO_ANY	0xff	/* Keylime digest: any algorithm of its size */
+#define ALGO_SM3	6
+
+/* IMA xattr types and signature header (security/integrity/integrity.h). */
+#define EVM_IMA_XATTR_DIGSIG	3
+#define IMA_VERITY_DIGSIG	6
+#define SIG_HDR_LEN		9
+
+/* One allowed digest. */
+struct digest {
+	uint8_t		algo;		/* index into algos, or ALGO_ANY */
+	uint8_t		len;
+	uint8_t		d[IMA_DIGEST_MAX];
+};
+
+/* A name and the run of its allowed digests. */
+struct pname {
+	const char	*name;
+	uint32_t	 len;
+	uint32_t	 hash;
+	uint32_t	 first;
+	uint32_t	 count;
+};
+
+/* Names to allowed digests: an open-addressing table at most half full. */
+struct table {
+	struct pname	*names;
+	size_t		 nnames;
+	uint32_t	*slots;		/* 1 + index into names; 0 is empty */
+	size_t		 mask;
+	struct digest	*digests;
+	size_t		 ndigests;
+	char		*arena;		/* the names, NUL ended */
+	size_t		 used;
+};
+
+/* A public key trusted for IMA signatures. */
+struct sigkey {
+	uint32_t	 keyid;
+	EVP_PKEY	*pkey;
+};
+
+struct ima_policy {
+	atomic_size_t		 refs;
+	enum ima_policy_format	 format;
+	struct table		 files;		/* paths (and boot_aggregate) */
+	struct table		 keyrings;	/* keyring -> key digests */
+	struct table		 bufs;		/* ima-buf name -> digests */
+	char			**ignored;	/* ignored keyrings */
+	size_t			 nignored;
+	int			 ignore_all;	/* "*" ignores every keyring */
+	regex_t			 excl;
+	int			 has_excl;
+	struct sigkey		*keys;
+	size_t			 nkeys;
+	int			 accept_violations;
+	int			 allow_unlisted;
+};
+
+struct ima_appraiser {
+	struct ima_policy	*pol;
+	struct sigkey		 learned[IMA_POLICY_LEARNED_MAX];
+	size_t			 nlearned;
+	char			 name[IMA_POLICY_NAME_MAX + 1];
+};
+
+/* Parsing context. */
+struct pctx {
+	struct ima_policy	*pol;
+	struct riv_err		*err;
+	int			 keylime;
+};
+
+/* Longest name quoted in an error message or a reason. */
+#define QUOTE_MAX	160
+
+/* Return the algorithm index for a kernel or policy name, or -1. */
+static int
+algo_by_name(const char *name, size_t len)
+{
+	int i;
+
+	for (i = 0; i < ALGO_COUNT; i++)
+		if (strlen(algos[i].name) == len &&
+		    memcmp(algos[i].name, name, len) == 0)
+			return i;
+	/* Older kernels and the TPM name of SM3. */
+	if ((len == 7 && memcmp(name, "sm3-256", 7) == 0) ||
+	    (len == 7 && memcmp(name, "sm3_256", 7) == 0))
+		return ALGO_SM3;
+	return -1;
+}
+
+/* Return the algorithm index for a kernel enum hash_algo value, or -1. */
+static int
+algo_by_kid(unsigned kid)
+{
+	int i;
+
+	for (i = 0; i < ALGO_COUNT; i++)
+		if (algos[i].kid == kid)
+			return i;
+	return -1;
+}
+
+/* Return the algorithm of an entry's file digest, or -1 if unknown. */
+static int
+entry_algo(const struct ima_entry *e)
+{
+	size_t n = strnlen(e->file_algo, sizeof(e->file_algo));
+
+	if (n > 0)
+		return algo_by_name(e->file_algo, n);
+	/* Template "ima": the d field has no algorithm prefix. */
+	if (e->file_digest_len == 20)
+		return 1;
+	if (e->file_digest_len == 16)
+		return 0;
+	return -1;
+}
+
+/* Hash a name (FNV-1a). */
+static uint32_t
+name_hash(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* Allocate a table for a number of names, name bytes and digests. */
+static int
+table_reserve(struct table *t, size_t names, size_t bytes, size_t digests)
+{
+	size_t cap = 16;
+
+	while (cap < 2 * names)
+		cap *= 2;
+	t->names = calloc(names ? names : 1, sizeof(*t->names));
+	t->slots = calloc(cap, sizeof(*t->slots));
+	t->digests = calloc(digests ? digests : 1, sizeof(*t->digests));
+	t->arena = malloc(bytes + names + 1);
+	if (t->names == NULL || t->slots == NULL || t->digests == NULL ||
+	    t->arena == NULL)
+		return -1;
+	t->mask = cap - 1;
+	return 0;
+}
+
+/* Free a table's memory. */
+static void
+table_free(struct table *t)
+{
+	free(t->names);
+	free(t->slots);
+	free(t->digests);
+	free(t->arena);
+}
+
+/* Find a name; NULL if absent. */
+static const struct pname *
+table_find(const struct table *t, const char *name, size_t len)
+{
+	const struct pname *p;
+	uint32_t h, s;
+	size_t i;
+
+	if (t->slots == NULL || name == NULL || len > IMA_POLICY_NAME_MAX)
+		return NULL;
+	h = name_hash(name, len);
+	for (i = h & t->mask; (s = t->slots[i]) != 0; i = (i + 1) & t->mask) {
+		p = &t->names[s - 1];
+		if (p->hash == h && p->len == len &&
+		    memcmp(p->name, name, len) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+/* Add a name (reserved for); NULL if it is already there. */
+static struct pname *
+table_add(struct table *t, const char *name, size_t len)
+{
+	struct pname *p;
+	size_t i;
+	uint32_t h;
+
+	if (table_find(t, name, len) != NULL)
+		return NULL;
+	h = name_hash(name, len);
+	for (i = h & t->mask; t->slots[i] != 0; i = (i + 1) & t->mask)
+		;
+	p = &t->names[t->nnames];
+	memcpy(t->arena + t->used, name, len);
+	t->arena[t->used + len] = '\0';
+	p->name = t->arena + t->used;
+	p->len = (uint32_t)len;
+	p->hash = h;
+	p->first = (uint32_t)t->ndigests;
+	p->count = 0;
+	t->used += len + 1;
+	t->slots[i] = (uint32_t)++t->nnames;
+	return p;
+}
+
+/* Tell whether an entry's file digest is one of a name's allowed digests. */
+static int
+digest_allowed(const struct table *t, const struct pname *p,
+    const struct ima_entry *e)
+{
+	const struct digest *d;
+	uint32_t i;
+	int algo = -2;
+
+	if (e->file_digest == NULL)
+		return 0;
+	for (i = 0; i < p->count; i++) {
+		d = &t->digests[p->first + i];
+		if (d->len != e->file_digest_len ||
+		    memcmp(d->d, e->file_digest, d->len) != 0)
+			continue;
+		if (d->algo == ALGO_ANY)
+			return 1;
+		if (algo == -2)
+			algo = entry_algo(e);
+		if (d->algo == algo)
+			return 1;
+	}
+	return 0;
+}
+
+static int	perr(struct pctx *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+/* Record a policy error; errors name the member and the byte offset. */
+static int
+perr(struct pctx *c, const char *fmt, ...)
+{
+	char msg[RIV_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return err_set(c->err, RIV_MALFORMED, "IMA policy (%s): %s",
+	    c->keylime ? "Keylime" : "rivd", msg);
+}
+
+/* Name a policy location, "section.name" or "name", for an error. */
+static const char *
+where(char *buf, size_t len, const char *sect, const char *name)
+{
+	if (sect == NULL)
+		snprintf(buf, len, "%.*s", QUOTE_MAX, name);
+	else
+		snprintf(buf, len, "%s.%.*s", sect, QUOTE_MAX, name);
+	return buf;
+}
+
+/* Count the values of a digest list: one string or an array. */
+static size_t
+count_values(const struct json *v)
+{
+	return v->type == JSON_ARRAY ? v->n : 1;
+}
+
+/*
+ * Decode one allowed digest: "algorithm:hex" in the native format, plain hex
+ * (any algorithm of that size) in a Keylime policy.
+ */
+static int
+read_digest(struct pctx *c, const char *sect, const char *name, size_t idx,
+    const struct json *v, struct digest *d)
+{
+	const char *hex = v->str, *colon;
+	char w[QUOTE_MAX + 32];
+	size_t hexlen = v->len, n;
+	int a, i;
+
+	if (v->type != JSON_STRING)
+		return perr(c, "%s[%zu]: expected a string, not %s, at "
+		    "byte offset %zu", where(w, sizeof(w), sect, name), idx,
+		    json_type_name(v->type), v->offset);
+	if (!c->keylime) {
+		if ((colon = memchr(v->str, ':', v->len)) == NULL)
+			return perr(c, "%s[%zu]: expected \"algorithm:hex\" "
+			    "at byte offset %zu", where(w, sizeof(w), sect,
+			    name), idx, v->offset);
+		if ((a = algo_by_name(v->str, (size_t)(colon - v->str))) < 0)
+			return perr(c, "%s[%zu]: unknown digest algorithm "
+			    "\"%.*s\" at byte offset %zu", where(w, sizeof(w),
+			    sect, name), idx, (int)(colon - v->str) > 32 ? 32 :
+			    (int)(colon - v->str), v->str, v->offset);
+		hex = colon + 1;
+		hexlen = v->len - (size_t)(colon + 1 - v->str);
+		if (hex_decode(hex, hexlen, d->d, sizeof(d->d), &n) == -1 ||
+		    n != algos[a].size)
+			return perr(c, "%s[%zu]: expected %u bytes of hex "
+			    "after \"%s:\" at byte offset %zu", where(w,
+			    sizeof(w), sect, name), idx, algos[a].size,
+			    algos[a].name, v->offset);
+		d->algo = (uint8_t)a;
+		d->len = (uint8_t)n;
+		return RIV_OK;
+	}
+	if (hex_decode(hex, hexlen, d->d, sizeof(d->d), &n) == -1)
+		return perr(c, "%s[%zu]: bad hex digest at byte offset %zu",
+		    where(w, sizeof(w), sect, name), idx, v->offset);
+	for (i = 0; i < ALGO_COUNT; i++)
+		if (algos[i].size == n)
+			break;
+	if (i == ALGO_COUNT)
+		return perr(c, "%s[%zu]: %zu bytes is no digest size at "
+		    "byte offset %zu", where(w, sizeof(w), sect, name), idx, n,
+		    v->offset);
+	d->algo = ALGO_ANY;
+	d->len = (uint8_t)n;
+	return RIV_OK;
+}
+
+/* Check a name and its digest list's shape before counting it. */
+static int
+check_name(struct pctx *c, const char *sect, const char *name,
+    const struct json *v)
+{
+	size_t len = strlen(name);
+	char w[QUOTE_MAX + 32];
+
+	if (len == 0 || len > IMA_POLICY_NAME_MAX)
+		return perr(c, "%s: name of %zu bytes (1 to %d) at byte "
+		    "offset %zu", sect != NULL ? sect : name, len,
+		    IMA_POLICY_NAME_MAX, v->offset);
+	if (v->type == JSON_STRING && !c->keylime)
+		return RIV_OK;
+	if (v->type != JSON_ARRAY)
+		return perr(c, "%s: expected an array of digests, not %s, "
+		    "at byte offset %zu", where(w, sizeof(w), sect, name),
+		    json_type_name(v->type), v->offset);
+	if (v->n > IMA_POLICY_DIGESTS_MAX)
+		return perr(c, "%s: more than %d digests at byte offset "
+		    "%zu", where(w, sizeof(w), sect, name),
+		    IMA_POLICY_DIGESTS_MAX, v->offset);
+	return RIV_OK;
+}
+
+/* Add a name and its digests to a table (reserved for). */
+static int
+add_name(struct pctx *c, struct table *t, const char *sect, const char *name,
+    const struct json *v)
+{
+	struct pname *p;
+	char w[QUOTE_MAX + 32];
+	size_t i, n = count_values(v);
+	int rc;
+
+	if ((p = table_add(t, name, strlen(name))) == NULL)
+		return perr(c, "%s: listed twice (byte offset %zu)",
+		    where(w, sizeof(w), sect, name), v->offset);
+	for (i = 0; i < n; i++) {
+		rc = read_digest(c, sect, name, i, v->type == JSON_ARRAY ?
+		    v->items[i] : v, &t->digests[t->ndigests]);
+		if (rc != RIV_OK)
+			return rc;
+		t->ndigests++;
+		p->count++;
+	}
+	return RIV_OK;
+}
+
+/*
+ * Read an object of names to digest lists into a table; extra, if not NULL,
+ * is one more list, named extra_name.
+ */
+static int
+read_map(struct pctx *c, struct table *t, const char *sect,
+    const struct json *obj, const char *extra_name, const struct json *extra)
+{
+	size_t i, names = 0, bytes = 0, digests = 0, n;
+	int rc;
+
+	if (obj != NULL && obj->type != JSON_OBJECT)
+		return perr(c, "%s: expected an object, not %s, at byte offset "
+		    "%zu", sect, json_type_name(obj->type), obj->offset);
+	n = obj != NULL ? obj->n : 0;
+	if (n > IMA_POLICY_NAMES_MAX)
+		return perr(c, "%s: more than %d names", sect,
+		    IMA_POLICY_NAMES_MAX);
+	for (i = 0; i < n; i++) {
+		if ((rc = check_name(c, sect, obj->keys[i], obj->items[i])) !=
+		    RIV_OK)
+			return rc;
+		names++;
+		bytes += strlen(obj->keys[i]);
+		digests += count_values(obj->items[i]);
+	}
+	if (extra != NULL) {
+		if ((rc = check_name(c, NULL, extra_name, extra)) !=
+		    RIV_OK)
+			return rc;
+		names++;
+		bytes += strlen(extra_name);
+		digests += count_values(extra);
+	}
+	if (table_reserve(t, names, bytes, digests) == -1)
+		return perr(c, "%s: out of memory", sect);
+	for (i = 0; i < n; i++)
+		if ((rc = add_name(c, t, sect, obj->keys[i], obj->items[i])) !=
+		    RIV_OK)
+			return rc;
+	if (extra != NULL)
+		return add_name(c, t, NULL, extra_name, extra);
+	return RIV_OK;
+}
+
+/*
+ * Return the index of the ']' closing the bracket expression opened at i (or
+ * of the terminating NUL).  POSIX: no escapes; "]" first is a literal;
+ * [:class:], [.coll.] and [=equiv=] are skipped whole.
+ */
+static size_t
+bracket_end(const char *p, size_t i)
+{
+	char kind;
+
+	i++;
+	if (p[i] == '^')
+		i++;
+	if (p[i] == ']')
+		i++;
+	for (; p[i] != '\0' && p[i] != ']'; i++) {
+		if (p[i] != '[' || (p[i + 1] != ':' && p[i + 1] != '.' &&
+		    p[i + 1] != '='))
+			continue;
+		kind = p[i + 1];
+		for (i += 2; p[i] != '\0' && !(p[i] == kind && p[i + 1] == ']');
+		    i++)
+			;
+		if (p[i] == '\0')
+			break;
+		i++;
+	}
+	return i;
+}
+
+/* Find the first token of a pattern that POSIX reads unlike Python. */
+static const char *
+pattern_python_only(const char *p, size_t *at)
+{
+	size_t i, j;
+	int quant = 0;		/* the previous token is a quantifier */
+
+	for (i = 0; p[i] != '\0'; i++) {
+		*at = i;
+		if (p[i] == '*' || p[i] == '+' || p[i] == '?' ||
+		    (p[i] == '{' && isdigit((unsigned char)p[i + 1]))) {
+			/* "x*?" and "x??" match what (x*)? and (x?)? do. */
+			if (quant && !(p[i] == '?' && (p[i - 1] == '*' ||
+			    p[i - 1] == '?')))
+				return "repeated quantifier (lazy +? or "
+				    "{m,n}?, possessive, a**) means something "
+				    "else in POSIX";
+			if (p[i] == '{')
+				while (p[i] != '\0' && p[i] != '}')
+					i++;
+			if (p[i] == '\0')
+				break;
+			quant = 1;
+			continue;
+		}
+		quant = 0;
+		if (p[i] == '\\') {
+			if (p[i + 1] == '\0')
+				return "trailing backslash";
+			if (isalnum((unsigned char)p[i + 1]) &&
+			    strchr("wWsSbB", p[i + 1]) == NULL)
+				return "escape with no POSIX equivalent "
+				    "(\\d, \\A, \\Z, \\n, back-references...)";
+			i++;
+		} else if (p[i] == '(' && p[i + 1] == '?')
+			return "Python extension (?...) is not supported";
+		else if (p[i] == '[') {
+			j = bracket_end(p, i);
+			if (memchr(p + i, '\\', j - i) != NULL) {
+				*at = i;
+				return "backslash inside [...] is a literal "
+				    "in POSIX";
+			}
+			if (p[j] == '\0')
+				break;
+			i = j;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Bound how much regcomp may expand a pattern: glibc copies the operand of
+ * "+" once and of "{m,n}" up to n times, so count "+" as 2 and {m,n} as
+ * max(m,n) + 1 and multiply them all (as if they were nested).
+ */
+static unsigned long
+pattern_factor(const char *p)
+{
+	unsigned long f = 1, m, best;
+	size_t i;
+
+	for (i = 0; p[i] != '\0'; i++) {
+		if (p[i] == '\\' && p[i + 1] != '\0') {
+			i++;
+			continue;
+		}
+		if (p[i] == '[') {
+			i = bracket_end(p, i);
+			if (p[i] == '\0')
+				break;
+			continue;
+		}
+		if (p[i] == '+')
+			f *= 2;
+		else if (p[i] == '{') {
+			best = 0;
+			do {
+				i++;
+				m = 0;
+				while (p[i] >= '0' && p[i] <= '9' &&
+				    m < 100000)
+					m = m * 10 +
+					    (unsigned long)(p[i++] - '0');
+				if (m > best)
+					best = m;
+			} while (p[i] == ',');
+			f *= best + 1;
+			if (p[i] == '\0')
+				break;
+		}
+		if (f > IMA_POLICY_REPEAT_MAX)
+			return IMA_POLICY_REPEAT_MAX + 1;
+	}
+	return f;
+}
+
+/* Check one exclude pattern: Python-only syntax, bounds, regcomp. */
+static int
+check_pattern(struct pctx *c, size_t idx, const struct json *v,
+    unsigned long *factor)
+{
+	const char *why;
+	char msg[128];
+	regex_t re;
+	size_t at;
+	int rc;
+
+	if (v->type != JSON_STRING)
+		return perr(c, "excludes[%zu]: expected a string, not %s, at "
+		    "byte offset %zu", idx, json_type_name(v->type), v->offset);
+	if (v->len == 0)
+		return perr(c, "excludes[%zu]: empty pattern (it would exclude "
+		    "everything) at byte offset %zu", idx, v->offset);
+	if ((why = pattern_python_only(v->str, &at)) != NULL)
+		return perr(c, "excludes[%zu]: %s, at character %zu of the "
+		    "pattern at byte offset %zu", idx, why, at, v->offset);
+	if ((*factor = pattern_factor(v->str)) > IMA_POLICY_REPEAT_MAX)
+		return perr(c, "excludes[%zu]: repetition (\"+\", {m,n}) "
+		    "multiplies to more than %d at byte offset %zu", idx,
+		    IMA_POLICY_REPEAT_MAX, v->offset);
+	if ((rc = regcomp(&re, v->str, REG_EXTENDED | REG_NOSUB)) != 0) {
+		regerror(rc, &re, msg, sizeof(msg));
+		return perr(c, "excludes[%zu]: bad regular expression (%s) at "
+		    "byte offset %zu", idx, msg, v->offset);
+	}
+	regfree(&re);
+	return RIV_OK;
+}
+
+/*
+ * Read the exclude patterns and combine them into one expression anchored at
+ * the start, as Keylime does: ^((p1)|(p2)|...).
+ */
+static int
+read_excludes(struct pctx *c, const struct json *v)
+{
+	char *re = NULL, msg[128];
+	size_t i, total = 0, n = 0;
+	unsigned long factor = 1, expanded = 0;
+	int rc;
+
+	if (v == NULL)
+		return RIV_OK;
+	if (v->type != JSON_ARRAY)
+		return perr(c, "excludes: expected an array, not %s, at byte "
+		    "offset %zu", json_type_name(v->type), v->offset);
+	if (v->n > IMA_POLICY_EXCLUDES_MAX)
+		return perr(c, "excludes: more than %d patterns",
+		    IMA_POLICY_EXCLUDES_MAX);
+	for (i = 0; i < v->n; i++) {
+		if ((rc = check_pattern(c, i, v->items[i], &factor)) != RIV_OK)
+			return rc;
+		total += v->items[i]->len + 3;
+		expanded += factor * (v->items[i]->len + 3);
+		if (expanded > IMA_POLICY_EXPANDED_MAX)
+			return perr(c, "excludes[%zu]: the patterns would "
+			    "expand to more than %d bytes", i,
+			    IMA_POLICY_EXPANDED_MAX);
+		if (total > IMA_POLICY_EXCLUDES_LEN_MAX)
+			return perr(c, "excludes: patterns longer than %d "
+			    "bytes in all", IMA_POLICY_EXCLUDES_LEN_MAX);
+	}
+	if (v->n == 0)
+		return RIV_OK;
+	if ((re = malloc(total + 4)) == NULL)
+		return perr(c, "excludes: out of memory");
+	re[n++] = '^';
+	re[n++] = '(';
+	for (i = 0; i < v->n; i++) {
+		if (i > 0)
+			re[n++] = '|';
+		re[n++] = '(';
+		memcpy(re + n, v->items[i]->str, v->items[i]->len);
+		n += v->items[i]->len;
+		re[n++] = ')';
+	}
+	re[n++] = ')';
+	re[n] = '\0';
+	rc = regcomp(&c->pol->excl, re, REG_EXTENDED | REG_NOSUB);
+	free(re);
+	if (rc != 0) {
+		regerror(rc, &c->pol->excl, msg, sizeof(msg));
+		return perr(c, "excludes: the patterns do not combine (%s)",
+		    msg);
+	}
+	c->pol->has_excl = 1;
+	return RIV_OK;
+}
+
+/* Read the names of ignored keyrings ("*": all). */
+static int
+read_ignored(struct pctx *c, const char *sect, const struct json *v)
+{
+	struct ima_policy *pol = c->pol;
+	size_t i;
+
+	if (v == NULL)
+		return RIV_OK;
+	if (v->type != JSON_ARRAY)
+		return perr(c, "%s: expected an array, not %s, at byte offset "
+		    "%zu", sect, json_type_name(v->type), v->offset);
+	if (v->n > IMA_POLICY_IGNORED_MAX)
+		return perr(c, "%s: more than %d keyrings", sect,
+		    IMA_POLICY_IGNORED_MAX);
+	if ((pol->ignored = calloc(v->n + 1, sizeof(*pol->ignored))) == NULL)
+		return perr(c, "%s: out of memory", sect);
+	for (i = 0; i < v->n; i++) {
+		if (v->items[i]->type != JSON_STRING ||
+		    v->items[i]->len == 0 ||
+		    v->items[i]->len > IMA_POLICY_NAME_MAX)
+			return perr(c, "%s[%zu]: expected a keyring name at "
+			    "byte offset %zu", sect, i, v->items[i]->offset);
+		if (strcmp(v->items[i]->str, "*") == 0)
+			pol->ignore_all = 1;
+		if ((pol->ignored[i] = strdup(v->items[i]->str)) == NULL)
+			return perr(c, "%s: out of memory", sect);
+		pol->nignored++;
+	}
+	return RIV_OK;
+}
+
+/* Read a boolean member (default false). */
+static int
+read_bool(struct pctx *c, const struct json *doc, const char *name, int *out)
+{
+	const struct json *v = json_get(doc, name);
+
+	*out = 0;
+	if (v == NULL)
+		return RIV_OK;
+	if (v->type != JSON_TRUE && v->type != JSON_FALSE)
+		return perr(c, "%s: expected true or false, not %s, at byte "
+		    "offset %zu", name, json_type_name(v->type), v->offset);
+	*out = v->type == JSON_TRUE;
+	return RIV_OK;
+}
+
+/* Tell whether a key is of a type IMA signatures use (RSA or EC). */
+static int
+key_usable(EVP_PKEY *pk)
+{
+	int id = EVP_PKEY_get_base_id(pk);
+
+	return id == EVP_PKEY_RSA || id == EVP_PKEY_EC;
+}
+
+/*
+ * Compute the IMA key id of a key: the last four bytes of the certificate's
+ * subject key identifier if it has one, else of the SHA-1 of the public key
+ * bits (RSAPublicKey DER, or the EC point), as evmctl and Keylime do.
+ */
+static int
+key_id(EVP_PKEY *pk, X509 *cert, uint32_t *id)
+{
+	const ASN1_OCTET_STRING *skid;
+	const unsigned char *bits, *p;
+	X509_PUBKEY *xp = NULL;
+	uint8_t md[20];
+	int n, ok = -1;
+
+	if (cert != NULL && (skid = X509_get0_subject_key_id(cert)) != NULL &&
+	    (n = ASN1_STRING_length(skid)) >= 4) {
+		p = ASN1_STRING_get0_data(skid) + n - 4;
+		*id = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+		    (uint32_t)p[2] << 8 | p[3];
+		return 0;
+	}
+	if (X509_PUBKEY_set(&xp, pk) == 1 &&
+	    X509_PUBKEY_get0_param(NULL, &bits, &n, NULL, xp) == 1 &&
+	    EVP_Digest(bits, (size_t)n, md, NULL, EVP_sha1(), NULL) == 1) {
+		*id = (uint32_t)md[16] << 24 | (uint32_t)md[17] << 16 |
+		    (uint32_t)md[18] << 8 | md[19];
+		ok = 0;
+	}
+	X509_PUBKEY_free(xp);
+	return ok;
+}
+
+/* Read a PEM certificate or public key; NULL if it is neither. */
+static EVP_PKEY *
+key_from_pem(const char *pem, size_t len, uint32_t *id)
+{
+	EVP_PKEY *pk = NULL;
+	X509 *x;
+	BIO *b;
+
+	if ((b = BIO_new_mem_buf(pem, (int)len)) == NULL)
+		return NULL;
+	if ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+		pk = X509_get_pubkey(x);
+		if (pk != NULL && key_id(pk, x, id) == -1) {
+			EVP_PKEY_free(pk);
+			pk = NULL;
+		}
+		X509_free(x);
+	} else if (BIO_reset(b) == 1 &&
+	    (pk = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL)) != NULL &&
+	    key_id(pk, NULL, id) == -1) {
+		EVP_PKEY_free(pk);
+		pk = NULL;
+	}
+	BIO_free(b);
+	ERR_clear_error();
+	return pk;
+}
+
+/* Read a DER certificate or SubjectPublicKeyInfo; NULL if it is neither. */
+static EVP_PKEY *
+key_from_der(const uint8_t *der, size_t len, uint32_t *id)
+{
+	const unsigned char *p = der;
+	EVP_PKEY *pk = NULL;
+	X509 *x;
+
+	if (len == 0 || len > IMA_POLICY_KEY_LEN_MAX)
+		return NULL;
+	if ((x = d2i_X509(NULL, &p, (long)len)) != NULL && p == der + len) {
+		pk = X509_get_pubkey(x);
+		if (pk != NULL && key_id(pk, x, id) == -1) {
+			EVP_PKEY_free(pk);
+			pk = NULL;
+		}
+	} else {
+		p = der;
+		if ((pk = d2i_PUBKEY(NULL, &p, (long)len)) != NULL &&
+		    (p != der + len || key_id(pk, NULL, id) == -1)) {
+			EVP_PKEY_free(pk);
+			pk = NULL;
+		}
+	}
+	X509_free(x);
+	ERR_clear_error();
+	return pk;
+}
+
+/* Add a key to the policy's trusted keys (takes the reference). */
+static int
+add_key(struct pctx *c, const char *where, size_t idx, size_t offset,
+    EVP_PKEY *pk, uint32_t id)
+{
+	struct ima_policy *pol = c->pol;
+
+	if (!key_usable(pk)) {
+		EVP_PKEY_free(pk);
+		return perr(c, "%s[%zu]: not an RSA or EC key at byte offset "
+		    "%zu", where, idx, offset);
+	}
+	pol->keys[pol->nkeys].keyid = id;
+	pol->keys[pol->nkeys].pkey = pk;
+	pol->nkeys++;
+	return RIV_OK;
+}
+
+/* Read the native "keys": PEM certificates or public keys. */
+static int
+read_pem_keys(struct pctx *c, const struct json *v)
+{
+	EVP_PKEY *pk;
+	uint32_t id;
+	size_t i;
+
+	if (v == NULL)
+		return RIV_OK;
+	if (v->type != JSON_ARRAY)
+		return perr(c, "keys: expected an array, not %s, at byte "
+		    "offset %zu", json_type_name(v->type), v->offset);
+	if (v->n > IMA_POLICY_KEYS_MAX)
+		return perr(c, "keys: more than %d keys", IMA_POLICY_KEYS_MAX);
+	if ((c->pol->keys = calloc(v->n + 1, sizeof(*c->pol->keys))) == NULL)
+		return perr(c, "keys: out of memory");
+	for (i = 0; i < v->n; i++) {
+		if (v->items[i]->type != JSON_STRING ||
+		    v->items[i]->len > IMA_POLICY_KEY_LEN_MAX ||
+		    (pk = key_from_pem(v->items[i]->str, v->items[i]->len,
+		    &id)) == NULL)
+			return perr(c, "keys[%zu]: expected a PEM certificate "
+			    "or public key (at most %d bytes) at byte offset "
+			    "%zu", i, IMA_POLICY_KEY_LEN_MAX,
+			    v->items[i]->offset);
+		if (add_key(c, "keys", i, v->items[i]->offset, pk, id) !=
+		    RIV_OK)
+			return RIV_MALFORMED;
+	}
+	return RIV_OK;
+}
+
+/* Decode base64 (RFC 4648, padded; white space skipped); -1 if malformed. */
+static int
+b64_decode(const char *s, size_t len, uint8_t *out, size_t max, size_t *outlen)
+{
+	static const char abc[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *p;
+	uint32_t acc = 0;
+	size_t i, n = 0, bits = 0, pad = 0;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t')
+			continue;
+		if (s[i] == '=') {
+			pad++;
+			continue;
+		}
+		if (pad > 0 || s[i] == '\0' || (p = strchr(abc, s[i])) == NULL)
+			return -1;
+		acc = acc << 6 | (uint32_t)(p - abc);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n >= max)
+				return -1;
+			out[n++] = (uint8_t)(acc >> bits);
+		}
+	}
+	if (pad > 2 || bits >= 6 || (bits == 0 && pad != 0) ||
+	    (bits == 2 && pad != 2) || (bits == 4 && pad != 1))
+		return -1;
+	*outlen = n;
+	return 0;
+}
+
+/* Read one Keylime verification key: base64 DER SubjectPublicKeyInfo. */
+static int
+read_vkey(struct pctx *c, size_t i, const struct json *k,
+    const struct json *ids, uint8_t *der)
+{
+	const unsigned char *p = der;
+	unsigned long long kid;
+	EVP_PKEY *pk;
+	uint32_t id;
+	size_t n;
+
+	if (k->type != JSON_STRING || b64_decode(k->str, k->len, der,
+	    IMA_POLICY_KEY_LEN_MAX, &n) == -1 ||
+	    (pk = d2i_PUBKEY(NULL, &p, (long)n)) == NULL) {
+		ERR_clear_error();
+		return perr(c, "verification-keys: pubkeys[%zu] is not a "
+		    "base64 DER public key", i);
+	}
+	if (p != der + n || key_id(pk, NULL, &id) == -1) {
+		EVP_PKEY_free(pk);
+		return perr(c, "verification-keys: pubkeys[%zu] is not a "
+		    "base64 DER public key", i);
+	}
+	if (ids != NULL && i < ids->n) {
+		if (json_uint(ids->items[i], UINT32_MAX, &kid) == -1) {
+			EVP_PKEY_free(pk);
+			return perr(c, "verification-keys: keyids[%zu] is not "
+			    "a 32-bit unsigned integer", i);
+		}
+		id = (uint32_t)kid;
+	}
+	return add_key(c, "verification-keys: pubkeys", i, k->offset, pk, id);
+}
+
+/* Read the keys of a parsed "verification-keys" document. */
+static int
+read_vkeys_doc(struct pctx *c, const struct json *doc)
+{
+	const struct json *keys, *ids;
+	uint8_t *der;
+	size_t i;
+	int rc = RIV_OK;
+
+	keys = json_get(doc, "pubkeys");
+	ids = json_get(doc, "keyids");
+	if (doc->type != JSON_OBJECT || keys == NULL ||
+	    keys->type != JSON_ARRAY)
+		return perr(c, "verification-keys: expected an object with a "
+		    "\"pubkeys\" array");
+	if (ids != NULL && ids->type != JSON_ARRAY)
+		return perr(c, "verification-keys: \"keyids\" is not an array");
+	if (keys->n > IMA_POLICY_KEYS_MAX)
+		return perr(c, "verification-keys: more than %d keys",
+		    IMA_POLICY_KEYS_MAX);
+	if ((c->pol->keys = calloc(keys->n + 1, sizeof(*c->pol->keys))) ==
+	    NULL || (der = malloc(IMA_POLICY_KEY_LEN_MAX)) == NULL)
+		return perr(c, "verification-keys: out of memory");
+	for (i = 0; i < keys->n && rc == RIV_OK; i++)
+		rc = read_vkey(c, i, keys->items[i], ids, der);
+	free(der);
+	return rc;
+}
+
+/*
+ * Read Keylime's "verification-keys": a string holding JSON (sometimes
+ * encoded twice) {"keyids":[...],"pubkeys":["base64 DER",...]}; "" for none.
+ */
+static int
+read_vkeys(struct pctx *c, const struct json *v)
+{
+	struct json *doc = NULL, *inner;
+	struct riv_err jerr;
+	int rc;
+
+	if (v == NULL || (v->type == JSON_STRING && v->len == 0))
+		return RIV_OK;
+	if (v->type != JSON_STRING)
+		return perr(c, "verification-keys: expected a string, not %s, "
+		    "at byte offset %zu", json_type_name(v->type), v->offset);
+	if ((doc = json_parse(v->str, v->len, &jerr)) == NULL)
+		return perr(c, "verification-keys (string at byte offset %zu): "
+		    "%s", v->offset, jerr.msg);
+	if (doc->type == JSON_STRING) {
+		inner = json_parse(doc->str, doc->len, &jerr);
+		json_free(doc);
+		if ((doc = inner) == NULL)
+			return perr(c, "verification-keys (string at byte "
+			    "offset %zu): %s", v->offset, jerr.msg);
+	}
+	rc = read_vkeys_doc(c, doc);
+	json_free(doc);
+	return rc;
+}
+
+/* Reject members a native policy does not define (typos must not pass). */
+static int
+check_members(struct pctx *c, const struct json *doc)
+{
+	static const char *known[] = { "version", "comment", "digests",
+	    "boot_aggregate", "excludes", "keys", "keyrings",
+	    "ignored_keyrings", "ima-buf", "accept_violations",
+	    "allow_unlisted", NULL };
+	size_t i, k;
+
+	for (i = 0; i < doc->n; i++) {
+		for (k = 0; known[k] != NULL; k++)
+			if (strcmp(doc->keys[i], known[k]) == 0)
+				break;
+		if (known[k] == NULL)
+			return perr(c, "unknown member \"%.*s\" at byte offset "
+			    "%zu", QUOTE_MAX, doc->keys[i],
+			    doc->items[i]->offset);
+	}
+	return RIV_OK;
+}
+
+/* Read a native policy (rivd-ima-policy(5)). */
+static int
+parse_native(struct pctx *c, const struct json *doc)
+{
+	const struct json *v = json_get(doc, "version");
+	unsigned long long ver;
+	int rc;
+
+	if (json_uint(v, 1000, &ver) == -1 || ver != 1)
+		return perr(c, "version: expected 1 at byte offset %zu",
+		    v != NULL ? v->offset : 0);
+	if ((rc = check_members(c, doc)) != RIV_OK ||
+	    (rc = read_map(c, &c->pol->files, "digests",
+	    json_get(doc, "digests"), "boot_aggregate",
+	    json_get(doc, "boot_aggregate"))) != RIV_OK ||
+	    (rc = read_map(c, &c->pol->keyrings, "keyrings",
+	    json_get(doc, "keyrings"), NULL, NULL)) != RIV_OK ||
+	    (rc = read_map(c, &c->pol->bufs, "ima-buf",
+	    json_get(doc, "ima-buf"), NULL, NULL)) != RIV_OK ||
+	    (rc = read_excludes(c, json_get(doc, "excludes"))) != RIV_OK ||
+	    (rc = read_ignored(c, "ignored_keyrings",
+	    json_get(doc, "ignored_keyrings"))) != RIV_OK ||
+	    (rc = read_pem_keys(c, json_get(doc, "keys"))) != RIV_OK ||
+	    (rc = read_bool(c, doc, "accept_violations",
+	    &c->pol->accept_violations)) != RIV_OK ||
+	    (rc = read_bool(c, doc, "allow_unlisted",
+	    &c->pol->allow_unlisted)) != RIV_OK)
+		return rc;
+	return RIV_OK;
+}
+
+/* Check Keylime's "meta" (version 1) and "ima" members. */
+static int
+check_keylime_meta(struct pctx *c, const struct json *doc)
+{
+	const struct json *meta = json_get(doc, "meta"), *ima, *v;
+	unsigned long long ver;
+
+	v = json_get(meta, "version");
+	if (meta->type != JSON_OBJECT || json_uint(v, 1000, &ver) == -1)
+		return perr(c, "meta: expected an object with a \"version\" "
+		    "number at byte offset %zu", meta->offset);
+	if (ver != 1)
+		return perr(c, "meta.version: version %llu is not supported "
+		    "(only 1) at byte offset %zu", ver, v->offset);
+	if ((ima = json_get(doc, "ima")) == NULL)
+		return RIV_OK;
+	if (ima->type != JSON_OBJECT)
+		return perr(c, "ima: expected an object, not %s, at byte "
+		    "offset %zu", json_type_name(ima->type), ima->offset);
+	if ((v = json_get(ima, "log_hash_alg")) != NULL &&
+	    (v->type != JSON_STRING || (strcmp(v->str, "sha1") != 0 &&
+	    strcmp(v->str, "sha256") != 0 && strcmp(v->str, "sha384") != 0 &&
+	    strcmp(v->str, "sha512") != 0)))
+		return perr(c, "ima.log_hash_alg: expected \"sha1\", "
+		    "\"sha256\", \"sha384\" or \"sha512\" at byte offset %zu",
+		    v->offset);
+	return RIV_OK;
+}
+
+/* Read a Keylime runtime policy (meta.version 1). */
+static int
+parse_keylime(struct pctx *c, const struct json *doc)
+{
+	int rc;
+
+	if ((rc = check_keylime_meta(c, doc)) != RIV_OK ||
+	    (rc = read_map(c, &c->pol->files, "digests",
+	    json_get(doc, "digests"), NULL, NULL)) != RIV_OK ||
+	    (rc = read_map(c, &c->pol->keyrings, "keyrings",
+	    json_get(doc, "keyrings"), NULL, NULL)) != RIV_OK ||
+	    (rc = read_map(c, &c->pol->bufs, "ima-buf",
+	    json_get(doc, "ima-buf"), NULL, NULL)) != RIV_OK ||
+	    (rc = read_excludes(c, json_get(doc, "excludes"))) != RIV_OK ||
+	    (rc = read_ignored(c, "ima.ignored_keyrings",
+	    json_get(json_get(doc, "ima"), "ignored_keyrings"))) != RIV_OK ||
+	    (rc = read_vkeys(c, json_get(doc, "verification-keys"))) != RIV_OK)
+		return rc;
+	return RIV_OK;
+}
+
+/* Free a policy's memory. */
+static void
+policy_free(struct ima_policy *pol)
+{
+	size_t i;
+
+	if (pol == NULL)
+		return;
+	table_free(&pol->files);
+	table_free(&pol->keyrings);
+	table_free(&pol->bufs);
+	for (i = 0; i < pol->nignored; i++)
+		free(pol->ignored[i]);
+	free(pol->ignored);
+	if (pol->has_excl)
+		regfree(&pol->excl);
+	for (i = 0; i < pol->nkeys; i++)
+		EVP_PKEY_free(pol->keys[i].pkey);
+	free(pol->keys);
+	free(pol);
+}
+
+/*
+ * Parse a policy from len bytes: a native policy (member "version") or a
+ * Keylime runtime policy (member "meta").  NULL with err set on any error.
+ */
+struct ima_policy *
+ima_policy_parse(const char *buf, size_t len, struct riv_err *err)
+{
+	struct pctx c = { NULL, err, 0 };
+	struct riv_err jerr;
+	struct json *doc;
+	int rc;
+
+	if (len > IMA_POLICY_FILE_MAX) {
+		err_set(err, RIV_MALFORMED, "IMA policy: larger than %u bytes",
+		    IMA_POLICY_FILE_MAX);
+		return NULL;
+	}
+	if ((doc = json_parse(buf, len, &jerr)) == NULL) {
+		err_set(err, RIV_MALFORMED, "IMA policy: %s", jerr.msg);
+		return NULL;
+	}
+	if (doc->type != JSON_OBJECT) {
+		err_set(err, RIV_MALFORMED, "IMA policy: expected a JSON "
+		    "object, not %s", json_type_name(doc->type));
+		goto fail;
+	}
+	if (json_get(doc, "meta") != NULL)
+		c.keylime = 1;
+	else if (json_get(doc, "version") == NULL) {
+		err_set(err, RIV_MALFORMED, "IMA policy: neither a rivd policy "
+		    "(no member \"version\") nor a Keylime runtime policy (no "
+		    "member \"meta\")");
+		goto fail;
+	}
+	if ((c.pol = calloc(1, sizeof(*c.pol))) == NULL) {
+		err_set(err, RIV_MALFORMED, "IMA policy: out of memory");
+		goto fail;
+	}
+	atomic_init(&c.pol->refs, 1);
+	c.pol->format = c.keylime ? IMA_POLICY_KEYLIME : IMA_POLICY_NATIVE;
+	rc = c.keylime ? parse_keylime(&c, doc) : parse_native(&c, doc);
+	if (rc != RIV_OK)
+		goto fail;
+	json_free(doc);
+	return c.pol;
+fail:
+	policy_free(c.pol);
+	json_free(doc);
+	return NULL;
+}
+
+/* Read and parse a policy file; errors name the file. */
+struct ima_policy *
+ima_policy_load(const char *path, struct riv_err *err)
+{
+	struct ima_policy *pol;
+	struct riv_err perr_;
+	uint8_t *buf;
+	size_t len;
+
+	if (file_read(path, IMA_POLICY_FILE_MAX, &buf, &len, err) != RIV_OK)
+		return NULL;
+	pol = ima_policy_parse((const char *)buf, len, &perr_);
+	free(buf);
+	if (pol == NULL)
+		err_set(err, RIV_MALFORMED, "%s: %s", path, perr_.msg);
+	return pol;
+}
+
+/* Take one more reference to a policy. */
+struct ima_policy *
+ima_policy_ref(struct ima_policy *pol)
+{
+	if (pol != NULL)
+		atomic_fetch_add(&pol->refs, 1);
+	return pol;
+}
+
+/* Drop a reference; the last one frees the policy. */
+void
+ima_policy_unref(struct ima_policy *pol)
+{
+	if (pol != NULL && atomic_fetch_sub(&pol->refs, 1) == 1)
+		policy_free(pol);
+}
+
+/* Return the format a policy was read from. */
+enum ima_policy_format
+ima_policy_format(const struct ima_policy *pol)
+{
+	return pol->format;
+}
+
+/* Return the number of paths (files) the policy lists. */
+size_t
+ima_policy_paths(const struct ima_policy *pol)
+{
+	return pol->files.nnames;
+}
+
+/* Create an appraiser (per-attester state) sharing a policy. */
+struct ima_appraiser *
+ima_appraiser_new(struct ima_policy *pol)
+{
+	struct ima_appraiser *a;
+
+	if (pol == NULL || (a = calloc(1, sizeof(*a))) == NULL)
+		return NULL;
+	a->pol = ima_policy_ref(pol);
+	return a;
+}
+
+/* Free an appraiser, its learned keys and its policy reference. */
+void
+ima_appraiser_free(struct ima_appraiser *a)
+{
+	size_t i;
+
+	if (a == NULL)
+		return;
+	for (i = 0; i < a->nlearned; i++)
+		EVP_PKEY_free(a->learned[i].pkey);
+	ima_policy_unref(a->pol);
+	free(a);
+}
+
+/* Return how many keys the appraiser learned from the .ima keyring. */
+size_t
+ima_appraiser_keys(const struct ima_appraiser *a)
+{
+	return a->nlearned;
+}
+
+/* Write a failure reason and return RIV_FAIL. */
+static int	fail(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+static int
+fail(char *reason, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (reason != NULL && len > 0) {
+		va_start(ap, fmt);
+		vsnprintf(reason, len, fmt, ap);
+		va_end(ap);
+	}
+	return RIV_FAIL;
+}
+
+/* Copy an entry's name, printable and bounded, for a reason. */
+static const char *
+quote_name(const struct ima_entry *e, char *out, size_t outlen)
+{
+	size_t i, n = 0;
+
+	if (e->path == NULL || e->path_len == 0)
+		return "(no name)";
+	for (i = 0; i < e->path_len && n + 4 < outlen; i++) {
+		unsigned char ch = (unsigned char)e->path[i];
+
+		out[n++] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+	}
+	if (i < e->path_len) {
+		memcpy(out + n, "...", 3);
+		n += 3;
+	}
+	out[n] = '\0';
+	return out;
+}
+
+/* Format an entry's file digest as "algorithm:hex" for a reason. */
+static const char *
+quote_digest(const struct ima_entry *e, char *out, size_t outlen)
+{
+	int a = entry_algo(e);
+	size_t n;
+
+	if (e->file_digest == NULL || e->file_digest_len > IMA_DIGEST_MAX)
+		return "(no digest)";
+	n = (size_t)snprintf(out, outlen, "%s:", a >= 0 ? algos[a].name :
+	    "unknown");
+	if (n + 2 * e->file_digest_len + 1 > outlen)
+		return "(digest)";
+	hex_encode(e->file_digest, e->file_digest_len, out + n);
+	return out;
+}
+
+/* Tell whether an entry's name matches the exclude patterns. */
+static int
+excluded(struct ima_appraiser *a, const struct ima_entry *e)
+{
+	if (!a->pol->has_excl || e->path == NULL ||
+	    e->path_len > IMA_POLICY_NAME_MAX ||
+	    memchr(e->path, '\0', e->path_len) != NULL)
+		return 0;
+	memcpy(a->name, e->path, e->path_len);
+	a->name[e->path_len] = '\0';
+	return regexec(&a->pol->excl, a->name, 0, NULL, 0) == 0;
+}
+
+/* Verify a signature over tbs with one key. */
+static int
+key_verify(EVP_PKEY *pk, const EVP_MD *md, const uint8_t *sig, size_t siglen,
+    const uint8_t *tbs, size_t tbslen)
+{
+	EVP_PKEY_CTX *ctx;
+	int ok;
+
+	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL)) == NULL)
+		return 0;
+	ok = EVP_PKEY_verify_init(ctx) == 1 &&
+	    EVP_PKEY_CTX_set_signature_md(ctx, md) == 1 &&
+	    (EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA ||
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1) &&
+	    EVP_PKEY_verify(ctx, sig, siglen, tbs, tbslen) == 1;
+	EVP_PKEY_CTX_free(ctx);
+	ERR_clear_error();
+	return ok;
+}
+
+/*
+ * Try every trusted key (configured, then learned) with this key id; 1 if
+ * one verifies, 0 if none does, -1 if no key has the id.
+ */
+static int
+keys_verify(struct ima_appraiser *a, uint32_t keyid, const EVP_MD *md,
+    const uint8_t *sig, size_t siglen, const uint8_t *tbs, size_t tbslen)
+{
+	struct ima_policy *pol = a->pol;
+	int found = 0;
+	size_t i;
+
+	for (i = 0; i < pol->nkeys; i++)
+		if (pol->keys[i].keyid == keyid) {
+			found = 1;
+			if (key_verify(pol->keys[i].pkey, md, sig, siglen, tbs,
+			    tbslen))
+				return 1;
+		}
+	for (i = 0; i < a->nlearned; i++)
+		if (a->learned[i].keyid == keyid) {
+			found = 1;
+			if (key_verify(a->learned[i].pkey, md, sig, siglen, tbs,
+			    tbslen))
+				return 1;
+		}
+	return found ? 0 : -1;
+}
+
+/*
+ * Check an entry's IMA signature (struct signature_v2_hdr: type, version,
+ * hash_algo, keyid, sig_size, sig).  Version 2 signs the file digest;
+ * version 3 signs the hash of struct ima_file_id (type, hash_algo, digest).
+ */
+static int
+check_sig(struct ima_appraiser *a, const struct ima_entry *e, char *why,
+    size_t whylen)
+{
+	const uint8_t *s = e->sig, *tbs;
+	uint8_t id[2 + IMA_DIGEST_MAX], h[EVP_MAX_MD_SIZE];
+	size_t n = e->sig_len, size, tbslen;
+	unsigned hashlen;
+	const EVP_MD *md;
+	uint32_t keyid;
+	int sa, fa, rc;
+
+	if (n < SIG_HDR_LEN)
+		return fail(why, whylen, "signature too short (%zu bytes)", n);
+	keyid = (uint32_t)s[3] << 24 | (uint32_t)s[4] << 16 |
+	    (uint32_t)s[5] << 8 | s[6];
+	size = (size_t)s[7] << 8 | s[8];
+	if (size != n - SIG_HDR_LEN)
+		return fail(why, whylen, "signature size %zu does not match "
+		    "its %zu bytes", size, n - SIG_HDR_LEN);
+	if (!(s[0] == EVM_IMA_XATTR_DIGSIG && s[1] == 2) &&
+	    !((s[0] == EVM_IMA_XATTR_DIGSIG || s[0] == IMA_VERITY_DIGSIG) &&
+	    s[1] == 3))
+		return fail(why, whylen, "unsupported signature type %u "
+		    "version %u", s[0], s[1]);
+	if ((sa = algo_by_kid(s[2])) < 0 || algos[sa].ossl == NULL ||
+	    (md = EVP_get_digestbyname(algos[sa].ossl)) == NULL)
+		return fail(why, whylen, "unsupported signature hash algorithm "
+		    "%u", s[2]);
+	fa = entry_algo(e);
+	if (fa != sa || e->file_digest == NULL ||
+	    e->file_digest_len != algos[sa].size)
+		return fail(why, whylen, "signature hash algorithm %s does not "
+		    "match the file digest (%s)", algos[sa].name,
+		    fa >= 0 ? algos[fa].name : "unknown");
+	tbs = e->file_digest;
+	tbslen = e->file_digest_len;
+	if (s[1] == 3) {
+		id[0] = s[0];
+		id[1] = s[2];
+		memcpy(id + 2, e->file_digest, e->file_digest_len);
+		if (EVP_Digest(id, 2 + tbslen, h, &hashlen, md, NULL) != 1)
+			return fail(why, whylen, "cannot hash with %s",
+			    algos[sa].name);
+		tbs = h;
+	}
+	rc = keys_verify(a, keyid, md, s + SIG_HDR_LEN, size, tbs, tbslen);
+	if (rc == 1)
+		return RIV_OK;
+	if (rc == -1)
+		return fail(why, whylen, "no trusted key 0x%08x for the "
+		    "signature", keyid);
+	return fail(why, whylen, "signature does not verify with key 0x%08x",
+	    keyid);
+}
+
+/* Tell whether an entry is the boot aggregate (the first entry). */
+static int
+is_boot_aggregate(const struct ima_entry *e)
+{
+	return e->index == 0 && e->path_len == 14 &&
+	    memcmp(e->path, "boot_aggregate", 14) == 0;
+}
+
+/* Appraise a file measurement (ima, ima-ng, ima-sig and similar). */
+static int
+appraise_file(struct ima_appraiser *a, const struct ima_entry *e,
+    char *reason, size_t len)
+{
+	const struct pname *p;
+	char q[QUOTE_MAX + 4], d[16 + 2 * IMA_DIGEST_MAX], why[96];
+	int rc = RIV_FAIL;
+
+	p = table_find(&a->pol->files, e->path, e->path_len);
+	if (p != NULL && digest_allowed(&a->pol->files, p, e))
+		return RIV_OK;
+	if (p == NULL && is_boot_aggregate(e))
+		return RIV_OK;
+	if (excluded(a, e))
+		return RIV_OK;
+	if (e->sig != NULL && e->sig_len > 0 &&
+	    (rc = check_sig(a, e, why, sizeof(why))) == RIV_OK)
+		return RIV_OK;
+	if (p != NULL)
+		return fail(reason, len, "digest not allowed: %s for %s",
+		    quote_digest(e, d, sizeof(d)), quote_name(e, q, sizeof(q)));
+	if (a->pol->allow_unlisted)
+		return RIV_OK;
+	if (rc == RIV_FAIL && e->sig != NULL && e->sig_len > 0)
+		return fail(reason, len, "%s: %s", why,
+		    quote_name(e, q, sizeof(q)));
+	return fail(reason, len, "path not in policy: %s",
+	    quote_name(e, q, sizeof(q)));
+}
+
+/* Tell whether a keyring's key entries are ignored. */
+static int
+keyring_ignored(const struct ima_policy *pol, const struct ima_entry *e)
+{
+	size_t i;
+
+	if (pol->ignore_all)
+		return 1;
+	for (i = 0; i < pol->nignored; i++)
+		if (strlen(pol->ignored[i]) == e->path_len &&
+		    memcmp(pol->ignored[i], e->path, e->path_len) == 0)
+			return 1;
+	return 0;
+}
+
+/* Tell whether a buffer's logged digest is the hash of its data. */
+static int
+buf_digest_ok(const struct ima_entry *e)
+{
+	uint8_t h[EVP_MAX_MD_SIZE];
+	const EVP_MD *md;
+	unsigned n;
+	int a = entry_algo(e);
+
+	if (a < 0 || algos[a].ossl == NULL || e->file_digest == NULL ||
+	    (md = EVP_get_digestbyname(algos[a].ossl)) == NULL ||
+	    EVP_Digest(e->buf, e->buf_len, h, &n, md, NULL) != 1)
+		return 0;
+	return n == e->file_digest_len && memcmp(h, e->file_digest, n) == 0;
+}
+
+/* Trust a key measured into the .ima keyring for later signatures. */
+static int
+learn_key(struct ima_appraiser *a, const struct ima_entry *e, EVP_PKEY *pk,
+    uint32_t id, char *reason, size_t len)
+{
+	char q[QUOTE_MAX + 4];
+	size_t i;
+
+	if (!((e->path_len == 4 && memcmp(e->path, ".ima", 4) == 0) ||
+	    (e->path_len == 4 && memcmp(e->path, "_ima", 4) == 0))) {
+		EVP_PKEY_free(pk);
+		return RIV_OK;
+	}
+	for (i = 0; i < a->nlearned; i++)
+		if (a->learned[i].keyid == id &&
+		    EVP_PKEY_eq(a->learned[i].pkey, pk) == 1) {
+			EVP_PKEY_free(pk);
+			return RIV_OK;
+		}
+	if (a->nlearned >= IMA_POLICY_LEARNED_MAX) {
+		EVP_PKEY_free(pk);
+		return fail(reason, len, "more than %d keys in keyring %s",
+		    IMA_POLICY_LEARNED_MAX, quote_name(e, q, sizeof(q)));
+	}
+	a->learned[a->nlearned].keyid = id;
+	a->learned[a->nlearned].pkey = pk;
+	a->nlearned++;
+	return RIV_OK;
+}
+
+/* Appraise a key measured into a keyring (ima-buf, name = keyring). */
+static int
+appraise_key(struct ima_appraiser *a, const struct ima_entry *e, EVP_PKEY *pk,
+    uint32_t id, char *reason, size_t len)
+{
+	const struct pname *p;
+	char q[QUOTE_MAX + 4], d[16 + 2 * IMA_DIGEST_MAX];
+
+	if (keyring_ignored(a->pol, e)) {
+		EVP_PKEY_free(pk);
+		return RIV_OK;
+	}
+	p = table_find(&a->pol->keyrings, e->path, e->path_len);
+	if (p != NULL && digest_allowed(&a->pol->keyrings, p, e)) {
+		if (!buf_digest_ok(e)) {
+			EVP_PKEY_free(pk);
+			return fail(reason, len, "key digest does not match "
+			    "the key in keyring %s",
+			    quote_name(e, q, sizeof(q)));
+		}
+		return learn_key(a, e, pk, id, reason, len);
+	}
+	EVP_PKEY_free(pk);
+	if (excluded(a, e))
+		return RIV_OK;
+	if (p != NULL)
+		return fail(reason, len, "key not allowed: %s (key 0x%08x) in "
+		    "keyring %s", quote_digest(e, d, sizeof(d)), id,
+		    quote_name(e, q, sizeof(q)));
+	if (a->pol->allow_unlisted)
+		return RIV_OK;
+	return fail(reason, len, "keyring not in policy: %s (key 0x%08x)",
+	    quote_name(e, q, sizeof(q)), id);
+}
+
+/* Appraise an ima-buf entry: a key, or a named buffer. */
+static int
+appraise_buf(struct ima_appraiser *a, const struct ima_entry *e,
+    char *reason, size_t len)
+{
+	const struct pname *p;
+	char q[QUOTE_MAX + 4], d[16 + 2 * IMA_DIGEST_MAX];
+	EVP_PKEY *pk;
+	uint32_t id;
+
+	if (e->buf != NULL && (pk = key_from_der(e->buf, e->buf_len, &id)) !=
+	    NULL) {
+		if (!key_usable(pk)) {
+			EVP_PKEY_free(pk);
+			return fail(reason, len, "unsupported key type in "
+			    "keyring %s", quote_name(e, q, sizeof(q)));
+		}
+		return appraise_key(a, e, pk, id, reason, len);
+	}
+	p = table_find(&a->pol->bufs, e->path, e->path_len);
+	if (p != NULL && digest_allowed(&a->pol->bufs, p, e))
+		return RIV_OK;
+	if (excluded(a, e))
+		return RIV_OK;
+	if (p != NULL)
+		return fail(reason, len, "buffer digest not allowed: %s for %s",
+		    quote_digest(e, d, sizeof(d)), quote_name(e, q, sizeof(q)));
+	if (a->pol->allow_unlisted)
+		return RIV_OK;
+	return fail(reason, len, "buffer not in policy: %s",
+	    quote_name(e, q, sizeof(q)));
+}
+
+/*
+ * Appraise one entry: RIV_OK if it passes (allowed, excluded or ignored),
+ * RIV_FAIL with a reason otherwise.  Keys the entry measures into the .ima
+ * keyring (if allowed) verify later entries of this appraiser.
+ */
+int
+ima_appraise_entry(struct ima_appraiser *a, const struct ima_entry *e,
+    char *reason, size_t len)
+{
+	char q[QUOTE_MAX + 4];
+
+	if (reason != NULL && len > 0)
+		reason[0] = '\0';
+	if (e->path == NULL && e->path_len != 0)
+		return fail(reason, len, "malformed entry (name)");
+	if (e->violation) {
+		if (a->pol->accept_violations || excluded(a, e))
+			return RIV_OK;
+		return fail(reason, len, "violation rejected by policy: %s",
+		    quote_name(e, q, sizeof(q)));
+	}
+	if (e->buf != NULL || strncmp(e->template_name, "ima-buf",
+	    sizeof(e->template_name)) == 0)
+		return appraise_buf(a, e, reason, len);
+	return appraise_file(a, e, reason, len);
+}

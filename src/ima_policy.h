@@ -5,6 +5,9 @@
  * A policy is parsed once per version and shared (reference counted) by every
  * attester that uses it; the per-attester state that appraisal builds up
  * (keys measured into the .ima keyring) lives in an ima_appraiser.
+ *
+ * The file format (native, or a Keylime runtime policy, detected
+ * automatically) and the appraisal rules are described in rivd-ima-policy(5).
  */
 #ifndef RIV_IMA_POLICY_H
 #define RIV_IMA_POLICY_H
@@ -14,6 +17,26 @@
 
 #define IMA_REASON_MAX	256
 
+/* Limits of a policy; see rivd-ima-policy(5). */
+#define IMA_POLICY_FILE_MAX		(256u * 1024 * 1024)	/* bytes */
+#define IMA_POLICY_NAMES_MAX		2000000	/* names per section */
+#define IMA_POLICY_DIGESTS_MAX		64	/* allowed digests per name */
+#define IMA_POLICY_NAME_MAX		4096	/* bytes in a path or name */
+#define IMA_POLICY_EXCLUDES_MAX		1024	/* exclude patterns */
+#define IMA_POLICY_EXCLUDES_LEN_MAX	65536	/* bytes, all patterns */
+#define IMA_POLICY_REPEAT_MAX		1024	/* expansion of a pattern */
+#define IMA_POLICY_EXPANDED_MAX		262144	/* expansion of all */
+#define IMA_POLICY_KEYS_MAX		256	/* configured keys */
+#define IMA_POLICY_KEY_LEN_MAX		65536	/* bytes of one key */
+#define IMA_POLICY_IGNORED_MAX		256	/* ignored keyrings */
+#define IMA_POLICY_LEARNED_MAX		64	/* keys learned per attester */
+
+/* The input format a policy was read from. */
+enum ima_policy_format {
+	IMA_POLICY_NATIVE,
+	IMA_POLICY_KEYLIME
+};
+
 struct ima_policy;
 struct ima_appraiser;
 
@@ -22,10 +45,13 @@ struct ima_policy	*ima_policy_parse(const char *, size_t,
 			    struct riv_err *);
 struct ima_policy	*ima_policy_ref(struct ima_policy *);
 void			 ima_policy_unref(struct ima_policy *);
+enum ima_policy_format	 ima_policy_format(const struct ima_policy *);
+size_t			 ima_policy_paths(const struct ima_policy *);
 
 struct ima_appraiser	*ima_appraiser_new(struct ima_policy *);
 void			 ima_appraiser_free(struct ima_appraiser *);
 int			 ima_appraise_entry(struct ima_appraiser *,
 			    const struct ima_entry *, char *, size_t);
+size_t			 ima_appraiser_keys(const struct ima_appraiser *);
 
 #endif
