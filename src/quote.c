@@ -1,2 +1,1007 @@
-/* quote.c — placeholder, being written. */
+/*
+ * quote.c — TPM 2.0 quote verification.
+ *
+ * The TPM structures (TPMS_ATTEST, TPMT_SIGNATURE, TPMT_PUBLIC) are read
+ * with libtss2-mu one field at a time, so that an error names the field and
+ * its byte offset, and every structure must use its whole buffer: trailing
+ * bytes are malformed.  Signatures are checked with OpenSSL 3 EVP over the
+ * raw attest bytes; an AK given as a TPM public area becomes an EVP_PKEY
+ * through EVP_PKEY_fromdata.  Nothing here reads files, so the daemon can
+ * call it for every notification.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <tss2/tss2_mu.h>
+
 #include "quote.h"
+
+#define RSA_BITS_MIN	1024
+#define RSA_BITS_MAX	16384
+#define EC_FIELD_MAX	66		/* bytes of a P-521 coordinate */
+#define PCR_CONCAT_MAX	(BANK_COUNT * PCR_COUNT * DIGEST_MAX)
+
+/* A NIST curve rivd accepts for an AK. */
+struct curve {
+	uint16_t	 tpm;		/* TPM_ECC_CURVE */
+	const char	*name;		/* OpenSSL group name */
+	size_t		 size;		/* bytes of a coordinate */
+};
+
+static const struct curve curves[] = {
+	{ TPM2_ECC_NIST_P256,	"prime256v1",	32 },
+	{ TPM2_ECC_NIST_P384,	"secp384r1",	48 },
+	{ TPM2_ECC_NIST_P521,	"secp521r1",	66 },
+};
+
+/* Names of the TPMI_ST_ATTEST structure types. */
+static const struct {
+	uint16_t	 type;
+	const char	*name;
+} attest_types[] = {
+	{ TPM2_ST_ATTEST_NV,		"nv" },
+	{ TPM2_ST_ATTEST_COMMAND_AUDIT,	"command_audit" },
+	{ TPM2_ST_ATTEST_SESSION_AUDIT,	"session_audit" },
+	{ TPM2_ST_ATTEST_CERTIFY,	"certify" },
+	{ TPM2_ST_ATTEST_QUOTE,		"quote" },
+	{ TPM2_ST_ATTEST_TIME,		"time" },
+	{ TPM2_ST_ATTEST_CREATION,	"creation" },
+	{ 0x801c,			"nv_digest" },
+};
+
+/* Names of the signature schemes. */
+static const struct {
+	uint16_t	 alg;
+	const char	*name;
+} schemes[] = {
+	{ TPM2_ALG_RSASSA,	"rsassa" },
+	{ TPM2_ALG_RSAPSS,	"rsapss" },
+	{ TPM2_ALG_ECDSA,	"ecdsa" },
+	{ TPM2_ALG_ECDAA,	"ecdaa" },
+	{ TPM2_ALG_SM2,		"sm2" },
+	{ TPM2_ALG_ECSCHNORR,	"ecschnorr" },
+	{ TPM2_ALG_HMAC,	"hmac" },
+	{ TPM2_ALG_NULL,	"null" },
+};
+
+/*
+ * Keep libtss2-mu from logging decoding errors to stderr (unless TSS2_LOG
+ * already says otherwise): errors are reported through riv_err instead.
+ */
+static void
+mu_quiet(void)
+{
+	static int done;
+
+	if (!done) {
+		setenv("TSS2_LOG", "marshal+none", 0);
+		done = 1;
+	}
+}
+
+/* Describe a libtss2-mu error for an operator. */
+static const char *
+mu_reason(TSS2_RC rc)
+{
+	switch (rc & 0xffff) {
+	case TSS2_BASE_RC_INSUFFICIENT_BUFFER:
+		return "truncated";
+	case TSS2_BASE_RC_BAD_SIZE:
+		return "size larger than the structure allows";
+	case TSS2_BASE_RC_BAD_VALUE:
+		return "unknown selector value";
+	case TSS2_BASE_RC_MALFORMED_RESPONSE:
+		return "count or size larger than the structure allows";
+	default:
+		return "cannot be decoded";
+	}
+}
+
+/* Record a failure to read field what of structure st at byte offset at. */
+static int
+mu_fail(struct riv_err *err, const char *st, const char *what, size_t at,
+    size_t len, TSS2_RC rc)
+{
+	return err_set(err, RIV_MALFORMED, "%s: %s at byte offset %zu: %s "
+	    "(%zu bytes left)", st, what, at, mu_reason(rc),
+	    at <= len ? len - at : 0);
+}
+
+/* Record trailing bytes after structure st ends at byte offset off. */
+static int
+trailing_fail(struct riv_err *err, const char *st, size_t off, size_t len)
+{
+	return err_set(err, RIV_MALFORMED, "%s: %zu trailing bytes after the "
+	    "structure ends at byte offset %zu", st, len - off, off);
+}
+
+/* Return the name of a TPMI_ST_ATTEST type ("quote", ...), or NULL. */
+const char *
+quote_type_name(uint16_t type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(attest_types) / sizeof(attest_types[0]); i++)
+		if (attest_types[i].type == type)
+			return attest_types[i].name;
+	return NULL;
+}
+
+/* Return the name of a signature scheme ("rsassa", ...), or NULL. */
+const char *
+quote_scheme_name(uint16_t alg)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (schemes[i].alg == alg)
+			return schemes[i].name;
+	return NULL;
+}
+
+/* Return the name of a hash algorithm, or NULL if rivd lacks it. */
+static const char *
+hash_name(uint16_t alg)
+{
+	int b = bank_by_alg(alg);
+
+	return b < 0 ? NULL : bank_get(b)->name;
+}
+
+/* Read magic, type, qualifiedSigner and extraData of a TPMS_ATTEST. */
+static int
+parse_names(const uint8_t *buf, size_t len, size_t *off, struct quote *q,
+    struct riv_err *err)
+{
+	TPM2B_NAME name;
+	TPM2B_DATA data;
+	size_t at;
+	TSS2_RC r;
+
+	at = *off;
+	if ((r = Tss2_MU_UINT32_Unmarshal(buf, len, off, &q->magic)) != 0)
+		return mu_fail(err, "TPMS_ATTEST", "magic", at, len, r);
+	at = *off;
+	if ((r = Tss2_MU_UINT16_Unmarshal(buf, len, off, &q->type)) != 0)
+		return mu_fail(err, "TPMS_ATTEST", "type", at, len, r);
+	at = *off;
+	if ((r = Tss2_MU_TPM2B_NAME_Unmarshal(buf, len, off, &name)) != 0)
+		return mu_fail(err, "TPMS_ATTEST", "qualifiedSigner", at, len,
+		    r);
+	memcpy(q->signer, name.name, name.size);
+	q->signer_len = name.size;
+	at = *off;
+	if ((r = Tss2_MU_TPM2B_DATA_Unmarshal(buf, len, off, &data)) != 0)
+		return mu_fail(err, "TPMS_ATTEST", "extraData", at, len, r);
+	memcpy(q->extra, data.buffer, data.size);
+	q->extra_len = data.size;
+	return RIV_OK;
+}
+
+/* Read clockInfo and firmwareVersion of a TPMS_ATTEST. */
+static int
+parse_clock(const uint8_t *buf, size_t len, size_t *off, struct quote *q,
+    struct riv_err *err)
+{
+	TPMS_CLOCK_INFO ci;
+	size_t at;
+	TSS2_RC r;
+
+	at = *off;
+	if ((r = Tss2_MU_TPMS_CLOCK_INFO_Unmarshal(buf, len, off, &ci)) != 0)
+		return mu_fail(err, "TPMS_ATTEST", "clockInfo", at, len, r);
+	if (ci.safe > 1)
+		return err_set(err, RIV_MALFORMED, "TPMS_ATTEST: clockInfo.safe "
+		    "at byte offset %zu is %u, neither YES (1) nor NO (0)",
+		    at + 16, ci.safe);
+	q->clock = ci.clock;
+	q->reset_count = ci.resetCount;
+	q->restart_count = ci.restartCount;
+	q->safe = ci.safe;
+	at = *off;
+	if ((r = Tss2_MU_UINT64_Unmarshal(buf, len, off,
+	    &q->firmware_version)) != 0)
+		return mu_fail(err, "TPMS_ATTEST", "firmwareVersion", at, len, r);
+	return RIV_OK;
+}
+
+/*
+ * Turn a TPML_PCR_SELECTION read at byte offset at into the quote's
+ * selection; a hash algorithm listed twice is malformed.
+ */
+static int
+store_selection(const TPML_PCR_SELECTION *ps, size_t at, struct quote *q,
+    struct riv_err *err)
+{
+	const TPMS_PCR_SELECTION *s;
+	size_t i, j, entry = at + 4;
+	unsigned k;
+
+	for (i = 0; i < ps->count; i++) {
+		s = &ps->pcrSelections[i];
+		for (j = 0; j < i; j++)
+			if (q->sel[j].alg == s->hash)
+				return err_set(err, RIV_MALFORMED,
+				    "TPMS_ATTEST: attested.quote.pcrSelect "
+				    "entry %zu at byte offset %zu repeats hash "
+				    "algorithm 0x%04x", i, entry, s->hash);
+		q->sel[i].alg = s->hash;
+		q->sel[i].bank = bank_by_alg(s->hash);
+		q->sel[i].mask = 0;
+		for (k = 0; k < s->sizeofSelect; k++)
+			q->sel[i].mask |= (uint32_t)s->pcrSelect[k] << (8 * k);
+		entry += 3 + s->sizeofSelect;
+	}
+	q->nsel = ps->count;
+	return RIV_OK;
+}
+
+/* Read the TPMS_QUOTE_INFO (PCR selection and pcrDigest) of a quote. */
+static int
+parse_quote_info(const uint8_t *buf, size_t len, size_t *off,
+    struct quote *q, struct riv_err *err)
+{
+	TPML_PCR_SELECTION ps;
+	TPM2B_DIGEST dig;
+	size_t at;
+	TSS2_RC r;
+	int rc;
+
+	at = *off;
+	if ((r = Tss2_MU_TPML_PCR_SELECTION_Unmarshal(buf, len, off, &ps)) != 0)
+		return mu_fail(err, "TPMS_ATTEST", "attested.quote.pcrSelect",
+		    at, len, r);
+	if ((rc = store_selection(&ps, at, q, err)) != RIV_OK)
+		return rc;
+	at = *off;
+	if ((r = Tss2_MU_TPM2B_DIGEST_Unmarshal(buf, len, off, &dig)) != 0)
+		return mu_fail(err, "TPMS_ATTEST", "attested.quote.pcrDigest",
+		    at, len, r);
+	memcpy(q->pcr_digest, dig.buffer, dig.size);
+	q->pcr_digest_len = dig.size;
+	return RIV_OK;
+}
+
+/* Fail unless the structure is TPM-generated and a quote. */
+static int
+check_magic_type(const struct quote *q, struct riv_err *err)
+{
+	const char *name;
+
+	if (q->magic != TPM_GENERATED_VALUE)
+		return err_set(err, RIV_FAIL, "TPMS_ATTEST: magic 0x%08x is not "
+		    "TPM_GENERATED_VALUE (0xff544347): not generated by a TPM",
+		    q->magic);
+	if (q->type != TPM_ST_ATTEST_QUOTE) {
+		name = quote_type_name(q->type);
+		return err_set(err, RIV_FAIL, "TPMS_ATTEST: type 0x%04x (%s) "
+		    "is not TPM_ST_ATTEST_QUOTE (0x8018)", q->type,
+		    name != NULL ? name : "unknown");
+	}
+	return RIV_OK;
+}
+
+/*
+ * Read the attested union of a structure that is not a quote, only to tell
+ * a malformed structure from a well-formed one of another type.
+ */
+static int
+skip_attested(const uint8_t *buf, size_t len, size_t *off,
+    const struct quote *q, struct riv_err *err)
+{
+	TPMU_ATTEST *u;
+	size_t at = *off;
+	TSS2_RC r;
+
+	if (quote_type_name(q->type) == NULL)
+		return check_magic_type(q, err);
+	if ((u = malloc(sizeof(*u))) == NULL)
+		return err_set(err, RIV_MALFORMED, "out of memory");
+	r = Tss2_MU_TPMU_ATTEST_Unmarshal(buf, len, off, q->type, u);
+	free(u);
+	if (r == 0)
+		return RIV_OK;
+	if ((r & 0xffff) == TSS2_BASE_RC_BAD_VALUE)
+		return check_magic_type(q, err);
+	return mu_fail(err, "TPMS_ATTEST", "attested", at, len, r);
+}
+
+/*
+ * Parse a marshalled TPMS_ATTEST into q.  RIV_MALFORMED if it cannot be
+ * read or has trailing bytes; RIV_FAIL (with q filled in) if it is well
+ * formed but not a TPM-generated quote.
+ */
+int
+quote_parse(const uint8_t *buf, size_t len, struct quote *q,
+    struct riv_err *err)
+{
+	size_t off = 0;
+	int rc;
+
+	mu_quiet();
+	memset(q, 0, sizeof(*q));
+	q->sig_bank = -1;
+	if ((rc = parse_names(buf, len, &off, q, err)) != RIV_OK ||
+	    (rc = parse_clock(buf, len, &off, q, err)) != RIV_OK)
+		return rc;
+	if (q->type == TPM_ST_ATTEST_QUOTE)
+		rc = parse_quote_info(buf, len, &off, q, err);
+	else
+		rc = skip_attested(buf, len, &off, q, err);
+	if (rc != RIV_OK)
+		return rc;
+	if (off != len)
+		return trailing_fail(err, "TPMS_ATTEST", off, len);
+	return check_magic_type(q, err);
+}
+
+/* Parse a marshalled TPMT_SIGNATURE that must fill the whole buffer. */
+static int
+parse_signature(const uint8_t *buf, size_t len, TPMT_SIGNATURE *ts,
+    struct riv_err *err)
+{
+	size_t off = 0;
+	TSS2_RC r;
+
+	if ((r = Tss2_MU_UINT16_Unmarshal(buf, len, &off, &ts->sigAlg)) != 0)
+		return mu_fail(err, "TPMT_SIGNATURE", "sigAlg", 0, len, r);
+	r = Tss2_MU_TPMU_SIGNATURE_Unmarshal(buf, len, &off, ts->sigAlg,
+	    &ts->signature);
+	if (r != 0 && (r & 0xffff) == TSS2_BASE_RC_BAD_VALUE)
+		return err_set(err, RIV_MALFORMED, "TPMT_SIGNATURE: sigAlg "
+		    "0x%04x at byte offset 0 is not a signature algorithm",
+		    ts->sigAlg);
+	if (r != 0)
+		return mu_fail(err, "TPMT_SIGNATURE", "signature", 2, len, r);
+	if (off != len)
+		return trailing_fail(err, "TPMT_SIGNATURE", off, len);
+	return RIV_OK;
+}
+
+/* Return the hash algorithm a signature names (0 for a NULL signature). */
+static uint16_t
+signature_hash(const TPMT_SIGNATURE *ts)
+{
+	switch (ts->sigAlg) {
+	case TPM2_ALG_RSASSA:
+	case TPM2_ALG_RSAPSS:
+		return ts->signature.rsassa.hash;
+	case TPM2_ALG_ECDSA:
+	case TPM2_ALG_ECDAA:
+	case TPM2_ALG_SM2:
+	case TPM2_ALG_ECSCHNORR:
+		return ts->signature.ecdsa.hash;
+	case TPM2_ALG_HMAC:
+		return ts->signature.hmac.hashAlg;
+	default:
+		return 0;
+	}
+}
+
+/* Return "RSA", "EC" or "other" for an AK, for messages. */
+static const char *
+key_kind(EVP_PKEY *ak)
+{
+	if (EVP_PKEY_is_a(ak, "RSA"))
+		return "RSA";
+	if (EVP_PKEY_is_a(ak, "EC"))
+		return "EC";
+	return "other";
+}
+
+/*
+ * Verify sig over msg with the AK and a bank's hash; padding is an RSA
+ * padding mode, or 0 for ECDSA.  RIV_OK or RIV_FAIL.
+ */
+static int
+digest_verify(EVP_PKEY *ak, int bank, int padding, const uint8_t *sig,
+    size_t siglen, const uint8_t *msg, size_t mlen, const char *what,
+    struct riv_err *err)
+{
+	EVP_MD_CTX *ctx;
+	EVP_PKEY_CTX *pctx = NULL;
+	int rc;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return err_set(err, RIV_FAIL, "out of memory");
+	if (EVP_DigestVerifyInit_ex(ctx, &pctx, bank_get(bank)->ossl, NULL,
+	    NULL, ak, NULL) != 1 ||
+	    (padding != 0 &&
+	    EVP_PKEY_CTX_set_rsa_padding(pctx, padding) != 1) ||
+	    (padding == RSA_PKCS1_PSS_PADDING &&
+	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) != 1)) {
+		rc = err_set(err, RIV_FAIL, "%s signature: OpenSSL cannot "
+		    "verify this scheme with the AK", what);
+		goto done;
+	}
+	if (EVP_DigestVerify(ctx, sig, siglen, msg, mlen) == 1)
+		rc = RIV_OK;
+	else
+		rc = err_set(err, RIV_FAIL, "%s signature does not verify with "
+		    "the AK", what);
+done:
+	EVP_MD_CTX_free(ctx);
+	ERR_clear_error();
+	return rc;
+}
+
+/* Verify an RSASSA or RSA-PSS signature over msg. */
+static int
+verify_rsa(const uint8_t *msg, size_t mlen, const TPMT_SIGNATURE *ts,
+    EVP_PKEY *ak, int bank, const char *what, struct riv_err *err)
+{
+	const TPMS_SIGNATURE_RSA *s = &ts->signature.rsassa;
+	int size;
+
+	if (!EVP_PKEY_is_a(ak, "RSA"))
+		return err_set(err, RIV_FAIL, "%s signature, but the AK is an "
+		    "%s key", what, key_kind(ak));
+	size = EVP_PKEY_get_size(ak);
+	if (size <= 0 || s->sig.size != (unsigned)size)
+		return err_set(err, RIV_FAIL, "%s signature is %u bytes, but "
+		    "the AK's modulus is %d bytes", what, s->sig.size, size);
+	return digest_verify(ak, bank, ts->sigAlg == TPM2_ALG_RSAPSS ?
+	    RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING, s->sig.buffer,
+	    s->sig.size, msg, mlen, what, err);
+}
+
+/* Fail unless an ECDSA value (r or s) lies in [1, order - 1]. */
+static int
+check_ec_scalar(const BIGNUM *v, const BIGNUM *order, const char *name,
+    const char *what, struct riv_err *err)
+{
+	if (BN_is_zero(v))
+		return err_set(err, RIV_FAIL, "%s signature: %s is zero", what,
+		    name);
+	if (BN_cmp(v, order) >= 0)
+		return err_set(err, RIV_FAIL, "%s signature: %s is not below "
+		    "the curve order", what, name);
+	return RIV_OK;
+}
+
+/* Verify an ECDSA signature (r, s) over msg. */
+static int
+verify_ecdsa(const uint8_t *msg, size_t mlen, const TPMT_SIGNATURE *ts,
+    EVP_PKEY *ak, int bank, const char *what, struct riv_err *err)
+{
+	const TPMS_SIGNATURE_ECC *s = &ts->signature.ecdsa;
+	BIGNUM *r = NULL, *sv = NULL, *order = NULL;
+	ECDSA_SIG *es = NULL;
+	unsigned char *der = NULL;
+	int dlen, rc;
+
+	if (!EVP_PKEY_is_a(ak, "EC"))
+		return err_set(err, RIV_FAIL, "%s signature, but the AK is an "
+		    "%s key", what, key_kind(ak));
+	r = BN_bin2bn(s->signatureR.buffer, s->signatureR.size, NULL);
+	sv = BN_bin2bn(s->signatureS.buffer, s->signatureS.size, NULL);
+	if (r == NULL || sv == NULL || EVP_PKEY_get_bn_param(ak,
+	    OSSL_PKEY_PARAM_EC_ORDER, &order) != 1) {
+		rc = err_set(err, RIV_FAIL, "%s signature: out of memory",
+		    what);
+		goto done;
+	}
+	if ((rc = check_ec_scalar(r, order, "r", what, err)) != RIV_OK ||
+	    (rc = check_ec_scalar(sv, order, "s", what, err)) != RIV_OK)
+		goto done;
+	if ((es = ECDSA_SIG_new()) == NULL || ECDSA_SIG_set0(es, r, sv) != 1) {
+		rc = err_set(err, RIV_FAIL, "%s signature: out of memory",
+		    what);
+		goto done;
+	}
+	r = sv = NULL;		/* owned by es now */
+	if ((dlen = i2d_ECDSA_SIG(es, &der)) <= 0) {
+		rc = err_set(err, RIV_FAIL, "%s signature: cannot encode it",
+		    what);
+		goto done;
+	}
+	rc = digest_verify(ak, bank, 0, der, (size_t)dlen, msg, mlen, what,
+	    err);
+done:
+	OPENSSL_free(der);
+	ECDSA_SIG_free(es);
+	BN_free(r);
+	BN_free(sv);
+	BN_free(order);
+	ERR_clear_error();
+	return rc;
+}
+
+/*
+ * Verify a marshalled TPMT_SIGNATURE over the raw attest bytes with the AK
+ * and record its scheme and hash in q (if not NULL).  RIV_MALFORMED if the
+ * signature cannot be read; RIV_FAIL if it does not verify, its scheme or
+ * hash is not supported, or it does not suit the AK's key type.
+ */
+int
+quote_verify(const uint8_t *attest, size_t alen, const uint8_t *sig,
+    size_t slen, EVP_PKEY *ak, struct quote *q, struct riv_err *err)
+{
+	TPMT_SIGNATURE ts;
+	const char *scheme, *hname;
+	char what[64];
+	uint16_t hash;
+	int bank, rc;
+
+	mu_quiet();
+	if ((rc = parse_signature(sig, slen, &ts, err)) != RIV_OK)
+		return rc;
+	hash = signature_hash(&ts);
+	bank = bank_by_alg(hash);
+	if (q != NULL) {
+		q->sig_alg = ts.sigAlg;
+		q->sig_hash = hash;
+		q->sig_bank = bank;
+	}
+	scheme = quote_scheme_name(ts.sigAlg);
+	if (ts.sigAlg == TPM2_ALG_NULL)
+		return err_set(err, RIV_FAIL, "TPMT_SIGNATURE: the signature "
+		    "is TPM_ALG_NULL: the quote is not signed");
+	if (ts.sigAlg != TPM2_ALG_RSASSA && ts.sigAlg != TPM2_ALG_RSAPSS &&
+	    ts.sigAlg != TPM2_ALG_ECDSA)
+		return err_set(err, RIV_FAIL, "TPMT_SIGNATURE: scheme %s is not "
+		    "supported (only rsassa, rsapss and ecdsa)", scheme);
+	if ((hname = hash_name(hash)) == NULL)
+		return err_set(err, RIV_FAIL, "TPMT_SIGNATURE: hash algorithm "
+		    "0x%04x at byte offset 2 is not known", hash);
+	if (!bank_available(bank))
+		return err_set(err, RIV_FAIL, "TPMT_SIGNATURE: hash %s is not "
+		    "available in OpenSSL", hname);
+	snprintf(what, sizeof(what), "%s/%s", scheme, hname);
+	if (ts.sigAlg == TPM2_ALG_ECDSA)
+		return verify_ecdsa(attest, alen, &ts, ak, bank, what, err);
+	return verify_rsa(attest, alen, &ts, ak, bank, what, err);
+}
+
+/* Write up to 64 bytes as hex into out (129 bytes), marking longer data. */
+static void
+hex_short(const uint8_t *b, size_t len, char *out)
+{
+	if (len > 64) {
+		hex_encode(b, 60, out);
+		strcpy(out + 120, "...");
+	} else
+		hex_encode(b, len, out);
+}
+
+/* Compare the quote's extraData with the expected nonce. */
+int
+quote_check_nonce(const struct quote *q, const uint8_t *nonce, size_t len,
+    struct riv_err *err)
+{
+	char got[129], want[129];
+
+	if (q->extra_len == len && CRYPTO_memcmp(q->extra, nonce, len) == 0)
+		return RIV_OK;
+	hex_short(q->extra, q->extra_len, got);
+	hex_short(nonce, len, want);
+	return err_set(err, RIV_FAIL, "extraData \"%s\" (%zu bytes) does not "
+	    "match the expected nonce \"%s\" (%zu bytes)", got, q->extra_len,
+	    want, len);
+}
+
+/*
+ * Concatenate the supplied values of the selected PCRs (banks in the
+ * selection's order, PCRs ascending) into buf; RIV_MALFORMED naming the
+ * first selected PCR without a value.
+ */
+static int
+concat_pcrs(const struct quote *q, const struct pcrset *set, uint8_t *buf,
+    size_t max, size_t *lenp, struct riv_err *err)
+{
+	const struct quote_sel *s;
+	const uint8_t *v;
+	size_t i, len = 0, size;
+	unsigned p;
+
+	for (i = 0; i < q->nsel; i++) {
+		s = &q->sel[i];
+		if (s->mask == 0)
+			continue;
+		if (s->bank < 0 || bank_get(s->bank) == NULL)
+			return err_set(err, RIV_MALFORMED, "the quote selects "
+			    "PCRs of hash algorithm 0x%04x, which rivd does "
+			    "not know", s->alg);
+		size = bank_get(s->bank)->size;
+		for (p = 0; p < 32; p++) {
+			if (!(s->mask >> p & 1))
+				continue;
+			if ((v = pcrset_get(set, s->bank, p)) == NULL)
+				return err_set(err, RIV_MALFORMED, "the quote "
+				    "selects %s PCR %u but no value was given "
+				    "for it", bank_get(s->bank)->name, p);
+			if (len + size > max)
+				return err_set(err, RIV_MALFORMED, "the quote "
+				    "selects too many PCRs");
+			memcpy(buf + len, v, size);
+			len += size;
+		}
+	}
+	*lenp = len;
+	return RIV_OK;
+}
+
+/* Tell whether hashing the concatenated values with bank gives pcrDigest. */
+static int
+digest_matches(const struct quote *q, int bank, const uint8_t *buf,
+    size_t len, uint8_t *out)
+{
+	if (!bank_available(bank) || bank_get(bank)->size != q->pcr_digest_len)
+		return 0;
+	if (bank_hash(bank, buf, len, out) == -1)
+		return 0;
+	return CRYPTO_memcmp(out, q->pcr_digest, q->pcr_digest_len) == 0;
+}
+
+/*
+ * Check pcrDigest against the supplied PCR values of the quoted selection,
+ * hashed with the signature's hash (or, before quote_verify, any available
+ * hash of pcrDigest's size).  RIV_MALFORMED if a selected PCR has no value.
+ */
+int
+quote_check_pcrs(const struct quote *q, const struct pcrset *set,
+    struct riv_err *err)
+{
+	uint8_t *buf, out[DIGEST_MAX];
+	char got[129], want[129];
+	size_t len = 0;
+	int b, rc;
+
+	memset(out, 0, sizeof(out));
+	if ((buf = malloc(PCR_CONCAT_MAX)) == NULL)
+		return err_set(err, RIV_MALFORMED, "out of memory");
+	if ((rc = concat_pcrs(q, set, buf, PCR_CONCAT_MAX, &len, err)) !=
+	    RIV_OK)
+		goto done;
+	rc = RIV_FAIL;
+	if (q->sig_bank >= 0) {
+		if (digest_matches(q, q->sig_bank, buf, len, out))
+			rc = RIV_OK;
+	} else
+		for (b = 0; b < BANK_COUNT && rc != RIV_OK; b++)
+			if (digest_matches(q, b, buf, len, out))
+				rc = RIV_OK;
+	if (rc == RIV_OK)
+		goto done;
+	hex_short(q->pcr_digest, q->pcr_digest_len, got);
+	if (q->sig_bank < 0)
+		err_set(err, RIV_FAIL, "pcrDigest %s does not match any digest "
+		    "of the supplied values of the selected PCRs", got);
+	else if (bank_get(q->sig_bank)->size != q->pcr_digest_len)
+		err_set(err, RIV_FAIL, "pcrDigest is %zu bytes, but the "
+		    "signature's hash %s makes %zu", q->pcr_digest_len,
+		    bank_get(q->sig_bank)->name, bank_get(q->sig_bank)->size);
+	else {
+		hex_short(out, bank_get(q->sig_bank)->size, want);
+		err_set(err, RIV_FAIL, "pcrDigest %s does not match the %s "
+		    "digest %s of the supplied values of the selected PCRs",
+		    got, bank_get(q->sig_bank)->name, want);
+	}
+done:
+	free(buf);
+	return rc;
+}
+
+/* Password callback for PEM reading: public data is never encrypted. */
+static int
+no_password(char *buf, int size, int rwflag, void *arg)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)arg;
+	return -1;
+}
+
+/* Load a PEM PUBLIC KEY or CERTIFICATE block. */
+static EVP_PKEY *
+load_pem(const uint8_t *buf, size_t len, struct riv_err *err)
+{
+	static const char key[] = "-----BEGIN PUBLIC KEY-----";
+	static const char cert[] = "-----BEGIN CERTIFICATE-----";
+	EVP_PKEY *pk = NULL;
+	X509 *x;
+	BIO *bio;
+
+	if (len > INT_MAX || (bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
+		err_set(err, RIV_MALFORMED, "PEM: too large");
+		return NULL;
+	}
+	if (len >= sizeof(key) - 1 && memcmp(buf, key, sizeof(key) - 1) == 0) {
+		if ((pk = PEM_read_bio_PUBKEY(bio, NULL, no_password,
+		    NULL)) == NULL)
+			err_set(err, RIV_MALFORMED, "PEM PUBLIC KEY block is "
+			    "not a valid SubjectPublicKeyInfo");
+	} else if (len >= sizeof(cert) - 1 &&
+	    memcmp(buf, cert, sizeof(cert) - 1) == 0) {
+		if ((x = PEM_read_bio_X509(bio, NULL, no_password, NULL)) ==
+		    NULL)
+			err_set(err, RIV_MALFORMED, "PEM CERTIFICATE block is "
+			    "not a valid X.509 certificate");
+		else if ((pk = X509_get_pubkey(x)) == NULL)
+			err_set(err, RIV_MALFORMED, "the certificate's public "
+			    "key cannot be decoded");
+		X509_free(x);
+	} else
+		err_set(err, RIV_MALFORMED, "PEM: expected a PUBLIC KEY or "
+		    "CERTIFICATE block first");
+	BIO_free(bio);
+	ERR_clear_error();
+	return pk;
+}
+
+/* Load a DER SubjectPublicKeyInfo or X.509 certificate filling buf. */
+static EVP_PKEY *
+load_der(const uint8_t *buf, size_t len, struct riv_err *err)
+{
+	const unsigned char *p = buf;
+	EVP_PKEY *pk = NULL;
+	X509 *x;
+
+	if (len > LONG_MAX)
+		goto fail;
+	if ((pk = d2i_PUBKEY(NULL, &p, (long)len)) != NULL) {
+		if (p == buf + len)
+			goto done;
+		EVP_PKEY_free(pk);
+		pk = NULL;
+	}
+	p = buf;
+	if ((x = d2i_X509(NULL, &p, (long)len)) != NULL) {
+		if (p == buf + len)
+			pk = X509_get_pubkey(x);
+		X509_free(x);
+		if (pk != NULL)
+			goto done;
+	}
+fail:
+	err_set(err, RIV_MALFORMED, "DER: neither a SubjectPublicKeyInfo nor "
+	    "an X.509 certificate that fills the input exactly");
+done:
+	ERR_clear_error();
+	return pk;
+}
+
+/* Build an EVP_PKEY of type name ("RSA", "EC") from parameters. */
+static EVP_PKEY *
+key_fromdata(const char *name, OSSL_PARAM_BLD *bld)
+{
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *pk = NULL;
+
+	if ((params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
+	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, name, NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params) != 1)
+		pk = NULL;
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	ERR_clear_error();
+	return pk;
+}
+
+/* Build an RSA key from a TPM public area's parameters and modulus. */
+static EVP_PKEY *
+build_rsa(const TPMS_RSA_PARMS *parms, const TPM2B_PUBLIC_KEY_RSA *n,
+    struct riv_err *err)
+{
+	OSSL_PARAM_BLD *bld = NULL;
+	BIGNUM *bn = NULL, *e = NULL;
+	EVP_PKEY *pk = NULL;
+
+	if ((unsigned)n->size * 8 != parms->keyBits) {
+		err_set(err, RIV_MALFORMED, "TPMT_PUBLIC: unique.rsa is %u "
+		    "bytes, but parameters.keyBits says %u bits", n->size,
+		    parms->keyBits);
+		return NULL;
+	}
+	if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
+	    (bn = BN_bin2bn(n->buffer, n->size, NULL)) == NULL ||
+	    (e = BN_new()) == NULL ||
+	    BN_set_word(e, parms->exponent ? parms->exponent : 65537) != 1 ||
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) != 1 ||
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) != 1 ||
+	    (pk = key_fromdata("RSA", bld)) == NULL)
+		err_set(err, RIV_MALFORMED, "TPMT_PUBLIC: OpenSSL cannot build "
+		    "an RSA key from it");
+	BN_free(bn);
+	BN_free(e);
+	OSSL_PARAM_BLD_free(bld);
+	return pk;
+}
+
+/* Build an EC key from a TPM public area's parameters and point. */
+static EVP_PKEY *
+build_ec(const TPMS_ECC_PARMS *parms, const TPMS_ECC_POINT *pt,
+    struct riv_err *err)
+{
+	uint8_t oct[1 + 2 * EC_FIELD_MAX];
+	const struct curve *c = NULL;
+	OSSL_PARAM_BLD *bld = NULL;
+	EVP_PKEY *pk = NULL;
+	size_t i, n;
+
+	for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++)
+		if (curves[i].tpm == parms->curveID)
+			c = &curves[i];
+	if (c == NULL) {
+		err_set(err, RIV_MALFORMED, "TPMT_PUBLIC: curve 0x%04x is not "
+		    "supported (only NIST P-256, P-384, P-521)", parms->curveID);
+		return NULL;
+	}
+	n = c->size;
+	if (pt->x.size > n || pt->y.size > n) {
+		err_set(err, RIV_MALFORMED, "TPMT_PUBLIC: unique.ecc "
+		    "coordinates are %u and %u bytes, longer than %zu",
+		    pt->x.size, pt->y.size, n);
+		return NULL;
+	}
+	memset(oct, 0, sizeof(oct));
+	oct[0] = 0x04;
+	memcpy(oct + 1 + n - pt->x.size, pt->x.buffer, pt->x.size);
+	memcpy(oct + 1 + 2 * n - pt->y.size, pt->y.buffer, pt->y.size);
+	if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
+	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+	    c->name, 0) != 1 ||
+	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, oct,
+	    1 + 2 * n) != 1 ||
+	    (pk = key_fromdata("EC", bld)) == NULL)
+		err_set(err, RIV_MALFORMED, "TPMT_PUBLIC: unique.ecc is not a "
+		    "point on curve %s", c->name);
+	OSSL_PARAM_BLD_free(bld);
+	return pk;
+}
+
+/*
+ * Load a marshalled TPMT_PUBLIC starting at byte offset off and ending
+ * exactly at len.
+ */
+static EVP_PKEY *
+load_tpmt_public(const uint8_t *buf, size_t len, size_t off,
+    struct riv_err *err)
+{
+	TPMI_ALG_PUBLIC type;
+	TPMI_ALG_HASH name_alg;
+	TPMA_OBJECT attrs;
+	TPM2B_DIGEST policy;
+	TPMU_PUBLIC_PARMS parms;
+	TPMU_PUBLIC_ID unique;
+	const char *what = "type";
+	size_t at = off;
+	TSS2_RC r;
+
+	if ((r = Tss2_MU_UINT16_Unmarshal(buf, len, &off, &type)) != 0)
+		goto fail;
+	if (type != TPM2_ALG_RSA && type != TPM2_ALG_ECC) {
+		err_set(err, RIV_MALFORMED, "TPMT_PUBLIC: type 0x%04x at byte "
+		    "offset %zu is not an RSA or ECC key", type, at);
+		return NULL;
+	}
+	at = off;
+	what = "nameAlg";
+	if ((r = Tss2_MU_UINT16_Unmarshal(buf, len, &off, &name_alg)) != 0)
+		goto fail;
+	at = off;
+	what = "objectAttributes";
+	if ((r = Tss2_MU_UINT32_Unmarshal(buf, len, &off, &attrs)) != 0)
+		goto fail;
+	at = off;
+	what = "authPolicy";
+	if ((r = Tss2_MU_TPM2B_DIGEST_Unmarshal(buf, len, &off, &policy)) != 0)
+		goto fail;
+	at = off;
+	what = "parameters";
+	if ((r = Tss2_MU_TPMU_PUBLIC_PARMS_Unmarshal(buf, len, &off, type,
+	    &parms)) != 0)
+		goto fail;
+	at = off;
+	what = "unique";
+	if ((r = Tss2_MU_TPMU_PUBLIC_ID_Unmarshal(buf, len, &off, type,
+	    &unique)) != 0)
+		goto fail;
+	if (off != len) {
+		trailing_fail(err, "TPMT_PUBLIC", off, len);
+		return NULL;
+	}
+	if (type == TPM2_ALG_RSA)
+		return build_rsa(&parms.rsaDetail, &unique.rsa, err);
+	return build_ec(&parms.eccDetail, &unique.ecc, err);
+fail:
+	mu_fail(err, "TPMT_PUBLIC", what, at, len, r);
+	return NULL;
+}
+
+/* Fail unless the AK is an RSA key of sane size or on a supported curve. */
+static int
+check_key(EVP_PKEY *pk, struct riv_err *err)
+{
+	BIGNUM *n = NULL, *e = NULL;
+	char group[64];
+	size_t i, glen;
+	int bits, rc = RIV_OK;
+
+	if (EVP_PKEY_is_a(pk, "EC")) {
+		if (EVP_PKEY_get_utf8_string_param(pk,
+		    OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+		    &glen) != 1)
+			return err_set(err, RIV_MALFORMED, "the AK's EC key "
+			    "has no named curve");
+		for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++)
+			if (strcmp(curves[i].name, group) == 0)
+				return RIV_OK;
+		return err_set(err, RIV_MALFORMED, "the AK's curve %s is not "
+		    "supported (only NIST P-256, P-384, P-521)", group);
+	}
+	if (!EVP_PKEY_is_a(pk, "RSA"))
+		return err_set(err, RIV_MALFORMED, "the AK is neither an RSA "
+		    "nor an EC key");
+	bits = EVP_PKEY_get_bits(pk);
+	if (bits < RSA_BITS_MIN || bits > RSA_BITS_MAX)
+		return err_set(err, RIV_MALFORMED, "the AK's RSA modulus has "
+		    "%d bits (%d to %d supported)", bits, RSA_BITS_MIN,
+		    RSA_BITS_MAX);
+	if (EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_N, &n) != 1 ||
+	    EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &e) != 1)
+		rc = err_set(err, RIV_MALFORMED, "the AK's RSA key cannot be "
+		    "read");
+	else if (!BN_is_odd(n))
+		rc = err_set(err, RIV_MALFORMED, "the AK's RSA modulus is even");
+	else if (!BN_is_odd(e) || BN_is_one(e))
+		rc = err_set(err, RIV_MALFORMED, "the AK's RSA exponent is not "
+		    "an odd number of at least 3");
+	BN_free(n);
+	BN_free(e);
+	return rc;
+}
+
+/*
+ * Load an attestation key from memory: PEM or DER SubjectPublicKeyInfo,
+ * PEM or DER X.509 certificate, marshalled TPM2B_PUBLIC or TPMT_PUBLIC
+ * (detected in that order).  NULL (with a reason) if it cannot be loaded.
+ */
+EVP_PKEY *
+akey_load(const uint8_t *buf, size_t len, struct riv_err *err)
+{
+	EVP_PKEY *pk;
+	size_t sp = 0;
+
+	mu_quiet();
+	while (sp < len && (buf[sp] == ' ' || buf[sp] == '\t' ||
+	    buf[sp] == '\r' || buf[sp] == '\n'))
+		sp++;
+	if (len == 0) {
+		err_set(err, RIV_MALFORMED, "the AK key is empty");
+		return NULL;
+	}
+	if (len - sp >= 11 && memcmp(buf + sp, "-----BEGIN ", 11) == 0)
+		pk = load_pem(buf + sp, len - sp, err);
+	else if (buf[0] == 0x30)
+		pk = load_der(buf, len, err);
+	else if (len >= 2 && ((size_t)buf[0] << 8 | buf[1]) == len - 2) {
+		if (len == 2) {
+			err_set(err, RIV_MALFORMED, "TPM2B_PUBLIC: empty");
+			return NULL;
+		}
+		pk = load_tpmt_public(buf, len, 2, err);
+	} else
+		pk = load_tpmt_public(buf, len, 0, err);
+	if (pk == NULL)
+		return NULL;
+	if (check_key(pk, err) != RIV_OK) {
+		EVP_PKEY_free(pk);
+		pk = NULL;
+	}
+	ERR_clear_error();
+	return pk;
+}

@@ -13,8 +13,16 @@
 #include "pcrset.h"
 #include "util.h"
 
-#define QUOTE_SEL_MAX	BANK_COUNT
+#define QUOTE_SEL_MAX	16	/* TPM2_NUM_PCR_BANKS: entries of a selection */
 #define QUOTE_NAME_MAX	68	/* TPMU_NAME: algorithm id + largest digest */
+
+#define TPM_GENERATED_VALUE	0xff544347u
+#define TPM_ST_ATTEST_QUOTE	0x8018
+
+/* TPM_ALG_ID of the signature schemes (TPM 2.0 Part 2, table 9). */
+#define TPM_ALG_RSASSA	0x0014
+#define TPM_ALG_RSAPSS	0x0016
+#define TPM_ALG_ECDSA	0x0018
 
 /* The PCRs a quote covers in one bank. */
 struct quote_sel {
@@ -41,8 +49,21 @@ struct quote {
 	uint8_t		pcr_digest[DIGEST_MAX];
 	size_t		pcr_digest_len;
 	uint16_t	sig_alg;		/* TPM_ALG_RSASSA, _RSAPSS, _ECDSA */
-	int		sig_bank;		/* bank of the signature's hash */
+	uint16_t	sig_hash;		/* TPM_ALG_ID of the signature's hash */
+	int		sig_bank;		/* bank of the signature's hash, or -1 */
 };
+
+/*
+ * Return values: RIV_OK, RIV_FAIL (well formed but not valid: bad signature,
+ * not a TPM-generated quote, other nonce, other PCR digest) or RIV_MALFORMED
+ * (unparseable input; for quote_check_pcrs a selected PCR without a value).
+ *
+ * quote_parse fills the quote even when it returns RIV_FAIL for a wrong magic
+ * or type (as far as the structure could be read); quote_verify checks the
+ * signature over the raw attest bytes and records its scheme and hash in the
+ * quote (which may be NULL); quote_check_pcrs hashes the supplied values of
+ * the selected PCRs with the signature's hash (call quote_verify first).
+ */
 
 EVP_PKEY	*akey_load(const uint8_t *, size_t, struct riv_err *);
 int		 quote_parse(const uint8_t *, size_t, struct quote *,
@@ -53,5 +74,7 @@ int		 quote_check_nonce(const struct quote *, const uint8_t *, size_t,
 		    struct riv_err *);
 int		 quote_check_pcrs(const struct quote *, const struct pcrset *,
 		    struct riv_err *);
+const char	*quote_type_name(uint16_t);
+const char	*quote_scheme_name(uint16_t);
 
 #endif
