@@ -1,15 +1,564 @@
-/* cmd_ima_log.c — placeholder, being written. */
+/*
+ * cmd_ima_log.c — `rivctl ima-log`: parse a Linux IMA measurement list
+ * (binary or ASCII), verify its template digests, replay the PCRs it
+ * extends, optionally appraise it against a runtime policy, continue from
+ * a saved state, and compare the replay with quoted PCR values.
+ *
+ * Nothing reaches stdout until the whole list has been read, so a
+ * malformed list prints only its error (on stderr).
+ */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "ima.h"
+#include "ima_policy.h"
 #include "rivctl.h"
-#include "util.h"
 
-/* Placeholder until the command is written. */
+#define TEMPLATE_KINDS	32	/* template names counted separately */
+#define PATH_SHOWN_MAX	4096	/* bytes of a path kept for the report */
+
+static const char usage[] =
+    "usage: rivctl ima-log FILE [--json] [--policy F] [--from N --state F]\n"
+    "                     [--pcrs F] [--banks LIST]\n"
+    "Parse a Linux IMA measurement list (binary_runtime_measurements or\n"
+    "the ASCII form), verify every template digest, replay the PCRs it\n"
+    "extends in each bank, and appraise it against a runtime policy\n"
+    "(rivd-ima-policy(5)).\n"
+    "  --json        print one JSON object\n"
+    "  --policy F    appraise the entries against policy F\n"
+    "  --state F     continue from the replay state in F (if it exists)\n"
+    "                and write the updated state back to F\n"
+    "  --from N      the state covers entries before N (must equal the\n"
+    "                state's next entry); entries from N are appraised\n"
+    "  --pcrs F      quoted PCR values ({\"pcrs\":{\"sha256\":{\"10\":..}}});\n"
+    "                find the entry the quote covers and the pending ones\n"
+    "  --banks LIST  banks to replay, e.g. sha1,sha256 (default: all)\n"
+    "Exit 0 when all is good, 1 on a template digest mismatch, a policy\n"
+    "failure or a quote that matches no entry, 2 when malformed.\n"
+    "See rivctl(1).\n";
+
+/* A failing entry, kept for the report. */
+struct failure {
+	uint64_t	 index;
+	char		*path;
+	char		*reason;
+};
+
+struct failures {
+	struct failure	*v;
+	size_t		 n, cap;
+};
+
+struct tcount {
+	char		 name[IMA_NAME_MAX + 1];
+	uint64_t	 n;
+};
+
+/* What the run collects from the entries. */
+struct run {
+	struct ima_appraiser	*ap;
+	uint64_t		 entries, violations, other_templates;
+	struct tcount		 templates[TEMPLATE_KINDS];
+	size_t			 ntemplates;
+	struct failures		 mismatches, policy;
+	int			 oom;
+};
+
+/* Command-line options. */
+struct opts {
+	const char	*path, *policy, *state, *pcrs, *banks;
+	int		 json, help, have_from;
+	uint64_t	 from;
+};
+
+/* Copy an entry's path for the report (NUL bytes shown as '?'). */
+static char *
+dup_path(const struct ima_entry *e)
+{
+	size_t n = e->path_len > PATH_SHOWN_MAX ? PATH_SHOWN_MAX : e->path_len;
+	size_t i;
+	char *s;
+
+	if ((s = malloc(n + 4)) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		s[i] = e->path[i] != '\0' ? e->path[i] : '?';
+	if (n < e->path_len) {
+		memcpy(s + n, "...", 3);
+		n += 3;
+	}
+	s[n] = '\0';
+	return s;
+}
+
+/* Record a failing entry; -1 if out of memory. */
+static int
+failure_add(struct failures *f, const struct ima_entry *e, const char *why)
+{
+	struct failure *nv;
+	size_t ncap;
+
+	if (f->n == f->cap) {
+		ncap = f->cap ? 2 * f->cap : 16;
+		if ((nv = realloc(f->v, ncap * sizeof(*nv))) == NULL)
+			return -1;
+		f->v = nv;
+		f->cap = ncap;
+	}
+	f->v[f->n].index = e->index;
+	f->v[f->n].path = dup_path(e);
+	f->v[f->n].reason = why != NULL ? strdup(why) : NULL;
+	if (f->v[f->n].path == NULL || (why != NULL &&
+	    f->v[f->n].reason == NULL)) {
+		free(f->v[f->n].path);
+		free(f->v[f->n].reason);
+		return -1;
+	}
+	f->n++;
+	return 0;
+}
+
+/* Free recorded failures. */
+static void
+failures_free(struct failures *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++) {
+		free(f->v[i].path);
+		free(f->v[i].reason);
+	}
+	free(f->v);
+}
+
+/* Count an entry's template. */
+static void
+count_template(struct run *run, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < run->ntemplates; i++)
+		if (strcmp(run->templates[i].name, name) == 0) {
+			run->templates[i].n++;
+			return;
+		}
+	if (run->ntemplates == TEMPLATE_KINDS) {
+		run->other_templates++;
+		return;
+	}
+	snprintf(run->templates[i].name, sizeof(run->templates[i].name), "%s",
+	    name);
+	run->templates[i].n = 1;
+	run->ntemplates++;
+}
+
+/* ima_feed callback: count, record mismatches, appraise. */
+static int
+take_entry(const struct ima_entry *e, int mismatch, void *arg)
+{
+	struct run *run = arg;
+	char reason[IMA_REASON_MAX];
+
+	run->entries++;
+	count_template(run, e->template_name);
+	if (e->violation)
+		run->violations++;
+	if (mismatch && failure_add(&run->mismatches, e, NULL) == -1)
+		goto oom;
+	if (run->ap != NULL &&
+	    ima_appraise_entry(run->ap, e, reason, sizeof(reason)) != RIV_OK &&
+	    failure_add(&run->policy, e, reason) == -1)
+		goto oom;
+	return 0;
+oom:
+	run->oom = 1;
+	return RIV_MALFORMED;
+}
+
+/* Parse a comma-separated bank list into a mask; -1 if a name is bad. */
+static int
+parse_banks(const char *s, uint32_t *mask)
+{
+	char name[16];
+	size_t n;
+	int b;
+
+	*mask = 0;
+	while (*s != '\0') {
+		n = strcspn(s, ",");
+		if (n == 0 || n >= sizeof(name))
+			return -1;
+		memcpy(name, s, n);
+		name[n] = '\0';
+		if ((b = bank_by_name(name)) == -1 || !bank_available(b))
+			return -1;
+		*mask |= 1u << b;
+		s += n;
+		if (*s == ',')
+			s++;
+	}
+	return *mask != 0 ? 0 : -1;
+}
+
+/* Parse the command line; -1 (after a message) on error. */
+static int
+parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "state", required_argument, NULL, 's' },
+		{ "pcrs", required_argument, NULL, 'q' },
+		{ "banks", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char *end;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			o->json = 1;
+			break;
+		case 'p':
+			o->policy = optarg;
+			break;
+		case 'f':
+			errno = 0;
+			o->from = strtoull(optarg, &end, 10);
+			if (*optarg < '0' || *optarg > '9' || *end != '\0' ||
+			    errno != 0) {
+				fprintf(stderr, "rivctl ima-log: --from: not "
+				    "an entry index: %s\n", optarg);
+				return -1;
+			}
+			o->have_from = 1;
+			break;
+		case 's':
+			o->state = optarg;
+			break;
+		case 'q':
+			o->pcrs = optarg;
+			break;
+		case 'b':
+			o->banks = optarg;
+			break;
+		case 'h':
+			o->help = 1;
+			return 0;
+		default:
+			fputs(usage, stderr);
+			return -1;
+		}
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "rivctl ima-log: expected one FILE\n%s", usage);
+		return -1;
+	}
+	if (o->have_from && o->state == NULL) {
+		fprintf(stderr, "rivctl ima-log: --from needs --state\n");
+		return -1;
+	}
+	o->path = argv[optind];
+	return 0;
+}
+
+/*
+ * Start the replay state: from the state file if one is named and exists,
+ * else before entry 0.  RIV_OK or RIV_MALFORMED after a message.
+ */
+static int
+setup_state(const struct opts *o, struct ima_state *st)
+{
+	struct riv_err err;
+	uint32_t mask = 0;
+
+	if (o->banks != NULL && parse_banks(o->banks, &mask) == -1) {
+		fprintf(stderr, "rivctl ima-log: --banks: expected names of "
+		    "banks this OpenSSL has (sha1,sha256,...): %s\n", o->banks);
+		return RIV_MALFORMED;
+	}
+	ima_state_init(st, mask);
+	if (o->state != NULL && access(o->state, F_OK) == 0) {
+		if (ima_state_load(o->state, st, &err) != RIV_OK) {
+			fprintf(stderr, "rivctl ima-log: %s\n", err.msg);
+			return RIV_MALFORMED;
+		}
+		if (mask != 0 && mask != st->bank_mask) {
+			fprintf(stderr, "rivctl ima-log: --banks differs from "
+			    "the banks of state %s\n", o->state);
+			return RIV_MALFORMED;
+		}
+	}
+	if (o->have_from && o->from != st->next) {
+		fprintf(stderr, "rivctl ima-log: --from %llu, but %s covers "
+		    "the entries before %llu\n", (unsigned long long)o->from,
+		    o->state, (unsigned long long)st->next);
+		return RIV_MALFORMED;
+	}
+	return RIV_OK;
+}
+
+/* Print recorded failures as a JSON array. */
+static void
+print_failures_json(const struct failures *f)
+{
+	size_t i;
+
+	putchar('[');
+	for (i = 0; i < f->n; i++) {
+		printf("%s{\"index\":%llu,\"path\":", i ? "," : "",
+		    (unsigned long long)f->v[i].index);
+		json_put_string(stdout, f->v[i].path);
+		if (f->v[i].reason != NULL) {
+			printf(",\"reason\":");
+			json_put_string(stdout, f->v[i].reason);
+		}
+		putchar('}');
+	}
+	putchar(']');
+}
+
+/* Print the report as one JSON object. */
+static void
+print_json(const struct run *run, const struct ima_state *st, uint64_t first,
+    int format, const struct ima_quote *q, int policy)
+{
+	size_t i;
+
+	printf("{\"format\":\"%s\",\"list_bank\":",
+	    format == IMA_FORMAT_ASCII ? "ascii" : "binary");
+	if (st->list_bank >= 0)
+		printf("\"%s\"", bank_get(st->list_bank)->name);
+	else
+		printf("null");
+	printf(",\"entries\":%llu,\"first\":%llu,\"next\":%llu,"
+	    "\"templates\":{", (unsigned long long)run->entries,
+	    (unsigned long long)first, (unsigned long long)st->next);
+	for (i = 0; i < run->ntemplates; i++) {
+		printf("%s", i ? "," : "");
+		json_put_string(stdout, run->templates[i].name);
+		printf(":%llu", (unsigned long long)run->templates[i].n);
+	}
+	if (run->other_templates > 0)
+		printf("%s\"(other)\":%llu", i ? "," : "",
+		    (unsigned long long)run->other_templates);
+	printf("},\"violations\":%llu,\"digest_mismatches\":",
+	    (unsigned long long)run->violations);
+	print_failures_json(&run->mismatches);
+	printf(",\"policy\":%s,\"policy_failures\":", policy ? "true" :
+	    "false");
+	print_failures_json(&run->policy);
+	printf(",\"pcrs\":");
+	pcrset_write_json(stdout, &st->pcrs);
+	if (q != NULL) {
+		printf(",\"quote\":{\"matched\":%s,\"checkpoint\":",
+		    q->matched ? "true" : "false");
+		if (q->matched)
+			printf("%llu,\"pending\":%llu",
+			    (unsigned long long)q->checkpoint,
+			    (unsigned long long)q->pending);
+		else
+			printf("null,\"pending\":null");
+		printf(",\"lagging\":%s", q->lagging ? "true" : "false");
+		if (!q->matched) {
+			printf(",\"reason\":");
+			json_put_string(stdout, q->reason);
+		}
+		putchar('}');
+	}
+	printf("}\n");
+}
+
+/* Print the report for a person. */
+static void
+print_text(const struct run *run, const struct ima_state *st, uint64_t first,
+    int format, const struct ima_quote *q, int policy)
+{
+	char hex[2 * DIGEST_MAX + 1];
+	const uint8_t *v;
+	unsigned p;
+	size_t i;
+	int b;
+
+	printf("format: %s, template digests %s\n",
+	    format == IMA_FORMAT_ASCII ? "ASCII" : "binary",
+	    st->list_bank >= 0 ? bank_get(st->list_bank)->name : "unknown");
+	if (run->entries > 0)
+		printf("entries: %llu (%llu-%llu)\n",
+		    (unsigned long long)run->entries,
+		    (unsigned long long)first,
+		    (unsigned long long)st->next - 1);
+	else
+		printf("entries: 0 (none after %llu)\n",
+		    (unsigned long long)first);
+	printf("templates:");
+	for (i = 0; i < run->ntemplates; i++)
+		printf(" %s %llu", run->templates[i].name,
+		    (unsigned long long)run->templates[i].n);
+	if (run->other_templates > 0)
+		printf(" (other) %llu",
+		    (unsigned long long)run->other_templates);
+	printf("\nviolations: %llu\ntemplate digest mismatches: %zu\n",
+	    (unsigned long long)run->violations, run->mismatches.n);
+	for (i = 0; i < run->mismatches.n; i++)
+		printf("  entry %llu: %s\n",
+		    (unsigned long long)run->mismatches.v[i].index,
+		    run->mismatches.v[i].path);
+	if (policy) {
+		printf("policy failures: %zu\n", run->policy.n);
+		for (i = 0; i < run->policy.n; i++)
+			printf("  entry %llu: %s: %s\n",
+			    (unsigned long long)run->policy.v[i].index,
+			    run->policy.v[i].path, run->policy.v[i].reason);
+	}
+	printf("replayed PCRs:\n");
+	for (b = 0; b < BANK_COUNT; b++)
+		for (p = 0; p < PCR_COUNT; p++)
+			if ((v = pcrset_get(&st->pcrs, b, p)) != NULL) {
+				hex_encode(v, bank_get(b)->size, hex);
+				printf("%-7s PCR %2u: %s\n", bank_get(b)->name,
+				    p, hex);
+			}
+	if (q != NULL && q->matched)
+		printf("quote: covers entries up to %llu, %llu pending%s\n",
+		    (unsigned long long)q->checkpoint,
+		    (unsigned long long)q->pending,
+		    q->lagging ? ", lagging further behind" : "");
+	else if (q != NULL)
+		printf("quote: FAILED: %s\n", q->reason);
+}
+
+/* Run the list through the state, the policy and the quote. */
+static int
+run_list(const struct opts *o, const uint8_t *buf, size_t len,
+    struct ima_state *st, struct run *run, struct ima_quote *q,
+    const struct pcrset *quoted)
+{
+	struct riv_err err = { "" };
+	struct hasher *h;
+	int rc;
+
+	if ((h = hasher_new()) == NULL) {
+		fprintf(stderr, "rivctl ima-log: out of memory\n");
+		return RIV_MALFORMED;
+	}
+	if (quoted != NULL)
+		ima_quote_watch(st, quoted);
+	rc = ima_feed(st, h, buf, len, IMA_FORMAT_AUTO, 0, take_entry, run,
+	    &err);
+	hasher_free(h);
+	if (rc != RIV_OK) {
+		if (run->oom)
+			fprintf(stderr, "rivctl ima-log: out of memory\n");
+		else
+			fprintf(stderr, "rivctl ima-log: %s: %s\n", o->path,
+			    err.msg);
+		return RIV_MALFORMED;
+	}
+	if (quoted != NULL)
+		(void)ima_quote_check(st, quoted, q);
+	if (o->state != NULL && ima_state_save(o->state, st, &err) != RIV_OK) {
+		fprintf(stderr, "rivctl ima-log: %s\n", err.msg);
+		return RIV_MALFORMED;
+	}
+	return RIV_OK;
+}
+
+/* Load the policy and the quoted PCRs named on the command line. */
+static int
+load_inputs(const struct opts *o, struct ima_policy **pol,
+    struct pcrset *quoted)
+{
+	struct riv_err err = { "" };
+
+	if (o->policy != NULL &&
+	    (*pol = ima_policy_load(o->policy, &err)) == NULL) {
+		fprintf(stderr, "rivctl ima-log: %s\n", err.msg);
+		return RIV_MALFORMED;
+	}
+	if (o->pcrs != NULL && pcrset_load(o->pcrs, quoted, &err) != RIV_OK) {
+		fprintf(stderr, "rivctl ima-log: %s\n", err.msg);
+		return RIV_MALFORMED;
+	}
+	return RIV_OK;
+}
+
+/* rivctl ima-log: see usage. */
 int
 cmd_ima_log(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "rivctl: not implemented yet\n");
-	return RIV_MALFORMED;
+	struct opts o = { NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0 };
+	struct ima_policy *pol = NULL;
+	struct ima_state *st = NULL;
+	struct pcrset *quoted = NULL;
+	struct run *run = NULL;
+	struct riv_err err = { "" };
+	struct ima_quote q;
+	uint8_t *buf = NULL;
+	uint64_t first;
+	size_t len;
+	int rc = RIV_MALFORMED;
+
+	if (parse_args(argc, argv, &o) == -1)
+		return RIV_MALFORMED;
+	if (o.help) {
+		fputs(usage, stdout);
+		return RIV_OK;
+	}
+	if (file_read(o.path, RIV_FILE_MAX, &buf, &len, &err) != RIV_OK) {
+		fprintf(stderr, "rivctl ima-log: %s\n", err.msg);
+		return RIV_MALFORMED;
+	}
+	if (len == 0) {
+		fprintf(stderr, "rivctl ima-log: %s: empty measurement list "
+		    "(entry 0 at byte offset 0)\n", o.path);
+		goto done;
+	}
+	st = ima_state_new(0);
+	run = calloc(1, sizeof(*run));
+	quoted = malloc(sizeof(*quoted));
+	if (st == NULL || run == NULL || quoted == NULL) {
+		fprintf(stderr, "rivctl ima-log: out of memory\n");
+		goto done;
+	}
+	if (setup_state(&o, st) != RIV_OK ||
+	    load_inputs(&o, &pol, quoted) != RIV_OK)
+		goto done;
+	if (pol != NULL && (run->ap = ima_appraiser_new(pol)) == NULL) {
+		fprintf(stderr, "rivctl ima-log: out of memory\n");
+		goto done;
+	}
+	first = st->next;
+	if (run_list(&o, buf, len, st, run, &q,
+	    o.pcrs != NULL ? quoted : NULL) != RIV_OK)
+		goto done;
+	if (o.json)
+		print_json(run, st, first, ima_detect_format(buf, len),
+		    o.pcrs != NULL ? &q : NULL, pol != NULL);
+	else
+		print_text(run, st, first, ima_detect_format(buf, len),
+		    o.pcrs != NULL ? &q : NULL, pol != NULL);
+	rc = run->mismatches.n > 0 || run->policy.n > 0 ||
+	    (o.pcrs != NULL && !q.matched) ? RIV_FAIL : RIV_OK;
+done:
+	if (run != NULL) {
+		ima_appraiser_free(run->ap);
+		failures_free(&run->mismatches);
+		failures_free(&run->policy);
+	}
+	if (pol != NULL)
+		ima_policy_unref(pol);
+	free(run);
+	free(quoted);
+	ima_state_free(st);
+	free(buf);
+	return rc;
 }

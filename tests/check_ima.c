@@ -1,9 +1,1075 @@
-/* check_ima.c — placeholder suite, being written. */
+/*
+ * check_ima.c — unit tests for the IMA measurement list parser, template
+ * decoding, digest verification, PCR replay, incremental state and quote
+ * lag: every corpus list against its expected values, split replays equal
+ * to full ones, synthetic lists for each template and each malformation.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bank.h"
+#include "ima.h"
+#include "json.h"
+#include "pcrset.h"
 #include "testutil.h"
 
-START_TEST(test_placeholder)
+#define IMA_DIR		"ima"
+#define KEYLIME_ASCII	"rust-keylime__ascii_runtime_measurements.txt"
+#define IBM_SHA1	"ibmtss__ima_sha1.bin"
+#define IBM_SHA256	"ibmtss__ima_sha256.bin"
+#define TSS_NG		"tpm2-tss__sml-ima-ng-sha1.bin"
+#define TSS_IMA		"tpm2-tss__sml-ima-sha1.bin"
+
+/* Lists with expected values: each must be found and checked. */
+static const char *known_expected[] = { IBM_SHA1, IBM_SHA256, TSS_NG,
+    TSS_IMA };
+
+/* Every list of the corpus, for the split tests. */
+static const char *all_lists[] = { IBM_SHA1, IBM_SHA256, TSS_NG, TSS_IMA,
+    KEYLIME_ASCII };
+
+/* A growing byte buffer for synthetic lists. */
+struct buf {
+	uint8_t	*d;
+	size_t	 n, cap;
+};
+
+/* Append bytes. */
+static void
+put(struct buf *b, const void *p, size_t len)
 {
-	ck_assert_int_eq(1, 1);
+	if (b->n + len > b->cap) {
+		b->cap = (b->n + len) * 2 + 64;
+		b->d = realloc(b->d, b->cap);
+		ck_assert_ptr_nonnull(b->d);
+	}
+	if (len > 0)
+		memcpy(b->d + b->n, p, len);
+	b->n += len;
+}
+
+/* Append a 32-bit integer in either byte order. */
+static void
+put32(struct buf *b, uint32_t v, int be)
+{
+	uint8_t x[4];
+	int i;
+
+	for (i = 0; i < 4; i++)
+		x[be ? 3 - i : i] = (uint8_t)(v >> (8 * i));
+	put(b, x, 4);
+}
+
+/* Append a template field: length and bytes. */
+static void
+field(struct buf *b, const void *p, size_t len, int be)
+{
+	put32(b, (uint32_t)len, be);
+	put(b, p, len);
+}
+
+/* Append a d-ng field "sha256:\0" and a digest of 32 bytes of c. */
+static void
+field_dng(struct buf *b, int c, int be)
+{
+	uint8_t f[8 + 32];
+
+	memcpy(f, "sha256:", 8);
+	memset(f + 8, c, 32);
+	field(b, f, sizeof(f), be);
+}
+
+/* Append an n-ng field (with its NUL). */
+static void
+field_str(struct buf *b, const char *s, int be)
+{
+	field(b, s, strlen(s) + 1, be);
+}
+
+/*
+ * Append a binary entry of template tname whose template data is td (a
+ * SHA1 template digest of it, or zeros for a violation).
+ */
+static void
+entry(struct buf *b, uint32_t pcr, const char *tname, const struct buf *td,
+    int violation, int be)
+{
+	uint8_t d[20] = { 0 };
+
+	if (!violation)
+		ck_assert_int_eq(bank_hash(BANK_SHA1, td->d, td->n, d), 0);
+	put32(b, pcr, be);
+	put(b, d, 20);
+	put32(b, (uint32_t)strlen(tname), be);
+	put(b, tname, strlen(tname));
+	put32(b, (uint32_t)td->n, be);
+	put(b, td->d, td->n);
+}
+
+/* Append an ima-ng entry for path with a digest of bytes c. */
+static void
+entry_ng(struct buf *b, const char *path, int c, int violation, int be)
+{
+	struct buf td = { NULL, 0, 0 };
+
+	field_dng(&td, c, be);
+	field_str(&td, path, be);
+	entry(b, IMA_PCR, "ima-ng", &td, violation, be);
+	free(td.d);
+}
+
+/* Read a corpus list of the ima directory. */
+static uint8_t *
+read_list(const char *name, size_t *len)
+{
+	char rel[512];
+
+	snprintf(rel, sizeof(rel), "%s/%s", IMA_DIR, name);
+	return corpus_read(rel, len);
+}
+
+/* Replay a whole list into a fresh state (all banks); RIV_ status. */
+static int
+replay(const uint8_t *buf, size_t len, struct ima_state *st,
+    ima_entry_cb cb, void *arg, struct riv_err *err)
+{
+	struct hasher *h = hasher_new();
+	int rc;
+
+	ck_assert_ptr_nonnull(h);
+	ima_state_init(st, 0);
+	rc = ima_feed(st, h, buf, len, IMA_FORMAT_AUTO, 0, cb, arg, err);
+	hasher_free(h);
+	return rc;
+}
+
+/* Assert that two states replayed the same PCR values in every bank. */
+static void
+assert_same_pcrs(const struct ima_state *a, const struct ima_state *b,
+    const char *what)
+{
+	int bank;
+	unsigned p;
+
+	for (bank = 0; bank < BANK_COUNT; bank++) {
+		ck_assert_msg(a->pcrs.mask[bank] == b->pcrs.mask[bank],
+		    "%s: bank %s PCR masks differ", what,
+		    bank_get(bank)->name);
+		for (p = 0; p < PCR_COUNT; p++)
+			if (pcrset_has(&a->pcrs, bank, p))
+				ck_assert_msg(memcmp(a->pcrs.val[bank][p],
+				    b->pcrs.val[bank][p],
+				    bank_get(bank)->size) == 0,
+				    "%s: %s PCR %u differs", what,
+				    bank_get(bank)->name, p);
+	}
+	ck_assert_uint_eq(a->next, b->next);
+}
+
+/* Collected per-entry results. */
+struct seen {
+	size_t		 n, mismatches, violations;
+	int64_t		 first_mismatch;
+	uint8_t		 sha1[1024][20];	/* template hash per entry */
+	struct hasher	*h;
+	struct ima_state *st;		/* to snapshot values, or NULL */
+	uint8_t		 pcr_sha1[1024][20], pcr_sha256[1024][32];
+};
+
+/* ima_feed callback: record template hashes and mismatches. */
+static int
+see(const struct ima_entry *e, int mismatch, void *arg)
+{
+	struct seen *s = arg;
+
+	if (s->n < 1024) {
+		if (s->h != NULL)
+			ck_assert_int_eq(ima_template_hash(s->h, BANK_SHA1, e,
+			    s->sha1[s->n]), 0);
+		if (s->st != NULL) {
+			memcpy(s->pcr_sha1[s->n],
+			    pcrset_get(&s->st->pcrs, BANK_SHA1, IMA_PCR), 20);
+			memcpy(s->pcr_sha256[s->n],
+			    pcrset_get(&s->st->pcrs, BANK_SHA256, IMA_PCR), 32);
+		}
+	}
+	if (mismatch && s->mismatches++ == 0)
+		s->first_mismatch = (int64_t)e->index;
+	if (e->violation)
+		s->violations++;
+	s->n++;
+	return 0;
+}
+
+/* Compare a list's replay with its expected.json; returns 1 if checked. */
+static int
+check_expected(const char *name)
+{
+	char rel[5120];
+	struct json *exp;
+	const struct json *hashes;
+	struct pcrset want;
+	struct ima_state *st = ima_state_new(0);
+	struct seen *s = calloc(1, sizeof(*s));
+	struct riv_err err;
+	uint8_t *buf, d[20];
+	size_t len, i, n;
+	int bank, checked = 0;
+	unsigned p;
+
+	ck_assert_ptr_nonnull(st);
+	ck_assert_ptr_nonnull(s);
+	snprintf(rel, sizeof(rel), "%s/%s/%s.expected.json", corpus_dir(),
+	    IMA_DIR, name);
+	exp = json_load(rel, &err);
+	ck_assert_msg(exp != NULL, "%s", err.msg);
+	buf = read_list(name, &len);
+	s->h = hasher_new();
+	ck_assert_msg(replay(buf, len, st, see, s, &err) == RIV_OK, "%s: %s",
+	    name, err.msg);
+	ck_assert_uint_eq(s->mismatches, 0);
+	if (json_get(exp, "pcrs") != NULL) {
+		ck_assert_int_eq(pcrset_from_json(exp, &want, &err), RIV_OK);
+		for (bank = 0; bank < BANK_COUNT; bank++)
+			for (p = 0; p < PCR_COUNT; p++) {
+				if (!pcrset_has(&want, bank, p))
+					continue;
+				ck_assert_msg(pcrset_has(&st->pcrs, bank, p),
+				    "%s: no %s PCR %u", name,
+				    bank_get(bank)->name, p);
+				ck_assert_msg(memcmp(pcrset_get(&want, bank, p),
+				    pcrset_get(&st->pcrs, bank, p),
+				    bank_get(bank)->size) == 0,
+				    "%s: %s PCR %u differs", name,
+				    bank_get(bank)->name, p);
+				checked++;
+			}
+	}
+	if ((hashes = json_get(exp, "template_hashes_sha1")) != NULL) {
+		ck_assert_uint_eq(hashes->n, s->n);
+		for (i = 0; i < hashes->n; i++) {
+			ck_assert_int_eq(hex_decode(hashes->items[i]->str,
+			    hashes->items[i]->len, d, sizeof(d), &n), 0);
+			ck_assert_msg(memcmp(d, s->sha1[i], 20) == 0,
+			    "%s: entry %zu template hash differs", name, i);
+			checked++;
+		}
+	}
+	ck_assert_msg(checked > 0, "%s: nothing to compare", name);
+	hasher_free(s->h);
+	free(s);
+	json_free(exp);
+	free(buf);
+	ima_state_free(st);
+	return 1;
+}
+
+/* Every corpus list with expected values replays to them. */
+START_TEST(test_corpus_expected)
+{
+	char dir[4096], name[512];
+	struct dirent *de;
+	size_t i, n, found[4] = { 0 };
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/%s", corpus_dir(), IMA_DIR);
+	ck_assert_msg((d = opendir(dir)) != NULL, "cannot open %s", dir);
+	while ((de = readdir(d)) != NULL) {
+		n = strlen(de->d_name);
+		if (n <= 14 || strcmp(de->d_name + n - 14, ".expected.json"))
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(n - 14),
+		    de->d_name);
+		check_expected(name);
+		for (i = 0; i < 4; i++)
+			if (strcmp(name, known_expected[i]) == 0)
+				found[i]++;
+	}
+	closedir(d);
+	for (i = 0; i < 4; i++)
+		ck_assert_msg(found[i] == 1, "%s not checked",
+		    known_expected[i]);
+}
+END_TEST
+
+/* The SHA-256 list is detected as one: 32-byte template digests. */
+START_TEST(test_detect_sha256)
+{
+	struct ima_reader r;
+	struct ima_entry e;
+	struct riv_err err;
+	uint8_t *buf;
+	size_t len;
+
+	buf = read_list(IBM_SHA256, &len);
+	ck_assert_int_eq(ima_reader_open(&r, buf, len, IMA_FORMAT_AUTO, -1, 0,
+	    &err), RIV_OK);
+	ck_assert_int_eq(r.format, IMA_FORMAT_BINARY);
+	ck_assert_int_eq(r.list_bank, BANK_SHA256);
+	ck_assert_uint_eq(r.digest_size, 32);
+	ck_assert_int_eq(r.big_endian, 0);
+	ck_assert_int_eq(ima_reader_next(&r, &e, &err), 1);
+	ck_assert_str_eq(e.template_name, "ima-sig");
+	ck_assert_str_eq(e.file_algo, "sha256");
+	ck_assert_uint_eq(e.file_digest_len, 32);
+	ck_assert_uint_eq(e.path_len, 14);
+	ck_assert(memcmp(e.path, "boot_aggregate", 14) == 0);
+	ck_assert_ptr_null(e.sig);
+	ima_reader_close(&r);
+	free(buf);
+}
+END_TEST
+
+/* Forcing the wrong template digest size is malformed. */
+START_TEST(test_forced_bank)
+{
+	struct ima_reader r;
+	struct riv_err err;
+	uint8_t *buf;
+	size_t len;
+
+	buf = read_list(IBM_SHA256, &len);
+	ck_assert_int_eq(ima_reader_open(&r, buf, len, IMA_FORMAT_AUTO,
+	    BANK_SHA1, 0, &err), RIV_MALFORMED);
+	ck_assert_msg(strstr(err.msg, "entry 0 at byte offset 0") != NULL,
+	    "%s", err.msg);
+	ima_reader_close(&r);
+	ck_assert_int_eq(ima_reader_open(&r, buf, len, IMA_FORMAT_AUTO,
+	    BANK_SHA256, 0, &err), RIV_OK);
+	ima_reader_close(&r);
+	free(buf);
+}
+END_TEST
+
+/* The "ima" template: d, name, and the padded-name template hash. */
+START_TEST(test_legacy_decode)
+{
+	struct ima_reader r;
+	struct ima_entry e;
+	struct riv_err err;
+	struct hasher *h = hasher_new();
+	uint8_t *buf;
+	size_t len;
+
+	buf = read_list(TSS_IMA, &len);
+	ck_assert_int_eq(ima_reader_open(&r, buf, len, IMA_FORMAT_AUTO, -1, 0,
+	    &err), RIV_OK);
+	ck_assert_int_eq(ima_reader_next(&r, &e, &err), 1);
+	ck_assert_int_eq(e.legacy, 1);
+	ck_assert_str_eq(e.template_name, "ima");
+	ck_assert_uint_eq(e.template_data_len, 20 + 4 + 14);
+	ck_assert(memcmp(e.path, "boot_aggregate", 14) == 0);
+	ck_assert_str_eq(e.file_algo, "sha1");
+	ck_assert_int_eq(ima_verify_entry(h, BANK_SHA1, &e), RIV_OK);
+	ck_assert_int_eq(ima_reader_next(&r, &e, &err), 1);
+	ck_assert_uint_eq(e.path_len, 5);
+	ck_assert(memcmp(e.path, "/init", 5) == 0);
+	while (ima_reader_next(&r, &e, &err) == 1)
+		;
+	ck_assert_uint_eq(r.index, 12);
+	ck_assert_int_eq(r.trailing_newline, 1);
+	ima_reader_close(&r);
+	hasher_free(h);
+	free(buf);
+}
+END_TEST
+
+/* Convert an ASCII list to binary from its decoded entries. */
+static void
+ascii_to_binary(const uint8_t *buf, size_t len, struct buf *out)
+{
+	struct ima_reader r;
+	struct ima_entry e;
+	struct riv_err err;
+	int got;
+
+	ck_assert_int_eq(ima_reader_open(&r, buf, len, IMA_FORMAT_AUTO, -1, 0,
+	    &err), RIV_OK);
+	ck_assert_int_eq(r.format, IMA_FORMAT_ASCII);
+	while ((got = ima_reader_next(&r, &e, &err)) == 1) {
+		put32(out, e.pcr, 0);
+		put(out, e.template_digest, e.template_digest_len);
+		put32(out, (uint32_t)strlen(e.template_name), 0);
+		put(out, e.template_name, strlen(e.template_name));
+		if (!e.legacy)
+			put32(out, (uint32_t)e.template_data_len, 0);
+		put(out, e.template_data, e.template_data_len);
+	}
+	ck_assert_msg(got == 0, "%s", err.msg);
+	ima_reader_close(&r);
+}
+
+/* The ASCII list verifies, and replays as its binary conversion does. */
+START_TEST(test_keylime_ascii)
+{
+	static const char sha1_ref[] =
+	    "82231c67a69da98dc5b3aa10f6343d33109225fc";
+	static const char sha256_ref[] =
+	    "c4a065637fc6a7c55f2811dd06cb45dd037133be2b3dc5c3e6fbe6bf061db724";
+	struct ima_state *a = ima_state_new(0), *b = ima_state_new(0);
+	struct seen *s = calloc(1, sizeof(*s));
+	struct buf bin = { NULL, 0, 0 };
+	struct riv_err err;
+	char hex[129];
+	uint8_t *buf;
+	size_t len;
+
+	buf = read_list(KEYLIME_ASCII, &len);
+	ck_assert_msg(replay(buf, len, a, see, s, &err) == RIV_OK, "%s",
+	    err.msg);
+	ck_assert_uint_eq(s->n, 826);
+	ck_assert_uint_eq(s->mismatches, 0);
+	ascii_to_binary(buf, len, &bin);
+	ck_assert_msg(replay(bin.d, bin.n, b, NULL, NULL, &err) == RIV_OK,
+	    "%s", err.msg);
+	assert_same_pcrs(a, b, "ASCII vs binary");
+	hex_encode(pcrset_get(&a->pcrs, BANK_SHA1, 10), 20, hex);
+	ck_assert_str_eq(hex, sha1_ref);
+	hex_encode(pcrset_get(&a->pcrs, BANK_SHA256, 10), 32, hex);
+	ck_assert_str_eq(hex, sha256_ref);
+	free(bin.d);
+	free(s);
+	free(buf);
+	ima_state_free(a);
+	ima_state_free(b);
+}
+END_TEST
+
+/* Byte offsets of every entry of a list, and the list's end. */
+static size_t
+entry_offsets(const uint8_t *buf, size_t len, size_t *off, size_t max)
+{
+	struct ima_reader r;
+	struct ima_entry e;
+	struct riv_err err;
+	size_t n = 0;
+
+	ck_assert_int_eq(ima_reader_open(&r, buf, len, IMA_FORMAT_AUTO, -1, 0,
+	    &err), RIV_OK);
+	while (ima_reader_next(&r, &e, &err) == 1) {
+		ck_assert_uint_lt(n, max);
+		off[n++] = e.byte_offset;
+	}
+	off[n] = r.off;
+	ima_reader_close(&r);
+	return n;
+}
+
+/* Round-trip a state through its JSON form. */
+static void
+roundtrip(struct ima_state *st)
+{
+	struct ima_state *copy = ima_state_new(0);
+	struct riv_err err;
+	struct json *doc;
+	char *text = NULL, *text2 = NULL;
+	size_t tlen = 0, tlen2 = 0;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(f = open_memstream(&text, &tlen));
+	ima_state_write(f, st);
+	fclose(f);
+	doc = json_parse(text, tlen, &err);
+	ck_assert_msg(doc != NULL, "%s", err.msg);
+	ck_assert_msg(ima_state_from_json(doc, copy, &err) == RIV_OK, "%s",
+	    err.msg);
+	json_free(doc);
+	ck_assert_ptr_nonnull(f = open_memstream(&text2, &tlen2));
+	ima_state_write(f, copy);
+	fclose(f);
+	ck_assert_str_eq(text, text2);
+	assert_same_pcrs(st, copy, "JSON round trip");
+	*st = *copy;
+	free(text);
+	free(text2);
+	ima_state_free(copy);
+}
+
+/* Splitting a list anywhere (through saved state) equals the full replay. */
+START_TEST(test_incremental)
+{
+	const char *name = all_lists[_i];
+	struct ima_state *full = ima_state_new(0), *st = ima_state_new(0);
+	struct hasher *h = hasher_new();
+	struct riv_err err;
+	size_t off[1100], len, n, k, j, splits[6];
+	uint8_t *buf;
+
+	buf = read_list(name, &len);
+	ck_assert_int_eq(replay(buf, len, full, NULL, NULL, &err), RIV_OK);
+	n = entry_offsets(buf, len, off, 1099);
+	ck_assert_uint_eq(n, full->next);
+	splits[0] = 1;
+	splits[1] = 2;
+	splits[2] = n / 3;
+	splits[3] = n / 2;
+	splits[4] = n - 1;
+	splits[5] = n;
+	for (j = 0; j < 6; j++) {
+		k = splits[j];
+		/* the first k entries, a JSON round trip, then the tail */
+		ima_state_init(st, 0);
+		ck_assert_int_eq(ima_feed(st, h, buf, off[k], IMA_FORMAT_AUTO,
+		    0, NULL, NULL, &err), RIV_OK);
+		ck_assert_uint_eq(st->next, k);
+		roundtrip(st);
+		ck_assert_msg(ima_feed(st, h, buf + off[k], len - off[k],
+		    IMA_FORMAT_AUTO, k, NULL, NULL, &err) == RIV_OK, "%s: "
+		    "split at %zu: %s", name, k, err.msg);
+		assert_same_pcrs(full, st, name);
+		/* the same, re-reading the whole list (rivctl --from) */
+		ima_state_init(st, 0);
+		ck_assert_int_eq(ima_feed(st, h, buf, off[k], IMA_FORMAT_AUTO,
+		    0, NULL, NULL, &err), RIV_OK);
+		roundtrip(st);
+		ck_assert_msg(ima_feed(st, h, buf, len, IMA_FORMAT_AUTO, 0,
+		    NULL, NULL, &err) == RIV_OK, "%s", err.msg);
+		assert_same_pcrs(full, st, name);
+	}
+	/* one entry at a time, with a JSON round trip each */
+	ima_state_init(st, 0);
+	for (k = 0; k < n; k++) {
+		ck_assert_msg(ima_feed(st, h, buf + off[k], off[k + 1] - off[k],
+		    IMA_FORMAT_AUTO, k, NULL, NULL, &err) == RIV_OK,
+		    "%s entry %zu: %s", name, k, err.msg);
+		if (k % 7 == 0)
+			roundtrip(st);
+	}
+	assert_same_pcrs(full, st, name);
+	/* an empty tail applies nothing; a gap is refused */
+	ck_assert_int_eq(ima_feed(st, h, buf, 0, IMA_FORMAT_AUTO, n, NULL,
+	    NULL, &err), RIV_OK);
+	ima_state_init(st, 0);
+	ck_assert_int_eq(ima_feed(st, h, buf + off[2], len - off[2],
+	    IMA_FORMAT_AUTO, 2, NULL, NULL, &err), RIV_MALFORMED);
+	ck_assert_msg(strstr(err.msg, "starts at entry 2") != NULL, "%s",
+	    err.msg);
+	hasher_free(h);
+	free(buf);
+	ima_state_free(full);
+	ima_state_free(st);
+}
+END_TEST
+
+/* A state refuses another boot's list and a list shorter than it. */
+START_TEST(test_state_other_list)
+{
+	struct ima_state *st = ima_state_new(0);
+	struct hasher *h = hasher_new();
+	struct riv_err err;
+	uint8_t *a, *b;
+	size_t alen, blen;
+
+	a = read_list(TSS_NG, &alen);
+	b = read_list(IBM_SHA1, &blen);
+	ck_assert_int_eq(ima_feed(st, h, b, blen, IMA_FORMAT_AUTO, 0, NULL,
+	    NULL, &err), RIV_OK);
+	ck_assert_int_eq(ima_feed(st, h, a, alen, IMA_FORMAT_AUTO, 0, NULL,
+	    NULL, &err), RIV_MALFORMED);
+	ck_assert_msg(strstr(err.msg, "another boot") != NULL, "%s", err.msg);
+	ima_state_init(st, 0);
+	ck_assert_int_eq(ima_feed(st, h, b, blen, IMA_FORMAT_AUTO, 0, NULL,
+	    NULL, &err), RIV_OK);
+	ck_assert_int_eq(ima_feed(st, h, b, blen / 2, IMA_FORMAT_AUTO, 0,
+	    NULL, NULL, &err), RIV_MALFORMED);
+	hasher_free(h);
+	free(a);
+	free(b);
+	ima_state_free(st);
+}
+END_TEST
+
+/* Build a quote of PCR 10 from recorded values after entry k. */
+static void
+quote_at(const struct seen *s, size_t k, struct pcrset *q, int sha1_only)
+{
+	pcrset_init(q);
+	pcrset_set(q, BANK_SHA1, 10, s->pcr_sha1[k]);
+	if (!sha1_only)
+		pcrset_set(q, BANK_SHA256, 10, s->pcr_sha256[k]);
+}
+
+/* A lagging quote finds its checkpoint; a growing lag is flagged. */
+START_TEST(test_quote_lag)
+{
+	static const size_t batches[] = { 100, 200, 300, 362 };
+	static const size_t quoted[] = { 95, 190, 285, 340 };
+	struct ima_state *st = ima_state_new(0), *st2 = ima_state_new(0);
+	struct seen *s = calloc(1, sizeof(*s));
+	struct hasher *h = hasher_new();
+	struct ima_quote q;
+	struct pcrset pq;
+	struct riv_err err;
+	size_t off[400], len, n, i;
+	uint8_t *buf;
+
+	buf = read_list(IBM_SHA256, &len);
+	s->st = st;
+	ck_assert_int_eq(replay(buf, len, st, see, s, &err), RIV_OK);
+	n = s->n;
+	ck_assert_uint_eq(n, 362);
+	/* the current value: checkpoint is the last entry */
+	quote_at(s, n - 1, &pq, 0);
+	ck_assert_int_eq(ima_quote_check(st, &pq, &q), RIV_OK);
+	ck_assert_int_eq(q.matched, 1);
+	ck_assert_int_eq(q.full, 1);
+	ck_assert_uint_eq(q.checkpoint, n - 1);
+	ck_assert_uint_eq(q.pending, 0);
+	/* an earlier value: sha1 and sha256; sha1 alone (sha1 replayed) */
+	for (i = 0; i < 2; i++) {
+		ima_state_init(st, i == 0 ? 0 : 1u << BANK_SHA1);
+		ck_assert_int_eq(ima_feed(st, h, buf, len, IMA_FORMAT_AUTO, 0,
+		    NULL, NULL, &err), RIV_OK);
+		quote_at(s, 200, &pq, i == 1);
+		ck_assert_int_eq(ima_quote_check(st, &pq, &q), RIV_OK);
+		ck_assert_uint_eq(q.checkpoint, 200);
+		ck_assert_uint_eq(q.pending, n - 200 - 1);
+		ck_assert_int_eq(q.lagging, 0);
+	}
+	/* an older value than the last checkpoint no longer matches */
+	quote_at(s, 150, &pq, 0);
+	ck_assert_int_eq(ima_quote_check(st, &pq, &q), RIV_FAIL);
+	ck_assert_int_eq(q.matched, 0);
+	/* sha1 alone cannot find an earlier entry in a sha256 history */
+	ima_state_init(st, 0);
+	ck_assert_int_eq(replay(buf, len, st, NULL, NULL, &err), RIV_OK);
+	quote_at(s, 200, &pq, 1);
+	ck_assert_int_eq(ima_quote_check(st, &pq, &q), RIV_FAIL);
+	quote_at(s, 361, &pq, 1);
+	ck_assert_int_eq(ima_quote_check(st, &pq, &q), RIV_OK);
+	/* a value matching no prefix fails */
+	ima_state_init(st, 0);
+	ck_assert_int_eq(replay(buf, len, st, NULL, NULL, &err), RIV_OK);
+	quote_at(s, 10, &pq, 0);
+	pq.val[BANK_SHA256][10][0] ^= 1;
+	pq.val[BANK_SHA1][10][0] ^= 1;
+	ck_assert_int_eq(ima_quote_check(st, &pq, &q), RIV_FAIL);
+	ck_assert_msg(strstr(q.reason, "PCR 10") != NULL, "%s", q.reason);
+	/* current sha256 right but sha1 wrong: a bank mismatch fails */
+	quote_at(s, n - 1, &pq, 0);
+	pq.val[BANK_SHA1][10][0] ^= 1;
+	ck_assert_int_eq(ima_quote_check(st, &pq, &q), RIV_FAIL);
+	/* growing lag over batches, through the JSON state */
+	n = entry_offsets(buf, len, off, 399);
+	ima_state_init(st2, 0);
+	for (i = 0; i < 4; i++) {
+		size_t from = i ? batches[i - 1] : 0;
+
+		ck_assert_int_eq(ima_feed(st2, h, buf + off[from],
+		    off[batches[i]] - off[from], IMA_FORMAT_AUTO, from, NULL,
+		    NULL, &err), RIV_OK);
+		quote_at(s, quoted[i], &pq, 0);
+		ck_assert_int_eq(ima_quote_check(st2, &pq, &q), RIV_OK);
+		ck_assert_uint_eq(q.checkpoint, quoted[i]);
+		ck_assert_uint_eq(q.pending, batches[i] - quoted[i] - 1);
+		ck_assert_int_eq(q.lagging, i == 3);
+		roundtrip(st2);
+	}
+	/* a quote that catches up clears the flag */
+	quote_at(s, 361, &pq, 0);
+	ck_assert_int_eq(ima_quote_check(st2, &pq, &q), RIV_OK);
+	ck_assert_uint_eq(q.pending, 0);
+	ck_assert_int_eq(q.lagging, 0);
+	/* no PCR 10 in a replayed bank */
+	pcrset_init(&pq);
+	ck_assert_int_eq(ima_quote_check(st2, &pq, &q), RIV_FAIL);
+	hasher_free(h);
+	free(s);
+	free(buf);
+	ima_state_free(st);
+	ima_state_free(st2);
+}
+END_TEST
+
+/* A watched quote is found beyond the history; unwatched it is not. */
+START_TEST(test_quote_watch)
+{
+	struct ima_state *st = ima_state_new(0);
+	struct seen *s = calloc(1, sizeof(*s));
+	struct hasher *h = hasher_new();
+	struct ima_quote q;
+	struct pcrset pq;
+	struct riv_err err;
+	uint8_t *buf;
+	size_t len;
+
+	buf = read_list(KEYLIME_ASCII, &len);
+	s->st = st;
+	ck_assert_int_eq(replay(buf, len, st, see, s, &err), RIV_OK);
+	ck_assert_uint_eq(s->n, 826);
+	quote_at(s, 100, &pq, 0);
+	ck_assert_int_eq(ima_quote_check(st, &pq, &q), RIV_FAIL);
+	ima_state_init(st, 0);
+	ima_quote_watch(st, &pq);
+	ck_assert_int_eq(ima_feed(st, h, buf, len, IMA_FORMAT_AUTO, 0, NULL,
+	    NULL, &err), RIV_OK);
+	ck_assert_int_eq(ima_quote_check(st, &pq, &q), RIV_OK);
+	ck_assert_int_eq(q.full, 1);
+	ck_assert_uint_eq(q.checkpoint, 100);
+	ck_assert_uint_eq(q.pending, 725);
+	ck_assert_ptr_null(st->watch);
+	hasher_free(h);
+	free(s);
+	free(buf);
+	ima_state_free(st);
+}
+END_TEST
+
+/* A violation extends all-ones and is no mismatch; ff in every bank. */
+START_TEST(test_violation)
+{
+	struct ima_state *st = ima_state_new(0);
+	struct seen *s = calloc(1, sizeof(*s));
+	struct buf b = { NULL, 0, 0 }, td = { NULL, 0, 0 };
+	struct riv_err err;
+	uint8_t want[DIGEST_MAX], d[DIGEST_MAX], ff[DIGEST_MAX];
+	int bank;
+
+	memset(ff, 0xff, sizeof(ff));
+	entry_ng(&b, "boot_aggregate", 1, 0, 0);
+	entry_ng(&b, "/etc/passwd", 0, 1, 0);
+	entry_ng(&b, "/bin/sh", 2, 0, 0);
+	ck_assert_msg(replay(b.d, b.n, st, see, s, &err) == RIV_OK, "%s",
+	    err.msg);
+	ck_assert_uint_eq(s->n, 3);
+	ck_assert_uint_eq(s->violations, 1);
+	ck_assert_uint_eq(s->mismatches, 0);
+	for (bank = 0; bank < BANK_COUNT; bank++) {
+		if (!bank_available(bank))
+			continue;
+		memset(want, 0, sizeof(want));
+		td.n = 0;
+		field_dng(&td, 1, 0);
+		field_str(&td, "boot_aggregate", 0);
+		ck_assert_int_eq(bank_hash(bank, td.d, td.n, d), 0);
+		ck_assert_int_eq(bank_extend(bank, want, d), 0);
+		ck_assert_int_eq(bank_extend(bank, want, ff), 0);
+		td.n = 0;
+		field_dng(&td, 2, 0);
+		field_str(&td, "/bin/sh", 0);
+		ck_assert_int_eq(bank_hash(bank, td.d, td.n, d), 0);
+		ck_assert_int_eq(bank_extend(bank, want, d), 0);
+		ck_assert_msg(memcmp(want, pcrset_get(&st->pcrs, bank, 10),
+		    bank_get(bank)->size) == 0, "bank %s",
+		    bank_get(bank)->name);
+	}
+	free(td.d);
+	free(b.d);
+	free(s);
+	ima_state_free(st);
+}
+END_TEST
+
+/* Flipping a byte of template data is a mismatch of that entry only. */
+START_TEST(test_mismatch)
+{
+	static const char sha1_ref[] =
+	    "9be6bac02bf18d09d17e726c2df00bca4e8831ea";
+	struct ima_state *st = ima_state_new(0);
+	struct seen *s = calloc(1, sizeof(*s));
+	struct riv_err err;
+	size_t off[400], len;
+	char hex[41];
+	uint8_t *buf;
+
+	buf = read_list(IBM_SHA1, &len);
+	entry_offsets(buf, len, off, 399);
+	buf[off[5] + 39 + 4 + 12] ^= 0x20;	/* entry 5's file digest */
+	ck_assert_int_eq(replay(buf, len, st, see, s, &err), RIV_OK);
+	ck_assert_uint_eq(s->mismatches, 1);
+	ck_assert_int_eq(s->first_mismatch, 5);
+	/* the list bank extends the logged digests: still the quote's */
+	hex_encode(pcrset_get(&st->pcrs, BANK_SHA1, 10), 20, hex);
+	ck_assert_str_eq(hex, sha1_ref);
+	free(s);
+	free(buf);
+	ima_state_free(st);
+}
+END_TEST
+
+/* Expect a list to be malformed with a message containing want. */
+static void
+expect_malformed(const uint8_t *buf, size_t len, const char *want)
+{
+	struct ima_state *st = ima_state_new(0);
+	struct riv_err err = { "" };
+
+	ck_assert_int_eq(replay(buf, len, st, NULL, NULL, &err),
+	    RIV_MALFORMED);
+	ck_assert_msg(strstr(err.msg, want) != NULL, "wanted \"%s\" in \"%s\"",
+	    want, err.msg);
+	ima_state_free(st);
+}
+
+/* Malformed binary lists name the entry and its byte offset. */
+START_TEST(test_malformed_binary)
+{
+	struct ima_reader r;
+	struct riv_err err;
+	size_t off[400], len;
+	uint8_t *buf, *copy;
+	char want[128];
+
+	ck_assert_int_eq(ima_reader_open(&r, (const uint8_t *)"", 0,
+	    IMA_FORMAT_AUTO, -1, 0, &err), RIV_MALFORMED);
+	ck_assert(strstr(err.msg, "empty") != NULL);
+	buf = read_list(IBM_SHA1, &len);
+	entry_offsets(buf, len, off, 399);
+	copy = malloc(len);
+	/* truncated inside entry 3 */
+	snprintf(want, sizeof(want), "entry 3 at byte offset %zu: truncated",
+	    off[3]);
+	expect_malformed(buf, off[3] + 30, want);
+	expect_malformed(buf, off[3] + 2, want);
+	/* absurd template name length of entry 2 */
+	memcpy(copy, buf, len);
+	copy[off[2] + 24] = 0;
+	copy[off[2] + 26] = 0x10;
+	snprintf(want, sizeof(want), "entry 2 at byte offset %zu: template "
+	    "name length 1048576 at byte offset %zu", off[2], off[2] + 24);
+	expect_malformed(copy, len, want);
+	/* unknown template in entry 1 */
+	memcpy(copy, buf, len);
+	memcpy(copy + off[1] + 28, "ima-xyz", 7);
+	snprintf(want, sizeof(want), "entry 1 at byte offset %zu: unknown "
+	    "template \"ima-xyz\"", off[1]);
+	expect_malformed(copy, len, want);
+	/* template data length beyond the list */
+	memcpy(copy, buf, len);
+	copy[off[4] + 35 + 3] = 0x7f;
+	snprintf(want, sizeof(want), "entry 4 at byte offset %zu: template "
+	    "data length", off[4]);
+	expect_malformed(copy, len, want);
+	/* a field length that does not fill the template data */
+	memcpy(copy, buf, len);
+	copy[off[1] + 39]++;	/* first field's length */
+	snprintf(want, sizeof(want), "entry 1 at byte offset %zu: template "
+	    "ima-sig:", off[1]);
+	expect_malformed(copy, len, want);
+	/* PCR out of range */
+	memcpy(copy, buf, len);
+	copy[off[7]] = 24;
+	snprintf(want, sizeof(want), "entry 7 at byte offset %zu: PCR 24",
+	    off[7]);
+	expect_malformed(copy, len, want);
+	/* garbage after the last entry (not one newline) */
+	snprintf(want, sizeof(want), "entry 362 at byte offset %zu: "
+	    "truncated", len);
+	free(copy);
+	copy = malloc(len + 2);
+	memcpy(copy, buf, len);
+	copy[len] = '\n';
+	copy[len + 1] = '\n';
+	expect_malformed(copy, len + 2, want);
+	free(copy);
+	free(buf);
+}
+END_TEST
+
+/* Malformed ASCII lists name the entry and line. */
+START_TEST(test_malformed_ascii)
+{
+	static const char *bad[][2] = {
+		{ "10 zz8d532d463c9f8c205d0df7787669a85f93e260 ima-ng "
+		    "sha1:0000000000000000000000000000000000000000 x\n",
+		    "entry 0, line 1 (byte offset 0): template digest" },
+		{ "10 1d8d532d463c9f8c205d0df7787669a85f93e260 ima-ng "
+		    "sha1:00000000000000000000000000000000000000 x\n"
+		    "10 1d8d532d463c9f8c205d0df7787669a85f93e260 ima-ng "
+		    "sha1:0000000000000000000000000000000000000q x\n",
+		    "entry 1, line 2 (byte offset 97): field d-ng" },
+		{ "10 1d8d532d463c9f8c205d0df7787669a85f93e260 ima-ng "
+		    "sha1:00\n", "entry 0, line 1 (byte offset 0): template "
+		    "ima-ng needs 2" },
+		{ "10 1d8d532d463c9f8c205d0df7787669a85f93e260 ima-foo "
+		    "sha1:00 x\n", "unknown template \"ima-foo\"" },
+		{ "99 1d8d532d463c9f8c205d0df7787669a85f93e260 ima-ng "
+		    "sha1:00 x\n", "PCR \"99\"" },
+		{ "10 1d8d532d463c9f8c205d0df7787669a85f93e260 ima-ng "
+		    "sha1:00 x\n\n10 1d8d", "line 2 (byte offset 61): empty" },
+		{ "10 1d8d532d463c9f8c205d0df7787669a85f93e260 ima-ng "
+		    "sha1:00 x\n10 1d8d", "entry 1, line 2" },
+		{ "10 1d8d532d463c9f8c205d0df7787669a85f93e260 ima "
+		    "00 x\n", "\"ima\" template needs a 20-byte" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_malformed((const uint8_t *)bad[i][0],
+		    strlen(bad[i][0]), bad[i][1]);
+}
+END_TEST
+
+/*
+ * Custom and less common templates in binary and ASCII: ima-buf, ima-sigv2
+ * (d-ngv2), a custom format with iuid/igid/imode, ima-modsig; an ASCII
+ * name with spaces; a big-endian list.
+ */
+START_TEST(test_templates)
+{
+	struct buf b = { NULL, 0, 0 }, td = { NULL, 0, 0 };
+	struct ima_reader r;
+	struct ima_entry e;
+	struct riv_err err;
+	struct seen *s = calloc(1, sizeof(*s));
+	struct ima_state *st = ima_state_new(0);
+	struct hasher *h = hasher_new();
+	uint8_t v2[16 + 32], modsig[3] = { 1, 2, 3 };
+	uint32_t uid = 1000;
+	uint16_t mode = 0100644;
+	int be, k;
+	char line[1024], *big;
+
+	for (be = 0; be < 2; be++) {
+		b.n = 0;
+		entry_ng(&b, "boot_aggregate", 7, 0, be);
+		td.n = 0;
+		field_dng(&td, 3, be);
+		field_str(&td, "kernel_version", be);
+		field(&td, "6.1.0", 5, be);
+		entry(&b, 10, "ima-buf", &td, 0, be);
+		td.n = 0;
+		memcpy(v2, "verity:sha256:", 15);
+		memset(v2 + 15, 9, 32);
+		field(&td, v2, 15 + 32, be);
+		field_str(&td, "/usr/bin/v", be);
+		field(&td, "\x03\x02", 2, be);
+		entry(&b, 10, "ima-sigv2", &td, 0, be);
+		td.n = 0;
+		field_dng(&td, 4, be);
+		field_str(&td, "/etc/shadow", be);
+		field(&td, be ? "\0\0\x03\xe8" : "\xe8\x03\0\0", 4, be);
+		field(&td, be ? "\x81\xa4" : "\xa4\x81", 2, be);
+		entry(&b, 11, "d-ng|n-ng|iuid|imode", &td, 0, be);
+		td.n = 0;
+		field_dng(&td, 5, be);
+		field_str(&td, "/lib/modules/x.ko", be);
+		field(&td, "", 0, be);
+		field_dng(&td, 6, be);
+		field(&td, modsig, 3, be);
+		entry(&b, 10, "ima-modsig", &td, 0, be);
+		ck_assert_int_eq(ima_reader_open(&r, b.d, b.n, IMA_FORMAT_AUTO,
+		    -1, 0, &err), RIV_OK);
+		ck_assert_int_eq(r.big_endian, be);
+		ck_assert_int_eq(ima_reader_next(&r, &e, &err), 1);
+		ck_assert_int_eq(ima_reader_next(&r, &e, &err), 1);
+		ck_assert_str_eq(e.template_name, "ima-buf");
+		ck_assert_uint_eq(e.buf_len, 5);
+		ck_assert(memcmp(e.buf, "6.1.0", 5) == 0);
+		ck_assert_uint_eq(e.path_len, 14);
+		ck_assert_int_eq(ima_reader_next(&r, &e, &err), 1);
+		ck_assert_str_eq(e.digest_type, "verity");
+		ck_assert_str_eq(e.file_algo, "sha256");
+		ck_assert_uint_eq(e.file_digest_len, 32);
+		ck_assert_uint_eq(e.file_digest[0], 9);
+		ck_assert_uint_eq(e.sig_len, 2);
+		ck_assert_int_eq(ima_reader_next(&r, &e, &err), 1);
+		ck_assert_uint_eq(e.pcr, 11);
+		ck_assert_int_eq(e.has_uid, 1);
+		ck_assert_uint_eq(e.uid, uid);
+		ck_assert_int_eq(e.has_mode, 1);
+		ck_assert_uint_eq(e.mode, mode);
+		ck_assert_int_eq(e.has_gid, 0);
+		ck_assert_int_eq(ima_reader_next(&r, &e, &err), 1);
+		ck_assert_ptr_null(e.sig);
+		ck_assert_str_eq(e.modsig_algo, "sha256");
+		ck_assert_uint_eq(e.modsig_digest_len, 32);
+		ck_assert_uint_eq(e.modsig_len, 3);
+		ck_assert_int_eq(ima_verify_entry(h, BANK_SHA1, &e), RIV_OK);
+		ck_assert_int_eq(ima_reader_next(&r, &e, &err), 0);
+		ima_reader_close(&r);
+		s->n = s->mismatches = 0;
+		ck_assert_msg(replay(b.d, b.n, st, see, s, &err) == RIV_OK,
+		    "%s", err.msg);
+		ck_assert_uint_eq(s->n, 5);
+		ck_assert_uint_eq(s->mismatches, 0);
+		ck_assert_uint_eq(st->pcrs.mask[BANK_SHA1],
+		    1u << 10 | 1u << 11);
+	}
+	/* ASCII: a custom template, and an old-style name with spaces */
+	td.n = 0;
+	field_dng(&td, 4, 0);
+	field_str(&td, "/a b  c", 0);
+	field(&td, "\xe8\x03\0\0", 4, 0);
+	{
+		uint8_t d[20];
+		char dh[41], fh[65];
+
+		ck_assert_int_eq(bank_hash(BANK_SHA1, td.d, td.n, d), 0);
+		hex_encode(d, 20, dh);
+		memset(fh, '0', 64);
+		fh[64] = '\0';
+		for (k = 0; k < 64; k += 2)
+			memcpy(fh + k, "04", 2);
+		snprintf(line, sizeof(line), "10 %s d-ng|n-ng|iuid sha256:%s "
+		    "/a b  c 1000\n", dh, fh);
+	}
+	ck_assert_int_eq(ima_reader_open(&r, (uint8_t *)line, strlen(line),
+	    IMA_FORMAT_AUTO, -1, 0, &err), RIV_OK);
+	ck_assert_int_eq(ima_reader_next(&r, &e, &err), 1);
+	ck_assert_uint_eq(e.path_len, 7);
+	ck_assert(memcmp(e.path, "/a b  c", 7) == 0);
+	ck_assert_uint_eq(e.uid, 1000);
+	ck_assert_int_eq(ima_verify_entry(h, BANK_SHA1, &e), RIV_OK);
+	ima_reader_close(&r);
+	/* "ima" template names longer than 255 bytes are malformed */
+	b.n = 0;
+	td.n = 0;
+	put(&td, v2, 20);
+	big = malloc(300);
+	memset(big, 'a', 300);
+	put32(&td, 300, 0);
+	put(&td, big, 300);
+	put32(&b, 10, 0);
+	put(&b, v2, 20);
+	put32(&b, 3, 0);
+	put(&b, "ima", 3);
+	put(&b, td.d, td.n);
+	expect_malformed(b.d, b.n, "\"ima\" template name length 300");
+	free(big);
+	hasher_free(h);
+	ima_state_free(st);
+	free(s);
+	free(td.d);
+	free(b.d);
+}
+END_TEST
+
+/* Bad state JSON is refused with the member named. */
+START_TEST(test_state_json_bad)
+{
+	static const char *bad[][2] = {
+		{ "[]", "expected a JSON object" },
+		{ "{\"version\":2}", "version" },
+		{ "{\"version\":1,\"next\":3,\"banks\":[\"sha1\"],"
+		    "\"list_bank\":null}", "list_bank" },
+		{ "{\"version\":1,\"next\":0,\"banks\":[\"md5\"]}", "banks" },
+		{ "{\"version\":1,\"next\":0,\"banks\":[\"sha1\"],"
+		    "\"list_bank\":null,\"pcrs\":{\"sha256\":{\"10\":\""
+		    "00000000000000000000000000000000"
+		    "00000000000000000000000000000000\"}},"
+		    "\"quote\":{}}", "not replayed" },
+		{ "{\"version\":1,\"next\":0,\"banks\":[\"sha1\"],"
+		    "\"list_bank\":null,\"pcrs\":{},\"quote\":{\"pcr\":10,"
+		    "\"bank\":\"sha1\",\"pending\":null,\"lag_growth\":0,"
+		    "\"history\":[[0,\"00\"]]}}", "quote.history[0]" },
+	};
+	struct ima_state *st = ima_state_new(0);
+	struct riv_err err;
+	struct json *doc;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		doc = json_parse(bad[i][0], strlen(bad[i][0]), &err);
+		ck_assert_msg(doc != NULL, "%s", err.msg);
+		ck_assert_int_eq(ima_state_from_json(doc, st, &err),
+		    RIV_MALFORMED);
+		ck_assert_msg(strstr(err.msg, bad[i][1]) != NULL,
+		    "wanted \"%s\" in \"%s\"", bad[i][1], err.msg);
+		json_free(doc);
+	}
+	ima_state_free(st);
 }
 END_TEST
 
@@ -11,9 +1077,27 @@ int
 main(void)
 {
 	Suite *s = suite_create("ima");
-	TCase *tc = tcase_create("placeholder");
+	TCase *corpus = tcase_create("corpus");
+	TCase *synth = tcase_create("synthetic");
 
-	tcase_add_test(tc, test_placeholder);
-	suite_add_tcase(s, tc);
+	tcase_set_timeout(corpus, 120);
+	tcase_add_test(corpus, test_corpus_expected);
+	tcase_add_test(corpus, test_detect_sha256);
+	tcase_add_test(corpus, test_forced_bank);
+	tcase_add_test(corpus, test_legacy_decode);
+	tcase_add_test(corpus, test_keylime_ascii);
+	tcase_add_loop_test(corpus, test_incremental, 0,
+	    sizeof(all_lists) / sizeof(all_lists[0]));
+	tcase_add_test(corpus, test_state_other_list);
+	tcase_add_test(corpus, test_quote_lag);
+	tcase_add_test(corpus, test_quote_watch);
+	tcase_add_test(corpus, test_mismatch);
+	tcase_add_test(corpus, test_malformed_binary);
+	suite_add_tcase(s, corpus);
+	tcase_add_test(synth, test_violation);
+	tcase_add_test(synth, test_malformed_ascii);
+	tcase_add_test(synth, test_templates);
+	tcase_add_test(synth, test_state_json_bad);
+	suite_add_tcase(s, synth);
 	return run_suite(s);
 }
