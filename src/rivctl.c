@@ -24,7 +24,8 @@ static const struct command commands[] = {
 	    "appraise --attest F --sig F --ak F [--nonce HEX]\n"
 	    "                 [--bios-log F] [--pcrs F] [--reference F] [--json]" },
 	{ "ima-log", cmd_ima_log,
-	    "ima-log FILE [--json] [--policy F] [--from N --state F]" },
+	    "ima-log FILE [--json] [--policy F] [--from N --state F]\n"
+	    "                [--pcrs F] [--banks LIST]" },
 };
 
 /* Print the usage of every subcommand to f. */
