@@ -41,9 +41,12 @@ pcrset_set(struct pcrset *s, int bank, unsigned pcr, const uint8_t *d)
 	s->mask[bank] |= 1u << pcr;
 }
 
-/* Parse a decimal PCR index string of at most two digits below PCR_COUNT. */
-static int
-parse_pcr_index(const char *s, unsigned *pcr)
+/*
+ * Parse a PCR index as written in JSON member names: decimal, no leading
+ * zero, below PCR_COUNT.  0 or -1.
+ */
+int
+pcrset_parse_index(const char *s, unsigned *pcr)
 {
 	size_t n = strlen(s);
 
@@ -69,7 +72,7 @@ read_bank(const struct json *b, int bank, const char *bname,
 		    "pcrs.%s: expected an object at byte offset %zu", bname,
 		    b->offset);
 	for (i = 0; i < b->n; i++) {
-		if (parse_pcr_index(b->keys[i], &pcr) == -1)
+		if (pcrset_parse_index(b->keys[i], &pcr) == -1)
 			return err_set(err, RIV_MALFORMED,
 			    "pcrs.%s: bad PCR index \"%s\" (0-%d)", bname,
 			    b->keys[i], PCR_COUNT - 1);

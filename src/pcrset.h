@@ -23,6 +23,7 @@ void		 pcrset_init(struct pcrset *);
 int		 pcrset_has(const struct pcrset *, int, unsigned);
 const uint8_t	*pcrset_get(const struct pcrset *, int, unsigned);
 void		 pcrset_set(struct pcrset *, int, unsigned, const uint8_t *);
+int		 pcrset_parse_index(const char *, unsigned *);
 int		 pcrset_from_json(const struct json *, struct pcrset *,
 		    struct riv_err *);
 int		 pcrset_load(const char *, struct pcrset *, struct riv_err *);

@@ -20,19 +20,6 @@ struct refvals {
 	size_t		count;		/* PCRs with reference values */
 };
 
-/* Parse a PCR index name: decimal, no leading zero, below PCR_COUNT. */
-static int
-parse_index(const char *s, unsigned *pcr)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 2 || s[0] < '0' || s[0] > '9' ||
-	    (n == 2 && (s[0] == '0' || s[1] < '0' || s[1] > '9')))
-		return -1;
-	*pcr = (unsigned)atoi(s);
-	return *pcr < PCR_COUNT ? 0 : -1;
-}
-
 /* Add one hex value to the allowed values of a PCR. */
 static int
 add_value(struct refpcr *rp, int bank, const char *where,
@@ -65,7 +52,7 @@ read_pcr(struct refvals *rv, int bank, const char *bname, const char *key,
 	size_t i, n;
 	int rc;
 
-	if (parse_index(key, &pcr) == -1)
+	if (pcrset_parse_index(key, &pcr) == -1)
 		return err_set(err, RIV_MALFORMED,
 		    "pcrs.%s: bad PCR index \"%s\" (0-%d)", bname, key,
 		    PCR_COUNT - 1);
