@@ -2,11 +2,13 @@
  * cmd_appraise.c — `rivctl appraise`: one verdict from a quote, the PCR
  * values the attester reports, its measured-boot log and reference values.
  *
- * Order of trust: the quote's signature first (nothing else counts without
- * it), then its nonce, then the PCR values: replayed from the boot log where
- * the log touches a PCR, else as reported, and all of them only once the
- * quote's pcrDigest covers them.  Reference values are compared with those
- * covered values only: the attester's own claims never pass on their own.
+ * Every input is read and validated first (exit 2 if any is malformed or
+ * unreadable), then the checks run in order of trust: the quote's signature
+ * and structure first (nothing else counts without them), then its nonce,
+ * then the PCR values: replayed from the boot log where the log touches a
+ * PCR, else as reported, and all of them only once the quote's pcrDigest
+ * covers them.  Reference values are compared with those covered values
+ * only: the attester's own claims never pass on their own.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -33,11 +35,20 @@ struct appraisal {
 	const char	*nonce_hex, *pcrs_path, *log_path, *ref_path;
 	int		 json;
 
+	/* The inputs, read and validated before any check. */
+	uint8_t		*attest, *sig;
+	size_t		 alen, slen;
+	struct akey	 ak;
+	uint8_t		 nonce[QUOTE_DATA_MAX];
+	size_t		 nlen;
+	struct pcrset	 reported;	/* --pcrs */
+	struct bootlog	 log;		/* --bios-log, replayed */
+	struct refvals	*ref;		/* --reference */
+
 	struct quote	 quote;
-	const char	*check_signature, *check_nonce, *check_pcrs;
-	const char	*check_log, *check_reference;
+	const char	*check_signature, *check_structure, *check_nonce;
+	const char	*check_pcrs, *check_log, *check_reference;
 	struct pcrset	 verified;	/* values the quote covers */
-	struct bootlog	 log;
 	size_t		 nref;
 	struct failure	 failures[FAILURES_MAX];
 	size_t		 nfailures;
@@ -120,41 +131,121 @@ parse_args(struct appraisal *a, int argc, char **argv, int *help)
 		    "are required\n%s", usage);
 		return -1;
 	}
+	if (a->nonce_hex != NULL && *a->nonce_hex == '\0') {
+		fprintf(stderr, "rivctl appraise: --nonce is empty (leave it "
+		    "out to skip the nonce check)\n");
+		return -1;
+	}
 	return 0;
 }
 
-/* Verify the quote's signature and nonce. */
+/* Read and validate every input; RIV_MALFORMED (with a reason) or RIV_OK. */
 static int
-check_quote(struct appraisal *a, const uint8_t *attest, size_t alen,
-    const uint8_t *sig, size_t slen, EVP_PKEY *ak, struct riv_err *err)
+load_inputs(struct appraisal *a, struct riv_err *err)
 {
-	uint8_t nonce[64];
-	size_t nlen;
+	struct riv_err sub;
+	uint8_t *buf, *akbuf;
+	size_t len;
 	int rc;
 
-	if ((rc = quote_parse(attest, alen, &a->quote, err)) == RIV_MALFORMED)
-		return rc;
-	if (rc == RIV_OK)
-		rc = quote_verify(attest, alen, sig, slen, ak, &a->quote, err);
-	if (rc == RIV_MALFORMED)
-		return rc;
-	if (rc == RIV_FAIL) {
-		a->check_signature = "fail";
-		add_failure(a, "signature", -1, -1, err->msg);
-		return RIV_OK;
+	if (a->nonce_hex != NULL && hex_decode(a->nonce_hex,
+	    strlen(a->nonce_hex), a->nonce, sizeof(a->nonce), &a->nlen) == -1)
+		return err_set(err, RIV_MALFORMED, "--nonce: expected an even "
+		    "number of hex digits, at most %zu bytes",
+		    sizeof(a->nonce));
+	if (file_read(a->attest_path, QUOTE_FILE_MAX, &a->attest, &a->alen,
+	    err) != RIV_OK ||
+	    file_read(a->sig_path, QUOTE_FILE_MAX, &a->sig, &a->slen, err) !=
+	    RIV_OK ||
+	    file_read(a->ak_path, QUOTE_FILE_MAX, &akbuf, &len, err) != RIV_OK)
+		return RIV_MALFORMED;
+	rc = akey_load(akbuf, len, &a->ak, &sub);
+	free(akbuf);
+	if (rc != RIV_OK)
+		return err_set(err, rc, "%s: %s", a->ak_path, sub.msg);
+	if (a->pcrs_path != NULL &&
+	    pcrset_load(a->pcrs_path, &a->reported, err) != RIV_OK)
+		return RIV_MALFORMED;
+	if (a->log_path != NULL) {
+		if (file_read(a->log_path, RIV_FILE_MAX, &buf, &len, err) !=
+		    RIV_OK)
+			return RIV_MALFORMED;
+		rc = bootlog_replay(buf, len, &a->log, NULL, NULL, &sub);
+		free(buf);
+		if (rc != RIV_OK)
+			return err_set(err, RIV_MALFORMED, "%s: %s",
+			    a->log_path, sub.msg);
 	}
-	a->check_signature = "ok";
-	if (a->nonce_hex == NULL)
+	if (a->ref_path != NULL &&
+	    (a->ref = refvals_load(a->ref_path, err)) == NULL)
+		return RIV_MALFORMED;
+	return RIV_OK;
+}
+
+/*
+ * With PCR values to check, fail (RIV_MALFORMED) unless rivd can check
+ * every PCR the quote selects and --pcrs or --bios-log gives its value.
+ */
+static int
+check_selection(struct appraisal *a, struct riv_err *err)
+{
+	const struct quote_sel *s;
+	size_t i;
+	unsigned p;
+
+	if (a->pcrs_path == NULL && a->log_path == NULL)
 		return RIV_OK;
-	if (hex_decode(a->nonce_hex, strlen(a->nonce_hex), nonce,
-	    sizeof(nonce), &nlen) == -1)
-		return err_set(err, RIV_MALFORMED,
-		    "--nonce: expected at most %zu bytes of hex", sizeof(nonce));
-	if (quote_check_nonce(&a->quote, nonce, nlen, err) == RIV_OK)
+	if (quote_check_selection(&a->quote, err) != RIV_OK)
+		return RIV_MALFORMED;
+	for (i = 0; i < a->quote.nsel; i++) {
+		s = &a->quote.sel[i];
+		for (p = 0; p < PCR_COUNT; p++)
+			if ((s->mask >> p & 1) &&
+			    !pcrset_has(&a->reported, s->bank, p) &&
+			    !pcrset_has(&a->log.pcrs, s->bank, p))
+				return err_set(err, RIV_MALFORMED, "the quote "
+				    "selects %s PCR %u, but neither --pcrs nor "
+				    "--bios-log gives its value",
+				    bank_get(s->bank)->name, p);
+	}
+	return RIV_OK;
+}
+
+/*
+ * Parse the quote and verify its signature, whatever the structure says;
+ * then its nonce.  RIV_MALFORMED if the quote, its selection or its
+ * signature cannot be read or checked.
+ */
+static int
+check_quote(struct appraisal *a, struct riv_err *err)
+{
+	struct riv_err why_structure, sub;
+	int structure, rc;
+
+	structure = quote_parse(a->attest, a->alen, &a->quote, &why_structure);
+	if (structure == RIV_MALFORMED)
+		return err_set(err, RIV_MALFORMED, "%s: %s", a->attest_path,
+		    why_structure.msg);
+	if (check_selection(a, err) != RIV_OK)
+		return RIV_MALFORMED;
+	rc = quote_verify(a->attest, a->alen, a->sig, a->slen, &a->ak,
+	    &a->quote, &sub);
+	if (rc == RIV_MALFORMED)
+		return err_set(err, RIV_MALFORMED, "%s: %s", a->sig_path,
+		    sub.msg);
+	a->check_signature = rc == RIV_OK ? "ok" : "fail";
+	if (rc != RIV_OK)
+		add_failure(a, "signature", -1, -1, sub.msg);
+	a->check_structure = structure == RIV_OK ? "ok" : "fail";
+	if (structure != RIV_OK)
+		add_failure(a, "structure", -1, -1, why_structure.msg);
+	if (rc != RIV_OK || structure != RIV_OK || a->nonce_hex == NULL)
+		return RIV_OK;
+	if (quote_check_nonce(&a->quote, a->nonce, a->nlen, &sub) == RIV_OK)
 		a->check_nonce = "ok";
 	else {
 		a->check_nonce = "fail";
-		add_failure(a, "nonce", -1, -1, err->msg);
+		add_failure(a, "nonce", -1, -1, sub.msg);
 	}
 	return RIV_OK;
 }
@@ -240,31 +331,16 @@ check_pcrs(struct appraisal *a, struct riv_err *err)
 {
 	struct riv_err sub;
 	struct pcrset ev;
-	uint8_t *buf;
-	size_t len;
 	int rc;
 
-	pcrset_init(&ev);
-	if (a->pcrs_path != NULL &&
-	    pcrset_load(a->pcrs_path, &ev, err) != RIV_OK)
-		return RIV_MALFORMED;
-	if (a->log_path != NULL) {
-		if (file_read(a->log_path, RIV_FILE_MAX, &buf, &len, err) !=
-		    RIV_OK)
-			return RIV_MALFORMED;
-		rc = bootlog_replay(buf, len, &a->log, NULL, NULL, &sub);
-		free(buf);
-		if (rc != RIV_OK)
-			return err_set(err, RIV_MALFORMED, "%s: %s",
-			    a->log_path, sub.msg);
-		merge_log(a, &ev);
-	}
 	if (a->pcrs_path == NULL && a->log_path == NULL)
 		return RIV_OK;
+	ev = a->reported;
+	if (a->log_path != NULL)
+		merge_log(a, &ev);
 	rc = quote_check_pcrs(&a->quote, &ev, &sub);
 	if (rc == RIV_MALFORMED)
-		return err_set(err, RIV_MALFORMED, "%s (give the value with "
-		    "--pcrs or --bios-log)", sub.msg);
+		return err_set(err, RIV_MALFORMED, "%s", sub.msg);
 	if (rc == RIV_FAIL) {
 		a->check_pcrs = "fail";
 		add_failure(a, "pcr-digest", -1, -1, sub.msg);
@@ -276,19 +352,14 @@ check_pcrs(struct appraisal *a, struct riv_err *err)
 }
 
 /* Compare the covered values with the reference values. */
-static int
-check_reference(struct appraisal *a, struct riv_err *err)
+static void
+check_reference(struct appraisal *a)
 {
-	struct refvals *rv;
 	int rc;
 
-	if ((rv = refvals_load(a->ref_path, err)) == NULL)
-		return RIV_MALFORMED;
-	a->nref = refvals_count(rv);
-	rc = refvals_check(rv, &a->verified, note_reference_failure, a);
+	a->nref = refvals_count(a->ref);
+	rc = refvals_check(a->ref, &a->verified, note_reference_failure, a);
 	a->check_reference = rc == RIV_OK ? "ok" : "fail";
-	refvals_free(rv);
-	return RIV_OK;
 }
 
 /* Print the result as one JSON object. */
@@ -298,9 +369,10 @@ print_json(const struct appraisal *a)
 	size_t i;
 
 	printf("{\"verdict\":\"%s\",\"checks\":{\"signature\":\"%s\","
-	    "\"nonce\":\"%s\",\"pcr_digest\":\"%s\",\"bios_log\":\"%s\","
-	    "\"reference\":\"%s\"},", a->nfailures ? "fail" : "pass",
-	    a->check_signature, a->check_nonce, a->check_pcrs, a->check_log,
+	    "\"structure\":\"%s\",\"nonce\":\"%s\",\"pcr_digest\":\"%s\","
+	    "\"bios_log\":\"%s\",\"reference\":\"%s\"},",
+	    a->nfailures ? "fail" : "pass", a->check_signature,
+	    a->check_structure, a->check_nonce, a->check_pcrs, a->check_log,
 	    a->check_reference);
 	printf("\"failures\":[");
 	for (i = 0; i < a->nfailures; i++) {
@@ -335,6 +407,7 @@ print_text(const struct appraisal *a)
 	char hex[2 * DIGEST_MAX + 1];
 
 	printf("signature:  %s\n", a->check_signature);
+	printf("structure:  %s\n", a->check_structure);
 	printf("nonce:      %s\n", a->check_nonce);
 	printf("pcr digest: %s\n", a->check_pcrs);
 	printf("bios log:   %s", a->check_log);
@@ -360,38 +433,23 @@ print_text(const struct appraisal *a)
 	printf("verdict: %s\n", a->nfailures ? "FAIL" : "pass");
 }
 
-/* Read the quote files and run every check in order of trust. */
+/* Read every input, then run every check in order of trust. */
 static int
 run_checks(struct appraisal *a, struct riv_err *err)
 {
-	uint8_t *attest = NULL, *sig = NULL, *akbuf = NULL;
-	size_t alen, slen, klen;
-	EVP_PKEY *ak = NULL;
-	struct riv_err sub;
-	int rc = RIV_MALFORMED;
+	int rc;
 
-	if (file_read(a->attest_path, RIV_FILE_MAX, &attest, &alen, err) ||
-	    file_read(a->sig_path, RIV_FILE_MAX, &sig, &slen, err) ||
-	    file_read(a->ak_path, RIV_FILE_MAX, &akbuf, &klen, err))
-		goto done;
-	if ((ak = akey_load(akbuf, klen, &sub)) == NULL) {
-		err_set(err, RIV_MALFORMED, "%s: %s", a->ak_path, sub.msg);
-		goto done;
-	}
-	if ((rc = check_quote(a, attest, alen, sig, slen, ak, err)) != RIV_OK)
-		goto done;
-	if (strcmp(a->check_signature, "ok") != 0)
-		goto done;
+	if ((rc = load_inputs(a, err)) != RIV_OK ||
+	    (rc = check_quote(a, err)) != RIV_OK)
+		return rc;
+	if (strcmp(a->check_signature, "ok") != 0 ||
+	    strcmp(a->check_structure, "ok") != 0)
+		return RIV_OK;
 	if ((rc = check_pcrs(a, err)) != RIV_OK)
-		goto done;
-	if (a->ref_path != NULL)
-		rc = check_reference(a, err);
-done:
-	EVP_PKEY_free(ak);
-	free(attest);
-	free(sig);
-	free(akbuf);
-	return rc;
+		return rc;
+	if (a->ref != NULL)
+		check_reference(a);
+	return RIV_OK;
 }
 
 /* rivctl appraise: see usage. */
@@ -406,9 +464,11 @@ cmd_appraise(int argc, char **argv)
 		fprintf(stderr, "rivctl appraise: out of memory\n");
 		return RIV_MALFORMED;
 	}
-	a->check_signature = "fail";
+	a->check_signature = a->check_structure = "fail";
 	a->check_nonce = a->check_pcrs = a->check_log = "skipped";
 	a->check_reference = "skipped";
+	pcrset_init(&a->reported);
+	pcrset_init(&a->log.pcrs);
 	pcrset_init(&a->verified);
 	if (parse_args(a, argc, argv, &help) == -1) {
 		rc = RIV_MALFORMED;
@@ -429,6 +489,10 @@ cmd_appraise(int argc, char **argv)
 		print_text(a);
 	rc = a->nfailures ? RIV_FAIL : RIV_OK;
 done:
+	akey_free(&a->ak);
+	refvals_free(a->ref);
+	free(a->attest);
+	free(a->sig);
 	free(a);
 	return rc;
 }

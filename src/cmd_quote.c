@@ -4,7 +4,8 @@
  * nonce and PCR values, and report what the quote says.
  *
  * Every input is read and every check run before anything is printed, so
- * malformed input (exit 2) leaves stdout empty.
+ * malformed input (exit 2) leaves stdout empty.  PCR values are shown only
+ * when a valid signature and the PCR digest cover them.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -47,7 +48,7 @@ struct result {
 	char		 why_quote[RIV_ERR_MAX];
 	char		 why_nonce[RIV_ERR_MAX];
 	char		 why_pcrs[RIV_ERR_MAX];
-	struct pcrset	 shown;		/* supplied values of the selection */
+	struct pcrset	 shown;		/* covered values of the selection */
 };
 
 /* Parse the command line; -1 (after a message) on error. */
@@ -92,6 +93,11 @@ parse_args(int argc, char **argv, struct args *a, int *help)
 		    "required\n%s", usage);
 		return -1;
 	}
+	if (a->nonce_hex != NULL && *a->nonce_hex == '\0') {
+		fprintf(stderr, "rivctl quote: --nonce is empty (leave it out "
+		    "to skip the nonce check)\n");
+		return -1;
+	}
 	return 0;
 }
 
@@ -113,7 +119,11 @@ keep_selected(struct result *r, const struct pcrset *set)
 	}
 }
 
-/* Check nonce and PCR values of a parsed quote; RIV_MALFORMED or RIV_OK. */
+/*
+ * Check nonce and PCR values of a parsed quote, keeping the PCR values to
+ * show if the signature and the PCR digest cover them; RIV_MALFORMED or
+ * RIV_OK.
+ */
 static int
 check_claims(const struct args *a, struct result *r, const uint8_t *nonce,
     size_t nlen, const struct pcrset *set, struct riv_err *err)
@@ -131,6 +141,9 @@ check_claims(const struct args *a, struct result *r, const uint8_t *nonce,
 	}
 	if (a->pcrs_path == NULL)
 		return RIV_OK;
+	if (quote_check_selection(&r->q, &sub) != RIV_OK)
+		return err_set(err, RIV_MALFORMED, "%s: %s", a->attest_path,
+		    sub.msg);
 	rc = quote_check_pcrs(&r->q, set, &sub);
 	if (rc == RIV_MALFORMED)
 		return err_set(err, RIV_MALFORMED, "%s: %s", a->pcrs_path,
@@ -138,14 +151,15 @@ check_claims(const struct args *a, struct result *r, const uint8_t *nonce,
 	r->check_pcrs = rc == RIV_OK ? "ok" : "fail";
 	if (rc != RIV_OK)
 		snprintf(r->why_pcrs, sizeof(r->why_pcrs), "%s", sub.msg);
-	keep_selected(r, set);
+	else if (strcmp(r->check_sig, "ok") == 0)
+		keep_selected(r, set);
 	return RIV_OK;
 }
 
 /* Verify the quote's structure and signature; RIV_MALFORMED or RIV_OK. */
 static int
 check_quote(const struct args *a, struct result *r, const uint8_t *attest,
-    size_t alen, const uint8_t *sig, size_t slen, EVP_PKEY *ak,
+    size_t alen, const uint8_t *sig, size_t slen, const struct akey *ak,
     struct riv_err *err)
 {
 	struct riv_err sub;
@@ -170,13 +184,15 @@ check_quote(const struct args *a, struct result *r, const uint8_t *attest,
 static int
 run_checks(const struct args *a, struct result *r, struct riv_err *err)
 {
-	uint8_t *attest = NULL, *sig = NULL, *akbuf = NULL, nonce[64];
+	uint8_t *attest = NULL, *sig = NULL, *akbuf = NULL;
+	uint8_t nonce[QUOTE_DATA_MAX];
 	size_t alen, slen, klen, nlen = 0;
 	struct pcrset *set = NULL;
-	EVP_PKEY *ak = NULL;
+	struct akey ak;
 	struct riv_err sub;
 	int rc = RIV_MALFORMED;
 
+	memset(&ak, 0, sizeof(ak));
 	if (a->nonce_hex != NULL && hex_decode(a->nonce_hex,
 	    strlen(a->nonce_hex), nonce, sizeof(nonce), &nlen) == -1)
 		return err_set(err, RIV_MALFORMED, "--nonce: expected an even "
@@ -184,22 +200,22 @@ run_checks(const struct args *a, struct result *r, struct riv_err *err)
 	if ((set = malloc(sizeof(*set))) == NULL)
 		return err_set(err, RIV_MALFORMED, "out of memory");
 	pcrset_init(set);
-	if (file_read(a->attest_path, RIV_FILE_MAX, &attest, &alen, err) ||
-	    file_read(a->sig_path, RIV_FILE_MAX, &sig, &slen, err) ||
-	    file_read(a->ak_path, RIV_FILE_MAX, &akbuf, &klen, err) ||
+	if (file_read(a->attest_path, QUOTE_FILE_MAX, &attest, &alen, err) ||
+	    file_read(a->sig_path, QUOTE_FILE_MAX, &sig, &slen, err) ||
+	    file_read(a->ak_path, QUOTE_FILE_MAX, &akbuf, &klen, err) ||
 	    (a->pcrs_path != NULL && pcrset_load(a->pcrs_path, set, err)))
 		goto done;
-	if ((ak = akey_load(akbuf, klen, &sub)) == NULL) {
+	if (akey_load(akbuf, klen, &ak, &sub) != RIV_OK) {
 		err_set(err, RIV_MALFORMED, "%s: %s", a->ak_path, sub.msg);
 		goto done;
 	}
-	if ((rc = check_quote(a, r, attest, alen, sig, slen, ak, err)) !=
+	if ((rc = check_quote(a, r, attest, alen, sig, slen, &ak, err)) !=
 	    RIV_OK)
 		goto done;
 	if (r->is_quote)
 		rc = check_claims(a, r, nonce, nlen, set, err);
 done:
-	EVP_PKEY_free(ak);
+	akey_free(&ak);
 	free(set);
 	free(attest);
 	free(sig);
@@ -298,9 +314,9 @@ print_json(const struct result *r)
 	print_selection_json(q);
 	printf(",\"pcr_digest\":");
 	json_put_hex(stdout, q->pcr_digest, q->pcr_digest_len);
-	printf(",\"checks\":{\"signature\":\"%s\",\"nonce\":\"%s\","
-	    "\"pcrs\":\"%s\"},\"pcrs\":", r->check_sig, r->check_nonce,
-	    r->check_pcrs);
+	printf(",\"checks\":{\"signature\":\"%s\",\"structure\":\"%s\","
+	    "\"nonce\":\"%s\",\"pcrs\":\"%s\"},\"pcrs\":", r->check_sig,
+	    r->is_quote ? "ok" : "fail", r->check_nonce, r->check_pcrs);
 	pcrset_write_json(stdout, &r->shown);
 	printf("}\n");
 }

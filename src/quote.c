@@ -31,6 +31,15 @@
 #define EC_FIELD_MAX	66		/* bytes of a P-521 coordinate */
 #define PCR_CONCAT_MAX	(BANK_COUNT * PCR_COUNT * DIGEST_MAX)
 
+/* struct quote's buffers hold what libtss2-mu reads, no more, no less. */
+_Static_assert(sizeof(((struct quote *)0)->signer) ==
+    sizeof(((TPM2B_NAME *)0)->name), "qualifiedSigner buffer");
+_Static_assert(sizeof(((struct quote *)0)->extra) ==
+    sizeof(((TPM2B_DATA *)0)->buffer), "extraData buffer");
+_Static_assert(sizeof(((struct quote *)0)->pcr_digest) ==
+    sizeof(((TPM2B_DIGEST *)0)->buffer), "pcrDigest buffer");
+_Static_assert(QUOTE_SEL_MAX == TPM2_NUM_PCR_BANKS, "selection entries");
+
 /* A NIST curve rivd accepts for an AK. */
 struct curve {
 	uint16_t	 tpm;		/* TPM_ECC_CURVE */
@@ -117,6 +126,31 @@ mu_fail(struct riv_err *err, const char *st, const char *what, size_t at,
 	    at <= len ? len - at : 0);
 }
 
+/*
+ * Check the size of a TPM2B of at most max bytes at byte offset at of
+ * structure st before libtss2-mu reads it, so that a size beyond what the
+ * structure allows is not reported as truncation.
+ */
+static int
+check_tpm2b(const uint8_t *buf, size_t len, size_t at, size_t max,
+    const char *st, const char *what, struct riv_err *err)
+{
+	size_t size;
+
+	if (at > len || len - at < 2)
+		return mu_fail(err, st, what, at, len,
+		    TSS2_MU_RC_INSUFFICIENT_BUFFER);
+	size = (size_t)buf[at] << 8 | buf[at + 1];
+	if (size > max)
+		return err_set(err, RIV_MALFORMED, "%s: %s: size %zu exceeds "
+		    "%zu at byte offset %zu", st, what, size, max, at);
+	if (size > len - at - 2)
+		return err_set(err, RIV_MALFORMED, "%s: %s: size %zu exceeds "
+		    "the %zu bytes left at byte offset %zu: truncated", st,
+		    what, size, len - at - 2, at);
+	return RIV_OK;
+}
+
 /* Record trailing bytes after structure st ends at byte offset off. */
 static int
 trailing_fail(struct riv_err *err, const char *st, size_t off, size_t len)
@@ -167,6 +201,7 @@ parse_names(const uint8_t *buf, size_t len, size_t *off, struct quote *q,
 	TPM2B_DATA data;
 	size_t at;
 	TSS2_RC r;
+	int rc;
 
 	at = *off;
 	if ((r = Tss2_MU_UINT32_Unmarshal(buf, len, off, &q->magic)) != 0)
@@ -175,12 +210,18 @@ parse_names(const uint8_t *buf, size_t len, size_t *off, struct quote *q,
 	if ((r = Tss2_MU_UINT16_Unmarshal(buf, len, off, &q->type)) != 0)
 		return mu_fail(err, "TPMS_ATTEST", "type", at, len, r);
 	at = *off;
+	if ((rc = check_tpm2b(buf, len, at, sizeof(name.name), "TPMS_ATTEST",
+	    "qualifiedSigner", err)) != RIV_OK)
+		return rc;
 	if ((r = Tss2_MU_TPM2B_NAME_Unmarshal(buf, len, off, &name)) != 0)
 		return mu_fail(err, "TPMS_ATTEST", "qualifiedSigner", at, len,
 		    r);
 	memcpy(q->signer, name.name, name.size);
 	q->signer_len = name.size;
 	at = *off;
+	if ((rc = check_tpm2b(buf, len, at, sizeof(data.buffer), "TPMS_ATTEST",
+	    "extraData", err)) != RIV_OK)
+		return rc;
 	if ((r = Tss2_MU_TPM2B_DATA_Unmarshal(buf, len, off, &data)) != 0)
 		return mu_fail(err, "TPMS_ATTEST", "extraData", at, len, r);
 	memcpy(q->extra, data.buffer, data.size);
@@ -264,6 +305,9 @@ parse_quote_info(const uint8_t *buf, size_t len, size_t *off,
 	if ((rc = store_selection(&ps, at, q, err)) != RIV_OK)
 		return rc;
 	at = *off;
+	if ((rc = check_tpm2b(buf, len, at, sizeof(dig.buffer), "TPMS_ATTEST",
+	    "attested.quote.pcrDigest", err)) != RIV_OK)
+		return rc;
 	if ((r = Tss2_MU_TPM2B_DIGEST_Unmarshal(buf, len, off, &dig)) != 0)
 		return mu_fail(err, "TPMS_ATTEST", "attested.quote.pcrDigest",
 		    at, len, r);
@@ -345,6 +389,43 @@ quote_parse(const uint8_t *buf, size_t len, struct quote *q,
 	return check_magic_type(q, err);
 }
 
+/*
+ * Check the fields of an RSA or ECC signature before libtss2-mu reads
+ * them, so that an error names the field: hash at byte offset 2, then the
+ * RSA signature or ECC r and s.
+ */
+static int
+check_sig_fields(const uint8_t *buf, size_t len, uint16_t alg,
+    struct riv_err *err)
+{
+	const size_t rsa_max = sizeof(((TPM2B_PUBLIC_KEY_RSA *)0)->buffer);
+	const size_t ecc_max = sizeof(((TPM2B_ECC_PARAMETER *)0)->buffer);
+	int rc;
+
+	switch (alg) {
+	case TPM2_ALG_RSASSA:
+	case TPM2_ALG_RSAPSS:
+	case TPM2_ALG_ECDSA:
+	case TPM2_ALG_ECDAA:
+	case TPM2_ALG_SM2:
+	case TPM2_ALG_ECSCHNORR:
+		break;
+	default:
+		return RIV_OK;
+	}
+	if (len < 4)
+		return mu_fail(err, "TPMT_SIGNATURE", "signature.hash", 2, len,
+		    TSS2_MU_RC_INSUFFICIENT_BUFFER);
+	if (alg == TPM2_ALG_RSASSA || alg == TPM2_ALG_RSAPSS)
+		return check_tpm2b(buf, len, 4, rsa_max, "TPMT_SIGNATURE",
+		    "signature.sig", err);
+	if ((rc = check_tpm2b(buf, len, 4, ecc_max, "TPMT_SIGNATURE",
+	    "signature.signatureR", err)) != RIV_OK)
+		return rc;
+	return check_tpm2b(buf, len, 6 + ((size_t)buf[4] << 8 | buf[5]),
+	    ecc_max, "TPMT_SIGNATURE", "signature.signatureS", err);
+}
+
 /* Parse a marshalled TPMT_SIGNATURE that must fill the whole buffer. */
 static int
 parse_signature(const uint8_t *buf, size_t len, TPMT_SIGNATURE *ts,
@@ -352,9 +433,12 @@ parse_signature(const uint8_t *buf, size_t len, TPMT_SIGNATURE *ts,
 {
 	size_t off = 0;
 	TSS2_RC r;
+	int rc;
 
 	if ((r = Tss2_MU_UINT16_Unmarshal(buf, len, &off, &ts->sigAlg)) != 0)
 		return mu_fail(err, "TPMT_SIGNATURE", "sigAlg", 0, len, r);
+	if ((rc = check_sig_fields(buf, len, ts->sigAlg, err)) != RIV_OK)
+		return rc;
 	r = Tss2_MU_TPMU_SIGNATURE_Unmarshal(buf, len, &off, ts->sigAlg,
 	    &ts->signature);
 	if (r != 0 && (r & 0xffff) == TSS2_BASE_RC_BAD_VALUE)
@@ -401,7 +485,9 @@ key_kind(EVP_PKEY *ak)
 
 /*
  * Verify sig over msg with the AK and a bank's hash; padding is an RSA
- * padding mode, or 0 for ECDSA.  RIV_OK or RIV_FAIL.
+ * padding mode, or 0 for ECDSA.  RIV_OK, RIV_FAIL, or RIV_MALFORMED if
+ * OpenSSL cannot verify this scheme and hash at all (RSA with SM3-256 in
+ * OpenSSL 3.0).
  */
 static int
 digest_verify(EVP_PKEY *ak, int bank, int padding, const uint8_t *sig,
@@ -420,8 +506,10 @@ digest_verify(EVP_PKEY *ak, int bank, int padding, const uint8_t *sig,
 	    EVP_PKEY_CTX_set_rsa_padding(pctx, padding) != 1) ||
 	    (padding == RSA_PKCS1_PSS_PADDING &&
 	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) != 1)) {
-		rc = err_set(err, RIV_FAIL, "%s signature: OpenSSL cannot "
-		    "verify this scheme with the AK", what);
+		rc = err_set(err, RIV_MALFORMED, "%s signature: not supported: "
+		    "OpenSSL %s cannot verify this scheme and hash with an %s "
+		    "key", what, OpenSSL_version(OPENSSL_VERSION_STRING),
+		    key_kind(ak));
 		goto done;
 	}
 	if (EVP_DigestVerify(ctx, sig, siglen, msg, mlen) == 1)
@@ -517,19 +605,60 @@ done:
 	return rc;
 }
 
+/* Write "scheme/hash" into buf (32 bytes), numbers for unknown ones. */
+static void
+scheme_string(char *buf, size_t len, uint16_t scheme, uint16_t hash)
+{
+	const char *sn = quote_scheme_name(scheme), *hn = hash_name(hash);
+	char sx[8], hx[8];
+
+	snprintf(sx, sizeof(sx), "0x%04x", scheme);
+	snprintf(hx, sizeof(hx), "0x%04x", hash);
+	snprintf(buf, len, "%s/%s", sn != NULL ? sn : sx, hn != NULL ? hn : hx);
+}
+
+/*
+ * Fail unless an AK loaded from a TPM public area is a restricted signing
+ * key: only such a key signs nothing but structures the TPM made itself.
+ */
+static int
+check_ak(const struct akey *ak, struct riv_err *err)
+{
+	const char *why = NULL;
+
+	if (!ak->tpm)
+		return RIV_OK;
+	if (!(ak->attrs & TPMA_OBJECT_SIGN_ENCRYPT))
+		why = "sign is clear";
+	else if (ak->attrs & TPMA_OBJECT_DECRYPT)
+		why = "decrypt is set";
+	else if (!(ak->attrs & TPMA_OBJECT_RESTRICTED))
+		why = "restricted is clear, so it signs any data the holder "
+		    "chooses, a forged TPMS_ATTEST too";
+	if (why != NULL)
+		return err_set(err, RIV_FAIL, "the AK is not a restricted "
+		    "signing key: objectAttributes 0x%08x: %s", ak->attrs, why);
+	if (ak->symmetric != TPM2_ALG_NULL)
+		return err_set(err, RIV_FAIL, "the AK is not a signing key: "
+		    "its symmetric algorithm is 0x%04x, not TPM_ALG_NULL",
+		    ak->symmetric);
+	return RIV_OK;
+}
+
 /*
  * Verify a marshalled TPMT_SIGNATURE over the raw attest bytes with the AK
  * and record its scheme and hash in q (if not NULL).  RIV_MALFORMED if the
- * signature cannot be read; RIV_FAIL if it does not verify, its scheme or
- * hash is not supported, or it does not suit the AK's key type.
+ * signature cannot be read or OpenSSL cannot verify its scheme and hash;
+ * RIV_FAIL if it does not verify, its scheme or hash is not supported, it
+ * does not suit the AK's key type or fixed scheme, or the AK (as a TPM
+ * public area) is no restricted signing key.
  */
 int
 quote_verify(const uint8_t *attest, size_t alen, const uint8_t *sig,
-    size_t slen, EVP_PKEY *ak, struct quote *q, struct riv_err *err)
+    size_t slen, const struct akey *ak, struct quote *q, struct riv_err *err)
 {
 	TPMT_SIGNATURE ts;
-	const char *scheme, *hname;
-	char what[64];
+	char what[32], want[32];
 	uint16_t hash;
 	int bank, rc;
 
@@ -543,24 +672,33 @@ quote_verify(const uint8_t *attest, size_t alen, const uint8_t *sig,
 		q->sig_hash = hash;
 		q->sig_bank = bank;
 	}
-	scheme = quote_scheme_name(ts.sigAlg);
+	if ((rc = check_ak(ak, err)) != RIV_OK)
+		return rc;
+	scheme_string(what, sizeof(what), ts.sigAlg, hash);
 	if (ts.sigAlg == TPM2_ALG_NULL)
 		return err_set(err, RIV_FAIL, "TPMT_SIGNATURE: the signature "
 		    "is TPM_ALG_NULL: the quote is not signed");
 	if (ts.sigAlg != TPM2_ALG_RSASSA && ts.sigAlg != TPM2_ALG_RSAPSS &&
 	    ts.sigAlg != TPM2_ALG_ECDSA)
 		return err_set(err, RIV_FAIL, "TPMT_SIGNATURE: scheme %s is not "
-		    "supported (only rsassa, rsapss and ecdsa)", scheme);
-	if ((hname = hash_name(hash)) == NULL)
+		    "supported (only rsassa, rsapss and ecdsa)", what);
+	if (ak->tpm && ak->scheme != TPM2_ALG_NULL &&
+	    (ak->scheme != ts.sigAlg || ak->hash != hash)) {
+		scheme_string(want, sizeof(want), ak->scheme, ak->hash);
+		return err_set(err, RIV_FAIL, "TPMT_SIGNATURE: %s signature, "
+		    "but the AK's public area fixes its scheme to %s", what,
+		    want);
+	}
+	if (hash_name(hash) == NULL)
 		return err_set(err, RIV_FAIL, "TPMT_SIGNATURE: hash algorithm "
 		    "0x%04x at byte offset 2 is not known", hash);
 	if (!bank_available(bank))
-		return err_set(err, RIV_FAIL, "TPMT_SIGNATURE: hash %s is not "
-		    "available in OpenSSL", hname);
-	snprintf(what, sizeof(what), "%s/%s", scheme, hname);
+		return err_set(err, RIV_MALFORMED, "TPMT_SIGNATURE: %s "
+		    "signature: not supported: OpenSSL lacks the hash", what);
 	if (ts.sigAlg == TPM2_ALG_ECDSA)
-		return verify_ecdsa(attest, alen, &ts, ak, bank, what, err);
-	return verify_rsa(attest, alen, &ts, ak, bank, what, err);
+		return verify_ecdsa(attest, alen, &ts, ak->pkey, bank, what,
+		    err);
+	return verify_rsa(attest, alen, &ts, ak->pkey, bank, what, err);
 }
 
 /* Write up to 64 bytes as hex into out (129 bytes), marking longer data. */
@@ -591,9 +729,38 @@ quote_check_nonce(const struct quote *q, const uint8_t *nonce, size_t len,
 }
 
 /*
+ * Fail (RIV_MALFORMED) if the quote selects PCRs rivd cannot check: in a
+ * bank it does not know, or above PCR 23 (a selection may name 32).
+ */
+int
+quote_check_selection(const struct quote *q, struct riv_err *err)
+{
+	const struct quote_sel *s;
+	size_t i;
+	unsigned p;
+
+	for (i = 0; i < q->nsel; i++) {
+		s = &q->sel[i];
+		if (s->mask == 0)
+			continue;
+		if (s->bank < 0)
+			return err_set(err, RIV_MALFORMED, "the quote selects "
+			    "PCRs of hash algorithm 0x%04x, which rivd does "
+			    "not know", s->alg);
+		for (p = PCR_COUNT; p < 32; p++)
+			if (s->mask >> p & 1)
+				return err_set(err, RIV_MALFORMED, "the quote "
+				    "selects %s PCR %u, but rivd supports PCRs "
+				    "0-%d only", bank_get(s->bank)->name, p,
+				    PCR_COUNT - 1);
+	}
+	return RIV_OK;
+}
+
+/*
  * Concatenate the supplied values of the selected PCRs (banks in the
  * selection's order, PCRs ascending) into buf; RIV_MALFORMED naming the
- * first selected PCR without a value.
+ * first selected PCR rivd cannot check or that has no value.
  */
 static int
 concat_pcrs(const struct quote *q, const struct pcrset *set, uint8_t *buf,
@@ -603,17 +770,16 @@ concat_pcrs(const struct quote *q, const struct pcrset *set, uint8_t *buf,
 	const uint8_t *v;
 	size_t i, len = 0, size;
 	unsigned p;
+	int rc;
 
+	if ((rc = quote_check_selection(q, err)) != RIV_OK)
+		return rc;
 	for (i = 0; i < q->nsel; i++) {
 		s = &q->sel[i];
 		if (s->mask == 0)
 			continue;
-		if (s->bank < 0 || bank_get(s->bank) == NULL)
-			return err_set(err, RIV_MALFORMED, "the quote selects "
-			    "PCRs of hash algorithm 0x%04x, which rivd does "
-			    "not know", s->alg);
 		size = bank_get(s->bank)->size;
-		for (p = 0; p < 32; p++) {
+		for (p = 0; p < PCR_COUNT; p++) {
 			if (!(s->mask >> p & 1))
 				continue;
 			if ((v = pcrset_get(set, s->bank, p)) == NULL)
@@ -703,9 +869,39 @@ no_password(char *buf, int size, int rwflag, void *arg)
 	return -1;
 }
 
-/* Load a PEM PUBLIC KEY or CERTIFICATE block. */
+/* Tell whether c is white space between or around PEM blocks. */
+static int
+is_space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/*
+ * Fail unless only white space is left in bio, which holds the end of
+ * the len bytes of an AK file after its first PEM block.
+ */
+static int
+pem_rest(BIO *bio, size_t len, struct riv_err *err)
+{
+	char *rest;
+	long n, i;
+
+	if ((n = BIO_get_mem_data(bio, &rest)) < 0)
+		n = 0;
+	for (i = 0; i < n; i++)
+		if (!is_space((unsigned char)rest[i]))
+			return err_set(err, RIV_MALFORMED, "PEM: data at byte "
+			    "offset %zu after the first block; only white "
+			    "space may follow it", len - (size_t)n + (size_t)i);
+	return RIV_OK;
+}
+
+/*
+ * Load a PEM PUBLIC KEY or CERTIFICATE block starting at byte offset sp of
+ * buf and followed by nothing but white space.
+ */
 static EVP_PKEY *
-load_pem(const uint8_t *buf, size_t len, struct riv_err *err)
+load_pem(const uint8_t *buf, size_t len, size_t sp, struct riv_err *err)
 {
 	static const char key[] = "-----BEGIN PUBLIC KEY-----";
 	static const char cert[] = "-----BEGIN CERTIFICATE-----";
@@ -713,6 +909,8 @@ load_pem(const uint8_t *buf, size_t len, struct riv_err *err)
 	X509 *x;
 	BIO *bio;
 
+	len -= sp;
+	buf += sp;
 	if (len > INT_MAX || (bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
 		err_set(err, RIV_MALFORMED, "PEM: too large");
 		return NULL;
@@ -735,6 +933,10 @@ load_pem(const uint8_t *buf, size_t len, struct riv_err *err)
 	} else
 		err_set(err, RIV_MALFORMED, "PEM: expected a PUBLIC KEY or "
 		    "CERTIFICATE block first");
+	if (pk != NULL && pem_rest(bio, sp + len, err) != RIV_OK) {
+		EVP_PKEY_free(pk);
+		pk = NULL;
+	}
 	BIO_free(bio);
 	ERR_clear_error();
 	return pk;
@@ -864,12 +1066,54 @@ build_ec(const TPMS_ECC_PARMS *parms, const TPMS_ECC_POINT *pt,
 }
 
 /*
+ * Check the TPM2Bs of a public area's unique field at byte offset at (the
+ * RSA modulus, or ECC x and y) before libtss2-mu reads them.
+ */
+static int
+check_unique(const uint8_t *buf, size_t len, size_t at, uint16_t type,
+    struct riv_err *err)
+{
+	const size_t rsa_max = sizeof(((TPM2B_PUBLIC_KEY_RSA *)0)->buffer);
+	const size_t ecc_max = sizeof(((TPM2B_ECC_PARAMETER *)0)->buffer);
+	int rc;
+
+	if (type == TPM2_ALG_RSA)
+		return check_tpm2b(buf, len, at, rsa_max, "TPMT_PUBLIC",
+		    "unique.rsa", err);
+	if ((rc = check_tpm2b(buf, len, at, ecc_max, "TPMT_PUBLIC",
+	    "unique.ecc.x", err)) != RIV_OK)
+		return rc;
+	return check_tpm2b(buf, len, at + 2 + ((size_t)buf[at] << 8 |
+	    buf[at + 1]), ecc_max, "TPMT_PUBLIC", "unique.ecc.y", err);
+}
+
+/* Record in ak what a TPM public area says about its use. */
+static void
+keep_usage(struct akey *ak, uint16_t type, TPMA_OBJECT attrs,
+    const TPMU_PUBLIC_PARMS *parms)
+{
+	ak->tpm = 1;
+	ak->attrs = attrs;
+	if (type == TPM2_ALG_RSA) {
+		ak->symmetric = parms->rsaDetail.symmetric.algorithm;
+		ak->scheme = parms->rsaDetail.scheme.scheme;
+		ak->hash = parms->rsaDetail.scheme.details.anySig.hashAlg;
+	} else {
+		ak->symmetric = parms->eccDetail.symmetric.algorithm;
+		ak->scheme = parms->eccDetail.scheme.scheme;
+		ak->hash = parms->eccDetail.scheme.details.anySig.hashAlg;
+	}
+	if (ak->scheme == TPM2_ALG_NULL)
+		ak->hash = TPM2_ALG_NULL;
+}
+
+/*
  * Load a marshalled TPMT_PUBLIC starting at byte offset off and ending
- * exactly at len.
+ * exactly at len; keep its attributes and scheme in ak.
  */
 static EVP_PKEY *
 load_tpmt_public(const uint8_t *buf, size_t len, size_t off,
-    struct riv_err *err)
+    struct akey *ak, struct riv_err *err)
 {
 	TPMI_ALG_PUBLIC type;
 	TPMI_ALG_HASH name_alg;
@@ -898,15 +1142,21 @@ load_tpmt_public(const uint8_t *buf, size_t len, size_t off,
 		goto fail;
 	at = off;
 	what = "authPolicy";
+	if (check_tpm2b(buf, len, at, sizeof(policy.buffer), "TPMT_PUBLIC",
+	    what, err) != RIV_OK)
+		return NULL;
 	if ((r = Tss2_MU_TPM2B_DIGEST_Unmarshal(buf, len, &off, &policy)) != 0)
 		goto fail;
 	at = off;
 	what = "parameters";
+	memset(&parms, 0, sizeof(parms));
 	if ((r = Tss2_MU_TPMU_PUBLIC_PARMS_Unmarshal(buf, len, &off, type,
 	    &parms)) != 0)
 		goto fail;
 	at = off;
 	what = "unique";
+	if (check_unique(buf, len, at, type, err) != RIV_OK)
+		return NULL;
 	if ((r = Tss2_MU_TPMU_PUBLIC_ID_Unmarshal(buf, len, &off, type,
 	    &unique)) != 0)
 		goto fail;
@@ -914,12 +1164,21 @@ load_tpmt_public(const uint8_t *buf, size_t len, size_t off,
 		trailing_fail(err, "TPMT_PUBLIC", off, len);
 		return NULL;
 	}
+	keep_usage(ak, type, attrs, &parms);
 	if (type == TPM2_ALG_RSA)
 		return build_rsa(&parms.rsaDetail, &unique.rsa, err);
 	return build_ec(&parms.eccDetail, &unique.ecc, err);
 fail:
 	mu_fail(err, "TPMT_PUBLIC", what, at, len, r);
 	return NULL;
+}
+
+/* Tell whether v is a TPMI_ALG_PUBLIC, the type a TPMT_PUBLIC starts with. */
+static int
+is_public_type(size_t v)
+{
+	return v == TPM2_ALG_RSA || v == TPM2_ALG_KEYEDHASH ||
+	    v == TPM2_ALG_ECC || v == TPM2_ALG_SYMCIPHER;
 }
 
 /* Fail unless the AK is an RSA key of sane size or on a supported curve. */
@@ -966,42 +1225,55 @@ check_key(EVP_PKEY *pk, struct riv_err *err)
 }
 
 /*
- * Load an attestation key from memory: PEM or DER SubjectPublicKeyInfo,
- * PEM or DER X.509 certificate, marshalled TPM2B_PUBLIC or TPMT_PUBLIC
- * (detected in that order).  NULL (with a reason) if it cannot be loaded.
+ * Load an attestation key from memory into ak: PEM or DER
+ * SubjectPublicKeyInfo, PEM or DER X.509 certificate, marshalled
+ * TPM2B_PUBLIC or TPMT_PUBLIC (detected in that order).  RIV_OK, or
+ * RIV_MALFORMED (with a reason) if it cannot be loaded.
  */
-EVP_PKEY *
-akey_load(const uint8_t *buf, size_t len, struct riv_err *err)
+int
+akey_load(const uint8_t *buf, size_t len, struct akey *ak,
+    struct riv_err *err)
 {
-	EVP_PKEY *pk;
-	size_t sp = 0;
+	size_t sp = 0, head;
 
 	mu_quiet();
-	while (sp < len && (buf[sp] == ' ' || buf[sp] == '\t' ||
-	    buf[sp] == '\r' || buf[sp] == '\n'))
+	memset(ak, 0, sizeof(*ak));
+	ak->symmetric = ak->scheme = ak->hash = TPM2_ALG_NULL;
+	while (sp < len && is_space(buf[sp]))
 		sp++;
-	if (len == 0) {
-		err_set(err, RIV_MALFORMED, "the AK key is empty");
-		return NULL;
-	}
+	if (sp == len)
+		return err_set(err, RIV_MALFORMED, "the AK key is empty");
+	head = len >= 2 ? (size_t)buf[0] << 8 | buf[1] : 0;
 	if (len - sp >= 11 && memcmp(buf + sp, "-----BEGIN ", 11) == 0)
-		pk = load_pem(buf + sp, len - sp, err);
+		ak->pkey = load_pem(buf, len, sp, err);
 	else if (buf[0] == 0x30)
-		pk = load_der(buf, len, err);
-	else if (len >= 2 && ((size_t)buf[0] << 8 | buf[1]) == len - 2) {
-		if (len == 2) {
-			err_set(err, RIV_MALFORMED, "TPM2B_PUBLIC: empty");
-			return NULL;
-		}
-		pk = load_tpmt_public(buf, len, 2, err);
-	} else
-		pk = load_tpmt_public(buf, len, 0, err);
-	if (pk == NULL)
-		return NULL;
-	if (check_key(pk, err) != RIV_OK) {
-		EVP_PKEY_free(pk);
-		pk = NULL;
+		ak->pkey = load_der(buf, len, err);
+	else if (len >= 2 && head == len - 2) {
+		if (len == 2)
+			return err_set(err, RIV_MALFORMED, "TPM2B_PUBLIC: "
+			    "empty");
+		ak->pkey = load_tpmt_public(buf, len, 2, ak, err);
+	} else if (len < 2 || is_public_type(head))
+		ak->pkey = load_tpmt_public(buf, len, 0, ak, err);
+	else
+		return err_set(err, RIV_MALFORMED, "TPM2B_PUBLIC: size %zu at "
+		    "byte offset 0 does not match the %zu bytes that follow "
+		    "(nor is 0x%04zx the type of a TPMT_PUBLIC)", head, len - 2,
+		    head);
+	if (ak->pkey == NULL)
+		return RIV_MALFORMED;
+	if (check_key(ak->pkey, err) != RIV_OK) {
+		akey_free(ak);
+		return RIV_MALFORMED;
 	}
 	ERR_clear_error();
-	return pk;
+	return RIV_OK;
+}
+
+/* Free what akey_load loaded into ak. */
+void
+akey_free(struct akey *ak)
+{
+	EVP_PKEY_free(ak->pkey);
+	ak->pkey = NULL;
 }

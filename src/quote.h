@@ -15,6 +15,8 @@
 
 #define QUOTE_SEL_MAX	16	/* TPM2_NUM_PCR_BANKS: entries of a selection */
 #define QUOTE_NAME_MAX	68	/* TPMU_NAME: algorithm id + largest digest */
+#define QUOTE_DATA_MAX	64	/* TPM2B_DATA: sizeof(TPMU_HA) in libtss2 */
+#define QUOTE_FILE_MAX	(64u * 1024)	/* largest attest, signature, AK file */
 
 #define TPM_GENERATED_VALUE	0xff544347u
 #define TPM_ST_ATTEST_QUOTE	0x8018
@@ -23,6 +25,21 @@
 #define TPM_ALG_RSASSA	0x0014
 #define TPM_ALG_RSAPSS	0x0016
 #define TPM_ALG_ECDSA	0x0018
+#define TPM_ALG_NULL	0x0010
+
+/*
+ * An attestation key.  Loaded from a TPM public area, it also says whether
+ * the TPM made it a restricted signing key and which scheme it fixes; from
+ * a SubjectPublicKeyInfo or certificate nothing of that is known.
+ */
+struct akey {
+	EVP_PKEY	*pkey;
+	int		 tpm;		/* loaded from a TPMT_PUBLIC */
+	uint32_t	 attrs;		/* its objectAttributes */
+	uint16_t	 symmetric;	/* its parameters.symmetric.algorithm */
+	uint16_t	 scheme;	/* its scheme; TPM_ALG_NULL: any */
+	uint16_t	 hash;		/* the scheme's hash */
+};
 
 /* The PCRs a quote covers in one bank. */
 struct quote_sel {
@@ -37,7 +54,7 @@ struct quote {
 	uint16_t	type;
 	uint8_t		signer[QUOTE_NAME_MAX];	/* qualifiedSigner */
 	size_t		signer_len;
-	uint8_t		extra[64];		/* extraData (the nonce) */
+	uint8_t		extra[QUOTE_DATA_MAX];	/* extraData (the nonce) */
 	size_t		extra_len;
 	uint64_t	clock;
 	uint32_t	reset_count;
@@ -55,23 +72,33 @@ struct quote {
 
 /*
  * Return values: RIV_OK, RIV_FAIL (well formed but not valid: bad signature,
+ * an AK that is no restricted signing key or another scheme than its own,
  * not a TPM-generated quote, other nonce, other PCR digest) or RIV_MALFORMED
- * (unparseable input; for quote_check_pcrs a selected PCR without a value).
+ * (unparseable or unsupported input: a signature OpenSSL cannot check, a
+ * selected bank rivd lacks or PCR above 23; for quote_check_pcrs a selected
+ * PCR without a value).
  *
+ * akey_load fills ak (free it with akey_free) and accepts a well-formed TPM
+ * public area of any key: quote_verify fails unless it is an AK.
  * quote_parse fills the quote even when it returns RIV_FAIL for a wrong magic
  * or type (as far as the structure could be read); quote_verify checks the
  * signature over the raw attest bytes and records its scheme and hash in the
- * quote (which may be NULL); quote_check_pcrs hashes the supplied values of
- * the selected PCRs with the signature's hash (call quote_verify first).
+ * quote (which may be NULL); quote_check_selection tells whether rivd can
+ * check the selected PCRs; quote_check_pcrs does so, hashing the supplied
+ * values of the selected PCRs with the signature's hash (call quote_verify
+ * first).
  */
 
-EVP_PKEY	*akey_load(const uint8_t *, size_t, struct riv_err *);
+int		 akey_load(const uint8_t *, size_t, struct akey *,
+		    struct riv_err *);
+void		 akey_free(struct akey *);
 int		 quote_parse(const uint8_t *, size_t, struct quote *,
 		    struct riv_err *);
 int		 quote_verify(const uint8_t *, size_t, const uint8_t *, size_t,
-		    EVP_PKEY *, struct quote *, struct riv_err *);
+		    const struct akey *, struct quote *, struct riv_err *);
 int		 quote_check_nonce(const struct quote *, const uint8_t *, size_t,
 		    struct riv_err *);
+int		 quote_check_selection(const struct quote *, struct riv_err *);
 int		 quote_check_pcrs(const struct quote *, const struct pcrset *,
 		    struct riv_err *);
 const char	*quote_type_name(uint16_t);

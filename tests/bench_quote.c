@@ -38,7 +38,7 @@ read_corpus(const char *corpus, const char *rel, size_t *len)
 /* Parse and verify a quote repeatedly for a second; print the rate. */
 static void
 run_verify(const char *label, const uint8_t *attest, size_t alen,
-    const uint8_t *sig, size_t slen, EVP_PKEY *ak)
+    const uint8_t *sig, size_t slen, const struct akey *ak)
 {
 	struct quote q;
 	struct riv_err err;
@@ -65,14 +65,14 @@ run_akey_load(const uint8_t *buf, size_t len)
 	struct riv_err err;
 	double start = bench_now(), el;
 	unsigned long n = 0;
-	EVP_PKEY *k;
+	struct akey k;
 
 	do {
-		if ((k = akey_load(buf, len, &err)) == NULL) {
+		if (akey_load(buf, len, &k, &err) != RIV_OK) {
 			printf("akey_load (TPMT_PUBLIC): failed: %s\n", err.msg);
 			return;
 		}
-		EVP_PKEY_free(k);
+		akey_free(&k);
 		n++;
 	} while ((el = bench_now() - start) < BENCH_SECONDS);
 	printf("akey_load (TPMT_PUBLIC rsa-2048): %.0f per second\n", n / el);
@@ -122,28 +122,32 @@ bench_quote(const char *corpus)
 {
 	uint8_t *attest = NULL, *sig = NULL, *akbuf = NULL, esig[256];
 	size_t alen, slen, klen, elen;
-	EVP_PKEY *ak = NULL, *eckey = NULL;
+	struct akey ak, eckey;
 	struct riv_err err;
+
+	memset(&ak, 0, sizeof(ak));
+	memset(&eckey, 0, sizeof(eckey));	/* an SPKI-like AK */
 
 	if ((attest = read_corpus(corpus, GCE_QUOTE ".attest.bin",
 	    &alen)) == NULL ||
 	    (sig = read_corpus(corpus, GCE_QUOTE ".sig.bin", &slen)) == NULL ||
 	    (akbuf = read_corpus(corpus, GCE_AK, &klen)) == NULL)
 		goto done;
-	if ((ak = akey_load(akbuf, klen, &err)) == NULL) {
+	if (akey_load(akbuf, klen, &ak, &err) != RIV_OK) {
 		printf("quote: skipped: %s\n", err.msg);
 		goto done;
 	}
-	run_verify("rsassa-2048/sha256", attest, alen, sig, slen, ak);
-	if (sign_p256(attest, alen, &eckey, esig, sizeof(esig), &elen) == 0)
+	run_verify("rsassa-2048/sha256", attest, alen, sig, slen, &ak);
+	if (sign_p256(attest, alen, &eckey.pkey, esig, sizeof(esig),
+	    &elen) == 0)
 		run_verify("ecdsa-p256/sha256", attest, alen, esig, elen,
-		    eckey);
+		    &eckey);
 	else
 		printf("quote verify (ecdsa-p256/sha256): cannot sign\n");
 	run_akey_load(akbuf, klen);
 done:
-	EVP_PKEY_free(ak);
-	EVP_PKEY_free(eckey);
+	akey_free(&ak);
+	akey_free(&eckey);
 	free(attest);
 	free(sig);
 	free(akbuf);

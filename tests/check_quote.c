@@ -3,8 +3,10 @@
  * quotes (GCE vTPM, keylime) with their nonces and PCR values, each with
  * corrupted, truncated and padded variants; synthetic quotes signed here
  * with OpenSSL keys for every scheme (RSASSA, RSA-PSS, ECDSA P-256/P-384/
- * P-521) and hash, in every AK key form; and the negative cases (wrong
- * key, key/scheme mismatch, ECDSA r/s out of range, wrong magic or type).
+ * P-521) and hash, in every AK key form, over every bank; and the negative
+ * cases (wrong key, key/scheme mismatch, TPM public areas of keys that are
+ * no AK or fix another scheme, ECDSA r/s out of range, wrong magic or
+ * type, PCRs above 23, oversized TPM2Bs, PEM trailing data).
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -67,7 +70,7 @@ struct evidence {
 	size_t		 alen;
 	uint8_t		*sig;
 	size_t		 slen;
-	EVP_PKEY	*ak;
+	struct akey	 ak;
 	uint8_t		 nonce[64];
 	size_t		 nlen;
 	struct pcrset	 pcrs;
@@ -179,8 +182,8 @@ evidence_load(int i, struct evidence *ev)
 	ev->attest = corpus_read(c->attest, &ev->alen);
 	ev->sig = corpus_read(c->sig, &ev->slen);
 	akbuf = corpus_read(c->ak, &klen);
-	ev->ak = akey_load(akbuf, klen, &err);
-	ck_assert_msg(ev->ak != NULL, "%s: %s", c->ak, err.msg);
+	ck_assert_msg(akey_load(akbuf, klen, &ev->ak, &err) == RIV_OK, "%s: %s",
+	    c->ak, err.msg);
 	free(akbuf);
 	ck_assert_int_eq(hex_decode(c->nonce, strlen(c->nonce), ev->nonce,
 	    sizeof(ev->nonce), &ev->nlen), 0);
@@ -197,13 +200,16 @@ evidence_free(struct evidence *ev)
 {
 	free(ev->attest);
 	free(ev->sig);
-	EVP_PKEY_free(ev->ak);
+	akey_free(&ev->ak);
 }
+
+/* An AK of key k that says nothing about its use (as an SPKI would). */
+#define AK(k)	(&(const struct akey){ .pkey = (k) })
 
 /* Parse and verify; the first result that is not RIV_OK. */
 static int
 parse_verify(const uint8_t *a, size_t alen, const uint8_t *s, size_t slen,
-    EVP_PKEY *ak, struct quote *q, struct riv_err *err)
+    const struct akey *ak, struct quote *q, struct riv_err *err)
 {
 	int rc;
 
@@ -221,7 +227,7 @@ START_TEST(test_corpus_valid)
 	struct riv_err err;
 
 	evidence_load(_i, &ev);
-	ck_assert_msg(parse_verify(ev.attest, ev.alen, ev.sig, ev.slen, ev.ak,
+	ck_assert_msg(parse_verify(ev.attest, ev.alen, ev.sig, ev.slen, &ev.ak,
 	    &q, &err) == RIV_OK, "%s: %s", c->attest, err.msg);
 	ck_assert_uint_eq(q.magic, 0xff544347);
 	ck_assert_uint_eq(q.type, 0x8018);
@@ -278,7 +284,7 @@ START_TEST(test_corpus_flip_attest)
 	for (k = 0; k < 3; k++) {
 		ev.attest[offs[k]] ^= 0x01;
 		ck_assert_int_eq(parse_verify(ev.attest, ev.alen, ev.sig,
-		    ev.slen, ev.ak, &q, &err), RIV_FAIL);
+		    ev.slen, &ev.ak, &q, &err), RIV_FAIL);
 		ck_assert_msg(strstr(err.msg, "does not verify") != NULL,
 		    "%s", err.msg);
 		ev.attest[offs[k]] ^= 0x01;
@@ -299,49 +305,49 @@ START_TEST(test_corpus_flip_sig)
 	/* last byte of the RSA signature: does not verify */
 	ev.sig[ev.slen - 1] ^= 0x80;
 	ck_assert_int_eq(quote_verify(ev.attest, ev.alen, ev.sig, ev.slen,
-	    ev.ak, &q, &err), RIV_FAIL);
+	    &ev.ak, &q, &err), RIV_FAIL);
 	ev.sig[ev.slen - 1] ^= 0x80;
 	/* first byte of the RSA signature */
 	ev.sig[6] ^= 0x01;
 	ck_assert_int_eq(quote_verify(ev.attest, ev.alen, ev.sig, ev.slen,
-	    ev.ak, &q, &err), RIV_FAIL);
+	    &ev.ak, &q, &err), RIV_FAIL);
 	ev.sig[6] ^= 0x01;
 	/* hash 0x000b -> 0x000a: unknown hash, fails */
 	ev.sig[3] ^= 0x01;
 	ck_assert_int_eq(quote_verify(ev.attest, ev.alen, ev.sig, ev.slen,
-	    ev.ak, &q, &err), RIV_FAIL);
+	    &ev.ak, &q, &err), RIV_FAIL);
 	ck_assert_msg(strstr(err.msg, "0x000a") != NULL, "%s", err.msg);
 	ev.sig[3] ^= 0x01;
 	/* hash 0x000b -> 0x0004 (sha1): verifies with the wrong hash */
 	ev.sig[3] = 0x04;
 	ck_assert_int_eq(quote_verify(ev.attest, ev.alen, ev.sig, ev.slen,
-	    ev.ak, &q, &err), RIV_FAIL);
+	    &ev.ak, &q, &err), RIV_FAIL);
 	ev.sig[3] = 0x0b;
 	/* sigAlg 0x0014 -> 0x0015: not a signature algorithm */
 	ev.sig[1] ^= 0x01;
 	ck_assert_int_eq(quote_verify(ev.attest, ev.alen, ev.sig, ev.slen,
-	    ev.ak, &q, &err), RIV_MALFORMED);
+	    &ev.ak, &q, &err), RIV_MALFORMED);
 	ck_assert_msg(strstr(err.msg, "sigAlg") != NULL, "%s", err.msg);
 	ev.sig[1] ^= 0x01;
 	/* sigAlg 0x0014 -> 0x0016 (RSA-PSS): a PKCS#1 signature fails */
 	ev.sig[1] = 0x16;
 	ck_assert_int_eq(quote_verify(ev.attest, ev.alen, ev.sig, ev.slen,
-	    ev.ak, &q, &err), RIV_FAIL);
+	    &ev.ak, &q, &err), RIV_FAIL);
 	ev.sig[1] = 0x14;
 	/* size 0x0100 -> 0x0000: 256 trailing bytes */
 	ev.sig[4] ^= 0x01;
 	ck_assert_int_eq(quote_verify(ev.attest, ev.alen, ev.sig, ev.slen,
-	    ev.ak, &q, &err), RIV_MALFORMED);
+	    &ev.ak, &q, &err), RIV_MALFORMED);
 	ck_assert_msg(strstr(err.msg, "trailing") != NULL, "%s", err.msg);
 	ev.sig[4] ^= 0x01;
 	/* size 0x0100 -> 0x0101: truncated */
 	ev.sig[5] ^= 0x01;
 	ck_assert_int_eq(quote_verify(ev.attest, ev.alen, ev.sig, ev.slen,
-	    ev.ak, &q, &err), RIV_MALFORMED);
+	    &ev.ak, &q, &err), RIV_MALFORMED);
 	ck_assert_msg(strstr(err.msg, "truncated") != NULL, "%s", err.msg);
 	ev.sig[5] ^= 0x01;
 	ck_assert_int_eq(quote_verify(ev.attest, ev.alen, ev.sig, ev.slen,
-	    ev.ak, &q, &err), RIV_OK);
+	    &ev.ak, &q, &err), RIV_OK);
 	evidence_free(&ev);
 }
 END_TEST
@@ -352,7 +358,7 @@ START_TEST(test_corpus_truncated)
 	struct evidence ev;
 	struct quote q;
 	struct riv_err err;
-	EVP_PKEY *k;
+	struct akey k;
 	uint8_t *akbuf;
 	size_t n, klen;
 
@@ -366,11 +372,11 @@ START_TEST(test_corpus_truncated)
 	ck_assert_int_eq(quote_parse(ev.attest, ev.alen, &q, &err), RIV_OK);
 	for (n = 0; n < ev.slen; n++)
 		ck_assert_int_eq(quote_verify(ev.attest, ev.alen, ev.sig, n,
-		    ev.ak, &q, &err), RIV_MALFORMED);
+		    &ev.ak, &q, &err), RIV_MALFORMED);
 	akbuf = corpus_read(cases[_i].ak, &klen);
 	for (n = 0; n < klen; n += (cases[_i].keylime ? 7 : 1)) {
-		k = akey_load(akbuf, n, &err);
-		ck_assert_msg(k == NULL, "AK truncated to %zu bytes loads", n);
+		ck_assert_msg(akey_load(akbuf, n, &k, &err) == RIV_MALFORMED,
+		    "AK truncated to %zu bytes loads", n);
 	}
 	free(akbuf);
 	evidence_free(&ev);
@@ -383,6 +389,7 @@ START_TEST(test_corpus_trailing)
 	struct evidence ev;
 	struct quote q;
 	struct riv_err err;
+	struct akey k;
 	uint8_t *buf, *akbuf;
 	size_t klen;
 
@@ -397,7 +404,7 @@ START_TEST(test_corpus_trailing)
 	memcpy(buf, ev.sig, ev.slen);
 	buf[ev.slen] = 0xee;
 	ck_assert_int_eq(quote_verify(ev.attest, ev.alen, buf, ev.slen + 1,
-	    ev.ak, &q, &err), RIV_MALFORMED);
+	    &ev.ak, &q, &err), RIV_MALFORMED);
 	ck_assert_msg(strstr(err.msg, "trailing") != NULL, "%s", err.msg);
 	free(buf);
 	if (!cases[_i].keylime) {
@@ -405,7 +412,11 @@ START_TEST(test_corpus_trailing)
 		buf = malloc(klen + 1);
 		memcpy(buf, akbuf, klen);
 		buf[klen] = 0;
-		ck_assert_ptr_null(akey_load(buf, klen + 1, &err));
+		ck_assert_int_eq(akey_load(buf, klen + 1, &k, &err),
+		    RIV_MALFORMED);
+		ck_assert_msg(strstr(err.msg, buf[0] == 0x30 ?
+		    "fills the input exactly" :
+		    "TPMT_PUBLIC: 1 trailing byte") != NULL, "%s", err.msg);
 		free(buf);
 		free(akbuf);
 	}
@@ -449,7 +460,7 @@ START_TEST(test_corpus_wrong_pcr)
 
 	evidence_load(_i, &ev);
 	ck_assert_int_eq(parse_verify(ev.attest, ev.alen, ev.sig, ev.slen,
-	    ev.ak, &q, &err), RIV_OK);
+	    &ev.ak, &q, &err), RIV_OK);
 	memcpy(v, pcrset_get(&ev.pcrs, c->bank, p), DIGEST_MAX);
 	v[0] ^= 0x01;
 	pcrset_set(&ev.pcrs, c->bank, p, v);
@@ -483,7 +494,7 @@ START_TEST(test_corpus_magic_type)
 	    err.msg);
 	ck_assert_uint_eq(q.nsel, 1);	/* still parsed */
 	ck_assert_int_eq(quote_verify(ev.attest, ev.alen, ev.sig, ev.slen,
-	    ev.ak, &q, &err), RIV_FAIL);
+	    &ev.ak, &q, &err), RIV_FAIL);
 	ev.attest[0] ^= 0x01;
 	ev.attest[5] = 0x99;		/* type 0x8099 */
 	ck_assert_int_eq(quote_parse(ev.attest, ev.alen, &q, &err), RIV_FAIL);
@@ -492,14 +503,41 @@ START_TEST(test_corpus_magic_type)
 }
 END_TEST
 
-/* The AK in every accepted form: TPM2B_PUBLIC, PEM certificate, DER SPKI. */
+/* Load buf as an AK that must load; return its key. */
+static EVP_PKEY *
+ak_must_load(const uint8_t *buf, size_t len, struct akey *ak)
+{
+	struct riv_err err;
+
+	ck_assert_msg(akey_load(buf, len, ak, &err) == RIV_OK, "%s", err.msg);
+	ck_assert_ptr_nonnull(ak->pkey);
+	return ak->pkey;
+}
+
+/* Fail unless buf is refused as an AK with a reason containing want. */
+static void
+ak_must_fail(const uint8_t *buf, size_t len, const char *want)
+{
+	struct riv_err err;
+	struct akey ak;
+
+	ck_assert_int_eq(akey_load(buf, len, &ak, &err), RIV_MALFORMED);
+	ck_assert_ptr_null(ak.pkey);
+	ck_assert_msg(strstr(err.msg, want) != NULL, "wanted \"%s\": %s",
+	    want, err.msg);
+}
+
+/*
+ * The AK in every accepted form: TPMT_PUBLIC (which says it is a restricted
+ * RSASSA/SHA-256 signing key), TPM2B_PUBLIC, DER and PEM certificate, DER
+ * and PEM SPKI (which say nothing of the key's use).
+ */
 START_TEST(test_ak_forms)
 {
 	static const char *ak_files[] = { GCE ".akpub.bin", GCE ".akcert.der",
 	    KL ".akpub.pem" };
 	uint8_t *buf, *der = NULL, *wrapped;
-	EVP_PKEY *ref, *k;
-	struct riv_err err;
+	struct akey ref, k;
 	size_t len, i;
 	BIO *bio;
 	X509 *x;
@@ -509,30 +547,41 @@ START_TEST(test_ak_forms)
 
 	for (i = 0; i < 3; i++) {
 		buf = corpus_read(ak_files[i], &len);
-		ref = akey_load(buf, len, &err);
-		ck_assert_msg(ref != NULL, "%s: %s", ak_files[i], err.msg);
-		ck_assert_int_eq(EVP_PKEY_get_bits(ref), 2048);
+		ak_must_load(buf, len, &ref);
+		ck_assert_int_eq(EVP_PKEY_get_bits(ref.pkey), 2048);
+		ck_assert_int_eq(ref.tpm, i == 0);
+		if (i == 0) {
+			ck_assert_uint_eq(ref.attrs & 0x00070000, 0x00050000);
+			ck_assert_uint_eq(ref.symmetric, TPM_ALG_NULL);
+			ck_assert_uint_eq(ref.scheme, TPM_ALG_RSASSA);
+			ck_assert_uint_eq(ref.hash, TPM_ALG_SHA256);
+		} else
+			ck_assert_uint_eq(ref.scheme, TPM_ALG_NULL);
 		/* DER SubjectPublicKeyInfo of the same key */
 		der = NULL;
-		dlen = i2d_PUBKEY(ref, &der);
+		dlen = i2d_PUBKEY(ref.pkey, &der);
 		ck_assert_int_gt(dlen, 0);
-		k = akey_load(der, (size_t)dlen, &err);
-		ck_assert_msg(k != NULL, "%s", err.msg);
-		ck_assert_int_eq(EVP_PKEY_eq(k, ref), 1);
-		EVP_PKEY_free(k);
+		ak_must_load(der, (size_t)dlen, &k);
+		ck_assert_int_eq(EVP_PKEY_eq(k.pkey, ref.pkey), 1);
+		ck_assert_int_eq(k.tpm, 0);
+		akey_free(&k);
 		OPENSSL_free(der);
-		EVP_PKEY_free(ref);
+		akey_free(&ref);
 		if (i == 0) {
 			/* the TPMT_PUBLIC as a TPM2B_PUBLIC */
 			wrapped = malloc(len + 2);
 			wrapped[0] = (uint8_t)(len >> 8);
 			wrapped[1] = (uint8_t)len;
 			memcpy(wrapped + 2, buf, len);
-			k = akey_load(wrapped, len + 2, &err);
-			ck_assert_msg(k != NULL, "%s", err.msg);
-			EVP_PKEY_free(k);
+			ak_must_load(wrapped, len + 2, &k);
+			ck_assert_int_eq(k.tpm, 1);
+			akey_free(&k);
 			wrapped[1]++;		/* size too large */
-			ck_assert_ptr_null(akey_load(wrapped, len + 2, &err));
+			ak_must_fail(wrapped, len + 2, "TPM2B_PUBLIC: size 281 "
+			    "at byte offset 0 does not match the 280 bytes");
+			wrapped[1] -= 2;	/* size too small */
+			ak_must_fail(wrapped, len + 2,
+			    "TPM2B_PUBLIC: size 279");
 			free(wrapped);
 		}
 		if (i == 1) {
@@ -544,14 +593,41 @@ START_TEST(test_ak_forms)
 			bio = BIO_new(BIO_s_mem());
 			PEM_write_bio_X509(bio, x);
 			plen = BIO_get_mem_data(bio, &pem);
-			k = akey_load((uint8_t *)pem, (size_t)plen, &err);
-			ck_assert_msg(k != NULL, "%s", err.msg);
-			EVP_PKEY_free(k);
+			ak_must_load((uint8_t *)pem, (size_t)plen, &k);
+			akey_free(&k);
 			BIO_free(bio);
 			X509_free(x);
 		}
 		free(buf);
 	}
+}
+END_TEST
+
+/* A PEM AK may be surrounded by white space, nothing else. */
+START_TEST(test_ak_pem_trailing)
+{
+	uint8_t *pem, *buf;
+	struct akey k;
+	size_t len;
+	char want[64];
+
+	pem = corpus_read(KL ".akpub.pem", &len);
+	buf = malloc(2 * len + 16);
+	memcpy(buf, "\n \t", 3);
+	memcpy(buf + 3, pem, len);
+	memcpy(buf + 3 + len, "\r\n\n  \t\n", 7);
+	ak_must_load(buf, len + 10, &k);
+	akey_free(&k);
+	/* any other byte after the block, at the offset named */
+	memcpy(buf + 3 + len, "\nx\n", 3);
+	snprintf(want, sizeof(want), "PEM: data at byte offset %zu after",
+	    len + 4);
+	ak_must_fail(buf, len + 6, want);
+	/* a second block */
+	memcpy(buf + 3 + len, pem, len);
+	ak_must_fail(buf, 3 + 2 * len, "only white space may follow");
+	free(buf);
+	free(pem);
 }
 END_TEST
 
@@ -564,20 +640,18 @@ START_TEST(test_ak_garbage)
 	    "-----END PUBLIC KEY-----\n";
 	static const uint8_t der_bad[] = { 0x30, 0x03, 0x02, 0x01, 0x00 };
 	static const uint8_t keyedhash[] = { 0x00, 0x08, 0x00, 0x0b };
-	struct riv_err err;
+	static const uint8_t nokey[] = { 0x00, 0x14, 0x00, 0x0b, 0x01 };
 
-	ck_assert_ptr_null(akey_load((const uint8_t *)"", 0, &err));
-	ck_assert_ptr_null(akey_load((const uint8_t *)pem_priv,
-	    strlen(pem_priv), &err));
-	ck_assert_msg(strstr(err.msg, "PUBLIC KEY or CERTIFICATE") != NULL,
-	    "%s", err.msg);
-	ck_assert_ptr_null(akey_load((const uint8_t *)pem_bad,
-	    strlen(pem_bad), &err));
-	ck_assert_ptr_null(akey_load(der_bad, sizeof(der_bad), &err));
-	ck_assert_msg(strstr(err.msg, "DER") != NULL, "%s", err.msg);
-	ck_assert_ptr_null(akey_load(keyedhash, sizeof(keyedhash), &err));
-	ck_assert_msg(strstr(err.msg, "not an RSA or ECC key") != NULL, "%s",
-	    err.msg);
+	ak_must_fail((const uint8_t *)"", 0, "empty");
+	ak_must_fail((const uint8_t *)" \n", 2, "empty");
+	ak_must_fail((const uint8_t *)pem_priv, strlen(pem_priv),
+	    "PUBLIC KEY or CERTIFICATE");
+	ak_must_fail((const uint8_t *)pem_bad, strlen(pem_bad),
+	    "not a valid SubjectPublicKeyInfo");
+	ak_must_fail(der_bad, sizeof(der_bad), "DER");
+	ak_must_fail(keyedhash, sizeof(keyedhash), "not an RSA or ECC key");
+	ak_must_fail(nokey, sizeof(nokey), "nor is 0x0014 the type of a "
+	    "TPMT_PUBLIC");
 }
 END_TEST
 
@@ -806,15 +880,38 @@ key_to_tpmt(EVP_PKEY *key, TPMT_PUBLIC *pub, int zero_exp)
 	BN_free(y);
 }
 
-/* Load key through akey_load in form 0 TPMT_PUBLIC, 1 TPM2B_PUBLIC,
+/* Fix the signing scheme and hash in a public area. */
+static void
+key_scheme(TPMT_PUBLIC *pub, uint16_t scheme, uint16_t hash)
+{
+	if (pub->type == TPM2_ALG_RSA) {
+		pub->parameters.rsaDetail.scheme.scheme = scheme;
+		pub->parameters.rsaDetail.scheme.details.anySig.hashAlg = hash;
+	} else {
+		pub->parameters.eccDetail.scheme.scheme = scheme;
+		pub->parameters.eccDetail.scheme.details.anySig.hashAlg = hash;
+	}
+}
+
+/* Marshal pub and load it through akey_load, which must succeed. */
+static void
+tpmt_load(const TPMT_PUBLIC *pub, struct akey *ak)
+{
+	uint8_t buf[1200];
+	size_t len = 0;
+
+	ck_assert_int_eq(Tss2_MU_TPMT_PUBLIC_Marshal(pub, buf, sizeof(buf),
+	    &len), TSS2_RC_SUCCESS);
+	ak_must_load(buf, len, ak);
+}
+
+/* Load key through akey_load into ak in form 0 TPMT_PUBLIC, 1 TPM2B_PUBLIC,
  * 2 DER SPKI, 3 PEM SPKI; the loaded key equals the original. */
-static EVP_PKEY *
-key_reload(EVP_PKEY *key, int form)
+static void
+key_reload(EVP_PKEY *key, int form, struct akey *ak)
 {
 	uint8_t buf[1200], *der = NULL;
 	TPM2B_PUBLIC p2b;
-	struct riv_err err;
-	EVP_PKEY *k = NULL;
 	size_t len = 0;
 	char *pem;
 	long plen;
@@ -823,30 +920,27 @@ key_reload(EVP_PKEY *key, int form)
 
 	memset(&p2b, 0, sizeof(p2b));
 	key_to_tpmt(key, &p2b.publicArea, 1);
-	if (form == 0) {
-		ck_assert_int_eq(Tss2_MU_TPMT_PUBLIC_Marshal(&p2b.publicArea,
-		    buf, sizeof(buf), &len), TSS2_RC_SUCCESS);
-		k = akey_load(buf, len, &err);
-	} else if (form == 1) {
+	if (form == 0)
+		tpmt_load(&p2b.publicArea, ak);
+	else if (form == 1) {
 		ck_assert_int_eq(Tss2_MU_TPM2B_PUBLIC_Marshal(&p2b, buf,
 		    sizeof(buf), &len), TSS2_RC_SUCCESS);
 		ck_assert_uint_eq((size_t)(buf[0] << 8 | buf[1]), len - 2);
-		k = akey_load(buf, len, &err);
+		ak_must_load(buf, len, ak);
 	} else if (form == 2) {
 		dlen = i2d_PUBKEY(key, &der);
 		ck_assert_int_gt(dlen, 0);
-		k = akey_load(der, (size_t)dlen, &err);
+		ak_must_load(der, (size_t)dlen, ak);
 		OPENSSL_free(der);
 	} else {
 		bio = BIO_new(BIO_s_mem());
 		ck_assert_int_eq(PEM_write_bio_PUBKEY(bio, key), 1);
 		plen = BIO_get_mem_data(bio, &pem);
-		k = akey_load((uint8_t *)pem, (size_t)plen, &err);
+		ak_must_load((uint8_t *)pem, (size_t)plen, ak);
 		BIO_free(bio);
 	}
-	ck_assert_msg(k != NULL, "form %d: %s", form, err.msg);
-	ck_assert_int_eq(EVP_PKEY_eq(k, key), 1);
-	return k;
+	ck_assert_int_eq(ak->tpm, form < 2);
+	ck_assert_int_eq(EVP_PKEY_eq(ak->pkey, key), 1);
 }
 
 /* Keys shared by the synthetic tests (generated once per process). */
@@ -927,17 +1021,27 @@ START_TEST(test_synth_valid)
 	struct synth *s = calloc(1, sizeof(*s));
 	struct riv_err err;
 	struct quote q;
-	EVP_PKEY *k;
+	struct akey k;
+	TPMT_PUBLIC pub;
 	int form;
 
 	synth_make(s, combo_key(c->key), c->scheme, c->hash, c->salt);
-	for (form = 0; form < 4; form++) {
-		k = key_reload(s->key, form);
+	for (form = 0; form < 5; form++) {
+		if (form < 4)
+			key_reload(s->key, form, &k);
+		else {
+			/* a public area that fixes the scheme used */
+			key_to_tpmt(s->key, &pub, 0);
+			key_scheme(&pub, c->scheme, c->hash);
+			tpmt_load(&pub, &k);
+			ck_assert_uint_eq(k.scheme, c->scheme);
+			ck_assert_uint_eq(k.hash, c->hash);
+		}
 		ck_assert_msg(parse_verify(s->attest, s->alen, s->sig, s->slen,
-		    k, &q, &err) == RIV_OK, "%s %s/%s form %d: %s", c->key,
+		    &k, &q, &err) == RIV_OK, "%s %s/%s form %d: %s", c->key,
 		    quote_scheme_name(c->scheme), md_name(c->hash), form,
 		    err.msg);
-		EVP_PKEY_free(k);
+		akey_free(&k);
 	}
 	ck_assert_uint_eq(q.sig_alg, c->scheme);
 	ck_assert_int_eq(q.sig_bank, bank_by_alg(c->hash));
@@ -957,14 +1061,14 @@ START_TEST(test_synth_valid)
 	/* a flipped attest byte or signature byte fails */
 	s->attest[20] ^= 0x04;
 	ck_assert_int_eq(quote_verify(s->attest, s->alen, s->sig, s->slen,
-	    s->key, &q, &err), RIV_FAIL);
+	    AK(s->key), &q, &err), RIV_FAIL);
 	s->attest[20] ^= 0x04;
 	s->sig[s->slen - 1] ^= 0x04;
 	ck_assert_int_eq(quote_verify(s->attest, s->alen, s->sig, s->slen,
-	    s->key, &q, &err), RIV_FAIL);
+	    AK(s->key), &q, &err), RIV_FAIL);
 	s->sig[s->slen - 1] ^= 0x04;
 	ck_assert_int_eq(quote_verify(s->attest, s->alen, s->sig, s->slen,
-	    s->key, &q, &err), RIV_OK);
+	    AK(s->key), &q, &err), RIV_OK);
 	free(s);
 }
 END_TEST
@@ -978,12 +1082,12 @@ START_TEST(test_synth_wrong_key)
 
 	synth_make(s, rsa_key, TPM_ALG_RSASSA, TPM_ALG_SHA256, 0);
 	ck_assert_int_eq(parse_verify(s->attest, s->alen, s->sig, s->slen,
-	    rsa_key2, &q, &err), RIV_FAIL);
+	    AK(rsa_key2), &q, &err), RIV_FAIL);
 	ck_assert_msg(strstr(err.msg, "rsassa/sha256 signature does not "
 	    "verify") != NULL, "%s", err.msg);
 	synth_make(s, p384_key, TPM_ALG_ECDSA, TPM_ALG_SHA384, 0);
 	ck_assert_int_eq(parse_verify(s->attest, s->alen, s->sig, s->slen,
-	    p521_key, &q, &err), RIV_FAIL);
+	    AK(p521_key), &q, &err), RIV_FAIL);
 	free(s);
 }
 END_TEST
@@ -997,12 +1101,12 @@ START_TEST(test_synth_key_mismatch)
 
 	synth_make(s, p256_key, TPM_ALG_ECDSA, TPM_ALG_SHA256, 0);
 	ck_assert_int_eq(parse_verify(s->attest, s->alen, s->sig, s->slen,
-	    rsa_key, &q, &err), RIV_FAIL);
+	    AK(rsa_key), &q, &err), RIV_FAIL);
 	ck_assert_msg(strstr(err.msg, "ecdsa/sha256 signature, but the AK is "
 	    "an RSA key") != NULL, "%s", err.msg);
 	synth_make(s, rsa_key, TPM_ALG_RSASSA, TPM_ALG_SHA256, 0);
 	ck_assert_int_eq(parse_verify(s->attest, s->alen, s->sig, s->slen,
-	    p256_key, &q, &err), RIV_FAIL);
+	    AK(p256_key), &q, &err), RIV_FAIL);
 	ck_assert_msg(strstr(err.msg, "but the AK is an EC key") != NULL, "%s",
 	    err.msg);
 	/* an RSA-PSS signature labelled RSASSA, and the reverse */
@@ -1011,18 +1115,18 @@ START_TEST(test_synth_key_mismatch)
 	s->ts.sigAlg = TPM_ALG_RSASSA;
 	synth_marshal_sig(s);
 	ck_assert_int_eq(parse_verify(s->attest, s->alen, s->sig, s->slen,
-	    rsa_key, &q, &err), RIV_FAIL);
+	    AK(rsa_key), &q, &err), RIV_FAIL);
 	synth_make(s, rsa_key, TPM_ALG_RSASSA, TPM_ALG_SHA256, 0);
 	s->ts.sigAlg = TPM_ALG_RSAPSS;
 	synth_marshal_sig(s);
 	ck_assert_int_eq(parse_verify(s->attest, s->alen, s->sig, s->slen,
-	    rsa_key, &q, &err), RIV_FAIL);
+	    AK(rsa_key), &q, &err), RIV_FAIL);
 	/* a signature claiming another hash than it was made with */
 	synth_make(s, p256_key, TPM_ALG_ECDSA, TPM_ALG_SHA256, 0);
 	s->ts.signature.ecdsa.hash = TPM2_ALG_SHA384;
 	synth_marshal_sig(s);
 	ck_assert_int_eq(parse_verify(s->attest, s->alen, s->sig, s->slen,
-	    p256_key, &q, &err), RIV_FAIL);
+	    AK(p256_key), &q, &err), RIV_FAIL);
 	free(s);
 }
 END_TEST
@@ -1055,26 +1159,26 @@ START_TEST(test_synth_ecdsa_range)
 	set_ecc_param(&s->ts.signature.ecdsa.signatureR, "00");
 	synth_marshal_sig(s);
 	ck_assert_int_eq(quote_verify(s->attest, s->alen, s->sig, s->slen,
-	    p256_key, &q, &err), RIV_FAIL);
+	    AK(p256_key), &q, &err), RIV_FAIL);
 	ck_assert_msg(strstr(err.msg, "r is zero") != NULL, "%s", err.msg);
 	/* r empty (also zero) */
 	s->ts.signature.ecdsa.signatureR.size = 0;
 	synth_marshal_sig(s);
 	ck_assert_int_eq(quote_verify(s->attest, s->alen, s->sig, s->slen,
-	    p256_key, &q, &err), RIV_FAIL);
+	    AK(p256_key), &q, &err), RIV_FAIL);
 	/* s = 0 */
 	s->ts.signature.ecdsa = good;
 	set_ecc_param(&s->ts.signature.ecdsa.signatureS, "0000");
 	synth_marshal_sig(s);
 	ck_assert_int_eq(quote_verify(s->attest, s->alen, s->sig, s->slen,
-	    p256_key, &q, &err), RIV_FAIL);
+	    AK(p256_key), &q, &err), RIV_FAIL);
 	ck_assert_msg(strstr(err.msg, "s is zero") != NULL, "%s", err.msg);
 	/* r = n */
 	s->ts.signature.ecdsa = good;
 	set_ecc_param(&s->ts.signature.ecdsa.signatureR, n256);
 	synth_marshal_sig(s);
 	ck_assert_int_eq(quote_verify(s->attest, s->alen, s->sig, s->slen,
-	    p256_key, &q, &err), RIV_FAIL);
+	    AK(p256_key), &q, &err), RIV_FAIL);
 	ck_assert_msg(strstr(err.msg, "r is not below the curve order") !=
 	    NULL, "%s", err.msg);
 	/* s = n + r (a valid s shifted by the order) is out of range too */
@@ -1083,14 +1187,14 @@ START_TEST(test_synth_ecdsa_range)
 	memset(s->ts.signature.ecdsa.signatureS.buffer, 0xff, 40);
 	synth_marshal_sig(s);
 	ck_assert_int_eq(quote_verify(s->attest, s->alen, s->sig, s->slen,
-	    p256_key, &q, &err), RIV_FAIL);
+	    AK(p256_key), &q, &err), RIV_FAIL);
 	ck_assert_msg(strstr(err.msg, "s is not below the curve order") !=
 	    NULL, "%s", err.msg);
 	/* the good one still verifies */
 	s->ts.signature.ecdsa = good;
 	synth_marshal_sig(s);
 	ck_assert_int_eq(quote_verify(s->attest, s->alen, s->sig, s->slen,
-	    p256_key, &q, &err), RIV_OK);
+	    AK(p256_key), &q, &err), RIV_OK);
 	free(s);
 }
 END_TEST
@@ -1106,24 +1210,24 @@ START_TEST(test_synth_unsupported_scheme)
 	s->ts.sigAlg = TPM2_ALG_SM2;
 	synth_marshal_sig(s);
 	ck_assert_int_eq(parse_verify(s->attest, s->alen, s->sig, s->slen,
-	    p256_key, &q, &err), RIV_FAIL);
-	ck_assert_msg(strstr(err.msg, "sm2 is not supported") != NULL, "%s",
-	    err.msg);
+	    AK(p256_key), &q, &err), RIV_FAIL);
+	ck_assert_msg(strstr(err.msg, "scheme sm2/sha256 is not supported") !=
+	    NULL, "%s", err.msg);
 	memset(&s->ts, 0, sizeof(s->ts));
 	s->ts.sigAlg = TPM2_ALG_NULL;
 	synth_marshal_sig(s);
 	ck_assert_uint_eq(s->slen, 2);
 	ck_assert_int_eq(parse_verify(s->attest, s->alen, s->sig, s->slen,
-	    p256_key, &q, &err), RIV_FAIL);
+	    AK(p256_key), &q, &err), RIV_FAIL);
 	ck_assert_msg(strstr(err.msg, "not signed") != NULL, "%s", err.msg);
 	s->ts.sigAlg = TPM2_ALG_HMAC;
 	s->ts.signature.hmac.hashAlg = TPM2_ALG_SHA256;
 	synth_marshal_sig(s);
 	ck_assert_int_eq(parse_verify(s->attest, s->alen, s->sig, s->slen,
-	    p256_key, &q, &err), RIV_FAIL);
+	    AK(p256_key), &q, &err), RIV_FAIL);
 	/* empty signature file */
 	ck_assert_int_eq(quote_verify(s->attest, s->alen, s->sig, 0,
-	    p256_key, &q, &err), RIV_MALFORMED);
+	    AK(p256_key), &q, &err), RIV_MALFORMED);
 	free(s);
 }
 END_TEST
@@ -1141,7 +1245,7 @@ START_TEST(test_synth_pcr_digest_hash)
 	synth_sign(s);
 	synth_marshal_sig(s);
 	ck_assert_int_eq(parse_verify(s->attest, s->alen, s->sig, s->slen,
-	    p384_key, &q, &err), RIV_OK);
+	    AK(p384_key), &q, &err), RIV_OK);
 	ck_assert_int_eq(quote_check_pcrs(&q, &s->pcrs, &err), RIV_FAIL);
 	ck_assert_msg(strstr(err.msg, "sha384") != NULL, "%s", err.msg);
 	/* without quote_verify the digest's hash is guessed by its size */
@@ -1172,7 +1276,7 @@ START_TEST(test_synth_structure)
 	ck_assert_msg(strstr(err.msg, "(certify) is not TPM_ST_ATTEST_QUOTE")
 	    != NULL, "%s", err.msg);
 	ck_assert_int_eq(quote_verify(s->attest, s->alen, s->sig, s->slen,
-	    rsa_key, &q, &err), RIV_OK);
+	    AK(rsa_key), &q, &err), RIV_OK);
 	/* the same with a byte more is malformed */
 	s->attest[s->alen] = 0;
 	ck_assert_int_eq(quote_parse(s->attest, s->alen + 1, &q, &err),
@@ -1228,69 +1332,496 @@ START_TEST(test_synth_unknown_bank)
 	ck_assert_int_eq(quote_parse(s->attest, s->alen, &q, &err), RIV_OK);
 	ck_assert_int_eq(q.sel[1].bank, -1);
 	ck_assert_int_eq(quote_check_pcrs(&q, &s->pcrs, &err), RIV_MALFORMED);
+	ck_assert_msg(strstr(err.msg, "hash algorithm 0x0027") != NULL, "%s",
+	    err.msg);
+	ck_assert_int_eq(quote_check_selection(&q, &err), RIV_MALFORMED);
 	ck_assert_msg(strstr(err.msg, "0x0027") != NULL, "%s", err.msg);
+	/* an unknown bank with nothing selected does not matter */
+	s->info.attested.quote.pcrSelect.pcrSelections[1].pcrSelect[0] = 0;
+	s->info.attested.quote.pcrSelect.pcrSelections[1].pcrSelect[2] = 0;
+	synth_marshal(s);
+	ck_assert_int_eq(quote_parse(s->attest, s->alen, &q, &err), RIV_OK);
+	ck_assert_int_eq(quote_check_selection(&q, &err), RIV_OK);
+	/* sizeofSelect 4 (legal): PCR 31, and PCR 24 alone */
 	synth_make(s, rsa_key, TPM_ALG_RSASSA, TPM_ALG_SHA256, 0);
 	s->info.attested.quote.pcrSelect.pcrSelections[1].sizeofSelect = 4;
 	s->info.attested.quote.pcrSelect.pcrSelections[1].pcrSelect[3] = 0x80;
 	synth_marshal(s);
 	ck_assert_int_eq(quote_parse(s->attest, s->alen, &q, &err), RIV_OK);
+	ck_assert_uint_eq(q.sel[1].mask, 0x80010081);
 	ck_assert_int_eq(quote_check_pcrs(&q, &s->pcrs, &err), RIV_MALFORMED);
-	ck_assert_msg(strstr(err.msg, "sha256 PCR 31") != NULL, "%s", err.msg);
+	ck_assert_msg(strstr(err.msg, "the quote selects sha256 PCR 31, but "
+	    "rivd supports PCRs 0-23 only") != NULL, "%s", err.msg);
+	memset(s->info.attested.quote.pcrSelect.pcrSelections[0].pcrSelect, 0,
+	    4);
+	memset(s->info.attested.quote.pcrSelect.pcrSelections[1].pcrSelect, 0,
+	    4);
+	s->info.attested.quote.pcrSelect.pcrSelections[0].sizeofSelect = 4;
+	s->info.attested.quote.pcrSelect.pcrSelections[0].pcrSelect[3] = 0x01;
+	synth_marshal(s);
+	ck_assert_int_eq(quote_parse(s->attest, s->alen, &q, &err), RIV_OK);
+	ck_assert_int_eq(quote_check_selection(&q, &err), RIV_MALFORMED);
+	ck_assert_msg(strstr(err.msg, "sha1 PCR 24, but rivd supports PCRs "
+	    "0-23") != NULL, "%s", err.msg);
 	free(s);
 }
 END_TEST
+
+/* A PCR bank chosen for a synthetic quote: PCRs and their value bytes. */
+struct pick {
+	int		 bank;
+	unsigned	 pcrs[3];
+	uint8_t		 fill;
+};
+
+/*
+ * Select the picked banks and PCRs in s (sizeofSelect 3), give them values
+ * and recompute pcrDigest with the signature hash; then marshal and sign.
+ */
+static void
+synth_select(struct synth *s, const struct pick *pk, size_t n)
+{
+	TPML_PCR_SELECTION *sel = &s->info.attested.quote.pcrSelect;
+	TPM2B_DIGEST *dig = &s->info.attested.quote.pcrDigest;
+	uint8_t v[DIGEST_MAX], cat[9 * DIGEST_MAX];
+	unsigned int dlen;
+	size_t i, j, len = 0, size;
+
+	memset(sel, 0, sizeof(*sel));
+	pcrset_init(&s->pcrs);
+	sel->count = (UINT32)n;
+	for (i = 0; i < n; i++) {
+		size = bank_get(pk[i].bank)->size;
+		sel->pcrSelections[i].hash = bank_get(pk[i].bank)->alg;
+		sel->pcrSelections[i].sizeofSelect = 3;
+		for (j = 0; j < 3; j++) {
+			sel->pcrSelections[i].pcrSelect[pk[i].pcrs[j] / 8] |=
+			    (uint8_t)(1u << pk[i].pcrs[j] % 8);
+			memset(v, pk[i].fill + (int)j, sizeof(v));
+			pcrset_set(&s->pcrs, pk[i].bank, pk[i].pcrs[j], v);
+			memcpy(cat + len, v, size);	/* pcrs ascending */
+			len += size;
+		}
+	}
+	ck_assert_int_eq(EVP_Digest(cat, len, dig->buffer, &dlen,
+	    EVP_get_digestbyname(md_name(s->hash)), NULL), 1);
+	dig->size = (UINT16)dlen;
+	synth_marshal(s);
+	synth_sign(s);
+	synth_marshal_sig(s);
+}
+
+/* Quotes over the sha512 and sm3_256 banks, signed with each hash. */
+START_TEST(test_synth_banks)
+{
+	static const struct pick picks[] = {
+		{ BANK_SHA512, { 0, 7, 23 }, 0x51 },
+		{ BANK_SM3_256, { 1, 8, 16 }, 0x33 },
+		{ BANK_SHA1, { 2, 3, 4 }, 0x11 },
+	};
+	static const uint16_t hashes[] = { TPM_ALG_SHA512, TPM_ALG_SM3_256,
+	    TPM_ALG_SHA256 };
+	struct synth *s = calloc(1, sizeof(*s));
+	struct riv_err err;
+	struct quote q;
+	uint8_t v[DIGEST_MAX];
+	size_t i;
+
+	ck_assert_msg(bank_available(BANK_SM3_256), "OpenSSL lacks SM3");
+	for (i = 0; i < 3; i++) {
+		synth_make(s, p384_key, TPM_ALG_ECDSA, hashes[i], 0);
+		synth_select(s, picks, 3);
+		ck_assert_msg(parse_verify(s->attest, s->alen, s->sig, s->slen,
+		    AK(p384_key), &q, &err) == RIV_OK, "%s", err.msg);
+		ck_assert_uint_eq(q.nsel, 3);
+		ck_assert_int_eq(q.sel[0].bank, BANK_SHA512);
+		ck_assert_uint_eq(q.sel[0].mask, 1u | 1u << 7 | 1u << 23);
+		ck_assert_int_eq(q.sel[1].bank, BANK_SM3_256);
+		ck_assert_uint_eq(q.sel[1].mask, 1u << 1 | 1u << 8 | 1u << 16);
+		ck_assert_int_eq(q.sig_bank, bank_by_alg(hashes[i]));
+		ck_assert_msg(quote_check_pcrs(&q, &s->pcrs, &err) == RIV_OK,
+		    "%s", err.msg);
+		/* one sm3_256 value off: the digest fails */
+		memset(v, 0x34, sizeof(v));
+		v[31] = 0;
+		pcrset_set(&s->pcrs, BANK_SM3_256, 8, v);
+		ck_assert_int_eq(quote_check_pcrs(&q, &s->pcrs, &err),
+		    RIV_FAIL);
+		/* one missing sha512 value: named */
+		s->pcrs.mask[BANK_SHA512] &= ~(1u << 23);
+		ck_assert_int_eq(quote_check_pcrs(&q, &s->pcrs, &err),
+		    RIV_MALFORMED);
+		ck_assert_msg(strstr(err.msg, "sha512 PCR 23") != NULL, "%s",
+		    err.msg);
+	}
+	free(s);
+}
+END_TEST
+
+/* Tell whether this OpenSSL can verify RSA PKCS#1 signatures with SM3. */
+static int
+rsa_sm3_works(void)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+	int ok;
+
+	ok = EVP_DigestVerifyInit_ex(ctx, &pctx, "SM3", NULL, NULL, rsa_key,
+	    NULL) == 1 && EVP_PKEY_CTX_set_rsa_padding(pctx,
+	    RSA_PKCS1_PADDING) == 1;
+	EVP_MD_CTX_free(ctx);
+	ERR_clear_error();
+	return ok;
+}
+
+/*
+ * ECDSA with SM3-256 verifies; RSA with SM3-256, which OpenSSL 3.0 cannot
+ * verify, is unsupported (malformed) rather than a failed signature.
+ */
+START_TEST(test_synth_sm3_signature)
+{
+	struct synth *s = calloc(1, sizeof(*s));
+	struct riv_err err;
+	struct quote q;
+
+	synth_make(s, p256_key, TPM_ALG_ECDSA, TPM_ALG_SM3_256, 0);
+	ck_assert_msg(parse_verify(s->attest, s->alen, s->sig, s->slen,
+	    AK(p256_key), &q, &err) == RIV_OK, "%s", err.msg);
+	ck_assert_int_eq(q.sig_bank, BANK_SM3_256);
+	ck_assert_msg(quote_check_pcrs(&q, &s->pcrs, &err) == RIV_OK, "%s",
+	    err.msg);
+	/* an RSA signature labelled SM3-256 (OpenSSL 3.0 cannot make one) */
+	synth_make(s, rsa_key, TPM_ALG_RSASSA, TPM_ALG_SHA256, 0);
+	s->ts.signature.rsassa.hash = TPM_ALG_SM3_256;
+	synth_marshal_sig(s);
+	if (rsa_sm3_works())
+		ck_assert_int_eq(parse_verify(s->attest, s->alen, s->sig,
+		    s->slen, AK(rsa_key), &q, &err), RIV_FAIL);
+	else {
+		ck_assert_int_eq(parse_verify(s->attest, s->alen, s->sig,
+		    s->slen, AK(rsa_key), &q, &err), RIV_MALFORMED);
+		ck_assert_msg(strstr(err.msg, "rsassa/sm3_256 signature: not "
+		    "supported: OpenSSL") != NULL, "%s", err.msg);
+	}
+	free(s);
+}
+END_TEST
+
+/*
+ * ECDSA r and s without their leading zero bytes (as some TPM stacks send
+ * them) verify; padded with zeros beyond the field size they verify too.
+ */
+START_TEST(test_synth_ecdsa_short)
+{
+	struct synth *s = calloc(1, sizeof(*s));
+	TPMS_SIGNATURE_ECC *e = &s->ts.signature.ecdsa;
+	struct riv_err err;
+	struct quote q;
+	int tries;
+
+	/* sign until r or s starts with a zero byte (1 in 128 each) */
+	for (tries = 0; tries < 5000; tries++) {
+		synth_make(s, p256_key, TPM_ALG_ECDSA, TPM_ALG_SHA256, 0);
+		if (e->signatureR.buffer[0] == 0 ||
+		    e->signatureS.buffer[0] == 0)
+			break;
+	}
+	ck_assert_int_lt(tries, 5000);
+	while (e->signatureR.size > 0 && e->signatureR.buffer[0] == 0) {
+		memmove(e->signatureR.buffer, e->signatureR.buffer + 1,
+		    --e->signatureR.size);
+	}
+	while (e->signatureS.size > 0 && e->signatureS.buffer[0] == 0) {
+		memmove(e->signatureS.buffer, e->signatureS.buffer + 1,
+		    --e->signatureS.size);
+	}
+	ck_assert_uint_lt(e->signatureR.size + e->signatureS.size, 64);
+	synth_marshal_sig(s);
+	ck_assert_uint_lt(s->slen, 2 + 2 + 2 + 32 + 2 + 32);
+	ck_assert_msg(parse_verify(s->attest, s->alen, s->sig, s->slen,
+	    AK(p256_key), &q, &err) == RIV_OK, "%s", err.msg);
+	/* the same, one byte flipped, fails */
+	s->sig[s->slen - 1] ^= 0x01;
+	ck_assert_int_eq(quote_verify(s->attest, s->alen, s->sig, s->slen,
+	    AK(p256_key), &q, &err), RIV_FAIL);
+	free(s);
+}
+END_TEST
+
+/* TPM2Bs longer than their structure allows are named as such. */
+START_TEST(test_synth_tpm2b_sizes)
+{
+	struct synth *s = calloc(1, sizeof(*s));
+	struct riv_err err;
+	struct quote q;
+	size_t at;
+
+	synth_make(s, p256_key, TPM_ALG_ECDSA, TPM_ALG_SHA256, 0);
+	/* qualifiedSigner at 6 (TPM2B_NAME, 68 bytes) */
+	s->attest[6] = 0;
+	s->attest[7] = 69;
+	ck_assert_int_eq(quote_parse(s->attest, s->alen, &q, &err),
+	    RIV_MALFORMED);
+	ck_assert_msg(strstr(err.msg, "TPMS_ATTEST: qualifiedSigner: size 69 "
+	    "exceeds 68 at byte offset 6") != NULL, "%s", err.msg);
+	s->attest[7] = 34;
+	/* extraData at 42 (TPM2B_DATA, 64 bytes) */
+	s->attest[43] = 65;
+	ck_assert_int_eq(quote_parse(s->attest, s->alen, &q, &err),
+	    RIV_MALFORMED);
+	ck_assert_msg(strstr(err.msg, "extraData: size 65 exceeds 64 at byte "
+	    "offset 42") != NULL, "%s", err.msg);
+	s->attest[42] = 0xff;
+	ck_assert_int_eq(quote_parse(s->attest, s->alen, &q, &err),
+	    RIV_MALFORMED);
+	ck_assert_msg(strstr(err.msg, "extraData: size 65345 exceeds 64") !=
+	    NULL, "%s", err.msg);
+	s->attest[42] = 0;
+	s->attest[43] = 8;
+	/* pcrDigest, the last TPM2B: too large, then past the end */
+	at = s->alen - 34;
+	ck_assert_uint_eq(s->attest[at + 1], 32);
+	s->attest[at + 1] = 65;
+	ck_assert_int_eq(quote_parse(s->attest, s->alen, &q, &err),
+	    RIV_MALFORMED);
+	ck_assert_msg(strstr(err.msg, "pcrDigest: size 65 exceeds 64") !=
+	    NULL, "%s", err.msg);
+	s->attest[at + 1] = 33;
+	ck_assert_int_eq(quote_parse(s->attest, s->alen, &q, &err),
+	    RIV_MALFORMED);
+	ck_assert_msg(strstr(err.msg, "pcrDigest: size 33 exceeds the 32 "
+	    "bytes left") != NULL, "%s", err.msg);
+	s->attest[at + 1] = 32;
+	ck_assert_int_eq(quote_parse(s->attest, s->alen, &q, &err), RIV_OK);
+	/* ECDSA r at 4 and s at 38 (TPM2B_ECC_PARAMETER, 128 bytes) */
+	s->sig[5] = 129;
+	ck_assert_int_eq(quote_verify(s->attest, s->alen, s->sig, s->slen,
+	    AK(p256_key), &q, &err), RIV_MALFORMED);
+	ck_assert_msg(strstr(err.msg, "signature.signatureR: size 129 exceeds "
+	    "128 at byte offset 4") != NULL, "%s", err.msg);
+	s->sig[5] = 32;
+	s->sig[39] = 33;
+	ck_assert_int_eq(quote_verify(s->attest, s->alen, s->sig, s->slen,
+	    AK(p256_key), &q, &err), RIV_MALFORMED);
+	ck_assert_msg(strstr(err.msg, "signature.signatureS: size 33 exceeds "
+	    "the 32 bytes left at byte offset 38") != NULL, "%s", err.msg);
+	s->sig[39] = 32;
+	ck_assert_int_eq(quote_verify(s->attest, s->alen, s->sig, 3,
+	    AK(p256_key), &q, &err), RIV_MALFORMED);
+	ck_assert_msg(strstr(err.msg, "signature.hash at byte offset 2") !=
+	    NULL, "%s", err.msg);
+	ck_assert_int_eq(quote_verify(s->attest, s->alen, s->sig, s->slen,
+	    AK(p256_key), &q, &err), RIV_OK);
+	/* an RSA signature at 4 (TPM2B_PUBLIC_KEY_RSA, 512 bytes) */
+	synth_make(s, rsa_key, TPM_ALG_RSASSA, TPM_ALG_SHA256, 0);
+	s->sig[4] = 0x02;
+	s->sig[5] = 0x01;
+	ck_assert_int_eq(quote_verify(s->attest, s->alen, s->sig, s->slen,
+	    AK(rsa_key), &q, &err), RIV_MALFORMED);
+	ck_assert_msg(strstr(err.msg, "signature.sig: size 513 exceeds 512 at "
+	    "byte offset 4") != NULL, "%s", err.msg);
+	free(s);
+}
+END_TEST
+
+/* Marshal pub; fail unless akey_load refuses it with a reason with want. */
+static void
+tpmt_must_fail(const TPMT_PUBLIC *pub, const char *want)
+{
+	uint8_t buf[1200];
+	size_t len = 0;
+
+	ck_assert_int_eq(Tss2_MU_TPMT_PUBLIC_Marshal(pub, buf, sizeof(buf),
+	    &len), TSS2_RC_SUCCESS);
+	ak_must_fail(buf, len, want);
+}
 
 /* TPM public areas: exponent 0 means 65537; broken ones are refused. */
 START_TEST(test_tpm_public)
 {
 	TPMT_PUBLIC pub;
-	struct riv_err err;
-	uint8_t buf[1200];
-	EVP_PKEY *k;
-	size_t len;
+	struct akey k;
 
 	key_to_tpmt(rsa_key, &pub, 0);
 	ck_assert_uint_eq(pub.parameters.rsaDetail.exponent, 65537);
-	len = 0;
-	Tss2_MU_TPMT_PUBLIC_Marshal(&pub, buf, sizeof(buf), &len);
-	k = akey_load(buf, len, &err);
-	ck_assert_msg(k != NULL, "%s", err.msg);
-	ck_assert_int_eq(EVP_PKEY_eq(k, rsa_key), 1);
-	EVP_PKEY_free(k);
+	tpmt_load(&pub, &k);
+	ck_assert_int_eq(EVP_PKEY_eq(k.pkey, rsa_key), 1);
+	akey_free(&k);
 	/* exponent 1 would make every signature forgeable */
 	pub.parameters.rsaDetail.exponent = 1;
-	len = 0;
-	Tss2_MU_TPMT_PUBLIC_Marshal(&pub, buf, sizeof(buf), &len);
-	ck_assert_ptr_null(akey_load(buf, len, &err));
-	ck_assert_msg(strstr(err.msg, "exponent") != NULL, "%s", err.msg);
+	tpmt_must_fail(&pub, "exponent");
 	/* keyBits that disagree with the modulus */
 	key_to_tpmt(rsa_key, &pub, 1);
 	pub.parameters.rsaDetail.keyBits = 3072;
-	len = 0;
-	Tss2_MU_TPMT_PUBLIC_Marshal(&pub, buf, sizeof(buf), &len);
-	ck_assert_ptr_null(akey_load(buf, len, &err));
-	ck_assert_msg(strstr(err.msg, "keyBits") != NULL, "%s", err.msg);
+	tpmt_must_fail(&pub, "keyBits");
 	/* an EC point off the curve */
 	key_to_tpmt(p256_key, &pub, 1);
 	pub.unique.ecc.y.buffer[31] ^= 0x01;
-	len = 0;
-	Tss2_MU_TPMT_PUBLIC_Marshal(&pub, buf, sizeof(buf), &len);
-	ck_assert_ptr_null(akey_load(buf, len, &err));
-	ck_assert_msg(strstr(err.msg, "not a point") != NULL, "%s", err.msg);
+	tpmt_must_fail(&pub, "not a point");
 	/* a curve rivd does not take (BN P-256) */
 	key_to_tpmt(p256_key, &pub, 1);
 	pub.parameters.eccDetail.curveID = TPM2_ECC_BN_P256;
-	len = 0;
-	Tss2_MU_TPMT_PUBLIC_Marshal(&pub, buf, sizeof(buf), &len);
-	ck_assert_ptr_null(akey_load(buf, len, &err));
-	ck_assert_msg(strstr(err.msg, "curve 0x0010") != NULL, "%s", err.msg);
+	tpmt_must_fail(&pub, "curve 0x0010");
 	/* a P-256 coordinate longer than 32 bytes */
 	key_to_tpmt(p256_key, &pub, 1);
 	pub.unique.ecc.x.size = 33;
-	len = 0;
-	Tss2_MU_TPMT_PUBLIC_Marshal(&pub, buf, sizeof(buf), &len);
-	ck_assert_ptr_null(akey_load(buf, len, &err));
-	ck_assert_msg(strstr(err.msg, "longer than 32") != NULL, "%s", err.msg);
+	tpmt_must_fail(&pub, "longer than 32");
+}
+END_TEST
+
+/* TPM2Bs in a public area longer than their structure or input allows. */
+START_TEST(test_tpm_public_sizes)
+{
+	TPMT_PUBLIC pub;
+	uint8_t buf[1200];
+	size_t len = 0;
+
+	key_to_tpmt(p256_key, &pub, 1);
+	ck_assert_int_eq(Tss2_MU_TPMT_PUBLIC_Marshal(&pub, buf, sizeof(buf),
+	    &len), TSS2_RC_SUCCESS);
+	/* type, nameAlg, objectAttributes, then authPolicy at 8 */
+	buf[8] = 0x00;
+	buf[9] = 65;
+	ak_must_fail(buf, len, "authPolicy: size 65 exceeds 64 at byte "
+	    "offset 8");
+	buf[9] = 0;
+	/* unique.ecc.x follows the 8 bytes of ECC parameters at 10 */
+	ck_assert_uint_eq(buf[18] << 8 | buf[19], 32);
+	buf[18] = 0x01;
+	ak_must_fail(buf, len, "unique.ecc.x: size 288 exceeds 128 at byte "
+	    "offset 18");
+	buf[18] = 0x00;
+	buf[19] = 0x7f;
+	ak_must_fail(buf, len, "unique.ecc.x: size 127 exceeds the 66 bytes "
+	    "left at byte offset 18");
+	buf[19] = 32;
+	ck_assert_uint_eq(buf[52] << 8 | buf[53], 32);
+	buf[53] = 33;
+	ak_must_fail(buf, len, "unique.ecc.y: size 33 exceeds the 32 bytes "
+	    "left at byte offset 52");
+	buf[53] = 32;
+	ak_must_fail(buf, len - 1, "unique.ecc.y: size 32 exceeds the 31 "
+	    "bytes left");
+}
+END_TEST
+
+/*
+ * Only a restricted signing key is an AK: a TPM public area of any other
+ * key loads, but its quotes fail (exit 1), whatever they say.
+ */
+START_TEST(test_tpm_public_not_ak)
+{
+	static const struct {
+		uint32_t	 attrs;
+		const char	*why;
+	} bad[] = {
+		{ 0x00040072, "restricted is clear" },	/* unrestricted sign */
+		{ 0x00020072, "sign is clear" },	/* decrypt only */
+		{ 0x00030072, "sign is clear" },	/* storage key */
+		{ 0x00060072, "decrypt is set" },	/* sign and decrypt */
+		{ 0x00070072, "decrypt is set" },
+		{ 0x00010072, "sign is clear" },	/* restricted only */
+	};
+	struct synth *s = calloc(1, sizeof(*s));
+	TPMT_PUBLIC pub;
+	struct riv_err err;
+	struct quote q;
+	struct akey k;
+	size_t i;
+
+	synth_make(s, rsa_key, TPM_ALG_RSASSA, TPM_ALG_SHA256, 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		key_to_tpmt(rsa_key, &pub, 1);
+		pub.objectAttributes = bad[i].attrs;
+		tpmt_load(&pub, &k);
+		ck_assert_int_eq(parse_verify(s->attest, s->alen, s->sig,
+		    s->slen, &k, &q, &err), RIV_FAIL);
+		ck_assert_msg(strstr(err.msg, "not a restricted signing key") !=
+		    NULL && strstr(err.msg, bad[i].why) != NULL, "0x%08x: %s",
+		    bad[i].attrs, err.msg);
+		/* what the signature says is still recorded */
+		ck_assert_uint_eq(q.sig_alg, TPM_ALG_RSASSA);
+		ck_assert_int_eq(q.sig_bank, BANK_SHA256);
+		akey_free(&k);
+	}
+	/* a symmetric algorithm: no signing key (P-256 AK this time) */
+	synth_make(s, p256_key, TPM_ALG_ECDSA, TPM_ALG_SHA256, 0);
+	key_to_tpmt(p256_key, &pub, 1);
+	pub.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_AES;
+	pub.parameters.eccDetail.symmetric.keyBits.aes = 128;
+	pub.parameters.eccDetail.symmetric.mode.aes = TPM2_ALG_CFB;
+	tpmt_load(&pub, &k);
+	ck_assert_uint_eq(k.symmetric, TPM2_ALG_AES);
+	ck_assert_int_eq(parse_verify(s->attest, s->alen, s->sig, s->slen,
+	    &k, &q, &err), RIV_FAIL);
+	ck_assert_msg(strstr(err.msg, "symmetric algorithm is 0x0006") !=
+	    NULL, "%s", err.msg);
+	akey_free(&k);
+	/* the same key as a restricted signing key verifies */
+	key_to_tpmt(p256_key, &pub, 1);
+	tpmt_load(&pub, &k);
+	ck_assert_int_eq(parse_verify(s->attest, s->alen, s->sig, s->slen,
+	    &k, &q, &err), RIV_OK);
+	akey_free(&k);
+	free(s);
+}
+END_TEST
+
+/* A signature in another scheme or hash than the AK's own fails. */
+START_TEST(test_tpm_public_scheme)
+{
+	static const struct {
+		const char	*key;
+		uint16_t	 scheme, hash;		/* the key's */
+		uint16_t	 sscheme, shash;	/* the signature's */
+		int		 salt;
+		const char	*msg;
+	} cases_[] = {
+		{ "rsa", TPM_ALG_RSASSA, TPM_ALG_SHA256, TPM_ALG_RSAPSS,
+		    TPM_ALG_SHA256, RSA_PSS_SALTLEN_DIGEST, "rsapss/sha256 "
+		    "signature, but the AK's public area fixes its scheme to "
+		    "rsassa/sha256" },
+		{ "rsa", TPM_ALG_RSASSA, TPM_ALG_SHA256, TPM_ALG_RSAPSS,
+		    TPM_ALG_SHA384, RSA_PSS_SALTLEN_DIGEST, "rsapss/sha384 "
+		    "signature, but" },
+		{ "rsa", TPM_ALG_RSAPSS, TPM_ALG_SHA256, TPM_ALG_RSASSA,
+		    TPM_ALG_SHA256, 0, "fixes its scheme to rsapss/sha256" },
+		{ "rsa", TPM_ALG_RSASSA, TPM_ALG_SHA256, TPM_ALG_RSASSA,
+		    TPM_ALG_SHA384, 0, "rsassa/sha384 signature, but" },
+		{ "p256", TPM_ALG_ECDSA, TPM_ALG_SHA256, TPM_ALG_ECDSA,
+		    TPM_ALG_SHA384, 0, "ecdsa/sha384 signature, but the AK's "
+		    "public area fixes its scheme to ecdsa/sha256" },
+		{ "p384", TPM_ALG_ECDSA, TPM_ALG_SHA384, TPM_ALG_ECDSA,
+		    TPM_ALG_SHA256, 0, "fixes its scheme to ecdsa/sha384" },
+	};
+	struct synth *s = calloc(1, sizeof(*s));
+	TPMT_PUBLIC pub;
+	struct riv_err err;
+	struct quote q;
+	struct akey k;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases_) / sizeof(cases_[0]); i++) {
+		synth_make(s, combo_key(cases_[i].key), cases_[i].sscheme,
+		    cases_[i].shash, cases_[i].salt);
+		/* verifies with the key as SPKI, or with a NULL scheme */
+		ck_assert_int_eq(parse_verify(s->attest, s->alen, s->sig,
+		    s->slen, AK(s->key), &q, &err), RIV_OK);
+		key_to_tpmt(s->key, &pub, 1);
+		tpmt_load(&pub, &k);
+		ck_assert_int_eq(parse_verify(s->attest, s->alen, s->sig,
+		    s->slen, &k, &q, &err), RIV_OK);
+		akey_free(&k);
+		/* but not with another scheme fixed */
+		key_scheme(&pub, cases_[i].scheme, cases_[i].hash);
+		tpmt_load(&pub, &k);
+		ck_assert_int_eq(parse_verify(s->attest, s->alen, s->sig,
+		    s->slen, &k, &q, &err), RIV_FAIL);
+		ck_assert_msg(strstr(err.msg, cases_[i].msg) != NULL, "%zu: %s",
+		    i, err.msg);
+		akey_free(&k);
+	}
+	free(s);
 }
 END_TEST
 
@@ -1315,6 +1846,7 @@ main(void)
 	tcase_add_loop_test(corpus, test_corpus_wrong_pcr, 0, NCASES);
 	tcase_add_loop_test(corpus, test_corpus_magic_type, 0, NCASES);
 	tcase_add_test(corpus, test_ak_forms);
+	tcase_add_test(corpus, test_ak_pem_trailing);
 	tcase_add_test(corpus, test_ak_garbage);
 	tcase_set_timeout(corpus, 60);
 	suite_add_tcase(s, corpus);
@@ -1328,7 +1860,14 @@ main(void)
 	tcase_add_test(synth, test_synth_pcr_digest_hash);
 	tcase_add_test(synth, test_synth_structure);
 	tcase_add_test(synth, test_synth_unknown_bank);
+	tcase_add_test(synth, test_synth_banks);
+	tcase_add_test(synth, test_synth_sm3_signature);
+	tcase_add_test(synth, test_synth_ecdsa_short);
+	tcase_add_test(synth, test_synth_tpm2b_sizes);
 	tcase_add_test(synth, test_tpm_public);
+	tcase_add_test(synth, test_tpm_public_sizes);
+	tcase_add_test(synth, test_tpm_public_not_ak);
+	tcase_add_test(synth, test_tpm_public_scheme);
 	tcase_set_timeout(synth, 120);
 	suite_add_tcase(s, synth);
 	return run_suite(s);

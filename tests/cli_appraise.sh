@@ -1,7 +1,9 @@
 #!/bin/sh
 # cli_appraise.sh — rivctl appraise: a real GCE vTPM quote (nonce 9009) with
 # the PCR values it covers, a measured-boot log from another boot of the same
-# image (PCRs 5 and 9 differ, 0-4 and 6-8 agree), and reference values.
+# image (PCRs 5 and 9 differ, 0-4 and 6-8 agree), and reference values; every
+# input validated before any check; structures signed here with openssl that
+# are not quotes.
 . "${RIV_SRCDIR:-.}/tests/cli_lib.sh"
 
 Q=$CORPUS/quotes/go-tpm-tools__gce-cos-85-nonce9009
@@ -37,7 +39,7 @@ expect_status 0 "quote + reported PCRs + reference: pass" -- \
     appraise $QA --nonce 9009 --pcrs "$TMP/pcrs.json" \
     --reference "$TMP/ref.json" --json
 expect_json 'd["verdict"] == "pass" and d["failures"] == []' "pass verdict"
-expect_json 'd["checks"] == {"signature": "ok", "nonce": "ok", "pcr_digest": "ok", "bios_log": "skipped", "reference": "ok"}' "checks all ok"
+expect_json 'd["checks"] == {"signature": "ok", "structure": "ok", "nonce": "ok", "pcr_digest": "ok", "bios_log": "skipped", "reference": "ok"}' "checks all ok"
 expect_json 'len(d["pcrs"]["sha256"]) == 24 and d["reference_pcrs"] == 24' "24 covered PCRs compared"
 
 expect_status 0 "human output" -- appraise $QA --nonce 9009 \
@@ -89,6 +91,114 @@ expect_status 2 "unreadable attest" -- appraise --attest "$TMP/nonexistent" \
     --sig "$Q.quote1_sha256.sig.bin" --ak "$Q.akpub.bin"
 expect_stderr 'nonexistent' "names the file"
 expect_status 2 "bad nonce hex" -- appraise $QA --nonce 90x9
+expect_status 2 "empty nonce" -- appraise $QA --nonce ""
+expect_stderr '--nonce is empty' "empty nonce named"
+expect_status 2 "odd nonce length" -- appraise $QA --nonce 900
+expect_stderr 'even number of hex digits, at most 64 bytes' "odd nonce named"
+expect_status 2 "65-byte nonce" -- appraise $QA --nonce "$(printf '%0130d' 9)"
+expect_stderr 'at most 64 bytes' "long nonce named"
+expect_status 1 "64-byte nonce" -- appraise $QA --nonce "$(printf '%0128d' 9)"
+
+# Every input is validated before any check: with a signature that fails
+# (exit 1), malformed or unreadable inputs are still exit 2.
+BADSIG="--attest $Q.quote1_sha256.attest.bin --sig $Q.quote0_sha1.sig.bin --ak $Q.akpub.bin"
+printf 'not a log' >"$TMP/garbage.log"
+for args in "--nonce 90x9" "--nonce 9009 --pcrs $TMP/nonexistent" \
+    "--nonce 9009 --pcrs $TMP/ref-malformed.json" \
+    "--nonce 9009 --pcrs $TMP/pcrs.json --bios-log $TMP/nonexistent" \
+    "--nonce 9009 --pcrs $TMP/pcrs.json --bios-log $TMP/garbage.log" \
+    "--nonce 9009 --pcrs $TMP/pcrs.json --reference $TMP/nonexistent" \
+    "--nonce 9009 --pcrs $TMP/pcrs.json --reference $TMP/ref-malformed.json" \
+    "--nonce 9009 --pcrs $TMP/pcrs-no59.json"; do
+	expect_status 2 "bad signature and a bad input: $args" -- \
+	    appraise $BADSIG $args --json
+	if [ -s "$TMP/out" ]; then
+		nfail=$((nfail + 1)); echo "FAIL: $args: stdout not empty"
+	else
+		npass=$((npass + 1))
+	fi
+done
+expect_status 1 "bad signature, sound inputs" -- appraise $BADSIG \
+    --nonce 9009 --pcrs "$TMP/pcrs.json" --bios-log "$LOG" \
+    --reference "$TMP/ref.json" --json
+expect_json '[f["check"] for f in d["failures"]] == ["signature"] and d["checks"]["nonce"] == "skipped"' \
+    "only the signature fails, nothing else is checked"
+head -c 65537 /dev/zero >"$TMP/big.attest"
+expect_status 2 "attest file over 64 KiB" -- appraise --attest "$TMP/big.attest" \
+    --sig "$Q.quote1_sha256.sig.bin" --ak "$Q.akpub.bin"
+expect_stderr 'larger than the limit of 65536 bytes' "limit named"
+
+# Structures signed here with openssl: the signature verifies, but they are
+# not TPM-generated quotes (wrong magic, or a certify structure).
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+    -out "$TMP/k.key" 2>/dev/null &&
+    openssl pkey -in "$TMP/k.key" -pubout -out "$TMP/k.pem" ||
+    { nfail=$((nfail + 1)); echo "FAIL: openssl genpkey"; }
+python3 - "$TMP" <<'PY' || { nfail=$((nfail + 1)); echo "FAIL: attests"; }
+import struct, sys
+t = sys.argv[1]
+def attest(magic, typ, rest):
+    return struct.pack(">IH", magic, typ) + struct.pack(">H", 34) + \
+        b"\x00\x0b" + b"\xaa" * 32 + struct.pack(">H", 2) + b"\x90\x09" + \
+        struct.pack(">QIIBQ", 1, 2, 3, 1, 0x1122334455667788) + rest
+quote = struct.pack(">IHB", 1, 0x000b, 3) + b"\x01\x00\x00" + \
+    struct.pack(">H", 32) + b"\x11" * 32
+open(t + "/magic.attest", "wb").write(attest(0x12345678, 0x8018, quote))
+certify = struct.pack(">H", 4) + b"name" + struct.pack(">H", 4) + b"qual"
+open(t + "/certify.attest", "wb").write(attest(0xff544347, 0x8017, certify))
+open(t + "/p24.attest", "wb").write(attest(0xff544347, 0x8018,
+    struct.pack(">IHB", 1, 0x000b, 4) + b"\x01\x00\x00\x01" +
+    struct.pack(">H", 32) + b"\x11" * 32))
+PY
+# ecdsa_sign NAME: NAME.sig, a TPMT_SIGNATURE (ECDSA/SHA-256) over NAME.attest
+ecdsa_sign() {
+	openssl dgst -sha256 -sign "$TMP/k.key" -out "$TMP/$1.der" \
+	    "$TMP/$1.attest" &&
+	python3 -c 'import struct, sys
+d = open(sys.argv[1] + ".der", "rb").read()
+# DER SEQUENCE { INTEGER r, INTEGER s } of a P-256 signature
+i = 2
+out = []
+for _ in range(2):
+    n = d[i + 1]
+    out.append(int.from_bytes(d[i + 2:i + 2 + n], "big").to_bytes(32, "big"))
+    i += 2 + n
+open(sys.argv[1] + ".sig", "wb").write(struct.pack(">HHH", 0x18, 0x0b, 32) +
+    out[0] + struct.pack(">H", 32) + out[1])' "$TMP/$1" ||
+	    { nfail=$((nfail + 1)); echo "FAIL: ecdsa_sign $1"; }
+}
+ecdsa_sign magic
+ecdsa_sign certify
+ecdsa_sign p24
+printf '{"pcrs":{"sha256":{"0":"%s"}}}' "$(printf '%064d' 0)" >"$TMP/p0.json"
+expect_status 1 "signed structure with a wrong magic" -- appraise \
+    --attest "$TMP/magic.attest" --sig "$TMP/magic.sig" --ak "$TMP/k.pem" \
+    --nonce 9009 --pcrs "$TMP/p0.json" --json
+expect_json 'd["checks"]["signature"] == "ok" and d["checks"]["structure"] == "fail" and [f["check"] for f in d["failures"]] == ["structure"]' \
+    "signature verified, structure failure reported as such"
+expect_json '"magic 0x12345678 is not TPM_GENERATED_VALUE" in d["failures"][0]["reason"] and d["checks"]["nonce"] == "skipped" and d["checks"]["pcr_digest"] == "skipped" and d["pcrs"] == {}' \
+    "nothing else checked or trusted"
+expect_status 1 "signed certify structure" -- appraise \
+    --attest "$TMP/certify.attest" --sig "$TMP/certify.sig" --ak "$TMP/k.pem" \
+    --json
+expect_json 'd["checks"]["signature"] == "ok" and [f["check"] for f in d["failures"]] == ["structure"] and "(certify) is not TPM_ST_ATTEST_QUOTE" in d["failures"][0]["reason"]' \
+    "certify structure reported"
+expect_status 1 "wrong magic and a wrong signature" -- appraise \
+    --attest "$TMP/magic.attest" --sig "$TMP/certify.sig" --ak "$TMP/k.pem" \
+    --json
+expect_json '[f["check"] for f in d["failures"]] == ["signature", "structure"]' \
+    "both reported"
+expect_status 1 "human output names the structure check" -- appraise \
+    --attest "$TMP/magic.attest" --sig "$TMP/magic.sig" --ak "$TMP/k.pem"
+expect_output '^structure:  fail$' "structure line"
+expect_output '^FAIL structure: TPMS_ATTEST: magic' "structure failure line"
+expect_status 0 "PCR 24 selected, no PCR values to check" -- appraise \
+    --attest "$TMP/p24.attest" --sig "$TMP/p24.sig" --ak "$TMP/k.pem"
+expect_status 2 "PCR 24 selected, PCR values to check" -- appraise \
+    --attest "$TMP/p24.attest" --sig "$TMP/p24.sig" --ak "$TMP/k.pem" \
+    --pcrs "$TMP/p0.json"
+expect_stderr 'the quote selects sha256 PCR 24, but rivd supports PCRs 0-23 only' \
+    "PCR 24 named as unsupported"
 expect_status 2 "unknown option" -- appraise $QA --frobnicate
 expect_status 0 "--help" -- appraise --help
 expect_output '^usage: rivctl appraise' "usage on stdout"

@@ -1,8 +1,9 @@
 #!/bin/sh
 # cli_quote.sh — rivctl quote command-line tests: the corpus quotes (valid,
-# wrong nonce, corrupted, truncated, wrong PCR values), the exit status of
-# bad usage, and, when swtpm and tpm2-tools are installed, quotes made by a
-# software TPM with RSA and ECC attestation keys.
+# wrong nonce, corrupted, truncated, wrong PCR values), quotes signed here
+# with openssl, the exit status of bad usage and input, and, when swtpm and
+# tpm2-tools are installed, quotes made by a software TPM with RSA and ECC
+# attestation keys.
 . "${RIV_SRCDIR:-.}/tests/cli_lib.sh"
 
 Q=$CORPUS/quotes
@@ -63,6 +64,21 @@ expect_status 2 "stray argument" -- quote --attest "$G.quote1_sha256.attest.bin"
 expect_status 2 "bad nonce hex" -- quote --attest "$G.quote1_sha256.attest.bin" \
     --sig "$G.quote1_sha256.sig.bin" --ak "$G.akpub.bin" --nonce 90x9
 expect_stderr "--nonce" "bad nonce named"
+expect_status 2 "empty nonce" -- quote --attest "$G.quote1_sha256.attest.bin" \
+    --sig "$G.quote1_sha256.sig.bin" --ak "$G.akpub.bin" --nonce ""
+expect_no_stdout "empty nonce"
+expect_stderr "--nonce is empty" "empty nonce named"
+expect_status 2 "odd nonce length" -- quote --attest "$G.quote1_sha256.attest.bin" \
+    --sig "$G.quote1_sha256.sig.bin" --ak "$G.akpub.bin" --nonce 900
+expect_stderr "even number of hex digits, at most 64 bytes" "odd nonce named"
+N64=$(printf '%0128d' 9)
+expect_status 2 "65-byte nonce" -- quote --attest "$G.quote1_sha256.attest.bin" \
+    --sig "$G.quote1_sha256.sig.bin" --ak "$G.akpub.bin" --nonce "${N64}00"
+expect_stderr "at most 64 bytes" "long nonce named"
+expect_status 1 "64-byte nonce: a nonce, just not this quote's" -- quote \
+    --attest "$G.quote1_sha256.attest.bin" --sig "$G.quote1_sha256.sig.bin" \
+    --ak "$G.akpub.bin" --nonce "$N64" --json
+expect_json "d['checks']['nonce'] == 'fail'" "64-byte nonce compared"
 
 # --- the GCE quotes: valid with nonce and PCR values ---
 for qb in quote0_sha1:sha1:c032c3b51dbb6f96b047421512fd4b4dfde496f3 \
@@ -73,7 +89,8 @@ for qb in quote0_sha1:sha1:c032c3b51dbb6f96b047421512fd4b4dfde496f3 \
 	    --sig "$G.$qn.sig.bin" --ak "$G.akpub.bin" --nonce 9009 \
 	    --pcrs "$TMP/gce.json" --json
 	expect_json "d['verdict'] == 'valid' and d['reason'] is None and \
-d['checks'] == {'signature': 'ok', 'nonce': 'ok', 'pcrs': 'ok'} and \
+d['checks'] == {'signature': 'ok', 'structure': 'ok', 'nonce': 'ok', \
+'pcrs': 'ok'} and \
 d['selection'] == {'$bank': list(range(24))} and \
 list(d['pcrs']) == ['$bank'] and d['pcrs']['$bank']['0'] == '$pcr0' and \
 len(d['pcrs']['$bank']) == 24 and d['magic'] == 'ff544347' and \
@@ -126,6 +143,21 @@ expect_status 1 "corrupted attest" -- quote --attest "$TMP/flip.bin" \
     --sig "$G.quote1_sha256.sig.bin" --ak "$G.akpub.bin" --nonce 9009 --json
 expect_json "d['verdict'] == 'invalid' and d['checks']['signature'] == 'fail' \
 and 'does not verify' in d['reason']" "corrupted attest reported"
+# its PCR digest still matches the values, but no signature covers them
+expect_status 1 "corrupted attest, right PCR values" -- quote \
+    --attest "$TMP/flip.bin" --sig "$G.quote1_sha256.sig.bin" \
+    --ak "$G.akpub.bin" --pcrs "$TMP/gce.json" --json
+expect_json "d['checks']['signature'] == 'fail' and \
+d['checks']['pcrs'] == 'ok' and d['pcrs'] == {}" \
+    "values not shown without a valid signature"
+expect_status 1 "corrupted attest, right PCR values (human)" -- quote \
+    --attest "$TMP/flip.bin" --sig "$G.quote1_sha256.sig.bin" \
+    --ak "$G.akpub.bin" --pcrs "$TMP/gce.json"
+if grep -q "PCR 0:" "$TMP/out"; then
+	nfail=$((nfail + 1)); echo "FAIL: PCR values shown under a bad signature"
+else
+	npass=$((npass + 1))
+fi
 
 # a wrong PCR value
 sed 's/0f35c214608d/0f35c214608e/' "$TMP/gce.json" >"$TMP/wrong.json"
@@ -133,7 +165,8 @@ expect_status 1 "wrong PCR value" -- quote --attest "$G.quote1_sha256.attest.bin
     --sig "$G.quote1_sha256.sig.bin" --ak "$G.akpub.bin" --pcrs "$TMP/wrong.json" \
     --json
 expect_json "d['verdict'] == 'invalid' and d['checks']['pcrs'] == 'fail' \
-and d['pcrs']['sha256']['0'].startswith('0f35c214608e')" "wrong PCR reported"
+and d['checks']['signature'] == 'ok' and d['pcrs'] == {}" \
+    "wrong PCR reported, no values shown"
 
 # the wrong AK
 expect_status 1 "wrong AK" -- quote --attest "$G.quote1_sha256.attest.bin" \
@@ -157,6 +190,60 @@ expect_status 2 "missing file" -- quote --attest "$TMP/nonexistent" \
 expect_stderr "nonexistent" "missing file named"
 expect_status 2 "AK garbage" -- quote --attest "$G.quote1_sha256.attest.bin" \
     --sig "$G.quote1_sha256.sig.bin" --ak "$G.quote1_sha256.sig.bin"
+expect_stderr "TPM2B_PUBLIC: size 20 at byte offset 0 does not match the 260 \
+bytes that follow \(nor is 0x0014 the type of a TPMT_PUBLIC\)" "AK garbage named"
+
+# a PEM AK with anything but white space after the block
+{ printf '\n'; cat "$K.akpub.pem"; printf '\n \t\n'; } >"$TMP/ak-ws.pem"
+expect_status 0 "PEM AK with white space around it" -- quote \
+    --attest "$K.attest.bin" --sig "$K.sig.bin" --ak "$TMP/ak-ws.pem"
+{ cat "$K.akpub.pem"; echo junk; } >"$TMP/ak-junk.pem"
+expect_status 2 "PEM AK with data after the block" -- quote \
+    --attest "$K.attest.bin" --sig "$K.sig.bin" --ak "$TMP/ak-junk.pem"
+expect_no_stdout "PEM AK with data after the block"
+expect_stderr "ak-junk.pem: PEM: data at byte offset $(wc -c <"$K.akpub.pem" | \
+    tr -d ' ') after the first block" "trailing PEM data named"
+cat "$K.akpub.pem" "$K.akpub.pem" >"$TMP/ak-two.pem"
+expect_status 2 "PEM AK with two blocks" -- quote \
+    --attest "$K.attest.bin" --sig "$K.sig.bin" --ak "$TMP/ak-two.pem"
+
+# the TPMT_PUBLIC as a TPM2B_PUBLIC: right size, then one too many
+python3 -c 'import struct, sys
+b = open(sys.argv[1], "rb").read()
+open(sys.argv[2], "wb").write(struct.pack(">H", len(b)) + b)
+open(sys.argv[3], "wb").write(struct.pack(">H", len(b) + 1) + b)' \
+    "$G.akpub.bin" "$TMP/ak.tpm2b" "$TMP/ak-bad.tpm2b"
+expect_status 0 "TPM2B_PUBLIC AK" -- quote --attest "$G.quote1_sha256.attest.bin" \
+    --sig "$G.quote1_sha256.sig.bin" --ak "$TMP/ak.tpm2b"
+expect_status 2 "TPM2B_PUBLIC AK with a wrong size" -- quote \
+    --attest "$G.quote1_sha256.attest.bin" --sig "$G.quote1_sha256.sig.bin" \
+    --ak "$TMP/ak-bad.tpm2b"
+expect_stderr "ak-bad.tpm2b: TPM2B_PUBLIC: size 281 at byte offset 0 does not \
+match the 280 bytes that follow" "TPM2B size mismatch named"
+
+# attest, signature and AK files: at most 64 KiB
+for f in attest sig ak; do
+	head -c 65537 /dev/zero >"$TMP/big.$f"
+done
+{ cat "$G.quote1_sha256.attest.bin"; head -c 65536 /dev/zero; } |
+    head -c 65536 >"$TMP/64k.attest"
+expect_status 2 "attest file over 64 KiB" -- quote --attest "$TMP/big.attest" \
+    --sig "$G.quote1_sha256.sig.bin" --ak "$G.akpub.bin"
+expect_stderr "big.attest: larger than the limit of 65536 bytes" \
+    "attest limit named"
+expect_status 2 "signature file over 64 KiB" -- quote \
+    --attest "$G.quote1_sha256.attest.bin" --sig "$TMP/big.sig" \
+    --ak "$G.akpub.bin"
+expect_stderr "big.sig: larger than the limit" "signature limit named"
+expect_status 2 "AK file over 64 KiB" -- quote \
+    --attest "$G.quote1_sha256.attest.bin" --sig "$G.quote1_sha256.sig.bin" \
+    --ak "$TMP/big.ak"
+expect_stderr "big.ak: larger than the limit" "AK limit named"
+expect_status 2 "attest file of 64 KiB is read (and malformed)" -- quote \
+    --attest "$TMP/64k.attest" --sig "$G.quote1_sha256.sig.bin" \
+    --ak "$G.akpub.bin"
+expect_stderr "64k.attest: TPMS_ATTEST: [0-9]+ trailing bytes" \
+    "64 KiB attest parsed"
 python3 -c 'import json, sys
 d = json.load(open(sys.argv[1])); del d["pcrs"]["sha256"]["7"]
 print(json.dumps(d))' "$TMP/gce.json" >"$TMP/missing.json"
@@ -165,6 +252,80 @@ expect_status 2 "--pcrs lacks a selected PCR" -- quote \
     --ak "$G.akpub.bin" --pcrs "$TMP/missing.json" --json
 expect_no_stdout "--pcrs lacks a selected PCR"
 expect_stderr "sha256 PCR 7" "missing PCR named"
+
+# --- quotes signed here (openssl): PCRs above 23, RSA with SM3 ---
+
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+    -out "$TMP/k.key" 2>/dev/null &&
+    openssl pkey -in "$TMP/k.key" -pubout -out "$TMP/k.pem" ||
+    { nfail=$((nfail + 1)); echo "FAIL: openssl genpkey"; }
+
+# synth NAME SELECT: NAME.attest, a quote (nonce 9009) over sha256 PCRs
+# given as pcrSelect bytes in hex (sizeofSelect is their number), with a
+# pcrDigest over values PCR n = 32 bytes of n; NAME.json, those values.
+synth() {
+	python3 - "$TMP/$1" "$2" <<'PY' || { nfail=$((nfail + 1)); echo "FAIL: synth $1"; }
+import hashlib, json, struct, sys
+out, sel = sys.argv[1], bytes.fromhex(sys.argv[2])
+pcrs = [p for p in range(8 * len(sel)) if sel[p // 8] >> (p % 8) & 1]
+dig = hashlib.sha256(b"".join(bytes([p]) * 32 for p in pcrs)).digest()
+b = struct.pack(">IH", 0xff544347, 0x8018) + struct.pack(">H", 34) + \
+    b"\x00\x0b" + b"\xaa" * 32 + struct.pack(">H", 2) + b"\x90\x09" + \
+    struct.pack(">QIIBQ", 1, 2, 3, 1, 0x1122334455667788) + \
+    struct.pack(">IHB", 1, 0x000b, len(sel)) + sel + \
+    struct.pack(">H", len(dig)) + dig
+open(out + ".attest", "wb").write(b)
+json.dump({"pcrs": {"sha256": {str(p): (bytes([p]) * 32).hex()
+                               for p in pcrs if p < 24}}},
+          open(out + ".json", "w"))
+PY
+}
+
+# sign NAME HASHNAME HASHALG: NAME.sig, a TPMT_SIGNATURE (RSASSA) over
+# NAME.attest with k.key; HASHALG names the hash in it (TPM_ALG_ID, hex).
+sign() {
+	openssl dgst -"$2" -sign "$TMP/k.key" -out "$TMP/$1.raw" \
+	    "$TMP/$1.attest" &&
+	python3 -c 'import struct, sys
+r = open(sys.argv[1] + ".raw", "rb").read()
+open(sys.argv[1] + ".sig", "wb").write(struct.pack(">HHH", 0x14,
+    int(sys.argv[2], 16), len(r)) + r)' "$TMP/$1" "$3" ||
+	    { nfail=$((nfail + 1)); echo "FAIL: sign $1"; }
+}
+
+synth s0 010001
+sign s0 sha256 000b
+expect_status 0 "openssl-signed quote, sha256 PCRs 0 and 16" -- quote \
+    --attest "$TMP/s0.attest" --sig "$TMP/s0.sig" --ak "$TMP/k.pem" \
+    --nonce 9009 --pcrs "$TMP/s0.json" --json
+expect_json "d['verdict'] == 'valid' and d['selection'] == {'sha256': [0, 16]} \
+and d['pcrs']['sha256']['16'] == '10' * 32" "openssl-signed quote shown"
+
+# sizeofSelect 4 is legal: PCR 24 selected, which rivd cannot check
+synth s24 01000001
+sign s24 sha256 000b
+expect_status 0 "quote selecting PCR 24, no --pcrs" -- quote \
+    --attest "$TMP/s24.attest" --sig "$TMP/s24.sig" --ak "$TMP/k.pem" --json
+expect_json "d['selection'] == {'sha256': [0, 24]}" "PCR 24 selection shown"
+expect_status 2 "quote selecting PCR 24, with --pcrs" -- quote \
+    --attest "$TMP/s24.attest" --sig "$TMP/s24.sig" --ak "$TMP/k.pem" \
+    --pcrs "$TMP/s24.json"
+expect_no_stdout "PCR 24"
+expect_stderr "s24.attest: the quote selects sha256 PCR 24, but rivd supports \
+PCRs 0-23 only" "PCR 24 named as unsupported"
+
+# an RSA signature with SM3-256 (openssl signs it, OpenSSL 3.0 cannot check
+# it): unsupported, not a failed signature
+if openssl dgst -sm3 -sign "$TMP/k.key" -out /dev/null "$TMP/s0.attest" \
+    2>/dev/null; then
+	echo "SKIP: this openssl signs RSA with SM3"
+else
+	sign s0 sha256 0012
+	expect_status 2 "RSA/SM3-256 signature" -- quote --attest "$TMP/s0.attest" \
+	    --sig "$TMP/s0.sig" --ak "$TMP/k.pem"
+	expect_stderr "s0.sig: rsassa/sm3_256 signature: not supported: OpenSSL" \
+	    "RSA/SM3-256 named unsupported"
+fi
 
 # --- a software TPM: quotes by RSA and ECC AKs ---
 
