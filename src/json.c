@@ -1,10 +1,16 @@
 /*
  * json.c — bounded recursive-descent JSON reader and writer helpers.
  *
- * The input is hostile: nesting is limited to JSON_DEPTH_MAX, every error
- * names the byte offset, strings must be valid UTF-8 after unescaping and may
- * not contain NUL (so they are safe as C strings).
+ * The input is hostile: nesting is limited to JSON_DEPTH_MAX, the number of
+ * values to JSON_VALUES(len) (so memory stays proportional to the input),
+ * member names must be unique within an object, every error names the byte
+ * offset, strings must be valid UTF-8 after unescaping and may not contain NUL
+ * (so they are safe as C strings).
+ *
+ * A scalar's text (string or number) is allocated with its node, so a value
+ * costs one allocation.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,8 +20,21 @@ struct reader {
 	const char	*buf;
 	size_t		 len;
 	size_t		 pos;
+	size_t		 values;	/* values allocated so far */
+	size_t		 max_values;
 	struct riv_err	*err;
 };
+
+/* Member names of one object seen so far: indices hashed by name. */
+struct nameset {
+	uint32_t	*slots;		/* 1 + member index; 0 is empty */
+	size_t		 mask;
+};
+
+/* Objects this small are searched for a repeated name without a hash. */
+#define NAMESET_LINEAR	8
+/* Longest member name quoted in an error. */
+#define NAME_QUOTE_MAX	48
 
 static struct json	*read_value(struct reader *, int);
 
@@ -38,16 +57,29 @@ skip_space(struct reader *r)
 		r->pos++;
 }
 
-/* Allocate a value of a type at the current offset. */
+/*
+ * Allocate a value of a type at the current offset, with room for extra bytes
+ * of text (str) after it; counts against the reader's value budget.
+ */
 static struct json *
-new_value(struct reader *r, enum json_type type)
+new_value(struct reader *r, enum json_type type, size_t extra)
 {
 	struct json *v;
 
-	if ((v = calloc(1, sizeof(*v))) == NULL)
+	if (r->values >= r->max_values) {
+		err_set(r->err, RIV_MALFORMED, "JSON: more than %zu values in "
+		    "%zu bytes at byte offset %zu", r->max_values, r->len,
+		    r->pos);
+		return NULL;
+	}
+	if (extra > SIZE_MAX - sizeof(*v) ||
+	    (v = calloc(1, sizeof(*v) + extra)) == NULL)
 		return fail_at(r, "out of memory");
+	r->values++;
 	v->type = type;
 	v->offset = r->pos;
+	if (extra > 0)
+		v->str = (char *)(v + 1);
 	return v;
 }
 
@@ -165,25 +197,36 @@ utf8_len(const unsigned char *s, size_t max)
 	return n;
 }
 
-/* Read a string (at the opening quote) into a malloc'd C string. */
-static char *
-read_string(struct reader *r, size_t *lenp)
+/*
+ * Find the closing quote of the string opened at the reader's offset; -1 if
+ * there is none.
+ */
+static int
+string_end(struct reader *r, size_t *endp)
 {
-	size_t start = ++r->pos, end, n = 0, u;
-	char *out;
+	size_t end;
 
-	/* Find the closing quote to bound the output size. */
-	for (end = start; end < r->len && r->buf[end] != '"'; end++)
+	for (end = r->pos + 1; end < r->len && r->buf[end] != '"'; end++)
 		if (r->buf[end] == '\\')
 			end++;
 	if (end >= r->len) {
 		fail_at(r, "unterminated string");
-		return NULL;
+		return -1;
 	}
-	if ((out = malloc(end - start + 1)) == NULL) {
-		fail_at(r, "out of memory");
-		return NULL;
-	}
+	*endp = end;
+	return 0;
+}
+
+/*
+ * Decode the string opened at the reader's offset and closed at end into out
+ * (room for end - offset bytes), NUL ended; -1 on an error.
+ */
+static int
+decode_string(struct reader *r, size_t end, char *out, size_t *lenp)
+{
+	size_t n = 0, u;
+
+	r->pos++;
 	while (r->pos < end) {
 		unsigned char c = (unsigned char)r->buf[r->pos];
 
@@ -191,16 +234,16 @@ read_string(struct reader *r, size_t *lenp)
 			r->pos++;
 			if (read_escape(r, out, &n) == -1 || r->pos > end) {
 				fail_at(r, "bad escape in string");
-				goto fail;
+				return -1;
 			}
 		} else if (c < 0x20) {
 			fail_at(r, "control character in string");
-			goto fail;
+			return -1;
 		} else {
 			if ((u = utf8_len((const unsigned char *)r->buf +
 			    r->pos, end - r->pos)) == 0) {
 				fail_at(r, "invalid UTF-8 in string");
-				goto fail;
+				return -1;
 			}
 			memcpy(out + n, r->buf + r->pos, u);
 			n += u;
@@ -210,10 +253,44 @@ read_string(struct reader *r, size_t *lenp)
 	r->pos = end + 1;
 	out[n] = '\0';
 	*lenp = n;
+	return 0;
+}
+
+/* Read a member name (at its opening quote) into a malloc'd C string. */
+static char *
+read_name(struct reader *r)
+{
+	size_t end, n;
+	char *out;
+
+	if (string_end(r, &end) == -1)
+		return NULL;
+	if ((out = malloc(end - r->pos)) == NULL) {
+		fail_at(r, "out of memory");
+		return NULL;
+	}
+	if (decode_string(r, end, out, &n) == -1) {
+		free(out);
+		return NULL;
+	}
 	return out;
-fail:
-	free(out);
-	return NULL;
+}
+
+/* Read a string value (at its opening quote). */
+static struct json *
+read_string(struct reader *r)
+{
+	struct json *v;
+	size_t end;
+
+	if (string_end(r, &end) == -1 ||
+	    (v = new_value(r, JSON_STRING, end - r->pos)) == NULL)
+		return NULL;
+	if (decode_string(r, end, v->str, &v->len) == -1) {
+		free(v);
+		return NULL;
+	}
+	return v;
 }
 
 /* Read a number, keeping its text. */
@@ -255,15 +332,10 @@ read_number(struct reader *r)
 		    r->buf[r->pos] <= '9')
 			r->pos++;
 	}
-	if ((v = calloc(1, sizeof(*v))) == NULL)
-		return fail_at(r, "out of memory");
-	v->type = JSON_NUMBER;
+	if ((v = new_value(r, JSON_NUMBER, r->pos - start + 1)) == NULL)
+		return NULL;
 	v->offset = start;
 	v->len = r->pos - start;
-	if ((v->str = malloc(v->len + 1)) == NULL) {
-		free(v);
-		return fail_at(r, "out of memory");
-	}
 	memcpy(v->str, r->buf + start, v->len);
 	v->str[v->len] = '\0';
 	return v;
@@ -300,18 +372,106 @@ oom:
 	return -1;
 }
 
-/* Read an array or object (at its opening bracket). */
+/* Hash a member name (FNV-1a). */
+static uint32_t
+name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* Put member index i of c into a name set (which has room). */
+static void
+nameset_put(struct nameset *s, const struct json *c, size_t i)
+{
+	size_t k;
+
+	for (k = name_hash(c->keys[i]) & s->mask; s->slots[k] != 0;
+	    k = (k + 1) & s->mask)
+		;
+	s->slots[k] = (uint32_t)(i + 1);
+}
+
+/*
+ * Tell whether key names a member of object c already (1), after recording
+ * it as member c->n (0); -1 if out of memory.  Small objects are searched
+ * directly; larger ones through a hash set, kept at most half full.
+ */
+static int
+name_seen(struct nameset *s, const struct json *c, const char *key)
+{
+	uint32_t *slots;
+	size_t i, k, cap;
+
+	if (c->n < NAMESET_LINEAR) {
+		for (i = 0; i < c->n; i++)
+			if (strcmp(c->keys[i], key) == 0)
+				return 1;
+		return 0;
+	}
+	if (c->n >= UINT32_MAX - 1)
+		return -1;
+	if (s->slots == NULL || 2 * (c->n + 1) > s->mask + 1) {
+		for (cap = 32; cap < 4 * (c->n + 1); cap *= 2)
+			;
+		if ((slots = calloc(cap, sizeof(*slots))) == NULL)
+			return -1;
+		free(s->slots);
+		s->slots = slots;
+		s->mask = cap - 1;
+		for (i = 0; i < c->n; i++)
+			nameset_put(s, c, i);
+	}
+	for (k = name_hash(key) & s->mask; s->slots[k] != 0;
+	    k = (k + 1) & s->mask)
+		if (strcmp(c->keys[s->slots[k] - 1], key) == 0)
+			return 1;
+	s->slots[k] = (uint32_t)(c->n + 1);
+	return 0;
+}
+
+/* Record a repeated member name (quoted printable, bounded) at offset. */
+static void
+fail_repeated(struct reader *r, const char *key, size_t offset)
+{
+	char q[NAME_QUOTE_MAX + 4];
+	size_t i;
+
+	for (i = 0; key[i] != '\0' && i < NAME_QUOTE_MAX; i++)
+		q[i] = (unsigned char)key[i] < 0x20 || key[i] == 0x7f ? '?' :
+		    key[i];
+	if (key[i] != '\0') {
+		memcpy(q + i, "...", 3);
+		i += 3;
+	}
+	q[i] = '\0';
+	err_set(r->err, RIV_MALFORMED, "JSON: member name \"%s\" repeated at "
+	    "byte offset %zu", q, offset);
+}
+
+/*
+ * Read an array or object (at its opening bracket).  A member name repeated
+ * in one object is an error, so no reader of a document can be told one
+ * value while another reader (or a person) sees the other.
+ */
 static struct json *
 read_container(struct reader *r, int depth, enum json_type type)
 {
+	struct nameset names = { NULL, 0 };
 	struct json *c, *item;
 	char *key = NULL;
-	size_t klen;
+	size_t kpos;
 	char close = type == JSON_ARRAY ? ']' : '}';
+	int seen;
 
 	if (depth >= JSON_DEPTH_MAX)
 		return fail_at(r, "nesting too deep");
-	if ((c = new_value(r, type)) == NULL)
+	if ((c = new_value(r, type, 0)) == NULL)
 		return NULL;
 	r->pos++;
 	skip_space(r);
@@ -327,8 +487,16 @@ read_container(struct reader *r, int depth, enum json_type type)
 				fail_at(r, "expected member name");
 				goto fail;
 			}
-			if ((key = read_string(r, &klen)) == NULL)
+			kpos = r->pos;
+			if ((key = read_name(r)) == NULL)
 				goto fail;
+			if ((seen = name_seen(&names, c, key)) != 0) {
+				if (seen == 1)
+					fail_repeated(r, key, kpos);
+				else
+					fail_at(r, "out of memory");
+				goto fail;
+			}
 			skip_space(r);
 			if (r->pos >= r->len || r->buf[r->pos] != ':') {
 				fail_at(r, "expected ':'");
@@ -349,6 +517,7 @@ read_container(struct reader *r, int depth, enum json_type type)
 		}
 		if (r->pos < r->len && r->buf[r->pos] == close) {
 			r->pos++;
+			free(names.slots);
 			return c;
 		}
 		fail_at(r, type == JSON_ARRAY ? "expected ',' or ']'" :
@@ -358,6 +527,7 @@ read_container(struct reader *r, int depth, enum json_type type)
 fail:
 	free(key);
 fail_nokey:
+	free(names.slots);
 	json_free(c);
 	return NULL;
 }
@@ -371,7 +541,7 @@ read_word(struct reader *r, const char *word, enum json_type type)
 
 	if (r->len - r->pos < n || memcmp(r->buf + r->pos, word, n) != 0)
 		return fail_at(r, "unexpected character");
-	if ((v = new_value(r, type)) == NULL)
+	if ((v = new_value(r, type, 0)) == NULL)
 		return NULL;
 	r->pos += n;
 	return v;
@@ -381,9 +551,6 @@ read_word(struct reader *r, const char *word, enum json_type type)
 static struct json *
 read_value(struct reader *r, int depth)
 {
-	struct json *v;
-	size_t start;
-
 	skip_space(r);
 	if (r->pos >= r->len)
 		return fail_at(r, "unexpected end of input");
@@ -393,15 +560,7 @@ read_value(struct reader *r, int depth)
 	case '[':
 		return read_container(r, depth, JSON_ARRAY);
 	case '"':
-		start = r->pos;
-		if ((v = new_value(r, JSON_STRING)) == NULL)
-			return NULL;
-		if ((v->str = read_string(r, &v->len)) == NULL) {
-			free(v);
-			return NULL;
-		}
-		v->offset = start;
-		return v;
+		return read_string(r);
 	case 't':
 		return read_word(r, "true", JSON_TRUE);
 	case 'f':
@@ -413,11 +572,14 @@ read_value(struct reader *r, int depth)
 	}
 }
 
-/* Parse len bytes of JSON text; NULL with err set on any error. */
+/*
+ * Parse len bytes of JSON text; NULL with err set on any error.  The text may
+ * hold at most JSON_VALUES(len) values.
+ */
 struct json *
 json_parse(const char *buf, size_t len, struct riv_err *err)
 {
-	struct reader r = { buf, len, 0, err };
+	struct reader r = { buf, len, 0, 0, JSON_VALUES(len), err };
 	struct json *v;
 
 	if ((v = read_value(&r, 0)) == NULL)
@@ -463,11 +625,12 @@ json_free(struct json *v)
 	}
 	free(v->items);
 	free(v->keys);
-	free(v->str);
+	if (v->str != (char *)(v + 1))
+		free(v->str);
 	free(v);
 }
 
-/* Return an object's member by name (the last if repeated), or NULL. */
+/* Return an object's member by name (names are unique), or NULL. */
 const struct json *
 json_get(const struct json *obj, const char *key)
 {

@@ -13,6 +13,16 @@
 
 #define JSON_DEPTH_MAX	64
 
+/*
+ * Most values a document of len bytes may hold: one per JSON_VALUE_BYTES
+ * bytes, plus JSON_VALUES_MIN, so a document of tiny values ("[0,0,0,...]")
+ * cannot cost much more memory than a document of real data (digests, paths:
+ * tens of bytes per value).
+ */
+#define JSON_VALUE_BYTES	8
+#define JSON_VALUES_MIN		1024
+#define JSON_VALUES(len)	((len) / JSON_VALUE_BYTES + JSON_VALUES_MIN)
+
 enum json_type {
 	JSON_NULL,
 	JSON_FALSE,
@@ -25,11 +35,13 @@ enum json_type {
 
 struct json {
 	enum json_type	  type;
-	char		 *str;		/* string value, or number text (NUL ended) */
+	char		 *str;		/* string value, or number text (NUL ended;
+					   allocated with the value) */
 	size_t		  len;		/* length of str */
 	size_t		  n;		/* array items or object members */
 	struct json	**items;
-	char		**keys;		/* object member names (NUL ended) */
+	char		**keys;		/* object member names (NUL ended,
+					   unique) */
 	size_t		  offset;	/* byte offset of the value in the input */
 };
 

@@ -3,6 +3,7 @@
  * reader, PCR sets and reference values.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -90,12 +91,20 @@ START_TEST(test_json_values)
 	unsigned long long n;
 
 	v = parse_ok(" {\"a\": [1, -2.5e3, true, false, null], "
-	    "\"s\": \"x\\u00e9\\ud83d\\ude00\\n\", \"a\": 7 } ");
+	    "\"s\": \"x\\u00e9\\ud83d\\ude00\\n\", \"b\": 7 } ");
 	ck_assert_int_eq(v->type, JSON_OBJECT);
-	m = json_get(v, "a");	/* the last of a repeated member */
+	m = json_get(v, "b");
 	ck_assert_int_eq(json_uint(m, 100, &n), 0);
 	ck_assert_uint_eq(n, 7);
+	m = json_get(v, "a");
+	ck_assert_int_eq(m->type, JSON_ARRAY);
+	ck_assert_uint_eq(m->n, 5);
+	ck_assert_str_eq(m->items[1]->str, "-2.5e3");
+	ck_assert_uint_eq(m->items[1]->len, 6);
+	ck_assert_uint_eq(m->items[1]->offset, 11);
 	m = json_get(v, "s");
+	ck_assert_uint_eq(m->offset, 44);
+	ck_assert_uint_eq(m->len, 8);
 	ck_assert_str_eq(m->str, "x\xc3\xa9\xf0\x9f\x98\x80\n");
 	ck_assert_ptr_null(json_get(v, "missing"));
 	json_free(v);
@@ -130,6 +139,96 @@ START_TEST(test_json_errors)
 	memset(deep, '[', sizeof(deep) - 1);
 	deep[sizeof(deep) - 1] = '\0';
 	parse_bad(deep, "nesting too deep");
+}
+END_TEST
+
+START_TEST(test_json_repeated)
+{
+	char *text, *p;
+	struct json *v;
+	size_t i;
+
+	parse_bad("{\"version\":1,\"allow_unlisted\":false,"
+	    "\"allow_unlisted\":true}",
+	    "JSON: member name \"allow_unlisted\" repeated at byte offset 36");
+	/* Names are compared after unescaping. */
+	parse_bad("{\"ab\":1,\"a\\u0062\":2}",
+	    "member name \"ab\" repeated at byte offset 8");
+	/* Control characters are not copied into the message; long names cut. */
+	parse_bad("{\"a\\nb\":1,\"a\\nb\":2}", "\"a?b\" repeated");
+	parse_bad("{\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\":1,"
+	    "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\":2}",
+	    "xxxxxxxx...\" repeated at byte offset 66");
+	/* The same name in different objects, or in nested ones, is fine. */
+	v = parse_ok("{\"a\":{\"a\":1,\"b\":{\"a\":2}},\"b\":[{\"a\":3},"
+	    "{\"a\":4}],\"A\":5,\"a \":6}");
+	ck_assert_uint_eq(v->n, 4);
+	json_free(v);
+	parse_bad("{\"a\":{\"b\":1,\"c\":{},\"b\":{}}}",
+	    "\"b\" repeated at byte offset 19");
+
+	/* A large object (hashed names): every position is checked. */
+	text = malloc(3000 * 16 + 64);
+	ck_assert_ptr_nonnull(text);
+	p = text + sprintf(text, "{");
+	for (i = 0; i < 3000; i++)
+		p += sprintf(p, "%s\"k%zu\":%zu", i ? "," : "", i, i);
+	strcpy(p, "}");
+	v = parse_ok(text);
+	ck_assert_uint_eq(v->n, 3000);
+	ck_assert_ptr_nonnull(json_get(v, "k2999"));
+	json_free(v);
+	/* k1234 again, as the last member. */
+	sprintf(p, ",\"k1234\":0}");
+	parse_bad(text, "member name \"k1234\" repeated at byte offset");
+	/* Repeated early, then many more names. */
+	p = text + sprintf(text, "{\"k7\":0");
+	for (i = 0; i < 2000; i++)
+		p += sprintf(p, ",\"k%zu\":%zu", i + 100, i);
+	strcpy(p, ",\"k7\":1}");
+	parse_bad(text, "member name \"k7\" repeated");
+	free(text);
+}
+END_TEST
+
+START_TEST(test_json_budget)
+{
+	struct riv_err err = { "" };
+	struct json *v;
+	char *text, *p, want[128];
+	size_t i, n = 200000;
+
+	/* Tiny values: a bounded number of them, the error names an offset. */
+	text = malloc(n * 70 + 64);
+	ck_assert_ptr_nonnull(text);
+	p = text + sprintf(text, "{\"version\":1,\"comment\":[");
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "%s0", i ? "," : "");
+	strcpy(p, "]}");
+	ck_assert_ptr_null(json_parse(text, strlen(text), &err));
+	snprintf(want, sizeof(want), "JSON: more than %zu values in %zu bytes "
+	    "at byte offset ", JSON_VALUES(strlen(text)), strlen(text));
+	ck_assert_msg(strstr(err.msg, want) != NULL, "error \"%s\"", err.msg);
+	/* The offset is the value that went over the budget. */
+	ck_assert_ptr_nonnull(strstr(err.msg, "at byte offset 102073"));
+
+	/* Small documents and real data (hex digests) are not limited. */
+	v = parse_ok("[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,[],[],{},{}]");
+	ck_assert_uint_eq(v->n, 24);
+	json_free(v);
+	p = text + sprintf(text, "[");
+	for (i = 0; i < n; i++) {
+		p += sprintf(p, "%s\"", i ? "," : "");
+		memset(p, 'a', 64);
+		p += 64;
+		*p++ = '"';
+	}
+	strcpy(p, "]");
+	v = parse_ok(text);
+	ck_assert_uint_eq(v->n, n);
+	ck_assert_uint_eq(v->items[n - 1]->len, 64);
+	json_free(v);
+	free(text);
 }
 END_TEST
 
@@ -266,9 +365,10 @@ START_TEST(test_refvals_errors)
 	refvals_bad("{\"pcrs\":{\"sha1\":{\"0\":[\"00\"]}}}",
 	    "pcrs.sha1.0: expected 20 bytes of hex");
 	refvals_bad("{\"pcrs\":{\"sha1\":{\"0\":5}}}", "expected a hex string");
-	refvals_bad("{\"pcrs\":{\"sha1\":{\"0\":\"1111111111111111111111111111"
+	/* A PCR listed twice is a repeated JSON member name. */
+	parse_bad("{\"pcrs\":{\"sha1\":{\"0\":\"1111111111111111111111111111"
 	    "111111111111\",\"0\":\"1111111111111111111111111111111111111111\"}}}",
-	    "listed twice");
+	    "member name \"0\" repeated at byte offset 64");
 	refvals_bad("{\"pcrs\":{\"sha1\":{\"x\":[]}}}", "bad PCR index");
 }
 END_TEST
@@ -306,6 +406,8 @@ main(void)
 	tcase_add_test(tc, test_bank_hash_extend);
 	tcase_add_test(tc, test_json_values);
 	tcase_add_test(tc, test_json_errors);
+	tcase_add_test(tc, test_json_repeated);
+	tcase_add_test(tc, test_json_budget);
 	tcase_add_test(tc, test_pcrset_json);
 	tcase_add_test(tc, test_pcrset_errors);
 	tcase_add_test(tc, test_refvals);
