@@ -5,7 +5,11 @@
  * a saved state, and compare the replay with quoted PCR values.
  *
  * Nothing reaches stdout until the whole list has been read, so a
- * malformed list prints only its error (on stderr).
+ * malformed list prints only its error (on stderr).  The state file is
+ * composed in save_state()/load_state() only:
+ * {"version":1,"replay":{...},"appraiser":{...}}, "replay" being the IMA
+ * replay state (ima_state_write) and "appraiser", present when the state
+ * was made with --policy, what appraisal learned (ima_appraiser_write).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,9 +24,10 @@
 
 #define TEMPLATE_KINDS	32	/* template names counted separately */
 #define PATH_SHOWN_MAX	4096	/* bytes of a path kept for the report */
+#define STATE_VERSION	1	/* of the state file's outer object */
 
 static const char usage[] =
-    "usage: rivctl ima-log FILE [--json] [--policy F] [--from N --state F]\n"
+    "usage: rivctl ima-log FILE [--json] [--policy F] [--state F [--from N]]\n"
     "                     [--pcrs F] [--banks LIST]\n"
     "Parse a Linux IMA measurement list (binary_runtime_measurements or\n"
     "the ASCII form), verify every template digest, replay the PCRs it\n"
@@ -31,14 +36,17 @@ static const char usage[] =
     "  --json        print one JSON object\n"
     "  --policy F    appraise the entries against policy F\n"
     "  --state F     continue from the replay state in F (if it exists)\n"
-    "                and write the updated state back to F\n"
-    "  --from N      the state covers entries before N (must equal the\n"
-    "                state's next entry); entries from N are appraised\n"
+    "                and write the updated state back to F; FILE is the\n"
+    "                whole list, entries the state covers are checked\n"
+    "  --from N      FILE is the list's tail from entry N, which must be\n"
+    "                the state's next entry\n"
     "  --pcrs F      quoted PCR values ({\"pcrs\":{\"sha256\":{\"10\":..}}});\n"
     "                find the entry the quote covers and the pending ones\n"
-    "  --banks LIST  banks to replay, e.g. sha1,sha256 (default: all)\n"
-    "Exit 0 when all is good, 1 on a template digest mismatch, a policy\n"
-    "failure or a quote that matches no entry, 2 when malformed.\n"
+    "  --banks LIST  banks to replay, e.g. sha1,sha256 (default: all; the\n"
+    "                list's own bank always)\n"
+    "Exit 0 when all is good, 1 on a template digest mismatch or a policy\n"
+    "failure (in this run or, with --state, earlier in the boot) or a\n"
+    "quote that does not cover the list, 2 when malformed.\n"
     "See rivctl(1).\n";
 
 /* A failing entry, kept for the report. */
@@ -60,6 +68,7 @@ struct tcount {
 
 /* What the run collects from the entries. */
 struct run {
+	struct ima_state	*st;
 	struct ima_appraiser	*ap;
 	uint64_t		 entries, violations, other_templates;
 	struct tcount		 templates[TEMPLATE_KINDS];
@@ -170,9 +179,11 @@ take_entry(const struct ima_entry *e, int mismatch, void *arg)
 	if (mismatch && failure_add(&run->mismatches, e, NULL) == -1)
 		goto oom;
 	if (run->ap != NULL &&
-	    ima_appraise_entry(run->ap, e, reason, sizeof(reason)) != RIV_OK &&
-	    failure_add(&run->policy, e, reason) == -1)
-		goto oom;
+	    ima_appraise_entry(run->ap, e, reason, sizeof(reason)) != RIV_OK) {
+		ima_state_fail(run->st, e->index);
+		if (failure_add(&run->policy, e, reason) == -1)
+			goto oom;
+	}
 	return 0;
 oom:
 	run->oom = 1;
@@ -271,13 +282,112 @@ parse_args(int argc, char **argv, struct opts *o)
 }
 
 /*
+ * Read the state file: {"version":1,"replay":{...},"appraiser":{...}}
+ * into st and, when a policy is in use, ap.  A state made with a policy
+ * continues only with one (and the same: ima_appraiser_from_json checks),
+ * one made without continues only without.  RIV_OK, or RIV_MALFORMED after
+ * a message.
+ */
+static int
+load_state(const char *path, struct ima_state *st, struct ima_appraiser *ap)
+{
+	struct riv_err err = { "" };
+	const struct json *v, *a;
+	unsigned long long n;
+	struct json *doc;
+
+	if ((doc = json_load(path, &err)) == NULL) {
+		fprintf(stderr, "rivctl ima-log: %s\n", err.msg);
+		return RIV_MALFORMED;
+	}
+	if (doc->type != JSON_OBJECT ||
+	    json_uint(json_get(doc, "version"), 1000, &n) == -1 ||
+	    n != STATE_VERSION) {
+		fprintf(stderr, "rivctl ima-log: %s: not a state file of "
+		    "version %d\n", path, STATE_VERSION);
+		goto fail;
+	}
+	if ((v = json_get(doc, "replay")) == NULL) {
+		fprintf(stderr, "rivctl ima-log: %s: no \"replay\" member\n",
+		    path);
+		goto fail;
+	}
+	if (ima_state_from_json(v, st, &err) != RIV_OK) {
+		fprintf(stderr, "rivctl ima-log: %s: replay: %s\n", path,
+		    err.msg);
+		goto fail;
+	}
+	a = json_get(doc, "appraiser");
+	if (a != NULL && ap == NULL) {
+		fprintf(stderr, "rivctl ima-log: %s: the state was made with "
+		    "a policy: give --policy\n", path);
+		goto fail;
+	}
+	if (a == NULL && ap != NULL && st->next > 0) {
+		fprintf(stderr, "rivctl ima-log: %s: the state was made "
+		    "without a policy: entries 0-%llu were not appraised\n",
+		    path, (unsigned long long)st->next - 1);
+		goto fail;
+	}
+	if (a != NULL && ima_appraiser_from_json(ap, a, &err) != RIV_OK) {
+		fprintf(stderr, "rivctl ima-log: %s: appraiser: %s\n", path,
+		    err.msg);
+		goto fail;
+	}
+	json_free(doc);
+	return RIV_OK;
+fail:
+	json_free(doc);
+	return RIV_MALFORMED;
+}
+
+/*
+ * Write the state file (see load_state), replacing it atomically.  RIV_OK,
+ * or RIV_MALFORMED after a message.
+ */
+static int
+save_state(const char *path, const struct ima_state *st,
+    const struct ima_appraiser *ap)
+{
+	char tmp[4096];
+	FILE *f;
+	int n;
+
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		fprintf(stderr, "rivctl ima-log: %s: path too long\n", path);
+		return RIV_MALFORMED;
+	}
+	if ((f = fopen(tmp, "w")) == NULL)
+		goto fail;
+	fprintf(f, "{\"version\":%d,\"replay\":", STATE_VERSION);
+	ima_state_write(f, st);
+	if (ap != NULL) {
+		fputs(",\"appraiser\":", f);
+		ima_appraiser_write(f, ap);
+	}
+	fputs("}\n", f);
+	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0) {
+		fclose(f);
+		goto fail;
+	}
+	if (fclose(f) != 0 || rename(tmp, path) != 0)
+		goto fail;
+	return RIV_OK;
+fail:
+	fprintf(stderr, "rivctl ima-log: %s: %s\n", tmp, strerror(errno));
+	remove(tmp);
+	return RIV_MALFORMED;
+}
+
+/*
  * Start the replay state: from the state file if one is named and exists,
  * else before entry 0.  RIV_OK or RIV_MALFORMED after a message.
  */
 static int
-setup_state(const struct opts *o, struct ima_state *st)
+setup_state(const struct opts *o, struct ima_state *st,
+    struct ima_appraiser *ap)
 {
-	struct riv_err err;
 	uint32_t mask = 0;
 
 	if (o->banks != NULL && parse_banks(o->banks, &mask) == -1) {
@@ -287,11 +397,10 @@ setup_state(const struct opts *o, struct ima_state *st)
 	}
 	ima_state_init(st, mask);
 	if (o->state != NULL && access(o->state, F_OK) == 0) {
-		if (ima_state_load(o->state, st, &err) != RIV_OK) {
-			fprintf(stderr, "rivctl ima-log: %s\n", err.msg);
+		if (load_state(o->state, st, ap) != RIV_OK)
 			return RIV_MALFORMED;
-		}
-		if (mask != 0 && mask != st->bank_mask) {
+		if (mask != 0 && (st->list_bank >= 0 ? mask |
+		    1u << st->list_bank : mask) != st->bank_mask) {
 			fprintf(stderr, "rivctl ima-log: --banks differs from "
 			    "the banks of state %s\n", o->state);
 			return RIV_MALFORMED;
@@ -304,6 +413,72 @@ setup_state(const struct opts *o, struct ima_state *st)
 		return RIV_MALFORMED;
 	}
 	return RIV_OK;
+}
+
+/*
+ * Print text from an attacker-chosen list for a terminal: bytes below 0x20,
+ * 0x7f and the backslash escaped (\x1b, \\).
+ */
+static void
+put_text(const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			printf("\\x%02x", *p);
+		else if (*p == '\\')
+			fputs("\\\\", stdout);
+		else
+			putchar(*p);
+}
+
+/* Describe a mask of rules (enum ima_rule) for a person. */
+static const char *
+rules_text(unsigned rules)
+{
+	switch (rules) {
+	case 1u << IMA_RULE_BANK:
+		return "per-bank";
+	case 1u << IMA_RULE_PAD | 1u << IMA_RULE_PADFF:
+		return "padded sha1";
+	case 1u << IMA_RULE_PAD:
+		return "padded sha1 (before Linux 5.8)";
+	case 1u << IMA_RULE_PADFF:
+		return "padded sha1 (Linux 5.8+, no hash for the bank)";
+	}
+	return "per-bank or padded sha1, until a quote tells";
+}
+
+/* Print {"sha1":["per-bank"],...} for the banks with rules. */
+static void
+print_rules_json(const uint8_t *rules)
+{
+	int b, r, first = 1, k;
+
+	putchar('{');
+	for (b = 0; b < BANK_COUNT; b++) {
+		if (rules[b] == 0)
+			continue;
+		printf("%s\"%s\":[", first ? "" : ",", bank_get(b)->name);
+		for (r = 0, k = 0; r < IMA_RULES; r++)
+			if (rules[b] & (1u << r))
+				printf("%s\"%s\"", k++ ? "," : "",
+				    ima_rule_name((unsigned)r));
+		putchar(']');
+		first = 0;
+	}
+	putchar('}');
+}
+
+/* The rules of the replayed banks (0 for the others). */
+static void
+state_rules(const struct ima_state *st, uint8_t *rules)
+{
+	int b;
+
+	for (b = 0; b < BANK_COUNT; b++)
+		rules[b] = st->bank_mask & (1u << b) ? st->rules[b] : 0;
 }
 
 /* Print recorded failures as a JSON array. */
@@ -326,11 +501,44 @@ print_failures_json(const struct failures *f)
 	putchar(']');
 }
 
+/* Print the quote's outcome as a JSON object. */
+static void
+print_quote_json(const struct ima_quote *q)
+{
+	unsigned p;
+	int k = 0;
+
+	printf(",\"quote\":{\"matched\":%s,\"checkpoint\":",
+	    q->matched ? "true" : "false");
+	if (q->found)
+		printf("%llu,\"pending\":%llu",
+		    (unsigned long long)q->checkpoint,
+		    (unsigned long long)q->pending);
+	else
+		printf("null,\"pending\":null");
+	printf(",\"lagging\":%s,\"full\":%s,\"rules\":",
+	    q->lagging ? "true" : "false", q->found && q->full ? "true" :
+	    "false");
+	print_rules_json(q->rules);
+	printf(",\"uncovered_pcrs\":[");
+	for (p = 0; p < PCR_COUNT; p++)
+		if (q->uncovered & (1u << p))
+			printf("%s%u", k++ ? "," : "", p);
+	putchar(']');
+	if (!q->matched) {
+		printf(",\"reason\":");
+		json_put_string(stdout, q->reason);
+	}
+	putchar('}');
+}
+
 /* Print the report as one JSON object. */
 static void
 print_json(const struct run *run, const struct ima_state *st, uint64_t first,
     int format, const struct ima_quote *q, int policy)
 {
+	struct pcrset *v;
+	uint8_t rules[BANK_COUNT];
 	size_t i;
 
 	printf("{\"format\":\"%s\",\"list_bank\":",
@@ -356,25 +564,70 @@ print_json(const struct run *run, const struct ima_state *st, uint64_t first,
 	printf(",\"policy\":%s,\"policy_failures\":", policy ? "true" :
 	    "false");
 	print_failures_json(&run->policy);
+	printf(",\"failed_entries\":%llu,\"first_failed\":",
+	    (unsigned long long)st->failed);
+	if (st->failed > 0)
+		printf("%llu", (unsigned long long)st->first_failed);
+	else
+		printf("null");
 	printf(",\"pcrs\":");
-	pcrset_write_json(stdout, &st->pcrs);
-	if (q != NULL) {
-		printf(",\"quote\":{\"matched\":%s,\"checkpoint\":",
-		    q->matched ? "true" : "false");
-		if (q->matched)
-			printf("%llu,\"pending\":%llu",
-			    (unsigned long long)q->checkpoint,
-			    (unsigned long long)q->pending);
-		else
-			printf("null,\"pending\":null");
-		printf(",\"lagging\":%s", q->lagging ? "true" : "false");
-		if (!q->matched) {
-			printf(",\"reason\":");
-			json_put_string(stdout, q->reason);
-		}
-		putchar('}');
-	}
+	if ((v = malloc(sizeof(*v))) != NULL) {
+		ima_state_values(st, v);
+		pcrset_write_json(stdout, v);
+		free(v);
+	} else
+		printf("{}");
+	printf(",\"rules\":");
+	state_rules(st, rules);
+	print_rules_json(rules);
+	if (q != NULL)
+		print_quote_json(q);
 	printf("}\n");
+}
+
+/* Print one failing entry for a person. */
+static void
+print_failure(const struct failure *f)
+{
+	printf("  entry %llu: ", (unsigned long long)f->index);
+	put_text(f->path);
+	if (f->reason != NULL) {
+		fputs(": ", stdout);
+		put_text(f->reason);
+	}
+	putchar('\n');
+}
+
+/* Print the quote's outcome for a person. */
+static void
+print_quote_text(const struct ima_quote *q)
+{
+	const char *sep = "; compared ";
+	unsigned p;
+	int b;
+
+	if (!q->matched) {
+		printf("quote: FAILED: ");
+		put_text(q->reason);
+		putchar('\n');
+		return;
+	}
+	printf("quote: covers entries up to %llu, %llu pending%s",
+	    (unsigned long long)q->checkpoint,
+	    (unsigned long long)q->pending,
+	    q->lagging ? ", lagging further behind" : "");
+	for (b = 0; b < BANK_COUNT; b++)
+		if (q->rules[b] != 0) {
+			printf("%s%s (%s)", sep, bank_get(b)->name,
+			    rules_text(q->rules[b]));
+			sep = ", ";
+		}
+	if (!q->full)
+		printf("; not every quoted bank compared");
+	putchar('\n');
+	for (p = 0; p < PCR_COUNT; p++)
+		if (q->uncovered & (1u << p))
+			printf("quote: PCR %u not covered\n", p);
 }
 
 /* Print the report for a person. */
@@ -383,7 +636,7 @@ print_text(const struct run *run, const struct ima_state *st, uint64_t first,
     int format, const struct ima_quote *q, int policy)
 {
 	char hex[2 * DIGEST_MAX + 1];
-	const uint8_t *v;
+	struct pcrset *v;
 	unsigned p;
 	size_t i;
 	int b;
@@ -409,31 +662,35 @@ print_text(const struct run *run, const struct ima_state *st, uint64_t first,
 	printf("\nviolations: %llu\ntemplate digest mismatches: %zu\n",
 	    (unsigned long long)run->violations, run->mismatches.n);
 	for (i = 0; i < run->mismatches.n; i++)
-		printf("  entry %llu: %s\n",
-		    (unsigned long long)run->mismatches.v[i].index,
-		    run->mismatches.v[i].path);
+		print_failure(&run->mismatches.v[i]);
 	if (policy) {
 		printf("policy failures: %zu\n", run->policy.n);
 		for (i = 0; i < run->policy.n; i++)
-			printf("  entry %llu: %s: %s\n",
-			    (unsigned long long)run->policy.v[i].index,
-			    run->policy.v[i].path, run->policy.v[i].reason);
+			print_failure(&run->policy.v[i]);
 	}
+	if (st->failed > 0)
+		printf("failed entries this boot: %llu (first: entry %llu)\n",
+		    (unsigned long long)st->failed,
+		    (unsigned long long)st->first_failed);
 	printf("replayed PCRs:\n");
+	if ((v = malloc(sizeof(*v))) == NULL)
+		return;
+	ima_state_values(st, v);
 	for (b = 0; b < BANK_COUNT; b++)
 		for (p = 0; p < PCR_COUNT; p++)
-			if ((v = pcrset_get(&st->pcrs, b, p)) != NULL) {
-				hex_encode(v, bank_get(b)->size, hex);
+			if (pcrset_has(v, b, p)) {
+				hex_encode(v->val[b][p], bank_get(b)->size,
+				    hex);
 				printf("%-7s PCR %2u: %s\n", bank_get(b)->name,
 				    p, hex);
 			}
-	if (q != NULL && q->matched)
-		printf("quote: covers entries up to %llu, %llu pending%s\n",
-		    (unsigned long long)q->checkpoint,
-		    (unsigned long long)q->pending,
-		    q->lagging ? ", lagging further behind" : "");
-	else if (q != NULL)
-		printf("quote: FAILED: %s\n", q->reason);
+	free(v);
+	for (b = 0; b < BANK_COUNT; b++)
+		if ((st->bank_mask & (1u << b)) && b != BANK_SHA1)
+			printf("%-7s rule: %s\n", bank_get(b)->name,
+			    rules_text(st->rules[b]));
+	if (q != NULL)
+		print_quote_text(q);
 }
 
 /* Run the list through the state, the policy and the quote. */
@@ -443,18 +700,18 @@ run_list(const struct opts *o, const uint8_t *buf, size_t len,
     const struct pcrset *quoted)
 {
 	struct riv_err err = { "" };
-	struct hasher *h;
+	struct ima_hasher *h;
 	int rc;
 
-	if ((h = hasher_new()) == NULL) {
+	if ((h = ima_hasher_new()) == NULL) {
 		fprintf(stderr, "rivctl ima-log: out of memory\n");
 		return RIV_MALFORMED;
 	}
 	if (quoted != NULL)
 		ima_quote_watch(st, quoted);
-	rc = ima_feed(st, h, buf, len, IMA_FORMAT_AUTO, 0, take_entry, run,
-	    &err);
-	hasher_free(h);
+	rc = ima_feed(st, h, buf, len, IMA_FORMAT_AUTO,
+	    o->have_from ? o->from : 0, take_entry, run, &err);
+	ima_hasher_free(h);
 	if (rc != RIV_OK) {
 		if (run->oom)
 			fprintf(stderr, "rivctl ima-log: out of memory\n");
@@ -465,10 +722,8 @@ run_list(const struct opts *o, const uint8_t *buf, size_t len,
 	}
 	if (quoted != NULL)
 		(void)ima_quote_check(st, quoted, q);
-	if (o->state != NULL && ima_state_save(o->state, st, &err) != RIV_OK) {
-		fprintf(stderr, "rivctl ima-log: %s\n", err.msg);
+	if (o->state != NULL && save_state(o->state, st, run->ap) != RIV_OK)
 		return RIV_MALFORMED;
-	}
 	return RIV_OK;
 }
 
@@ -517,7 +772,7 @@ cmd_ima_log(int argc, char **argv)
 		fprintf(stderr, "rivctl ima-log: %s\n", err.msg);
 		return RIV_MALFORMED;
 	}
-	if (len == 0) {
+	if (len == 0 && !o.have_from) {
 		fprintf(stderr, "rivctl ima-log: %s: empty measurement list "
 		    "(entry 0 at byte offset 0)\n", o.path);
 		goto done;
@@ -529,13 +784,17 @@ cmd_ima_log(int argc, char **argv)
 		fprintf(stderr, "rivctl ima-log: out of memory\n");
 		goto done;
 	}
-	if (setup_state(&o, st) != RIV_OK ||
-	    load_inputs(&o, &pol, quoted) != RIV_OK)
+	if (load_inputs(&o, &pol, quoted) != RIV_OK)
 		goto done;
 	if (pol != NULL && (run->ap = ima_appraiser_new(pol)) == NULL) {
 		fprintf(stderr, "rivctl ima-log: out of memory\n");
 		goto done;
 	}
+	if (run->ap != NULL && o.pcrs != NULL)
+		ima_appraiser_set_pcrs(run->ap, quoted);
+	if (setup_state(&o, st, run->ap) != RIV_OK)
+		goto done;
+	run->st = st;
 	first = st->next;
 	if (run_list(&o, buf, len, st, run, &q,
 	    o.pcrs != NULL ? quoted : NULL) != RIV_OK)
@@ -546,7 +805,7 @@ cmd_ima_log(int argc, char **argv)
 	else
 		print_text(run, st, first, ima_detect_format(buf, len),
 		    o.pcrs != NULL ? &q : NULL, pol != NULL);
-	rc = run->mismatches.n > 0 || run->policy.n > 0 ||
+	rc = run->mismatches.n > 0 || run->policy.n > 0 || st->failed > 0 ||
 	    (o.pcrs != NULL && !q.matched) ? RIV_FAIL : RIV_OK;
 done:
 	if (run != NULL) {

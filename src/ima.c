@@ -27,29 +27,65 @@
  *           empty): d hex; d-ng "algo:hex"; d-ngv2 "type:algo:hex";
  *           n, n-ng and xattrnames text; sig, buf, modsig, evmsig,
  *           xattrlengths, xattrvalues hex; iuid, igid, imode decimal.
- *           The binary template data is rebuilt from the text (strings
- *           get their NUL back, iuid/igid are 4 bytes and imode 2, all
- *           little-endian) so the entry can be verified and replayed in
- *           every bank.  Kernels since 2021 write names with spaces as
- *           '_'; for older lists, surplus spaces belong to the name.
+ *           The PCR is written "%2d ": PCRs 0-9 have a leading space.
+ *           Every line ends with '\n'; a last line without one is a
+ *           truncated list.  The binary template data is rebuilt from
+ *           the text (strings get their NUL back, iuid/igid are 4 bytes
+ *           and imode 2) so the entry can be verified and replayed in
+ *           every bank: little-endian (ima_canonical_fmt, and every
+ *           little-endian kernel), unless the first entry that can be
+ *           verified only verifies big-endian (a big-endian kernel
+ *           without ima_canonical_fmt); that order is kept for the rest
+ *           of the list, and in the state.  Kernels since 2021 write
+ *           names with spaces as '_'; for older lists, surplus spaces
+ *           belong to the name.
  *
  * A template name is one of the kernel's built-in templates (ima, ima-ng,
  * ima-sig, ima-ngv2, ima-sigv2, ima-buf, ima-modsig, evm-sig) or, for a
  * custom ima_template_fmt, the format itself ("d-ng|n-ng|iuid"), of at
- * most 15 known fields; anything else is malformed.
+ * most 15 known fields; anything else is malformed.  IMA's pcr= accepts
+ * PCRs 0-63, but a TPM and this replay have 0-23: a higher one is
+ * malformed, saying so.
  *
  * Template hash (ima_crypto.c, ima_calc_field_array_hash_tfm): the hash of
  * the template data as listed (each field's u32 length and bytes), except
  * for the "ima" template: d, then the name zero-padded to 256 bytes.  A
  * violation is logged with an all-zero template digest; it is not a
- * digest mismatch, and extends every bank with all-ones.  Bank b is
- * extended with the template hash in algorithm b; in the list's own bank,
- * the logged digest is used.
+ * digest mismatch.
+ *
+ * Replay (ima_queue.c ima_add_template_entry, ima_pcr_extend;
+ * ima_crypto.c ima_calc_field_array_hash; ima_init_digests): the SHA1
+ * bank is extended with the SHA1 template hash, a violation with 20 bytes
+ * of 0xff.  Another bank b follows one of three rules (enum ima_rule):
+ * Linux 5.8+ extends the template hash in algorithm b, a violation as
+ * all-ones; before 5.8 every bank got the SHA1 template digest zero-padded
+ * to its size, a violation 20 bytes of 0xff then zeros; 5.8+ gives a bank
+ * whose algorithm it cannot hash the padded SHA1 digest, a violation
+ * all-ones.  In the list's own bank the logged digest is extended.  Until
+ * a quote shows which rule a bank follows, every one still possible is
+ * replayed (PADFF shares PAD's values until a violation sets them apart);
+ * then only that one.
+ *
+ * A state fed the whole list again re-extends the entries it covers with
+ * their logged digests in the list's bank (no template hashing) and must
+ * arrive at its own values: a rebooted attester's list may share
+ * boot_aggregate and many entries but not the whole chain.
+ *
+ * Quotes (ima_quote_check): the checkpoint is the last entry after which
+ * every PCR the list extends, in every replayed bank the quote has, equals
+ * the quoted value.  It is looked for at the current entry, at each entry
+ * applied while the quote was watched, in a ring of the last
+ * IMA_HISTORY_MAX entries since the previous checkpoint (values of up to
+ * IMA_HIST_COLS (bank, rule) pairs: those of the previous quote's banks,
+ * or before any quote the strongest bank and SHA1) and at the previous
+ * checkpoint, whose values the state keeps in every bank.
  */
-#include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "ima.h"
 
@@ -126,12 +162,12 @@ static const uint8_t ones[DIGEST_MAX] = {
 	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 };
+static const uint8_t ones20[DIGEST_MAX] = {	/* before Linux 5.8 */
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff,
+};
 static const uint8_t zeros[DIGEST_MAX];
-
-static const char	*current_differs(const struct ima_state *,
-			    const struct pcrset *, uint32_t);
-static uint32_t		 common_banks(const struct ima_state *,
-			    const struct pcrset *);
 
 /* Read a u32 in the list's byte order. */
 static uint32_t
@@ -156,14 +192,14 @@ get_uint(const uint8_t *p, size_t n, int be)
 	return v;
 }
 
-/* Store a little-endian u32. */
+/* Store an unsigned integer of n bytes in either byte order. */
 static void
-put32(uint8_t *p, uint32_t v)
+put_uint(uint8_t *p, uint64_t v, size_t n, int be)
 {
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[be ? n - 1 - i : i] = (uint8_t)(v >> (8 * i));
 }
 
 /* Tell whether len bytes are all zero. */
@@ -435,6 +471,20 @@ decode_fields(const struct ima_reader *r, struct ima_entry *e,
 	return RIV_OK;
 }
 
+/*
+ * Say why a PCR index cannot be replayed: IMA's pcr= takes 0-63
+ * (INVALID_PCR in ima_policy.c: the bits of an unsigned long), but a TPM
+ * has PCRs 0-23 and so has rivd's replay.
+ */
+static const char *
+pcr_problem(uint64_t pcr)
+{
+	if (pcr > IMA_PCR_KERNEL_MAX)
+		return "is out of range (IMA's pcr= accepts 0-63)";
+	return "is beyond the TPM PCRs rivd replays (0-23; IMA's pcr= "
+	    "accepts up to 63 but a TPM has no such PCR)";
+}
+
 /* Reset the decoded part of an entry. */
 static void
 entry_clear(struct ima_entry *e)
@@ -478,8 +528,8 @@ read_binary(struct ima_reader *r, struct ima_entry *e, struct riv_err *err)
 	e->pcr = get32(p, r->big_endian);
 	if (e->pcr >= PCR_COUNT)
 		return err_set(err, RIV_MALFORMED, "entry %llu at byte offset "
-		    "%zu: PCR %u out of range (0-%d)",
-		    (unsigned long long)r->index, o, e->pcr, PCR_COUNT - 1);
+		    "%zu: PCR %u %s", (unsigned long long)r->index, o, e->pcr,
+		    pcr_problem(e->pcr));
 	e->template_digest = p + 4;
 	e->template_digest_len = r->digest_size;
 	e->violation = all_zero(p + 4, r->digest_size);
@@ -619,7 +669,6 @@ build_field(struct ima_reader *r, int id, const char *t, size_t tl,
 	size_t max = r->data_cap - *pos - 4, n = 0, plen;
 	const char *colon = NULL;
 	uint64_t v;
-	unsigned i;
 
 	switch (fields[id].text) {
 	case T_HEX:
@@ -665,11 +714,11 @@ build_field(struct ima_reader *r, int id, const char *t, size_t tl,
 			return err_set(err, RIV_MALFORMED,
 			    "field %s is not a number of %u bytes",
 			    fields[id].id, fields[id].uint_size);
-		for (i = 0; i < fields[id].uint_size; i++)
-			out[n++] = (uint8_t)(v >> (8 * i));
+		put_uint(out, v, fields[id].uint_size, r->big_endian);
+		n = fields[id].uint_size;
 		break;
 	}
-	put32(r->data + *pos, (uint32_t)n);
+	put_uint(r->data + *pos, n, 4, r->big_endian);
 	*pos += 4 + n;
 	return RIV_OK;
 }
@@ -731,7 +780,8 @@ parse_line(struct ima_reader *r, struct ima_entry *e, struct riv_err *why)
 {
 	const char *line = (const char *)r->buf + r->off, *end, *p, *q;
 	const char *tok[IMA_FIELDS_MAX], *h[3];
-	size_t llen, hl[3], tl[IMA_FIELDS_MAX], n, pos;
+	char text[17];
+	size_t llen, hl[3], tl[IMA_FIELDS_MAX], n, pos, shown;
 	const uint8_t *nl;
 	uint64_t pcr;
 	unsigned i;
@@ -741,12 +791,19 @@ parse_line(struct ima_reader *r, struct ima_entry *e, struct riv_err *why)
 	llen = nl != NULL ? (size_t)(nl - (r->buf + r->off)) :
 	    r->len - r->off;
 	end = line + llen;
-	if (llen == 0)
-		return err_set(why, RIV_MALFORMED, "empty line");
 	if (llen > ASCII_LINE_MAX)
 		return err_set(why, RIV_MALFORMED, "line longer than %zu bytes",
 		    ASCII_LINE_MAX);
-	for (p = line, i = 0; i < 3; i++) {
+	if (nl == NULL)
+		return err_set(why, RIV_MALFORMED, "truncated: the line does "
+		    "not end with a newline");
+	if (llen == 0)
+		return err_set(why, RIV_MALFORMED, "empty line");
+	p = line;
+	if (llen >= 3 && p[0] == ' ' && p[1] >= '0' && p[1] <= '9' &&
+	    p[2] == ' ')
+		p++;		/* "%2d " (ima_fs.c): PCRs 0-9 */
+	for (i = 0; i < 3; i++) {
 		for (q = p; q < end && *q != ' '; q++)
 			;
 		h[i] = p;
@@ -756,10 +813,18 @@ parse_line(struct ima_reader *r, struct ima_entry *e, struct riv_err *why)
 			    "template-digest template-name fields\"");
 		p = i < 2 ? q + 1 : q;
 	}
-	if (parse_dec(h[0], hl[0], PCR_COUNT - 1, &pcr) == -1)
-		return err_set(why, RIV_MALFORMED, "PCR \"%.*s\" is not a "
-		    "number from 0 to %d", (int)(hl[0] > 16 ? 16 : hl[0]), h[0],
-		    PCR_COUNT - 1);
+	if (parse_dec(h[0], hl[0], UINT32_MAX, &pcr) == -1) {
+		shown = hl[0] > 16 ? 16 : hl[0];
+		for (i = 0; i < shown; i++)
+			text[i] = h[0][i] > 0x20 && h[0][i] < 0x7f ? h[0][i] :
+			    '?';
+		text[shown] = '\0';
+		return err_set(why, RIV_MALFORMED, "PCR \"%s\" is not a "
+		    "decimal number", text);
+	}
+	if (pcr >= PCR_COUNT)
+		return err_set(why, RIV_MALFORMED, "PCR %llu %s",
+		    (unsigned long long)pcr, pcr_problem(pcr));
 	e->pcr = (uint32_t)pcr;
 	if (hex_decode(h[1], hl[1], r->digest, sizeof(r->digest), &n) == -1 ||
 	    n != r->digest_size)
@@ -791,7 +856,7 @@ parse_line(struct ima_reader *r, struct ima_entry *e, struct riv_err *why)
 			return err_set(why, RIV_MALFORMED, "\"ima\" template "
 			    "needs a 20-byte hex digest and a name of at most "
 			    "%d bytes", IMA_EVENT_NAME_MAX);
-		put32(r->data + LEGACY_D, (uint32_t)tl[1]);
+		put_uint(r->data + LEGACY_D, tl[1], 4, r->big_endian);
 		memcpy(r->data + LEGACY_D + 4, tok[1], tl[1]);
 		e->template_data = r->data;
 		e->template_data_len = LEGACY_D + 4 + tl[1];
@@ -813,7 +878,7 @@ parse_line(struct ima_reader *r, struct ima_entry *e, struct riv_err *why)
 		if ((rc = decode_fields(r, e, r->data, pos, 0, why)) != RIV_OK)
 			return rc;
 	}
-	r->off += llen + (nl != NULL ? 1 : 0);
+	r->off += llen + 1;
 	return RIV_OK;
 }
 
@@ -837,13 +902,17 @@ read_ascii(struct ima_reader *r, struct ima_entry *e, struct riv_err *err)
 }
 
 /*
- * Tell a list's format: ASCII lines start with a decimal PCR index; a
- * binary list cannot start with a digit (it would be PCR 48 or more).
+ * Tell a list's format: ASCII lines start with a decimal PCR index, with
+ * one space before PCRs 0-9 ("%2d ").  A binary list starts with a u32 PCR
+ * index, little-endian below 24 (a digit would be PCR 48 or more, a space
+ * and a digit more than 12000) or big-endian (a zero byte).
  */
 int
 ima_detect_format(const uint8_t *buf, size_t len)
 {
 	if (len > 0 && buf[0] >= '0' && buf[0] <= '9')
+		return IMA_FORMAT_ASCII;
+	if (len > 1 && buf[0] == ' ' && buf[1] >= '0' && buf[1] <= '9')
 		return IMA_FORMAT_ASCII;
 	return IMA_FORMAT_BINARY;
 }
@@ -938,6 +1007,8 @@ detect_ascii(struct ima_reader *r, struct riv_err *err)
 {
 	size_t i = 0, n = 0;
 
+	if (r->len > 0 && r->buf[0] == ' ')
+		i++;
 	while (i < r->len && r->buf[i] != ' ' && r->buf[i] != '\n')
 		i++;
 	if (i < r->len && r->buf[i] == ' ')
@@ -953,34 +1024,96 @@ detect_ascii(struct ima_reader *r, struct riv_err *err)
 }
 
 /*
- * Tell SHA-256 from SM3 template digests: the first entry that is not a
- * violation must verify in one of them (SHA-256 if neither does).
+ * Compare an entry's logged template digest with its template data hashed
+ * in a bank (h may be NULL): RIV_OK, RIV_FAIL, or RIV_MALFORMED if it
+ * cannot be hashed.  In a bank other than SHA1 the SHA1 template digest
+ * zero-padded matches too: the kernel lists that for a bank it cannot hash
+ * (ima_calc_field_array_hash).
  */
 static int
-pick_bank_32(const struct ima_reader *r)
+verify_logged(struct ima_hasher *h, int bank, const struct ima_entry *e)
+{
+	uint8_t d[DIGEST_MAX];
+	size_t n = bank_get(bank)->size;
+
+	if (ima_template_hash(h, bank, e, d) == -1)
+		return RIV_MALFORMED;
+	if (memcmp(d, e->template_digest, n) == 0)
+		return RIV_OK;
+	if (bank == BANK_SHA1 || !all_zero(e->template_digest + 20, n - 20))
+		return RIV_FAIL;
+	if (ima_template_hash(h, BANK_SHA1, e, d) == -1)
+		return RIV_MALFORMED;
+	return memcmp(d, e->template_digest, 20) == 0 ? RIV_OK : RIV_FAIL;
+}
+
+/*
+ * Learn from the first entry that can be verified (not a violation, nor of
+ * the "ima" template, whose hash holds no integer) the bank of 32-byte
+ * template digests (SHA-256 or SM3) and, for an ASCII list, the byte order
+ * of the kernel that wrote it: a big-endian kernel without
+ * ima_canonical_fmt hashed big-endian field lengths and iuid/igid/imode.
+ * The first order and bank under which it verifies are kept (be_known);
+ * if none does, little-endian and SHA-256.
+ */
+static void
+probe_list(struct ima_reader *r, int forced)
 {
 	struct ima_reader t = *r;
 	struct ima_entry e;
-	struct hasher *h;
-	int i, bank = BANK_SHA256;
+	int banks[2], order[2] = { 0, 1 }, nb = 0, no, i, j, k;
+	size_t off, line;
 
-	if (!bank_available(BANK_SM3_256) || (h = hasher_new()) == NULL)
-		return BANK_SHA256;
+	if (forced >= 0)
+		banks[nb++] = forced;
+	else if (r->digest_size == 32) {
+		banks[nb++] = BANK_SHA256;
+		if (bank_available(BANK_SM3_256))
+			banks[nb++] = BANK_SM3_256;
+	} else
+		banks[nb++] = bank_by_size(r->digest_size);
+	r->list_bank = banks[0];
+	if (r->format == IMA_FORMAT_ASCII)
+		no = 2;		/* rebuilt little- or big-endian */
+	else {
+		order[0] = r->big_endian;	/* as read */
+		no = 1;
+	}
+	if (nb == 1 && no == 1)
+		return;
 	t.data = NULL;
 	t.data_cap = 0;
 	for (i = 0; i < PROBE_ENTRIES && !at_end(&t); i++) {
+		off = t.off;
+		line = t.line;
 		if (read_entry(&t, &e, NULL) != RIV_OK)
 			break;
-		if (e.violation)
+		if (e.violation || e.legacy)
 			continue;
-		if (ima_verify_entry(h, BANK_SHA256, &e) != RIV_OK &&
-		    ima_verify_entry(h, BANK_SM3_256, &e) == RIV_OK)
-			bank = BANK_SM3_256;
+		for (j = 0; j < no; j++) {
+			if (order[j] != t.big_endian) {	/* rebuild it */
+				t.off = off;
+				t.line = line;
+				t.index--;
+				t.big_endian = order[j];
+				if (read_entry(&t, &e, NULL) != RIV_OK)
+					break;
+			}
+			for (k = 0; k < nb; k++) {
+				if (verify_logged(NULL, banks[k], &e) != RIV_OK)
+					continue;
+				r->list_bank = banks[k];
+				if (no == 2) {
+					r->big_endian = order[j];
+					r->be_known = 1;
+				}
+				goto done;
+			}
+		}
 		break;
 	}
+done:
 	free(t.data);
-	hasher_free(h);
-	return bank;
 }
 
 /*
@@ -992,7 +1125,7 @@ int
 ima_reader_open(struct ima_reader *r, const uint8_t *buf, size_t len,
     int format, int list_bank, uint64_t first, struct riv_err *err)
 {
-	int rc;
+	int rc, bank;
 
 	memset(r, 0, sizeof(*r));
 	r->buf = buf;
@@ -1014,20 +1147,14 @@ ima_reader_open(struct ima_reader *r, const uint8_t *buf, size_t len,
 		    bank_get(list_bank)->size : 0, err);
 	if (rc != RIV_OK)
 		return rc;
-	if (list_bank >= 0) {
-		if (bank_get(list_bank)->size != r->digest_size)
-			return err_set(err, RIV_MALFORMED, "template digests "
-			    "are %zu bytes, not %s", r->digest_size,
-			    bank_get(list_bank)->name);
-		r->list_bank = list_bank;
-	} else if (r->digest_size == 32)
-		r->list_bank = pick_bank_32(r);
-	else
-		r->list_bank = bank_by_size(r->digest_size);
-	if (!bank_available(r->list_bank))
+	if (list_bank >= 0 && bank_get(list_bank)->size != r->digest_size)
+		return err_set(err, RIV_MALFORMED, "template digests are %zu "
+		    "bytes, not %s", r->digest_size, bank_get(list_bank)->name);
+	bank = list_bank >= 0 ? list_bank : bank_by_size(r->digest_size);
+	if (!bank_available(bank))
 		return err_set(err, RIV_MALFORMED, "template digests are %s, "
-		    "which this OpenSSL cannot compute",
-		    bank_get(r->list_bank)->name);
+		    "which this OpenSSL cannot compute", bank_get(bank)->name);
+	probe_list(r, list_bank);
 	return RIV_OK;
 }
 
@@ -1054,28 +1181,94 @@ ima_reader_close(struct ima_reader *r)
 }
 
 /*
- * Compute an entry's template hash in a bank's algorithm into out; 0 or -1.
- * The "ima" template hashes d and the name zero-padded to 256 bytes.
+ * Digest contexts, one per bank: switching one context between algorithms
+ * frees and allocates OpenSSL's algorithm context every time.
+ */
+struct ima_hasher {
+	EVP_MD		*md[BANK_COUNT];
+	EVP_MD_CTX	*ctx[BANK_COUNT];
+};
+
+/* Allocate contexts for every bank OpenSSL has; NULL if out of memory. */
+struct ima_hasher *
+ima_hasher_new(void)
+{
+	struct ima_hasher *h;
+	int b;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return NULL;
+	for (b = 0; b < BANK_COUNT; b++) {
+		if (!bank_available(b))
+			continue;
+		if ((h->md[b] = EVP_MD_fetch(NULL, bank_get(b)->ossl,
+		    NULL)) == NULL || (h->ctx[b] = EVP_MD_CTX_new()) == NULL)
+			goto fail;
+	}
+	return h;
+fail:
+	ima_hasher_free(h);
+	return NULL;
+}
+
+/* Free a hasher. */
+void
+ima_hasher_free(struct ima_hasher *h)
+{
+	int b;
+
+	if (h == NULL)
+		return;
+	for (b = 0; b < BANK_COUNT; b++) {
+		EVP_MD_CTX_free(h->ctx[b]);
+		EVP_MD_free(h->md[b]);
+	}
+	free(h);
+}
+
+/* Hash a then b (bl may be 0) with a bank's algorithm; 0 or -1. */
+static int
+digest2(struct ima_hasher *h, int bank, const void *a, size_t al,
+    const void *b, size_t bl, uint8_t *out)
+{
+	EVP_MD_CTX *c;
+
+	if (bank < 0 || bank >= BANK_COUNT || (c = h->ctx[bank]) == NULL)
+		return -1;
+	if (EVP_DigestInit_ex2(c, h->md[bank], NULL) != 1 ||
+	    EVP_DigestUpdate(c, a, al) != 1 ||
+	    (bl > 0 && EVP_DigestUpdate(c, b, bl) != 1) ||
+	    EVP_DigestFinal_ex(c, out, NULL) != 1)
+		return -1;
+	return 0;
+}
+
+/*
+ * Compute an entry's template hash in a bank's algorithm into out (h may
+ * be NULL); 0 or -1.  The "ima" template hashes d and the name zero-padded
+ * to 256 bytes.
  */
 int
-ima_template_hash(struct hasher *h, int bank, const struct ima_entry *e,
+ima_template_hash(struct ima_hasher *h, int bank, const struct ima_entry *e,
     uint8_t *out)
 {
 	uint8_t b[LEGACY_D + LEGACY_NAME_PAD];
-	size_t nlen;
+	const uint8_t *p = e->template_data;
+	size_t n = e->template_data_len, nlen;
 
-	if (!e->legacy)
-		return hasher_hash(h, bank, e->template_data,
-		    e->template_data_len, out);
-	if (e->template_data_len < LEGACY_D + 4)
-		return -1;
-	nlen = e->template_data_len - LEGACY_D - 4;
-	if (nlen > IMA_EVENT_NAME_MAX)
-		return -1;
-	memcpy(b, e->template_data, LEGACY_D);
-	memcpy(b + LEGACY_D, e->template_data + LEGACY_D + 4, nlen);
-	memset(b + LEGACY_D + nlen, 0, LEGACY_NAME_PAD - nlen);
-	return hasher_hash(h, bank, b, sizeof(b), out);
+	if (e->legacy) {
+		if (n < LEGACY_D + 4 ||
+		    (nlen = n - LEGACY_D - 4) > IMA_EVENT_NAME_MAX)
+			return -1;
+		memcpy(b, p, LEGACY_D);
+		memcpy(b + LEGACY_D, p + LEGACY_D + 4, nlen);
+		memset(b + LEGACY_D + nlen, 0, LEGACY_NAME_PAD - nlen);
+		p = b;
+		n = sizeof(b);
+	}
+	if (h == NULL)
+		return bank_hash(bank, p, n, out);
+	return digest2(h, bank, p, n, NULL, 0, out);
 }
 
 /*
@@ -1084,19 +1277,16 @@ ima_template_hash(struct hasher *h, int bank, const struct ima_entry *e,
  * it cannot be computed.
  */
 int
-ima_verify_entry(struct hasher *h, int list_bank, const struct ima_entry *e)
+ima_verify_entry(struct ima_hasher *h, int list_bank,
+    const struct ima_entry *e)
 {
-	uint8_t d[DIGEST_MAX];
 	const struct bank *bk = bank_get(list_bank);
 
 	if (bk == NULL || e->template_digest_len != bk->size)
 		return RIV_MALFORMED;
 	if (e->violation)
 		return RIV_OK;
-	if (ima_template_hash(h, list_bank, e, d) == -1)
-		return RIV_MALFORMED;
-	return memcmp(d, e->template_digest, bk->size) == 0 ? RIV_OK :
-	    RIV_FAIL;
+	return verify_logged(h, list_bank, e);
 }
 
 /* The banks OpenSSL can replay: all of BANK_SHA1..BANK_SM3_256 it has. */
@@ -1112,18 +1302,165 @@ ima_default_banks(void)
 	return mask;
 }
 
-/* Choose the bank kept in the quote history: the strongest replayed. */
+/* Names of the rules in the state's JSON (enum ima_rule). */
+static const char *const rule_names[IMA_RULES] = {
+	"per-bank", "padded-sha1", "padded-sha1-ones"
+};
+
+/* Return the JSON name of a rule, or NULL. */
+const char *
+ima_rule_name(unsigned rule)
+{
+	return rule < IMA_RULES ? rule_names[rule] : NULL;
+}
+
+/* Return a rule by JSON name, or -1. */
 static int
-history_bank(uint32_t mask)
+rule_by_name(const char *name)
+{
+	int r;
+
+	for (r = 0; r < IMA_RULES; r++)
+		if (strcmp(rule_names[r], name) == 0)
+			return r;
+	return -1;
+}
+
+/*
+ * The rules a bank may follow: SHA1 has one; the list's bank extends its
+ * logged digests, so only a violation tells its rules apart, and PADFF
+ * extends it as IMA_RULE_BANK does.
+ */
+static uint8_t
+initial_rules(int bank, int list_bank)
+{
+	if (bank == BANK_SHA1)
+		return 1u << IMA_RULE_BANK;
+	if (bank == list_bank)
+		return 1u << IMA_RULE_BANK | 1u << IMA_RULE_PAD;
+	return IMA_RULES_ALL;
+}
+
+/* The first rule of a mask (the one whose values are shown). */
+static int
+first_rule(unsigned mask)
+{
+	int r;
+
+	for (r = 0; r < IMA_RULES; r++)
+		if (mask & (1u << r))
+			return r;
+	return IMA_RULE_BANK;
+}
+
+/* Which of st->val holds a bank's values under a rule. */
+static int
+rule_index(const struct ima_state *st, int bank, int rule)
+{
+	if (rule == IMA_RULE_PADFF && !(st->pad_split & (1u << bank)))
+		return IMA_RULE_PAD;	/* the same until a violation */
+	return rule;
+}
+
+/* Empty a snapshot. */
+static void
+snap_clear(struct ima_snap *s)
+{
+	int r;
+
+	s->index = 0;
+	s->touched = 0;
+	memset(s->known, 0, sizeof(s->known));
+	for (r = 0; r < IMA_RULES; r++)
+		pcrset_init(&s->v[r]);
+}
+
+/* Choose the history's (bank, rule) values for banks, strongest first. */
+static unsigned
+hist_choose(const struct ima_state *st, uint32_t banks, uint8_t *cb,
+    uint8_t *cr)
 {
 	static const int order[] = { BANK_SHA256, BANK_SHA384, BANK_SHA512,
 	    BANK_SM3_256, BANK_SHA1 };
+	unsigned n = 0;
 	size_t i;
+	int r;
 
-	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
-		if (mask & (1u << order[i]))
-			return order[i];
-	return -1;
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		if (!(banks & st->bank_mask & (1u << order[i])))
+			continue;
+		for (r = 0; r < IMA_RULES && n < IMA_HIST_COLS; r++)
+			if (st->rules[order[i]] & (1u << r)) {
+				cb[n] = (uint8_t)order[i];
+				cr[n++] = (uint8_t)r;
+			}
+	}
+	return n;
+}
+
+/* Forget every entry of the history, marking their PCRs unknown. */
+static void
+hist_drop_all(struct ima_state *st)
+{
+	size_t i, slot;
+
+	for (i = 0; i < st->hist_len; i++) {
+		slot = (st->hist_head + IMA_HISTORY_MAX - st->hist_len + i) %
+		    IMA_HISTORY_MAX;
+		st->hist_dropped |= 1u << st->hist_pcr[slot];
+		st->hist_drop_last = st->hist_index[slot];
+	}
+	st->hist_len = 0;
+}
+
+/*
+ * Keep history for banks from now on: entries already kept keep the values
+ * the new choice has in common with the old, or are forgotten.
+ */
+static void
+hist_set_banks(struct ima_state *st, uint32_t banks)
+{
+	uint8_t cb[IMA_HIST_COLS], cr[IMA_HIST_COLS], tmp[IMA_HIST_COLS]
+	    [DIGEST_MAX];
+	unsigned n, c, o, map[IMA_HIST_COLS];
+	size_t i, slot;
+
+	n = hist_choose(st, banks, cb, cr);
+	for (c = 0; c < n; c++) {
+		for (o = 0; o < st->hist_ncols; o++)
+			if (st->hist_bank[o] == cb[c] &&
+			    st->hist_rule[o] == cr[c])
+				break;
+		if (o == st->hist_ncols)
+			break;
+		map[c] = o;
+	}
+	if (c < n)
+		hist_drop_all(st);
+	else
+		for (i = 0; i < st->hist_len; i++) {
+			slot = (st->hist_head + IMA_HISTORY_MAX -
+			    st->hist_len + i) % IMA_HISTORY_MAX;
+			for (c = 0; c < n; c++)
+				memcpy(tmp[c], st->hist_val[slot][map[c]],
+				    DIGEST_MAX);
+			memcpy(st->hist_val[slot], tmp, n * DIGEST_MAX);
+		}
+	st->hist_ncols = n;
+	memcpy(st->hist_bank, cb, n);
+	memcpy(st->hist_rule, cr, n);
+}
+
+/* The banks the history keeps before a quote: the strongest, and SHA1. */
+static uint32_t
+hist_default_banks(const struct ima_state *st)
+{
+	uint8_t cb[IMA_HIST_COLS], cr[IMA_HIST_COLS];
+	uint32_t banks = st->bank_mask & (1u << BANK_SHA1);
+
+	if (hist_choose(st, st->bank_mask & ~(1u << BANK_SHA1), cb, cr) > 0)
+		banks |= 1u << cb[0];
+	return banks;
 }
 
 /*
@@ -1133,14 +1470,21 @@ history_bank(uint32_t mask)
 void
 ima_state_init(struct ima_state *st, uint32_t mask)
 {
-	memset(st, 0, sizeof(*st));
+	int b;
+
+	memset(st, 0, offsetof(struct ima_state, val));
 	if (mask == 0)
 		mask = ima_default_banks();
 	st->bank_mask = mask & ima_default_banks();
 	st->list_bank = -1;
-	pcrset_init(&st->pcrs);
-	st->quote_pcr = IMA_PCR;
-	st->hist_bank = history_bank(st->bank_mask);
+	st->big_endian = -1;
+	for (b = 0; b < BANK_COUNT; b++)
+		st->rules[b] = initial_rules(b, -1);
+	for (b = 0; b < IMA_RULES; b++)
+		pcrset_init(&st->val[b]);
+	snap_clear(&st->ckpt);
+	snap_clear(&st->watch_snap);
+	hist_set_banks(st, hist_default_banks(st));
 }
 
 /* Allocate and start a state (see ima_state_init); NULL if out of memory. */
@@ -1162,47 +1506,268 @@ ima_state_free(struct ima_state *st)
 	free(st);
 }
 
-/* Append the quote PCR's value after entry index to the history ring. */
-static void
-history_push(struct ima_state *st, uint64_t index)
+/*
+ * Count an entry as failed (digest mismatch, policy): the state keeps the
+ * count for the boot, so a later batch cannot hide it.  Counting the same
+ * entry again does nothing.
+ */
+void
+ima_state_fail(struct ima_state *st, uint64_t index)
 {
-	const uint8_t *v;
-
-	if (st->hist_bank < 0 ||
-	    (v = pcrset_get(&st->pcrs, st->hist_bank, st->quote_pcr)) == NULL)
+	if (st->failed > 0 && st->last_failed == index)
 		return;
-	st->hist_index[st->hist_head] = index;
-	memcpy(st->hist_val[st->hist_head], v, bank_get(st->hist_bank)->size);
-	st->hist_head = (st->hist_head + 1) % IMA_HISTORY_MAX;
-	if (st->hist_len < IMA_HISTORY_MAX)
-		st->hist_len++;
+	if (st->failed == 0)
+		st->first_failed = index;
+	st->failed++;
+	st->last_failed = index;
 }
 
-/* Extend one bank of an entry's PCR with a digest. */
+/*
+ * The replayed PCR values per bank, each under the first rule the bank may
+ * still follow (per-bank until a quote shows otherwise).
+ */
+void
+ima_state_values(const struct ima_state *st, struct pcrset *out)
+{
+	const struct pcrset *s;
+	int b;
+
+	pcrset_init(out);
+	for (b = 0; b < BANK_COUNT; b++) {
+		if (!(st->bank_mask & (1u << b)))
+			continue;
+		s = &st->val[rule_index(st, b, first_rule(st->rules[b]))];
+		memcpy(out->val[b], s->val[b], sizeof(out->val[b]));
+		out->mask[b] = s->mask[b];
+	}
+}
+
+/* Give PADFF values of their own: a violation extends them differently. */
+static void
+pad_split(struct ima_state *st, int b)
+{
+	struct pcrset *pad = &st->val[IMA_RULE_PAD];
+	struct pcrset *ff = &st->val[IMA_RULE_PADFF];
+
+	memcpy(ff->val[b], pad->val[b], sizeof(ff->val[b]));
+	ff->mask[b] = pad->mask[b];
+	st->pad_split |= 1u << b;
+}
+
+/* Keep only the rules of keep (some of the bank's) for a bank. */
+static void
+rules_narrow(struct ima_state *st, int b, unsigned keep)
+{
+	int r;
+
+	keep &= st->rules[b];
+	if (keep == 0 || keep == st->rules[b])
+		return;
+	if ((keep & (1u << IMA_RULE_PADFF)) && !(keep & (1u <<
+	    IMA_RULE_PAD)) && !(st->pad_split & (1u << b)))
+		pad_split(st, b);
+	for (r = 0; r < IMA_RULES; r++)
+		if (!(keep & (1u << r)))
+			st->val[r].mask[b] = 0;
+	if (!(keep & (1u << IMA_RULE_PADFF)))
+		st->pad_split &= ~(1u << b);
+	st->rules[b] = (uint8_t)keep;
+	st->ckpt.known[b] &= (uint8_t)keep;
+}
+
+/* Extend a bank's PCR in a set with a digest; 0 or -1. */
 static int
-extend_bank(struct ima_state *st, struct hasher *h, int b, unsigned pcr,
+extend(struct ima_hasher *h, struct pcrset *s, int b, unsigned pcr,
     const uint8_t *d)
 {
-	if (!pcrset_has(&st->pcrs, b, pcr))
-		pcrset_set(&st->pcrs, b, pcr, zeros);
-	return hasher_extend(h, b, st->pcrs.val[b][pcr], d);
+	size_t n = bank_get(b)->size;
+
+	if (!pcrset_has(s, b, pcr))
+		pcrset_set(s, b, pcr, zeros);
+	return digest2(h, b, s->val[b][pcr], n, d, n, s->val[b][pcr]);
+}
+
+/* Append the values after an entry to the history ring. */
+static void
+hist_push(struct ima_state *st, const struct ima_entry *e)
+{
+	size_t slot = st->hist_head;
+	unsigned c;
+	int b;
+
+	if (st->hist_ncols == 0)
+		return;
+	if (st->hist_len == IMA_HISTORY_MAX) {	/* forget the oldest */
+		st->hist_dropped |= 1u << st->hist_pcr[slot];
+		st->hist_drop_last = st->hist_index[slot];
+		st->hist_len--;
+	}
+	st->hist_index[slot] = e->index;
+	st->hist_pcr[slot] = (uint8_t)e->pcr;
+	for (c = 0; c < st->hist_ncols; c++) {
+		b = st->hist_bank[c];
+		memcpy(st->hist_val[slot][c], st->val[rule_index(st, b,
+		    st->hist_rule[c])].val[b][e->pcr], bank_get(b)->size);
+	}
+	st->hist_head = (slot + 1) % IMA_HISTORY_MAX;
+	st->hist_len++;
+}
+
+/* Where a quote comparison takes PCR values from: NULL if unknown. */
+typedef const uint8_t *(*value_fn)(const void *, int, int, unsigned);
+
+/* The state's running value of a PCR (zeros if untouched). */
+static const uint8_t *
+live_value(const void *arg, int b, int rule, unsigned pcr)
+{
+	const struct ima_state *st = arg;
+	const struct pcrset *s;
+
+	if (!(st->bank_mask & (1u << b)) || !(st->rules[b] & (1u << rule)))
+		return NULL;
+	s = &st->val[rule_index(st, b, rule)];
+	return pcrset_has(s, b, pcr) ? s->val[b][pcr] : zeros;
+}
+
+/* A snapshot's value of a PCR (zeros if untouched). */
+static const uint8_t *
+snap_value(const void *arg, int b, int rule, unsigned pcr)
+{
+	const struct ima_snap *s = arg;
+
+	if (!(s->known[b] & (1u << rule)))
+		return NULL;
+	return pcrset_has(&s->v[rule], b, pcr) ? s->v[rule].val[b][pcr] :
+	    zeros;
+}
+
+/*
+ * Compare quoted values with a source in every bank of banks that quotes a
+ * PCR of touched: per bank, rules[] gets the rules under which each such
+ * PCR equals the quote.  1 if at least one bank was compared and every
+ * compared bank matches under some rule, else 0; *full is cleared if the
+ * source holds no value for a bank.
+ */
+static int
+compare_quote(const struct pcrset *q, uint32_t touched, uint32_t banks,
+    value_fn get, const void *arg, uint8_t *rules, int *full)
+{
+	const uint8_t *v;
+	unsigned pcr[PCR_COUNT], np, p, i;
+	uint32_t pcrs;
+	int b, r, known, unknown, eq, compared = 0;
+	size_t n;
+
+	*full = 1;
+	memset(rules, 0, BANK_COUNT);
+	for (b = 0; b < BANK_COUNT; b++) {
+		if (!(banks & (1u << b)) || (pcrs = q->mask[b] & touched) == 0)
+			continue;
+		for (p = 0, np = 0; p < PCR_COUNT; p++)
+			if (pcrs & (1u << p))
+				pcr[np++] = p;
+		n = bank_get(b)->size;
+		known = 0;
+		for (r = 0; r < IMA_RULES; r++) {
+			for (i = 0, eq = 1, unknown = 0; i < np && eq; i++) {
+				if ((v = get(arg, b, r, pcr[i])) == NULL)
+					unknown = 1;
+				else
+					eq = !memcmp(v, q->val[b][pcr[i]], n);
+				if (unknown)
+					break;
+			}
+			if (unknown)
+				continue;	/* no value under this rule */
+			known = 1;
+			if (eq)
+				rules[b] |= (uint8_t)(1u << r);
+		}
+		if (!known) {
+			*full = 0;
+			continue;
+		}
+		if (rules[b] == 0)
+			return 0;
+		compared++;
+	}
+	return compared > 0;
+}
+
+/* Copy the state's values (after entry next - 1) into a snapshot. */
+static void
+snap_take(const struct ima_state *st, struct ima_snap *s)
+{
+	const struct pcrset *v;
+	int b, r;
+
+	snap_clear(s);
+	s->index = st->next - 1;
+	s->touched = st->touched;
+	for (b = 0; b < BANK_COUNT; b++) {
+		if (!(st->bank_mask & (1u << b)))
+			continue;
+		s->known[b] = st->rules[b];
+		for (r = 0; r < IMA_RULES; r++) {
+			if (!(st->rules[b] & (1u << r)))
+				continue;
+			v = &st->val[rule_index(st, b, r)];
+			memcpy(s->v[r].val[b], v->val[b], sizeof(v->val[b]));
+			s->v[r].mask[b] = v->mask[b];
+		}
+	}
+}
+
+/*
+ * Note whether the watched quote equals the state's current values, after
+ * an entry on pcr (PCR_COUNT: any): first in the first bank that quotes
+ * pcr, the only value the entry changed.
+ */
+static void
+watch_check(struct ima_state *st, unsigned pcr)
+{
+	const uint8_t *v;
+	uint8_t rules[BANK_COUNT];
+	int b, r, full;
+
+	if (st->next == 0)
+		return;
+	for (b = 0; pcr < PCR_COUNT && b < BANK_COUNT; b++) {
+		if (!(st->bank_mask & (1u << b)) ||
+		    !pcrset_has(st->watch, b, pcr))
+			continue;
+		for (r = 0; r < IMA_RULES; r++)
+			if ((v = live_value(st, b, r, pcr)) != NULL &&
+			    memcmp(v, st->watch->val[b][pcr],
+			    bank_get(b)->size) == 0)
+				break;
+		if (r == IMA_RULES)
+			return;		/* differs under every rule */
+		break;
+	}
+	if (compare_quote(st->watch, st->touched, st->bank_mask, live_value,
+	    st, rules, &full) != 1)
+		return;
+	snap_take(st, &st->watch_snap);
+	st->watch_found = 1;
 }
 
 /*
  * Apply the next entry to a state: verify its template digest (list_bank
- * is the bank of the list's template digests; *mismatch tells the result)
- * and extend its PCR in every replayed bank.  RIV_OK, or RIV_MALFORMED if
- * the entry does not follow the state or cannot be hashed.
+ * is the bank of the list's template digests; *mismatch tells the result,
+ * and a mismatch counts as a failed entry) and extend its PCR in every
+ * replayed bank under every rule the bank may follow.  RIV_OK, or
+ * RIV_MALFORMED if the entry does not follow the state or cannot be hashed.
  */
 int
-ima_state_apply(struct ima_state *st, struct hasher *h, int list_bank,
+ima_state_apply(struct ima_state *st, struct ima_hasher *h, int list_bank,
     const struct ima_entry *e, int *mismatch, struct riv_err *err)
 {
-	uint8_t logged_ok[DIGEST_MAX], d[DIGEST_MAX];
+	uint8_t sha1[DIGEST_MAX], pad[DIGEST_MAX], d[DIGEST_MAX];
 	const struct bank *lb = bank_get(list_bank);
 	const uint8_t *x;
-	uint32_t mask = st->bank_mask;
-	int b;
+	int b, r, have_sha1 = 0, rc;
+	unsigned rules;
 
 	*mismatch = 0;
 	if (e->index != st->next)
@@ -1211,94 +1776,140 @@ ima_state_apply(struct ima_state *st, struct hasher *h, int list_bank,
 		    (unsigned long long)e->index,
 		    (unsigned long long)st->next);
 	if (lb == NULL || e->template_digest_len != lb->size ||
-	    e->pcr >= PCR_COUNT)
+	    e->pcr >= PCR_COUNT || !bank_available(list_bank))
 		return err_set(err, RIV_MALFORMED, "entry %llu: bad template "
 		    "digest size or PCR", (unsigned long long)e->index);
-	if (st->list_bank == -1)
+	if (st->list_bank == -1) {
 		st->list_bank = list_bank;
-	else if (st->list_bank != list_bank)
+		st->bank_mask |= 1u << list_bank;
+		st->rules[list_bank] = initial_rules(list_bank, list_bank);
+		if (!st->have_ckpt)
+			hist_set_banks(st, hist_default_banks(st));
+	} else if (st->list_bank != list_bank)
 		return err_set(err, RIV_MALFORMED, "entry %llu: template "
 		    "digests are %s, the state's list had %s",
 		    (unsigned long long)e->index, lb->name,
 		    bank_get(st->list_bank)->name);
 	if (!e->violation) {
-		if (ima_template_hash(h, list_bank, e, logged_ok) == -1)
+		if ((rc = verify_logged(h, list_bank, e)) == RIV_MALFORMED)
 			goto hashfail;
-		*mismatch = memcmp(logged_ok, e->template_digest,
-		    lb->size) != 0;
+		*mismatch = rc == RIV_FAIL;
 	}
 	for (b = 0; b < BANK_COUNT; b++) {
-		if (!(mask & (1u << b)))
+		if (!(st->bank_mask & (1u << b)))
 			continue;
-		if (e->violation)
-			x = ones;
-		else if (b == list_bank)
-			x = e->template_digest;
-		else {
-			if (ima_template_hash(h, b, e, d) == -1)
+		rules = st->rules[b];
+		if (e->violation && (rules & (1u << IMA_RULE_PADFF)) &&
+		    (rules & (1u << IMA_RULE_PAD)) &&
+		    !(st->pad_split & (1u << b)))
+			pad_split(st, b);
+		for (r = 0; r < IMA_RULES; r++) {
+			if (!(rules & (1u << r)) || rule_index(st, b, r) != r)
+				continue;
+			if (e->violation)
+				x = r == IMA_RULE_PAD ? ones20 : ones;
+			else if (b == list_bank)
+				x = e->template_digest;
+			else if (r == IMA_RULE_BANK && b != BANK_SHA1) {
+				if (ima_template_hash(h, b, e, d) == -1)
+					goto hashfail;
+				x = d;
+			} else {	/* SHA1, or a padded SHA1 */
+				if (!have_sha1) {
+					if (list_bank == BANK_SHA1)
+						memcpy(sha1, e->template_digest,
+						    20);
+					else if (ima_template_hash(h,
+					    BANK_SHA1, e, sha1) == -1)
+						goto hashfail;
+					memcpy(pad, sha1, 20);
+					memset(pad + 20, 0, DIGEST_MAX - 20);
+					have_sha1 = 1;
+				}
+				x = pad;
+			}
+			if (extend(h, &st->val[r], b, e->pcr, x) == -1)
 				goto hashfail;
-			x = d;
 		}
-		if (extend_bank(st, h, b, e->pcr, x) == -1)
-			goto hashfail;
 	}
-	if (e->index == 0) {
-		memcpy(st->boot, e->template_digest, lb->size);
-		st->have_boot = 1;
-	}
-	memcpy(st->last, e->template_digest, lb->size);
+	st->touched |= 1u << e->pcr;
+	if (*mismatch)
+		ima_state_fail(st, e->index);
 	st->next++;
-	if (e->pcr == st->quote_pcr) {
-		history_push(st, e->index);
-		if (st->watch != NULL && (mask = common_banks(st,
-		    st->watch)) != 0 &&
-		    current_differs(st, st->watch, mask) == NULL) {
-			st->watch_found = 1;
-			st->watch_index = e->index;
-		}
-	}
+	hist_push(st, e);
+	if (st->watch != NULL)
+		watch_check(st, e->pcr);
 	return RIV_OK;
 hashfail:
 	return err_set(err, RIV_MALFORMED, "entry %llu: hashing failed",
 	    (unsigned long long)e->index);
 }
 
+/* The list's bank re-extended from entry 0 with the logged digests. */
+struct cover {
+	uint32_t	touched;
+	uint8_t		v[PCR_COUNT][DIGEST_MAX];
+};
+
 /*
- * Check an entry the state already covers against what the state saw:
- * entry 0 (the boot) and the last applied entry.  RIV_OK or RIV_MALFORMED.
+ * Re-extend an entry the state already covers with its logged template
+ * digest (no template hashing), in the list's bank under the rule whose
+ * values the state shows for it; after entry next - 1 the result must be
+ * the state's value of every PCR, or the list is another boot's (its first
+ * entries, boot_aggregate included, may well be the same).
  */
 static int
-check_covered(const struct ima_state *st, const struct ima_entry *e,
-    struct riv_err *err)
+cover_entry(const struct ima_state *st, struct ima_hasher *h,
+    struct cover *cv, const struct ima_entry *e, struct riv_err *err)
 {
-	size_t n = e->template_digest_len;
+	int lb = st->list_bank, rule = first_rule(st->rules[lb]);
+	const struct pcrset *s = &st->val[rule_index(st, lb, rule)];
+	size_t n = bank_get(lb)->size;
+	const uint8_t *x;
+	unsigned p;
 
-	if (e->index == 0 && st->have_boot &&
-	    memcmp(st->boot, e->template_digest, n) != 0)
-		return err_set(err, RIV_MALFORMED, "entry 0 differs from the "
-		    "state's: the state belongs to another boot");
-	if (st->next > 0 && e->index == st->next - 1 &&
-	    memcmp(st->last, e->template_digest, n) != 0)
-		return err_set(err, RIV_MALFORMED, "entry %llu differs from "
-		    "the one the state last applied: not the same list",
-		    (unsigned long long)e->index);
+	x = !e->violation ? e->template_digest : rule == IMA_RULE_PAD ?
+	    ones20 : ones;
+	if (!(cv->touched & (1u << e->pcr))) {
+		memset(cv->v[e->pcr], 0, n);
+		cv->touched |= 1u << e->pcr;
+	}
+	if (digest2(h, lb, cv->v[e->pcr], n, x, n, cv->v[e->pcr]) == -1)
+		return err_set(err, RIV_MALFORMED, "entry %llu: hashing "
+		    "failed", (unsigned long long)e->index);
+	if (e->index + 1 != st->next)
+		return RIV_OK;
+	for (p = 0; p < PCR_COUNT; p++) {
+		if (!((cv->touched | st->touched) & (1u << p)))
+			continue;
+		if (!(cv->touched & st->touched & (1u << p)) ||
+		    memcmp(cv->v[p], s->val[lb][p], n) != 0)
+			return err_set(err, RIV_MALFORMED, "entries 0-%llu "
+			    "(the ones the state covers) do not replay to the "
+			    "state's %s PCR %u: the state belongs to another "
+			    "boot", (unsigned long long)e->index,
+			    bank_get(lb)->name, p);
+	}
 	return RIV_OK;
 }
 
 /*
- * Feed a list, or a tail of one whose first entry has index first, to a
- * state: entries the state already covers are skipped (checked against the
- * state where possible), the others applied and passed to cb.  An empty
- * buffer applies nothing.  RIV_OK, RIV_MALFORMED (err names the entry and
- * offset), or the callback's non-zero return.
+ * Feed a list to a state: the whole list (first 0), whose entries the
+ * state covers are re-extended with their logged digests and must give
+ * the state's values (else the state belongs to another boot), or its
+ * tail from the state's next entry (first == next).  New entries are
+ * applied and passed to cb.  An empty buffer applies nothing.  RIV_OK,
+ * RIV_MALFORMED (err names the entry and offset), or the callback's
+ * non-zero return.
  */
 int
-ima_feed(struct ima_state *st, struct hasher *h, const uint8_t *buf,
+ima_feed(struct ima_state *st, struct ima_hasher *h, const uint8_t *buf,
     size_t len, int format, uint64_t first, ima_entry_cb cb, void *arg,
     struct riv_err *err)
 {
 	struct ima_reader r;
 	struct ima_entry e;
+	struct cover cv;
 	int rc, mismatch, got;
 
 	if (len == 0)
@@ -1307,6 +1918,12 @@ ima_feed(struct ima_state *st, struct hasher *h, const uint8_t *buf,
 		return err_set(err, RIV_MALFORMED, "the list starts at entry "
 		    "%llu but the state covers only entries before %llu",
 		    (unsigned long long)first, (unsigned long long)st->next);
+	if (first > 0 && first < st->next)
+		return err_set(err, RIV_MALFORMED, "the list starts at entry "
+		    "%llu, inside the entries the state covers (before %llu): "
+		    "give the whole list, or its tail from entry %llu",
+		    (unsigned long long)first, (unsigned long long)st->next,
+		    (unsigned long long)st->next);
 	if ((rc = ima_reader_open(&r, buf, len, format, -1, first, err)) !=
 	    RIV_OK)
 		goto done;
@@ -1320,9 +1937,14 @@ ima_feed(struct ima_state *st, struct hasher *h, const uint8_t *buf,
 		}
 		r.list_bank = st->list_bank;
 	}
+	if (r.format == IMA_FORMAT_ASCII && st->big_endian >= 0)
+		r.big_endian = st->big_endian;	/* as the list began */
+	else if (r.format == IMA_FORMAT_BINARY || r.be_known)
+		st->big_endian = r.big_endian;
+	cv.touched = 0;
 	while ((got = ima_reader_next(&r, &e, err)) == 1) {
 		if (e.index < st->next) {
-			if ((rc = check_covered(st, &e, err)) != RIV_OK)
+			if ((rc = cover_entry(st, h, &cv, &e, err)) != RIV_OK)
 				goto done;
 			continue;
 		}
@@ -1336,8 +1958,9 @@ ima_feed(struct ima_state *st, struct hasher *h, const uint8_t *buf,
 		rc = RIV_MALFORMED;
 	else if (r.index < st->next)
 		rc = err_set(err, RIV_MALFORMED, "the list ends after entry "
-		    "%llu but the state covers entries up to %llu: not the "
-		    "same list", (unsigned long long)r.index - 1,
+		    "%llu but the state covers entries up to %llu: the state "
+		    "belongs to another boot (a list only grows)",
+		    (unsigned long long)r.index - 1,
 		    (unsigned long long)st->next - 1);
 	else
 		rc = RIV_OK;
@@ -1347,152 +1970,265 @@ done:
 }
 
 /*
- * Compare the state's current value of the quote PCR with the quote's, in
- * every bank both have; the name of the first differing bank, or NULL.
- */
-static const char *
-current_differs(const struct ima_state *st, const struct pcrset *q,
-    uint32_t common)
-{
-	const uint8_t *v;
-	int b;
-
-	for (b = 0; b < BANK_COUNT; b++) {
-		if (!(common & (1u << b)))
-			continue;
-		if ((v = pcrset_get(&st->pcrs, b, st->quote_pcr)) == NULL)
-			v = zeros;
-		if (memcmp(v, pcrset_get(q, b, st->quote_pcr),
-		    bank_get(b)->size) != 0)
-			return bank_get(b)->name;
-	}
-	return NULL;
-}
-
-/* The banks replayed that have the quote PCR in a quote. */
-static uint32_t
-common_banks(const struct ima_state *st, const struct pcrset *quoted)
-{
-	uint32_t common = 0;
-	int b;
-
-	for (b = 0; b < BANK_COUNT; b++)
-		if ((st->bank_mask & (1u << b)) &&
-		    pcrset_has(quoted, b, st->quote_pcr))
-			common |= 1u << b;
-	return common;
-}
-
-/*
  * Watch for a quote's values while entries are applied (the quote must
- * outlive the feed): ima_quote_check then finds a checkpoint among them
- * in every common bank however far behind it is, not only in the history.
+ * outlive the feed): ima_quote_check then finds a checkpoint among them,
+ * and at the state's current entry, in every bank however far behind it
+ * is, not only in the history.
  */
 void
 ima_quote_watch(struct ima_state *st, const struct pcrset *quoted)
 {
 	st->watch = quoted;
 	st->watch_found = 0;
+	watch_check(st, PCR_COUNT);
 }
 
-/* Drop history values of entries before index. */
-static void
-history_prune(struct ima_state *st, uint64_t index)
-{
-	size_t oldest;
+/* The history replayed up to one of its entries. */
+struct hpass {
+	const struct ima_state	*st;
+	uint32_t		 touched;
+	uint32_t		 known[IMA_HIST_COLS];	/* PCRs */
+	uint8_t			 v[IMA_HIST_COLS][PCR_COUNT][DIGEST_MAX];
+};
 
-	while (st->hist_len > 0) {
-		oldest = (st->hist_head + IMA_HISTORY_MAX - st->hist_len) %
-		    IMA_HISTORY_MAX;
-		if (st->hist_index[oldest] >= index)
-			break;
-		st->hist_len--;
+/* A replayed history's value of a PCR (zeros if untouched). */
+static const uint8_t *
+hist_value(const void *arg, int b, int rule, unsigned pcr)
+{
+	const struct hpass *hp = arg;
+	unsigned c;
+
+	for (c = 0; c < hp->st->hist_ncols; c++) {
+		if (hp->st->hist_bank[c] != b || hp->st->hist_rule[c] != rule)
+			continue;
+		if (!(hp->known[c] & (1u << pcr)))
+			return NULL;
+		return hp->touched & (1u << pcr) ? hp->v[c][pcr] : zeros;
+	}
+	return NULL;
+}
+
+/*
+ * Start replaying the history from the values it follows: the checkpoint
+ * (or the empty list), without the PCRs of entries the ring lost.
+ */
+static void
+hist_base(const struct ima_state *st, struct hpass *hp)
+{
+	uint32_t all = (1u << PCR_COUNT) - 1;
+	unsigned c;
+	int b, r;
+
+	hp->st = st;
+	hp->touched = st->have_ckpt ? st->ckpt.touched : 0;
+	for (c = 0; c < st->hist_ncols; c++) {
+		b = st->hist_bank[c];
+		r = st->hist_rule[c];
+		hp->known[c] = 0;
+		if (st->have_ckpt && !(st->ckpt.known[b] & (1u << r)))
+			continue;
+		hp->known[c] = all & ~st->hist_dropped;
+		if (st->have_ckpt)
+			memcpy(hp->v[c], st->ckpt.v[r].val[b],
+			    sizeof(hp->v[c]));
+	}
+}
+
+/* Turn a replayed history into a snapshot of the values it knows. */
+static void
+snap_from_hist(const struct hpass *hp, uint64_t index, struct ima_snap *s)
+{
+	const struct ima_state *st = hp->st;
+	unsigned c, p;
+	int b, r;
+
+	snap_clear(s);
+	s->index = index;
+	s->touched = hp->touched;
+	for (c = 0; c < st->hist_ncols; c++) {
+		if ((hp->known[c] & hp->touched) != hp->touched)
+			continue;
+		b = st->hist_bank[c];
+		r = st->hist_rule[c];
+		s->known[b] |= (uint8_t)(1u << r);
+		for (p = 0; p < PCR_COUNT; p++)
+			if (hp->touched & (1u << p))
+				pcrset_set(&s->v[r], b, p, hp->v[c][p]);
 	}
 }
 
 /*
- * Search the history (newest first, the current entry excluded) for the
- * quote's value in the history bank; 0 and the entry index, or -1.
+ * Search the history (entries since the checkpoint, the current one
+ * excluded) for the last entry after which the quote matches the values
+ * it keeps; 1 and the values at it in *out, or 0.
  */
 static int
-history_find(const struct ima_state *st, const struct pcrset *q,
-    uint64_t *index)
+hist_find(const struct ima_state *st, const struct pcrset *q,
+    uint8_t *rules, int *full, struct ima_snap *out)
 {
-	const uint8_t *want;
+	struct hpass *cur, *best;
+	uint8_t rr[BANK_COUNT];
+	uint64_t index = 0;
 	size_t i, slot;
+	unsigned c;
+	int f, found = 0;
 
-	if (st->hist_bank < 0 ||
-	    (want = pcrset_get(q, st->hist_bank, st->quote_pcr)) == NULL)
-		return -1;
+	if (st->hist_len == 0 || (cur = malloc(2 * sizeof(*cur))) == NULL)
+		return 0;
+	best = cur + 1;
+	hist_base(st, cur);
 	for (i = 0; i < st->hist_len; i++) {
-		slot = (st->hist_head + IMA_HISTORY_MAX - 1 - i) %
+		slot = (st->hist_head + IMA_HISTORY_MAX - st->hist_len + i) %
 		    IMA_HISTORY_MAX;
 		if (st->hist_index[slot] + 1 >= st->next)
-			continue;
-		if (memcmp(st->hist_val[slot], want,
-		    bank_get(st->hist_bank)->size) == 0) {
-			*index = st->hist_index[slot];
-			return 0;
+			break;
+		cur->touched |= 1u << st->hist_pcr[slot];
+		for (c = 0; c < st->hist_ncols; c++) {
+			memcpy(cur->v[c][st->hist_pcr[slot]],
+			    st->hist_val[slot][c], DIGEST_MAX);
+			cur->known[c] |= 1u << st->hist_pcr[slot];
+		}
+		if (compare_quote(q, st->touched, st->bank_mask, hist_value,
+		    cur, rr, &f) == 1) {
+			memcpy(best, cur, sizeof(*best));
+			memcpy(rules, rr, BANK_COUNT);
+			*full = f;
+			index = st->hist_index[slot];
+			found = 1;
 		}
 	}
-	return -1;
+	if (found)
+		snap_from_hist(best, index, out);
+	free(cur);
+	return found;
+}
+
+/* Format the PCRs of a mask as "10, 11" into buf. */
+static void
+pcr_list(uint32_t mask, char *buf, size_t len)
+{
+	size_t n = 0;
+	unsigned p;
+	int k;
+
+	buf[0] = '\0';
+	for (p = 0; p < PCR_COUNT; p++) {
+		if (!(mask & (1u << p)))
+			continue;
+		k = snprintf(buf + n, len - n, "%s%u", n ? ", " : "", p);
+		if (k < 0 || (size_t)k >= len - n)
+			return;
+		n += (size_t)k;
+	}
 }
 
 /*
  * Check a quote's PCR values against the state after a batch of entries.
  * The quote may lag the list: the checkpoint is the last entry after which
- * the replayed quote PCR (10) equals the quoted one -- compared in every
- * common bank at the current entry and, if the quote was watched during
- * the batch (ima_quote_watch), at every entry of the batch; else in the
- * history bank for the last IMA_HISTORY_MAX entries on that PCR after the
- * previous checkpoint.
- * Entries after the checkpoint are pending (still appraised).  The state
- * remembers the pending count: if it grows IMA_LAG_CHECKS checks in a row,
- * the quote is lagging.  RIV_OK if a checkpoint was found, RIV_FAIL (reason
- * in q->reason) if the quote matches no entry.
+ * the replayed value of every PCR the list extends equals the quoted one,
+ * in every replayed bank that quotes it (a PCR the list had not extended
+ * yet must be quoted as zeros), under a rule the bank may follow.  It is
+ * looked for at the current entry, at every entry of the batch if the
+ * quote was watched (ima_quote_watch), in the history (the last
+ * IMA_HISTORY_MAX entries since the previous checkpoint, in the banks
+ * that quote carried) and at the previous checkpoint (every bank).  A
+ * found checkpoint settles the rules of the banks compared (q->rules).
+ * Entries after it are pending (still appraised); if their count grows
+ * IMA_LAG_CHECKS checks in a row, the quote is lagging.  A PCR the list
+ * extends that no replayed bank quotes is not covered by the quote: not
+ * matched.  RIV_OK if matched, else RIV_FAIL (reason in q->reason; the
+ * state is left as it was).
  */
 int
 ima_quote_check(struct ima_state *st, const struct pcrset *quoted,
     struct ima_quote *q)
 {
-	const char *bad;
-	uint32_t common;
-	int watched = st->watch == quoted && st->watch_found;
+	struct ima_snap *found = NULL, *hist = NULL;
+	uint32_t quoted_pcrs = 0, common = 0;
+	char list[128];
+	int b, watched = st->watch == quoted && st->watch_found;
 
 	memset(q, 0, sizeof(*q));
 	st->watch = NULL;
-	if ((common = common_banks(st, quoted)) == 0) {
-		snprintf(q->reason, sizeof(q->reason), "the quote has PCR %u "
-		    "in no replayed bank", st->quote_pcr);
-		return RIV_FAIL;
-	}
+	for (b = 0; b < BANK_COUNT; b++)
+		if (st->bank_mask & (1u << b)) {
+			quoted_pcrs |= quoted->mask[b];
+			if (quoted->mask[b] & st->touched)
+				common |= 1u << b;
+		}
+	pcr_list(st->touched, list, sizeof(list));
 	if (st->next == 0) {
 		snprintf(q->reason, sizeof(q->reason), "no entry replayed");
 		return RIV_FAIL;
 	}
-	if ((bad = current_differs(st, quoted, common)) == NULL) {
+	if (common == 0) {
+		snprintf(q->reason, sizeof(q->reason), "the quote has none "
+		    "of the PCRs the list extends (%s) in a replayed bank",
+		    list);
+		return RIV_FAIL;
+	}
+	q->uncovered = st->touched & ~quoted_pcrs;
+	if (compare_quote(quoted, st->touched, st->bank_mask, live_value, st,
+	    q->rules, &q->full) == 1) {
 		q->checkpoint = st->next - 1;
-		q->full = 1;
-	} else if (watched) {	/* applied after any earlier checkpoint */
-		q->checkpoint = st->watch_index;
-		q->full = 1;
-	} else if (history_find(st, quoted, &q->checkpoint) == -1) {
-		snprintf(q->reason, sizeof(q->reason), "quoted PCR %u (%s) "
-		    "matches neither the replay after entry %llu nor the %zu "
-		    "earlier values kept", st->quote_pcr, bad,
-		    (unsigned long long)st->next - 1, st->hist_len);
+	} else if (watched && compare_quote(quoted, st->touched,
+	    st->bank_mask, snap_value, &st->watch_snap, q->rules,
+	    &q->full) == 1) {
+		found = &st->watch_snap;
+		q->checkpoint = found->index;
+	} else if ((hist = malloc(sizeof(*hist))) != NULL &&
+	    hist_find(st, quoted, q->rules, &q->full, hist) == 1) {
+		found = hist;
+		q->checkpoint = found->index;
+	} else if (st->have_ckpt && compare_quote(quoted, st->touched,
+	    st->bank_mask, snap_value, &st->ckpt, q->rules, &q->full) == 1) {
+		found = &st->ckpt;
+		q->checkpoint = found->index;
+	} else {
+		snprintf(q->reason, sizeof(q->reason), "the quoted PCRs (%s "
+		    "extended by the list) match neither the replay after "
+		    "entry %llu nor the %zu entries kept since %s", list,
+		    (unsigned long long)st->next - 1, st->hist_len,
+		    st->have_ckpt ? "the last checkpoint, nor it" :
+		    "entry 0");
+		free(hist);
+		return RIV_FAIL;
+	}
+	q->found = 1;
+	q->pending = st->next - 1 - q->checkpoint;
+	if (q->uncovered != 0) {
+		pcr_list(q->uncovered, list, sizeof(list));
+		snprintf(q->reason, sizeof(q->reason), "entries on PCR %s are "
+		    "not covered by the quote: no replayed bank quotes it",
+		    list);
+		free(hist);
 		return RIV_FAIL;
 	}
 	q->matched = 1;
-	q->pending = st->next - 1 - q->checkpoint;
-	if (st->have_pending && q->pending > st->last_pending)
+	for (b = 0; b < BANK_COUNT; b++)
+		if (q->rules[b] != 0)
+			rules_narrow(st, b, q->rules[b]);
+	if (found == NULL)
+		snap_take(st, &st->ckpt);
+	else if (found != &st->ckpt)
+		memcpy(&st->ckpt, found, sizeof(st->ckpt));
+	for (b = 0; b < BANK_COUNT; b++)
+		st->ckpt.known[b] &= st->rules[b];
+	if (st->have_ckpt && q->pending > st->last_pending)
 		st->lag_growth++;
 	else
 		st->lag_growth = 0;
-	st->have_pending = 1;
+	st->have_ckpt = 1;
 	st->last_pending = q->pending;
 	q->lagging = st->lag_growth >= IMA_LAG_CHECKS;
-	history_prune(st, q->checkpoint);
+	while (st->hist_len > 0 && st->hist_index[(st->hist_head +
+	    IMA_HISTORY_MAX - st->hist_len) % IMA_HISTORY_MAX] <=
+	    q->checkpoint)
+		st->hist_len--;
+	if (st->hist_dropped != 0 && st->hist_drop_last <= q->checkpoint)
+		st->hist_dropped = 0;
+	hist_set_banks(st, common);
+	free(hist);
 	return RIV_OK;
 }
 
@@ -1506,21 +2242,128 @@ put_bank(FILE *f, int b)
 		fprintf(f, "\"%s\"", bank_get(b)->name);
 }
 
+/* Write an index, or null. */
+static void
+put_index(FILE *f, int have, uint64_t index)
+{
+	if (have)
+		fprintf(f, "%llu", (unsigned long long)index);
+	else
+		fputs("null", f);
+}
+
+/* Write {"sha1":["per-bank"],...} for the banks of mask. */
+static void
+put_rules(FILE *f, const uint8_t *rules, uint32_t mask)
+{
+	int b, r, first = 1, k;
+
+	fputc('{', f);
+	for (b = 0; b < BANK_COUNT; b++) {
+		if (!(mask & (1u << b)) || rules[b] == 0)
+			continue;
+		fprintf(f, "%s\"%s\":[", first ? "" : ",", bank_get(b)->name);
+		for (r = 0, k = 0; r < IMA_RULES; r++)
+			if (rules[b] & (1u << r))
+				fprintf(f, "%s\"%s\"", k++ ? "," : "",
+				    rule_names[r]);
+		fputc(']', f);
+		first = 0;
+	}
+	fputc('}', f);
+}
+
 /*
- * Write a state as one JSON object:
- * {"version":1,"next":N,"banks":[...],"list_bank":"sha1"|null,
- *  "boot":hex|null,"boot_id":"...","last":hex|null,"pcrs":{...},
- *  "quote":{"pcr":10,"bank":"sha256"|null,"pending":N|null,
- *  "lag_growth":N,"history":[[index,hex],...]}}
+ * Write {"per-bank":{"sha1":{"10":hex}},"padded-sha1":{...},...}: per rule,
+ * the rows of the banks held under it (rows[rule] masks banks).
+ */
+static void
+put_values(FILE *f, const struct pcrset *v, const uint32_t *rows)
+{
+	int r, b, first;
+	unsigned p;
+
+	fputc('{', f);
+	for (r = 0; r < IMA_RULES; r++) {
+		fprintf(f, "%s\"%s\":{", r ? "," : "", rule_names[r]);
+		first = 1;
+		for (b = 0; b < BANK_COUNT; b++) {
+			if (!(rows[r] & (1u << b)) || v[r].mask[b] == 0)
+				continue;
+			fprintf(f, "%s\"%s\":{", first ? "" : ",",
+			    bank_get(b)->name);
+			first = 0;
+			for (p = 0; p < PCR_COUNT; p++)
+				if (pcrset_has(&v[r], b, p)) {
+					fprintf(f, "%s\"%u\":", v[r].mask[b] &
+					    ((1u << p) - 1) ? "," : "", p);
+					json_put_hex(f, v[r].val[b][p],
+					    bank_get(b)->size);
+				}
+			fputc('}', f);
+		}
+		fputc('}', f);
+	}
+	fputc('}', f);
+}
+
+/* Write the history ring. */
+static void
+put_history(FILE *f, const struct ima_state *st)
+{
+	size_t i, slot;
+	unsigned c, p, k = 0;
+
+	fputs("{\"columns\":[", f);
+	for (c = 0; c < st->hist_ncols; c++)
+		fprintf(f, "%s[\"%s\",\"%s\"]", c ? "," : "",
+		    bank_get(st->hist_bank[c])->name,
+		    rule_names[st->hist_rule[c]]);
+	fputs("],\"dropped\":[", f);
+	for (p = 0; p < PCR_COUNT; p++)
+		if (st->hist_dropped & (1u << p))
+			fprintf(f, "%s%u", k++ ? "," : "", p);
+	fputs("],\"dropped_last\":", f);
+	put_index(f, st->hist_dropped != 0, st->hist_drop_last);
+	fputs(",\"entries\":[", f);
+	for (i = 0; i < st->hist_len; i++) {
+		slot = (st->hist_head + IMA_HISTORY_MAX - st->hist_len + i) %
+		    IMA_HISTORY_MAX;
+		fprintf(f, "%s[%llu,%u", i ? "," : "",
+		    (unsigned long long)st->hist_index[slot],
+		    st->hist_pcr[slot]);
+		for (c = 0; c < st->hist_ncols; c++) {
+			fputc(',', f);
+			json_put_hex(f, st->hist_val[slot][c],
+			    bank_get(st->hist_bank[c])->size);
+		}
+		fputc(']', f);
+	}
+	fputs("]}", f);
+}
+
+/*
+ * Write a state as one JSON object (version 2):
+ * {"version":2,"next":N,"banks":["sha1",...],"list_bank":"sha1"|null,
+ *  "big_endian":true|false|null,
+ *  "rules":{"sha256":["per-bank","padded-sha1","padded-sha1-ones"],...},
+ *  "pcrs":{"per-bank":{"sha1":{"10":hex}},"padded-sha1":{...},
+ *    "padded-sha1-ones":{...}},
+ *  "failures":{"count":N,"first":N|null,"last":N|null},
+ *  "quote":{"checkpoint":null|{"index":N,"rules":{...},"pcrs":{...}},
+ *    "pending":N|null,"lag_growth":N,
+ *    "history":{"columns":[["sha256","per-bank"],...],"dropped":[PCR,...],
+ *      "dropped_last":N|null,"entries":[[index,PCR,hex,...],...]}}}
+ * "pcrs" holds the running values under each rule a bank may follow
+ * (padded-sha1-ones only once a violation set it apart from padded-sha1).
  */
 void
 ima_state_write(FILE *f, const struct ima_state *st)
 {
-	size_t dsize = st->list_bank >= 0 ? bank_get(st->list_bank)->size : 0;
-	size_t i, slot;
-	int b, first = 1;
+	uint32_t rows[IMA_RULES] = { 0 };
+	int b, r, first = 1;
 
-	fprintf(f, "{\"version\":1,\"next\":%llu,\"banks\":[",
+	fprintf(f, "{\"version\":2,\"next\":%llu,\"banks\":[",
 	    (unsigned long long)st->next);
 	for (b = 0; b < BANK_COUNT; b++)
 		if (st->bank_mask & (1u << b)) {
@@ -1530,38 +2373,42 @@ ima_state_write(FILE *f, const struct ima_state *st)
 		}
 	fputs("],\"list_bank\":", f);
 	put_bank(f, st->list_bank);
-	fputs(",\"boot\":", f);
-	if (st->have_boot && dsize > 0)
-		json_put_hex(f, st->boot, dsize);
-	else
-		fputs("null", f);
-	fputs(",\"boot_id\":", f);
-	json_put_string(f, st->boot_id);
-	fputs(",\"last\":", f);
-	if (st->next > 0 && dsize > 0)
-		json_put_hex(f, st->last, dsize);
-	else
-		fputs("null", f);
+	fprintf(f, ",\"big_endian\":%s,\"rules\":", st->big_endian < 0 ?
+	    "null" : st->big_endian ? "true" : "false");
+	put_rules(f, st->rules, st->bank_mask);
+	for (b = 0; b < BANK_COUNT; b++)
+		for (r = 0; r < IMA_RULES; r++)
+			if ((st->bank_mask & (1u << b)) &&
+			    (st->rules[b] & (1u << r)) &&
+			    rule_index(st, b, r) == r)
+				rows[r] |= 1u << b;
 	fputs(",\"pcrs\":", f);
-	pcrset_write_json(f, &st->pcrs);
-	fprintf(f, ",\"quote\":{\"pcr\":%u,\"bank\":", st->quote_pcr);
-	put_bank(f, st->hist_bank);
-	fputs(",\"pending\":", f);
-	if (st->have_pending)
-		fprintf(f, "%llu", (unsigned long long)st->last_pending);
-	else
+	put_values(f, st->val, rows);
+	fprintf(f, ",\"failures\":{\"count\":%llu,\"first\":",
+	    (unsigned long long)st->failed);
+	put_index(f, st->failed > 0, st->first_failed);
+	fputs(",\"last\":", f);
+	put_index(f, st->failed > 0, st->last_failed);
+	fputs("},\"quote\":{\"checkpoint\":", f);
+	if (st->have_ckpt) {
+		fprintf(f, "{\"index\":%llu,\"rules\":",
+		    (unsigned long long)st->ckpt.index);
+		memset(rows, 0, sizeof(rows));
+		for (b = 0; b < BANK_COUNT; b++)
+			for (r = 0; r < IMA_RULES; r++)
+				if (st->ckpt.known[b] & (1u << r))
+					rows[r] |= 1u << b;
+		put_rules(f, st->ckpt.known, st->bank_mask);
+		fputs(",\"pcrs\":", f);
+		put_values(f, st->ckpt.v, rows);
+		fputc('}', f);
+	} else
 		fputs("null", f);
-	fprintf(f, ",\"lag_growth\":%u,\"history\":[", st->lag_growth);
-	for (i = 0; i < st->hist_len; i++) {
-		slot = (st->hist_head + IMA_HISTORY_MAX - st->hist_len + i) %
-		    IMA_HISTORY_MAX;
-		fprintf(f, "%s[%llu,", i ? "," : "",
-		    (unsigned long long)st->hist_index[slot]);
-		json_put_hex(f, st->hist_val[slot],
-		    bank_get(st->hist_bank)->size);
-		fputc(']', f);
-	}
-	fputs("]}}\n", f);
+	fputs(",\"pending\":", f);
+	put_index(f, st->have_ckpt, st->last_pending);
+	fprintf(f, ",\"lag_growth\":%u,\"history\":", st->lag_growth);
+	put_history(f, st);
+	fputs("}}", f);
 }
 
 /* Read an optional bank name member (null allowed); 0 or -1. */
@@ -1589,6 +2436,22 @@ get_hex(const struct json *v, size_t size, uint8_t *out)
 	return 0;
 }
 
+/* Read an index below max, or null (*have 0); 0 or -1. */
+static int
+get_index(const struct json *v, uint64_t max, int *have, uint64_t *out)
+{
+	unsigned long long n;
+
+	*have = 0;
+	if (v != NULL && v->type == JSON_NULL)
+		return 0;
+	if (json_uint(v, UINT64_MAX, &n) == -1 || n >= max)
+		return -1;
+	*have = 1;
+	*out = n;
+	return 0;
+}
+
 /* Read the "banks" array into a mask; 0 or -1. */
 static int
 get_banks(const struct json *v, uint32_t *mask)
@@ -1608,81 +2471,264 @@ get_banks(const struct json *v, uint32_t *mask)
 	return 0;
 }
 
-/* Read the "quote" member of a state; RIV_OK or RIV_MALFORMED. */
+/*
+ * Read {"sha256":["per-bank",...],...}: rule masks for banks of mask (all
+ * of them if every is set); 0 or -1.
+ */
 static int
-get_quote(const struct json *q, struct ima_state *st, struct riv_err *err)
+get_rules(const struct json *v, uint32_t mask, int every, uint8_t *rules)
 {
-	const struct json *v, *hist, *it;
-	unsigned long long n;
-	uint64_t prev = 0;
-	size_t i, size;
-	int b;
+	const struct json *a;
+	size_t i, k;
+	int b, r;
 
-	if (q == NULL || q->type != JSON_OBJECT)
-		return err_set(err, RIV_MALFORMED, "\"quote\": expected an "
-		    "object");
-	if (json_uint(json_get(q, "pcr"), PCR_COUNT - 1, &n) == -1)
-		return err_set(err, RIV_MALFORMED, "quote.pcr: expected 0-23");
-	st->quote_pcr = (unsigned)n;
-	if (get_bank(json_get(q, "bank"), &b) == -1 ||
-	    (b >= 0 && !(st->bank_mask & (1u << b))))
-		return err_set(err, RIV_MALFORMED, "quote.bank: expected a "
-		    "replayed bank or null");
-	st->hist_bank = b;
-	v = json_get(q, "pending");
-	if (v != NULL && v->type != JSON_NULL) {
-		if (json_uint(v, UINT64_MAX, &n) == -1 || n >= st->next + 1)
-			return err_set(err, RIV_MALFORMED, "quote.pending: "
-			    "expected a count of entries or null");
-		st->have_pending = 1;
-		st->last_pending = n;
+	memset(rules, 0, BANK_COUNT);
+	if (v == NULL || v->type != JSON_OBJECT)
+		return -1;
+	for (i = 0; i < v->n; i++) {
+		a = v->items[i];
+		if ((b = bank_by_name(v->keys[i])) == -1 ||
+		    !(mask & (1u << b)) || rules[b] != 0 ||
+		    a->type != JSON_ARRAY || a->n == 0 || a->n > IMA_RULES)
+			return -1;
+		for (k = 0; k < a->n; k++) {
+			if (a->items[k]->type != JSON_STRING ||
+			    (r = rule_by_name(a->items[k]->str)) == -1 ||
+			    (rules[b] & (1u << r)))
+				return -1;
+			rules[b] |= (uint8_t)(1u << r);
+		}
 	}
-	if (json_uint(json_get(q, "lag_growth"), 1000000, &n) == -1)
-		return err_set(err, RIV_MALFORMED, "quote.lag_growth: "
-		    "expected a number");
-	st->lag_growth = (unsigned)n;
-	hist = json_get(q, "history");
-	if (hist == NULL || hist->type != JSON_ARRAY ||
-	    hist->n > IMA_HISTORY_MAX || (hist->n > 0 && b < 0))
-		return err_set(err, RIV_MALFORMED, "quote.history: expected "
-		    "an array of at most %d [index, hex] pairs",
-		    IMA_HISTORY_MAX);
-	size = b >= 0 ? bank_get(b)->size : 0;
-	for (i = 0; i < hist->n; i++) {
-		it = hist->items[i];
-		if (it->type != JSON_ARRAY || it->n != 2 ||
-		    json_uint(it->items[0], UINT64_MAX, &n) == -1 ||
-		    n >= st->next || (i > 0 && n <= prev) ||
-		    get_hex(it->items[1], size, st->hist_val[i]) == -1)
-			return err_set(err, RIV_MALFORMED,
-			    "quote.history[%zu]: expected [index, %zu bytes of "
-			    "hex], indexes increasing and below next", i,
-			    size);
-		st->hist_index[i] = prev = n;
+	for (b = 0; b < BANK_COUNT; b++)
+		if (every && (mask & (1u << b)) && rules[b] == 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * Read {"per-bank":{bank map},...} into v[rule]: exactly the rows of
+ * rows[rule] (optional ones in opt[rule]; those read are added to rows),
+ * each of the same PCRs, *touched.  0 or -1 (what in why).
+ */
+static int
+get_values(const struct json *o, struct pcrset *v, uint32_t *rows,
+    const uint32_t *opt, uint32_t *touched, char *why, size_t wlen)
+{
+	const struct json *m;
+	struct riv_err perr;
+	int r, b, seen = 0;
+
+	if (o == NULL || o->type != JSON_OBJECT) {
+		snprintf(why, wlen, "expected an object of rules");
+		return -1;
 	}
-	st->hist_len = hist->n;
-	st->hist_head = hist->n % IMA_HISTORY_MAX;
+	for (r = 0; r < IMA_RULES; r++) {
+		pcrset_init(&v[r]);
+		if ((m = json_get(o, rule_names[r])) == NULL)
+			continue;
+		if (pcrset_from_json(m, &v[r], &perr) != RIV_OK) {
+			snprintf(why, wlen, "%s: %.300s", rule_names[r],
+			    perr.msg);
+			return -1;
+		}
+	}
+	for (r = 0; r < IMA_RULES; r++)
+		for (b = 0; b < BANK_COUNT; b++) {
+			if (v[r].mask[b] == 0)
+				continue;
+			if (!((rows[r] | opt[r]) & (1u << b))) {
+				snprintf(why, wlen, "%s: bank %s is not held "
+				    "under this rule", rule_names[r],
+				    bank_get(b)->name);
+				return -1;
+			}
+			if (!seen++ && *touched == 0)
+				*touched = v[r].mask[b];
+			if (v[r].mask[b] != *touched) {
+				snprintf(why, wlen, "%s.%s: not the PCRs of "
+				    "the other banks", rule_names[r],
+				    bank_get(b)->name);
+				return -1;
+			}
+			rows[r] |= 1u << b;
+		}
+	for (r = 0; r < IMA_RULES; r++)
+		for (b = 0; b < BANK_COUNT; b++)
+			if ((rows[r] & (1u << b)) && v[r].mask[b] == 0 &&
+			    *touched != 0)
+				goto missing;
+	return 0;
+missing:
+	snprintf(why, wlen, "%s: a bank is missing", rule_names[r]);
+	return -1;
+}
+
+/* Read the checkpoint member of "quote"; RIV_OK or RIV_MALFORMED. */
+static int
+get_ckpt(const struct json *o, struct ima_state *st, struct riv_err *err)
+{
+	uint32_t rows[IMA_RULES] = { 0 }, opt[IMA_RULES] = { 0 };
+	char why[RIV_ERR_MAX];
+	int b, r, have;
+
+	if (o == NULL || o->type == JSON_NULL)
+		return RIV_OK;
+	if (o->type != JSON_OBJECT ||
+	    get_index(json_get(o, "index"), st->next, &have,
+	    &st->ckpt.index) == -1 || !have)
+		return err_set(err, RIV_MALFORMED, "quote.checkpoint.index: "
+		    "expected an entry below next");
+	if (get_rules(json_get(o, "rules"), st->bank_mask, 0,
+	    st->ckpt.known) == -1)
+		return err_set(err, RIV_MALFORMED, "quote.checkpoint.rules: "
+		    "expected rules of replayed banks");
+	for (b = 0; b < BANK_COUNT; b++) {
+		if ((st->ckpt.known[b] & st->rules[b]) != st->ckpt.known[b])
+			return err_set(err, RIV_MALFORMED, "quote.checkpoint."
+			    "rules: %s: a rule the bank no longer follows",
+			    bank_get(b)->name);
+		for (r = 0; r < IMA_RULES; r++)
+			if (st->ckpt.known[b] & (1u << r))
+				rows[r] |= 1u << b;
+	}
+	st->ckpt.touched = 0;
+	if (get_values(json_get(o, "pcrs"), st->ckpt.v, rows, opt,
+	    &st->ckpt.touched, why, sizeof(why)) == -1 ||
+	    st->ckpt.touched == 0 ||
+	    (st->ckpt.touched & st->touched) != st->ckpt.touched)
+		return err_set(err, RIV_MALFORMED, "quote.checkpoint.pcrs: "
+		    "%.400s", st->ckpt.touched == 0 ? "no value" : why);
+	st->have_ckpt = 1;
 	return RIV_OK;
 }
 
-/* Fill a state from its JSON form (see ima_state_write). */
+/* Read the history member of "quote"; RIV_OK or RIV_MALFORMED. */
+static int
+get_history(const struct json *o, struct ima_state *st, struct riv_err *err)
+{
+	const struct json *cols, *drop, *ents, *it;
+	unsigned long long n;
+	uint64_t prev = 0;
+	size_t i, k;
+	unsigned c;
+	int b, r, have;
+
+	if (o == NULL || o->type != JSON_OBJECT ||
+	    (cols = json_get(o, "columns")) == NULL ||
+	    cols->type != JSON_ARRAY || cols->n > IMA_HIST_COLS)
+		return err_set(err, RIV_MALFORMED, "quote.history.columns: "
+		    "expected at most %d [bank, rule] pairs", IMA_HIST_COLS);
+	for (c = 0; c < cols->n; c++) {
+		it = cols->items[c];
+		if (it->type != JSON_ARRAY || it->n != 2 ||
+		    get_bank(it->items[0], &b) == -1 || b < 0 ||
+		    !(st->bank_mask & (1u << b)) ||
+		    it->items[1]->type != JSON_STRING ||
+		    (r = rule_by_name(it->items[1]->str)) == -1 ||
+		    !(st->rules[b] & (1u << r)))
+			return err_set(err, RIV_MALFORMED, "quote.history."
+			    "columns[%u]: expected a replayed bank and a rule "
+			    "it follows", c);
+		for (k = 0; k < c; k++)
+			if (st->hist_bank[k] == b && st->hist_rule[k] == r)
+				return err_set(err, RIV_MALFORMED, "quote."
+				    "history.columns[%u]: twice", c);
+		st->hist_bank[c] = (uint8_t)b;
+		st->hist_rule[c] = (uint8_t)r;
+	}
+	st->hist_ncols = (unsigned)cols->n;
+	st->hist_dropped = 0;
+	if ((drop = json_get(o, "dropped")) == NULL ||
+	    drop->type != JSON_ARRAY || drop->n > PCR_COUNT)
+		return err_set(err, RIV_MALFORMED, "quote.history.dropped: "
+		    "expected an array of PCRs");
+	for (i = 0; i < drop->n; i++) {
+		if (json_uint(drop->items[i], PCR_COUNT - 1, &n) == -1)
+			return err_set(err, RIV_MALFORMED, "quote.history."
+			    "dropped[%zu]: expected a PCR", i);
+		st->hist_dropped |= 1u << n;
+	}
+	if (get_index(json_get(o, "dropped_last"), st->next, &have,
+	    &st->hist_drop_last) == -1 || have != (st->hist_dropped != 0))
+		return err_set(err, RIV_MALFORMED, "quote.history."
+		    "dropped_last: expected an entry below next, null when "
+		    "none was dropped");
+	if ((ents = json_get(o, "entries")) == NULL ||
+	    ents->type != JSON_ARRAY || ents->n > IMA_HISTORY_MAX ||
+	    (ents->n > 0 && st->hist_ncols == 0))
+		return err_set(err, RIV_MALFORMED, "quote.history.entries: "
+		    "expected an array of at most %d entries", IMA_HISTORY_MAX);
+	for (i = 0; i < ents->n; i++) {
+		it = ents->items[i];
+		if (it->type != JSON_ARRAY || it->n != 2 + st->hist_ncols ||
+		    json_uint(it->items[0], UINT64_MAX, &n) == -1 ||
+		    n >= st->next || (i > 0 && n <= prev) ||
+		    (st->have_ckpt && n <= st->ckpt.index))
+			goto bad;
+		st->hist_index[i] = prev = n;
+		if (json_uint(it->items[1], PCR_COUNT - 1, &n) == -1 ||
+		    !(st->touched & (1u << n)))
+			goto bad;
+		st->hist_pcr[i] = (uint8_t)n;
+		for (c = 0; c < st->hist_ncols; c++) {
+			memset(st->hist_val[i][c], 0, DIGEST_MAX);
+			if (get_hex(it->items[2 + c],
+			    bank_get(st->hist_bank[c])->size,
+			    st->hist_val[i][c]) == -1)
+				goto bad;
+		}
+	}
+	st->hist_len = ents->n;
+	st->hist_head = ents->n % IMA_HISTORY_MAX;
+	return RIV_OK;
+bad:
+	return err_set(err, RIV_MALFORMED, "quote.history.entries[%zu]: "
+	    "expected [index, PCR, hex per column], indexes increasing, "
+	    "after the checkpoint and below next, PCRs the list extends", i);
+}
+
+/* Read the "failures" member; RIV_OK or RIV_MALFORMED. */
+static int
+get_failures(const struct json *o, struct ima_state *st, struct riv_err *err)
+{
+	unsigned long long n;
+	int hf, hl;
+
+	if (o == NULL || o->type != JSON_OBJECT ||
+	    json_uint(json_get(o, "count"), UINT64_MAX, &n) == -1 ||
+	    n > st->next ||
+	    get_index(json_get(o, "first"), st->next, &hf,
+	    &st->first_failed) == -1 ||
+	    get_index(json_get(o, "last"), st->next, &hl,
+	    &st->last_failed) == -1 || hf != (n > 0) || hl != (n > 0) ||
+	    (n > 0 && (st->first_failed > st->last_failed ||
+	    st->last_failed - st->first_failed + 1 < n)))
+		return err_set(err, RIV_MALFORMED, "failures: expected "
+		    "{\"count\":N,\"first\":N,\"last\":N}, null indexes when "
+		    "the count is 0");
+	st->failed = n;
+	return RIV_OK;
+}
+
+/*
+ * Fill a state from its JSON form (see ima_state_write).  RIV_OK, or
+ * RIV_MALFORMED naming the member; the state is then to be started again.
+ */
 int
 ima_state_from_json(const struct json *doc, struct ima_state *st,
     struct riv_err *err)
 {
-	const struct json *v;
+	uint32_t rows[IMA_RULES] = { 0 }, opt[IMA_RULES] = { 0 }, mask;
+	const struct json *v, *q;
+	char why[RIV_ERR_MAX];
 	unsigned long long n;
-	struct riv_err perr;
-	size_t dsize = 0;
-	uint32_t mask;
-	int b, rc;
+	int b, r, have, rc;
 
-	ima_state_init(st, 0);
 	if (doc == NULL || doc->type != JSON_OBJECT)
 		return err_set(err, RIV_MALFORMED, "expected a JSON object");
-	if (json_uint(json_get(doc, "version"), 1000, &n) == -1 || n != 1)
-		return err_set(err, RIV_MALFORMED, "version: expected 1");
-	if (json_uint(json_get(doc, "next"), UINT64_MAX, &n) == -1)
+	if (json_uint(json_get(doc, "version"), 1000, &n) == -1 || n != 2)
+		return err_set(err, RIV_MALFORMED, "version: expected 2");
+	if (json_uint(json_get(doc, "next"), UINT64_MAX - 1, &n) == -1)
 		return err_set(err, RIV_MALFORMED, "next: expected a number");
 	if (get_banks(json_get(doc, "banks"), &mask) == -1)
 		return err_set(err, RIV_MALFORMED, "banks: expected an array "
@@ -1693,85 +2739,58 @@ ima_state_from_json(const struct json *doc, struct ima_state *st,
 	ima_state_init(st, mask);
 	st->next = n;
 	if (get_bank(json_get(doc, "list_bank"), &st->list_bank) == -1 ||
-	    (st->next > 0 && st->list_bank < 0))
-		return err_set(err, RIV_MALFORMED, "list_bank: expected a bank "
-		    "name (null only before entry 0)");
-	if (st->list_bank >= 0)
-		dsize = bank_get(st->list_bank)->size;
-	v = json_get(doc, "boot");
-	if (v != NULL && v->type != JSON_NULL) {
-		if (dsize == 0 || get_hex(v, dsize, st->boot) == -1)
-			return err_set(err, RIV_MALFORMED, "boot: expected %zu "
-			    "bytes of hex", dsize);
-		st->have_boot = 1;
+	    (st->next > 0) != (st->list_bank >= 0) ||
+	    (st->list_bank >= 0 && !(mask & (1u << st->list_bank))))
+		return err_set(err, RIV_MALFORMED, "list_bank: expected a "
+		    "replayed bank (null only before entry 0)");
+	v = json_get(doc, "big_endian");
+	if (v != NULL && v->type != JSON_NULL && v->type != JSON_TRUE &&
+	    v->type != JSON_FALSE)
+		return err_set(err, RIV_MALFORMED, "big_endian: expected "
+		    "true, false or null");
+	st->big_endian = v == NULL || v->type == JSON_NULL ? -1 :
+	    v->type == JSON_TRUE;
+	if (get_rules(json_get(doc, "rules"), mask, 1, st->rules) == -1)
+		return err_set(err, RIV_MALFORMED, "rules: expected the rules "
+		    "of every replayed bank");
+	for (b = 0; b < BANK_COUNT; b++) {
+		if (!(mask & (1u << b)))
+			continue;
+		if ((st->rules[b] & initial_rules(b, st->list_bank)) !=
+		    st->rules[b])
+			return err_set(err, RIV_MALFORMED, "rules: %s cannot "
+			    "follow these rules", bank_get(b)->name);
+		for (r = 0; r < IMA_RULES; r++)
+			if (st->rules[b] & (1u << r)) {
+				if (r == IMA_RULE_PADFF && (st->rules[b] &
+				    (1u << IMA_RULE_PAD)))
+					opt[r] |= 1u << b;
+				else
+					rows[r] |= 1u << b;
+			}
 	}
-	if (st->next > 0 && !st->have_boot)
-		return err_set(err, RIV_MALFORMED, "boot: missing");
-	v = json_get(doc, "boot_id");
-	if (v != NULL) {
-		if (v->type != JSON_STRING || v->len > IMA_BOOT_ID_MAX ||
-		    memchr(v->str, '\0', v->len) != NULL)
-			return err_set(err, RIV_MALFORMED, "boot_id: expected "
-			    "a string of at most %d bytes", IMA_BOOT_ID_MAX);
-		memcpy(st->boot_id, v->str, v->len + 1);
-	}
-	v = json_get(doc, "last");
-	if (st->next > 0 && get_hex(v, dsize, st->last) == -1)
-		return err_set(err, RIV_MALFORMED, "last: expected %zu bytes "
-		    "of hex", dsize);
-	if ((v = json_get(doc, "pcrs")) == NULL ||
-	    (rc = pcrset_from_json(v, &st->pcrs, &perr)) != RIV_OK)
+	if (get_values(json_get(doc, "pcrs"), st->val, rows, opt,
+	    &st->touched, why, sizeof(why)) == -1)
+		return err_set(err, RIV_MALFORMED, "pcrs: %.400s", why);
+	if ((st->next > 0) != (st->touched != 0))
 		return err_set(err, RIV_MALFORMED, "pcrs: %s",
-		    v == NULL ? "missing" : perr.msg);
+		    st->next > 0 ? "missing" : "values before entry 0");
 	for (b = 0; b < BANK_COUNT; b++)
-		if (st->pcrs.mask[b] != 0 && !(mask & (1u << b)))
-			return err_set(err, RIV_MALFORMED, "pcrs: bank %s is "
-			    "not replayed", bank_get(b)->name);
-	return get_quote(json_get(doc, "quote"), st, err);
-}
-
-/* Read a state from a JSON file. */
-int
-ima_state_load(const char *path, struct ima_state *st, struct riv_err *err)
-{
-	struct json *doc;
-	struct riv_err perr;
-	int rc;
-
-	if ((doc = json_load(path, err)) == NULL)
-		return RIV_MALFORMED;
-	rc = ima_state_from_json(doc, st, &perr);
-	json_free(doc);
-	if (rc != RIV_OK)
-		return err_set(err, rc, "%s: %s", path, perr.msg);
-	return RIV_OK;
-}
-
-/* Write a state to a JSON file, replacing it atomically. */
-int
-ima_state_save(const char *path, const struct ima_state *st,
-    struct riv_err *err)
-{
-	char tmp[4096];
-	FILE *f;
-	int n;
-
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return err_set(err, RIV_MALFORMED, "%s: path too long", path);
-	if ((f = fopen(tmp, "w")) == NULL)
-		return err_set(err, RIV_MALFORMED, "%s: %s", tmp,
-		    strerror(errno));
-	ima_state_write(f, st);
-	if (fflush(f) != 0 || ferror(f)) {
-		fclose(f);
-		remove(tmp);
-		return err_set(err, RIV_MALFORMED, "%s: write error", tmp);
-	}
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		remove(tmp);
-		return err_set(err, RIV_MALFORMED, "%s: %s", path,
-		    strerror(errno));
-	}
-	return RIV_OK;
+		if (rows[IMA_RULE_PADFF] & (1u << b))
+			st->pad_split |= 1u << b;
+	if ((rc = get_failures(json_get(doc, "failures"), st, err)) != RIV_OK)
+		return rc;
+	if ((q = json_get(doc, "quote")) == NULL || q->type != JSON_OBJECT)
+		return err_set(err, RIV_MALFORMED, "quote: expected an object");
+	if ((rc = get_ckpt(json_get(q, "checkpoint"), st, err)) != RIV_OK)
+		return rc;
+	if (get_index(json_get(q, "pending"), st->next, &have,
+	    &st->last_pending) == -1 || have != st->have_ckpt)
+		return err_set(err, RIV_MALFORMED, "quote.pending: expected a "
+		    "count of entries, null without a checkpoint");
+	if (json_uint(json_get(q, "lag_growth"), 1000000, &n) == -1)
+		return err_set(err, RIV_MALFORMED, "quote.lag_growth: "
+		    "expected a number");
+	st->lag_growth = (unsigned)n;
+	return get_history(json_get(q, "history"), st, err);
 }

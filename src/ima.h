@@ -9,10 +9,14 @@
  *
  * Use: ima_reader_open() a list (or a tail of one), ima_reader_next() its
  * entries, ima_state_apply() each to a replay state; or ima_feed(), which
- * does all three and calls back per entry.  A state is saved and restored
- * with ima_state_save()/ima_state_load(), so appraising entries N..M from a
- * saved state gives the same PCR values as replaying the list from entry 0.
- * ima_quote_check() finds the entry a quote's PCR 10 value covers (the quote
+ * does all three and calls back per entry.  A state is written and read as
+ * JSON with ima_state_write()/ima_state_from_json(), so appraising entries
+ * N..M from a saved state gives the same PCR values as replaying the list
+ * from entry 0; fed the whole list again, a state re-extends the entries it
+ * covers with their logged digests and refuses a list of another boot.
+ * Until a quote shows how the attester's kernel extends its non-SHA1 banks
+ * (enum ima_rule), every possible rule is replayed.  ima_quote_check()
+ * finds the entry a quote covers in every PCR the list extends (the quote
  * may lag the list) and tracks a growing lag across calls.
  */
 #ifndef RIV_IMA_H
@@ -34,9 +38,11 @@
 #define IMA_EVENT_NAME_MAX	255	/* 'n' field of the "ima" template */
 #define IMA_TEMPLATE_DATA_MAX	(16u * 1024 * 1024)	/* one entry's data */
 #define IMA_PCR			10	/* the PCR IMA extends by default */
-#define IMA_HISTORY_MAX		512	/* running values kept for quotes */
+#define IMA_HISTORY_MAX		512	/* entries kept for lagging quotes */
+#define IMA_HIST_COLS		4	/* (bank, rule) values kept per entry */
 #define IMA_LAG_CHECKS		3	/* growing lags in a row that flag */
-#define IMA_BOOT_ID_MAX		64	/* caller-supplied boot identity */
+#define IMA_PCR_KERNEL_MAX	63	/* IMA's pcr= limit (INVALID_PCR on
+					   64-bit kernels) */
 
 /* One measurement, decoded. */
 struct ima_entry {
@@ -99,8 +105,12 @@ struct ima_reader {
 	size_t		 len;
 	size_t		 off;		/* byte offset of the next entry */
 	enum ima_format	 format;
-	int		 big_endian;	/* binary list of a big-endian kernel
-					   without ima_canonical_fmt */
+	int		 big_endian;	/* list of a big-endian kernel without
+					   ima_canonical_fmt: binary read, or
+					   ASCII template data rebuilt, in
+					   big-endian order */
+	int		 be_known;	/* ASCII: an entry verified in the
+					   chosen order */
 	int		 list_bank;	/* bank of the template digests */
 	size_t		 digest_size;	/* template digest bytes */
 	uint64_t	 index;		/* index of the next entry */
@@ -115,42 +125,90 @@ struct ima_reader {
 	unsigned	 tnfields;
 };
 
-/* Replay and quote-tracking state, carried between batches of entries. */
+/*
+ * How an attester's kernel extends a bank other than SHA1 with an entry
+ * (security/integrity/ima/ima_queue.c, ima_crypto.c).  SHA1 is the same
+ * under every rule.  The list's own bank extends its logged digests.
+ */
+enum ima_rule {
+	IMA_RULE_BANK,		/* Linux 5.8+: template hashed with the bank's
+				   algorithm; a violation extends all-ones */
+	IMA_RULE_PAD,		/* Linux before 5.8: SHA1 template digest
+				   zero-padded; a violation extends 20 bytes
+				   of 0xff then zeros */
+	IMA_RULE_PADFF,		/* Linux 5.8+ for a bank it cannot hash
+				   (no crypto driver, e.g. sm3_256): padded
+				   SHA1; a violation extends all-ones */
+	IMA_RULES
+};
+#define IMA_RULES_ALL	((1u << IMA_RULES) - 1)
+
+/* Values of the PCRs in each bank under each rule, after one entry. */
+struct ima_snap {
+	uint64_t	 index;		/* the entry they follow */
+	uint32_t	 touched;	/* PCRs extended up to it */
+	uint8_t		 known[BANK_COUNT];	/* rules held, per bank */
+	struct pcrset	 v[IMA_RULES];	/* untouched PCRs are absent */
+};
+
+/*
+ * Replay and quote-tracking state, carried between batches of entries.
+ * The value arrays come last: they are read only where masks and counts
+ * say, so ima_state_init clears the members before them only.
+ */
 struct ima_state {
 	uint64_t	 next;		/* index of the next entry to apply */
-	uint32_t	 bank_mask;	/* banks replayed (bit = bank id) */
+	uint32_t	 bank_mask;	/* banks replayed (bit = bank id); the
+					   list's bank is always one */
 	int		 list_bank;	/* bank of the template digests, -1 */
-	int		 have_boot;	/* boot holds entry 0's digest */
-	uint8_t		 boot[DIGEST_MAX];	/* template digest of entry 0 */
-	char		 boot_id[IMA_BOOT_ID_MAX + 1];	/* supplied, or "" */
-	uint8_t		 last[DIGEST_MAX];	/* digest of entry next - 1 */
-	struct pcrset	 pcrs;		/* running values; mask: touched */
+	int		 big_endian;	/* the kernel's template data is
+					   big-endian (binary lists tell; ASCII
+					   lists are rebuilt so): 1, 0, -1 */
+	uint32_t	 touched;	/* PCRs the list extends */
+	uint8_t		 rules[BANK_COUNT];	/* rules still possible per
+						   bank (bit per ima_rule) */
+	uint32_t	 pad_split;	/* banks whose PAD and PADFF values
+					   differ (else PADFF is PAD's) */
 
-	/* Quote lag (ima_quote_check). */
-	unsigned	 quote_pcr;	/* IMA_PCR */
-	int		 hist_bank;	/* bank of the history, -1 if none */
-	size_t		 hist_len;	/* values in the ring */
-	size_t		 hist_head;	/* slot of the next value */
-	uint64_t	 hist_index[IMA_HISTORY_MAX];
-	uint8_t		 hist_val[IMA_HISTORY_MAX][DIGEST_MAX];
-	int		 have_pending;	/* a quote matched before */
+	/* Entries that failed (digest mismatch or policy), this boot. */
+	uint64_t	 failed;
+	uint64_t	 first_failed, last_failed;	/* if failed > 0 */
+
+	/* Quote tracking (ima_quote_check). */
+	int		 have_ckpt;	/* a quote matched before */
 	uint64_t	 last_pending;	/* entries it did not cover */
 	unsigned	 lag_growth;	/* checks in a row the lag grew */
+	unsigned	 hist_ncols;	/* (bank, rule) values kept per entry */
+	uint8_t		 hist_bank[IMA_HIST_COLS], hist_rule[IMA_HIST_COLS];
+	size_t		 hist_len;	/* entries in the ring, after ckpt */
+	size_t		 hist_head;	/* slot of the next one */
+	uint32_t	 hist_dropped;	/* PCRs of entries the ring lost */
+	uint64_t	 hist_drop_last;	/* the last entry lost */
 
 	/* A quote watched while entries are applied (not saved). */
 	const struct pcrset *watch;
-	int		 watch_found;
-	uint64_t	 watch_index;	/* last entry matching it */
+	int		 watch_found;	/* watch_snap holds the last match */
+
+	struct pcrset	 val[IMA_RULES];	/* running values per rule */
+	struct ima_snap	 ckpt;		/* values at the last checkpoint */
+	struct ima_snap	 watch_snap;	/* at the watched quote's match */
+	uint64_t	 hist_index[IMA_HISTORY_MAX];	/* the history ring */
+	uint8_t		 hist_pcr[IMA_HISTORY_MAX];
+	uint8_t		 hist_val[IMA_HISTORY_MAX][IMA_HIST_COLS][DIGEST_MAX];
 };
 
 /* Outcome of ima_quote_check. */
 struct ima_quote {
-	int		 matched;	/* a checkpoint was found */
+	int		 matched;	/* checkpoint found, every PCR the
+					   list extends is quoted */
+	int		 found;		/* a checkpoint was found */
 	uint64_t	 checkpoint;	/* last entry the quote covers */
 	uint64_t	 pending;	/* entries applied after it */
 	int		 lagging;	/* lag grew IMA_LAG_CHECKS times */
-	int		 full;		/* every common bank compared, not
-					   only the history bank */
+	int		 full;		/* every common bank compared */
+	uint32_t	 uncovered;	/* PCRs extended, in no quoted bank */
+	uint8_t		 rules[BANK_COUNT];	/* rules that matched, per
+						   compared bank (else 0) */
 	char		 reason[RIV_ERR_MAX];	/* why not matched */
 };
 
@@ -161,6 +219,9 @@ struct ima_quote {
  */
 typedef int (*ima_entry_cb)(const struct ima_entry *, int, void *);
 
+/* Digest contexts for the replay, one per bank (ima_hasher_new). */
+struct ima_hasher;
+
 int		 ima_detect_format(const uint8_t *, size_t);
 int		 ima_reader_open(struct ima_reader *, const uint8_t *, size_t,
 		    int, int, uint64_t, struct riv_err *);
@@ -168,19 +229,24 @@ int		 ima_reader_next(struct ima_reader *, struct ima_entry *,
 		    struct riv_err *);
 void		 ima_reader_close(struct ima_reader *);
 
-int		 ima_template_hash(struct hasher *, int,
+struct ima_hasher	*ima_hasher_new(void);
+void		 ima_hasher_free(struct ima_hasher *);
+int		 ima_template_hash(struct ima_hasher *, int,
 		    const struct ima_entry *, uint8_t *);
-int		 ima_verify_entry(struct hasher *, int,
+int		 ima_verify_entry(struct ima_hasher *, int,
 		    const struct ima_entry *);
 
 struct ima_state	*ima_state_new(uint32_t);
 void		 ima_state_free(struct ima_state *);
 void		 ima_state_init(struct ima_state *, uint32_t);
 uint32_t	 ima_default_banks(void);
-int		 ima_state_apply(struct ima_state *, struct hasher *, int,
+int		 ima_state_apply(struct ima_state *, struct ima_hasher *, int,
 		    const struct ima_entry *, int *, struct riv_err *);
-int		 ima_feed(struct ima_state *, struct hasher *, const uint8_t *,
-		    size_t, int, uint64_t, ima_entry_cb, void *,
+void		 ima_state_fail(struct ima_state *, uint64_t);
+void		 ima_state_values(const struct ima_state *, struct pcrset *);
+const char	*ima_rule_name(unsigned);
+int		 ima_feed(struct ima_state *, struct ima_hasher *,
+		    const uint8_t *, size_t, int, uint64_t, ima_entry_cb, void *,
 		    struct riv_err *);
 void		 ima_quote_watch(struct ima_state *, const struct pcrset *);
 int		 ima_quote_check(struct ima_state *, const struct pcrset *,
@@ -188,10 +254,6 @@ int		 ima_quote_check(struct ima_state *, const struct pcrset *,
 
 void		 ima_state_write(FILE *, const struct ima_state *);
 int		 ima_state_from_json(const struct json *, struct ima_state *,
-		    struct riv_err *);
-int		 ima_state_load(const char *, struct ima_state *,
-		    struct riv_err *);
-int		 ima_state_save(const char *, const struct ima_state *,
 		    struct riv_err *);
 
 #endif

@@ -10,9 +10,15 @@
  * sequence and a few memcmp calls, with no allocation.  The exclude patterns
  * are combined into one POSIX regular expression that is only run for an
  * entry that would otherwise fail.
+ *
+ * Policies loaded with ima_policy_get() are kept in a registry, keyed by the
+ * SHA-256 of the file, so every attester using one version shares one copy.
+ * The registry holds no reference: the last ima_policy_unref() removes the
+ * policy from it (under the registry's lock) and frees it.
  */
 #include <ctype.h>
 #include <limits.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -52,9 +58,13 @@ static const struct algo algos[] = {
 	{ "sm3",	17,	32,	"SM3" },
 	{ "streebog256", 18,	32,	NULL },
 	{ "streebog512", 19,	64,	NULL },
+	{ "sha3-256",	20,	32,	"SHA3-256" },
+	{ "sha3-384",	21,	48,	"SHA3-384" },
+	{ "sha3-512",	22,	64,	"SHA3-512" },
 };
 #define ALGO_COUNT	((int)(sizeof(algos) / sizeof(algos[0])))
 #define ALGO_ANY	0xff	/* Keylime digest: any algorithm of its size */
+#define ALGO_SHA1	1
 #define ALGO_SM3	6
 
 /* IMA xattr types and signature header (security/integrity/integrity.h). */
@@ -94,10 +104,18 @@ struct table {
 struct sigkey {
 	uint32_t	 keyid;
 	EVP_PKEY	*pkey;
+	uint8_t		*der;		/* learned keys: as measured */
+	size_t		 derlen;
+	char		 keyring[8];	/* learned keys: ".ima" or "_ima" */
 };
 
 struct ima_policy {
 	atomic_size_t		 refs;
+	int			 registered;	/* in the registry (fixed) */
+	struct ima_policy	*next;		/* registry list, under its lock */
+	uint8_t			 digest[IMA_POLICY_DIGEST_LEN];
+	char			 release[IMA_POLICY_RELEASE_MAX + 1];
+	int			 has_release;
 	enum ima_policy_format	 format;
 	struct table		 files;		/* paths (and boot_aggregate) */
 	struct table		 keyrings;	/* keyring -> key digests */
@@ -118,17 +136,27 @@ struct ima_appraiser {
 	struct sigkey		 learned[IMA_POLICY_LEARNED_MAX];
 	size_t			 nlearned;
 	char			 name[IMA_POLICY_NAME_MAX + 1];
+	struct pcrset		 pcrs;		/* quoted PCRs (a copy) */
+	int			 has_pcrs;
 };
+
+/* Policies loaded by ima_policy_get(), by digest. */
+static pthread_mutex_t	 registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ima_policy *registry;
 
 /* Parsing context. */
 struct pctx {
 	struct ima_policy	*pol;
 	struct riv_err		*err;
 	int			 keylime;
+	size_t			 vkoff;		/* offset of verification-keys */
 };
 
 /* Longest name quoted in an error message or a reason. */
 #define QUOTE_MAX	160
+
+#define STR_(x)		#x
+#define STR(x)		STR_(x)
 
 /* Return the algorithm index for a kernel or policy name, or -1. */
 static int
@@ -444,8 +472,8 @@ read_map(struct pctx *c, struct table *t, const char *sect,
 		    "%zu", sect, json_type_name(obj->type), obj->offset);
 	n = obj != NULL ? obj->n : 0;
 	if (n > IMA_POLICY_NAMES_MAX)
-		return perr(c, "%s: more than %d names", sect,
-		    IMA_POLICY_NAMES_MAX);
+		return perr(c, "%s: more than %d names at byte offset %zu",
+		    sect, IMA_POLICY_NAMES_MAX, obj->offset);
 	for (i = 0; i < n; i++) {
 		if ((rc = check_name(c, sect, obj->keys[i], obj->items[i])) !=
 		    RIV_OK)
@@ -503,11 +531,14 @@ bracket_end(const char *p, size_t i)
 	return i;
 }
 
-/* Find the first token of a pattern that POSIX reads unlike Python. */
+/*
+ * Find the first token of a pattern that POSIX reads unlike Python (or that
+ * would make regcomp recurse too deeply); *at is its offset.
+ */
 static const char *
 pattern_python_only(const char *p, size_t *at)
 {
-	size_t i, j;
+	size_t i, j, depth = 0, groups = 0;
 	int quant = 0;		/* the previous token is a quantifier */
 
 	for (i = 0; p[i] != '\0'; i++) {
@@ -536,10 +567,26 @@ pattern_python_only(const char *p, size_t *at)
 			    strchr("wWsSbB", p[i + 1]) == NULL)
 				return "escape with no POSIX equivalent "
 				    "(\\d, \\A, \\Z, \\n, back-references...)";
+			if (strchr("<>`'", p[i + 1]) != NULL)
+				return "GNU escape (\\<, \\>, \\`, \\') is an "
+				    "anchor in POSIX but a literal in Python";
 			i++;
-		} else if (p[i] == '(' && p[i + 1] == '?')
-			return "Python extension (?...) is not supported";
-		else if (p[i] == '[') {
+		} else if (p[i] == '(') {
+			if (p[i + 1] == '?')
+				return "Python extension (?...) is not "
+				    "supported";
+			if (++depth > IMA_POLICY_GROUP_DEPTH_MAX)
+				return "groups nested more than "
+				    STR(IMA_POLICY_GROUP_DEPTH_MAX) " deep";
+			if (++groups > IMA_POLICY_GROUPS_MAX)
+				return "more than " STR(IMA_POLICY_GROUPS_MAX)
+				    " groups";
+		} else if (p[i] == ')') {
+			/* POSIX: a literal; Python: an error. */
+			if (depth == 0)
+				return "unmatched ')'";
+			depth--;
+		} else if (p[i] == '[') {
 			j = bracket_end(p, i);
 			if (memchr(p + i, '\\', j - i) != NULL) {
 				*at = i;
@@ -651,8 +698,8 @@ read_excludes(struct pctx *c, const struct json *v)
 		return perr(c, "excludes: expected an array, not %s, at byte "
 		    "offset %zu", json_type_name(v->type), v->offset);
 	if (v->n > IMA_POLICY_EXCLUDES_MAX)
-		return perr(c, "excludes: more than %d patterns",
-		    IMA_POLICY_EXCLUDES_MAX);
+		return perr(c, "excludes: more than %d patterns at byte offset "
+		    "%zu", IMA_POLICY_EXCLUDES_MAX, v->offset);
 	for (i = 0; i < v->n; i++) {
 		if ((rc = check_pattern(c, i, v->items[i], &factor)) != RIV_OK)
 			return rc;
@@ -660,11 +707,12 @@ read_excludes(struct pctx *c, const struct json *v)
 		expanded += factor * (v->items[i]->len + 3);
 		if (expanded > IMA_POLICY_EXPANDED_MAX)
 			return perr(c, "excludes[%zu]: the patterns would "
-			    "expand to more than %d bytes", i,
-			    IMA_POLICY_EXPANDED_MAX);
+			    "expand to more than %d bytes at byte offset %zu",
+			    i, IMA_POLICY_EXPANDED_MAX, v->items[i]->offset);
 		if (total > IMA_POLICY_EXCLUDES_LEN_MAX)
-			return perr(c, "excludes: patterns longer than %d "
-			    "bytes in all", IMA_POLICY_EXCLUDES_LEN_MAX);
+			return perr(c, "excludes[%zu]: patterns longer than %d "
+			    "bytes in all at byte offset %zu", i,
+			    IMA_POLICY_EXCLUDES_LEN_MAX, v->items[i]->offset);
 	}
 	if (v->n == 0)
 		return RIV_OK;
@@ -686,8 +734,8 @@ read_excludes(struct pctx *c, const struct json *v)
 	free(re);
 	if (rc != 0) {
 		regerror(rc, &c->pol->excl, msg, sizeof(msg));
-		return perr(c, "excludes: the patterns do not combine (%s)",
-		    msg);
+		return perr(c, "excludes: the patterns do not combine (%s) "
+		    "at byte offset %zu", msg, v->offset);
 	}
 	c->pol->has_excl = 1;
 	return RIV_OK;
@@ -706,8 +754,8 @@ read_ignored(struct pctx *c, const char *sect, const struct json *v)
 		return perr(c, "%s: expected an array, not %s, at byte offset "
 		    "%zu", sect, json_type_name(v->type), v->offset);
 	if (v->n > IMA_POLICY_IGNORED_MAX)
-		return perr(c, "%s: more than %d keyrings", sect,
-		    IMA_POLICY_IGNORED_MAX);
+		return perr(c, "%s: more than %d keyrings at byte offset %zu",
+		    sect, IMA_POLICY_IGNORED_MAX, v->offset);
 	if ((pol->ignored = calloc(v->n + 1, sizeof(*pol->ignored))) == NULL)
 		return perr(c, "%s: out of memory", sect);
 	for (i = 0; i < v->n; i++) {
@@ -782,15 +830,51 @@ key_id(EVP_PKEY *pk, X509 *cert, uint32_t *id)
 	return ok;
 }
 
-/* Read a PEM certificate or public key; NULL if it is neither. */
+/* Tell whether len bytes are all white space. */
+static int
+all_space(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!isspace((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* Tell whether a string is one PEM block with only white space around it. */
+static int
+pem_single(const char *pem, size_t len)
+{
+	static const char begin[] = "-----BEGIN ";
+	size_t i, n = 0;
+
+	for (i = 0; i < len && isspace((unsigned char)pem[i]); i++)
+		;
+	if (len - i < sizeof(begin) - 1 ||
+	    memcmp(pem + i, begin, sizeof(begin) - 1) != 0)
+		return 0;
+	for (; i + sizeof(begin) - 1 <= len; i++)
+		if (memcmp(pem + i, begin, sizeof(begin) - 1) == 0)
+			n++;
+	return n == 1;
+}
+
+/*
+ * Read a PEM certificate or public key; NULL if it is neither, or if the
+ * string holds anything but that one block and white space.
+ */
 static EVP_PKEY *
 key_from_pem(const char *pem, size_t len, uint32_t *id)
 {
 	EVP_PKEY *pk = NULL;
 	X509 *x;
 	BIO *b;
+	char *rest;
+	long n;
 
-	if ((b = BIO_new_mem_buf(pem, (int)len)) == NULL)
+	if (len > INT_MAX || !pem_single(pem, len) ||
+	    (b = BIO_new_mem_buf(pem, (int)len)) == NULL)
 		return NULL;
 	if ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
 		pk = X509_get_pubkey(x);
@@ -802,6 +886,12 @@ key_from_pem(const char *pem, size_t len, uint32_t *id)
 	} else if (BIO_reset(b) == 1 &&
 	    (pk = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL)) != NULL &&
 	    key_id(pk, NULL, id) == -1) {
+		EVP_PKEY_free(pk);
+		pk = NULL;
+	}
+	/* Whatever follows the block must be white space. */
+	if (pk != NULL && ((n = BIO_get_mem_data(b, &rest)) < 0 ||
+	    (n > 0 && !all_space(rest, (size_t)n)))) {
 		EVP_PKEY_free(pk);
 		pk = NULL;
 	}
@@ -848,8 +938,8 @@ add_key(struct pctx *c, const char *where, size_t idx, size_t offset,
 
 	if (!key_usable(pk)) {
 		EVP_PKEY_free(pk);
-		return perr(c, "%s[%zu]: not an RSA or EC key at byte offset "
-		    "%zu", where, idx, offset);
+		return perr(c, "%s[%zu]: not an RSA or EC key (string at byte "
+		    "offset %zu)", where, idx, offset);
 	}
 	pol->keys[pol->nkeys].keyid = id;
 	pol->keys[pol->nkeys].pkey = pk;
@@ -871,7 +961,8 @@ read_pem_keys(struct pctx *c, const struct json *v)
 		return perr(c, "keys: expected an array, not %s, at byte "
 		    "offset %zu", json_type_name(v->type), v->offset);
 	if (v->n > IMA_POLICY_KEYS_MAX)
-		return perr(c, "keys: more than %d keys", IMA_POLICY_KEYS_MAX);
+		return perr(c, "keys: more than %d keys at byte offset %zu",
+		    IMA_POLICY_KEYS_MAX, v->offset);
 	if ((c->pol->keys = calloc(v->n + 1, sizeof(*c->pol->keys))) == NULL)
 		return perr(c, "keys: out of memory");
 	for (i = 0; i < v->n; i++) {
@@ -880,9 +971,9 @@ read_pem_keys(struct pctx *c, const struct json *v)
 		    (pk = key_from_pem(v->items[i]->str, v->items[i]->len,
 		    &id)) == NULL)
 			return perr(c, "keys[%zu]: expected a PEM certificate "
-			    "or public key (at most %d bytes) at byte offset "
-			    "%zu", i, IMA_POLICY_KEY_LEN_MAX,
-			    v->items[i]->offset);
+			    "or public key: one block, nothing but white space "
+			    "around it, at most %d bytes, at byte offset %zu",
+			    i, IMA_POLICY_KEY_LEN_MAX, v->items[i]->offset);
 		if (add_key(c, "keys", i, v->items[i]->offset, pk, id) !=
 		    RIV_OK)
 			return RIV_MALFORMED;
@@ -941,22 +1032,26 @@ read_vkey(struct pctx *c, size_t i, const struct json *k,
 	    (pk = d2i_PUBKEY(NULL, &p, (long)n)) == NULL) {
 		ERR_clear_error();
 		return perr(c, "verification-keys: pubkeys[%zu] is not a "
-		    "base64 DER public key", i);
+		    "base64 DER public key (at byte offset %zu of the string "
+		    "at byte offset %zu)", i, k->offset, c->vkoff);
 	}
 	if (p != der + n || key_id(pk, NULL, &id) == -1) {
 		EVP_PKEY_free(pk);
 		return perr(c, "verification-keys: pubkeys[%zu] is not a "
-		    "base64 DER public key", i);
+		    "base64 DER public key (at byte offset %zu of the string "
+		    "at byte offset %zu)", i, k->offset, c->vkoff);
 	}
 	if (ids != NULL && i < ids->n) {
 		if (json_uint(ids->items[i], UINT32_MAX, &kid) == -1) {
 			EVP_PKEY_free(pk);
 			return perr(c, "verification-keys: keyids[%zu] is not "
-			    "a 32-bit unsigned integer", i);
+			    "a 32-bit unsigned integer (at byte offset %zu of "
+			    "the string at byte offset %zu)", i,
+			    ids->items[i]->offset, c->vkoff);
 		}
 		id = (uint32_t)kid;
 	}
-	return add_key(c, "verification-keys: pubkeys", i, k->offset, pk, id);
+	return add_key(c, "verification-keys: pubkeys", i, c->vkoff, pk, id);
 }
 
 /* Read the keys of a parsed "verification-keys" document. */
@@ -973,12 +1068,14 @@ read_vkeys_doc(struct pctx *c, const struct json *doc)
 	if (doc->type != JSON_OBJECT || keys == NULL ||
 	    keys->type != JSON_ARRAY)
 		return perr(c, "verification-keys: expected an object with a "
-		    "\"pubkeys\" array");
+		    "\"pubkeys\" array in the string at byte offset %zu",
+		    c->vkoff);
 	if (ids != NULL && ids->type != JSON_ARRAY)
-		return perr(c, "verification-keys: \"keyids\" is not an array");
+		return perr(c, "verification-keys: \"keyids\" is not an array "
+		    "in the string at byte offset %zu", c->vkoff);
 	if (keys->n > IMA_POLICY_KEYS_MAX)
-		return perr(c, "verification-keys: more than %d keys",
-		    IMA_POLICY_KEYS_MAX);
+		return perr(c, "verification-keys: more than %d keys in the "
+		    "string at byte offset %zu", IMA_POLICY_KEYS_MAX, c->vkoff);
 	if ((c->pol->keys = calloc(keys->n + 1, sizeof(*c->pol->keys))) ==
 	    NULL || (der = malloc(IMA_POLICY_KEY_LEN_MAX)) == NULL)
 		return perr(c, "verification-keys: out of memory");
@@ -1004,6 +1101,7 @@ read_vkeys(struct pctx *c, const struct json *v)
 	if (v->type != JSON_STRING)
 		return perr(c, "verification-keys: expected a string, not %s, "
 		    "at byte offset %zu", json_type_name(v->type), v->offset);
+	c->vkoff = v->offset;
 	if ((doc = json_parse(v->str, v->len, &jerr)) == NULL)
 		return perr(c, "verification-keys (string at byte offset %zu): "
 		    "%s", v->offset, jerr.msg);
@@ -1052,6 +1150,9 @@ parse_native(struct pctx *c, const struct json *doc)
 	if (json_uint(v, 1000, &ver) == -1 || ver != 1)
 		return perr(c, "version: expected 1 at byte offset %zu",
 		    v != NULL ? v->offset : 0);
+	if ((v = json_get(doc, "comment")) != NULL && v->type != JSON_STRING)
+		return perr(c, "comment: expected a string, not %s, at byte "
+		    "offset %zu", json_type_name(v->type), v->offset);
 	if ((rc = check_members(c, doc)) != RIV_OK ||
 	    (rc = read_map(c, &c->pol->files, "digests",
 	    json_get(doc, "digests"), "boot_aggregate",
@@ -1101,12 +1202,31 @@ check_keylime_meta(struct pctx *c, const struct json *doc)
 	return RIV_OK;
 }
 
+/*
+ * Keep Keylime's "release" (a number or a string), printable and bounded,
+ * for display; other types are ignored as the member is.
+ */
+static void
+read_release(struct ima_policy *pol, const struct json *v)
+{
+	size_t i;
+
+	if (v == NULL || (v->type != JSON_NUMBER && v->type != JSON_STRING))
+		return;
+	for (i = 0; i < v->len && i < IMA_POLICY_RELEASE_MAX; i++)
+		pol->release[i] = (unsigned char)v->str[i] < 0x20 ||
+		    v->str[i] == 0x7f ? '?' : v->str[i];
+	pol->release[i] = '\0';
+	pol->has_release = 1;
+}
+
 /* Read a Keylime runtime policy (meta.version 1). */
 static int
 parse_keylime(struct pctx *c, const struct json *doc)
 {
 	int rc;
 
+	read_release(c->pol, json_get(doc, "release"));
 	if ((rc = check_keylime_meta(c, doc)) != RIV_OK ||
 	    (rc = read_map(c, &c->pol->files, "digests",
 	    json_get(doc, "digests"), NULL, NULL)) != RIV_OK ||
@@ -1144,30 +1264,38 @@ policy_free(struct ima_policy *pol)
 	free(pol);
 }
 
-/*
- * Parse a policy from len bytes: a native policy (member "version") or a
- * Keylime runtime policy (member "meta").  NULL with err set on any error.
- */
-struct ima_policy *
-ima_policy_parse(const char *buf, size_t len, struct riv_err *err)
+/* Compute the SHA-256 of a policy's bytes; -1 on an OpenSSL error. */
+static int
+policy_hash(const char *buf, size_t len, uint8_t *digest)
 {
-	struct pctx c = { NULL, err, 0 };
+	unsigned n;
+
+	if (EVP_Digest(buf, len, digest, &n, EVP_sha256(), NULL) != 1 ||
+	    n != IMA_POLICY_DIGEST_LEN) {
+		ERR_clear_error();
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse a policy whose SHA-256 is known. */
+static struct ima_policy *
+policy_parse(const char *buf, size_t len, const uint8_t *digest,
+    struct riv_err *err)
+{
+	struct pctx c = { NULL, err, 0, 0 };
 	struct riv_err jerr;
 	struct json *doc;
 	int rc;
 
-	if (len > IMA_POLICY_FILE_MAX) {
-		err_set(err, RIV_MALFORMED, "IMA policy: larger than %u bytes",
-		    IMA_POLICY_FILE_MAX);
-		return NULL;
-	}
 	if ((doc = json_parse(buf, len, &jerr)) == NULL) {
 		err_set(err, RIV_MALFORMED, "IMA policy: %s", jerr.msg);
 		return NULL;
 	}
 	if (doc->type != JSON_OBJECT) {
 		err_set(err, RIV_MALFORMED, "IMA policy: expected a JSON "
-		    "object, not %s", json_type_name(doc->type));
+		    "object, not %s, at byte offset %zu",
+		    json_type_name(doc->type), doc->offset);
 		goto fail;
 	}
 	if (json_get(doc, "meta") != NULL)
@@ -1183,6 +1311,7 @@ ima_policy_parse(const char *buf, size_t len, struct riv_err *err)
 		goto fail;
 	}
 	atomic_init(&c.pol->refs, 1);
+	memcpy(c.pol->digest, digest, IMA_POLICY_DIGEST_LEN);
 	c.pol->format = c.keylime ? IMA_POLICY_KEYLIME : IMA_POLICY_NATIVE;
 	rc = c.keylime ? parse_keylime(&c, doc) : parse_native(&c, doc);
 	if (rc != RIV_OK)
@@ -1195,7 +1324,30 @@ fail:
 	return NULL;
 }
 
-/* Read and parse a policy file; errors name the file. */
+/*
+ * Parse a policy from len bytes: a native policy (member "version") or a
+ * Keylime runtime policy (member "meta").  NULL with err set on any error.
+ * The policy is not registered (see ima_policy_get).
+ */
+struct ima_policy *
+ima_policy_parse(const char *buf, size_t len, struct riv_err *err)
+{
+	uint8_t digest[IMA_POLICY_DIGEST_LEN];
+
+	if (len > IMA_POLICY_FILE_MAX) {
+		err_set(err, RIV_MALFORMED, "IMA policy: larger than %u bytes",
+		    IMA_POLICY_FILE_MAX);
+		return NULL;
+	}
+	if (policy_hash(buf, len, digest) == -1) {
+		err_set(err, RIV_MALFORMED, "IMA policy: cannot compute "
+		    "SHA-256");
+		return NULL;
+	}
+	return policy_parse(buf, len, digest, err);
+}
+
+/* Read and parse a policy file (not registered); errors name the file. */
 struct ima_policy *
 ima_policy_load(const char *path, struct riv_err *err)
 {
@@ -1213,6 +1365,73 @@ ima_policy_load(const char *path, struct riv_err *err)
 	return pol;
 }
 
+/*
+ * Find a registered policy by digest and take a reference to it; NULL if
+ * there is none.  The registry lock must be held: a registered policy leaves
+ * the registry, under the lock, when its last reference goes, so one found
+ * here has at least one reference.
+ */
+static struct ima_policy *
+registry_find(const uint8_t *digest)
+{
+	struct ima_policy *pol;
+
+	for (pol = registry; pol != NULL; pol = pol->next)
+		if (memcmp(pol->digest, digest, IMA_POLICY_DIGEST_LEN) == 0) {
+			atomic_fetch_add(&pol->refs, 1);
+			return pol;
+		}
+	return NULL;
+}
+
+/*
+ * Return the policy in a file: a new reference to the policy already loaded
+ * from the same bytes (by any path), or a newly parsed and registered one.
+ * Thread safe; parsing happens outside the registry lock.
+ */
+struct ima_policy *
+ima_policy_get(const char *path, struct riv_err *err)
+{
+	uint8_t digest[IMA_POLICY_DIGEST_LEN], *buf;
+	struct ima_policy *pol, *old;
+	struct riv_err perr_;
+	size_t len;
+
+	if (file_read(path, IMA_POLICY_FILE_MAX, &buf, &len, err) != RIV_OK)
+		return NULL;
+	if (policy_hash((const char *)buf, len, digest) == -1) {
+		free(buf);
+		err_set(err, RIV_MALFORMED, "%s: cannot compute SHA-256", path);
+		return NULL;
+	}
+	pthread_mutex_lock(&registry_lock);
+	pol = registry_find(digest);
+	pthread_mutex_unlock(&registry_lock);
+	if (pol != NULL) {
+		free(buf);
+		return pol;
+	}
+	pol = policy_parse((const char *)buf, len, digest, &perr_);
+	free(buf);
+	if (pol == NULL) {
+		err_set(err, RIV_MALFORMED, "%s: %s", path, perr_.msg);
+		return NULL;
+	}
+	/* Another thread may have loaded the same policy meanwhile. */
+	pthread_mutex_lock(&registry_lock);
+	if ((old = registry_find(digest)) == NULL) {
+		pol->registered = 1;
+		pol->next = registry;
+		registry = pol;
+	}
+	pthread_mutex_unlock(&registry_lock);
+	if (old != NULL) {
+		policy_free(pol);
+		return old;
+	}
+	return pol;
+}
+
 /* Take one more reference to a policy. */
 struct ima_policy *
 ima_policy_ref(struct ima_policy *pol)
@@ -1222,11 +1441,35 @@ ima_policy_ref(struct ima_policy *pol)
 	return pol;
 }
 
-/* Drop a reference; the last one frees the policy. */
+/*
+ * Drop a reference; the last one frees the policy.  A registered policy's
+ * count drops under the registry lock, so ima_policy_get cannot find it
+ * between its last reference and its removal.
+ */
 void
 ima_policy_unref(struct ima_policy *pol)
 {
-	if (pol != NULL && atomic_fetch_sub(&pol->refs, 1) == 1)
+	struct ima_policy **pp;
+	int last = 0;
+
+	if (pol == NULL)
+		return;
+	if (!pol->registered) {
+		if (atomic_fetch_sub(&pol->refs, 1) == 1)
+			policy_free(pol);
+		return;
+	}
+	pthread_mutex_lock(&registry_lock);
+	if (atomic_fetch_sub(&pol->refs, 1) == 1) {
+		last = 1;
+		for (pp = &registry; *pp != NULL; pp = &(*pp)->next)
+			if (*pp == pol) {
+				*pp = pol->next;
+				break;
+			}
+	}
+	pthread_mutex_unlock(&registry_lock);
+	if (last)
 		policy_free(pol);
 }
 
@@ -1244,6 +1487,26 @@ ima_policy_paths(const struct ima_policy *pol)
 	return pol->files.nnames;
 }
 
+/*
+ * Return a policy's identity: the SHA-256 of the bytes it was parsed from
+ * (IMA_POLICY_DIGEST_LEN bytes).
+ */
+const uint8_t *
+ima_policy_digest(const struct ima_policy *pol)
+{
+	return pol->digest;
+}
+
+/*
+ * Return a Keylime policy's "release" as text (printable, at most
+ * IMA_POLICY_RELEASE_MAX bytes), for display; NULL if it has none.
+ */
+const char *
+ima_policy_release(const struct ima_policy *pol)
+{
+	return pol->has_release ? pol->release : NULL;
+}
+
 /* Create an appraiser (per-attester state) sharing a policy. */
 struct ima_appraiser *
 ima_appraiser_new(struct ima_policy *pol)
@@ -1256,18 +1519,40 @@ ima_appraiser_new(struct ima_policy *pol)
 	return a;
 }
 
+/* Free learned keys. */
+static void
+sigkeys_free(struct sigkey *k, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		EVP_PKEY_free(k[i].pkey);
+		free(k[i].der);
+	}
+}
+
 /* Free an appraiser, its learned keys and its policy reference. */
 void
 ima_appraiser_free(struct ima_appraiser *a)
 {
-	size_t i;
-
 	if (a == NULL)
 		return;
-	for (i = 0; i < a->nlearned; i++)
-		EVP_PKEY_free(a->learned[i].pkey);
+	sigkeys_free(a->learned, a->nlearned);
 	ima_policy_unref(a->pol);
 	free(a);
+}
+
+/*
+ * Give the appraiser the quoted PCR values that the boot aggregate is
+ * checked against (rivd-ima-policy(5)); NULL forgets them.  The appraiser
+ * keeps a copy, so the set need not outlive the call.
+ */
+void
+ima_appraiser_set_pcrs(struct ima_appraiser *a, const struct pcrset *pcrs)
+{
+	a->has_pcrs = pcrs != NULL;
+	if (pcrs != NULL)
+		memcpy(&a->pcrs, pcrs, sizeof(a->pcrs));
 }
 
 /* Return how many keys the appraiser learned from the .ima keyring. */
@@ -1332,13 +1617,18 @@ quote_digest(const struct ima_entry *e, char *out, size_t outlen)
 	return out;
 }
 
-/* Tell whether an entry's name matches the exclude patterns. */
+/*
+ * Tell whether an entry's name matches the exclude patterns.  A name with a
+ * NUL (not a C string) or a newline is never excluded: POSIX "." matches a
+ * newline and Python's does not (nor does Python's "$" end a name there).
+ */
 static int
 excluded(struct ima_appraiser *a, const struct ima_entry *e)
 {
 	if (!a->pol->has_excl || e->path == NULL ||
 	    e->path_len > IMA_POLICY_NAME_MAX ||
-	    memchr(e->path, '\0', e->path_len) != NULL)
+	    memchr(e->path, '\0', e->path_len) != NULL ||
+	    memchr(e->path, '\n', e->path_len) != NULL)
 		return 0;
 	memcpy(a->name, e->path, e->path_len);
 	a->name[e->path_len] = '\0';
@@ -1394,10 +1684,19 @@ keys_verify(struct ima_appraiser *a, uint32_t keyid, const EVP_MD *md,
 	return found ? 0 : -1;
 }
 
+/* Tell whether an entry's file digest is an fs-verity digest (d-ngv2). */
+static int
+entry_verity(const struct ima_entry *e)
+{
+	return strncmp(e->digest_type, "verity", sizeof(e->digest_type)) == 0;
+}
+
 /*
  * Check an entry's IMA signature (struct signature_v2_hdr: type, version,
- * hash_algo, keyid, sig_size, sig).  Version 2 signs the file digest;
- * version 3 signs the hash of struct ima_file_id (type, hash_algo, digest).
+ * hash_algo, keyid, sig_size, sig).  As in the kernel, type 3
+ * (EVM_IMA_XATTR_DIGSIG) is version 2 and signs the file digest; type 6
+ * (IMA_VERITY_DIGSIG) is version 3, signs the hash of struct ima_file_id
+ * (type, hash_algo, digest), and goes with an fs-verity digest only.
  */
 static int
 check_sig(struct ima_appraiser *a, const struct ima_entry *e, char *why,
@@ -1420,10 +1719,16 @@ check_sig(struct ima_appraiser *a, const struct ima_entry *e, char *why,
 		return fail(why, whylen, "signature size %zu does not match "
 		    "its %zu bytes", size, n - SIG_HDR_LEN);
 	if (!(s[0] == EVM_IMA_XATTR_DIGSIG && s[1] == 2) &&
-	    !((s[0] == EVM_IMA_XATTR_DIGSIG || s[0] == IMA_VERITY_DIGSIG) &&
-	    s[1] == 3))
+	    !(s[0] == IMA_VERITY_DIGSIG && s[1] == 3))
 		return fail(why, whylen, "unsupported signature type %u "
-		    "version %u", s[0], s[1]);
+		    "version %u (type 3 is version 2, type 6 version 3)", s[0],
+		    s[1]);
+	if (s[0] == IMA_VERITY_DIGSIG && !entry_verity(e))
+		return fail(why, whylen, "fs-verity signature (type 6) for a "
+		    "digest that is not an fs-verity digest");
+	if (s[0] == EVM_IMA_XATTR_DIGSIG && entry_verity(e))
+		return fail(why, whylen, "signature type 3 for an fs-verity "
+		    "digest (type 6 signs those)");
 	if ((sa = algo_by_kid(s[2])) < 0 || algos[sa].ossl == NULL ||
 	    (md = EVP_get_digestbyname(algos[sa].ossl)) == NULL)
 		return fail(why, whylen, "unsupported signature hash algorithm "
@@ -1455,12 +1760,98 @@ check_sig(struct ima_appraiser *a, const struct ima_entry *e, char *why,
 	    keyid);
 }
 
-/* Tell whether an entry is the boot aggregate (the first entry). */
+/*
+ * Tell whether an entry is named "boot_aggregate" and measures no buffer
+ * (the kernel's first entry, whatever the template, or one posing as it).
+ */
 static int
 is_boot_aggregate(const struct ima_entry *e)
 {
-	return e->index == 0 && e->path_len == 14 &&
-	    memcmp(e->path, "boot_aggregate", 14) == 0;
+	return e->path != NULL && e->path_len == 14 &&
+	    memcmp(e->path, "boot_aggregate", 14) == 0 &&
+	    (e->buf == NULL || e->buf_len == 0);
+}
+
+/* Return the PCR bank of a file digest algorithm, or -1. */
+static int
+algo_bank(int a)
+{
+	if (a < 0)
+		return -1;
+	if (a == ALGO_SM3)
+		return bank_by_name("sm3_256");
+	return bank_by_name(algos[a].name);
+}
+
+/*
+ * Appraise the boot aggregate.  If the policy lists digests for
+ * "boot_aggregate", the entry must match one.  Otherwise it must be entry 0,
+ * and its digest, in its algorithm A, must be what the kernel computes
+ * (ima_calc_boot_aggregate): the hash of quoted PCRs 0-7 of bank A, then
+ * PCRs 8-9 unless A is sha1.  An all-zero aggregate (no TPM when IMA
+ * started) passes only if listed.  Excludes, signatures and allow_unlisted
+ * do not apply, and a violation (whose fields no PCR covers) always fails.
+ */
+static int
+appraise_boot(struct ima_appraiser *a, const struct ima_entry *e,
+    char *reason, size_t len)
+{
+	uint8_t cat[10 * DIGEST_MAX], h[DIGEST_MAX];
+	char d[16 + 2 * IMA_DIGEST_MAX];
+	const struct pname *p;
+	const struct bank *bk;
+	const uint8_t *v;
+	unsigned i, npcr;
+	size_t k, size;
+	int al, bank;
+
+	if (e->violation)
+		return fail(reason, len, "boot_aggregate recorded as a "
+		    "violation");
+	p = table_find(&a->pol->files, e->path, e->path_len);
+	if (p != NULL) {
+		if (digest_allowed(&a->pol->files, p, e))
+			return RIV_OK;
+		return fail(reason, len, "digest not allowed: %s for "
+		    "boot_aggregate", quote_digest(e, d, sizeof(d)));
+	}
+	if (e->index != 0)
+		return fail(reason, len, "path not in policy: boot_aggregate "
+		    "(entry %llu, not the first)",
+		    (unsigned long long)e->index);
+	al = entry_algo(e);
+	if (e->file_digest == NULL || al < 0 ||
+	    e->file_digest_len != algos[al].size)
+		return fail(reason, len, "boot_aggregate not verified: "
+		    "unknown digest %s", quote_digest(e, d, sizeof(d)));
+	for (k = 0; k < e->file_digest_len && e->file_digest[k] == 0; k++)
+		;
+	if (k == e->file_digest_len)
+		return fail(reason, len, "boot_aggregate is all zero (no TPM "
+		    "when IMA started) and the policy does not list it");
+	npcr = al == ALGO_SHA1 ? 8 : 10;
+	bank = algo_bank(al);
+	for (i = 0; i < npcr && bank >= 0 && a->has_pcrs; i++)
+		if (!pcrset_has(&a->pcrs, bank, i))
+			break;
+	if (bank < 0 || !a->has_pcrs || i < npcr)
+		return fail(reason, len, "boot_aggregate not verified: no "
+		    "allowed digest in the policy and no quoted PCRs 0-%u of "
+		    "bank %s", npcr - 1, algos[al].name);
+	bk = bank_get(bank);
+	size = bk->size;
+	for (i = 0; i < npcr; i++) {
+		v = pcrset_get(&a->pcrs, bank, i);
+		memcpy(cat + i * size, v, size);
+	}
+	if (size != e->file_digest_len ||
+	    bank_hash(bank, cat, npcr * size, h) != 0)
+		return fail(reason, len, "boot_aggregate not verified: cannot "
+		    "hash with %s", algos[al].name);
+	if (memcmp(h, e->file_digest, size) != 0)
+		return fail(reason, len, "boot_aggregate does not match quoted "
+		    "PCRs 0-%u (%s)", npcr - 1, algos[al].name);
+	return RIV_OK;
 }
 
 /* Appraise a file measurement (ima, ima-ng, ima-sig and similar). */
@@ -1474,8 +1865,6 @@ appraise_file(struct ima_appraiser *a, const struct ima_entry *e,
 
 	p = table_find(&a->pol->files, e->path, e->path_len);
 	if (p != NULL && digest_allowed(&a->pol->files, p, e))
-		return RIV_OK;
-	if (p == NULL && is_boot_aggregate(e))
 		return RIV_OK;
 	if (excluded(a, e))
 		return RIV_OK;
@@ -1496,15 +1885,15 @@ appraise_file(struct ima_appraiser *a, const struct ima_entry *e,
 
 /* Tell whether a keyring's key entries are ignored. */
 static int
-keyring_ignored(const struct ima_policy *pol, const struct ima_entry *e)
+keyring_ignored(const struct ima_policy *pol, const char *name, size_t len)
 {
 	size_t i;
 
 	if (pol->ignore_all)
 		return 1;
 	for (i = 0; i < pol->nignored; i++)
-		if (strlen(pol->ignored[i]) == e->path_len &&
-		    memcmp(pol->ignored[i], e->path, e->path_len) == 0)
+		if (strlen(pol->ignored[i]) == len &&
+		    memcmp(pol->ignored[i], name, len) == 0)
 			return 1;
 	return 0;
 }
@@ -1549,6 +1938,15 @@ learn_key(struct ima_appraiser *a, const struct ima_entry *e, EVP_PKEY *pk,
 		return fail(reason, len, "more than %d keys in keyring %s",
 		    IMA_POLICY_LEARNED_MAX, quote_name(e, q, sizeof(q)));
 	}
+	/* Keep the key as measured, for ima_appraiser_write. */
+	if ((a->learned[a->nlearned].der = malloc(e->buf_len)) == NULL) {
+		EVP_PKEY_free(pk);
+		return fail(reason, len, "out of memory");
+	}
+	memcpy(a->learned[a->nlearned].der, e->buf, e->buf_len);
+	a->learned[a->nlearned].derlen = e->buf_len;
+	memcpy(a->learned[a->nlearned].keyring, e->path, 4);
+	a->learned[a->nlearned].keyring[4] = '\0';
 	a->learned[a->nlearned].keyid = id;
 	a->learned[a->nlearned].pkey = pk;
 	a->nlearned++;
@@ -1563,7 +1961,7 @@ appraise_key(struct ima_appraiser *a, const struct ima_entry *e, EVP_PKEY *pk,
 	const struct pname *p;
 	char q[QUOTE_MAX + 4], d[16 + 2 * IMA_DIGEST_MAX];
 
-	if (keyring_ignored(a->pol, e)) {
+	if (keyring_ignored(a->pol, e->path, e->path_len)) {
 		EVP_PKEY_free(pk);
 		return RIV_OK;
 	}
@@ -1638,6 +2036,8 @@ ima_appraise_entry(struct ima_appraiser *a, const struct ima_entry *e,
 		reason[0] = '\0';
 	if (e->path == NULL && e->path_len != 0)
 		return fail(reason, len, "malformed entry (name)");
+	if (is_boot_aggregate(e))
+		return appraise_boot(a, e, reason, len);
 	if (e->violation) {
 		if (a->pol->accept_violations || excluded(a, e))
 			return RIV_OK;
@@ -1648,4 +2048,229 @@ ima_appraise_entry(struct ima_appraiser *a, const struct ima_entry *e,
 	    sizeof(e->template_name)) == 0)
 		return appraise_buf(a, e, reason, len);
 	return appraise_file(a, e, reason, len);
+}
+
+/*
+ * Write the state an appraiser built up, as one JSON object (no newline):
+ * the policy's digest and the keys learned from the .ima keyring, as
+ * measured:
+ * {"policy":"<sha256 hex>","keys":[{"keyring":".ima","keyid":"12345678",
+ * "der":"<hex>"},...]}
+ */
+void
+ima_appraiser_write(FILE *f, const struct ima_appraiser *a)
+{
+	char id[9];
+	size_t i;
+
+	fputs("{\"policy\":", f);
+	json_put_hex(f, a->pol->digest, IMA_POLICY_DIGEST_LEN);
+	fputs(",\"keys\":[", f);
+	for (i = 0; i < a->nlearned; i++) {
+		snprintf(id, sizeof(id), "%08x", a->learned[i].keyid);
+		fprintf(f, "%s{\"keyring\":", i ? "," : "");
+		json_put_string(f, a->learned[i].keyring);
+		fprintf(f, ",\"keyid\":\"%s\",\"der\":", id);
+		json_put_hex(f, a->learned[i].der, a->learned[i].derlen);
+		fputc('}', f);
+	}
+	fputs("]}", f);
+}
+
+/*
+ * Tell whether the policy would let a key (DER, as measured) into a keyring
+ * and trust it: the keyring is not ignored and one of its allowed digests is
+ * the key's hash, in that digest's algorithm (any of its size for a Keylime
+ * digest).
+ */
+static int
+key_allowed(const struct ima_policy *pol, const char *keyring,
+    const uint8_t *der, size_t len)
+{
+	uint8_t h[EVP_MAX_MD_SIZE];
+	const struct digest *d;
+	const struct pname *p;
+	const EVP_MD *md;
+	unsigned n;
+	uint32_t i;
+	int al;
+
+	if (keyring_ignored(pol, keyring, strlen(keyring)) ||
+	    (p = table_find(&pol->keyrings, keyring, strlen(keyring))) ==
+	    NULL)
+		return 0;
+	for (i = 0; i < p->count; i++) {
+		d = &pol->keyrings.digests[p->first + i];
+		for (al = 0; al < ALGO_COUNT; al++) {
+			if ((d->algo != ALGO_ANY && d->algo != al) ||
+			    algos[al].size != d->len || algos[al].ossl == NULL ||
+			    (md = EVP_get_digestbyname(algos[al].ossl)) ==
+			    NULL || EVP_Digest(der, len, h, &n, md, NULL) != 1)
+				continue;
+			if (n == d->len && memcmp(h, d->d, n) == 0)
+				return 1;
+		}
+	}
+	ERR_clear_error();
+	return 0;
+}
+
+/* Read a fixed-length hex string member; -1 if absent or malformed. */
+static int
+state_hex(const struct json *obj, const char *name, uint8_t *out, size_t len)
+{
+	const struct json *v = json_get(obj, name);
+	size_t n;
+
+	if (v == NULL || v->type != JSON_STRING || v->len != 2 * len ||
+	    hex_decode(v->str, v->len, out, len, &n) == -1 || n != len)
+		return -1;
+	return 0;
+}
+
+/* Check that an object has only the members named (NULL ended). */
+static int
+state_members(const struct json *obj, const char *const *names,
+    const char *what, struct riv_err *err)
+{
+	size_t i, k;
+
+	for (i = 0; i < obj->n; i++) {
+		for (k = 0; names[k] != NULL; k++)
+			if (strcmp(obj->keys[i], names[k]) == 0)
+				break;
+		if (names[k] == NULL)
+			return err_set(err, RIV_MALFORMED, "IMA appraiser "
+			    "state: %s: unknown member \"%.*s\" at byte offset "
+			    "%zu", what, QUOTE_MAX, obj->keys[i],
+			    obj->items[i]->offset);
+	}
+	return RIV_OK;
+}
+
+/* Read one learned key of an appraiser state into k. */
+static int
+state_key(const struct ima_appraiser *a, size_t idx, const struct json *o,
+    struct sigkey *k, struct riv_err *err)
+{
+	static const char *const names[] = { "keyring", "keyid", "der", NULL };
+	const struct json *ring, *der;
+	uint8_t idb[4];
+	uint32_t keyid, id;
+	char what[32];
+	size_t n;
+
+	snprintf(what, sizeof(what), "keys[%zu]", idx);
+	if (o->type != JSON_OBJECT)
+		return err_set(err, RIV_MALFORMED, "IMA appraiser state: %s: "
+		    "expected an object at byte offset %zu", what, o->offset);
+	if (state_members(o, names, what, err) != RIV_OK)
+		return RIV_MALFORMED;
+	ring = json_get(o, "keyring");
+	if (ring == NULL || ring->type != JSON_STRING ||
+	    (strcmp(ring->str, ".ima") != 0 && strcmp(ring->str, "_ima") != 0))
+		return err_set(err, RIV_MALFORMED, "IMA appraiser state: %s: "
+		    "expected \"keyring\" \".ima\" or \"_ima\" at byte offset "
+		    "%zu", what, o->offset);
+	if (state_hex(o, "keyid", idb, sizeof(idb)) == -1)
+		return err_set(err, RIV_MALFORMED, "IMA appraiser state: %s: "
+		    "expected \"keyid\" of 8 hex digits at byte offset %zu",
+		    what, o->offset);
+	keyid = (uint32_t)idb[0] << 24 | (uint32_t)idb[1] << 16 |
+	    (uint32_t)idb[2] << 8 | idb[3];
+	der = json_get(o, "der");
+	if (der == NULL || der->type != JSON_STRING || der->len == 0 ||
+	    der->len > 2 * (size_t)IMA_POLICY_KEY_LEN_MAX)
+		return err_set(err, RIV_MALFORMED, "IMA appraiser state: %s: "
+		    "expected \"der\" of 1 to %d bytes in hex at byte offset "
+		    "%zu", what, IMA_POLICY_KEY_LEN_MAX, o->offset);
+	if ((k->der = malloc(der->len / 2 + 1)) == NULL)
+		return err_set(err, RIV_MALFORMED, "IMA appraiser state: out "
+		    "of memory");
+	if (hex_decode(der->str, der->len, k->der, der->len / 2 + 1, &n) ==
+	    -1)
+		return err_set(err, RIV_MALFORMED, "IMA appraiser state: %s: "
+		    "bad hex in \"der\" at byte offset %zu", what, der->offset);
+	k->derlen = n;
+	if ((k->pkey = key_from_der(k->der, n, &id)) == NULL ||
+	    !key_usable(k->pkey))
+		return err_set(err, RIV_MALFORMED, "IMA appraiser state: %s: "
+		    "not a DER certificate or public key (RSA or EC) at byte "
+		    "offset %zu", what, der->offset);
+	if (id != keyid)
+		return err_set(err, RIV_MALFORMED, "IMA appraiser state: %s: "
+		    "key id %08x is not the key's (%08x) at byte offset %zu",
+		    what, keyid, id, o->offset);
+	if (!key_allowed(a->pol, ring->str, k->der, n))
+		return err_set(err, RIV_MALFORMED, "IMA appraiser state: %s: "
+		    "the policy does not allow this key in keyring %s (byte "
+		    "offset %zu)", what, ring->str, o->offset);
+	memcpy(k->keyring, ring->str, 5);
+	k->keyid = keyid;
+	return RIV_OK;
+}
+
+/*
+ * Restore the keys an appraiser learned in earlier runs, from a value
+ * written by ima_appraiser_write, replacing the keys it holds.  The state
+ * must have been made with the appraiser's policy (same digest), and every
+ * key must still be one the policy allows into its keyring.  RIV_MALFORMED,
+ * with the appraiser unchanged, on any error.
+ */
+int
+ima_appraiser_from_json(struct ima_appraiser *a, const struct json *v,
+    struct riv_err *err)
+{
+	static const char *const names[] = { "policy", "keys", NULL };
+	struct sigkey keys[IMA_POLICY_LEARNED_MAX];
+	uint8_t digest[IMA_POLICY_DIGEST_LEN];
+	char hex[2 * IMA_POLICY_DIGEST_LEN + 1];
+	const struct json *ks;
+	size_t i, j, n = 0;
+	int rc;
+
+	memset(keys, 0, sizeof(keys));
+	if (v == NULL || v->type != JSON_OBJECT)
+		return err_set(err, RIV_MALFORMED, "IMA appraiser state: "
+		    "expected an object at byte offset %zu",
+		    v != NULL ? v->offset : 0);
+	if (state_members(v, names, "state", err) != RIV_OK)
+		return RIV_MALFORMED;
+	if (state_hex(v, "policy", digest, sizeof(digest)) == -1)
+		return err_set(err, RIV_MALFORMED, "IMA appraiser state: "
+		    "expected \"policy\", a SHA-256 in hex, at byte offset %zu",
+		    v->offset);
+	if (memcmp(digest, a->pol->digest, sizeof(digest)) != 0) {
+		hex_encode(a->pol->digest, IMA_POLICY_DIGEST_LEN, hex);
+		return err_set(err, RIV_MALFORMED, "IMA appraiser state: "
+		    "state was made with another policy (not sha256:%s) at "
+		    "byte offset %zu", hex, json_get(v, "policy")->offset);
+	}
+	ks = json_get(v, "keys");
+	if (ks == NULL || ks->type != JSON_ARRAY)
+		return err_set(err, RIV_MALFORMED, "IMA appraiser state: "
+		    "expected a \"keys\" array at byte offset %zu", v->offset);
+	if (ks->n > IMA_POLICY_LEARNED_MAX)
+		return err_set(err, RIV_MALFORMED, "IMA appraiser state: more "
+		    "than %d keys at byte offset %zu", IMA_POLICY_LEARNED_MAX,
+		    ks->offset);
+	for (n = 0; n < ks->n; n++) {
+		rc = state_key(a, n, ks->items[n], &keys[n], err);
+		for (j = 0; rc == RIV_OK && j < n; j++)
+			if (keys[j].keyid == keys[n].keyid &&
+			    EVP_PKEY_eq(keys[j].pkey, keys[n].pkey) == 1)
+				rc = err_set(err, RIV_MALFORMED, "IMA appraiser "
+				    "state: keys[%zu]: listed twice at byte "
+				    "offset %zu", n, ks->items[n]->offset);
+		if (rc != RIV_OK) {
+			sigkeys_free(keys, n + 1);
+			ERR_clear_error();
+			return RIV_MALFORMED;
+		}
+	}
+	sigkeys_free(a->learned, a->nlearned);
+	for (i = 0; i < n; i++)
+		a->learned[i] = keys[i];
+	a->nlearned = n;
+	return RIV_OK;
 }

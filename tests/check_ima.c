@@ -107,15 +107,46 @@ entry(struct buf *b, uint32_t pcr, const char *tname, const struct buf *td,
 	put(b, td->d, td->n);
 }
 
-/* Append an ima-ng entry for path with a digest of bytes c. */
+/* Append an ima-ng entry on a PCR for path with a digest of bytes c. */
 static void
-entry_ng(struct buf *b, const char *path, int c, int violation, int be)
+entry_ng_on(struct buf *b, uint32_t pcr, const char *path, int c,
+    int violation, int be)
 {
 	struct buf td = { NULL, 0, 0 };
 
 	field_dng(&td, c, be);
 	field_str(&td, path, be);
-	entry(b, IMA_PCR, "ima-ng", &td, violation, be);
+	entry(b, pcr, "ima-ng", &td, violation, be);
+	free(td.d);
+}
+
+/* Append an ima-ng entry on PCR 10 for path with a digest of bytes c. */
+static void
+entry_ng(struct buf *b, const char *path, int c, int violation, int be)
+{
+	entry_ng_on(b, IMA_PCR, path, c, violation, be);
+}
+
+/*
+ * Append the ASCII line of an ima-ng entry on a PCR for path with a digest
+ * of bytes c, as the kernel writes it ("%2d " PCR).
+ */
+static void
+ascii_ng(struct buf *b, uint32_t pcr, const char *path, int c)
+{
+	struct buf td = { NULL, 0, 0 };
+	char line[512], dh[41], fh[65];
+	uint8_t d[20], f[32];
+
+	field_dng(&td, c, 0);
+	field_str(&td, path, 0);
+	ck_assert_int_eq(bank_hash(BANK_SHA1, td.d, td.n, d), 0);
+	hex_encode(d, 20, dh);
+	memset(f, c, sizeof(f));
+	hex_encode(f, 32, fh);
+	snprintf(line, sizeof(line), "%2u %s ima-ng sha256:%s %s\n", pcr, dh,
+	    fh, path);
+	put(b, line, strlen(line));
 	free(td.d);
 }
 
@@ -134,37 +165,53 @@ static int
 replay(const uint8_t *buf, size_t len, struct ima_state *st,
     ima_entry_cb cb, void *arg, struct riv_err *err)
 {
-	struct hasher *h = hasher_new();
+	struct ima_hasher *h = ima_hasher_new();
 	int rc;
 
 	ck_assert_ptr_nonnull(h);
 	ima_state_init(st, 0);
 	rc = ima_feed(st, h, buf, len, IMA_FORMAT_AUTO, 0, cb, arg, err);
-	hasher_free(h);
+	ima_hasher_free(h);
 	return rc;
 }
 
-/* Assert that two states replayed the same PCR values in every bank. */
+/* A state's per-bank running value of a PCR (NULL if untouched). */
+static const uint8_t *
+pcr_value(const struct ima_state *st, int bank, unsigned pcr)
+{
+	return pcrset_get(&st->val[IMA_RULE_BANK], bank, pcr);
+}
+
+/*
+ * Assert that two states replayed the same PCR values in every bank under
+ * every rule.
+ */
 static void
 assert_same_pcrs(const struct ima_state *a, const struct ima_state *b,
     const char *what)
 {
-	int bank;
+	int bank, r;
 	unsigned p;
 
-	for (bank = 0; bank < BANK_COUNT; bank++) {
-		ck_assert_msg(a->pcrs.mask[bank] == b->pcrs.mask[bank],
-		    "%s: bank %s PCR masks differ", what,
-		    bank_get(bank)->name);
-		for (p = 0; p < PCR_COUNT; p++)
-			if (pcrset_has(&a->pcrs, bank, p))
-				ck_assert_msg(memcmp(a->pcrs.val[bank][p],
-				    b->pcrs.val[bank][p],
-				    bank_get(bank)->size) == 0,
-				    "%s: %s PCR %u differs", what,
-				    bank_get(bank)->name, p);
-	}
+	for (r = 0; r < IMA_RULES; r++)
+		for (bank = 0; bank < BANK_COUNT; bank++) {
+			ck_assert_msg(a->val[r].mask[bank] ==
+			    b->val[r].mask[bank], "%s: %s %s PCR masks differ",
+			    what, ima_rule_name((unsigned)r),
+			    bank_get(bank)->name);
+			for (p = 0; p < PCR_COUNT; p++)
+				if (pcrset_has(&a->val[r], bank, p))
+					ck_assert_msg(memcmp(
+					    a->val[r].val[bank][p],
+					    b->val[r].val[bank][p],
+					    bank_get(bank)->size) == 0,
+					    "%s: %s %s PCR %u differs", what,
+					    ima_rule_name((unsigned)r),
+					    bank_get(bank)->name, p);
+		}
 	ck_assert_uint_eq(a->next, b->next);
+	ck_assert_uint_eq(a->touched, b->touched);
+	ck_assert(memcmp(a->rules, b->rules, sizeof(a->rules)) == 0);
 }
 
 /* Collected per-entry results. */
@@ -172,7 +219,7 @@ struct seen {
 	size_t		 n, mismatches, violations;
 	int64_t		 first_mismatch;
 	uint8_t		 sha1[1024][20];	/* template hash per entry */
-	struct hasher	*h;
+	struct ima_hasher *h;
 	struct ima_state *st;		/* to snapshot values, or NULL */
 	uint8_t		 pcr_sha1[1024][20], pcr_sha256[1024][32];
 };
@@ -189,9 +236,9 @@ see(const struct ima_entry *e, int mismatch, void *arg)
 			    s->sha1[s->n]), 0);
 		if (s->st != NULL) {
 			memcpy(s->pcr_sha1[s->n],
-			    pcrset_get(&s->st->pcrs, BANK_SHA1, IMA_PCR), 20);
+			    pcr_value(s->st, BANK_SHA1, IMA_PCR), 20);
 			memcpy(s->pcr_sha256[s->n],
-			    pcrset_get(&s->st->pcrs, BANK_SHA256, IMA_PCR), 32);
+			    pcr_value(s->st, BANK_SHA256, IMA_PCR), 32);
 		}
 	}
 	if (mismatch && s->mismatches++ == 0)
@@ -209,7 +256,7 @@ check_expected(const char *name)
 	char rel[5120];
 	struct json *exp;
 	const struct json *hashes;
-	struct pcrset want;
+	struct pcrset want, got;
 	struct ima_state *st = ima_state_new(0);
 	struct seen *s = calloc(1, sizeof(*s));
 	struct riv_err err;
@@ -225,9 +272,10 @@ check_expected(const char *name)
 	exp = json_load(rel, &err);
 	ck_assert_msg(exp != NULL, "%s", err.msg);
 	buf = read_list(name, &len);
-	s->h = hasher_new();
+	s->h = ima_hasher_new();
 	ck_assert_msg(replay(buf, len, st, see, s, &err) == RIV_OK, "%s: %s",
 	    name, err.msg);
+	ima_state_values(st, &got);
 	ck_assert_uint_eq(s->mismatches, 0);
 	if (json_get(exp, "pcrs") != NULL) {
 		ck_assert_int_eq(pcrset_from_json(exp, &want, &err), RIV_OK);
@@ -235,11 +283,11 @@ check_expected(const char *name)
 			for (p = 0; p < PCR_COUNT; p++) {
 				if (!pcrset_has(&want, bank, p))
 					continue;
-				ck_assert_msg(pcrset_has(&st->pcrs, bank, p),
+				ck_assert_msg(pcrset_has(&got, bank, p),
 				    "%s: no %s PCR %u", name,
 				    bank_get(bank)->name, p);
 				ck_assert_msg(memcmp(pcrset_get(&want, bank, p),
-				    pcrset_get(&st->pcrs, bank, p),
+				    pcrset_get(&got, bank, p),
 				    bank_get(bank)->size) == 0,
 				    "%s: %s PCR %u differs", name,
 				    bank_get(bank)->name, p);
@@ -257,7 +305,7 @@ check_expected(const char *name)
 		}
 	}
 	ck_assert_msg(checked > 0, "%s: nothing to compare", name);
-	hasher_free(s->h);
+	ima_hasher_free(s->h);
 	free(s);
 	json_free(exp);
 	free(buf);
@@ -321,6 +369,44 @@ START_TEST(test_detect_sha256)
 }
 END_TEST
 
+/*
+ * 32-byte template digests are SHA-256 or SM3, told apart by verifying the
+ * first entry, in a list of either byte order.
+ */
+START_TEST(test_detect_sm3)
+{
+	struct buf b = { NULL, 0, 0 }, td = { NULL, 0, 0 };
+	struct ima_reader r;
+	struct riv_err err;
+	uint8_t d[32];
+	int be, bank;
+
+	for (be = 0; be < 2; be++)
+		for (bank = BANK_SHA256; bank <= BANK_SM3_256;
+		    bank += BANK_SM3_256 - BANK_SHA256) {
+			if (!bank_available(bank))
+				continue;
+			b.n = td.n = 0;
+			field_dng(&td, 1, be);
+			field_str(&td, "boot_aggregate", be);
+			ck_assert_int_eq(bank_hash(bank, td.d, td.n, d), 0);
+			put32(&b, 10, be);
+			put(&b, d, 32);
+			put32(&b, 6, be);
+			put(&b, "ima-ng", 6);
+			put32(&b, (uint32_t)td.n, be);
+			put(&b, td.d, td.n);
+			ck_assert_int_eq(ima_reader_open(&r, b.d, b.n,
+			    IMA_FORMAT_AUTO, -1, 0, &err), RIV_OK);
+			ck_assert_int_eq(r.big_endian, be);
+			ck_assert_int_eq(r.list_bank, bank);
+			ima_reader_close(&r);
+		}
+	free(b.d);
+	free(td.d);
+}
+END_TEST
+
 /* Forcing the wrong template digest size is malformed. */
 START_TEST(test_forced_bank)
 {
@@ -348,7 +434,7 @@ START_TEST(test_legacy_decode)
 	struct ima_reader r;
 	struct ima_entry e;
 	struct riv_err err;
-	struct hasher *h = hasher_new();
+	struct ima_hasher *h = ima_hasher_new();
 	uint8_t *buf;
 	size_t len;
 
@@ -370,7 +456,7 @@ START_TEST(test_legacy_decode)
 	ck_assert_uint_eq(r.index, 12);
 	ck_assert_int_eq(r.trailing_newline, 1);
 	ima_reader_close(&r);
-	hasher_free(h);
+	ima_hasher_free(h);
 	free(buf);
 }
 END_TEST
@@ -424,9 +510,9 @@ START_TEST(test_keylime_ascii)
 	ck_assert_msg(replay(bin.d, bin.n, b, NULL, NULL, &err) == RIV_OK,
 	    "%s", err.msg);
 	assert_same_pcrs(a, b, "ASCII vs binary");
-	hex_encode(pcrset_get(&a->pcrs, BANK_SHA1, 10), 20, hex);
+	hex_encode(pcr_value(a, BANK_SHA1, 10), 20, hex);
 	ck_assert_str_eq(hex, sha1_ref);
-	hex_encode(pcrset_get(&a->pcrs, BANK_SHA256, 10), 32, hex);
+	hex_encode(pcr_value(a, BANK_SHA256, 10), 32, hex);
 	ck_assert_str_eq(hex, sha256_ref);
 	free(bin.d);
 	free(s);
@@ -491,7 +577,7 @@ START_TEST(test_incremental)
 {
 	const char *name = all_lists[_i];
 	struct ima_state *full = ima_state_new(0), *st = ima_state_new(0);
-	struct hasher *h = hasher_new();
+	struct ima_hasher *h = ima_hasher_new();
 	struct riv_err err;
 	size_t off[1100], len, n, k, j, splits[6];
 	uint8_t *buf;
@@ -545,7 +631,15 @@ START_TEST(test_incremental)
 	    IMA_FORMAT_AUTO, 2, NULL, NULL, &err), RIV_MALFORMED);
 	ck_assert_msg(strstr(err.msg, "starts at entry 2") != NULL, "%s",
 	    err.msg);
-	hasher_free(h);
+	/* a tail starting inside what the state covers is refused too */
+	ck_assert_int_eq(ima_feed(st, h, buf, off[3], IMA_FORMAT_AUTO, 0,
+	    NULL, NULL, &err), RIV_OK);
+	ck_assert_int_eq(ima_feed(st, h, buf + off[1], len - off[1],
+	    IMA_FORMAT_AUTO, 1, NULL, NULL, &err), RIV_MALFORMED);
+	ck_assert_msg(strstr(err.msg, "starts at entry 1, inside the entries "
+	    "the state covers (before 3)") != NULL, "%s", err.msg);
+	ck_assert_uint_eq(st->next, 3);
+	ima_hasher_free(h);
 	free(buf);
 	ima_state_free(full);
 	ima_state_free(st);
@@ -556,7 +650,7 @@ END_TEST
 START_TEST(test_state_other_list)
 {
 	struct ima_state *st = ima_state_new(0);
-	struct hasher *h = hasher_new();
+	struct ima_hasher *h = ima_hasher_new();
 	struct riv_err err;
 	uint8_t *a, *b;
 	size_t alen, blen;
@@ -568,12 +662,13 @@ START_TEST(test_state_other_list)
 	ck_assert_int_eq(ima_feed(st, h, a, alen, IMA_FORMAT_AUTO, 0, NULL,
 	    NULL, &err), RIV_MALFORMED);
 	ck_assert_msg(strstr(err.msg, "another boot") != NULL, "%s", err.msg);
+	ck_assert_uint_eq(st->next, 362);
 	ima_state_init(st, 0);
 	ck_assert_int_eq(ima_feed(st, h, b, blen, IMA_FORMAT_AUTO, 0, NULL,
 	    NULL, &err), RIV_OK);
 	ck_assert_int_eq(ima_feed(st, h, b, blen / 2, IMA_FORMAT_AUTO, 0,
 	    NULL, NULL, &err), RIV_MALFORMED);
-	hasher_free(h);
+	ima_hasher_free(h);
 	free(a);
 	free(b);
 	ima_state_free(st);
@@ -597,7 +692,7 @@ START_TEST(test_quote_lag)
 	static const size_t quoted[] = { 95, 190, 285, 340 };
 	struct ima_state *st = ima_state_new(0), *st2 = ima_state_new(0);
 	struct seen *s = calloc(1, sizeof(*s));
-	struct hasher *h = hasher_new();
+	struct ima_hasher *h = ima_hasher_new();
 	struct ima_quote q;
 	struct pcrset pq;
 	struct riv_err err;
@@ -631,11 +726,13 @@ START_TEST(test_quote_lag)
 	quote_at(s, 150, &pq, 0);
 	ck_assert_int_eq(ima_quote_check(st, &pq, &q), RIV_FAIL);
 	ck_assert_int_eq(q.matched, 0);
-	/* sha1 alone cannot find an earlier entry in a sha256 history */
+	/* before any quote the history keeps sha1 too: sha1 alone finds */
 	ima_state_init(st, 0);
 	ck_assert_int_eq(replay(buf, len, st, NULL, NULL, &err), RIV_OK);
 	quote_at(s, 200, &pq, 1);
-	ck_assert_int_eq(ima_quote_check(st, &pq, &q), RIV_FAIL);
+	ck_assert_int_eq(ima_quote_check(st, &pq, &q), RIV_OK);
+	ck_assert_uint_eq(q.checkpoint, 200);
+	ck_assert_int_eq(q.full, 1);
 	quote_at(s, 361, &pq, 1);
 	ck_assert_int_eq(ima_quote_check(st, &pq, &q), RIV_OK);
 	/* a value matching no prefix fails */
@@ -645,7 +742,9 @@ START_TEST(test_quote_lag)
 	pq.val[BANK_SHA256][10][0] ^= 1;
 	pq.val[BANK_SHA1][10][0] ^= 1;
 	ck_assert_int_eq(ima_quote_check(st, &pq, &q), RIV_FAIL);
-	ck_assert_msg(strstr(q.reason, "PCR 10") != NULL, "%s", q.reason);
+	ck_assert_msg(strstr(q.reason, "PCRs (10 extended") != NULL, "%s",
+	    q.reason);
+	ck_assert_int_eq(q.found, 0);
 	/* current sha256 right but sha1 wrong: a bank mismatch fails */
 	quote_at(s, n - 1, &pq, 0);
 	pq.val[BANK_SHA1][10][0] ^= 1;
@@ -674,7 +773,7 @@ START_TEST(test_quote_lag)
 	/* no PCR 10 in a replayed bank */
 	pcrset_init(&pq);
 	ck_assert_int_eq(ima_quote_check(st2, &pq, &q), RIV_FAIL);
-	hasher_free(h);
+	ima_hasher_free(h);
 	free(s);
 	free(buf);
 	ima_state_free(st);
@@ -687,7 +786,7 @@ START_TEST(test_quote_watch)
 {
 	struct ima_state *st = ima_state_new(0);
 	struct seen *s = calloc(1, sizeof(*s));
-	struct hasher *h = hasher_new();
+	struct ima_hasher *h = ima_hasher_new();
 	struct ima_quote q;
 	struct pcrset pq;
 	struct riv_err err;
@@ -709,7 +808,7 @@ START_TEST(test_quote_watch)
 	ck_assert_uint_eq(q.checkpoint, 100);
 	ck_assert_uint_eq(q.pending, 725);
 	ck_assert_ptr_null(st->watch);
-	hasher_free(h);
+	ima_hasher_free(h);
 	free(s);
 	free(buf);
 	ima_state_free(st);
@@ -750,7 +849,7 @@ START_TEST(test_violation)
 		field_str(&td, "/bin/sh", 0);
 		ck_assert_int_eq(bank_hash(bank, td.d, td.n, d), 0);
 		ck_assert_int_eq(bank_extend(bank, want, d), 0);
-		ck_assert_msg(memcmp(want, pcrset_get(&st->pcrs, bank, 10),
+		ck_assert_msg(memcmp(want, pcr_value(st, bank, 10),
 		    bank_get(bank)->size) == 0, "bank %s",
 		    bank_get(bank)->name);
 	}
@@ -780,7 +879,7 @@ START_TEST(test_mismatch)
 	ck_assert_uint_eq(s->mismatches, 1);
 	ck_assert_int_eq(s->first_mismatch, 5);
 	/* the list bank extends the logged digests: still the quote's */
-	hex_encode(pcrset_get(&st->pcrs, BANK_SHA1, 10), 20, hex);
+	hex_encode(pcr_value(st, BANK_SHA1, 10), 20, hex);
 	ck_assert_str_eq(hex, sha1_ref);
 	free(s);
 	free(buf);
@@ -884,8 +983,23 @@ START_TEST(test_malformed_ascii)
 		    "ima-ng needs 2" },
 		{ "10 1d8d532d463c9f8c205d0df7787669a85f93e260 ima-foo "
 		    "sha1:00 x\n", "unknown template \"ima-foo\"" },
-		{ "99 1d8d532d463c9f8c205d0df7787669a85f93e260 ima-ng "
-		    "sha1:00 x\n", "PCR \"99\"" },
+		{ "30 1d8d532d463c9f8c205d0df7787669a85f93e260 ima-ng "
+		    "sha1:00 x\n", "PCR 30 is beyond the TPM PCRs" },
+		{ "64 1d8d532d463c9f8c205d0df7787669a85f93e260 ima-ng "
+		    "sha1:00 x\n", "PCR 64 is out of range (IMA's pcr= "
+		    "accepts 0-63)" },
+		{ "1\x1b 1d8d532d463c9f8c205d0df7787669a85f93e260 ima-ng "
+		    "sha1:00 x\n", "PCR \"1?\" is not a decimal number" },
+		{ "10 1d8d532d463c9f8c205d0df7787669a85f93e260 ima-ng "
+		    "sha1:0000000000000000000000000000000000000000 x\n"
+		    "10 1d8d532d463c9f8c205d0df7787669a85f93e260 ima-ng "
+		    "sha1:0000000000000000000000000000000000000000 x",
+		    "entry 1, line 2 (byte offset 99): truncated: the line "
+		    "does not end with a newline" },
+		{ "10 1d8d532d463c9f8c205d0df7787669a85f93e260 ima-ng "
+		    "sha1:00 x\n  9 1d8d532d463c9f8c205d0df7787669a85f93e260 "
+		    "ima-ng sha1:00 x\n", "entry 1, line 2 (byte offset 61): "
+		    "expected \"PCR" },
 		{ "10 1d8d532d463c9f8c205d0df7787669a85f93e260 ima-ng "
 		    "sha1:00 x\n\n10 1d8d", "line 2 (byte offset 61): empty" },
 		{ "10 1d8d532d463c9f8c205d0df7787669a85f93e260 ima-ng "
@@ -914,7 +1028,7 @@ START_TEST(test_templates)
 	struct riv_err err;
 	struct seen *s = calloc(1, sizeof(*s));
 	struct ima_state *st = ima_state_new(0);
-	struct hasher *h = hasher_new();
+	struct ima_hasher *h = ima_hasher_new();
 	uint8_t v2[16 + 32], modsig[3] = { 1, 2, 3 };
 	uint32_t uid = 1000;
 	uint16_t mode = 0100644;
@@ -984,8 +1098,7 @@ START_TEST(test_templates)
 		    "%s", err.msg);
 		ck_assert_uint_eq(s->n, 5);
 		ck_assert_uint_eq(s->mismatches, 0);
-		ck_assert_uint_eq(st->pcrs.mask[BANK_SHA1],
-		    1u << 10 | 1u << 11);
+		ck_assert_uint_eq(st->touched, 1u << 10 | 1u << 11);
 	}
 	/* ASCII: a custom template, and an old-style name with spaces */
 	td.n = 0;
@@ -1028,7 +1141,7 @@ START_TEST(test_templates)
 	put(&b, td.d, td.n);
 	expect_malformed(b.d, b.n, "\"ima\" template name length 300");
 	free(big);
-	hasher_free(h);
+	ima_hasher_free(h);
 	ima_state_free(st);
 	free(s);
 	free(td.d);
@@ -1036,39 +1149,646 @@ START_TEST(test_templates)
 }
 END_TEST
 
+/* Extend v with a digest zero-padded from 20 bytes to the bank's size. */
+static void
+extend_padded(int bank, uint8_t *v, const uint8_t *d20)
+{
+	uint8_t pad[DIGEST_MAX] = { 0 };
+
+	memcpy(pad, d20, 20);
+	ck_assert_int_eq(bank_extend(bank, v, pad), 0);
+}
+
+/*
+ * A kernel before 5.8 extends sha256 with the SHA1 template digests
+ * zero-padded: the replay keeps that value beside the per-bank one, a
+ * quote tells which the attester uses, and from then on only that one is
+ * computed.
+ */
+START_TEST(test_padded_rule)
+{
+	static const char padded_ref[] =
+	    "a3d362a5e9bbe6132d9090da2d727f0fc698ad0c70009a8a87bb5d6e7d5ea6aa";
+	static const char per_bank_ref[] =
+	    "7fac48c81837d6d29046008aef0cdad8c2745cc98c3340cbba9bfdf39b4124b8";
+	struct ima_state *st = ima_state_new(0);
+	struct ima_hasher *h = ima_hasher_new();
+	struct ima_reader r;
+	struct ima_entry e;
+	struct ima_quote q;
+	struct pcrset pq, shown;
+	struct riv_err err;
+	uint8_t *buf, v[32] = { 0 }, v99[32], d[32];
+	size_t len, off[400], n;
+	char hex[65];
+
+	buf = read_list(IBM_SHA1, &len);
+	n = entry_offsets(buf, len, off, 399);
+	/* the padded value, computed here from the logged digests */
+	ck_assert_int_eq(ima_reader_open(&r, buf, len, IMA_FORMAT_AUTO, -1, 0,
+	    &err), RIV_OK);
+	while (ima_reader_next(&r, &e, &err) == 1) {
+		ck_assert_int_eq(e.violation, 0);
+		ck_assert_uint_eq(e.pcr, 10);
+		extend_padded(BANK_SHA256, v, e.template_digest);
+		if (e.index == 99)
+			memcpy(v99, v, 32);
+	}
+	ima_reader_close(&r);
+	hex_encode(v, 32, hex);
+	ck_assert_str_eq(hex, padded_ref);
+	/* replayed beside the per-bank value, which is what is shown */
+	ck_assert_int_eq(replay(buf, len, st, NULL, NULL, &err), RIV_OK);
+	ck_assert(memcmp(pcrset_get(&st->val[IMA_RULE_PAD], BANK_SHA256, 10),
+	    v, 32) == 0);
+	ima_state_values(st, &shown);
+	hex_encode(pcrset_get(&shown, BANK_SHA256, 10), 32, hex);
+	ck_assert_str_eq(hex, per_bank_ref);
+	/* a quote of the padded value matches it, and says so */
+	pcrset_init(&pq);
+	pcrset_set(&pq, BANK_SHA256, 10, v);
+	ck_assert_int_eq(ima_quote_check(st, &pq, &q), RIV_OK);
+	ck_assert_int_eq(q.matched, 1);
+	ck_assert_int_eq(q.full, 1);
+	ck_assert_uint_eq(q.checkpoint, n - 1);
+	ck_assert_uint_eq(q.rules[BANK_SHA256],
+	    1u << IMA_RULE_PAD | 1u << IMA_RULE_PADFF);
+	ck_assert_uint_eq(q.rules[BANK_SHA1], 0);
+	ck_assert_uint_eq(st->rules[BANK_SHA256],
+	    1u << IMA_RULE_PAD | 1u << IMA_RULE_PADFF);
+	ck_assert_uint_eq(st->rules[BANK_SHA384], IMA_RULES_ALL);
+	ima_state_values(st, &shown);
+	ck_assert(memcmp(pcrset_get(&shown, BANK_SHA256, 10), v, 32) == 0);
+	roundtrip(st);
+	ck_assert_uint_eq(st->rules[BANK_SHA256],
+	    1u << IMA_RULE_PAD | 1u << IMA_RULE_PADFF);
+	/* the per-bank value no longer matches */
+	hex_decode(per_bank_ref, 64, d, sizeof(d), &len);
+	pcrset_set(&pq, BANK_SHA256, 10, d);
+	ck_assert_int_eq(ima_quote_check(st, &pq, &q), RIV_FAIL);
+	/* once known after entry 99, only the padded value is computed */
+	free(buf);
+	buf = read_list(IBM_SHA1, &len);
+	ima_state_init(st, 0);
+	ck_assert_int_eq(ima_feed(st, h, buf, off[100], IMA_FORMAT_AUTO, 0,
+	    NULL, NULL, &err), RIV_OK);
+	pcrset_set(&pq, BANK_SHA256, 10, v99);
+	ck_assert_int_eq(ima_quote_check(st, &pq, &q), RIV_OK);
+	ck_assert_uint_eq(q.checkpoint, 99);
+	roundtrip(st);
+	ck_assert_int_eq(ima_feed(st, h, buf + off[100], len - off[100],
+	    IMA_FORMAT_AUTO, 100, NULL, NULL, &err), RIV_OK);
+	ck_assert_uint_eq(st->val[IMA_RULE_BANK].mask[BANK_SHA256], 0);
+	ck_assert(memcmp(pcrset_get(&st->val[IMA_RULE_PAD], BANK_SHA256, 10),
+	    v, 32) == 0);
+	/* a per-bank quote reports per-bank */
+	ck_assert_int_eq(replay(buf, len, st, NULL, NULL, &err), RIV_OK);
+	pcrset_set(&pq, BANK_SHA256, 10, d);
+	ck_assert_int_eq(ima_quote_check(st, &pq, &q), RIV_OK);
+	ck_assert_uint_eq(q.rules[BANK_SHA256], 1u << IMA_RULE_BANK);
+	ck_assert_uint_eq(st->val[IMA_RULE_PAD].mask[BANK_SHA256], 0);
+	ima_hasher_free(h);
+	free(buf);
+	ima_state_free(st);
+}
+END_TEST
+
+/*
+ * A violation tells the padded rules apart: before 5.8, 20 bytes of 0xff
+ * then zeros; 5.8+ for a bank it cannot hash, all-ones.
+ */
+START_TEST(test_padded_violation)
+{
+	struct ima_state *st = ima_state_new(0);
+	struct buf b = { NULL, 0, 0 };
+	struct ima_reader r;
+	struct ima_entry e;
+	struct ima_quote q;
+	struct pcrset pq, shown;
+	struct riv_err err;
+	uint8_t pre58[32] = { 0 }, ff[32] = { 0 }, ones[32], v20[20];
+	int k;
+
+	memset(ones, 0xff, sizeof(ones));
+	memset(v20, 0xff, sizeof(v20));
+	entry_ng(&b, "boot_aggregate", 1, 0, 0);
+	entry_ng(&b, "/etc/passwd", 0, 1, 0);
+	entry_ng(&b, "/bin/sh", 2, 0, 0);
+	ck_assert_int_eq(ima_reader_open(&r, b.d, b.n, IMA_FORMAT_AUTO, -1, 0,
+	    &err), RIV_OK);
+	while (ima_reader_next(&r, &e, &err) == 1) {
+		if (e.violation) {
+			extend_padded(BANK_SHA256, pre58, v20);
+			ck_assert_int_eq(bank_extend(BANK_SHA256, ff, ones), 0);
+		} else {
+			extend_padded(BANK_SHA256, pre58, e.template_digest);
+			extend_padded(BANK_SHA256, ff, e.template_digest);
+		}
+	}
+	ima_reader_close(&r);
+	ck_assert(memcmp(pre58, ff, 32) != 0);
+	for (k = 0; k < 2; k++) {
+		ck_assert_int_eq(replay(b.d, b.n, st, NULL, NULL, &err),
+		    RIV_OK);
+		ck_assert_uint_eq(st->pad_split & (1u << BANK_SHA256),
+		    1u << BANK_SHA256);
+		roundtrip(st);
+		pcrset_init(&pq);
+		pcrset_set(&pq, BANK_SHA256, 10, k == 0 ? pre58 : ff);
+		ck_assert_int_eq(ima_quote_check(st, &pq, &q), RIV_OK);
+		ck_assert_uint_eq(q.rules[BANK_SHA256], 1u << (k == 0 ?
+		    IMA_RULE_PAD : IMA_RULE_PADFF));
+		roundtrip(st);
+		ima_state_values(st, &shown);
+		ck_assert(memcmp(pcrset_get(&shown, BANK_SHA256, 10),
+		    k == 0 ? pre58 : ff, 32) == 0);
+	}
+	free(b.d);
+	ima_state_free(st);
+}
+END_TEST
+
+/*
+ * ASCII lists write PCRs 0-9 as " 9" ("%2d "): such a list is ASCII,
+ * whether PCR 9 comes first or in the middle, and replays as its binary
+ * form.
+ */
+START_TEST(test_space_pcr)
+{
+	static const uint32_t pcrs[2][3] = { { 9, 10, 10 }, { 10, 9, 10 } };
+	struct ima_state *a = ima_state_new(0), *bs = ima_state_new(0);
+	struct seen *s = calloc(1, sizeof(*s));
+	struct buf txt = { NULL, 0, 0 }, bin = { NULL, 0, 0 };
+	struct riv_err err;
+	int k, i;
+
+	for (k = 0; k < 2; k++) {
+		txt.n = bin.n = 0;
+		for (i = 0; i < 3; i++) {
+			ascii_ng(&txt, pcrs[k][i], i ? "/bin/x" :
+			    "boot_aggregate", i + 1);
+			entry_ng_on(&bin, pcrs[k][i], i ? "/bin/x" :
+			    "boot_aggregate", i + 1, 0, 0);
+		}
+		ck_assert_int_eq(k == 0 ? txt.d[0] : ((uint8_t *)memchr(txt.d,
+		    '\n', txt.n))[1], ' ');
+		ck_assert_int_eq(ima_detect_format(txt.d, txt.n),
+		    IMA_FORMAT_ASCII);
+		s->n = s->mismatches = 0;
+		ck_assert_msg(replay(txt.d, txt.n, a, see, s, &err) == RIV_OK,
+		    "%s", err.msg);
+		ck_assert_uint_eq(s->n, 3);
+		ck_assert_uint_eq(s->mismatches, 0);
+		ck_assert_uint_eq(a->touched, 1u << 9 | 1u << 10);
+		ck_assert_int_eq(replay(bin.d, bin.n, bs, NULL, NULL, &err),
+		    RIV_OK);
+		assert_same_pcrs(a, bs, "ASCII with \" 9\" vs binary");
+	}
+	free(txt.d);
+	free(bin.d);
+	free(s);
+	ima_state_free(a);
+	ima_state_free(bs);
+}
+END_TEST
+
+/* Count the entries an ima_feed callback sees. */
+static int
+count_cb(const struct ima_entry *e, int mismatch, void *arg)
+{
+	(void)e;
+	(void)mismatch;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+/*
+ * After a reboot the new list may share boot_aggregate and even the entry
+ * at the state's last index with the old one: the state must still refuse
+ * it, and accept the same boot's list grown.
+ */
+START_TEST(test_other_boot)
+{
+	struct ima_state *st = ima_state_new(0);
+	struct ima_hasher *h = ima_hasher_new();
+	struct buf b1 = { NULL, 0, 0 }, b2 = { NULL, 0, 0 }, b3 = { NULL, 0,
+	    0 };
+	struct riv_err err;
+	size_t seen = 0;
+
+	entry_ng(&b1, "boot_aggregate", 1, 0, 0);
+	entry_ng(&b1, "/etc/x", 2, 1, 0);	/* a violation */
+	entry_ng(&b1, "/bin/y", 3, 0, 0);
+	entry_ng(&b2, "boot_aggregate", 1, 0, 0);
+	entry_ng(&b2, "/etc/z", 4, 0, 0);
+	entry_ng(&b2, "/bin/y", 3, 0, 0);	/* entry 2 as in boot 1 */
+	entry_ng(&b2, "/bin/w", 5, 0, 0);
+	put(&b3, b1.d, b1.n);
+	entry_ng(&b3, "/bin/w", 5, 0, 0);
+	ck_assert_int_eq(ima_feed(st, h, b1.d, b1.n, IMA_FORMAT_AUTO, 0, NULL,
+	    NULL, &err), RIV_OK);
+	roundtrip(st);
+	ck_assert_int_eq(ima_feed(st, h, b2.d, b2.n, IMA_FORMAT_AUTO, 0,
+	    count_cb, &seen, &err), RIV_MALFORMED);
+	ck_assert_msg(strstr(err.msg, "entries 0-2 (the ones the state "
+	    "covers) do not replay to the state's sha1 PCR 10: the state "
+	    "belongs to another boot") != NULL, "%s", err.msg);
+	ck_assert_uint_eq(seen, 0);
+	ck_assert_uint_eq(st->next, 3);
+	ck_assert_int_eq(ima_feed(st, h, b3.d, b3.n, IMA_FORMAT_AUTO, 0,
+	    count_cb, &seen, &err), RIV_OK);
+	ck_assert_uint_eq(seen, 1);
+	ck_assert_uint_eq(st->next, 4);
+	ima_hasher_free(h);
+	free(b1.d);
+	free(b2.d);
+	free(b3.d);
+	ima_state_free(st);
+}
+END_TEST
+
+/*
+ * Entries on a PCR other than 10 are compared with the quote: a forged
+ * PCR 11 entry fails, and a quote without PCR 11 does not cover them.
+ */
+START_TEST(test_pcr_uncovered)
+{
+	struct ima_state *st = ima_state_new(0);
+	struct ima_hasher *h = ima_hasher_new();
+	struct buf real = { NULL, 0, 0 }, forged = { NULL, 0, 0 },
+	    late = { NULL, 0, 0 };
+	struct ima_quote q;
+	struct pcrset pq;
+	struct riv_err err;
+	uint8_t v10[32], v11[32], v1[32];
+
+	entry_ng(&real, "boot_aggregate", 1, 0, 0);
+	entry_ng_on(&real, 11, "/opt/good.sh", 2, 0, 0);
+	entry_ng(&real, "/bin/x", 3, 0, 0);
+	entry_ng(&forged, "boot_aggregate", 1, 0, 0);
+	entry_ng_on(&forged, 11, "/opt/evil.sh", 9, 0, 0);
+	entry_ng(&forged, "/bin/x", 3, 0, 0);
+	ck_assert_int_eq(replay(real.d, real.n, st, NULL, NULL, &err),
+	    RIV_OK);
+	memcpy(v10, pcr_value(st, BANK_SHA256, 10), 32);
+	memcpy(v11, pcr_value(st, BANK_SHA256, 11), 32);
+	/* both PCRs quoted: matched */
+	pcrset_init(&pq);
+	pcrset_set(&pq, BANK_SHA256, 10, v10);
+	pcrset_set(&pq, BANK_SHA256, 11, v11);
+	ck_assert_int_eq(ima_quote_check(st, &pq, &q), RIV_OK);
+	ck_assert_uint_eq(q.uncovered, 0);
+	/* the forged PCR 11 entry: PCR 10 still matches, PCR 11 does not */
+	ck_assert_int_eq(replay(forged.d, forged.n, st, NULL, NULL, &err),
+	    RIV_OK);
+	ck_assert(memcmp(pcr_value(st, BANK_SHA256, 10), v10, 32) == 0);
+	ck_assert_int_eq(ima_quote_check(st, &pq, &q), RIV_FAIL);
+	ck_assert_int_eq(q.found, 0);
+	/* a quote without PCR 11 does not cover the entry on it */
+	pcrset_init(&pq);
+	pcrset_set(&pq, BANK_SHA256, 10, v10);
+	ck_assert_int_eq(replay(forged.d, forged.n, st, NULL, NULL, &err),
+	    RIV_OK);
+	ck_assert_int_eq(ima_quote_check(st, &pq, &q), RIV_FAIL);
+	ck_assert_int_eq(q.found, 1);
+	ck_assert_int_eq(q.matched, 0);
+	ck_assert_uint_eq(q.uncovered, 1u << 11);
+	ck_assert_msg(strstr(q.reason, "entries on PCR 11 are not covered "
+	    "by the quote") != NULL, "%s", q.reason);
+	/* a PCR extended after the checkpoint is quoted as zeros */
+	entry_ng(&late, "boot_aggregate", 1, 0, 0);
+	entry_ng(&late, "/bin/x", 3, 0, 0);
+	ck_assert_int_eq(replay(late.d, late.n, st, NULL, NULL, &err),
+	    RIV_OK);
+	memcpy(v1, pcr_value(st, BANK_SHA256, 10), 32);
+	entry_ng_on(&late, 11, "/opt/good.sh", 2, 0, 0);
+	memset(v11, 0, sizeof(v11));
+	pcrset_set(&pq, BANK_SHA256, 10, v1);
+	pcrset_set(&pq, BANK_SHA256, 11, v11);
+	ck_assert_int_eq(replay(late.d, late.n, st, NULL, NULL, &err),
+	    RIV_OK);
+	ck_assert_int_eq(ima_quote_check(st, &pq, &q), RIV_OK);
+	ck_assert_uint_eq(q.checkpoint, 1);
+	ck_assert_uint_eq(q.pending, 1);
+	v11[0] = 1;
+	pcrset_set(&pq, BANK_SHA256, 11, v11);
+	ck_assert_int_eq(replay(late.d, late.n, st, NULL, NULL, &err),
+	    RIV_OK);
+	ck_assert_int_eq(ima_quote_check(st, &pq, &q), RIV_FAIL);
+	ima_hasher_free(h);
+	free(real.d);
+	free(forged.d);
+	free(late.d);
+	ima_state_free(st);
+}
+END_TEST
+
+/*
+ * A quote stuck at one entry while the list grows past the history, run
+ * after run through the JSON state: lagging, never "matches no entry";
+ * with sha1 and sha256, and with sha1 alone.
+ */
+START_TEST(test_lag_stuck)
+{
+	static const size_t ends[] = { 100, 400, 700, 1000, 1300 };
+	struct ima_state *st = ima_state_new(0);
+	struct ima_hasher *h = ima_hasher_new();
+	struct buf b = { NULL, 0, 0 };
+	struct ima_quote q;
+	struct pcrset pq;
+	struct riv_err err;
+	size_t *off, i, k, from;
+	char path[32];
+	int sha1_only;
+
+	off = calloc(1400, sizeof(*off));
+	for (i = 0; i < 1300; i++) {
+		off[i] = b.n;
+		snprintf(path, sizeof(path), "/usr/bin/f%zu", i);
+		entry_ng(&b, i ? path : "boot_aggregate", (int)(i & 0xff), 0,
+		    0);
+	}
+	off[i] = b.n;
+	ck_assert_int_eq(ima_feed(st, h, b.d, off[11], IMA_FORMAT_AUTO, 0,
+	    NULL, NULL, &err), RIV_OK);
+	pcrset_init(&pq);
+	pcrset_set(&pq, BANK_SHA1, 10, pcr_value(st, BANK_SHA1, 10));
+	pcrset_set(&pq, BANK_SHA256, 10, pcr_value(st, BANK_SHA256, 10));
+	for (sha1_only = 0; sha1_only < 2; sha1_only++) {
+		if (sha1_only)
+			pq.mask[BANK_SHA256] = 0;
+		ima_state_init(st, 0);
+		for (k = 0; k < sizeof(ends) / sizeof(ends[0]); k++) {
+			from = k ? ends[k - 1] : 0;
+			if (k == 0)
+				ima_quote_watch(st, &pq);
+			ck_assert_int_eq(ima_feed(st, h, b.d + off[from],
+			    off[ends[k]] - off[from], IMA_FORMAT_AUTO, from,
+			    NULL, NULL, &err), RIV_OK);
+			ck_assert_msg(ima_quote_check(st, &pq, &q) == RIV_OK,
+			    "run %zu: %s", k, q.reason);
+			ck_assert_uint_eq(q.checkpoint, 10);
+			ck_assert_uint_eq(q.pending, ends[k] - 11);
+			ck_assert_int_eq(q.lagging, k >= 3);
+			ck_assert_int_eq(q.full, 1);
+			roundtrip(st);
+		}
+		ck_assert_uint_eq(st->hist_len, IMA_HISTORY_MAX);
+	}
+	free(off);
+	free(b.d);
+	ima_hasher_free(h);
+	ima_state_free(st);
+}
+END_TEST
+
+/* A failed entry stays counted in the state, run after run. */
+START_TEST(test_failures_persist)
+{
+	struct ima_state *st = ima_state_new(0);
+	struct ima_hasher *h = ima_hasher_new();
+	struct riv_err err;
+	size_t off[400], len;
+	uint8_t *buf;
+
+	buf = read_list(IBM_SHA1, &len);
+	entry_offsets(buf, len, off, 399);
+	buf[off[5] + 39 + 4 + 12] ^= 0x20;	/* entry 5's file digest */
+	ck_assert_int_eq(ima_feed(st, h, buf, off[100], IMA_FORMAT_AUTO, 0,
+	    NULL, NULL, &err), RIV_OK);
+	ck_assert_uint_eq(st->failed, 1);
+	ck_assert_uint_eq(st->first_failed, 5);
+	roundtrip(st);
+	ck_assert_int_eq(ima_feed(st, h, buf + off[100], len - off[100],
+	    IMA_FORMAT_AUTO, 100, NULL, NULL, &err), RIV_OK);
+	ck_assert_uint_eq(st->failed, 1);
+	ck_assert_uint_eq(st->first_failed, 5);
+	ima_state_fail(st, 200);	/* a policy failure */
+	ima_state_fail(st, 200);	/* the same entry again */
+	roundtrip(st);
+	ck_assert_uint_eq(st->failed, 2);
+	ck_assert_uint_eq(st->first_failed, 5);
+	ck_assert_uint_eq(st->last_failed, 200);
+	ima_hasher_free(h);
+	free(buf);
+	ima_state_free(st);
+}
+END_TEST
+
+/*
+ * Append an ASCII line of a "d-ng|n-ng|iuid|imode" entry whose template
+ * digest was computed over big- or little-endian template data (a kernel
+ * without ima_canonical_fmt); corrupt flips the file digest after hashing.
+ */
+static void
+ascii_native(struct buf *out, const char *path, int c, int be, int corrupt)
+{
+	struct buf td = { NULL, 0, 0 };
+	char line[512], dh[41], fh[65];
+	uint8_t d[20], f[32];
+
+	field_dng(&td, c, be);
+	field_str(&td, path, be);
+	field(&td, be ? "\0\0\x03\xe8" : "\xe8\x03\0\0", 4, be);
+	field(&td, be ? "\x81\xa4" : "\xa4\x81", 2, be);
+	ck_assert_int_eq(bank_hash(BANK_SHA1, td.d, td.n, d), 0);
+	hex_encode(d, 20, dh);
+	memset(f, c ^ (corrupt ? 1 : 0), sizeof(f));
+	hex_encode(f, 32, fh);
+	snprintf(line, sizeof(line), "10 %s d-ng|n-ng|iuid|imode sha256:%s "
+	    "%s 1000 33188\n", dh, fh, path);
+	put(out, line, strlen(line));
+	free(td.d);
+}
+
+/*
+ * An ASCII list of a big-endian kernel without ima_canonical_fmt: the
+ * rebuilt template data must be big-endian; the order found is kept for
+ * the rest of the list and in the state.
+ */
+START_TEST(test_ascii_be)
+{
+	struct ima_state *st = ima_state_new(0), *bs = ima_state_new(0);
+	struct ima_hasher *h = ima_hasher_new();
+	struct seen *s = calloc(1, sizeof(*s));
+	struct buf txt = { NULL, 0, 0 }, tail = { NULL, 0, 0 }, bin = { NULL,
+	    0, 0 }, td = { NULL, 0, 0 };
+	struct ima_reader r;
+	struct riv_err err;
+	int be;
+
+	for (be = 0; be < 2; be++) {
+		txt.n = bin.n = 0;
+		ascii_native(&txt, "boot_aggregate", 1, be, 0);
+		ascii_native(&txt, "/usr/bin/bash", 2, be, 0);
+		ck_assert_int_eq(ima_reader_open(&r, txt.d, txt.n,
+		    IMA_FORMAT_AUTO, -1, 0, &err), RIV_OK);
+		ck_assert_int_eq(r.big_endian, be);
+		ck_assert_int_eq(r.be_known, 1);
+		ima_reader_close(&r);
+		s->n = s->mismatches = 0;
+		ck_assert_msg(replay(txt.d, txt.n, st, see, s, &err) == RIV_OK,
+		    "%s", err.msg);
+		ck_assert_uint_eq(s->n, 2);
+		ck_assert_uint_eq(s->mismatches, 0);
+		ck_assert_int_eq(st->big_endian, be);
+		/* the same entries as a binary list of that kernel */
+		td.n = 0;
+		field_dng(&td, 1, be);
+		field_str(&td, "boot_aggregate", be);
+		field(&td, be ? "\0\0\x03\xe8" : "\xe8\x03\0\0", 4, be);
+		field(&td, be ? "\x81\xa4" : "\xa4\x81", 2, be);
+		entry(&bin, 10, "d-ng|n-ng|iuid|imode", &td, 0, be);
+		td.n = 0;
+		field_dng(&td, 2, be);
+		field_str(&td, "/usr/bin/bash", be);
+		field(&td, be ? "\0\0\x03\xe8" : "\xe8\x03\0\0", 4, be);
+		field(&td, be ? "\x81\xa4" : "\xa4\x81", 2, be);
+		entry(&bin, 10, "d-ng|n-ng|iuid|imode", &td, 0, be);
+		ck_assert_int_eq(replay(bin.d, bin.n, bs, NULL, NULL, &err),
+		    RIV_OK);
+		assert_same_pcrs(st, bs, "ASCII vs binary, native order");
+	}
+	/*
+	 * A tail whose first entry verifies in no order (corrupt) keeps
+	 * the order the state learnt: only that entry mismatches.
+	 */
+	txt.n = tail.n = 0;
+	ascii_native(&txt, "boot_aggregate", 1, 1, 0);
+	ascii_native(&tail, "/usr/bin/evil", 3, 1, 1);
+	ascii_native(&tail, "/usr/bin/bash", 2, 1, 0);
+	ima_state_init(st, 0);
+	ck_assert_int_eq(ima_feed(st, h, txt.d, txt.n, IMA_FORMAT_AUTO, 0,
+	    NULL, NULL, &err), RIV_OK);
+	roundtrip(st);
+	ck_assert_int_eq(st->big_endian, 1);
+	s->n = s->mismatches = 0;
+	ck_assert_int_eq(ima_feed(st, h, tail.d, tail.n, IMA_FORMAT_AUTO, 1,
+	    see, s, &err), RIV_OK);
+	ck_assert_uint_eq(s->n, 2);
+	ck_assert_uint_eq(s->mismatches, 1);
+	ck_assert_int_eq(s->first_mismatch, 1);
+	ima_hasher_free(h);
+	free(txt.d);
+	free(tail.d);
+	free(bin.d);
+	free(td.d);
+	free(s);
+	ima_state_free(st);
+	ima_state_free(bs);
+}
+END_TEST
+
+/* PCRs beyond 23 in a binary list: refused, saying why. */
+START_TEST(test_pcr_range)
+{
+	struct buf b = { NULL, 0, 0 };
+
+	entry_ng_on(&b, 30, "/x", 1, 0, 0);
+	expect_malformed(b.d, b.n, "entry 0 at byte offset 0: PCR 30 is "
+	    "beyond the TPM PCRs rivd replays (0-23; IMA's pcr= accepts up "
+	    "to 63");
+	b.n = 0;
+	entry_ng(&b, "boot_aggregate", 1, 0, 0);
+	entry_ng_on(&b, 64, "/x", 1, 0, 0);
+	expect_malformed(b.d, b.n, "PCR 64 is out of range (IMA's pcr= "
+	    "accepts 0-63)");
+	free(b.d);
+}
+END_TEST
+
+/* Replace the first occurrence of from in s by to; the result is new. */
+static char *
+subst(const char *s, const char *from, const char *to)
+{
+	const char *p = strstr(s, from);
+	char *out;
+
+	ck_assert_msg(p != NULL, "\"%s\" not in the state", from);
+	out = malloc(strlen(s) - strlen(from) + strlen(to) + 1);
+	ck_assert_ptr_nonnull(out);
+	memcpy(out, s, (size_t)(p - s));
+	strcpy(out + (p - s), to);
+	strcat(out, p + strlen(from));
+	return out;
+}
+
 /* Bad state JSON is refused with the member named. */
 START_TEST(test_state_json_bad)
 {
-	static const char *bad[][2] = {
-		{ "[]", "expected a JSON object" },
-		{ "{\"version\":2}", "version" },
-		{ "{\"version\":1,\"next\":3,\"banks\":[\"sha1\"],"
-		    "\"list_bank\":null}", "list_bank" },
-		{ "{\"version\":1,\"next\":0,\"banks\":[\"md5\"]}", "banks" },
-		{ "{\"version\":1,\"next\":0,\"banks\":[\"sha1\"],"
-		    "\"list_bank\":null,\"pcrs\":{\"sha256\":{\"10\":\""
-		    "00000000000000000000000000000000"
-		    "00000000000000000000000000000000\"}},"
-		    "\"quote\":{}}", "not replayed" },
-		{ "{\"version\":1,\"next\":0,\"banks\":[\"sha1\"],"
-		    "\"list_bank\":null,\"pcrs\":{},\"quote\":{\"pcr\":10,"
-		    "\"bank\":\"sha1\",\"pending\":null,\"lag_growth\":0,"
-		    "\"history\":[[0,\"00\"]]}}", "quote.history[0]" },
+	static const char *bad[][3] = {
+		{ "\"version\":2", "\"version\":1", "version" },
+		{ "\"list_bank\":\"sha1\"", "\"list_bank\":null",
+		    "list_bank" },
+		{ "\"banks\":[\"sha1\",\"sha256\"]", "\"banks\":[\"md5\"]",
+		    "banks" },
+		{ "\"sha1\":[\"per-bank\"]", "\"sha1\":[\"padded-sha1\"]",
+		    "rules: sha1 cannot follow" },
+		{ "\"sha256\":[\"per-bank\"]", "\"sha256\":[\"per-bank\","
+		    "\"per-bank\"]", "rules" },
+		{ "\"big_endian\":false", "\"big_endian\":7", "big_endian" },
+		{ "\"pcrs\":{\"per-bank\":{\"sha1\":{\"10\"",
+		    "\"pcrs\":{\"per-bank\":{\"sha1\":{\"11\"",
+		    "pcrs: per-bank.sha256: not the PCRs" },
+		{ "\"count\":0,\"first\":null", "\"count\":1,\"first\":null",
+		    "failures" },
+		{ "\"checkpoint\":{\"index\":2", "\"checkpoint\":{\"index\":3",
+		    "quote.checkpoint.index" },
+		{ "\"pending\":0", "\"pending\":null", "quote.pending" },
+		{ "\"entries\":[]", "\"entries\":[[2,10,\"00\",\"00\"]]",
+		    "quote.history.entries[0]" },
+		{ "\"columns\":[[\"sha256\",\"per-bank\"]",
+		    "\"columns\":[[\"sha256\",\"padded-sha1\"]",
+		    "quote.history.columns[0]" },
+		{ "\"dropped_last\":null", "\"dropped_last\":1",
+		    "quote.history.dropped_last" },
 	};
-	struct ima_state *st = ima_state_new(0);
+	struct ima_state *st = ima_state_new(1u << BANK_SHA1 |
+	    1u << BANK_SHA256);
+	struct ima_hasher *h = ima_hasher_new();
+	struct buf b = { NULL, 0, 0 };
+	struct ima_quote q;
+	struct pcrset pq;
 	struct riv_err err;
 	struct json *doc;
-	size_t i;
+	char *text = NULL, *bad_text;
+	size_t tlen = 0, i;
+	FILE *f;
 
+	entry_ng(&b, "boot_aggregate", 1, 0, 0);
+	entry_ng(&b, "/bin/a", 2, 0, 0);
+	entry_ng(&b, "/bin/b", 3, 0, 0);
+	ck_assert_int_eq(ima_feed(st, h, b.d, b.n, IMA_FORMAT_AUTO, 0, NULL,
+	    NULL, &err), RIV_OK);
+	pcrset_init(&pq);
+	pcrset_set(&pq, BANK_SHA256, 10, pcr_value(st, BANK_SHA256, 10));
+	ck_assert_int_eq(ima_quote_check(st, &pq, &q), RIV_OK);
+	ck_assert_ptr_nonnull(f = open_memstream(&text, &tlen));
+	ima_state_write(f, st);
+	fclose(f);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		doc = json_parse(bad[i][0], strlen(bad[i][0]), &err);
+		bad_text = subst(text, bad[i][0], bad[i][1]);
+		doc = json_parse(bad_text, strlen(bad_text), &err);
 		ck_assert_msg(doc != NULL, "%s", err.msg);
 		ck_assert_int_eq(ima_state_from_json(doc, st, &err),
 		    RIV_MALFORMED);
-		ck_assert_msg(strstr(err.msg, bad[i][1]) != NULL,
-		    "wanted \"%s\" in \"%s\"", bad[i][1], err.msg);
+		ck_assert_msg(strstr(err.msg, bad[i][2]) != NULL,
+		    "wanted \"%s\" in \"%s\"", bad[i][2], err.msg);
 		json_free(doc);
+		free(bad_text);
 	}
+	/* and the state as written reads back */
+	doc = json_parse(text, tlen, &err);
+	ck_assert_msg(doc != NULL, "%s", err.msg);
+	ck_assert_msg(ima_state_from_json(doc, st, &err) == RIV_OK, "%s",
+	    err.msg);
+	json_free(doc);
+	doc = json_parse("[]", 2, &err);
+	ck_assert_int_eq(ima_state_from_json(doc, st, &err), RIV_MALFORMED);
+	json_free(doc);
+	free(text);
+	free(b.d);
+	ima_hasher_free(h);
 	ima_state_free(st);
 }
 END_TEST
@@ -1098,6 +1818,16 @@ main(void)
 	tcase_add_test(synth, test_malformed_ascii);
 	tcase_add_test(synth, test_templates);
 	tcase_add_test(synth, test_state_json_bad);
+	tcase_add_test(corpus, test_padded_rule);
+	tcase_add_test(synth, test_padded_violation);
+	tcase_add_test(synth, test_space_pcr);
+	tcase_add_test(synth, test_other_boot);
+	tcase_add_test(synth, test_pcr_uncovered);
+	tcase_add_test(synth, test_lag_stuck);
+	tcase_add_test(corpus, test_failures_persist);
+	tcase_add_test(synth, test_ascii_be);
+	tcase_add_test(synth, test_pcr_range);
+	tcase_add_test(synth, test_detect_sm3);
 	suite_add_tcase(s, synth);
 	return run_suite(s);
 }

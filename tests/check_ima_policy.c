@@ -2,11 +2,13 @@
  * check_ima_policy.c — the IMA runtime policy: native and Keylime policies,
  * allowed and denied digests, excludes, violations, boot_aggregate, ima-buf
  * entries, IMA signatures (RSA and EC, v2 and v3) with configured keys and
- * keys learned from the .ima keyring, malformed policies, reference counts.
+ * keys learned from the .ima keyring and carried between runs, malformed
+ * policies, reference counts, the registry of shared policies.
  *
  * Entries are built by hand (struct ima_entry) so the suite does not depend
  * on the list parser.
  */
+#include <pthread.h>
 #include <unistd.h>
 
 #include <openssl/bio.h>
@@ -99,6 +101,13 @@ policy_bad(const char *json, size_t len, const char *want)
 	    "error \"%s\" lacks \"%s\"", err.msg, want);
 }
 
+/* Parse a NUL-ended policy that must be rejected (see policy_bad). */
+static void
+policy_bad_str(const char *json, const char *want)
+{
+	policy_bad(json, strlen(json), want);
+}
+
 /* Check an entry passes. */
 static void
 expect_pass(struct ima_appraiser *a, const struct tentry *t)
@@ -136,12 +145,15 @@ START_TEST(test_native_digests)
 	snprintf(json, sizeof(json), "{\"version\":1,\"digests\":{"
 	    "\"/usr/bin/foo\":[\"sha256:%s\",\"sha1:%s\",\"sha256:%s\"],"
 	    "\"/usr/bin/bar\":\"sha384:%s\","
-	    "\"/usr/lib/sm\":[\"sm3:%s\"]}}",
+	    "\"/usr/lib/sm\":[\"sm3:%s\"],"
+	    "\"/usr/lib/s3\":[\"sha3-384:%s\",\"sha3-512:%s\"]}}",
 	    hexrep("11", 32), hexrep("22", 20), hexrep("AB", 32),
-	    hexrep("33", 48), hexrep("44", 32));
+	    hexrep("33", 48), hexrep("44", 32), hexrep("33", 48),
+	    hexrep("35", 64));
 	pol = policy_ok(json);
 	ck_assert_int_eq(ima_policy_format(pol), IMA_POLICY_NATIVE);
-	ck_assert_uint_eq(ima_policy_paths(pol), 3);
+	ck_assert_uint_eq(ima_policy_paths(pol), 4);
+	ck_assert_ptr_null(ima_policy_release(pol));
 	a = ima_appraiser_new(pol);
 	ck_assert_ptr_nonnull(a);
 
@@ -164,6 +176,18 @@ START_TEST(test_native_digests)
 	fill(d, 32, 0x44);
 	mk_file(&t, "ima-ng", "sm3", d, 32, "/usr/lib/sm");
 	expect_pass(a, &t);
+	/* SHA3 (kernel names "sha3-384", "sha3-512"). */
+	fill(d, 48, 0x33);
+	mk_file(&t, "ima-ng", "sha3-384", d, 48, "/usr/lib/s3");
+	expect_pass(a, &t);
+	mk_file(&t, "ima-ng", "sha384", d, 48, "/usr/lib/s3");
+	expect_fail(a, &t, "digest not allowed: sha384:3333");
+	fill(d, 64, 0x35);
+	mk_file(&t, "ima-ng", "sha3-512", d, 64, "/usr/lib/s3");
+	expect_pass(a, &t);
+	fill(d, 64, 0x36);
+	mk_file(&t, "ima-ng", "sha3-512", d, 64, "/usr/lib/s3");
+	expect_fail(a, &t, "digest not allowed: sha3-512:3636");
 
 	/* Denied: other digest, or the same bytes under another algorithm. */
 	fill(d, 32, 0x12);
@@ -328,8 +352,131 @@ START_TEST(test_excludes)
 	mk_file(&t, "ima-ng", "sha256", d, 32, "/tmp/ab");
 	t.name[6] = '\0';
 	expect_fail(a, &t, "path not in policy: /tmp/a?");
+	/*
+	 * Nor one with a newline: POSIX "." matches it, Python's does not
+	 * (re.match("/tmp/.*", "/tmp/a\nb") matches "/tmp/a" only, but
+	 * "/var/lib/[^/]+\\.db$" does not match "/var/lib/a\nb.db").
+	 */
+	mk_file(&t, "ima-ng", "sha256", d, 32, "/tmp/a\nb");
+	expect_fail(a, &t, "path not in policy: /tmp/a?b");
+	mk_file(&t, "ima-ng", "sha256", d, 32, "/var/lib/a\nb.db");
+	expect_fail(a, &t, "path not in policy");
+	mk_file(&t, "ima-ng", "sha256", d, 32, "/var/lib/x.db\n");
+	expect_fail(a, &t, "path not in policy");
+	mk_file(&t, "ima-ng", "sha256", d, 32, "/var/lib/x.db\r");
+	expect_fail(a, &t, "path not in policy");
+	mk_file(&t, "ima-ng", "sha256", d, 32, "/tmp/a\rb");
+	expect_pass(a, &t);
 	ima_appraiser_free(a);
 	ima_policy_unref(pol);
+
+	/* Escaped punctuation other than GNU's anchors is a literal. */
+	pol = policy_ok("{\"version\":1,\"excludes\":[\"/a\\\\.b\\\\(x\\\\)\","
+	    "\"/c/(d|(e(f)))/$\",\"/g\\\\$\"]}");
+	a = ima_appraiser_new(pol);
+	mk_file(&t, "ima-ng", "sha256", d, 32, "/a.b(x)");
+	expect_pass(a, &t);
+	mk_file(&t, "ima-ng", "sha256", d, 32, "/axb(x)");
+	expect_fail(a, &t, "path not in policy");
+	mk_file(&t, "ima-ng", "sha256", d, 32, "/c/ef/");
+	expect_pass(a, &t);
+	mk_file(&t, "ima-ng", "sha256", d, 32, "/c/ef/x");
+	expect_fail(a, &t, "path not in policy");
+	mk_file(&t, "ima-ng", "sha256", d, 32, "/g$");
+	expect_pass(a, &t);
+	ima_appraiser_free(a);
+	ima_policy_unref(pol);
+}
+END_TEST
+
+/* Build an exclude pattern of depth nested groups around "a". */
+static void
+nested_policy(char *json, size_t depth)
+{
+	char *p = json + sprintf(json, "{\"version\":1,\"excludes\":[\"/");
+	size_t i;
+
+	for (i = 0; i < depth; i++)
+		*p++ = '(';
+	*p++ = 'a';
+	for (i = 0; i < depth; i++)
+		*p++ = ')';
+	strcpy(p, "\"]}");
+}
+
+/*
+ * Patterns that would crash or mislead: deep nesting (glibc's regcomp
+ * recurses per level), too many groups, unmatched ')' (a literal in POSIX
+ * that would close rivd's own group in ^((p1)|(p2))), GNU anchors.
+ */
+START_TEST(test_pattern_limits)
+{
+	static char json[70000];
+	struct ima_policy *pol;
+	struct ima_appraiser *a;
+	struct tentry t;
+	uint8_t d[32];
+	char *p;
+	size_t i;
+
+	fill(d, 32, 1);
+	nested_policy(json, IMA_POLICY_GROUP_DEPTH_MAX);
+	pol = policy_ok(json);
+	a = ima_appraiser_new(pol);
+	mk_file(&t, "ima-ng", "sha256", d, 32, "/a");
+	expect_pass(a, &t);
+	mk_file(&t, "ima-ng", "sha256", d, 32, "/b");
+	expect_fail(a, &t, "path not in policy");
+	ima_appraiser_free(a);
+	ima_policy_unref(pol);
+	nested_policy(json, IMA_POLICY_GROUP_DEPTH_MAX + 1);
+	policy_bad(json, strlen(json), "excludes[0]: groups nested more than "
+	    "32 deep, at character 33 of the pattern at byte offset 25");
+	/* The reviewer's 16000 levels (32 KB): rejected, no stack overflow. */
+	nested_policy(json, 16000);
+	policy_bad(json, strlen(json), "groups nested more than 32 deep");
+	/* Brackets and escapes do not count. */
+	p = json + sprintf(json, "{\"version\":1,\"excludes\":[\"/");
+	for (i = 0; i < 100; i++)
+		p += sprintf(p, "[(]\\\\(");
+	strcpy(p, "\"]}");
+	ima_policy_unref(policy_ok(json));
+
+	/* Groups per pattern. */
+	p = json + sprintf(json, "{\"version\":1,\"excludes\":[\"/");
+	for (i = 0; i < IMA_POLICY_GROUPS_MAX; i++)
+		p += sprintf(p, "(a)");
+	strcpy(p, "\"]}");
+	ima_policy_unref(policy_ok(json));
+	p = json + sprintf(json, "{\"version\":1,\"excludes\":[\"/");
+	for (i = 0; i < IMA_POLICY_GROUPS_MAX + 1; i++)
+		p += sprintf(p, "(a)");
+	strcpy(p, "\"]}");
+	policy_bad(json, strlen(json), "excludes[0]: more than 64 groups, at "
+	    "character 193 of the pattern");
+
+	/* Unmatched ')': the reviewer's pattern excluded everything. */
+	policy_bad_str("{\"version\":1,\"excludes\":[\"/opt/app))|(/)\"]}",
+	    "excludes[0]: unmatched ')', at character 8 of the pattern at "
+	    "byte offset 25");
+	policy_bad_str("{\"version\":1,\"excludes\":[\"/a\",\")\"]}",
+	    "excludes[1]: unmatched ')'");
+	policy_bad_str("{\"version\":1,\"excludes\":[\"(a))(\"]}",
+	    "unmatched ')', at character 3");
+	/* Unmatched '(' is an error in both. */
+	policy_bad_str("{\"version\":1,\"excludes\":[\"((a)\"]}",
+	    "bad regular expression");
+
+	/* GNU escapes: anchors in POSIX, literals in Python. */
+	policy_bad_str("{\"version\":1,\"excludes\":[\"/tmp/a\\\\>\"]}",
+	    "excludes[0]: GNU escape (\\<, \\>, \\`, \\') is an anchor in "
+	    "POSIX but a literal in Python, at character 6");
+	policy_bad_str("{\"version\":1,\"excludes\":[\"\\\\<x\"]}",
+	    "GNU escape");
+	policy_bad_str("{\"version\":1,\"excludes\":[\"\\\\`x\"]}",
+	    "GNU escape");
+	policy_bad_str("{\"version\":1,\"excludes\":[\"x\\\\'\"]}",
+	    "GNU escape");
 }
 END_TEST
 
@@ -373,34 +520,184 @@ START_TEST(test_violations)
 }
 END_TEST
 
+/*
+ * Read the quoted PCRs of the real GCE vTPM quotes in the corpus (banks
+ * sha1, sha256, sha384; PCRs 0-23) into a set.
+ */
+static void
+gce_pcrs(struct pcrset *s)
+{
+	struct riv_err err;
+	const struct json *q, *pcrs, *bank;
+	struct json *doc;
+	uint8_t *buf, d[DIGEST_MAX];
+	size_t len, i, k, n;
+	unsigned pcr;
+	int b;
+
+	buf = corpus_read("quotes/go-tpm-tools__gce-cos-85-nonce9009."
+	    "expected.json", &len);
+	doc = json_parse((const char *)buf, len, &err);
+	ck_assert_msg(doc != NULL, "%s", err.msg);
+	free(buf);
+	pcrset_init(s);
+	q = json_get(doc, "quotes");
+	ck_assert_ptr_nonnull(q);
+	for (i = 0; i < q->n; i++) {
+		b = bank_by_name(json_get(q->items[i], "bank")->str);
+		ck_assert_int_ge(b, 0);
+		pcrs = json_get(q->items[i], "pcrs");
+		for (k = 0; k < pcrs->n; k++) {
+			bank = pcrs->items[k];
+			ck_assert_int_eq(pcrset_parse_index(pcrs->keys[k],
+			    &pcr), 0);
+			ck_assert_int_eq(hex_decode(bank->str, bank->len, d,
+			    sizeof(d), &n), 0);
+			pcrset_set(s, b, pcr, d);
+		}
+	}
+	json_free(doc);
+}
+
+/* Make entry 0, boot_aggregate, with a digest given in hex. */
+static void
+mk_boot(struct tentry *t, const char *tmpl, const char *algo,
+    const char *hex)
+{
+	uint8_t d[IMA_DIGEST_MAX];
+	size_t n;
+
+	ck_assert_int_eq(hex_decode(hex, strlen(hex), d, sizeof(d), &n), 0);
+	mk_file(t, tmpl, algo, d, n, "boot_aggregate");
+	t->e.index = 0;
+}
+
+/*
+ * Expected boot aggregates of the GCE quote's PCRs, computed independently
+ * (Python hashlib): sha1 over PCRs 0-7; sha256 and sha384 over PCRs 0-9 (as
+ * kernels since 5.8 compute them); and two wrong ways (sha256 over 0-7 only,
+ * sha1 over 0-9).
+ */
+#define GCE_AGG_SHA1	"ab7e17760780cec19b0ed7e83cbf493248d90b8b"
+#define GCE_AGG_SHA256	"b804fd412b3bafcecb5b7a7ec094706f" \
+			"660d12c0496d0e991d2cdbbcc2505aef"
+#define GCE_AGG_SHA384	"f9940f1d9df55ff4930b95f10be13002f575405591b0b42b" \
+			"7cc8a5addb08e20acabc80ddf641c8590ac9b0683b52964f"
+#define GCE_AGG_SHA256_0_7 "1e4629c8f5d5036d0fe9b734a0baf773" \
+			"780e3ba12efe213d9bf5fe146ab5f47b"
+#define GCE_AGG_SHA1_0_9 "0dcc5a7b99cdac644de910d11ec2b3b5e8ef9603"
+
 START_TEST(test_boot_aggregate)
 {
+	static struct pcrset pcrs, partial;
 	char json[512];
 	struct ima_policy *pol;
 	struct ima_appraiser *a;
 	struct tentry t;
 	uint8_t d[32];
 
-	/* Not listed: accepted as entry 0 (checked against PCRs elsewhere). */
+	gce_pcrs(&pcrs);
+
+	/* Not listed, no quoted PCRs: not verified, so it fails. */
 	pol = policy_ok("{\"version\":1}");
 	a = ima_appraiser_new(pol);
-	fill(d, 20, 0x5a);
+	mk_boot(&t, "ima-ng", "sha1", GCE_AGG_SHA1);
+	expect_fail(a, &t, "boot_aggregate not verified: no allowed digest in "
+	    "the policy and no quoted PCRs 0-7 of bank sha1");
+	mk_boot(&t, "ima-ng", "sha256", GCE_AGG_SHA256);
+	expect_fail(a, &t, "boot_aggregate not verified: no allowed digest in "
+	    "the policy and no quoted PCRs 0-9 of bank sha256");
+
+	/* Quoted PCRs: the kernel's computation, bank by bank. */
+	ima_appraiser_set_pcrs(a, &pcrs);
+	mk_boot(&t, "ima-ng", "sha1", GCE_AGG_SHA1);
+	expect_pass(a, &t);
+	mk_boot(&t, "ima-ng", "sha256", GCE_AGG_SHA256);
+	expect_pass(a, &t);
+	mk_boot(&t, "ima-sig", "sha384", GCE_AGG_SHA384);
+	expect_pass(a, &t);
+	/* Template "ima": the d field is sha1, no prefix. */
+	mk_boot(&t, "ima", "", GCE_AGG_SHA1);
+	expect_pass(a, &t);
+	/* PCRs 8-9 count for sha256, not for sha1. */
+	mk_boot(&t, "ima-ng", "sha256", GCE_AGG_SHA256_0_7);
+	expect_fail(a, &t, "boot_aggregate does not match quoted PCRs 0-9 "
+	    "(sha256)");
+	mk_boot(&t, "ima-ng", "sha1", GCE_AGG_SHA1_0_9);
+	expect_fail(a, &t, "boot_aggregate does not match quoted PCRs 0-7 "
+	    "(sha1)");
+	/* The same digest under another algorithm of its size. */
+	mk_boot(&t, "ima-ng", "sm3", GCE_AGG_SHA256);
+	expect_fail(a, &t, "no quoted PCRs 0-9 of bank sm3");
+	/* One bit off. */
+	mk_boot(&t, "ima-ng", "sha256", GCE_AGG_SHA256);
+	t.digest[31] ^= 1;
+	expect_fail(a, &t, "boot_aggregate does not match quoted PCRs 0-9 "
+	    "(sha256)");
+	/* Not entry 0: fails unless listed. */
+	mk_boot(&t, "ima-ng", "sha256", GCE_AGG_SHA256);
+	t.e.index = 5;
+	expect_fail(a, &t, "path not in policy: boot_aggregate (entry 5, not "
+	    "the first)");
+	/* A violation is never a verified aggregate. */
+	mk_boot(&t, "ima-ng", "sha256", GCE_AGG_SHA256);
+	t.e.violation = 1;
+	expect_fail(a, &t, "boot_aggregate recorded as a violation");
+	/* All zero (no TPM when IMA started): only if listed. */
+	fill(d, 20, 0);
 	mk_file(&t, "ima-ng", "sha1", d, 20, "boot_aggregate");
 	t.e.index = 0;
+	expect_fail(a, &t, "boot_aggregate is all zero");
+
+	/* PCR 9 missing: sha256 cannot be verified, sha1 still can. */
+	partial = pcrs;
+	partial.mask[BANK_SHA256] &= ~(1u << 9);
+	ima_appraiser_set_pcrs(a, &partial);
+	/* The appraiser keeps a copy. */
+	memset(&partial, 0xff, sizeof(partial));
+	mk_boot(&t, "ima-ng", "sha256", GCE_AGG_SHA256);
+	expect_fail(a, &t, "no quoted PCRs 0-9 of bank sha256");
+	mk_boot(&t, "ima-ng", "sha1", GCE_AGG_SHA1);
 	expect_pass(a, &t);
-	/* A later entry with that name is an ordinary file. */
-	t.e.index = 5;
-	expect_fail(a, &t, "path not in policy: boot_aggregate");
+	/* NULL forgets the PCRs. */
+	ima_appraiser_set_pcrs(a, NULL);
+	expect_fail(a, &t, "no quoted PCRs 0-7 of bank sha1");
 	ima_appraiser_free(a);
 	ima_policy_unref(pol);
 
+	/* Excludes, allow_unlisted, signatures and violations do not help. */
+	pol = policy_ok("{\"version\":1,\"allow_unlisted\":true,"
+	    "\"accept_violations\":true,\"excludes\":[\".*\",\"boot\"]}");
+	a = ima_appraiser_new(pol);
+	mk_boot(&t, "ima-ng", "sha256", GCE_AGG_SHA256);
+	expect_fail(a, &t, "boot_aggregate not verified");
+	t.e.index = 3;
+	expect_fail(a, &t, "path not in policy: boot_aggregate");
+	t.e.index = 0;
+	t.e.violation = 1;
+	expect_fail(a, &t, "boot_aggregate recorded as a violation");
+	/* An entry measuring a buffer is a buffer, whatever its name. */
+	mk_boot(&t, "ima-buf", "sha256", GCE_AGG_SHA256);
+	memcpy(t.buf, "x", 1);
+	t.e.buf = t.buf;
+	t.e.buf_len = 1;
+	expect_pass(a, &t);
+	ima_appraiser_free(a);
+	ima_policy_unref(pol);
+
+	/* Listed: the policy decides, before and instead of the PCRs. */
 	snprintf(json, sizeof(json), "{\"version\":1,\"boot_aggregate\":"
 	    "[\"sha1:%s\",\"sha256:%s\"]}", hexrep("5a", 20),
 	    hexrep("6b", 32));
 	pol = policy_ok(json);
 	a = ima_appraiser_new(pol);
+	ima_appraiser_set_pcrs(a, &pcrs);
+	fill(d, 20, 0x5a);
 	mk_file(&t, "ima-ng", "sha1", d, 20, "boot_aggregate");
 	t.e.index = 0;
+	expect_pass(a, &t);
+	/* Listed, at another index: allowed too. */
+	t.e.index = 9;
 	expect_pass(a, &t);
 	fill(d, 32, 0x6b);
 	mk_file(&t, "ima-ng", "sha256", d, 32, "boot_aggregate");
@@ -410,6 +707,9 @@ START_TEST(test_boot_aggregate)
 	mk_file(&t, "ima-ng", "sha256", d, 32, "boot_aggregate");
 	t.e.index = 0;
 	expect_fail(a, &t, "digest not allowed: sha256:6c6c");
+	/* Matching the PCRs does not override the list. */
+	mk_boot(&t, "ima-ng", "sha256", GCE_AGG_SHA256);
+	expect_fail(a, &t, "digest not allowed: sha256:b804fd41");
 	ima_appraiser_free(a);
 	ima_policy_unref(pol);
 
@@ -418,6 +718,89 @@ START_TEST(test_boot_aggregate)
 	    "\"sha1:%s\",\"digests\":{\"boot_aggregate\":\"sha1:%s\"}}",
 	    hexrep("5a", 20), hexrep("5a", 20));
 	policy_bad(json, strlen(json), "listed twice");
+
+	/* Keylime: the verifier checks the computed aggregate, so do we. */
+	pol = policy_ok("{\"meta\":{\"version\":1},\"digests\":{}}");
+	a = ima_appraiser_new(pol);
+	mk_boot(&t, "ima-ng", "sha256", GCE_AGG_SHA256);
+	expect_fail(a, &t, "boot_aggregate not verified");
+	ima_appraiser_set_pcrs(a, &pcrs);
+	expect_pass(a, &t);
+	ima_appraiser_free(a);
+	ima_policy_unref(pol);
+}
+END_TEST
+
+/*
+ * Entry 0 of real lists: the rust-keylime ASCII list (no TPM: all zero) and
+ * the IBM TSS sha1 list (an ima-sig list with a sha256 boot aggregate),
+ * decoded by hand, against the real GCE quote's PCRs (another machine).
+ */
+START_TEST(test_boot_aggregate_corpus)
+{
+	static struct pcrset pcrs;
+	struct ima_policy *pol;
+	struct ima_appraiser *a;
+	struct tentry t;
+	uint8_t *buf, d[IMA_DIGEST_MAX];
+	char algo[16], hex[2 * IMA_DIGEST_MAX + 1], name[32];
+	size_t len, n, off;
+	uint32_t tl;
+
+	gce_pcrs(&pcrs);
+	buf = corpus_read("ima/rust-keylime__ascii_runtime_measurements.txt",
+	    &len);
+	ck_assert_int_eq(sscanf((const char *)buf, "10 %*40s ima-ng "
+	    "%15[^:]:%128s %31s", algo, hex, name), 3);
+	free(buf);
+	ck_assert_str_eq(name, "boot_aggregate");
+	ck_assert_int_eq(hex_decode(hex, strlen(hex), d, sizeof(d), &n), 0);
+	mk_file(&t, "ima-ng", algo, d, n, name);
+	t.e.index = 0;
+	pol = policy_ok("{\"version\":1}");
+	a = ima_appraiser_new(pol);
+	ima_appraiser_set_pcrs(a, &pcrs);
+	expect_fail(a, &t, "boot_aggregate is all zero (no TPM when IMA "
+	    "started) and the policy does not list it");
+	ima_appraiser_free(a);
+	ima_policy_unref(pol);
+	pol = policy_ok("{\"version\":1,\"boot_aggregate\":"
+	    "\"sha1:0000000000000000000000000000000000000000\"}");
+	a = ima_appraiser_new(pol);
+	expect_pass(a, &t);
+	ima_appraiser_free(a);
+	ima_policy_unref(pol);
+
+	/*
+	 * Binary: pcr u32, template digest (sha1), name length u32, name,
+	 * data length u32, then d-ng (length, "sha256:\0", digest).
+	 */
+	buf = corpus_read("ima/ibmtss__ima_sha1.bin", &len);
+	ck_assert_uint_gt(len, 64);
+	off = 4 + 20;
+	memcpy(&tl, buf + off, 4);
+	ck_assert_uint_eq(tl, 7);
+	ck_assert_int_eq(memcmp(buf + off + 4, "ima-sig", 7), 0);
+	off += 4 + 7 + 4;
+	memcpy(&tl, buf + off, 4);
+	ck_assert_uint_eq(tl, 8 + 32);
+	ck_assert_int_eq(memcmp(buf + off + 4, "sha256:", 8), 0);
+	mk_file(&t, "ima-sig", "sha256", buf + off + 12, 32,
+	    "boot_aggregate");
+	t.e.index = 0;
+	free(buf);
+	pol = policy_ok("{\"version\":1}");
+	a = ima_appraiser_new(pol);
+	expect_fail(a, &t, "no quoted PCRs 0-9 of bank sha256");
+	ima_appraiser_set_pcrs(a, &pcrs);
+	expect_fail(a, &t, "boot_aggregate does not match quoted PCRs 0-9 "
+	    "(sha256)");
+	ima_appraiser_free(a);
+	ima_policy_unref(pol);
+	snprintf(hex, sizeof(hex), "%s", "8c84a9518e30ce8b12c9c54f54d80580"
+	    "8551efccb15728c9453343a802ef5257");
+	ck_assert_int_eq(hex_decode(hex, 64, d, sizeof(d), &n), 0);
+	ck_assert_mem_eq(t.digest, d, 32);
 }
 END_TEST
 
@@ -550,8 +933,9 @@ pem_json(EVP_PKEY *pk, char *out, size_t outlen)
 }
 
 /*
- * Sign a file digest into an IMA signature (type 3): version 2 signs the
- * digest, version 3 the hash of type || hash_algo || digest.
+ * Sign a file digest into an IMA signature: version 2 (type 3) signs the
+ * digest, version 3 (type 6, fs-verity) the hash of type || hash_algo ||
+ * digest.
  */
 static size_t
 ima_sign(EVP_PKEY *pk, int version, uint8_t hash_algo, const EVP_MD *md,
@@ -563,7 +947,7 @@ ima_sign(EVP_PKEY *pk, int version, uint8_t hash_algo, const EVP_MD *md,
 	size_t siglen = 1024 - 9;
 
 	if (version == 3) {
-		id[0] = 3;
+		id[0] = 6;
 		id[1] = hash_algo;
 		memcpy(id + 2, digest, dlen);
 		ck_assert_int_eq(EVP_Digest(id, 2 + dlen, h, NULL, md, NULL),
@@ -576,7 +960,7 @@ ima_sign(EVP_PKEY *pk, int version, uint8_t hash_algo, const EVP_MD *md,
 	ck_assert_int_eq(EVP_PKEY_CTX_set_signature_md(ctx, md), 1);
 	ck_assert_int_eq(EVP_PKEY_sign(ctx, out + 9, &siglen, tbs, dlen), 1);
 	EVP_PKEY_CTX_free(ctx);
-	out[0] = 3;
+	out[0] = version == 3 ? 6 : 3;
 	out[1] = (uint8_t)version;
 	out[2] = hash_algo;
 	out[3] = (uint8_t)(keyid >> 24);
@@ -675,11 +1059,34 @@ check_pem_key(const char *type)
 	expect_fail(a, &t, "digest not allowed");
 	d[0] ^= 1;
 
-	/* Version 3 (ima_file_id) and another algorithm (sha1, id 2). */
+	/* Type 3 goes with an IMA digest only. */
+	n = ima_sign(pk, 2, 4, EVP_sha256(), d, 32, id, sig);
+	mk_signed(&t, "sha256", d, 32, "/usr/bin/signed", sig, n);
+	strcpy(t.e.digest_type, "ima");
+	expect_pass(a, &t);
+	strcpy(t.e.digest_type, "verity");
+	expect_fail(a, &t, "signature type 3 for an fs-verity digest");
+
+	/* Type 6 version 3 (ima_file_id), for an fs-verity digest only. */
 	n = ima_sign(pk, 3, 4, EVP_sha256(), d, 32, id, sig);
 	mk_signed(&t, "sha256", d, 32, "/usr/bin/v3", sig, n);
+	strcpy(t.e.digest_type, "verity");
 	expect_pass(a, &t);
+	strcpy(t.e.digest_type, "ima");
+	expect_fail(a, &t, "fs-verity signature (type 6) for a digest that is "
+	    "not an fs-verity digest: /usr/bin/v3");
+	t.e.digest_type[0] = '\0';
+	expect_fail(a, &t, "fs-verity signature (type 6)");
+	/* The kernel's pairs only: type 3 version 3, type 6 version 2. */
+	strcpy(t.e.digest_type, "verity");
+	t.sig[0] = 3;
+	expect_fail(a, &t, "unsupported signature type 3 version 3");
+	t.sig[0] = 6;
+	t.sig[1] = 2;
+	expect_fail(a, &t, "unsupported signature type 6 version 2");
 	/* A v3 signature is not a v2 one. */
+	n = ima_sign(pk, 3, 4, EVP_sha256(), d, 32, id, sig);
+	sig[0] = 3;
 	sig[1] = 2;
 	mk_signed(&t, "sha256", d, 32, "/usr/bin/v3", sig, n);
 	expect_fail(a, &t, "does not verify");
@@ -687,6 +1094,14 @@ check_pem_key(const char *type)
 	n = ima_sign(pk, 2, 2, EVP_sha1(), d1, 20, id, sig);
 	mk_signed(&t, "sha1", d1, 20, "/usr/bin/sha1", sig, n);
 	expect_pass(a, &t);
+	/* SHA3-256 (kernel hash_algo 20). */
+	ck_assert_int_eq(EVP_Digest("x", 1, d, NULL, EVP_sha3_256(), NULL), 1);
+	n = ima_sign(pk, 2, 20, EVP_sha3_256(), d, 32, id, sig);
+	mk_signed(&t, "sha3-256", d, 32, "/usr/bin/sha3", sig, n);
+	expect_pass(a, &t);
+	mk_signed(&t, "sha256", d, 32, "/usr/bin/sha3", sig, n);
+	expect_fail(a, &t, "signature hash algorithm sha3-256 does not match "
+	    "the file digest (sha256)");
 
 	ima_appraiser_free(a);
 	ima_policy_unref(pol);
@@ -852,6 +1267,443 @@ START_TEST(test_keyring_learned)
 }
 END_TEST
 
+/* Write a DER certificate as PEM with JSON escapes into out. */
+static void
+cert_pem_json(const uint8_t *der, size_t len, char *out, size_t outlen)
+{
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	BIO *b = BIO_new(BIO_s_mem());
+	char *m;
+	long n, i;
+	size_t k = 0;
+
+	ck_assert_ptr_nonnull(x);
+	ck_assert_int_eq(PEM_write_bio_X509(b, x), 1);
+	n = BIO_get_mem_data(b, &m);
+	for (i = 0; i < n && k + 3 < outlen; i++) {
+		if (m[i] == '\n') {
+			out[k++] = '\\';
+			out[k++] = 'n';
+		} else
+			out[k++] = m[i];
+	}
+	out[k] = '\0';
+	BIO_free(b);
+	X509_free(x);
+}
+
+/* A PEM key or certificate is one block with only white space around it. */
+START_TEST(test_pem_strict)
+{
+	static char json[16384];
+	char pem[4096], cert[4096];
+	const char *want = "keys[0]: expected a PEM certificate or public "
+	    "key: one block, nothing but white space around it";
+	struct ima_policy *pol;
+	uint8_t der[4096];
+	EVP_PKEY *pk;
+	size_t dn;
+
+	pk = gen_key("EC");
+	pem_json(pk, pem, sizeof(pem));
+	dn = mk_cert(pk, der, sizeof(der));
+	cert_pem_json(der, dn, cert, sizeof(cert));
+
+	snprintf(json, sizeof(json), "{\"version\":1,\"keys\":[\"%s\","
+	    "\" \\n\\n%s\\r\\n \\n\"]}", pem, cert);
+	pol = policy_ok(json);
+	ima_policy_unref(pol);
+	/* Junk after the block (the reviewer's probe), or before it. */
+	snprintf(json, sizeof(json), "{\"version\":1,\"keys\":[\"%sjunk\"]}",
+	    cert);
+	policy_bad(json, strlen(json), want);
+	snprintf(json, sizeof(json), "{\"version\":1,\"keys\":[\"%s\\n.\"]}",
+	    pem);
+	policy_bad(json, strlen(json), want);
+	snprintf(json, sizeof(json), "{\"version\":1,\"keys\":[\"junk before"
+	    "\\n%s\"]}", cert);
+	policy_bad(json, strlen(json), want);
+	/* Several blocks: the same twice, a key and a certificate. */
+	snprintf(json, sizeof(json), "{\"version\":1,\"keys\":[\"%s%s\"]}",
+	    cert, cert);
+	policy_bad(json, strlen(json), want);
+	snprintf(json, sizeof(json), "{\"version\":1,\"keys\":[\"%s%s\"]}",
+	    pem, cert);
+	policy_bad(json, strlen(json), want);
+	/* A block OpenSSL would skip to reach the certificate. */
+	snprintf(json, sizeof(json), "{\"version\":1,\"keys\":[\"-----BEGIN "
+	    "FOO-----\\nAAAA\\n-----END FOO-----\\n%s\"]}", cert);
+	policy_bad(json, strlen(json), want);
+	EVP_PKEY_free(pk);
+}
+END_TEST
+
+/* Write a file's contents (NUL ended). */
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fputs(text, f) >= 0, 1);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Arguments of a thread that takes policies from the registry. */
+struct getter {
+	const char		*path;
+	pthread_barrier_t	*start;
+	struct ima_policy	*got[20];
+};
+
+/* Take 20 references to the policy in a file through the registry. */
+static void *
+getter_run(void *arg)
+{
+	struct getter *g = arg;
+	struct riv_err err;
+	size_t i;
+
+	pthread_barrier_wait(g->start);
+	for (i = 0; i < 20; i++)
+		g->got[i] = ima_policy_get(g->path, &err);
+	return NULL;
+}
+
+START_TEST(test_registry)
+{
+	static const char text_a[] = "{\"meta\":{\"version\":1},\"release\":"
+	    "42,\"digests\":{\"/a\":[\"0000000000000000000000000000000000000"
+	    "000\"]}}";
+	static const char text_b[] = "{\"meta\":{\"version\":1},\"release\":"
+	    "\"v2\\u0007\",\"digests\":{}}";
+	char p1[] = "/tmp/rivd-ima-reg-XXXXXX", p2[] = "/tmp/rivd-ima-reg-XXXXXX";
+	char p3[] = "/tmp/rivd-ima-reg-XXXXXX", *big, *p;
+	uint8_t d[32];
+	struct ima_policy *a, *b, *c, *l, *x, *pol;
+	pthread_barrier_t start;
+	struct getter g[8];
+	pthread_t th[8];
+	struct riv_err err;
+	size_t i, k;
+
+	ck_assert_int_ge(mkstemp(p1), 0);
+	ck_assert_int_ge(mkstemp(p2), 0);
+	write_file(p1, text_a);
+	write_file(p2, text_a);
+
+	/* The same bytes, by any path: one policy. */
+	a = ima_policy_get(p1, &err);
+	ck_assert_msg(a != NULL, "%s", err.msg);
+	b = ima_policy_get(p1, &err);
+	c = ima_policy_get(p2, &err);
+	ck_assert_ptr_eq(a, b);
+	ck_assert_ptr_eq(a, c);
+	ck_assert_int_eq(EVP_Digest(text_a, strlen(text_a), d, NULL,
+	    EVP_sha256(), NULL), 1);
+	ck_assert_mem_eq(ima_policy_digest(a), d, 32);
+	ck_assert_str_eq(ima_policy_release(a), "42");
+	/* ima_policy_load and _parse do not share, but agree on the digest. */
+	l = ima_policy_load(p1, &err);
+	ck_assert_ptr_nonnull(l);
+	ck_assert_ptr_ne(l, a);
+	ck_assert_mem_eq(ima_policy_digest(l), d, 32);
+	ima_policy_unref(l);
+	l = ima_policy_parse(text_a, strlen(text_a), &err);
+	ck_assert_mem_eq(ima_policy_digest(l), d, 32);
+	ima_policy_unref(l);
+
+	/* A changed file is another policy. */
+	write_file(p1, text_b);
+	x = ima_policy_get(p1, &err);
+	ck_assert_msg(x != NULL, "%s", err.msg);
+	ck_assert_ptr_ne(x, a);
+	ck_assert_int_ne(memcmp(ima_policy_digest(x), d, 32), 0);
+	ck_assert_str_eq(ima_policy_release(x), "v2?");
+	ck_assert_uint_eq(ima_policy_paths(x), 0);
+	ck_assert_uint_eq(ima_policy_paths(a), 1);
+
+	/* References: a lives while any is held; then it leaves. */
+	ima_policy_unref(a);
+	ima_policy_unref(b);
+	pol = ima_policy_get(p2, &err);
+	ck_assert_ptr_eq(pol, c);
+	ima_policy_unref(pol);
+	ck_assert_uint_eq(ima_policy_paths(c), 1);
+	ima_policy_unref(c);
+	/* Loaded again after the last reference went: a fresh copy. */
+	pol = ima_policy_get(p2, &err);
+	ck_assert_ptr_nonnull(pol);
+	ck_assert_mem_eq(ima_policy_digest(pol), d, 32);
+	ck_assert_uint_eq(ima_policy_paths(pol), 1);
+
+	/*
+	 * Threads racing to load a new file (large enough that they parse it
+	 * at the same time) all end up sharing one policy.
+	 */
+	big = malloc(20000 * 80 + 64);
+	ck_assert_ptr_nonnull(big);
+	p = big + sprintf(big, "{\"version\":1,\"digests\":{");
+	for (i = 0; i < 20000; i++)
+		p += sprintf(p, "%s\"/usr/lib/f%zu\":\"sha1:%s\"", i ? "," : "",
+		    i, hexrep("ab", 20));
+	strcpy(p, "}}");
+	ck_assert_int_ge(mkstemp(p3), 0);
+	write_file(p3, big);
+	free(big);
+	ck_assert_int_eq(pthread_barrier_init(&start, NULL, 8), 0);
+	for (k = 0; k < 8; k++) {
+		g[k].path = p3;
+		g[k].start = &start;
+		ck_assert_int_eq(pthread_create(&th[k], NULL, getter_run,
+		    &g[k]), 0);
+	}
+	for (k = 0; k < 8; k++)
+		ck_assert_int_eq(pthread_join(th[k], NULL), 0);
+	pthread_barrier_destroy(&start);
+	for (k = 0; k < 8; k++)
+		for (i = 0; i < 20; i++) {
+			ck_assert_ptr_nonnull(g[k].got[i]);
+			ck_assert_ptr_eq(g[k].got[i], g[0].got[0]);
+		}
+	ck_assert_uint_eq(ima_policy_paths(g[0].got[0]), 20000);
+	for (k = 0; k < 8; k++)
+		for (i = 0; i < 20; i++)
+			ima_policy_unref(g[k].got[i]);
+	unlink(p3);
+	ima_policy_unref(pol);
+	ima_policy_unref(x);
+
+	/* Errors name the file; a bad file registers nothing. */
+	write_file(p1, "{\"version\":1,\"comment\":7}");
+	ck_assert_ptr_null(ima_policy_get(p1, &err));
+	ck_assert_ptr_nonnull(strstr(err.msg, p1));
+	ck_assert_ptr_nonnull(strstr(err.msg, "comment: expected a string"));
+	ck_assert_ptr_null(ima_policy_get(p1, &err));
+	unlink(p1);
+	unlink(p2);
+	ck_assert_ptr_null(ima_policy_get(p1, &err));
+	ck_assert_ptr_nonnull(strstr(err.msg, p1));
+}
+END_TEST
+
+/* Write an appraiser's state into a malloc'd string. */
+static char *
+state_text(const struct ima_appraiser *a)
+{
+	char *text = NULL;
+	size_t len;
+	FILE *f = open_memstream(&text, &len);
+
+	ck_assert_ptr_nonnull(f);
+	ima_appraiser_write(f, a);
+	ck_assert_int_eq(fclose(f), 0);
+	return text;
+}
+
+/* Restore a state from text; return the status, err filled in. */
+static int
+state_restore(struct ima_appraiser *a, const char *text, struct riv_err *err)
+{
+	struct json *doc;
+	int rc;
+
+	doc = json_parse(text, strlen(text), err);
+	ck_assert_msg(doc != NULL, "state %.100s: %s", text, err->msg);
+	rc = ima_appraiser_from_json(a, doc, err);
+	json_free(doc);
+	return rc;
+}
+
+/* Restore a state that must be rejected with a message containing want. */
+static void
+state_bad(struct ima_appraiser *a, const char *text, const char *want)
+{
+	struct riv_err err = { "" };
+
+	ck_assert_msg(state_restore(a, text, &err) == RIV_MALFORMED,
+	    "state accepted: %.200s", text);
+	ck_assert_msg(strstr(err.msg, want) != NULL,
+	    "error \"%s\" lacks \"%s\"", err.msg, want);
+}
+
+/*
+ * Keys learned from the .ima keyring in one incremental run verify entries
+ * of the next: written with ima_appraiser_write, restored with
+ * ima_appraiser_from_json, and only under the same policy.
+ */
+START_TEST(test_appraiser_state)
+{
+	static char json[512], bad[300000], other[1024];
+	char pol_hex[65], dd_hex[65], der_hex[8200], der2_hex[8210];
+	char want[256];
+	struct ima_policy *pol, *pol2, *pol3;
+	struct ima_appraiser *a, *b;
+	struct riv_err err;
+	struct tentry kt, st;
+	EVP_PKEY *pk, *pk2;
+	uint8_t der[4096], der2[4096], dd[32], d[32], sig[1024];
+	char *text, *text2, *p;
+	size_t dn, dn2, n, i;
+
+	pk = gen_key("EC");
+	dn = mk_cert(pk, der, sizeof(der));
+	ck_assert_int_eq(EVP_Digest(der, dn, dd, NULL, EVP_sha256(), NULL), 1);
+	hex_encode(der, dn, der_hex);
+	hex_encode(dd, 32, dd_hex);
+	snprintf(json, sizeof(json), "{\"version\":1,\"keyrings\":"
+	    "{\".ima\":[\"sha256:%s\"]}}", dd_hex);
+	pol = policy_ok(json);
+	hex_encode(ima_policy_digest(pol), 32, pol_hex);
+
+	ck_assert_int_eq(EVP_Digest("bin", 3, d, NULL, EVP_sha256(), NULL), 1);
+	n = ima_sign(pk, 2, 4, EVP_sha256(), d, 32, 0x12345678, sig);
+	mk_signed(&st, "sha256", d, 32, "/usr/bin/app", sig, n);
+	mk_keyentry(&kt, ".ima", der, dn);
+
+	/* Run 1: the key entry; its state. */
+	a = ima_appraiser_new(pol);
+	text = state_text(a);
+	snprintf(want, sizeof(want), "{\"policy\":\"%s\",\"keys\":[]}",
+	    pol_hex);
+	ck_assert_str_eq(text, want);
+	free(text);
+	expect_pass(a, &kt);
+	ck_assert_uint_eq(ima_appraiser_keys(a), 1);
+	text = state_text(a);
+	snprintf(want, sizeof(want), "{\"policy\":\"%s\",\"keys\":[{"
+	    "\"keyring\":\".ima\",\"keyid\":\"12345678\",\"der\":\"%.40s",
+	    pol_hex, der_hex);
+	ck_assert_msg(strncmp(text, want, strlen(want)) == 0, "%s", text);
+	ck_assert_ptr_nonnull(strstr(text, der_hex));
+
+	/* Run 2: a new appraiser fails the signed entry until restored. */
+	b = ima_appraiser_new(pol);
+	expect_fail(b, &st, "no trusted key 0x12345678");
+	ck_assert_int_eq(state_restore(b, text, &err), RIV_OK);
+	ck_assert_uint_eq(ima_appraiser_keys(b), 1);
+	expect_pass(b, &st);
+	/* The restored state writes back the same. */
+	text2 = state_text(b);
+	ck_assert_str_eq(text2, text);
+	free(text2);
+	/* Measuring the key again does not learn it twice. */
+	expect_pass(b, &kt);
+	ck_assert_uint_eq(ima_appraiser_keys(b), 1);
+
+	/* Another policy (even one byte apart): the keys do not carry over. */
+	snprintf(other, sizeof(other), "%s ", json);
+	pol2 = policy_ok(other);
+	ima_appraiser_free(a);
+	a = ima_appraiser_new(pol2);
+	snprintf(want, sizeof(want), "state was made with another policy");
+	state_bad(a, text, want);
+	ck_assert_uint_eq(ima_appraiser_keys(a), 0);
+	expect_fail(a, &st, "no trusted key 0x12345678");
+	ima_appraiser_free(a);
+
+	/*
+	 * Hostile states (with the right policy digest): each rejected, the
+	 * appraiser unchanged (still trusting its one key).
+	 */
+	state_bad(b, "[]", "IMA appraiser state: expected an object at byte "
+	    "offset 0");
+	state_bad(b, "{\"keys\":[]}", "expected \"policy\"");
+	state_bad(b, "{\"policy\":\"00\",\"keys\":[]}", "expected \"policy\"");
+	snprintf(bad, sizeof(bad), "{\"policy\":\"%s\"}", pol_hex);
+	state_bad(b, bad, "expected a \"keys\" array");
+	snprintf(bad, sizeof(bad), "{\"policy\":\"%s\",\"keys\":{}}", pol_hex);
+	state_bad(b, bad, "expected a \"keys\" array");
+	snprintf(bad, sizeof(bad), "{\"policy\":\"%s\",\"keys\":[],\"x\":1}",
+	    pol_hex);
+	state_bad(b, bad, "state: unknown member \"x\" at byte offset 91");
+	snprintf(bad, sizeof(bad), "{\"policy\":\"%s\",\"keys\":[1]}", pol_hex);
+	state_bad(b, bad, "keys[0]: expected an object at byte offset 85");
+#define KEYSTATE(ring, id, hex, extra) \
+	snprintf(bad, sizeof(bad), "{\"policy\":\"%s\",\"keys\":[{\"keyring\":" \
+	    "\"%s\",\"keyid\":\"%s\",\"der\":\"%s\"%s}]}", pol_hex, ring, id, \
+	    hex, extra)
+	KEYSTATE(".ima", "12345678", der_hex, ",\"y\":0");
+	state_bad(b, bad, "keys[0]: unknown member \"y\"");
+	KEYSTATE(".evm", "12345678", der_hex, "");
+	state_bad(b, bad, "expected \"keyring\" \".ima\" or \"_ima\"");
+	KEYSTATE(".ima", "1234567", der_hex, "");
+	state_bad(b, bad, "expected \"keyid\" of 8 hex digits");
+	KEYSTATE(".ima", "1234567g", der_hex, "");
+	state_bad(b, bad, "expected \"keyid\" of 8 hex digits");
+	KEYSTATE(".ima", "12345679", der_hex, "");
+	state_bad(b, bad, "keys[0]: key id 12345679 is not the key's (12345678)");
+	KEYSTATE(".ima", "12345678", "", "");
+	state_bad(b, bad, "expected \"der\" of 1 to 65536 bytes");
+	KEYSTATE(".ima", "12345678", "abc", "");
+	state_bad(b, bad, "bad hex in \"der\"");
+	KEYSTATE(".ima", "12345678", "30030201ff", "");
+	state_bad(b, bad, "not a DER certificate or public key");
+	/* The DER with a byte more: not a key (trailing data). */
+	snprintf(der2_hex, sizeof(der2_hex), "%s00", der_hex);
+	KEYSTATE(".ima", "12345678", der2_hex, "");
+	state_bad(b, bad, "not a DER certificate or public key");
+	/* Too long. */
+	p = bad + sprintf(bad, "{\"policy\":\"%s\",\"keys\":[{\"keyring\":"
+	    "\".ima\",\"keyid\":\"12345678\",\"der\":\"", pol_hex);
+	memset(p, 'a', 2 * IMA_POLICY_KEY_LEN_MAX + 2);
+	strcpy(p + 2 * IMA_POLICY_KEY_LEN_MAX + 2, "\"}]}");
+	state_bad(b, bad, "expected \"der\" of 1 to 65536 bytes");
+	/* A valid key the policy does not allow (another certificate). */
+	pk2 = gen_key("EC");
+	dn2 = mk_cert(pk2, der2, sizeof(der2));
+	hex_encode(der2, dn2, der2_hex);
+	KEYSTATE(".ima", "12345678", der2_hex, "");
+	state_bad(b, bad, "keys[0]: the policy does not allow this key in "
+	    "keyring .ima");
+	/* Allowed in .ima, not in _ima. */
+	KEYSTATE("_ima", "12345678", der_hex, "");
+	state_bad(b, bad, "does not allow this key in keyring _ima");
+	/* The same key twice. */
+	snprintf(bad, sizeof(bad), "{\"policy\":\"%s\",\"keys\":[{\"keyring\":"
+	    "\".ima\",\"keyid\":\"12345678\",\"der\":\"%s\"},{\"keyring\":"
+	    "\".ima\",\"keyid\":\"12345678\",\"der\":\"%s\"}]}", pol_hex,
+	    der_hex, der_hex);
+	state_bad(b, bad, "keys[1]: listed twice");
+	/* More keys than an appraiser may learn. */
+	p = bad + sprintf(bad, "{\"policy\":\"%s\",\"keys\":[", pol_hex);
+	for (i = 0; i < IMA_POLICY_LEARNED_MAX + 1; i++)
+		p += sprintf(p, "%s{}", i ? "," : "");
+	strcpy(p, "]}");
+	state_bad(b, bad, "more than 64 keys at byte offset 84");
+	/* After all that, b still has (only) its key. */
+	ck_assert_uint_eq(ima_appraiser_keys(b), 1);
+	expect_pass(b, &st);
+
+	/* An empty state replaces the keys. */
+	snprintf(bad, sizeof(bad), "{\"policy\":\"%s\",\"keys\":[]}", pol_hex);
+	ck_assert_int_eq(state_restore(b, bad, &err), RIV_OK);
+	ck_assert_uint_eq(ima_appraiser_keys(b), 0);
+	expect_fail(b, &st, "no trusted key 0x12345678");
+	ima_appraiser_free(b);
+
+	/* A policy that ignores .ima (state made for it): refused. */
+	snprintf(other, sizeof(other), "{\"version\":1,\"keyrings\":"
+	    "{\".ima\":[\"sha256:%s\"]},\"ignored_keyrings\":[\".ima\"]}",
+	    dd_hex);
+	pol3 = policy_ok(other);
+	a = ima_appraiser_new(pol3);
+	hex_encode(ima_policy_digest(pol3), 32, pol_hex);
+	KEYSTATE(".ima", "12345678", der_hex, "");
+	state_bad(a, bad, "does not allow this key in keyring .ima");
+	ima_appraiser_free(a);
+#undef KEYSTATE
+
+	free(text);
+	ima_policy_unref(pol3);
+	ima_policy_unref(pol2);
+	ima_policy_unref(pol);
+	EVP_PKEY_free(pk2);
+	EVP_PKEY_free(pk);
+}
+END_TEST
+
 START_TEST(test_keylime_vkeys)
 {
 	static char json[8192], inner[4096];
@@ -989,10 +1841,40 @@ START_TEST(test_malformed)
 		{ "{\"meta\":{\"version\":1},\"verification-keys\":\"{bad\"}",
 		    "verification-keys (string at byte offset" },
 		{ "{\"meta\":{\"version\":1},\"verification-keys\":\"{}\"}",
-		    "\"pubkeys\" array" },
+		    "\"pubkeys\" array in the string at byte offset 42" },
 		{ "{\"meta\":{\"version\":1},\"verification-keys\":"
 		    "\"{\\\"pubkeys\\\":[\\\"!!\\\"]}\"}",
-		    "pubkeys[0] is not a base64 DER public key" },
+		    "pubkeys[0] is not a base64 DER public key (at byte offset "
+		    "12 of the string at byte offset 42)" },
+		{ "{\"meta\":{\"version\":1},\"verification-keys\":"
+		    "\"{\\\"pubkeys\\\":[],\\\"pubkeys\\\":[]}\"}",
+		    "verification-keys (string at byte offset 42): JSON: member "
+		    "name \"pubkeys\" repeated at byte offset 14" },
+		{ "{\"meta\":{\"version\":1},\"verification-keys\":"
+		    "\"{\\\"pubkeys\\\":[],\\\"keyids\\\":{}}\"}",
+		    "\"keyids\" is not an array in the string at byte offset "
+		    "42" },
+		/* Repeated member names, at every level. */
+		{ "{\"version\":1,\"allow_unlisted\":false,"
+		    "\"allow_unlisted\":true}", "IMA policy: JSON: member name "
+		    "\"allow_unlisted\" repeated at byte offset 36" },
+		{ "{\"version\":1,\"digests\":{\"/a\":[],\"/a\":[]}}",
+		    "member name \"/a\" repeated at byte offset 32" },
+		{ "{\"meta\":{\"version\":1,\"version\":2}}",
+		    "member name \"version\" repeated at byte offset 21" },
+		{ "{\"meta\":{\"version\":1},\"ima\":{\"log_hash_alg\":"
+		    "\"sha1\",\"log_hash_alg\":\"md5\"}}",
+		    "member name \"log_hash_alg\" repeated" },
+		/* "comment" is a string only. */
+		{ "{\"version\":1,\"comment\":[0]}",
+		    "comment: expected a string, not array, at byte offset 23" },
+		{ "{\"version\":1,\"comment\":{}}",
+		    "comment: expected a string, not object" },
+		/* SHA3 digests have their sizes. */
+		{ "{\"version\":1,\"digests\":{\"/a\":\"sha3-256:00\"}}",
+		    "expected 32 bytes of hex after \"sha3-256:\"" },
+		{ "{\"version\":1,\"digests\":{\"/a\":\"sha3-224:00\"}}",
+		    "unknown digest algorithm \"sha3-224\"" },
 		{ "{\"meta\":{\"version\":1},\"verification-keys\":7}",
 		    "verification-keys: expected a string" },
 		{ "{\"meta\":{\"version\":1},\"ima\":{\"log_hash_alg\":"
@@ -1038,7 +1920,8 @@ START_TEST(test_oversize)
 	for (i = 0; i < IMA_POLICY_EXCLUDES_MAX + 1; i++)
 		p += sprintf(p, "%s\"/x%zu\"", i ? "," : "", i);
 	strcpy(p, "]}");
-	policy_bad(json, strlen(json), "more than 1024 patterns");
+	policy_bad(json, strlen(json), "excludes: more than 1024 patterns at "
+	    "byte offset 24");
 	p = json + sprintf(json, "{\"version\":1,\"excludes\":[");
 	for (i = 0; i < 100; i++) {
 		p += sprintf(p, "%s\"/", i ? "," : "");
@@ -1047,13 +1930,28 @@ START_TEST(test_oversize)
 		*p++ = '"';
 	}
 	strcpy(p, "]}");
-	policy_bad(json, strlen(json), "longer than 65536 bytes");
+	policy_bad(json, strlen(json), "excludes[65]: patterns longer than "
+	    "65536 bytes in all at byte offset 65285");
 	/* Patterns that would expand too much together. */
 	p = json + sprintf(json, "{\"version\":1,\"excludes\":[");
 	for (i = 0; i < 30; i++)
 		p += sprintf(p, "%s\"/(a+){511}\"", i ? "," : "");
 	strcpy(p, "]}");
 	policy_bad(json, strlen(json), "would expand to more than 262144");
+
+	/* Too many keys, too many ignored keyrings. */
+	p = json + sprintf(json, "{\"version\":1,\"keys\":[");
+	for (i = 0; i < IMA_POLICY_KEYS_MAX + 1; i++)
+		p += sprintf(p, "%s\"\"", i ? "," : "");
+	strcpy(p, "]}");
+	policy_bad(json, strlen(json), "keys: more than 256 keys at byte "
+	    "offset 20");
+	p = json + sprintf(json, "{\"version\":1,\"ignored_keyrings\":[");
+	for (i = 0; i < IMA_POLICY_IGNORED_MAX + 1; i++)
+		p += sprintf(p, "%s\"k%zu\"", i ? "," : "", i);
+	strcpy(p, "]}");
+	policy_bad(json, strlen(json), "ignored_keyrings: more than 256 "
+	    "keyrings at byte offset 32");
 
 	/* Deep nesting is stopped by the JSON reader. */
 	p = json + sprintf(json, "{\"version\":1,\"comment\":");
@@ -1224,8 +2122,10 @@ main(void)
 	tcase_add_test(tc, test_native_digests);
 	tcase_add_test(tc, test_keylime_policy);
 	tcase_add_test(tc, test_excludes);
+	tcase_add_test(tc, test_pattern_limits);
 	tcase_add_test(tc, test_violations);
 	tcase_add_test(tc, test_boot_aggregate);
+	tcase_add_test(tc, test_boot_aggregate_corpus);
 	tcase_add_test(tc, test_allow_unlisted);
 	tcase_add_test(tc, test_ima_buf);
 	tcase_add_test(tc, test_malformed);
@@ -1239,6 +2139,9 @@ main(void)
 	tcase_add_test(sig, test_sig_ec);
 	tcase_add_test(sig, test_keyring_learned);
 	tcase_add_test(sig, test_keylime_vkeys);
+	tcase_add_test(sig, test_pem_strict);
+	tcase_add_test(sig, test_appraiser_state);
+	tcase_add_test(tc, test_registry);
 	tcase_set_timeout(sig, 60);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, sig);

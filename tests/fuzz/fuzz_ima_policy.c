@@ -1,9 +1,13 @@
 /*
  * fuzz_ima_policy.c — libFuzzer target for the IMA runtime policy reader
  * (native and Keylime formats); a policy that parses appraises a few fixed
- * entries (file, boot_aggregate, violation, ima-buf buffer and key, ima-sig).
+ * entries (file, boot_aggregate with and without quoted PCRs, violation,
+ * ima-buf buffer and key, ima-sig, fs-verity signature), and the state its
+ * appraiser writes must restore into another appraiser of the policy.
  */
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ima_policy.h"
@@ -26,10 +30,41 @@ set_entry(struct ima_entry *e, uint8_t *d, const char *tmpl, const char *algo,
 	e->index = 1;
 }
 
+/* Write an appraiser's state and restore it into a new one: must work. */
+static void
+state_round_trip(struct ima_policy *pol, const struct ima_appraiser *a)
+{
+	struct ima_appraiser *b;
+	struct riv_err err;
+	struct json *doc;
+	char *text = NULL;
+	size_t len;
+	FILE *f;
+
+	if ((f = open_memstream(&text, &len)) == NULL)
+		return;
+	ima_appraiser_write(f, a);
+	if (fclose(f) != 0) {
+		free(text);
+		return;
+	}
+	if ((doc = json_parse(text, len, &err)) == NULL)
+		abort();
+	if ((b = ima_appraiser_new(pol)) != NULL) {
+		if (ima_appraiser_from_json(b, doc, &err) != RIV_OK ||
+		    ima_appraiser_keys(b) != ima_appraiser_keys(a))
+			abort();
+		ima_appraiser_free(b);
+	}
+	json_free(doc);
+	free(text);
+}
+
 /* Appraise the fixed entries with a fresh appraiser. */
 static void
 appraise_all(struct ima_policy *pol)
 {
+	static struct pcrset pcrs;
 	static const uint8_t sig[] = { 3, 2, 4, 0x12, 0x34, 0x56, 0x78, 0, 4,
 	    1, 2, 3, 4 };
 	static const uint8_t sig3[] = { 6, 3, 4, 0, 0, 0, 0, 0, 1, 0x30 };
@@ -39,9 +74,25 @@ appraise_all(struct ima_policy *pol)
 	struct ima_entry e;
 	uint8_t d[IMA_DIGEST_MAX];
 
+	unsigned i;
+
 	if ((a = ima_appraiser_new(pol)) == NULL)
 		return;
 	set_entry(&e, d, "ima-ng", "sha1", 20, 0, "boot_aggregate");
+	e.index = 0;
+	ima_appraise_entry(a, &e, reason, sizeof(reason));
+	/* With quoted PCRs 0-9 (all 0x01) of banks sha1 and sha256. */
+	pcrset_init(&pcrs);
+	memset(d, 1, sizeof(d));
+	for (i = 0; i < 10; i++) {
+		pcrset_set(&pcrs, BANK_SHA1, i, d);
+		pcrset_set(&pcrs, BANK_SHA256, i, d);
+	}
+	ima_appraiser_set_pcrs(a, &pcrs);
+	set_entry(&e, d, "ima-ng", "sha256", 32, 0x11, "boot_aggregate");
+	e.index = 0;
+	ima_appraise_entry(a, &e, reason, sizeof(reason));
+	set_entry(&e, d, "ima", "", 20, 0x11, "boot_aggregate");
 	e.index = 0;
 	ima_appraise_entry(a, &e, reason, sizeof(reason));
 	set_entry(&e, d, "ima-ng", "sha256", 32, 0x11, "/usr/bin/foo");
@@ -66,6 +117,11 @@ appraise_all(struct ima_policy *pol)
 	e.sig = sig3;
 	e.sig_len = sizeof(sig3);
 	ima_appraise_entry(a, &e, NULL, 0);
+	strcpy(e.digest_type, "verity");
+	ima_appraise_entry(a, &e, NULL, 0);
+	set_entry(&e, d, "ima-ng", "sha256", 32, 0x11, "/tmp/a\nb");
+	ima_appraise_entry(a, &e, reason, sizeof(reason));
+	state_round_trip(pol, a);
 	ima_appraiser_free(a);
 }
 
