@@ -25,7 +25,7 @@ static EVP_MD	*bank_mds[BANK_COUNT];
 static int	 bank_fetched[BANK_COUNT];
 
 struct hasher {
-	EVP_MD_CTX	*ctx;
+	EVP_MD_CTX	*ctx[BANK_COUNT];	/* NULL: OpenSSL lacks the bank */
 };
 
 /* Return the bank with this id, or NULL. */
@@ -107,18 +107,25 @@ bank_extend(int id, uint8_t *pcr, const uint8_t *digest)
 	return bank_hash(id, buf, 2 * n, pcr);
 }
 
-/* Allocate a hasher for repeated hashing; NULL on failure. */
+/*
+ * Allocate a hasher for repeated hashing: one digest context per bank, so
+ * that hashing in turn with several banks never makes OpenSSL free and
+ * allocate a context's algorithm data.  NULL if out of memory.
+ */
 struct hasher *
 hasher_new(void)
 {
 	struct hasher *h;
+	int b;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return NULL;
-	if ((h->ctx = EVP_MD_CTX_new()) == NULL) {
-		free(h);
-		return NULL;
-	}
+	for (b = 0; b < BANK_COUNT; b++)
+		if (bank_available(b) &&
+		    (h->ctx[b] = EVP_MD_CTX_new()) == NULL) {
+			hasher_free(h);
+			return NULL;
+		}
 	return h;
 }
 
@@ -126,39 +133,51 @@ hasher_new(void)
 void
 hasher_free(struct hasher *h)
 {
+	int b;
+
 	if (h == NULL)
 		return;
-	EVP_MD_CTX_free(h->ctx);
+	for (b = 0; b < BANK_COUNT; b++)
+		EVP_MD_CTX_free(h->ctx[b]);
 	free(h);
 }
 
-/* Hash len bytes with a bank's algorithm, reusing the hasher's context. */
+/*
+ * Hash a (al bytes) then b (bl bytes, may be 0) with a bank's algorithm
+ * into out, which may overlap a or b; 0 or -1.
+ */
 int
-hasher_hash(struct hasher *h, int id, const void *data, size_t len,
-    uint8_t *out)
+hasher_hash2(struct hasher *h, int id, const void *a, size_t al,
+    const void *b, size_t bl, uint8_t *out)
 {
-	const EVP_MD *md;
+	EVP_MD_CTX *c;
 
-	if ((md = fetch_md(id)) == NULL)
+	if (id < 0 || id >= BANK_COUNT || (c = h->ctx[id]) == NULL)
 		return -1;
-	if (EVP_DigestInit_ex2(h->ctx, md, NULL) != 1 ||
-	    EVP_DigestUpdate(h->ctx, data, len) != 1 ||
-	    EVP_DigestFinal_ex(h->ctx, out, NULL) != 1)
+	if (EVP_DigestInit_ex2(c, fetch_md(id), NULL) != 1 ||
+	    EVP_DigestUpdate(c, a, al) != 1 ||
+	    (bl > 0 && EVP_DigestUpdate(c, b, bl) != 1) ||
+	    EVP_DigestFinal_ex(c, out, NULL) != 1)
 		return -1;
 	return 0;
 }
 
-/* Extend pcr in place with digest, reusing the hasher's context. */
+/* Hash len bytes with a bank's algorithm; 0 or -1. */
+int
+hasher_hash(struct hasher *h, int id, const void *data, size_t len,
+    uint8_t *out)
+{
+	return hasher_hash2(h, id, data, len, NULL, 0, out);
+}
+
+/* Extend pcr in place with digest: pcr = H(pcr || digest); 0 or -1. */
 int
 hasher_extend(struct hasher *h, int id, uint8_t *pcr, const uint8_t *digest)
 {
-	uint8_t buf[2 * DIGEST_MAX];
 	size_t n;
 
 	if (id < 0 || id >= BANK_COUNT)
 		return -1;
 	n = banks[id].size;
-	memcpy(buf, pcr, n);
-	memcpy(buf + n, digest, n);
-	return hasher_hash(h, id, buf, 2 * n, pcr);
+	return hasher_hash2(h, id, pcr, n, digest, n, pcr);
 }

@@ -46,6 +46,8 @@ struct hasher		*hasher_new(void);
 void			 hasher_free(struct hasher *);
 int			 hasher_hash(struct hasher *, int, const void *, size_t,
 			    uint8_t *);
+int			 hasher_hash2(struct hasher *, int, const void *, size_t,
+			    const void *, size_t, uint8_t *);
 int			 hasher_extend(struct hasher *, int, uint8_t *,
 			    const uint8_t *);
 

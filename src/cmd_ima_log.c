@@ -700,10 +700,10 @@ run_list(const struct opts *o, const uint8_t *buf, size_t len,
     const struct pcrset *quoted)
 {
 	struct riv_err err = { "" };
-	struct ima_hasher *h;
+	struct hasher *h;
 	int rc;
 
-	if ((h = ima_hasher_new()) == NULL) {
+	if ((h = hasher_new()) == NULL) {
 		fprintf(stderr, "rivctl ima-log: out of memory\n");
 		return RIV_MALFORMED;
 	}
@@ -711,7 +711,7 @@ run_list(const struct opts *o, const uint8_t *buf, size_t len,
 		ima_quote_watch(st, quoted);
 	rc = ima_feed(st, h, buf, len, IMA_FORMAT_AUTO,
 	    o->have_from ? o->from : 0, take_entry, run, &err);
-	ima_hasher_free(h);
+	hasher_free(h);
 	if (rc != RIV_OK) {
 		if (run->oom)
 			fprintf(stderr, "rivctl ima-log: out of memory\n");

@@ -1031,7 +1031,7 @@ detect_ascii(struct ima_reader *r, struct riv_err *err)
  * (ima_calc_field_array_hash).
  */
 static int
-verify_logged(struct ima_hasher *h, int bank, const struct ima_entry *e)
+verify_logged(struct hasher *h, int bank, const struct ima_entry *e)
 {
 	uint8_t d[DIGEST_MAX];
 	size_t n = bank_get(bank)->size;
@@ -1181,75 +1181,12 @@ ima_reader_close(struct ima_reader *r)
 }
 
 /*
- * Digest contexts, one per bank: switching one context between algorithms
- * frees and allocates OpenSSL's algorithm context every time.
- */
-struct ima_hasher {
-	EVP_MD		*md[BANK_COUNT];
-	EVP_MD_CTX	*ctx[BANK_COUNT];
-};
-
-/* Allocate contexts for every bank OpenSSL has; NULL if out of memory. */
-struct ima_hasher *
-ima_hasher_new(void)
-{
-	struct ima_hasher *h;
-	int b;
-
-	if ((h = calloc(1, sizeof(*h))) == NULL)
-		return NULL;
-	for (b = 0; b < BANK_COUNT; b++) {
-		if (!bank_available(b))
-			continue;
-		if ((h->md[b] = EVP_MD_fetch(NULL, bank_get(b)->ossl,
-		    NULL)) == NULL || (h->ctx[b] = EVP_MD_CTX_new()) == NULL)
-			goto fail;
-	}
-	return h;
-fail:
-	ima_hasher_free(h);
-	return NULL;
-}
-
-/* Free a hasher. */
-void
-ima_hasher_free(struct ima_hasher *h)
-{
-	int b;
-
-	if (h == NULL)
-		return;
-	for (b = 0; b < BANK_COUNT; b++) {
-		EVP_MD_CTX_free(h->ctx[b]);
-		EVP_MD_free(h->md[b]);
-	}
-	free(h);
-}
-
-/* Hash a then b (bl may be 0) with a bank's algorithm; 0 or -1. */
-static int
-digest2(struct ima_hasher *h, int bank, const void *a, size_t al,
-    const void *b, size_t bl, uint8_t *out)
-{
-	EVP_MD_CTX *c;
-
-	if (bank < 0 || bank >= BANK_COUNT || (c = h->ctx[bank]) == NULL)
-		return -1;
-	if (EVP_DigestInit_ex2(c, h->md[bank], NULL) != 1 ||
-	    EVP_DigestUpdate(c, a, al) != 1 ||
-	    (bl > 0 && EVP_DigestUpdate(c, b, bl) != 1) ||
-	    EVP_DigestFinal_ex(c, out, NULL) != 1)
-		return -1;
-	return 0;
-}
-
-/*
  * Compute an entry's template hash in a bank's algorithm into out (h may
  * be NULL); 0 or -1.  The "ima" template hashes d and the name zero-padded
  * to 256 bytes.
  */
 int
-ima_template_hash(struct ima_hasher *h, int bank, const struct ima_entry *e,
+ima_template_hash(struct hasher *h, int bank, const struct ima_entry *e,
     uint8_t *out)
 {
 	uint8_t b[LEGACY_D + LEGACY_NAME_PAD];
@@ -1268,7 +1205,7 @@ ima_template_hash(struct ima_hasher *h, int bank, const struct ima_entry *e,
 	}
 	if (h == NULL)
 		return bank_hash(bank, p, n, out);
-	return digest2(h, bank, p, n, NULL, 0, out);
+	return hasher_hash2(h, bank, p, n, NULL, 0, out);
 }
 
 /*
@@ -1277,7 +1214,7 @@ ima_template_hash(struct ima_hasher *h, int bank, const struct ima_entry *e,
  * it cannot be computed.
  */
 int
-ima_verify_entry(struct ima_hasher *h, int list_bank,
+ima_verify_entry(struct hasher *h, int list_bank,
     const struct ima_entry *e)
 {
 	const struct bank *bk = bank_get(list_bank);
@@ -1577,14 +1514,14 @@ rules_narrow(struct ima_state *st, int b, unsigned keep)
 
 /* Extend a bank's PCR in a set with a digest; 0 or -1. */
 static int
-extend(struct ima_hasher *h, struct pcrset *s, int b, unsigned pcr,
+extend(struct hasher *h, struct pcrset *s, int b, unsigned pcr,
     const uint8_t *d)
 {
 	size_t n = bank_get(b)->size;
 
 	if (!pcrset_has(s, b, pcr))
 		pcrset_set(s, b, pcr, zeros);
-	return digest2(h, b, s->val[b][pcr], n, d, n, s->val[b][pcr]);
+	return hasher_hash2(h, b, s->val[b][pcr], n, d, n, s->val[b][pcr]);
 }
 
 /* Append the values after an entry to the history ring. */
@@ -1760,7 +1697,7 @@ watch_check(struct ima_state *st, unsigned pcr)
  * RIV_MALFORMED if the entry does not follow the state or cannot be hashed.
  */
 int
-ima_state_apply(struct ima_state *st, struct ima_hasher *h, int list_bank,
+ima_state_apply(struct ima_state *st, struct hasher *h, int list_bank,
     const struct ima_entry *e, int *mismatch, struct riv_err *err)
 {
 	uint8_t sha1[DIGEST_MAX], pad[DIGEST_MAX], d[DIGEST_MAX];
@@ -1859,7 +1796,7 @@ struct cover {
  * entries, boot_aggregate included, may well be the same).
  */
 static int
-cover_entry(const struct ima_state *st, struct ima_hasher *h,
+cover_entry(const struct ima_state *st, struct hasher *h,
     struct cover *cv, const struct ima_entry *e, struct riv_err *err)
 {
 	int lb = st->list_bank, rule = first_rule(st->rules[lb]);
@@ -1874,7 +1811,7 @@ cover_entry(const struct ima_state *st, struct ima_hasher *h,
 		memset(cv->v[e->pcr], 0, n);
 		cv->touched |= 1u << e->pcr;
 	}
-	if (digest2(h, lb, cv->v[e->pcr], n, x, n, cv->v[e->pcr]) == -1)
+	if (hasher_hash2(h, lb, cv->v[e->pcr], n, x, n, cv->v[e->pcr]) == -1)
 		return err_set(err, RIV_MALFORMED, "entry %llu: hashing "
 		    "failed", (unsigned long long)e->index);
 	if (e->index + 1 != st->next)
@@ -1903,7 +1840,7 @@ cover_entry(const struct ima_state *st, struct ima_hasher *h,
  * non-zero return.
  */
 int
-ima_feed(struct ima_state *st, struct ima_hasher *h, const uint8_t *buf,
+ima_feed(struct ima_state *st, struct hasher *h, const uint8_t *buf,
     size_t len, int format, uint64_t first, ima_entry_cb cb, void *arg,
     struct riv_err *err)
 {

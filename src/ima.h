@@ -219,9 +219,6 @@ struct ima_quote {
  */
 typedef int (*ima_entry_cb)(const struct ima_entry *, int, void *);
 
-/* Digest contexts for the replay, one per bank (ima_hasher_new). */
-struct ima_hasher;
-
 int		 ima_detect_format(const uint8_t *, size_t);
 int		 ima_reader_open(struct ima_reader *, const uint8_t *, size_t,
 		    int, int, uint64_t, struct riv_err *);
@@ -229,23 +226,21 @@ int		 ima_reader_next(struct ima_reader *, struct ima_entry *,
 		    struct riv_err *);
 void		 ima_reader_close(struct ima_reader *);
 
-struct ima_hasher	*ima_hasher_new(void);
-void		 ima_hasher_free(struct ima_hasher *);
-int		 ima_template_hash(struct ima_hasher *, int,
+int		 ima_template_hash(struct hasher *, int,
 		    const struct ima_entry *, uint8_t *);
-int		 ima_verify_entry(struct ima_hasher *, int,
+int		 ima_verify_entry(struct hasher *, int,
 		    const struct ima_entry *);
 
 struct ima_state	*ima_state_new(uint32_t);
 void		 ima_state_free(struct ima_state *);
 void		 ima_state_init(struct ima_state *, uint32_t);
 uint32_t	 ima_default_banks(void);
-int		 ima_state_apply(struct ima_state *, struct ima_hasher *, int,
+int		 ima_state_apply(struct ima_state *, struct hasher *, int,
 		    const struct ima_entry *, int *, struct riv_err *);
 void		 ima_state_fail(struct ima_state *, uint64_t);
 void		 ima_state_values(const struct ima_state *, struct pcrset *);
 const char	*ima_rule_name(unsigned);
-int		 ima_feed(struct ima_state *, struct ima_hasher *,
+int		 ima_feed(struct ima_state *, struct hasher *,
 		    const uint8_t *, size_t, int, uint64_t, ima_entry_cb, void *,
 		    struct riv_err *);
 void		 ima_quote_watch(struct ima_state *, const struct pcrset *);

@@ -181,7 +181,7 @@ struct input {
  * of its per-bank values in every bank.
  */
 static void
-settle(const struct input *in, struct ima_state *st, struct ima_hasher *h)
+settle(const struct input *in, struct ima_state *st, struct hasher *h)
 {
 	struct ima_quote q;
 	struct pcrset v;
@@ -200,7 +200,7 @@ static double
 run_full(const struct input *in, struct tally *t)
 {
 	struct ima_state *st = ima_state_new(in->mask);
-	struct ima_hasher *h = ima_hasher_new();
+	struct hasher *h = hasher_new();
 	struct riv_err err;
 	double t0, dt;
 	size_t first = 0;
@@ -219,7 +219,7 @@ run_full(const struct input *in, struct tally *t)
 	dt = bench_now() - t0;
 	if (t != NULL)
 		ima_appraiser_free(t->ap);
-	ima_hasher_free(h);
+	hasher_free(h);
 	ima_state_free(st);
 	return dt;
 }
@@ -266,7 +266,7 @@ static double
 run_steps(const struct input *in, struct tally *t)
 {
 	struct ima_state *st = ima_state_new(in->mask);
-	struct ima_hasher *h = ima_hasher_new();
+	struct hasher *h = hasher_new();
 	struct ima_quote q;
 	struct riv_err err;
 	double t0, dt;
@@ -301,7 +301,7 @@ run_steps(const struct input *in, struct tally *t)
 	dt = bench_now() - t0;
 	free(text);
 	ima_appraiser_free(t->ap);
-	ima_hasher_free(h);
+	hasher_free(h);
 	ima_state_free(st);
 	return dt;
 }
@@ -314,7 +314,7 @@ static struct pcrset *
 gen_quotes(const struct input *in, uint32_t mask)
 {
 	struct ima_state *st = ima_state_new(mask);
-	struct ima_hasher *h = ima_hasher_new();
+	struct hasher *h = hasher_new();
 	struct pcrset *q;
 	struct riv_err err;
 	size_t i, j, n = (BENCH_ENTRIES + BENCH_STEP - 1) / BENCH_STEP;
@@ -331,7 +331,7 @@ gen_quotes(const struct input *in, uint32_t mask)
 		ima_state_values(st, &q[i / BENCH_STEP]);
 	}
 done:
-	ima_hasher_free(h);
+	hasher_free(h);
 	ima_state_free(st);
 	return q;
 }

@@ -165,13 +165,13 @@ static int
 replay(const uint8_t *buf, size_t len, struct ima_state *st,
     ima_entry_cb cb, void *arg, struct riv_err *err)
 {
-	struct ima_hasher *h = ima_hasher_new();
+	struct hasher *h = hasher_new();
 	int rc;
 
 	ck_assert_ptr_nonnull(h);
 	ima_state_init(st, 0);
 	rc = ima_feed(st, h, buf, len, IMA_FORMAT_AUTO, 0, cb, arg, err);
-	ima_hasher_free(h);
+	hasher_free(h);
 	return rc;
 }
 
@@ -219,7 +219,7 @@ struct seen {
 	size_t		 n, mismatches, violations;
 	int64_t		 first_mismatch;
 	uint8_t		 sha1[1024][20];	/* template hash per entry */
-	struct ima_hasher *h;
+	struct hasher *h;
 	struct ima_state *st;		/* to snapshot values, or NULL */
 	uint8_t		 pcr_sha1[1024][20], pcr_sha256[1024][32];
 };
@@ -272,7 +272,7 @@ check_expected(const char *name)
 	exp = json_load(rel, &err);
 	ck_assert_msg(exp != NULL, "%s", err.msg);
 	buf = read_list(name, &len);
-	s->h = ima_hasher_new();
+	s->h = hasher_new();
 	ck_assert_msg(replay(buf, len, st, see, s, &err) == RIV_OK, "%s: %s",
 	    name, err.msg);
 	ima_state_values(st, &got);
@@ -305,7 +305,7 @@ check_expected(const char *name)
 		}
 	}
 	ck_assert_msg(checked > 0, "%s: nothing to compare", name);
-	ima_hasher_free(s->h);
+	hasher_free(s->h);
 	free(s);
 	json_free(exp);
 	free(buf);
@@ -434,7 +434,7 @@ START_TEST(test_legacy_decode)
 	struct ima_reader r;
 	struct ima_entry e;
 	struct riv_err err;
-	struct ima_hasher *h = ima_hasher_new();
+	struct hasher *h = hasher_new();
 	uint8_t *buf;
 	size_t len;
 
@@ -456,7 +456,7 @@ START_TEST(test_legacy_decode)
 	ck_assert_uint_eq(r.index, 12);
 	ck_assert_int_eq(r.trailing_newline, 1);
 	ima_reader_close(&r);
-	ima_hasher_free(h);
+	hasher_free(h);
 	free(buf);
 }
 END_TEST
@@ -577,7 +577,7 @@ START_TEST(test_incremental)
 {
 	const char *name = all_lists[_i];
 	struct ima_state *full = ima_state_new(0), *st = ima_state_new(0);
-	struct ima_hasher *h = ima_hasher_new();
+	struct hasher *h = hasher_new();
 	struct riv_err err;
 	size_t off[1100], len, n, k, j, splits[6];
 	uint8_t *buf;
@@ -639,7 +639,7 @@ START_TEST(test_incremental)
 	ck_assert_msg(strstr(err.msg, "starts at entry 1, inside the entries "
 	    "the state covers (before 3)") != NULL, "%s", err.msg);
 	ck_assert_uint_eq(st->next, 3);
-	ima_hasher_free(h);
+	hasher_free(h);
 	free(buf);
 	ima_state_free(full);
 	ima_state_free(st);
@@ -650,7 +650,7 @@ END_TEST
 START_TEST(test_state_other_list)
 {
 	struct ima_state *st = ima_state_new(0);
-	struct ima_hasher *h = ima_hasher_new();
+	struct hasher *h = hasher_new();
 	struct riv_err err;
 	uint8_t *a, *b;
 	size_t alen, blen;
@@ -668,7 +668,7 @@ START_TEST(test_state_other_list)
 	    NULL, &err), RIV_OK);
 	ck_assert_int_eq(ima_feed(st, h, b, blen / 2, IMA_FORMAT_AUTO, 0,
 	    NULL, NULL, &err), RIV_MALFORMED);
-	ima_hasher_free(h);
+	hasher_free(h);
 	free(a);
 	free(b);
 	ima_state_free(st);
@@ -692,7 +692,7 @@ START_TEST(test_quote_lag)
 	static const size_t quoted[] = { 95, 190, 285, 340 };
 	struct ima_state *st = ima_state_new(0), *st2 = ima_state_new(0);
 	struct seen *s = calloc(1, sizeof(*s));
-	struct ima_hasher *h = ima_hasher_new();
+	struct hasher *h = hasher_new();
 	struct ima_quote q;
 	struct pcrset pq;
 	struct riv_err err;
@@ -773,7 +773,7 @@ START_TEST(test_quote_lag)
 	/* no PCR 10 in a replayed bank */
 	pcrset_init(&pq);
 	ck_assert_int_eq(ima_quote_check(st2, &pq, &q), RIV_FAIL);
-	ima_hasher_free(h);
+	hasher_free(h);
 	free(s);
 	free(buf);
 	ima_state_free(st);
@@ -786,7 +786,7 @@ START_TEST(test_quote_watch)
 {
 	struct ima_state *st = ima_state_new(0);
 	struct seen *s = calloc(1, sizeof(*s));
-	struct ima_hasher *h = ima_hasher_new();
+	struct hasher *h = hasher_new();
 	struct ima_quote q;
 	struct pcrset pq;
 	struct riv_err err;
@@ -808,7 +808,7 @@ START_TEST(test_quote_watch)
 	ck_assert_uint_eq(q.checkpoint, 100);
 	ck_assert_uint_eq(q.pending, 725);
 	ck_assert_ptr_null(st->watch);
-	ima_hasher_free(h);
+	hasher_free(h);
 	free(s);
 	free(buf);
 	ima_state_free(st);
@@ -1028,7 +1028,7 @@ START_TEST(test_templates)
 	struct riv_err err;
 	struct seen *s = calloc(1, sizeof(*s));
 	struct ima_state *st = ima_state_new(0);
-	struct ima_hasher *h = ima_hasher_new();
+	struct hasher *h = hasher_new();
 	uint8_t v2[16 + 32], modsig[3] = { 1, 2, 3 };
 	uint32_t uid = 1000;
 	uint16_t mode = 0100644;
@@ -1141,7 +1141,7 @@ START_TEST(test_templates)
 	put(&b, td.d, td.n);
 	expect_malformed(b.d, b.n, "\"ima\" template name length 300");
 	free(big);
-	ima_hasher_free(h);
+	hasher_free(h);
 	ima_state_free(st);
 	free(s);
 	free(td.d);
@@ -1172,7 +1172,7 @@ START_TEST(test_padded_rule)
 	static const char per_bank_ref[] =
 	    "7fac48c81837d6d29046008aef0cdad8c2745cc98c3340cbba9bfdf39b4124b8";
 	struct ima_state *st = ima_state_new(0);
-	struct ima_hasher *h = ima_hasher_new();
+	struct hasher *h = hasher_new();
 	struct ima_reader r;
 	struct ima_entry e;
 	struct ima_quote q;
@@ -1247,7 +1247,7 @@ START_TEST(test_padded_rule)
 	ck_assert_int_eq(ima_quote_check(st, &pq, &q), RIV_OK);
 	ck_assert_uint_eq(q.rules[BANK_SHA256], 1u << IMA_RULE_BANK);
 	ck_assert_uint_eq(st->val[IMA_RULE_PAD].mask[BANK_SHA256], 0);
-	ima_hasher_free(h);
+	hasher_free(h);
 	free(buf);
 	ima_state_free(st);
 }
@@ -1370,7 +1370,7 @@ count_cb(const struct ima_entry *e, int mismatch, void *arg)
 START_TEST(test_other_boot)
 {
 	struct ima_state *st = ima_state_new(0);
-	struct ima_hasher *h = ima_hasher_new();
+	struct hasher *h = hasher_new();
 	struct buf b1 = { NULL, 0, 0 }, b2 = { NULL, 0, 0 }, b3 = { NULL, 0,
 	    0 };
 	struct riv_err err;
@@ -1399,7 +1399,7 @@ START_TEST(test_other_boot)
 	    count_cb, &seen, &err), RIV_OK);
 	ck_assert_uint_eq(seen, 1);
 	ck_assert_uint_eq(st->next, 4);
-	ima_hasher_free(h);
+	hasher_free(h);
 	free(b1.d);
 	free(b2.d);
 	free(b3.d);
@@ -1414,7 +1414,7 @@ END_TEST
 START_TEST(test_pcr_uncovered)
 {
 	struct ima_state *st = ima_state_new(0);
-	struct ima_hasher *h = ima_hasher_new();
+	struct hasher *h = hasher_new();
 	struct buf real = { NULL, 0, 0 }, forged = { NULL, 0, 0 },
 	    late = { NULL, 0, 0 };
 	struct ima_quote q;
@@ -1475,7 +1475,7 @@ START_TEST(test_pcr_uncovered)
 	ck_assert_int_eq(replay(late.d, late.n, st, NULL, NULL, &err),
 	    RIV_OK);
 	ck_assert_int_eq(ima_quote_check(st, &pq, &q), RIV_FAIL);
-	ima_hasher_free(h);
+	hasher_free(h);
 	free(real.d);
 	free(forged.d);
 	free(late.d);
@@ -1492,7 +1492,7 @@ START_TEST(test_lag_stuck)
 {
 	static const size_t ends[] = { 100, 400, 700, 1000, 1300 };
 	struct ima_state *st = ima_state_new(0);
-	struct ima_hasher *h = ima_hasher_new();
+	struct hasher *h = hasher_new();
 	struct buf b = { NULL, 0, 0 };
 	struct ima_quote q;
 	struct pcrset pq;
@@ -1537,7 +1537,7 @@ START_TEST(test_lag_stuck)
 	}
 	free(off);
 	free(b.d);
-	ima_hasher_free(h);
+	hasher_free(h);
 	ima_state_free(st);
 }
 END_TEST
@@ -1546,7 +1546,7 @@ END_TEST
 START_TEST(test_failures_persist)
 {
 	struct ima_state *st = ima_state_new(0);
-	struct ima_hasher *h = ima_hasher_new();
+	struct hasher *h = hasher_new();
 	struct riv_err err;
 	size_t off[400], len;
 	uint8_t *buf;
@@ -1569,7 +1569,7 @@ START_TEST(test_failures_persist)
 	ck_assert_uint_eq(st->failed, 2);
 	ck_assert_uint_eq(st->first_failed, 5);
 	ck_assert_uint_eq(st->last_failed, 200);
-	ima_hasher_free(h);
+	hasher_free(h);
 	free(buf);
 	ima_state_free(st);
 }
@@ -1609,7 +1609,7 @@ ascii_native(struct buf *out, const char *path, int c, int be, int corrupt)
 START_TEST(test_ascii_be)
 {
 	struct ima_state *st = ima_state_new(0), *bs = ima_state_new(0);
-	struct ima_hasher *h = ima_hasher_new();
+	struct hasher *h = hasher_new();
 	struct seen *s = calloc(1, sizeof(*s));
 	struct buf txt = { NULL, 0, 0 }, tail = { NULL, 0, 0 }, bin = { NULL,
 	    0, 0 }, td = { NULL, 0, 0 };
@@ -1668,7 +1668,7 @@ START_TEST(test_ascii_be)
 	ck_assert_uint_eq(s->n, 2);
 	ck_assert_uint_eq(s->mismatches, 1);
 	ck_assert_int_eq(s->first_mismatch, 1);
-	ima_hasher_free(h);
+	hasher_free(h);
 	free(txt.d);
 	free(tail.d);
 	free(bin.d);
@@ -1745,7 +1745,7 @@ START_TEST(test_state_json_bad)
 	};
 	struct ima_state *st = ima_state_new(1u << BANK_SHA1 |
 	    1u << BANK_SHA256);
-	struct ima_hasher *h = ima_hasher_new();
+	struct hasher *h = hasher_new();
 	struct buf b = { NULL, 0, 0 };
 	struct ima_quote q;
 	struct pcrset pq;
@@ -1788,7 +1788,7 @@ START_TEST(test_state_json_bad)
 	json_free(doc);
 	free(text);
 	free(b.d);
-	ima_hasher_free(h);
+	hasher_free(h);
 	ima_state_free(st);
 }
 END_TEST

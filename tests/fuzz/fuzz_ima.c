@@ -84,7 +84,7 @@ roundtrip(struct ima_state *st)
  * list (whole, then a tail) and check a quote against it.
  */
 static void
-fuzz_state(const uint8_t *data, size_t len, struct ima_hasher *h)
+fuzz_state(const uint8_t *data, size_t len, struct hasher *h)
 {
 	struct ima_state *st;
 	struct ima_quote q;
@@ -126,12 +126,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	struct ima_entry e;
 	struct ima_quote q;
 	struct pcrset quoted;
-	struct ima_hasher *h;
+	struct hasher *h;
 	struct riv_err err;
 	size_t sum = 0, split = 0;
 	int format = IMA_FORMAT_AUTO;
 
-	if ((h = ima_hasher_new()) == NULL)
+	if ((h = hasher_new()) == NULL)
 		return 0;
 	fuzz_state(data, len, h);
 	if (len > 0 && (data[0] == 'A' || data[0] == 'B')) {
@@ -140,7 +140,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		len--;
 	}
 	if ((st = ima_state_new(0)) == NULL) {
-		ima_hasher_free(h);
+		hasher_free(h);
 		return 0;
 	}
 	pcrset_init(&quoted);
@@ -171,6 +171,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	}
 	ima_reader_close(&r);
 	ima_state_free(st);
-	ima_hasher_free(h);
+	hasher_free(h);
 	return 0;
 }
