@@ -1117,25 +1117,38 @@ read_vkeys(struct pctx *c, const struct json *v)
 	return rc;
 }
 
+/*
+ * Return the first member of obj not among names (NULL ended), or -1 if
+ * every member is known.
+ */
+static long
+unknown_member(const struct json *obj, const char *const *names)
+{
+	size_t i, k;
+
+	for (i = 0; i < obj->n; i++) {
+		for (k = 0; names[k] != NULL; k++)
+			if (strcmp(obj->keys[i], names[k]) == 0)
+				break;
+		if (names[k] == NULL)
+			return (long)i;
+	}
+	return -1;
+}
+
 /* Reject members a native policy does not define (typos must not pass). */
 static int
 check_members(struct pctx *c, const struct json *doc)
 {
-	static const char *known[] = { "version", "comment", "digests",
+	static const char *const known[] = { "version", "comment", "digests",
 	    "boot_aggregate", "excludes", "keys", "keyrings",
 	    "ignored_keyrings", "ima-buf", "accept_violations",
 	    "allow_unlisted", NULL };
-	size_t i, k;
+	long i;
 
-	for (i = 0; i < doc->n; i++) {
-		for (k = 0; known[k] != NULL; k++)
-			if (strcmp(doc->keys[i], known[k]) == 0)
-				break;
-		if (known[k] == NULL)
-			return perr(c, "unknown member \"%.*s\" at byte offset "
-			    "%zu", QUOTE_MAX, doc->keys[i],
-			    doc->items[i]->offset);
-	}
+	if ((i = unknown_member(doc, known)) >= 0)
+		return perr(c, "unknown member \"%.*s\" at byte offset %zu",
+		    QUOTE_MAX, doc->keys[i], doc->items[i]->offset);
 	return RIV_OK;
 }
 
@@ -2133,18 +2146,12 @@ static int
 state_members(const struct json *obj, const char *const *names,
     const char *what, struct riv_err *err)
 {
-	size_t i, k;
+	long i;
 
-	for (i = 0; i < obj->n; i++) {
-		for (k = 0; names[k] != NULL; k++)
-			if (strcmp(obj->keys[i], names[k]) == 0)
-				break;
-		if (names[k] == NULL)
-			return err_set(err, RIV_MALFORMED, "IMA appraiser "
-			    "state: %s: unknown member \"%.*s\" at byte offset "
-			    "%zu", what, QUOTE_MAX, obj->keys[i],
-			    obj->items[i]->offset);
-	}
+	if ((i = unknown_member(obj, names)) >= 0)
+		return err_set(err, RIV_MALFORMED, "IMA appraiser state: %s: "
+		    "unknown member \"%.*s\" at byte offset %zu", what,
+		    QUOTE_MAX, obj->keys[i], obj->items[i]->offset);
 	return RIV_OK;
 }
 
