@@ -342,7 +342,8 @@ fail:
 }
 
 /*
- * Write the state file (see load_state), replacing it atomically.  RIV_OK,
+ * Write the state file (see load_state), replacing it atomically through a
+ * new temporary file beside it (mkstemp, flushed to disk).  RIV_OK,
  * or RIV_MALFORMED after a message.
  */
 static int
@@ -351,15 +352,22 @@ save_state(const char *path, const struct ima_state *st,
 {
 	char tmp[4096];
 	FILE *f;
-	int n;
+	int fd, n;
 
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	n = snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
 	if (n < 0 || (size_t)n >= sizeof(tmp)) {
 		fprintf(stderr, "rivctl ima-log: %s: path too long\n", path);
 		return RIV_MALFORMED;
 	}
-	if ((f = fopen(tmp, "w")) == NULL)
+	if ((fd = mkstemp(tmp)) == -1) {
+		fprintf(stderr, "rivctl ima-log: %s: %s\n", tmp,
+		    strerror(errno));
+		return RIV_MALFORMED;
+	}
+	if ((f = fdopen(fd, "w")) == NULL) {
+		close(fd);
 		goto fail;
+	}
 	fprintf(f, "{\"version\":%d,\"replay\":", STATE_VERSION);
 	ima_state_write(f, st);
 	if (ap != NULL) {
