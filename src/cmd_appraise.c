@@ -36,11 +36,7 @@ struct appraisal {
 	int		 json;
 
 	/* The inputs, read and validated before any check. */
-	uint8_t		*attest, *sig;
-	size_t		 alen, slen;
-	struct akey	 ak;
-	uint8_t		 nonce[QUOTE_DATA_MAX];
-	size_t		 nlen;
+	struct quote_input in;
 	struct pcrset	 reported;	/* --pcrs */
 	struct bootlog	 log;		/* --bios-log, replayed */
 	struct refvals	*ref;		/* --reference */
@@ -144,25 +140,13 @@ static int
 load_inputs(struct appraisal *a, struct riv_err *err)
 {
 	struct riv_err sub;
-	uint8_t *buf, *akbuf;
+	uint8_t *buf;
 	size_t len;
 	int rc;
 
-	if (a->nonce_hex != NULL && hex_decode(a->nonce_hex,
-	    strlen(a->nonce_hex), a->nonce, sizeof(a->nonce), &a->nlen) == -1)
-		return err_set(err, RIV_MALFORMED, "--nonce: expected an even "
-		    "number of hex digits, at most %zu bytes",
-		    sizeof(a->nonce));
-	if (file_read(a->attest_path, QUOTE_FILE_MAX, &a->attest, &a->alen,
-	    err) != RIV_OK ||
-	    file_read(a->sig_path, QUOTE_FILE_MAX, &a->sig, &a->slen, err) !=
-	    RIV_OK ||
-	    file_read(a->ak_path, QUOTE_FILE_MAX, &akbuf, &len, err) != RIV_OK)
+	if (quote_input_load(&a->in, a->attest_path, a->sig_path, a->ak_path,
+	    a->nonce_hex, err) != RIV_OK)
 		return RIV_MALFORMED;
-	rc = akey_load(akbuf, len, &a->ak, &sub);
-	free(akbuf);
-	if (rc != RIV_OK)
-		return err_set(err, rc, "%s: %s", a->ak_path, sub.msg);
 	if (a->pcrs_path != NULL &&
 	    pcrset_load(a->pcrs_path, &a->reported, err) != RIV_OK)
 		return RIV_MALFORMED;
@@ -222,14 +206,15 @@ check_quote(struct appraisal *a, struct riv_err *err)
 	struct riv_err why_structure, sub;
 	int structure, rc;
 
-	structure = quote_parse(a->attest, a->alen, &a->quote, &why_structure);
+	structure = quote_parse(a->in.attest, a->in.alen, &a->quote,
+	    &why_structure);
 	if (structure == RIV_MALFORMED)
 		return err_set(err, RIV_MALFORMED, "%s: %s", a->attest_path,
 		    why_structure.msg);
 	if (check_selection(a, err) != RIV_OK)
 		return RIV_MALFORMED;
-	rc = quote_verify(a->attest, a->alen, a->sig, a->slen, &a->ak,
-	    &a->quote, &sub);
+	rc = quote_verify(a->in.attest, a->in.alen, a->in.sig, a->in.slen,
+	    &a->in.ak, &a->quote, &sub);
 	if (rc == RIV_MALFORMED)
 		return err_set(err, RIV_MALFORMED, "%s: %s", a->sig_path,
 		    sub.msg);
@@ -241,7 +226,7 @@ check_quote(struct appraisal *a, struct riv_err *err)
 		add_failure(a, "structure", -1, -1, why_structure.msg);
 	if (rc != RIV_OK || structure != RIV_OK || a->nonce_hex == NULL)
 		return RIV_OK;
-	if (quote_check_nonce(&a->quote, a->nonce, a->nlen, &sub) == RIV_OK)
+	if (quote_check_nonce(&a->quote, a->in.nonce, a->in.nlen, &sub) == RIV_OK)
 		a->check_nonce = "ok";
 	else {
 		a->check_nonce = "fail";
@@ -489,10 +474,8 @@ cmd_appraise(int argc, char **argv)
 		print_text(a);
 	rc = a->nfailures ? RIV_FAIL : RIV_OK;
 done:
-	akey_free(&a->ak);
+	quote_input_free(&a->in);
 	refvals_free(a->ref);
-	free(a->attest);
-	free(a->sig);
 	free(a);
 	return rc;
 }

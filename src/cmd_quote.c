@@ -158,20 +158,20 @@ check_claims(const struct args *a, struct result *r, const uint8_t *nonce,
 
 /* Verify the quote's structure and signature; RIV_MALFORMED or RIV_OK. */
 static int
-check_quote(const struct args *a, struct result *r, const uint8_t *attest,
-    size_t alen, const uint8_t *sig, size_t slen, const struct akey *ak,
-    struct riv_err *err)
+check_quote(const struct args *a, struct result *r,
+    const struct quote_input *in, struct riv_err *err)
 {
 	struct riv_err sub;
 	int rc;
 
-	rc = quote_parse(attest, alen, &r->q, &sub);
+	rc = quote_parse(in->attest, in->alen, &r->q, &sub);
 	if (rc == RIV_MALFORMED)
 		return err_set(err, rc, "%s: %s", a->attest_path, sub.msg);
 	r->is_quote = rc == RIV_OK;
 	if (rc != RIV_OK)
 		snprintf(r->why_quote, sizeof(r->why_quote), "%s", sub.msg);
-	rc = quote_verify(attest, alen, sig, slen, ak, &r->q, &sub);
+	rc = quote_verify(in->attest, in->alen, in->sig, in->slen, &in->ak,
+	    &r->q, &sub);
 	if (rc == RIV_MALFORMED)
 		return err_set(err, rc, "%s: %s", a->sig_path, sub.msg);
 	r->check_sig = rc == RIV_OK ? "ok" : "fail";
@@ -184,42 +184,27 @@ check_quote(const struct args *a, struct result *r, const uint8_t *attest,
 static int
 run_checks(const struct args *a, struct result *r, struct riv_err *err)
 {
-	uint8_t *attest = NULL, *sig = NULL, *akbuf = NULL;
-	uint8_t nonce[QUOTE_DATA_MAX];
-	size_t alen, slen, klen, nlen = 0;
+	struct quote_input in;
 	struct pcrset *set = NULL;
-	struct akey ak;
-	struct riv_err sub;
 	int rc = RIV_MALFORMED;
 
-	memset(&ak, 0, sizeof(ak));
-	if (a->nonce_hex != NULL && hex_decode(a->nonce_hex,
-	    strlen(a->nonce_hex), nonce, sizeof(nonce), &nlen) == -1)
-		return err_set(err, RIV_MALFORMED, "--nonce: expected an even "
-		    "number of hex digits, at most %zu bytes", sizeof(nonce));
-	if ((set = malloc(sizeof(*set))) == NULL)
-		return err_set(err, RIV_MALFORMED, "out of memory");
-	pcrset_init(set);
-	if (file_read(a->attest_path, QUOTE_FILE_MAX, &attest, &alen, err) ||
-	    file_read(a->sig_path, QUOTE_FILE_MAX, &sig, &slen, err) ||
-	    file_read(a->ak_path, QUOTE_FILE_MAX, &akbuf, &klen, err) ||
-	    (a->pcrs_path != NULL && pcrset_load(a->pcrs_path, set, err)))
+	if (quote_input_load(&in, a->attest_path, a->sig_path, a->ak_path,
+	    a->nonce_hex, err) != RIV_OK)
 		goto done;
-	if (akey_load(akbuf, klen, &ak, &sub) != RIV_OK) {
-		err_set(err, RIV_MALFORMED, "%s: %s", a->ak_path, sub.msg);
+	if ((set = malloc(sizeof(*set))) == NULL) {
+		err_set(err, RIV_MALFORMED, "out of memory");
 		goto done;
 	}
-	if ((rc = check_quote(a, r, attest, alen, sig, slen, &ak, err)) !=
-	    RIV_OK)
+	pcrset_init(set);
+	if (a->pcrs_path != NULL && pcrset_load(a->pcrs_path, set, err))
+		goto done;
+	if ((rc = check_quote(a, r, &in, err)) != RIV_OK)
 		goto done;
 	if (r->is_quote)
-		rc = check_claims(a, r, nonce, nlen, set, err);
+		rc = check_claims(a, r, in.nonce, in.nlen, set, err);
 done:
-	akey_free(&ak);
+	quote_input_free(&in);
 	free(set);
-	free(attest);
-	free(sig);
-	free(akbuf);
 	return rc;
 }
 

@@ -4,6 +4,7 @@
  * Each subcommand lives in its own cmd_*.c file; this file only dispatches.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rivctl.h"
@@ -27,6 +28,50 @@ static const struct command commands[] = {
 	    "ima-log FILE [--json] [--policy F] [--from N --state F]\n"
 	    "                [--pcrs F] [--banks LIST]" },
 };
+
+/*
+ * Decode the expected nonce (NULL: none) and read the attest, signature and
+ * AK files into in; RIV_OK, or RIV_MALFORMED with the reason in err.  Free
+ * in with quote_input_free whatever the outcome.
+ */
+int
+quote_input_load(struct quote_input *in, const char *attest_path,
+    const char *sig_path, const char *ak_path, const char *nonce_hex,
+    struct riv_err *err)
+{
+	struct riv_err sub;
+	uint8_t *akbuf;
+	size_t len;
+	int rc;
+
+	memset(in, 0, sizeof(*in));
+	if (nonce_hex != NULL && hex_decode(nonce_hex, strlen(nonce_hex),
+	    in->nonce, sizeof(in->nonce), &in->nlen) == -1)
+		return err_set(err, RIV_MALFORMED, "--nonce: expected an even "
+		    "number of hex digits, at most %zu bytes",
+		    sizeof(in->nonce));
+	if (file_read(attest_path, QUOTE_FILE_MAX, &in->attest, &in->alen,
+	    err) != RIV_OK ||
+	    file_read(sig_path, QUOTE_FILE_MAX, &in->sig, &in->slen, err) !=
+	    RIV_OK ||
+	    file_read(ak_path, QUOTE_FILE_MAX, &akbuf, &len, err) != RIV_OK)
+		return RIV_MALFORMED;
+	rc = akey_load(akbuf, len, &in->ak, &sub);
+	free(akbuf);
+	if (rc != RIV_OK)
+		return err_set(err, RIV_MALFORMED, "%s: %s", ak_path, sub.msg);
+	return RIV_OK;
+}
+
+/* Free what quote_input_load read. */
+void
+quote_input_free(struct quote_input *in)
+{
+	akey_free(&in->ak);
+	free(in->attest);
+	free(in->sig);
+	in->attest = in->sig = NULL;
+}
 
 /* Print the usage of every subcommand to f. */
 static void
