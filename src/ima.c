@@ -2217,29 +2217,17 @@ put_rules(FILE *f, const uint8_t *rules, uint32_t mask)
 static void
 put_values(FILE *f, const struct pcrset *v, const uint32_t *rows)
 {
-	int r, b, first;
-	unsigned p;
+	struct pcrset held;
+	int r, b;
 
 	fputc('{', f);
 	for (r = 0; r < IMA_RULES; r++) {
-		fprintf(f, "%s\"%s\":{", r ? "," : "", rule_names[r]);
-		first = 1;
-		for (b = 0; b < BANK_COUNT; b++) {
-			if (!(rows[r] & (1u << b)) || v[r].mask[b] == 0)
-				continue;
-			fprintf(f, "%s\"%s\":{", first ? "" : ",",
-			    bank_get(b)->name);
-			first = 0;
-			for (p = 0; p < PCR_COUNT; p++)
-				if (pcrset_has(&v[r], b, p)) {
-					fprintf(f, "%s\"%u\":", v[r].mask[b] &
-					    ((1u << p) - 1) ? "," : "", p);
-					json_put_hex(f, v[r].val[b][p],
-					    bank_get(b)->size);
-				}
-			fputc('}', f);
-		}
-		fputc('}', f);
+		held = v[r];
+		for (b = 0; b < BANK_COUNT; b++)
+			if (!(rows[r] & (1u << b)))
+				held.mask[b] = 0;
+		fprintf(f, "%s\"%s\":", r ? "," : "", rule_names[r]);
+		pcrset_write_json(f, &held);
 	}
 	fputc('}', f);
 }
