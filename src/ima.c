@@ -1517,11 +1517,9 @@ static int
 extend(struct hasher *h, struct pcrset *s, int b, unsigned pcr,
     const uint8_t *d)
 {
-	size_t n = bank_get(b)->size;
-
 	if (!pcrset_has(s, b, pcr))
 		pcrset_set(s, b, pcr, zeros);
-	return hasher_hash2(h, b, s->val[b][pcr], n, d, n, s->val[b][pcr]);
+	return hasher_extend(h, b, s->val[b][pcr], d);
 }
 
 /* Append the values after an entry to the history ring. */
@@ -1811,7 +1809,7 @@ cover_entry(const struct ima_state *st, struct hasher *h,
 		memset(cv->v[e->pcr], 0, n);
 		cv->touched |= 1u << e->pcr;
 	}
-	if (hasher_hash2(h, lb, cv->v[e->pcr], n, x, n, cv->v[e->pcr]) == -1)
+	if (hasher_extend(h, lb, cv->v[e->pcr], x) == -1)
 		return err_set(err, RIV_MALFORMED, "entry %llu: hashing "
 		    "failed", (unsigned long long)e->index);
 	if (e->index + 1 != st->next)
