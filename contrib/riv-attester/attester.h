@@ -1,0 +1,238 @@
+/*
+ * attester.h — riv-attester, the reference publisher of the rivd attestation
+ * streams (yang/riv-attestation-streams): every struct and prototype of the
+ * daemon, grouped by the file that defines them.
+ *
+ * One thread does everything: accept, read RPCs (libnetconf2 nc_ps_poll),
+ * run timers, quote with the TPMs and send notifications.  Blocking is
+ * harmless here (an attester serves a handful of verifiers), and one thread
+ * is what libnetconf2 2.0.24 needs (accept and poll in two threads crashed).
+ */
+#ifndef RIV_ATTESTER_H
+#define RIV_ATTESTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <nc_server.h>
+
+#include "bank.h"
+#include "bootlog.h"
+#include "pcrset.h"
+#include "tpm.h"
+#include "util.h"
+
+#define ATT_TPM_MAX	8	/* TPMs of a device: route processors, cards */
+#define ATT_NAME_MAX	32	/* a TPM's name */
+#define ATT_SUB_MAX	256	/* subscriptions held at once */
+#define ATT_EVENT_MAX	16	/* device events queued per subscription */
+#define ATT_IMA_PCR	10	/* the PCR IMA extends */
+
+/* The three streams of riv-attestation-streams. */
+enum att_stream {
+	STREAM_PCR,		/* pcr-trust-evidence */
+	STREAM_BIOS,		/* bios-log */
+	STREAM_IMA,		/* ima-log */
+	STREAM_COUNT
+};
+
+/* Device events (identities derived from ras:device-event). */
+enum att_event {
+	EV_STARTUP_COMPLETE,
+	EV_SOFTWARE_UPGRADE,
+	EV_SWITCHOVER,
+	EV_CARD_INSERT,
+	EV_CARD_REMOVE,
+	EV_CERT_CHANGE,
+	EV_COUNT
+};
+
+/* A log the attester serves: bytes plus the offset of every entry. */
+struct att_log {
+	uint8_t		*buf;
+	size_t		 len, cap;
+	size_t		*off;		/* off[i]: entry i; off[n] = len */
+	uint64_t	 n, ncap;
+	struct bootlog_event *ev;	/* boot log: each event, parsed */
+	size_t		 evcap;
+};
+
+/* One TPM of the device, with the logs that describe its PCRs. */
+struct att_tpm {
+	char		 name[ATT_NAME_MAX];
+	char		 cert[ATT_NAME_MAX + 8];	/* AK certificate name */
+	char		*tcti;
+	struct tpm	*tpm;
+	uint32_t	 banks;		/* allocated banks */
+	int		 rp;		/* a route processor (else a card) */
+	int		 standby;	/* a standby route processor */
+	int		 present;	/* inserted (line cards) */
+	int		 failed;	/* stopped answering */
+	uint32_t	 boot;		/* TPM resets so far (log restarts) */
+	uint32_t	 pcr_changes[PCR_COUNT];	/* extends per PCR */
+	struct timespec	 boot_time;	/* wall clock of the last reset */
+	struct att_log	 bios;		/* measured-boot log of this boot */
+	struct att_log	 ima;		/* IMA list, kernel binary format */
+	char		*bios_name;	/* file the boot log came from */
+	int		 bios_locality;	/* startup locality it needs */
+};
+
+/* A device event waiting to be reported. */
+struct att_pending {
+	enum att_event	 event;
+	char		 detail[64];
+};
+
+/* One subscription, dynamic (session set) or configured. */
+struct att_sub {
+	uint32_t	 id;
+	enum att_stream	 stream;
+	struct nc_session *session;	/* dynamic: its session */
+	int		 configured;
+	int		 dead;		/* ended; freed by the loop */
+
+	int		 hash;		/* bank of the nonce chain hash */
+	uint8_t		 seed[64];
+	size_t		 seed_len;
+	uint8_t		 seed_id[8];
+	uint64_t	 seq;		/* n of the next notification */
+
+	uint32_t	 sel[BANK_COUNT];	/* PCR selection per bank */
+	uint32_t	 tpms;		/* named TPMs (bit per index); 0: the
+					   active ones */
+	uint32_t	 period_cs;	/* 0: not periodic */
+	struct timespec	 anchor;	/* periodic anchor (monotonic) */
+	int		 on_change;
+	uint32_t	 dampening_cs;
+	uint32_t	 events;	/* bit per enum att_event */
+	uint16_t	 heartbeat;	/* seconds */
+	int		 raw;		/* raw log entries */
+	uint32_t	 max_entries;
+	time_t		 stop_time;	/* 0: none */
+
+	/* Progress per TPM. */
+	uint64_t	 next_entry[ATT_TPM_MAX];	/* log streams */
+	uint32_t	 boot_seen[ATT_TPM_MAX];
+	uint32_t	 changes_seen[ATT_TPM_MAX][PCR_COUNT];
+	int		 quoted[ATT_TPM_MAX];	/* a quote was sent */
+	uint32_t	 active_seen;	/* TPM set of the last notification */
+
+	/* Timers (monotonic). */
+	struct timespec	 next_period;
+	struct timespec	 last_sent;
+	struct timespec	 change_seen;	/* first unreported change */
+	int		 change_pending;
+	int		 start_pending;	/* first notification not sent yet */
+	int		 modified_pending;
+	int		 replay_pending;	/* replay-completed to send */
+	struct att_pending pending[ATT_EVENT_MAX];
+	size_t		 npending;
+
+	uint64_t	 sent;		/* notifications sent */
+};
+
+/* The daemon. */
+struct attester {
+	struct ly_ctx	*ctx;
+	struct lyd_node	*oper;		/* operational data for validation */
+	struct att_tpm	 tpms[ATT_TPM_MAX];
+	size_t		 ntpms;
+	enum tpm_ak_alg	 ak_alg;
+	char		*state_dir;
+	char		*bios_file;
+	char		*ima_file;
+	char		*bios_file_owned;	/* after an upgrade */
+	struct att_sub	*subs[ATT_SUB_MAX];
+	size_t		 nsubs;
+	uint32_t	 next_id;
+	struct timespec	 start_time;	/* wall clock at start */
+	volatile int	 quit;
+	int		 verbose;
+};
+
+extern struct attester att;
+
+/* main.c */
+void		 log_info(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+void		 log_warnx(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+void		 log_debug(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+void		 mono_now(struct timespec *);
+int64_t		 ts_ms_until(const struct timespec *, const struct timespec *);
+void		 ts_add_cs(struct timespec *, uint32_t);
+
+/* device.c */
+int		 device_add_tpm(const char *, struct riv_err *);
+int		 device_start(struct riv_err *);
+void		 device_stop(void);
+int		 device_tpm_index(const char *);
+uint32_t	 device_active_set(void);
+int		 device_switchover(struct riv_err *);
+int		 device_reboot(int, const char *, struct riv_err *);
+int		 device_measure(const char *, struct riv_err *);
+int		 device_tamper(unsigned, struct riv_err *);
+int		 device_card(const char *, int, struct riv_err *);
+const char	*device_event_name(enum att_event);
+int		 device_event_by_name(const char *);
+
+/* logs.c */
+void		 log_clear(struct att_log *);
+void		 log_free(struct att_log *);
+int		 log_append(struct att_log *, const uint8_t *, size_t);
+int		 bios_load(struct att_tpm *, const char *, struct riv_err *);
+int		 bios_replay(struct att_tpm *, struct riv_err *);
+int		 ima_load(struct att_tpm *, const char *, struct riv_err *);
+int		 ima_replay(struct att_tpm *, struct riv_err *);
+int		 ima_measure_file(struct att_tpm *, const char *,
+		    struct riv_err *);
+int		 ima_boot_aggregate(struct att_tpm *, struct riv_err *);
+
+/* yang.c */
+int		 yang_init(const char *, struct riv_err *);
+void		 yang_free(void);
+int		 yang_update_oper(void);
+const char	*stream_name(enum att_stream);
+int		 stream_by_name(const char *);
+
+/* server.c */
+struct server_conf {
+	const char	*tls_listen, *tls_cert, *tls_key, *tls_ca;
+	const char	*ssh_listen, *ssh_host_key, *ssh_authorized_keys;
+	const char	*ssh_user;
+};
+int		 server_init(const struct server_conf *, struct riv_err *);
+struct nc_server_reply *reply_error(NC_ERR, const char *, const char *,
+		    const char *, ...) __attribute__((format(printf, 4, 5)));
+struct nc_server_reply *reply_sn_error(NC_ERR, const char *, const char *,
+		    const char *, const char *);
+struct nc_server_reply *server_validate(struct lyd_node *);
+void		 server_poll(int);
+void		 server_free(void);
+
+/* subs.c */
+struct nc_server_reply *sub_establish(struct lyd_node *, struct nc_session *);
+struct nc_server_reply *sub_modify(struct lyd_node *, struct nc_session *);
+struct nc_server_reply *sub_delete(struct lyd_node *, struct nc_session *,
+		    int);
+void		 sub_session_gone(struct nc_session *);
+void		 sub_device_event(enum att_event, const char *);
+void		 sub_run(void);
+int64_t		 sub_next_due_ms(void);
+void		 sub_free_all(void);
+
+uint32_t	 sub_tpm_set(const struct att_sub *);
+
+/* notify.c */
+int		 notify_evidence(struct att_sub *, const char *, const char *);
+int		 notify_state(struct att_sub *, const char *, const char *);
+
+/* control.c */
+int		 control_open(const char *, struct riv_err *);
+void		 control_poll(void);
+void		 control_close(void);
+int		 control_client(const char *, int, char **);
+
+#endif

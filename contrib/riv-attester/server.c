@@ -1,0 +1,480 @@
+/*
+ * server.c — riv-attester's NETCONF server (libnetconf2): TLS and SSH
+ * endpoints, accepting and polling sessions in the one thread, and
+ * dispatching RPCs to the subscription code.  Every RPC is validated with
+ * libyang against the operational data before it is acted on.
+ */
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <libyang/libyang.h>
+#include <nc_server.h>
+
+#include "attester.h"
+
+static struct nc_pollsession *server_ps;
+static char *server_tls_cert, *server_tls_key, *server_ssh_key;
+static char *server_ssh_user;
+
+#define SERVER_AUTHKEYS_MAX	64
+static ssh_key server_authkeys[SERVER_AUTHKEYS_MAX];
+static size_t server_nauthkeys;
+
+#define SERVER_INTERLEAVE "urn:ietf:params:netconf:capability:interleave:1.0"
+
+/* Split "ADDR:PORT" or "[V6ADDR]:PORT" into addr (cap bytes) and port. */
+static int
+parse_listen(const char *s, char *addr, size_t cap, uint16_t *port,
+    struct riv_err *err)
+{
+	const char *colon = strrchr(s, ':');
+	char *end;
+	long p;
+	size_t n;
+
+	if (colon == NULL)
+		return err_set(err, -1, "listen address %s: no :PORT", s);
+	p = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || p < 1 || p > 65535)
+		return err_set(err, -1, "listen address %s: bad port", s);
+	n = (size_t)(colon - s);
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+	}
+	if (n == 0 || n >= cap)
+		return err_set(err, -1, "listen address %s: bad address", s);
+	memcpy(addr, s, n);
+	addr[n] = '\0';
+	*port = (uint16_t)p;
+	return 0;
+}
+
+/* Give libnetconf2 the server certificate and key paths. */
+static int
+tls_cert_clb(const char *name, void *arg, char **cert_path, char **cert_data,
+    char **key_path, char **key_data, NC_SSH_KEY_TYPE *key_type)
+{
+	(void)name; (void)arg;
+	*cert_path = strdup(server_tls_cert);
+	*key_path = strdup(server_tls_key);
+	*cert_data = *key_data = NULL;
+	*key_type = NC_SSH_KEY_UNKNOWN;
+	return *cert_path == NULL || *key_path == NULL ? 1 : 0;
+}
+
+/* Give libnetconf2 the SSH host key path. */
+static int
+ssh_hostkey_clb(const char *name, void *arg, char **key_path, char **key_data,
+    NC_SSH_KEY_TYPE *key_type)
+{
+	(void)name; (void)arg;
+	*key_path = strdup(server_ssh_key);
+	*key_data = NULL;
+	*key_type = NC_SSH_KEY_UNKNOWN;
+	return *key_path == NULL ? 1 : 0;
+}
+
+/*
+ * Write the cert-to-name fingerprint of the PEM certificate in path
+ * ("04:" then its SHA-256, colon-separated hex) into fp.
+ */
+static int
+cert_fingerprint(const char *path, char *fp, size_t cap, struct riv_err *err)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len, i;
+	X509 *x = NULL;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return err_set(err, -1, "%s: cannot open", path);
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (x == NULL)
+		return err_set(err, -1, "%s: not a PEM certificate", path);
+	if (X509_digest(x, EVP_sha256(), md, &len) != 1 || cap < 3 + 3 * len) {
+		X509_free(x);
+		return err_set(err, -1, "%s: cannot hash", path);
+	}
+	X509_free(x);
+	snprintf(fp, cap, "04");
+	for (i = 0; i < len; i++)
+		snprintf(fp + 2 + 3 * i, cap - 2 - 3 * i, ":%02x", md[i]);
+	return 0;
+}
+
+/* Set up the TLS endpoint. */
+static int
+tls_setup(const struct server_conf *c, struct riv_err *err)
+{
+	char addr[256], fp[128];
+	uint16_t port;
+
+	if (parse_listen(c->tls_listen, addr, sizeof(addr), &port, err) != 0 ||
+	    cert_fingerprint(c->tls_ca, fp, sizeof(fp), err) != 0)
+		return -1;
+	if (access(c->tls_cert, R_OK) != 0 || access(c->tls_key, R_OK) != 0)
+		return err_set(err, -1, "cannot read %s or %s", c->tls_cert,
+		    c->tls_key);
+	server_tls_cert = strdup(c->tls_cert);
+	server_tls_key = strdup(c->tls_key);
+	nc_server_tls_set_server_cert_clb(tls_cert_clb, NULL, NULL);
+	if (nc_server_add_endpt("tls", NC_TI_OPENSSL) != 0 ||
+	    nc_server_endpt_set_address("tls", addr) != 0 ||
+	    nc_server_endpt_set_port("tls", port) != 0 ||
+	    nc_server_tls_endpt_set_server_cert("tls", "server") != 0 ||
+	    nc_server_tls_endpt_set_trusted_ca_paths("tls", c->tls_ca,
+	    NULL) != 0 ||
+	    nc_server_tls_endpt_add_ctn("tls", 1, fp, NC_TLS_CTN_COMMON_NAME,
+	    NULL) != 0)
+		return err_set(err, -1, "cannot listen for TLS on %s",
+		    c->tls_listen);
+	return 0;
+}
+
+/* Accept a public key offered by user name if it is an authorized one. */
+static int
+ssh_pubkey_clb(const struct nc_session *session, ssh_key key, void *arg)
+{
+	const char *user = nc_session_get_username(session);
+	size_t i;
+
+	(void)arg;
+	if (user == NULL || strcmp(user, server_ssh_user) != 0)
+		return 1;
+	for (i = 0; i < server_nauthkeys; i++)
+		if (ssh_key_cmp(key, server_authkeys[i],
+		    SSH_KEY_CMP_PUBLIC) == 0)
+			return 0;
+	return 1;
+}
+
+/* Load the keys of an OpenSSH authorized_keys file (no options). */
+static int
+ssh_authorize(const char *path, struct riv_err *err)
+{
+	char line[16384], *type, *b64, *save;
+	enum ssh_keytypes_e kt;
+	ssh_key key;
+	int lineno = 0;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return err_set(err, -1, "%s: cannot open", path);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		if ((type = strtok_r(line, " \t\r\n", &save)) == NULL ||
+		    *type == '#')
+			continue;
+		b64 = strtok_r(NULL, " \t\r\n", &save);
+		kt = ssh_key_type_from_name(type);
+		key = NULL;
+		if (b64 == NULL || kt == SSH_KEYTYPE_UNKNOWN ||
+		    ssh_pki_import_pubkey_base64(b64, kt, &key) != SSH_OK ||
+		    server_nauthkeys == SERVER_AUTHKEYS_MAX) {
+			ssh_key_free(key);
+			fclose(f);
+			return err_set(err, -1, "%s:%d: not a public key line "
+			    "(TYPE BASE64 [COMMENT]; options are not "
+			    "supported) or too many keys", path, lineno);
+		}
+		server_authkeys[server_nauthkeys++] = key;
+	}
+	fclose(f);
+	if (server_nauthkeys == 0)
+		return err_set(err, -1, "%s: no keys", path);
+	return 0;
+}
+
+/* Set up the SSH endpoint. */
+static int
+ssh_setup(const struct server_conf *c, struct riv_err *err)
+{
+	char addr[256];
+	uint16_t port;
+
+	if (parse_listen(c->ssh_listen, addr, sizeof(addr), &port, err) != 0)
+		return -1;
+	if (access(c->ssh_host_key, R_OK) != 0)
+		return err_set(err, -1, "cannot read %s", c->ssh_host_key);
+	if (ssh_authorize(c->ssh_authorized_keys, err) != 0)
+		return -1;
+	server_ssh_key = strdup(c->ssh_host_key);
+	server_ssh_user = strdup(c->ssh_user ? c->ssh_user : "rivd");
+	nc_server_ssh_set_hostkey_clb(ssh_hostkey_clb, NULL, NULL);
+	nc_server_ssh_set_pubkey_auth_clb(ssh_pubkey_clb, NULL, NULL);
+	if (nc_server_add_endpt("ssh", NC_TI_LIBSSH) != 0 ||
+	    nc_server_endpt_set_address("ssh", addr) != 0 ||
+	    nc_server_endpt_set_port("ssh", port) != 0 ||
+	    nc_server_ssh_endpt_add_hostkey("ssh", "hostkey", -1) != 0 ||
+	    nc_server_ssh_endpt_set_auth_methods("ssh",
+	    NC_SSH_AUTH_PUBLICKEY) != 0)
+		return err_set(err, -1, "cannot listen for SSH on %s",
+		    c->ssh_listen);
+	return 0;
+}
+
+/*
+ * An rpc-error reply: tag, optional error-app-tag, message and path.
+ */
+struct nc_server_reply *
+reply_error(NC_ERR tag, const char *app_tag, const char *path,
+    const char *fmt, ...)
+{
+	struct lyd_node *e;
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (tag == NC_ERR_IN_USE || tag == NC_ERR_INVALID_VALUE ||
+	    tag == NC_ERR_TOO_BIG || tag == NC_ERR_OP_NOT_SUPPORTED ||
+	    tag == NC_ERR_OP_FAILED || tag == NC_ERR_RES_DENIED ||
+	    tag == NC_ERR_ROLLBACK_FAILED)
+		e = nc_err(att.ctx, tag, NC_ERR_TYPE_APP);
+	else if (tag == NC_ERR_MISSING_ELEM || tag == NC_ERR_BAD_ELEM ||
+	    tag == NC_ERR_UNKNOWN_ELEM)
+		e = nc_err(att.ctx, tag, NC_ERR_TYPE_APP, path ? path : "");
+	else
+		e = nc_err(att.ctx, NC_ERR_OP_FAILED, NC_ERR_TYPE_APP);
+	if (e == NULL)
+		return NULL;
+	if (app_tag != NULL)
+		nc_err_set_app_tag(e, app_tag);
+	if (path != NULL)
+		nc_err_set_path(e, path);
+	nc_err_set_msg(e, msg, "en");
+	return nc_server_reply_err(e);
+}
+
+/*
+ * An RFC 8639 error: tag, the reason identity (module-qualified, also the
+ * error-app-tag) in the error-info structure info (e.g.
+ * "establish-subscription-stream-error-info") and a message.
+ */
+struct nc_server_reply *
+reply_sn_error(NC_ERR tag, const char *info, const char *reason,
+    const char *hint, const char *msg)
+{
+	const struct lys_module *mod;
+	const struct lysc_ext_instance *ext = NULL;
+	struct nc_server_reply *r;
+	struct lyd_node *node = NULL;
+	LY_ARRAY_COUNT_TYPE i;
+	char path[160];
+
+	if ((r = reply_error(tag, reason, NULL, "%s", msg)) == NULL)
+		return NULL;
+	mod = ly_ctx_get_module_implemented(att.ctx,
+	    "ietf-subscribed-notifications");
+	if (mod == NULL || mod->compiled == NULL)
+		return r;
+	LY_ARRAY_FOR(mod->compiled->exts, i) {
+		if (mod->compiled->exts[i].argument != NULL &&
+		    strcmp(mod->compiled->exts[i].argument, info) == 0) {
+			ext = &mod->compiled->exts[i];
+			break;
+		}
+	}
+	if (ext == NULL)
+		return r;
+	snprintf(path, sizeof(path), "/ietf-subscribed-notifications:%s/"
+	    "reason", info);
+	if (lyd_new_ext_path(NULL, ext, path, reason, 0, &node) !=
+	    LY_SUCCESS) {
+		log_warnx("error-info %s: %s", info, ly_errmsg(att.ctx));
+		return r;
+	}
+	if (hint != NULL) {
+		snprintf(path, sizeof(path), "/ietf-subscribed-notifications:"
+		    "%s/filter-failure-hint", info);
+		lyd_new_ext_path(node, ext, path, hint, 0, NULL);
+	}
+	nc_err_add_info_other((struct lyd_node *)
+	    nc_server_reply_get_last_err(r), node);
+	return r;
+}
+
+/*
+ * Validate rpc against the schema and the operational data.  NULL if
+ * valid, else the error reply naming the node.
+ */
+struct nc_server_reply *
+server_validate(struct lyd_node *rpc)
+{
+	const char *path;
+
+	if (lyd_validate_op(rpc, att.oper, LYD_TYPE_RPC_YANG, NULL) ==
+	    LY_SUCCESS)
+		return NULL;
+	path = ly_errpath(att.ctx);
+	return reply_error(NC_ERR_INVALID_VALUE, NULL, path, "%s",
+	    ly_errmsg(att.ctx));
+}
+
+/* Answer <get>: the operational data. */
+static struct nc_server_reply *
+rpc_get(struct lyd_node *rpc)
+{
+	struct lyd_node *out = NULL, *data = NULL;
+
+	if (att.oper != NULL && lyd_dup_siblings(att.oper, NULL,
+	    LYD_DUP_RECURSIVE, &data) != LY_SUCCESS)
+		return NULL;
+	if (lyd_dup_single(rpc, NULL, 0, &out) != LY_SUCCESS ||
+	    lyd_new_any(out, NULL, "data", data, 1, LYD_ANYDATA_DATATREE, 1,
+	    NULL) != LY_SUCCESS) {
+		lyd_free_all(out);
+		lyd_free_all(data);
+		return NULL;
+	}
+	return nc_server_reply_data(out, NC_WD_EXPLICIT, NC_PARAMTYPE_FREE);
+}
+
+/* Answer <get-config>: no configuration is held in running yet. */
+static struct nc_server_reply *
+rpc_get_config(struct lyd_node *rpc)
+{
+	struct lyd_node *out = NULL;
+
+	if (lyd_dup_single(rpc, NULL, 0, &out) != LY_SUCCESS ||
+	    lyd_new_any(out, NULL, "data", NULL, 1, LYD_ANYDATA_DATATREE, 1,
+	    NULL) != LY_SUCCESS) {
+		lyd_free_all(out);
+		return NULL;
+	}
+	return nc_server_reply_data(out, NC_WD_EXPLICIT, NC_PARAMTYPE_FREE);
+}
+
+/* Dispatch one RPC (libnetconf2's global callback). */
+static struct nc_server_reply *
+server_rpc(struct lyd_node *rpc, struct nc_session *session)
+{
+	const char *mod = rpc->schema->module->name;
+	const char *name = rpc->schema->name;
+
+	log_debug("session %u: rpc %s:%s", nc_session_get_id(session), mod,
+	    name);
+	if (strcmp(mod, "ietf-subscribed-notifications") == 0) {
+		if (strcmp(name, "establish-subscription") == 0)
+			return sub_establish(rpc, session);
+		if (strcmp(name, "modify-subscription") == 0)
+			return sub_modify(rpc, session);
+		if (strcmp(name, "delete-subscription") == 0)
+			return sub_delete(rpc, session, 0);
+		if (strcmp(name, "kill-subscription") == 0)
+			return sub_delete(rpc, session, 1);
+	} else if (strcmp(mod, "ietf-netconf") == 0) {
+		if (strcmp(name, "get") == 0)
+			return rpc_get(rpc);
+		if (strcmp(name, "get-config") == 0)
+			return rpc_get_config(rpc);
+		if (strcmp(name, "lock") == 0 || strcmp(name, "unlock") == 0)
+			return nc_server_reply_ok();
+	}
+	return reply_error(NC_ERR_OP_NOT_SUPPORTED, NULL, NULL,
+	    "%s:%s is not supported by riv-attester", mod, name);
+}
+
+/*
+ * Start the NETCONF server on the configured endpoints.  Return 0 or -1.
+ */
+int
+server_init(const struct server_conf *c, struct riv_err *err)
+{
+	if (nc_server_init(att.ctx) != 0)
+		return err_set(err, -1, "cannot start libnetconf2");
+	nc_server_set_capability(SERVER_INTERLEAVE);
+	nc_set_global_rpc_clb(server_rpc);
+	nc_server_set_hello_timeout(10);
+	if ((c->tls_listen != NULL && tls_setup(c, err) != 0) ||
+	    (c->ssh_listen != NULL && ssh_setup(c, err) != 0))
+		return -1;
+	if ((server_ps = nc_ps_new()) == NULL)
+		return err_set(err, -1, "out of memory");
+	return 0;
+}
+
+/* End one session: its subscriptions go, then the session. */
+static void
+session_end(struct nc_session *s)
+{
+	log_info("session %u (%s) closed", nc_session_get_id(s),
+	    nc_session_get_username(s) ? nc_session_get_username(s) : "?");
+	sub_session_gone(s);
+	nc_ps_del_session(server_ps, s);
+	nc_session_free(s, NULL);
+}
+
+/*
+ * Accept new sessions and answer RPCs, waiting at most timeout ms for
+ * something to happen.
+ */
+void
+server_poll(int timeout)
+{
+	struct nc_session *s = NULL;
+	NC_MSG_TYPE m;
+	int r, i;
+
+	m = nc_accept(0, &s);
+	if (m == NC_MSG_HELLO) {
+		log_info("session %u from %s (%s)", nc_session_get_id(s),
+		    nc_session_get_host(s) ? nc_session_get_host(s) : "?",
+		    nc_session_get_username(s) ? nc_session_get_username(s) :
+		    "?");
+		if (nc_ps_add_session(server_ps, s) != 0)
+			nc_session_free(s, NULL);
+	} else if (m != NC_MSG_WOULDBLOCK && m != NC_MSG_ERROR)
+		log_debug("accept: message type %d", m);
+	if (nc_ps_session_count(server_ps) == 0) {
+		poll(NULL, 0, timeout);
+		return;
+	}
+	for (i = 0; i < 64; i++) {
+		s = NULL;
+		r = nc_ps_poll(server_ps, i == 0 ? timeout : 0, &s);
+		if (r & (NC_PSPOLL_SESSION_TERM | NC_PSPOLL_SESSION_ERROR)) {
+			if (s != NULL)
+				session_end(s);
+		} else if (r & NC_PSPOLL_SSH_CHANNEL) {
+			log_debug("extra SSH channel ignored");
+		}
+		if (r & (NC_PSPOLL_TIMEOUT | NC_PSPOLL_NOSESSIONS |
+		    NC_PSPOLL_ERROR))
+			break;
+	}
+}
+
+/* Close every session and stop the server. */
+void
+server_free(void)
+{
+	struct nc_session *s;
+
+	if (server_ps != NULL) {
+		while ((s = nc_ps_get_session(server_ps, 0)) != NULL) {
+			nc_ps_del_session(server_ps, s);
+			nc_session_free(s, NULL);
+		}
+		nc_ps_free(server_ps);
+		server_ps = NULL;
+	}
+	nc_server_destroy();
+	free(server_tls_cert);
+	free(server_tls_key);
+	free(server_ssh_key);
+	free(server_ssh_user);
+	while (server_nauthkeys > 0)
+		ssh_key_free(server_authkeys[--server_nauthkeys]);
+}

@@ -1,0 +1,739 @@
+/*
+ * subs.c — RFC 8639 dynamic subscriptions to the three evidence streams:
+ * establish, modify, delete and kill; their nonce chains; and the triggers
+ * (periodic, on-change with dampening, device events, heartbeat) that make
+ * notify.c send evidence.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <libyang/libyang.h>
+#include <nc_server.h>
+
+#include "attester.h"
+#include "nonce.h"
+
+#define RAS		"riv-attestation-streams"
+#define SN		"ietf-subscribed-notifications"
+#define ES_INFO		"establish-subscription-stream-error-info"
+#define MS_INFO		"modify-subscription-stream-error-info"
+#define DS_INFO		"delete-subscription-error-info"
+
+/* A parse outcome: NULL, or the error reply to send. */
+typedef struct nc_server_reply *reply_t;
+
+/* Return the value of the node at path under node, or NULL. */
+static const char *
+leaf_str(const struct lyd_node *node, const char *path)
+{
+	struct lyd_node *n;
+
+	if (lyd_find_path(node, path, 0, &n) != LY_SUCCESS)
+		return NULL;
+	return lyd_get_value(n);
+}
+
+/* Return the binary value of a term node. */
+static const struct lyd_value_binary *
+term_bin(const struct lyd_node *n)
+{
+	const struct lyd_value_binary *bin;
+
+	LYD_VALUE_GET(&((const struct lyd_node_term *)n)->value, bin);
+	return bin;
+}
+
+/* Find the subscription with this id, or NULL. */
+static struct att_sub *
+sub_find(uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < att.nsubs; i++)
+		if (att.subs[i]->id == id && !att.subs[i]->dead)
+			return att.subs[i];
+	return NULL;
+}
+
+/* An establish (est) or modify error with an RFC 8639 reason. */
+static reply_t
+sub_error(int est, NC_ERR tag, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static reply_t
+sub_error(int est, NC_ERR tag, const char *reason, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return reply_sn_error(tag, est ? ES_INFO : MS_INFO, reason, NULL, msg);
+}
+
+/* Read the nonce seed and its hash from rpc into s. */
+static reply_t
+parse_seed(const struct lyd_node *rpc, struct att_sub *s, int est)
+{
+	const struct lyd_value_binary *bin;
+	struct lyd_node *n;
+	const char *alg;
+	int bank;
+
+	if ((alg = leaf_str(rpc, RAS ":nonce-hash-algo")) != NULL) {
+		if ((bank = tcgalg_bank(alg)) < 0 || !bank_available(bank))
+			return sub_error(est, NC_ERR_INVALID_VALUE,
+			    RAS ":hash-algo-unsupported", "nonce-hash-algo "
+			    "%s is not supported", alg);
+		s->hash = bank;
+	}
+	if (lyd_find_path(rpc, RAS ":nonce-seed", 0, &n) != LY_SUCCESS)
+		return NULL;
+	bin = term_bin(n);
+	if (bin->size < NONCE_SEED_MIN || bin->size > NONCE_SEED_MAX)
+		return sub_error(est, NC_ERR_INVALID_VALUE, RAS ":seed-invalid",
+		    "nonce-seed has %zu bytes; 16 to 64 are needed",
+		    bin->size);
+	memcpy(s->seed, bin->data, bin->size);
+	s->seed_len = bin->size;
+	if (nonce_seed_id(s->hash, s->seed, s->seed_len, s->seed_id) != 0)
+		return sub_error(est, NC_ERR_INVALID_VALUE,
+		    RAS ":hash-algo-unsupported", "cannot hash the seed");
+	return NULL;
+}
+
+/* Read the TPMs (tpm-name, certificate-name) from rpc into s. */
+static reply_t
+parse_tpms(const struct lyd_node *rpc, struct att_sub *s, int est)
+{
+	struct ly_set *set = NULL;
+	uint32_t i, tpms = 0;
+	const char *name;
+	size_t t;
+	int k;
+
+	if (lyd_find_xpath(rpc, RAS ":tpm-name", &set) == LY_SUCCESS) {
+		for (i = 0; i < set->count; i++) {
+			name = lyd_get_value(set->dnodes[i]);
+			if ((k = device_tpm_index(name)) < 0) {
+				ly_set_free(set, NULL);
+				return sub_error(est, NC_ERR_INVALID_VALUE,
+				    RAS ":unknown-tpm", "no TPM named %s",
+				    name);
+			}
+			tpms |= 1u << k;
+		}
+		ly_set_free(set, NULL);
+	}
+	set = NULL;
+	if (lyd_find_xpath(rpc, RAS ":certificate-name", &set) ==
+	    LY_SUCCESS) {
+		for (i = 0; i < set->count; i++) {
+			name = lyd_get_value(set->dnodes[i]);
+			for (t = 0; t < att.ntpms; t++)
+				if (strcmp(att.tpms[t].cert, name) == 0)
+					break;
+			if (t == att.ntpms) {
+				ly_set_free(set, NULL);
+				return sub_error(est, NC_ERR_INVALID_VALUE,
+				    RAS ":unknown-tpm", "no attestation key "
+				    "certificate named %s", name);
+			}
+			tpms |= 1u << t;
+		}
+		ly_set_free(set, NULL);
+	}
+	if (tpms != 0)
+		s->tpms = tpms;
+	return NULL;
+}
+
+/* The TPMs a subscription quotes now. */
+uint32_t
+sub_tpm_set(const struct att_sub *s)
+{
+	uint32_t set = s->tpms ? s->tpms : device_active_set();
+	size_t t;
+
+	for (t = 0; t < att.ntpms; t++)
+		if (!att.tpms[t].present || att.tpms[t].failed)
+			set &= ~(1u << t);
+	return set;
+}
+
+/* Read the PCR selection from rpc into s (default when absent). */
+static reply_t
+parse_selection(const struct lyd_node *rpc, struct att_sub *s, int est)
+{
+	uint32_t sel[BANK_COUNT], i, j;
+	struct ly_set *set = NULL, *pcrs;
+	const char *alg;
+	unsigned long p;
+	size_t t;
+	int bank, any = 0;
+
+	memset(sel, 0, sizeof(sel));
+	if (lyd_find_xpath(rpc, RAS ":tpm20-pcr-selection", &set) !=
+	    LY_SUCCESS)
+		return NULL;
+	for (i = 0; i < set->count; i++) {
+		alg = leaf_str(set->dnodes[i], "tpm20-hash-algo");
+		bank = alg ? tcgalg_bank(alg) : BANK_SHA256;
+		for (t = 0; t < att.ntpms && bank >= 0; t++)
+			if (!(att.tpms[t].banks & (1u << bank)) &&
+			    (s->tpms == 0 || (s->tpms & (1u << t))))
+				bank = -1;
+		if (bank < 0) {
+			ly_set_free(set, NULL);
+			return sub_error(est, NC_ERR_INVALID_VALUE,
+			    RAS ":hash-algo-unsupported", "PCR bank %s is not "
+			    "allocated in every TPM", alg ? alg : "sha256");
+		}
+		pcrs = NULL;
+		if (lyd_find_xpath(set->dnodes[i], "pcr-index", &pcrs) !=
+		    LY_SUCCESS)
+			continue;
+		for (j = 0; j < pcrs->count; j++) {
+			p = strtoul(lyd_get_value(pcrs->dnodes[j]), NULL, 10);
+			if (p >= PCR_COUNT) {
+				ly_set_free(pcrs, NULL);
+				ly_set_free(set, NULL);
+				return sub_error(est, NC_ERR_INVALID_VALUE,
+				    RAS ":pcr-unsubscribable", "PCR %lu: this"
+				    " attester's TPMs have PCRs 0 to 23", p);
+			}
+			sel[bank] |= 1u << p;
+			any = 1;
+		}
+		ly_set_free(pcrs, NULL);
+	}
+	ly_set_free(set, NULL);
+	if (any)
+		memcpy(s->sel, sel, sizeof(sel));
+	return NULL;
+}
+
+/* Set the default PCR selection of a stream. */
+static void
+default_selection(struct att_sub *s)
+{
+	int bank = BANK_SHA256;
+	size_t t;
+
+	for (t = 0; t < att.ntpms; t++)
+		if (!(att.tpms[t].banks & (1u << BANK_SHA256)))
+			bank = BANK_SHA1;
+	memset(s->sel, 0, sizeof(s->sel));
+	s->sel[bank] = s->stream == STREAM_IMA ? 1u << ATT_IMA_PCR :
+	    0x3ffu;
+}
+
+/* Read the trigger, heartbeat and encoding from rpc into s. */
+static reply_t
+parse_trigger(const struct lyd_node *rpc, struct att_sub *s, int est)
+{
+	struct ly_set *set = NULL;
+	struct lyd_node *trig;
+	const char *v;
+	uint32_t i;
+	int ev;
+
+	if ((v = leaf_str(rpc, RAS ":heartbeat")) != NULL)
+		s->heartbeat = (uint16_t)strtoul(v, NULL, 10);
+	if ((v = leaf_str(rpc, RAS ":log-entry-encoding")) != NULL)
+		s->raw = strstr(v, ":raw") != NULL || strcmp(v, "raw") == 0;
+	if ((v = leaf_str(rpc, RAS ":max-entries")) != NULL)
+		s->max_entries = (uint32_t)strtoul(v, NULL, 10);
+	if (lyd_find_path(rpc, RAS ":trigger", 0, &trig) != LY_SUCCESS)
+		return NULL;
+	s->period_cs = 0;
+	s->on_change = 0;
+	s->events = 0;
+	if ((v = leaf_str(trig, "period")) != NULL) {
+		s->period_cs = (uint32_t)strtoul(v, NULL, 10);
+		if (s->period_cs < 10)
+			return sub_error(est, NC_ERR_INVALID_VALUE,
+			    RAS ":trigger-unsupported", "period %s cs: the "
+			    "shortest period is 10 cs", v);
+	}
+	if (lyd_find_path(trig, "on-change", 0, NULL) == LY_SUCCESS) {
+		s->on_change = 1;
+		if ((v = leaf_str(trig, "on-change/dampening-period")) !=
+		    NULL)
+			s->dampening_cs = (uint32_t)strtoul(v, NULL, 10);
+	}
+	if (lyd_find_xpath(trig, "device-event", &set) == LY_SUCCESS) {
+		for (i = 0; i < set->count; i++) {
+			v = lyd_get_value(set->dnodes[i]);
+			if ((ev = device_event_by_name(v)) < 0) {
+				ly_set_free(set, NULL);
+				return sub_error(est, NC_ERR_INVALID_VALUE,
+				    RAS ":trigger-unsupported", "device event "
+				    "%s is not supported", v);
+			}
+			s->events |= 1u << ev;
+		}
+		ly_set_free(set, NULL);
+	}
+	if (s->period_cs == 0 && !s->on_change && s->events == 0)
+		s->on_change = 1;
+	return NULL;
+}
+
+/*
+ * Read the log start positions of rpc into s: entries after
+ * last-index-number, or after the entry whose raw bytes are
+ * last-entry-value.
+ */
+static reply_t
+parse_log_start(const struct lyd_node *rpc, struct att_sub *s)
+{
+	const struct lyd_value_binary *bin;
+	const struct att_log *log;
+	struct ly_set *set = NULL;
+	struct lyd_node *n;
+	uint64_t idx, e;
+	const char *v;
+	uint32_t i;
+	int t, found;
+
+	if (lyd_find_xpath(rpc, RAS ":log-start", &set) != LY_SUCCESS)
+		return NULL;
+	for (i = 0; i < set->count; i++) {
+		v = leaf_str(set->dnodes[i], "tpm-name");
+		if (v == NULL || (t = device_tpm_index(v)) < 0) {
+			ly_set_free(set, NULL);
+			return sub_error(1, NC_ERR_INVALID_VALUE,
+			    RAS ":unknown-tpm", "log-start: no TPM named %s",
+			    v ? v : "?");
+		}
+		log = s->stream == STREAM_BIOS ? &att.tpms[t].bios :
+		    &att.tpms[t].ima;
+		found = 0;
+		idx = 0;
+		if ((v = leaf_str(set->dnodes[i], "last-index-number")) !=
+		    NULL) {
+			idx = strtoull(v, NULL, 10);
+			found = idx < log->n;
+		}
+		if (lyd_find_path(set->dnodes[i], "last-entry-value", 0, &n) ==
+		    LY_SUCCESS) {
+			bin = term_bin(n);
+			for (e = v != NULL ? idx : 0; e < log->n; e++) {
+				found = log->off[e + 1] - log->off[e] ==
+				    bin->size && memcmp(log->buf + log->off[e],
+				    bin->data, bin->size) == 0;
+				if (found || v != NULL)
+					break;
+			}
+			idx = e;
+		}
+		if (!found) {
+			ly_set_free(set, NULL);
+			return sub_error(1, NC_ERR_INVALID_VALUE,
+			    RAS ":log-position-unavailable", "TPM %s: the log "
+			    "has %llu entries and no such last entry",
+			    att.tpms[t].name, (unsigned long long)log->n);
+		}
+		s->next_entry[t] = idx + 1;
+	}
+	ly_set_free(set, NULL);
+	return NULL;
+}
+
+/* Check the RFC 8639 leaves riv-attester does not support. */
+static reply_t
+check_unsupported(const struct lyd_node *rpc, int est)
+{
+	const char *v;
+
+	if ((v = leaf_str(rpc, "encoding")) != NULL &&
+	    strstr(v, "encode-xml") == NULL)
+		return sub_error(est, NC_ERR_INVALID_VALUE,
+		    SN ":encoding-unsupported", "encoding %s: only XML", v);
+	if (lyd_find_path(rpc, "stream-filter-name", 0, NULL) == LY_SUCCESS ||
+	    lyd_find_path(rpc, "stream-subtree-filter", 0, NULL) ==
+	    LY_SUCCESS ||
+	    lyd_find_path(rpc, "stream-xpath-filter", 0, NULL) == LY_SUCCESS)
+		return reply_sn_error(NC_ERR_INVALID_VALUE, est ? ES_INFO :
+		    MS_INFO, SN ":filter-unsupported", "riv-attester does not "
+		    "filter evidence streams: every notification is part of "
+		    "the nonce chain", "filters are not supported");
+	return NULL;
+}
+
+/* Return the stop-time of rpc in *t (0 if none); -1 if unparseable. */
+static int
+parse_stop_time(const struct lyd_node *rpc, time_t *t)
+{
+	const char *v;
+
+	*t = 0;
+	if ((v = leaf_str(rpc, "stop-time")) == NULL)
+		return 0;
+	return ly_time_str2time(v, t, NULL) == LY_SUCCESS ? 0 : -1;
+}
+
+/* Build the establish-subscription reply for s. */
+static reply_t
+establish_reply(struct lyd_node *rpc, const struct att_sub *s,
+    const char *revision)
+{
+	struct lyd_node *out = NULL;
+	char id[16], b64[16];
+
+	snprintf(id, sizeof(id), "%u", s->id);
+	EVP_EncodeBlock((unsigned char *)b64, s->seed_id, NONCE_SEED_ID);
+	if (lyd_dup_single(rpc, NULL, 0, &out) != LY_SUCCESS ||
+	    lyd_new_path(out, NULL, "id", id, LYD_NEW_PATH_OUTPUT, NULL) !=
+	    LY_SUCCESS ||
+	    lyd_new_path(out, NULL, RAS ":seed-id", b64, LYD_NEW_PATH_OUTPUT,
+	    NULL) != LY_SUCCESS ||
+	    (revision != NULL && lyd_new_path(out, NULL,
+	    "replay-start-time-revision", revision, LYD_NEW_PATH_OUTPUT,
+	    NULL) != LY_SUCCESS)) {
+		log_warnx("establish reply: %s", ly_errmsg(att.ctx));
+		lyd_free_all(out);
+		return NULL;
+	}
+	return nc_server_reply_data(out, NC_WD_EXPLICIT, NC_PARAMTYPE_FREE);
+}
+
+/* Answer establish-subscription. */
+reply_t
+sub_establish(struct lyd_node *rpc, struct nc_session *session)
+{
+	struct att_sub *s;
+	reply_t r;
+	const char *v, *revision = NULL;
+	char *boot = NULL;
+	time_t replay;
+	int stream;
+
+	if ((r = server_validate(rpc)) != NULL)
+		return r;
+	v = leaf_str(rpc, "stream");
+	if (v == NULL || (stream = stream_by_name(v)) < 0)
+		return reply_error(NC_ERR_INVALID_VALUE, NULL,
+		    "/" SN ":establish-subscription/stream", "riv-attester "
+		    "publishes pcr-trust-evidence, bios-log and ima-log");
+	if ((r = check_unsupported(rpc, 1)) != NULL)
+		return r;
+	if (att.nsubs == ATT_SUB_MAX)
+		return sub_error(1, NC_ERR_RES_DENIED,
+		    SN ":insufficient-resources", "%d subscriptions are "
+		    "held already", ATT_SUB_MAX);
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->stream = (enum att_stream)stream;
+	s->hash = BANK_SHA256;
+	s->heartbeat = 300;
+	s->max_entries = 1000;
+	default_selection(s);
+	if ((r = parse_seed(rpc, s, 1)) != NULL ||
+	    (r = parse_tpms(rpc, s, 1)) != NULL ||
+	    (r = parse_selection(rpc, s, 1)) != NULL ||
+	    (r = parse_trigger(rpc, s, 1)) != NULL ||
+	    (s->stream != STREAM_PCR && (r = parse_log_start(rpc, s)) !=
+	    NULL))
+		goto fail;
+	if (s->seed_len == 0) {
+		r = sub_error(1, NC_ERR_INVALID_VALUE, RAS ":seed-invalid",
+		    "nonce-seed is missing");
+		goto fail;
+	}
+	if (parse_stop_time(rpc, &s->stop_time) != 0) {
+		r = reply_error(NC_ERR_INVALID_VALUE, NULL, NULL,
+		    "bad stop-time");
+		goto fail;
+	}
+	if ((v = leaf_str(rpc, "replay-start-time")) != NULL) {
+		if (s->stream == STREAM_PCR) {
+			r = sub_error(1, NC_ERR_OP_NOT_SUPPORTED,
+			    SN ":replay-unsupported", "quotes are never "
+			    "replayed: pcr-trust-evidence has no replay");
+			goto fail;
+		}
+		if (ly_time_str2time(v, &replay, NULL) == LY_SUCCESS &&
+		    replay < att.start_time.tv_sec &&
+		    ly_time_ts2str(&att.start_time, &boot) == LY_SUCCESS)
+			revision = boot;
+	}
+	s->id = att.next_id++;
+	s->session = session;
+	s->start_pending = 1;
+	s->replay_pending = s->stream != STREAM_PCR;
+	mono_now(&s->last_sent);
+	s->next_period = s->last_sent;
+	ts_add_cs(&s->next_period, s->period_cs);
+	r = establish_reply(rpc, s, revision);
+	free(boot);
+	if (r == NULL)
+		goto fail;
+	nc_session_inc_notif_status(session);
+	att.subs[att.nsubs++] = s;
+	log_info("subscription %u: %s for session %u", s->id,
+	    stream_name(s->stream), nc_session_get_id(session));
+	return r;
+fail:
+	free(s);
+	return r;
+}
+
+/* Answer modify-subscription: a new seed, selection, TPMs or trigger. */
+reply_t
+sub_modify(struct lyd_node *rpc, struct nc_session *session)
+{
+	struct att_sub *s, tmp;
+	reply_t r;
+	const char *v;
+
+	if ((r = server_validate(rpc)) != NULL)
+		return r;
+	v = leaf_str(rpc, "id");
+	s = v ? sub_find((uint32_t)strtoul(v, NULL, 10)) : NULL;
+	if (s == NULL || s->session != session)
+		return reply_sn_error(NC_ERR_INVALID_VALUE, MS_INFO,
+		    SN ":no-such-subscription", NULL, "no such subscription "
+		    "on this session");
+	if ((r = check_unsupported(rpc, 0)) != NULL)
+		return r;
+	tmp = *s;
+	if ((r = parse_seed(rpc, &tmp, 0)) != NULL ||
+	    (r = parse_tpms(rpc, &tmp, 0)) != NULL ||
+	    (r = parse_selection(rpc, &tmp, 0)) != NULL ||
+	    (r = parse_trigger(rpc, &tmp, 0)) != NULL)
+		return r;
+	if (lyd_find_path(rpc, "stop-time", 0, NULL) == LY_SUCCESS &&
+	    parse_stop_time(rpc, &tmp.stop_time) != 0)
+		return reply_error(NC_ERR_INVALID_VALUE, NULL, NULL,
+		    "bad stop-time");
+	if (tmp.period_cs != s->period_cs) {
+		mono_now(&tmp.next_period);
+		ts_add_cs(&tmp.next_period, tmp.period_cs);
+	}
+	tmp.modified_pending = 1;
+	*s = tmp;
+	log_info("subscription %u modified", s->id);
+	return nc_server_reply_ok();
+}
+
+/* Answer delete-subscription (kill 0) or kill-subscription (kill 1). */
+reply_t
+sub_delete(struct lyd_node *rpc, struct nc_session *session, int kill)
+{
+	struct att_sub *s;
+	const char *v;
+
+	v = leaf_str(rpc, "id");
+	s = v ? sub_find((uint32_t)strtoul(v, NULL, 10)) : NULL;
+	if (s == NULL || s->configured || (!kill && s->session != session))
+		return reply_sn_error(NC_ERR_INVALID_VALUE, DS_INFO,
+		    SN ":no-such-subscription", NULL, kill ? "no such dynamic"
+		    " subscription" : "no such subscription on this session");
+	if (kill && s->session != session)
+		notify_state(s, "subscription-terminated",
+		    SN ":no-such-subscription");
+	s->dead = 1;
+	log_info("subscription %u %s", s->id, kill ? "killed" : "deleted");
+	return nc_server_reply_ok();
+}
+
+/* Forget the subscriptions of a session that ended. */
+void
+sub_session_gone(struct nc_session *session)
+{
+	size_t i;
+
+	for (i = 0; i < att.nsubs; i++)
+		if (att.subs[i]->session == session && !att.subs[i]->dead) {
+			att.subs[i]->dead = 1;
+			att.subs[i]->session = NULL;
+		}
+}
+
+/* Queue a device event for the subscriptions that asked for it. */
+void
+sub_device_event(enum att_event ev, const char *detail)
+{
+	struct att_sub *s;
+	size_t i;
+
+	for (i = 0; i < att.nsubs; i++) {
+		s = att.subs[i];
+		if (s->dead || !(s->events & (1u << ev)) ||
+		    s->npending == ATT_EVENT_MAX)
+			continue;
+		s->pending[s->npending].event = ev;
+		snprintf(s->pending[s->npending].detail,
+		    sizeof(s->pending[0].detail), "%s", detail ? detail : "");
+		s->npending++;
+	}
+}
+
+/* Tell whether the evidence of s changed since its last notification. */
+static int
+sub_changed(const struct att_sub *s)
+{
+	const struct att_tpm *t;
+	uint32_t set = sub_tpm_set(s), pcrs = 0;
+	size_t i;
+	int b, p;
+
+	if (set != s->active_seen)
+		return 1;
+	for (b = 0; b < BANK_COUNT; b++)
+		pcrs |= s->sel[b];
+	for (i = 0; i < att.ntpms; i++) {
+		if (!(set & (1u << i)))
+			continue;
+		t = &att.tpms[i];
+		if (t->boot != s->boot_seen[i])
+			return 1;
+		if ((s->stream == STREAM_BIOS && s->next_entry[i] < t->bios.n) ||
+		    (s->stream == STREAM_IMA && s->next_entry[i] < t->ima.n))
+			return 1;
+		for (p = 0; p < PCR_COUNT; p++)
+			if ((pcrs & (1u << p)) &&
+			    t->pcr_changes[p] != s->changes_seen[i][p])
+				return 1;
+	}
+	return 0;
+}
+
+/* Send evidence for s with trigger; mark it dead if the session failed. */
+static void
+sub_send(struct att_sub *s, const char *trigger, const char *detail)
+{
+	if (notify_evidence(s, trigger, detail) != 0) {
+		log_warnx("subscription %u: cannot notify; ended", s->id);
+		s->dead = 1;
+		return;
+	}
+	mono_now(&s->last_sent);
+	s->change_pending = 0;
+}
+
+/* Decide whether s has something to send now, and send it. */
+static void
+sub_run_one(struct att_sub *s, const struct timespec *now)
+{
+	struct att_pending ev;
+	int64_t since;
+
+	if (s->stop_time != 0 && time(NULL) >= s->stop_time) {
+		log_info("subscription %u reached its stop-time", s->id);
+		s->dead = 1;
+		return;
+	}
+	if (s->start_pending) {
+		s->start_pending = 0;
+		sub_send(s, RAS ":subscription-start", NULL);
+		if (!s->dead && s->replay_pending &&
+		    notify_state(s, "replay-completed", NULL) != 0)
+			s->dead = 1;
+		s->replay_pending = 0;
+		return;
+	}
+	if (s->modified_pending) {
+		s->modified_pending = 0;
+		sub_send(s, RAS ":modified", NULL);
+		return;
+	}
+	if (s->npending > 0) {
+		ev = s->pending[0];
+		memmove(&s->pending[0], &s->pending[1],
+		    --s->npending * sizeof(s->pending[0]));
+		sub_send(s, device_event_name(ev.event), ev.detail);
+		return;
+	}
+	since = ts_ms_until(&s->last_sent, now);
+	if (s->on_change && sub_changed(s)) {
+		if (since >= (int64_t)s->dampening_cs * 10) {
+			sub_send(s, RAS ":on-change", NULL);
+			return;
+		}
+		s->change_pending = 1;
+	}
+	if (s->period_cs != 0 && ts_ms_until(&s->next_period, now) >= 0) {
+		while (ts_ms_until(&s->next_period, now) >= 0)
+			ts_add_cs(&s->next_period, s->period_cs);
+		sub_send(s, RAS ":periodic", NULL);
+		return;
+	}
+	if (since >= (int64_t)s->heartbeat * 1000)
+		sub_send(s, RAS ":heartbeat", NULL);
+}
+
+/* Free the subscriptions that ended. */
+static void
+sub_reap(void)
+{
+	size_t i = 0;
+
+	while (i < att.nsubs) {
+		if (!att.subs[i]->dead) {
+			i++;
+			continue;
+		}
+		if (att.subs[i]->session != NULL)
+			nc_session_dec_notif_status(att.subs[i]->session);
+		free(att.subs[i]);
+		att.subs[i] = att.subs[--att.nsubs];
+	}
+}
+
+/* Run every subscription's triggers. */
+void
+sub_run(void)
+{
+	struct timespec now;
+	size_t i;
+
+	mono_now(&now);
+	for (i = 0; i < att.nsubs; i++)
+		if (!att.subs[i]->dead)
+			sub_run_one(att.subs[i], &now);
+	sub_reap();
+}
+
+/* Milliseconds until some subscription may have to send, at most 1 s. */
+int64_t
+sub_next_due_ms(void)
+{
+	struct timespec now, t;
+	int64_t due = 1000, d;
+	size_t i;
+	struct att_sub *s;
+
+	mono_now(&now);
+	for (i = 0; i < att.nsubs; i++) {
+		s = att.subs[i];
+		if (s->start_pending || s->modified_pending || s->npending ||
+		    s->change_pending)
+			return 0;
+		if (s->period_cs != 0 &&
+		    (d = ts_ms_until(&now, &s->next_period)) < due)
+			due = d;
+		t = s->last_sent;
+		t.tv_sec += s->heartbeat;
+		if ((d = ts_ms_until(&now, &t)) < due)
+			due = d;
+	}
+	return due < 0 ? 0 : due;
+}
+
+/* End every subscription (shutdown). */
+void
+sub_free_all(void)
+{
+	size_t i;
+
+	for (i = 0; i < att.nsubs; i++)
+		att.subs[i]->dead = 1;
+	sub_reap();
+}
