@@ -28,6 +28,8 @@
 #define ATT_SUB_MAX	256	/* subscriptions held at once */
 #define ATT_EVENT_MAX	16	/* device events queued per subscription */
 #define ATT_IMA_PCR	10	/* the PCR IMA extends */
+#define ATT_CH_MAX	32	/* call-home receivers */
+#define SUB_DYNAMIC_ID_MIN 0x80000000u	/* dynamic ids; configured below */
 
 /* The three streams of riv-attestation-streams. */
 enum att_stream {
@@ -84,12 +86,27 @@ struct att_pending {
 	char		 detail[64];
 };
 
+/* A receiver that configured subscriptions call home to. */
+struct att_ch {
+	char		 host[256];
+	uint16_t	 port;
+	struct nc_session *session;	/* NULL while not connected */
+	int		 fd;		/* our end of the session's pair */
+	int		 refs;		/* subscriptions delivered here */
+	int		 close_pending;	/* no longer used: close the session */
+	uint32_t	 backoff_ms;	/* wait after the next failure */
+	struct timespec	 next_try;
+};
+
 /* One subscription, dynamic (session set) or configured. */
 struct att_sub {
 	uint32_t	 id;
 	enum att_stream	 stream;
 	struct nc_session *session;	/* dynamic: its session */
 	int		 configured;
+	struct att_ch	*ch;		/* configured: where it calls home */
+	char		 ch_host[256];
+	uint16_t	 ch_port;
 	int		 dead;		/* ended; freed by the loop */
 
 	int		 hash;		/* bank of the nonce chain hash */
@@ -113,6 +130,7 @@ struct att_sub {
 
 	/* Progress per TPM. */
 	uint64_t	 next_entry[ATT_TPM_MAX];	/* log streams */
+	uint64_t	 cfg_start[ATT_TPM_MAX];	/* from log-start */
 	uint32_t	 boot_seen[ATT_TPM_MAX];
 	uint32_t	 changes_seen[ATT_TPM_MAX][PCR_COUNT];
 	int		 quoted[ATT_TPM_MAX];	/* a quote was sent */
@@ -123,6 +141,7 @@ struct att_sub {
 	struct timespec	 last_sent;
 	struct timespec	 change_seen;	/* first unreported change */
 	int		 change_pending;
+	int		 started_pending;	/* subscription-started to send */
 	int		 start_pending;	/* first notification not sent yet */
 	int		 modified_pending;
 	int		 replay_pending;	/* replay-completed to send */
@@ -209,6 +228,22 @@ struct nc_server_reply *reply_error(NC_ERR, const char *, const char *,
 struct nc_server_reply *reply_sn_error(NC_ERR, const char *, const char *,
 		    const char *, const char *);
 struct nc_server_reply *server_validate(struct lyd_node *);
+void		 server_add_session(struct nc_session *);
+void		 server_end_session(struct nc_session *);
+
+/* config.c */
+struct nc_server_reply *config_get(struct lyd_node *);
+struct nc_server_reply *config_edit(struct lyd_node *);
+int		 config_load(struct riv_err *);
+void		 config_free(void);
+
+/* callhome.c */
+int		 callhome_init(const char *, const char *, const char *,
+		    struct riv_err *);
+struct att_ch	*callhome_get(const char *, uint16_t);
+void		 callhome_run(void);
+int		 callhome_session_gone(struct nc_session *);
+void		 callhome_free(void);
 void		 server_poll(int);
 void		 server_free(void);
 
@@ -218,6 +253,8 @@ struct nc_server_reply *sub_modify(struct lyd_node *, struct nc_session *);
 struct nc_server_reply *sub_delete(struct lyd_node *, struct nc_session *,
 		    int);
 void		 sub_session_gone(struct nc_session *);
+void		 sub_callhome_up(struct att_ch *);
+struct nc_server_reply *sub_configure(const struct lyd_node *, int);
 void		 sub_device_event(enum att_event, const char *);
 void		 sub_run(void);
 int64_t		 sub_next_due_ms(void);
@@ -228,6 +265,7 @@ uint32_t	 sub_tpm_set(const struct att_sub *);
 /* notify.c */
 int		 notify_evidence(struct att_sub *, const char *, const char *);
 int		 notify_state(struct att_sub *, const char *, const char *);
+int		 notify_started(struct att_sub *);
 
 /* control.c */
 int		 control_open(const char *, struct riv_err *);

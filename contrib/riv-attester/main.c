@@ -275,8 +275,8 @@ run(const struct options *o)
 	clock_gettime(CLOCK_REALTIME, &att.start_time);
 	if (device_start(&err) != 0 ||
 	    yang_init(o->yang_dir ? o->yang_dir : RIV_YANGDIR, &err) != 0 ||
-	    server_init(&o->srv, &err) != 0 || (o->control != NULL &&
-	    control_open(o->control, &err) != 0)) {
+	    server_init(&o->srv, &err) != 0 || config_load(&err) != 0 ||
+	    (o->control != NULL && control_open(o->control, &err) != 0)) {
 		fprintf(stderr, "riv-attester: %s\n", err.msg);
 		device_stop();
 		return 1;
@@ -291,12 +291,14 @@ run(const struct options *o)
 			due = 20;
 		server_poll((int)due);
 		control_poll();
+		callhome_run();
 		sub_run();
 	}
 	log_info("stopping");
 	sub_free_all();
 	control_close();
 	server_free();
+	config_free();
 	yang_free();
 	device_stop();
 	return 0;
@@ -318,7 +320,7 @@ main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	att.state_dir = ".";
 	att.ak_alg = TPM_AK_RSA;
-	att.next_id = 1;
+	att.next_id = SUB_DYNAMIC_ID_MIN;
 	parse_options(argc, argv, &o);
 	set_standby(&o);
 	return run(&o);

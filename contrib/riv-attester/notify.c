@@ -314,8 +314,13 @@ add_tpm(struct lyd_node *n, struct att_sub *s, size_t i, const uint8_t *nonce,
 			from = log->n;
 		to = log->n - from > s->max_entries ? from + s->max_entries :
 		    log->n;
-		if (add_uint(tn, "first-event-number", from) != 0 ||
-		    add_entries(tn, s, log, from, to) != 0)
+		/* The quote comes first: the entries then hold every extend
+		 * it covers (riv-attestation-streams, "Quotes and log
+		 * entries"). */
+		if (to == log->n && add_quote(tn, s, i, nonce, nlen, err) != 0)
+			return -1;
+		if (to > from && (add_uint(tn, "first-event-number", from) !=
+		    0 || add_entries(tn, s, log, from, to) != 0))
 			return err_set(err, -1, "yang: entries %llu-%llu: %s",
 			    (unsigned long long)from, (unsigned long long)to,
 			    ly_errmsg(att.ctx));
@@ -325,6 +330,7 @@ add_tpm(struct lyd_node *n, struct att_sub *s, size_t i, const uint8_t *nonce,
 			return lyd_new_term(tn, NULL, "more-entries", NULL, 0,
 			    NULL) == LY_SUCCESS ? 0 : -1;
 		}
+		return 0;
 	}
 	s->boot_seen[i] = t->boot;
 	return add_quote(tn, s, i, nonce, nlen, err);
@@ -424,6 +430,31 @@ notify_state(struct att_sub *s, const char *name, const char *reason)
 	if (lyd_new_inner(NULL, mod, name, 0, &n) != LY_SUCCESS ||
 	    add_uint(n, "id", s->id) != 0 || (reason != NULL &&
 	    lyd_new_term(n, NULL, "reason", reason, 0, NULL) != LY_SUCCESS)) {
+		lyd_free_all(n);
+		return -1;
+	}
+	return send_tree(s, n);
+}
+
+/*
+ * Send the RFC 8639 subscription-started notification of configured
+ * subscription s (on each new call-home session).  Return 0 or -1.
+ */
+int
+notify_started(struct att_sub *s)
+{
+	const struct lys_module *mod;
+	struct lyd_node *n = NULL;
+
+	mod = ly_ctx_get_module_implemented(att.ctx,
+	    "ietf-subscribed-notifications");
+	if (lyd_new_inner(NULL, mod, "subscription-started", 0, &n) !=
+	    LY_SUCCESS || add_uint(n, "id", s->id) != 0 ||
+	    lyd_new_term(n, NULL, "stream", stream_name(s->stream), 0, NULL) !=
+	    LY_SUCCESS || lyd_new_term(n, NULL, "transport",
+	    "riv-attestation-streams:netconf-call-home", 0, NULL) !=
+	    LY_SUCCESS) {
+		log_warnx("subscription-started: %s", ly_errmsg(att.ctx));
 		lyd_free_all(n);
 		return -1;
 	}

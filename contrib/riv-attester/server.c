@@ -223,6 +223,21 @@ ssh_setup(const struct server_conf *c, struct riv_err *err)
 	return 0;
 }
 
+/* The element name at the end of a data path ("" if none). */
+static const char *
+path_element(const char *path)
+{
+	const char *p;
+
+	if (path == NULL)
+		return "";
+	if ((p = strrchr(path, '/')) != NULL)
+		path = p + 1;
+	if ((p = strchr(path, ':')) != NULL)
+		path = p + 1;
+	return path;
+}
+
 /*
  * An rpc-error reply: tag, optional error-app-tag, message and path.
  */
@@ -244,7 +259,7 @@ reply_error(NC_ERR tag, const char *app_tag, const char *path,
 		e = nc_err(att.ctx, tag, NC_ERR_TYPE_APP);
 	else if (tag == NC_ERR_MISSING_ELEM || tag == NC_ERR_BAD_ELEM ||
 	    tag == NC_ERR_UNKNOWN_ELEM)
-		e = nc_err(att.ctx, tag, NC_ERR_TYPE_APP, path ? path : "");
+		e = nc_err(att.ctx, tag, NC_ERR_TYPE_APP, path_element(path));
 	else
 		e = nc_err(att.ctx, NC_ERR_OP_FAILED, NC_ERR_TYPE_APP);
 	if (e == NULL)
@@ -312,14 +327,26 @@ reply_sn_error(NC_ERR tag, const char *info, const char *reason,
 struct nc_server_reply *
 server_validate(struct lyd_node *rpc)
 {
-	const char *path;
+	const char *path, *msg, *q;
+	char node[512];
+	size_t n;
 
 	if (lyd_validate_op(rpc, att.oper, LYD_TYPE_RPC_YANG, NULL) ==
 	    LY_SUCCESS)
 		return NULL;
+	msg = ly_errmsg(att.ctx);
 	path = ly_errpath(att.ctx);
+	/* libyang says: Data location "/path". */
+	if (path != NULL && (q = strchr(path, '"')) != NULL &&
+	    (n = strcspn(q + 1, "\"")) < sizeof(node)) {
+		memcpy(node, q + 1, n);
+		node[n] = '\0';
+		path = node;
+	}
+	if (msg != NULL && strncmp(msg, "Mandatory node", 14) == 0)
+		return reply_error(NC_ERR_MISSING_ELEM, NULL, path, "%s", msg);
 	return reply_error(NC_ERR_INVALID_VALUE, NULL, path, "%s",
-	    ly_errmsg(att.ctx));
+	    msg ? msg : "invalid RPC");
 }
 
 /* Answer <get>: the operational data. */
@@ -336,21 +363,6 @@ rpc_get(struct lyd_node *rpc)
 	    NULL) != LY_SUCCESS) {
 		lyd_free_all(out);
 		lyd_free_all(data);
-		return NULL;
-	}
-	return nc_server_reply_data(out, NC_WD_EXPLICIT, NC_PARAMTYPE_FREE);
-}
-
-/* Answer <get-config>: no configuration is held in running yet. */
-static struct nc_server_reply *
-rpc_get_config(struct lyd_node *rpc)
-{
-	struct lyd_node *out = NULL;
-
-	if (lyd_dup_single(rpc, NULL, 0, &out) != LY_SUCCESS ||
-	    lyd_new_any(out, NULL, "data", NULL, 1, LYD_ANYDATA_DATATREE, 1,
-	    NULL) != LY_SUCCESS) {
-		lyd_free_all(out);
 		return NULL;
 	}
 	return nc_server_reply_data(out, NC_WD_EXPLICIT, NC_PARAMTYPE_FREE);
@@ -378,7 +390,9 @@ server_rpc(struct lyd_node *rpc, struct nc_session *session)
 		if (strcmp(name, "get") == 0)
 			return rpc_get(rpc);
 		if (strcmp(name, "get-config") == 0)
-			return rpc_get_config(rpc);
+			return config_get(rpc);
+		if (strcmp(name, "edit-config") == 0)
+			return config_edit(rpc);
 		if (strcmp(name, "lock") == 0 || strcmp(name, "unlock") == 0)
 			return nc_server_reply_ok();
 	}
@@ -397,7 +411,8 @@ server_init(const struct server_conf *c, struct riv_err *err)
 	nc_server_set_capability(SERVER_INTERLEAVE);
 	nc_set_global_rpc_clb(server_rpc);
 	nc_server_set_hello_timeout(10);
-	if ((c->tls_listen != NULL && tls_setup(c, err) != 0) ||
+	if (callhome_init(c->tls_cert, c->tls_key, c->tls_ca, err) != 0 ||
+	    (c->tls_listen != NULL && tls_setup(c, err) != 0) ||
 	    (c->ssh_listen != NULL && ssh_setup(c, err) != 0))
 		return -1;
 	if ((server_ps = nc_ps_new()) == NULL)
@@ -406,14 +421,27 @@ server_init(const struct server_conf *c, struct riv_err *err)
 }
 
 /* End one session: its subscriptions go, then the session. */
-static void
-session_end(struct nc_session *s)
+void
+server_end_session(struct nc_session *s)
 {
+	int fd;
+
 	log_info("session %u (%s) closed", nc_session_get_id(s),
 	    nc_session_get_username(s) ? nc_session_get_username(s) : "?");
 	sub_session_gone(s);
+	fd = callhome_session_gone(s);
 	nc_ps_del_session(server_ps, s);
 	nc_session_free(s, NULL);
+	if (fd != -1)
+		close(fd);
+}
+
+/* Poll a session made elsewhere (call home) with the others. */
+void
+server_add_session(struct nc_session *s)
+{
+	if (nc_ps_add_session(server_ps, s) != 0)
+		log_warnx("session %u: cannot poll it", nc_session_get_id(s));
 }
 
 /*
@@ -446,7 +474,7 @@ server_poll(int timeout)
 		r = nc_ps_poll(server_ps, i == 0 ? timeout : 0, &s);
 		if (r & (NC_PSPOLL_SESSION_TERM | NC_PSPOLL_SESSION_ERROR)) {
 			if (s != NULL)
-				session_end(s);
+				server_end_session(s);
 		} else if (r & NC_PSPOLL_SSH_CHANNEL) {
 			log_debug("extra SSH channel ignored");
 		}
@@ -463,13 +491,12 @@ server_free(void)
 	struct nc_session *s;
 
 	if (server_ps != NULL) {
-		while ((s = nc_ps_get_session(server_ps, 0)) != NULL) {
-			nc_ps_del_session(server_ps, s);
-			nc_session_free(s, NULL);
-		}
+		while ((s = nc_ps_get_session(server_ps, 0)) != NULL)
+			server_end_session(s);
 		nc_ps_free(server_ps);
 		server_ps = NULL;
 	}
+	callhome_free();
 	nc_server_destroy();
 	free(server_tls_cert);
 	free(server_tls_key);

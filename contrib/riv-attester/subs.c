@@ -86,7 +86,7 @@ parse_seed(const struct lyd_node *rpc, struct att_sub *s, int est)
 
 	if ((alg = leaf_str(rpc, RAS ":nonce-hash-algo")) != NULL) {
 		if ((bank = tcgalg_bank(alg)) < 0 || !bank_available(bank))
-			return sub_error(est, NC_ERR_INVALID_VALUE,
+			return sub_error(est, NC_ERR_OP_NOT_SUPPORTED,
 			    RAS ":hash-algo-unsupported", "nonce-hash-algo "
 			    "%s is not supported", alg);
 		s->hash = bank;
@@ -101,7 +101,7 @@ parse_seed(const struct lyd_node *rpc, struct att_sub *s, int est)
 	memcpy(s->seed, bin->data, bin->size);
 	s->seed_len = bin->size;
 	if (nonce_seed_id(s->hash, s->seed, s->seed_len, s->seed_id) != 0)
-		return sub_error(est, NC_ERR_INVALID_VALUE,
+		return sub_error(est, NC_ERR_OP_NOT_SUPPORTED,
 		    RAS ":hash-algo-unsupported", "cannot hash the seed");
 	return NULL;
 }
@@ -189,7 +189,7 @@ parse_selection(const struct lyd_node *rpc, struct att_sub *s, int est)
 				bank = -1;
 		if (bank < 0) {
 			ly_set_free(set, NULL);
-			return sub_error(est, NC_ERR_INVALID_VALUE,
+			return sub_error(est, NC_ERR_OP_NOT_SUPPORTED,
 			    RAS ":hash-algo-unsupported", "PCR bank %s is not "
 			    "allocated in every TPM", alg ? alg : "sha256");
 		}
@@ -256,7 +256,7 @@ parse_trigger(const struct lyd_node *rpc, struct att_sub *s, int est)
 	if ((v = leaf_str(trig, "period")) != NULL) {
 		s->period_cs = (uint32_t)strtoul(v, NULL, 10);
 		if (s->period_cs < 10)
-			return sub_error(est, NC_ERR_INVALID_VALUE,
+			return sub_error(est, NC_ERR_OP_NOT_SUPPORTED,
 			    RAS ":trigger-unsupported", "period %s cs: the "
 			    "shortest period is 10 cs", v);
 	}
@@ -271,7 +271,7 @@ parse_trigger(const struct lyd_node *rpc, struct att_sub *s, int est)
 			v = lyd_get_value(set->dnodes[i]);
 			if ((ev = device_event_by_name(v)) < 0) {
 				ly_set_free(set, NULL);
-				return sub_error(est, NC_ERR_INVALID_VALUE,
+				return sub_error(est, NC_ERR_OP_NOT_SUPPORTED,
 				    RAS ":trigger-unsupported", "device event "
 				    "%s is not supported", v);
 			}
@@ -345,6 +345,33 @@ parse_log_start(const struct lyd_node *rpc, struct att_sub *s)
 	return NULL;
 }
 
+/*
+ * Read the parameters of a new subscription from node (the RPC input, or
+ * a configured subscription entry) into s, whose stream is set.
+ */
+static reply_t
+sub_parse(const struct lyd_node *node, struct att_sub *s)
+{
+	reply_t r;
+
+	s->hash = BANK_SHA256;
+	s->heartbeat = 300;
+	s->max_entries = 1000;
+	default_selection(s);
+	if ((r = parse_seed(node, s, 1)) != NULL ||
+	    (r = parse_tpms(node, s, 1)) != NULL ||
+	    (r = parse_selection(node, s, 1)) != NULL ||
+	    (r = parse_trigger(node, s, 1)) != NULL ||
+	    (s->stream != STREAM_PCR && (r = parse_log_start(node, s)) !=
+	    NULL))
+		return r;
+	if (s->seed_len == 0)
+		return sub_error(1, NC_ERR_INVALID_VALUE, RAS ":seed-invalid",
+		    "nonce-seed is missing");
+	memcpy(s->cfg_start, s->next_entry, sizeof(s->cfg_start));
+	return NULL;
+}
+
 /* Check the RFC 8639 leaves riv-attester does not support. */
 static reply_t
 check_unsupported(const struct lyd_node *rpc, int est)
@@ -380,8 +407,7 @@ parse_stop_time(const struct lyd_node *rpc, time_t *t)
 
 /* Build the establish-subscription reply for s. */
 static reply_t
-establish_reply(struct lyd_node *rpc, const struct att_sub *s,
-    const char *revision)
+establish_reply(struct lyd_node *rpc, const struct att_sub *s)
 {
 	struct lyd_node *out = NULL;
 	char id[16], b64[16];
@@ -392,15 +418,26 @@ establish_reply(struct lyd_node *rpc, const struct att_sub *s,
 	    lyd_new_path(out, NULL, "id", id, LYD_NEW_PATH_OUTPUT, NULL) !=
 	    LY_SUCCESS ||
 	    lyd_new_path(out, NULL, RAS ":seed-id", b64, LYD_NEW_PATH_OUTPUT,
-	    NULL) != LY_SUCCESS ||
-	    (revision != NULL && lyd_new_path(out, NULL,
-	    "replay-start-time-revision", revision, LYD_NEW_PATH_OUTPUT,
-	    NULL) != LY_SUCCESS)) {
+	    NULL) != LY_SUCCESS) {
 		log_warnx("establish reply: %s", ly_errmsg(att.ctx));
 		lyd_free_all(out);
 		return NULL;
 	}
 	return nc_server_reply_data(out, NC_WD_EXPLICIT, NC_PARAMTYPE_FREE);
+}
+
+/* A new id for a dynamic subscription (configured ones use lower ids). */
+static uint32_t
+sub_new_id(void)
+{
+	uint32_t id;
+
+	do {
+		id = att.next_id++;
+		if (att.next_id == 0)
+			att.next_id = SUB_DYNAMIC_ID_MIN;
+	} while (sub_find(id) != NULL);
+	return id;
 }
 
 /* Answer establish-subscription. */
@@ -409,9 +446,7 @@ sub_establish(struct lyd_node *rpc, struct nc_session *session)
 {
 	struct att_sub *s;
 	reply_t r;
-	const char *v, *revision = NULL;
-	char *boot = NULL;
-	time_t replay;
+	const char *v;
 	int stream;
 
 	if ((r = server_validate(rpc)) != NULL)
@@ -430,48 +465,21 @@ sub_establish(struct lyd_node *rpc, struct nc_session *session)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	s->stream = (enum att_stream)stream;
-	s->hash = BANK_SHA256;
-	s->heartbeat = 300;
-	s->max_entries = 1000;
-	default_selection(s);
-	if ((r = parse_seed(rpc, s, 1)) != NULL ||
-	    (r = parse_tpms(rpc, s, 1)) != NULL ||
-	    (r = parse_selection(rpc, s, 1)) != NULL ||
-	    (r = parse_trigger(rpc, s, 1)) != NULL ||
-	    (s->stream != STREAM_PCR && (r = parse_log_start(rpc, s)) !=
-	    NULL))
+	if ((r = sub_parse(rpc, s)) != NULL)
 		goto fail;
-	if (s->seed_len == 0) {
-		r = sub_error(1, NC_ERR_INVALID_VALUE, RAS ":seed-invalid",
-		    "nonce-seed is missing");
-		goto fail;
-	}
 	if (parse_stop_time(rpc, &s->stop_time) != 0) {
 		r = reply_error(NC_ERR_INVALID_VALUE, NULL, NULL,
 		    "bad stop-time");
 		goto fail;
 	}
-	if ((v = leaf_str(rpc, "replay-start-time")) != NULL) {
-		if (s->stream == STREAM_PCR) {
-			r = sub_error(1, NC_ERR_OP_NOT_SUPPORTED,
-			    SN ":replay-unsupported", "quotes are never "
-			    "replayed: pcr-trust-evidence has no replay");
-			goto fail;
-		}
-		if (ly_time_str2time(v, &replay, NULL) == LY_SUCCESS &&
-		    replay < att.start_time.tv_sec &&
-		    ly_time_ts2str(&att.start_time, &boot) == LY_SUCCESS)
-			revision = boot;
-	}
-	s->id = att.next_id++;
+	s->id = sub_new_id();
 	s->session = session;
 	s->start_pending = 1;
 	s->replay_pending = s->stream != STREAM_PCR;
 	mono_now(&s->last_sent);
 	s->next_period = s->last_sent;
 	ts_add_cs(&s->next_period, s->period_cs);
-	r = establish_reply(rpc, s, revision);
-	free(boot);
+	r = establish_reply(rpc, s);
 	if (r == NULL)
 		goto fail;
 	nc_session_inc_notif_status(session);
@@ -502,6 +510,18 @@ sub_modify(struct lyd_node *rpc, struct nc_session *session)
 		    "on this session");
 	if ((r = check_unsupported(rpc, 0)) != NULL)
 		return r;
+	if (s->stream == STREAM_PCR) {
+		if (lyd_find_path(rpc, RAS ":log-entry-encoding", 0, NULL) ==
+		    LY_SUCCESS)
+			return reply_error(NC_ERR_UNKNOWN_ELEM, NULL,
+			    RAS ":log-entry-encoding", "not a parameter of "
+			    "pcr-trust-evidence");
+		if (lyd_find_path(rpc, RAS ":max-entries", 0, NULL) ==
+		    LY_SUCCESS)
+			return reply_error(NC_ERR_UNKNOWN_ELEM, NULL,
+			    RAS ":max-entries", "not a parameter of "
+			    "pcr-trust-evidence");
+	}
 	tmp = *s;
 	if ((r = parse_seed(rpc, &tmp, 0)) != NULL ||
 	    (r = parse_tpms(rpc, &tmp, 0)) != NULL ||
@@ -543,17 +563,260 @@ sub_delete(struct lyd_node *rpc, struct nc_session *session, int kill)
 	return nc_server_reply_ok();
 }
 
-/* Forget the subscriptions of a session that ended. */
+/*
+ * Forget the subscriptions of a session that ended: dynamic ones end,
+ * configured ones wait for the next call home.
+ */
 void
 sub_session_gone(struct nc_session *session)
 {
 	size_t i;
 
-	for (i = 0; i < att.nsubs; i++)
-		if (att.subs[i]->session == session && !att.subs[i]->dead) {
+	for (i = 0; i < att.nsubs; i++) {
+		if (att.subs[i]->session != session)
+			continue;
+		att.subs[i]->session = NULL;
+		if (!att.subs[i]->configured)
 			att.subs[i]->dead = 1;
-			att.subs[i]->session = NULL;
+	}
+}
+
+/*
+ * A call-home session to ch is up: its configured subscriptions start
+ * over on it, as new subscriptions do (subscription-started, the log
+ * backlog from log-start, replay-completed); sequence numbers go on.
+ */
+void
+sub_callhome_up(struct att_ch *ch)
+{
+	struct att_sub *s;
+	size_t i;
+
+	for (i = 0; i < att.nsubs; i++) {
+		s = att.subs[i];
+		if (s->dead || !s->configured || s->ch != ch)
+			continue;
+		s->session = ch->session;
+		nc_session_inc_notif_status(s->session);
+		memcpy(s->next_entry, s->cfg_start, sizeof(s->next_entry));
+		memset(s->boot_seen, 0, sizeof(s->boot_seen));
+		memset(s->quoted, 0, sizeof(s->quoted));
+		s->started_pending = 1;
+		s->start_pending = 1;
+		s->replay_pending = s->stream != STREAM_PCR;
+	}
+}
+
+/* Return the configured subscription with this id, or NULL. */
+static struct att_sub *
+sub_find_configured(uint32_t id)
+{
+	struct att_sub *s = sub_find(id);
+
+	return s != NULL && s->configured ? s : NULL;
+}
+
+/*
+ * Read a configured subscription entry e into s.  NULL, or the error.
+ */
+static reply_t
+sub_from_entry(const struct lyd_node *e, struct att_sub *s)
+{
+	struct ly_set *set = NULL;
+	const char *v, *host;
+	unsigned long id;
+	reply_t r;
+	int stream;
+
+	memset(s, 0, sizeof(*s));
+	v = leaf_str(e, "id");
+	id = v ? strtoul(v, NULL, 10) : 0;
+	if (id == 0 || id >= SUB_DYNAMIC_ID_MIN)
+		return reply_error(NC_ERR_INVALID_VALUE, NULL, NULL,
+		    "configured subscription ids are 1 to %u (dynamic "
+		    "subscriptions use the higher ones)",
+		    SUB_DYNAMIC_ID_MIN - 1);
+	s->id = (uint32_t)id;
+	v = leaf_str(e, "stream");
+	if (v == NULL || (stream = stream_by_name(v)) < 0)
+		return reply_error(NC_ERR_INVALID_VALUE, NULL, NULL,
+		    "configured subscription %u: stream %s is not published "
+		    "here", s->id, v ? v : "(none)");
+	s->stream = (enum att_stream)stream;
+	v = leaf_str(e, "transport");
+	if (v == NULL || strstr(v, "netconf-call-home") == NULL)
+		return reply_error(NC_ERR_INVALID_VALUE, NULL, NULL,
+		    "configured subscription %u: transport must be "
+		    RAS ":netconf-call-home", s->id);
+	if (lyd_find_xpath(e, "receivers/receiver", &set) != LY_SUCCESS ||
+	    set->count != 1) {
+		ly_set_free(set, NULL);
+		return reply_error(NC_ERR_INVALID_VALUE, NULL, NULL,
+		    "configured subscription %u: exactly one receiver is "
+		    "supported", s->id);
+	}
+	host = leaf_str(set->dnodes[0], RAS ":call-home/address");
+	v = leaf_str(set->dnodes[0], RAS ":call-home/port");
+	if (host == NULL) {
+		ly_set_free(set, NULL);
+		return reply_error(NC_ERR_MISSING_ELEM, NULL, "address",
+		    "configured subscription %u: the receiver has no "
+		    "call-home address", s->id);
+	}
+	snprintf(s->ch_host, sizeof(s->ch_host), "%s", host);
+	s->ch_port = v ? (uint16_t)strtoul(v, NULL, 10) : 4335;
+	ly_set_free(set, NULL);
+	if ((r = sub_parse(e, s)) != NULL)
+		return r;
+	if (parse_stop_time(e, &s->stop_time) != 0)
+		return reply_error(NC_ERR_INVALID_VALUE, NULL, NULL,
+		    "bad stop-time");
+	return NULL;
+}
+
+/* Tell whether the parameters of a and b differ. */
+static int
+sub_params_differ(const struct att_sub *a, const struct att_sub *b)
+{
+	return a->stream != b->stream || a->hash != b->hash ||
+	    a->seed_len != b->seed_len ||
+	    memcmp(a->seed, b->seed, a->seed_len) != 0 ||
+	    memcmp(a->sel, b->sel, sizeof(a->sel)) != 0 ||
+	    a->tpms != b->tpms || a->period_cs != b->period_cs ||
+	    a->on_change != b->on_change ||
+	    a->dampening_cs != b->dampening_cs || a->events != b->events ||
+	    a->heartbeat != b->heartbeat || a->raw != b->raw ||
+	    a->max_entries != b->max_entries ||
+	    a->stop_time != b->stop_time ||
+	    memcmp(a->cfg_start, b->cfg_start, sizeof(a->cfg_start)) != 0;
+}
+
+/* End configured subscription s (removed from the configuration). */
+static void
+sub_unconfigure(struct att_sub *s)
+{
+	if (s->session != NULL)
+		notify_state(s, "subscription-terminated",
+		    SN ":no-such-subscription");
+	if (s->ch != NULL && --s->ch->refs == 0 && s->ch->session != NULL)
+		s->ch->close_pending = 1;
+	s->ch = NULL;
+	s->dead = 1;
+	log_info("configured subscription %u removed", s->id);
+}
+
+/* Take the parameters of n into configured subscription s. */
+static void
+sub_reconfigure(struct att_sub *s, const struct att_sub *n)
+{
+	struct att_ch *ch = callhome_get(n->ch_host, n->ch_port);
+
+	if (ch != s->ch) {
+		if (s->ch != NULL && --s->ch->refs == 0 &&
+		    s->ch->session != NULL)
+			s->ch->close_pending = 1;
+		if (s->session != NULL)
+			nc_session_dec_notif_status(s->session);
+		s->session = NULL;
+		s->ch = ch;
+		ch->refs++;
+		if (ch->session != NULL)
+			sub_callhome_up(ch);
+	} else if (sub_params_differ(s, n)) {
+		s->modified_pending = s->session != NULL;
+		if (s->session != NULL)
+			notify_state(s, "subscription-modified", NULL);
+	}
+	s->hash = n->hash;
+	memcpy(s->seed, n->seed, sizeof(s->seed));
+	s->seed_len = n->seed_len;
+	memcpy(s->seed_id, n->seed_id, sizeof(s->seed_id));
+	memcpy(s->sel, n->sel, sizeof(s->sel));
+	s->tpms = n->tpms;
+	s->period_cs = n->period_cs;
+	s->on_change = n->on_change;
+	s->dampening_cs = n->dampening_cs;
+	s->events = n->events;
+	s->heartbeat = n->heartbeat;
+	s->raw = n->raw;
+	s->max_entries = n->max_entries;
+	s->stop_time = n->stop_time;
+	memcpy(s->cfg_start, n->cfg_start, sizeof(s->cfg_start));
+}
+
+/*
+ * Check (check set) or apply the configured subscriptions of cand (the
+ * /sn:subscriptions container, or NULL for none).  Checking returns the
+ * first error; applying cannot fail (cand was checked).
+ */
+reply_t
+sub_configure(const struct lyd_node *cand, int check)
+{
+	const struct lyd_node *e;
+	struct att_sub n, *s;
+	size_t i;
+	reply_t r;
+	int found;
+
+	if (cand != NULL) {
+		LY_LIST_FOR(lyd_child(cand), e) {
+			if (strcmp(e->schema->name, "subscription") != 0)
+				continue;
+			if ((r = sub_from_entry(e, &n)) != NULL)
+				return check ? r : (nc_server_reply_free(r),
+				    NULL);
+			if (check) {
+				if ((s = sub_find(n.id)) != NULL &&
+				    !s->configured)
+					return reply_error(NC_ERR_IN_USE, NULL,
+					    NULL, "id %u is a dynamic "
+					    "subscription's", n.id);
+				continue;
+			}
+			if ((s = sub_find_configured(n.id)) != NULL) {
+				sub_reconfigure(s, &n);
+				continue;
+			}
+			if (att.nsubs == ATT_SUB_MAX ||
+			    (s = calloc(1, sizeof(*s))) == NULL)
+				continue;
+			*s = n;
+			s->configured = 1;
+			s->ch = callhome_get(n.ch_host, n.ch_port);
+			if (s->ch == NULL) {
+				free(s);
+				continue;
+			}
+			s->ch->refs++;
+			mono_now(&s->last_sent);
+			s->next_period = s->last_sent;
+			ts_add_cs(&s->next_period, s->period_cs);
+			att.subs[att.nsubs++] = s;
+			log_info("configured subscription %u: %s to %s port "
+			    "%u", s->id, stream_name(s->stream), n.ch_host,
+			    n.ch_port);
+			if (s->ch->session != NULL)
+				sub_callhome_up(s->ch);
 		}
+	}
+	if (check)
+		return NULL;
+	for (i = 0; i < att.nsubs; i++) {
+		s = att.subs[i];
+		if (!s->configured || s->dead)
+			continue;
+		found = 0;
+		if (cand != NULL)
+			LY_LIST_FOR(lyd_child(cand), e) {
+				const char *v = leaf_str(e, "id");
+
+				if (v != NULL && strtoul(v, NULL, 10) == s->id)
+					found = 1;
+			}
+		if (!found)
+			sub_unconfigure(s);
+	}
+	return NULL;
 }
 
 /* Queue a device event for the subscriptions that asked for it. */
@@ -610,8 +873,12 @@ static void
 sub_send(struct att_sub *s, const char *trigger, const char *detail)
 {
 	if (notify_evidence(s, trigger, detail) != 0) {
-		log_warnx("subscription %u: cannot notify; ended", s->id);
-		s->dead = 1;
+		log_warnx("subscription %u: cannot notify%s", s->id,
+		    s->configured ? "" : "; ended");
+		if (s->configured)
+			s->session = NULL;
+		else
+			s->dead = 1;
 		return;
 	}
 	mono_now(&s->last_sent);
@@ -629,6 +896,15 @@ sub_run_one(struct att_sub *s, const struct timespec *now)
 		log_info("subscription %u reached its stop-time", s->id);
 		s->dead = 1;
 		return;
+	}
+	if (s->session == NULL)
+		return;
+	if (s->started_pending) {
+		s->started_pending = 0;
+		if (notify_started(s) != 0) {
+			s->session = NULL;
+			return;
+		}
 	}
 	if (s->start_pending) {
 		s->start_pending = 0;
@@ -682,6 +958,9 @@ sub_reap(void)
 		}
 		if (att.subs[i]->session != NULL)
 			nc_session_dec_notif_status(att.subs[i]->session);
+		if (att.subs[i]->ch != NULL && --att.subs[i]->ch->refs == 0 &&
+		    att.subs[i]->ch->session != NULL)
+			att.subs[i]->ch->close_pending = 1;
 		free(att.subs[i]);
 		att.subs[i] = att.subs[--att.nsubs];
 	}
@@ -713,6 +992,8 @@ sub_next_due_ms(void)
 	mono_now(&now);
 	for (i = 0; i < att.nsubs; i++) {
 		s = att.subs[i];
+		if (s->session == NULL)
+			continue;
 		if (s->start_pending || s->modified_pending || s->npending ||
 		    s->change_pending)
 			return 0;

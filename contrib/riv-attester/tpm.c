@@ -772,8 +772,9 @@ done:
 }
 
 /*
- * Read the PCRs of mask in bank into set (other values of set are kept);
- * the reads must see one PCR update counter, else they start over.
+ * Read the PCRs of mask in bank into set: its values of that bank are
+ * replaced, those of other banks kept.  The reads (at most eight PCRs
+ * each) must see one PCR update counter, else they start over.
  */
 int
 tpm_pcr_read(struct tpm *t, int bank, uint32_t mask, struct pcrset *set,
@@ -790,6 +791,7 @@ tpm_pcr_read(struct tpm *t, int bank, uint32_t mask, struct pcrset *set,
 		return -1;
 	}
 	for (tries = 0; tries < PCR_READ_TRIES; tries++) {
+		set->mask[bank] = 0;
 		want = mask;
 		for (i = 0; want != 0; i++) {
 			if (pcr_read_some(t, bank, &want, set, &counter,

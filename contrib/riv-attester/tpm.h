@@ -50,19 +50,23 @@ struct tpm;
  * hierarchy, whose authValue must be empty, so the same TPM always yields
  * the same key) and load the AK, replacing one loaded before; its
  * marshalled TPM2B_PUBLIC is copied to pub (TPM_PUB_MAX bytes, or NULL)
- * and its length to *publen (or NULL) and, if dir is not NULL, written to
- * DIR/NAME-ak.pub (TPM2B_PUBLIC) and DIR/NAME-ak.pem (SubjectPublicKeyInfo),
- * each through a temporary file renamed over it.
+ * and its length to *publen (or NULL; its value on entry is not used)
+ * and, if dir is not NULL, written to DIR/NAME-ak.pub (TPM2B_PUBLIC) and
+ * DIR/NAME-ak.pem (SubjectPublicKeyInfo), each through a temporary file
+ * renamed over it.
  * tpm_extend: TPM2_PCR_Extend of PCR pcr with the digests of the banks in
  * mask (digests[bank]); banks the TPM has not allocated are skipped.
- * tpm_pcr_read: read the PCRs of mask in bank into values (pcrset_set;
- * the set's other values are kept, so pcrset_init it first); a bank the
- * TPM has not allocated is an error.
+ * tpm_pcr_read: read the PCRs of mask in bank into values: the set's
+ * mask and values of that bank are replaced (mask[bank] is then mask),
+ * those of other banks are left as they were, so one set can collect
+ * several banks; a bank the TPM has not allocated is an error.
  * tpm_quote: TPM2_Quote of the selection (bit n of sel[bank]: PCR n) with
  * the AK, qualifying data nonce (at most 64 bytes), the AK's own scheme;
  * selecting a bank the TPM has not allocated is an error naming it.
- * tpm_reset: for a swtpm TCTI only: TPM2_Shutdown(CLEAR), power-cycle the
- * TPM through swtpm's control channel (CMD_INIT on port + 1, so swtpm
+ * tpm_reset: for a swtpm TCTI only: TPM2_Shutdown(CLEAR) (an orderly
+ * power cycle: swtpm counts each disorderly one after the AK was used as
+ * a failed authorization and locks the AK out after three), power-cycle
+ * the TPM through swtpm's control channel (CMD_INIT on port + 1, so swtpm
  * needs --ctrl type=tcp,port=PORT+1) and TPM2_Startup(CLEAR), a TPM Reset
  * (resetCount moves, every PCR restarts); with locality 3 the startup is
  * sent from that locality (swtpm's CMD_SET_LOCALITY, which needs no

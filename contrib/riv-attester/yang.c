@@ -28,11 +28,12 @@ struct yang_module {
 static const struct yang_module yang_modules[] = {
 	{ "ietf-netconf", { "writable-running", "xpath", NULL } },
 	{ "ietf-netconf-monitoring", { NULL } },
-	{ "ietf-subscribed-notifications", { "configured", "replay",
-	    "xpath", "encode-xml", NULL } },
 	{ "ietf-tcg-algs", { "tpm20", NULL } },
 	{ "ietf-tpm-remote-attestation", { "bios", "ima", NULL } },
+	{ "ietf-subscribed-notifications", { "configured", "replay",
+	    "subtree", "xpath", "encode-xml", NULL } },
 	{ "riv-attestation-streams", { NULL } },
+	{ "riv-attester-deviations", { NULL } },
 };
 
 /* Return the name of a stream. */

@@ -1,0 +1,315 @@
+/*
+ * config.c — riv-attester's running datastore: the RFC 8639 configured
+ * subscriptions under /sn:subscriptions.  get-config and edit-config
+ * (merge, replace, create, delete, remove on subscription entries) change
+ * it; every change is validated with libyang and by the subscription code
+ * before it takes effect, kept in STATE-DIR/subscriptions.xml, and applied
+ * live: new subscriptions call their receiver home, removed ones end,
+ * changed ones are modified.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libyang/libyang.h>
+#include <nc_server.h>
+
+#include "attester.h"
+
+#define SN	"ietf-subscribed-notifications"
+#define CONFIG_FILE	"subscriptions.xml"
+
+static struct lyd_node *running;
+
+/* The path of the configuration file in the state directory. */
+static void
+config_path(char *buf, size_t cap, const char *suffix)
+{
+	snprintf(buf, cap, "%s/%s%s", att.state_dir, CONFIG_FILE, suffix);
+}
+
+/* Write tree to the configuration file (through a temporary file). */
+static int
+config_save(const struct lyd_node *tree, struct riv_err *err)
+{
+	char path[4096], tmp[4096];
+
+	config_path(path, sizeof(path), "");
+	config_path(tmp, sizeof(tmp), ".tmp");
+	if (lyd_print_path(tmp, tree, LYD_XML, LYD_PRINT_WITHSIBLINGS) !=
+	    LY_SUCCESS || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return err_set(err, -1, "cannot write %s", path);
+	}
+	return 0;
+}
+
+/*
+ * Validate a candidate configuration with libyang (together with the
+ * operational data its references point into).  NULL, or the error.
+ */
+static struct nc_server_reply *
+config_validate(const struct lyd_node *cand)
+{
+	struct lyd_node *tree = NULL, *oper = NULL;
+	struct nc_server_reply *r = NULL;
+
+	if ((cand != NULL && lyd_dup_siblings(cand, NULL, LYD_DUP_RECURSIVE,
+	    &tree) != LY_SUCCESS) || (att.oper != NULL &&
+	    lyd_dup_siblings(att.oper, NULL, LYD_DUP_RECURSIVE, &oper) !=
+	    LY_SUCCESS) || lyd_merge_siblings(&tree, oper,
+	    LYD_MERGE_DESTRUCT) != LY_SUCCESS)
+		r = reply_error(NC_ERR_OP_FAILED, NULL, NULL, "out of memory");
+	else if (lyd_validate_all(&tree, NULL, LYD_VALIDATE_PRESENT, NULL) !=
+	    LY_SUCCESS)
+		r = reply_error(NC_ERR_INVALID_VALUE, NULL,
+		    ly_errpath(att.ctx), "%s", ly_errmsg(att.ctx));
+	lyd_free_all(tree);
+	return r;
+}
+
+/* The NETCONF operation of an edit node, or inherit. */
+static const char *
+edit_op(const struct lyd_node *n, const char *inherit)
+{
+	const struct lyd_meta *m;
+
+	for (m = n->meta; m != NULL; m = m->next)
+		if (strcmp(m->name, "operation") == 0 &&
+		    strcmp(m->annotation->module->name, "ietf-netconf") == 0)
+			return lyd_get_meta_value(m);
+	return inherit;
+}
+
+/* Tell whether an operation appears below n. */
+static int
+edit_nested_op(const struct lyd_node *n)
+{
+	const struct lyd_node *c;
+
+	LY_LIST_FOR(lyd_child(n), c)
+		if (edit_op(c, NULL) != NULL || edit_nested_op(c))
+			return 1;
+	return 0;
+}
+
+/* Apply one subscription entry e of an edit with operation op to cand. */
+static struct nc_server_reply *
+edit_entry(struct lyd_node **cand, const struct lyd_node *e, const char *op)
+{
+	struct lyd_node *cur = NULL, *dup = NULL, *parent;
+
+	if (edit_nested_op(e))
+		return reply_error(NC_ERR_OP_NOT_SUPPORTED, NULL, NULL,
+		    "operations below a subscription entry are not supported: "
+		    "replace the entry");
+	if (*cand != NULL)
+		lyd_find_sibling_first(lyd_child(*cand), e, &cur);
+	if (strcmp(op, "delete") == 0 && cur == NULL)
+		return reply_error(NC_ERR_DATA_MISSING, NULL, NULL,
+		    "no configured subscription %s", lyd_get_value(
+		    lyd_child(e)));
+	if (strcmp(op, "create") == 0 && cur != NULL)
+		return reply_error(NC_ERR_DATA_EXISTS, NULL, NULL,
+		    "configured subscription %s exists", lyd_get_value(
+		    lyd_child(e)));
+	if (strcmp(op, "delete") == 0 || strcmp(op, "remove") == 0) {
+		lyd_free_tree(cur);
+		return NULL;
+	}
+	if (strcmp(op, "none") == 0)
+		return cur != NULL ? NULL : reply_error(NC_ERR_DATA_MISSING,
+		    NULL, NULL, "no such configured subscription");
+	if (lyd_dup_single(e, NULL, LYD_DUP_RECURSIVE | LYD_DUP_NO_META,
+	    &dup) != LY_SUCCESS)
+		return NULL;
+	if (*cand == NULL && lyd_new_inner(NULL, e->parent ?
+	    e->parent->schema->module : e->schema->module, "subscriptions", 0,
+	    cand) != LY_SUCCESS) {
+		lyd_free_tree(dup);
+		return NULL;
+	}
+	parent = *cand;
+	if (cur != NULL && (strcmp(op, "replace") == 0 ||
+	    strcmp(op, "create") == 0))
+		lyd_free_tree(cur);
+	else if (cur != NULL) {
+		if (lyd_merge_tree(&cur, dup, LYD_MERGE_DESTRUCT) != LY_SUCCESS)
+			return reply_error(NC_ERR_OP_FAILED, NULL, NULL,
+			    "merge failed: %s", ly_errmsg(att.ctx));
+		return NULL;
+	}
+	if (lyd_insert_child(parent, dup) != LY_SUCCESS) {
+		lyd_free_tree(dup);
+		return reply_error(NC_ERR_OP_FAILED, NULL, NULL, "insert "
+		    "failed: %s", ly_errmsg(att.ctx));
+	}
+	return NULL;
+}
+
+/*
+ * Apply the edit (the content of <config>) to cand under default
+ * operation dflt.  NULL, or the error reply.
+ */
+static struct nc_server_reply *
+edit_apply(struct lyd_node **cand, const struct lyd_node *edit,
+    const char *dflt)
+{
+	const struct lyd_node *top, *e;
+	struct nc_server_reply *r;
+	const char *op;
+
+	LY_LIST_FOR(edit, top) {
+		if (strcmp(top->schema->module->name, SN) != 0 ||
+		    strcmp(top->schema->name, "subscriptions") != 0)
+			return reply_error(NC_ERR_OP_NOT_SUPPORTED, NULL, NULL,
+			    "riv-attester's configuration is "
+			    "/ietf-subscribed-notifications:subscriptions/"
+			    "subscription only, not %s:%s",
+			    top->schema->module->name, top->schema->name);
+		op = edit_op(top, dflt);
+		if (strcmp(op, "delete") == 0 && *cand == NULL)
+			return reply_error(NC_ERR_DATA_MISSING, NULL, NULL,
+			    "no configured subscriptions");
+		if (strcmp(op, "delete") == 0 || strcmp(op, "remove") == 0 ||
+		    strcmp(op, "replace") == 0) {
+			lyd_free_all(*cand);
+			*cand = NULL;
+			if (strcmp(op, "replace") != 0)
+				continue;
+			op = "merge";
+		}
+		LY_LIST_FOR(lyd_child(top), e) {
+			if (strcmp(e->schema->name, "subscription") != 0)
+				return reply_error(NC_ERR_OP_NOT_SUPPORTED,
+				    NULL, NULL, "only subscription entries can "
+				    "be configured, not %s", e->schema->name);
+			if ((r = edit_entry(cand, e, edit_op(e, op))) != NULL)
+				return r;
+		}
+	}
+	return NULL;
+}
+
+/* Answer <get-config>: the configured subscriptions. */
+struct nc_server_reply *
+config_get(struct lyd_node *rpc)
+{
+	struct lyd_node *out = NULL, *data = NULL;
+
+	if ((running != NULL && lyd_dup_siblings(running, NULL,
+	    LYD_DUP_RECURSIVE, &data) != LY_SUCCESS) ||
+	    lyd_dup_single(rpc, NULL, 0, &out) != LY_SUCCESS ||
+	    lyd_new_any(out, NULL, "data", data, 1, LYD_ANYDATA_DATATREE, 1,
+	    NULL) != LY_SUCCESS) {
+		lyd_free_all(out);
+		lyd_free_all(data);
+		return NULL;
+	}
+	return nc_server_reply_data(out, NC_WD_EXPLICIT, NC_PARAMTYPE_FREE);
+}
+
+/*
+ * Validate cand, configure its subscriptions and make it the running
+ * configuration (saved when save is set).  NULL, or the error reply (and
+ * nothing changed).
+ */
+static struct nc_server_reply *
+config_commit(struct lyd_node *cand, int save)
+{
+	struct nc_server_reply *r;
+	struct riv_err err;
+
+	if ((r = config_validate(cand)) != NULL ||
+	    (r = sub_configure(cand, 1)) != NULL)
+		return r;
+	if (save && config_save(cand, &err) != 0)
+		return reply_error(NC_ERR_OP_FAILED, NULL, NULL, "%s",
+		    err.msg);
+	sub_configure(cand, 0);
+	lyd_free_all(running);
+	running = cand;
+	return NULL;
+}
+
+/* Answer <edit-config> on running. */
+struct nc_server_reply *
+config_edit(struct lyd_node *rpc)
+{
+	struct lyd_node *cand = NULL, *edit = NULL, *cfg;
+	struct nc_server_reply *r;
+	const char *dflt = "merge", *v;
+	char *xml = NULL;
+
+	if (lyd_find_path(rpc, "target/running", 0, NULL) != LY_SUCCESS)
+		return reply_error(NC_ERR_OP_NOT_SUPPORTED, NULL, NULL,
+		    "only the running datastore can be edited");
+	if (lyd_find_path(rpc, "default-operation", 0, &cfg) == LY_SUCCESS &&
+	    (v = lyd_get_value(cfg)) != NULL)
+		dflt = v;
+	if (lyd_find_path(rpc, "config", 0, &cfg) != LY_SUCCESS)
+		return reply_error(NC_ERR_OP_NOT_SUPPORTED, NULL, NULL,
+		    "only <config> edits (no <url>) are supported");
+	if (lyd_any_value_str(cfg, &xml) != LY_SUCCESS) {
+		free(xml);
+		return NULL;
+	}
+	if (xml != NULL && lyd_parse_data_mem(att.ctx, xml, LYD_XML,
+	    LYD_PARSE_ONLY | LYD_PARSE_NO_STATE, 0, &edit) != LY_SUCCESS) {
+		free(xml);
+		return reply_error(NC_ERR_INVALID_VALUE, NULL,
+		    ly_errpath(att.ctx), "%s", ly_errmsg(att.ctx));
+	}
+	free(xml);
+	if (running != NULL && lyd_dup_siblings(running, NULL,
+	    LYD_DUP_RECURSIVE, &cand) != LY_SUCCESS) {
+		lyd_free_all(edit);
+		return NULL;
+	}
+	r = edit_apply(&cand, edit, dflt);
+	lyd_free_all(edit);
+	if (r == NULL && cand != NULL && lyd_child(cand) == NULL) {
+		lyd_free_all(cand);
+		cand = NULL;
+	}
+	if (r == NULL && (r = config_commit(cand, 1)) == NULL)
+		return nc_server_reply_ok();
+	lyd_free_all(cand);
+	return r;
+}
+
+/* Load and apply the saved configuration, if any.  Return 0 or -1. */
+int
+config_load(struct riv_err *err)
+{
+	struct nc_server_reply *r;
+	struct lyd_node *tree = NULL;
+	const struct lyd_node *e;
+	char path[4096];
+
+	config_path(path, sizeof(path), "");
+	if (access(path, F_OK) != 0)
+		return 0;
+	if (lyd_parse_data_path(att.ctx, path, LYD_XML, LYD_PARSE_ONLY |
+	    LYD_PARSE_NO_STATE, 0, &tree) != LY_SUCCESS)
+		return err_set(err, -1, "%s: %s", path, ly_errmsg(att.ctx));
+	if ((r = config_commit(tree, 0)) != NULL) {
+		e = nc_server_reply_get_last_err(r);
+		err_set(err, -1, "%s: %s", path, e ? nc_err_get_msg(e) :
+		    "refused");
+		nc_server_reply_free(r);
+		lyd_free_all(tree);
+		return -1;
+	}
+	log_info("%s: configured subscriptions loaded", path);
+	return 0;
+}
+
+/* Free the running configuration. */
+void
+config_free(void)
+{
+	lyd_free_all(running);
+	running = NULL;
+}
