@@ -1,0 +1,218 @@
+# attester_lib.sh — sourced by the riv-attester tests: software TPMs
+# (swtpm), a throw-away CA with TLS certificates and SSH keys, and a
+# riv-attester on free loopback ports; everything is stopped and removed on
+# exit.  Scripts call need_tools, make_pki, start_swtpm NAME..., then
+# start_attester [OPTIONS...], and end with `finish` (cli_lib.sh).
+#
+# After start_attester: ATT_TLS_PORT, ATT_SSH_PORT, ATT_CTL (control
+# socket), ATT_STATE (state directory, AK files NAME-ak.pub), ATT_LOG, and
+# PKI in $TMP/pki: ca.pem, server.pem/.key (CN attester), client.pem/.key
+# (CN rivd), ssh_host_key, client_ssh_key(.pub).  All are exported for the
+# Python clients.
+
+: "${RIVCTL:?RIVCTL must name the rivctl binary}"
+: "${RIV_ATTESTER:?RIV_ATTESTER must name the riv-attester binary}"
+: "${RIV_SRCDIR:=.}"
+. "$RIV_SRCDIR/tests/cli_lib.sh"
+
+PY=/usr/bin/python3
+SWTPM_PIDS=""
+ATT_PID=""
+export RIVCTL RIV_ATTESTER RIV_SRCDIR RIV_CORPUS
+
+# stop_attester: stop riv-attester (SIGTERM, then SIGKILL) if running.
+stop_attester() {
+	if [ -n "$ATT_PID" ]; then
+		kill "$ATT_PID" 2>/dev/null
+		i=0
+		while kill -0 "$ATT_PID" 2>/dev/null && [ $i -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -9 "$ATT_PID" 2>/dev/null
+		wait "$ATT_PID" 2>/dev/null
+		ATT_PID=""
+	fi
+}
+
+# cleanup: stop every process this test started, remove $TMP.
+cleanup() {
+	stop_attester
+	for p in $SWTPM_PIDS; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $SWTPM_PIDS; do
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT PIPE TERM
+
+# die MESSAGE: the set-up failed: stop with a failure.
+die() {
+	echo "FAIL: set-up: $*"
+	[ -f "$TMP/attester.log" ] && tail -20 "$TMP/attester.log"
+	exit 1
+}
+
+# need_tools: skip (77) unless swtpm, openssl, ssh-keygen, yanglint and
+# python3 with ncclient are installed.
+need_tools() {
+	for tool in swtpm swtpm_setup openssl ssh-keygen yanglint; do
+		if ! command -v "$tool" >/dev/null 2>&1; then
+			echo "SKIP: $tool not found (Debian packages swtpm," \
+			    "swtpm-tools, openssl, openssh-client, libyang2-tools)"
+			exit 77
+		fi
+	done
+	if ! $PY -c 'import ncclient' 2>/dev/null; then
+		echo "SKIP: python3-ncclient is not installed"
+		exit 77
+	fi
+}
+
+# free_ports N: print the first of N consecutive free loopback TCP ports.
+free_ports() {
+	$PY - "$1" <<'EOF'
+import random, socket, sys
+n = int(sys.argv[1])
+for _ in range(200):
+    base = random.randrange(20000, 60000 - n)
+    socks = []
+    try:
+        for p in range(base, base + n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", p))
+            socks.append(s)
+    except OSError:
+        continue
+    finally:
+        for s in socks:
+            s.close()
+    print(base)
+    sys.exit(0)
+sys.exit(1)
+EOF
+}
+
+# wait_port PORT: wait up to 10 s until something listens on PORT.
+wait_port() {
+	$PY - "$1" <<'EOF' || die "nothing listens on port $1"
+import socket, sys, time
+for _ in range(100):
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(1)
+EOF
+}
+
+# make_pki: a CA, the attester's and the verifier's certificates, SSH keys.
+make_pki() {
+	d=$TMP/pki
+	mkdir -p "$d" || die "mkdir"
+	(
+	cd "$d" || exit 1
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+	    -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=rivd test CA"
+	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > san.ext
+	for n in server:attester client:rivd other:intruder; do
+		f=${n%%:*} cn=${n#*:}
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		    -keyout "$f.key" -out "$f.csr" -subj "/CN=$cn" &&
+		openssl x509 -req -in "$f.csr" -CA ca.pem -CAkey ca.key \
+		    -CAcreateserial -out "$f.pem" -days 2 -extfile san.ext ||
+		    exit 1
+	done
+	# A certificate from another CA, which the attester must refuse.
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+	    -nodes -keyout rogue.key -out rogue.pem -days 2 -subj "/CN=rivd"
+	ssh-keygen -q -t ecdsa -b 256 -N "" -m PEM -f ssh_host_key &&
+	ssh-keygen -q -t ecdsa -b 256 -N "" -f client_ssh_key &&
+	ssh-keygen -q -t ecdsa -b 256 -N "" -f other_ssh_key
+	) >"$TMP/pki.log" 2>&1 || die "PKI: $(tail -3 "$TMP/pki.log")"
+	cp "$d/client_ssh_key.pub" "$d/authorized_keys"
+	PKI=$d
+	export PKI
+}
+
+# start_swtpm NAME...: a fresh swtpm per name (banks sha1 and sha256), its
+# TCTI in TCTI_<NAME>.
+start_swtpm() {
+	for name in "$@"; do
+		dir=$TMP/tpm-$name
+		mkdir -p "$dir" || die "mkdir"
+		swtpm_setup --tpm2 --tpmstate "$dir" --pcr-banks sha1,sha256 \
+		    --config /dev/null --logfile "$dir/setup.log" >/dev/null \
+		    2>&1 || die "swtpm_setup $name"
+		port=$(free_ports 2) || die "no free ports"
+		swtpm socket --tpm2 --tpmstate dir="$dir" \
+		    --server type=tcp,port="$port",bindaddr=127.0.0.1 \
+		    --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 \
+		    --flags not-need-init,startup-clear \
+		    --log file="$dir/swtpm.log" &
+		SWTPM_PIDS="$SWTPM_PIDS $!"
+		wait_port "$port"
+		eval "TCTI_$name=swtpm:host=127.0.0.1,port=$port"
+		export "TCTI_$name"
+	done
+}
+
+# start_attester [OPTIONS...]: start riv-attester with TLS, SSH, a control
+# socket and a state directory (kept across restarts), plus OPTIONS.
+start_attester() {
+	ATT_STATE=$TMP/state
+	ATT_CTL=$TMP/ctl
+	ATT_LOG=$TMP/attester.log
+	mkdir -p "$ATT_STATE" || die "mkdir"
+	if [ -z "${ATT_TLS_PORT:-}" ]; then
+		ATT_TLS_PORT=$(free_ports 1) || die "no free port"
+		ATT_SSH_PORT=$(free_ports 1) || die "no free port"
+	fi
+	"$RIV_ATTESTER" -v --state-dir "$ATT_STATE" --control "$ATT_CTL" \
+	    --tls-listen "127.0.0.1:$ATT_TLS_PORT" --tls-cert "$PKI/server.pem" \
+	    --tls-key "$PKI/server.key" --tls-ca "$PKI/ca.pem" \
+	    --ssh-listen "127.0.0.1:$ATT_SSH_PORT" \
+	    --ssh-host-key "$PKI/ssh_host_key" \
+	    --ssh-authorized-keys "$PKI/authorized_keys" \
+	    --yang-dir "$RIV_SRCDIR/yang" "$@" >>"$ATT_LOG" 2>&1 &
+	ATT_PID=$!
+	i=0
+	while ! grep -q "ready:" "$ATT_LOG" 2>/dev/null; do
+		kill -0 "$ATT_PID" 2>/dev/null || die "riv-attester exited"
+		i=$((i + 1))
+		[ $i -lt 300 ] || die "riv-attester did not start"
+		sleep 0.1
+	done
+	export ATT_TLS_PORT ATT_SSH_PORT ATT_CTL ATT_STATE ATT_LOG
+}
+
+# ctl COMMAND [ARG]: drive the attester through its control socket.
+ctl() {
+	"$RIV_ATTESTER" ctl "$ATT_CTL" "$@"
+}
+
+# run_client SCRIPT [ARGS...]: run a Python client in tests/; it prints
+# "ok: ..." and "FAIL: ..." lines and a last line "N passed, M failed",
+# which are added to this script's counts.
+run_client() {
+	script=$1
+	shift
+	$PY "$RIV_SRCDIR/tests/$script" "$@" >"$TMP/client.out" 2>&1
+	rc=$?
+	grep -v '^ok: ' "$TMP/client.out" | sed '/passed, .* failed$/d'
+	p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' \
+	    "$TMP/client.out" | tail -1)
+	f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' \
+	    "$TMP/client.out" | tail -1)
+	npass=$((npass + ${p:-0}))
+	nfail=$((nfail + ${f:-0}))
+	if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
+		nfail=$((nfail + 1))
+		echo "FAIL: $script exited $rc"
+		tail -20 "$TMP/client.out"
+	fi
+}
