@@ -114,6 +114,7 @@ struct att_sub {
 	size_t		 seed_len;
 	uint8_t		 seed_id[8];
 	uint64_t	 seq;		/* n of the next notification */
+	uint64_t	 seq_reserved;	/* configured: first n not reserved */
 
 	uint32_t	 sel[BANK_COUNT];	/* PCR selection per bank */
 	uint32_t	 tpms;		/* named TPMs (bit per index); 0: the
@@ -235,6 +236,8 @@ void		 server_end_session(struct nc_session *);
 struct nc_server_reply *config_get(struct lyd_node *);
 struct nc_server_reply *config_edit(struct lyd_node *);
 int		 config_load(struct riv_err *);
+int		 config_seq_reserve(struct att_sub *);
+void		 config_seq_restore(struct att_sub *);
 void		 config_free(void);
 
 /* callhome.c */

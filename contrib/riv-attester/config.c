@@ -19,6 +19,8 @@
 
 #define SN	"ietf-subscribed-notifications"
 #define CONFIG_FILE	"subscriptions.xml"
+#define SEQ_FILE	"sequences"
+#define SEQ_RESERVE	1000	/* sequence numbers reserved per write */
 
 static struct lyd_node *running;
 
@@ -312,4 +314,92 @@ config_free(void)
 {
 	lyd_free_all(running);
 	running = NULL;
+}
+
+/*
+ * Sequence numbers of configured subscriptions survive restarts, so that
+ * no (seed, n) pair, and so no nonce, is ever used twice: before a
+ * subscription uses n beyond its reservation, the next SEQ_RESERVE numbers
+ * are reserved in STATE-DIR/sequences ("ID SEED-ID-HEX NEXT" lines), and
+ * after a restart it starts at the reserved end (the verifier sees a gap,
+ * after subscription-started).
+ */
+
+/* Write the reservations of every configured subscription. */
+static int
+seq_save(struct riv_err *err)
+{
+	char path[4096], tmp[4096], hex[2 * 8 + 1];
+	const struct att_sub *s;
+	size_t i;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", att.state_dir, SEQ_FILE);
+	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", att.state_dir, SEQ_FILE);
+	if ((f = fopen(tmp, "w")) == NULL)
+		return err_set(err, -1, "cannot write %s", tmp);
+	for (i = 0; i < att.nsubs; i++) {
+		s = att.subs[i];
+		if (!s->configured || s->dead)
+			continue;
+		hex_encode(s->seed_id, sizeof(s->seed_id), hex);
+		fprintf(f, "%u %s %llu\n", s->id, hex,
+		    (unsigned long long)s->seq_reserved);
+	}
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 ||
+	    rename(tmp, path) != 0) {
+		unlink(tmp);
+		return err_set(err, -1, "cannot write %s", path);
+	}
+	return 0;
+}
+
+/*
+ * Make sure configured subscription s may use its next sequence number,
+ * reserving more on disk if needed.  Return 0, or -1 (nothing may be sent).
+ */
+int
+config_seq_reserve(struct att_sub *s)
+{
+	struct riv_err err;
+	uint64_t old = s->seq_reserved;
+
+	if (!s->configured || s->seq < s->seq_reserved)
+		return 0;
+	s->seq_reserved = s->seq + SEQ_RESERVE;
+	if (seq_save(&err) != 0) {
+		s->seq_reserved = old;
+		log_warnx("subscription %u: %s", s->id, err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Set the first sequence number of configured subscription s from the
+ * reservations a previous run left (same id and seed).
+ */
+void
+config_seq_restore(struct att_sub *s)
+{
+	char path[4096], line[256], hex[2 * 8 + 1];
+	unsigned long long next;
+	unsigned id;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", att.state_dir, SEQ_FILE);
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	hex_encode(s->seed_id, sizeof(s->seed_id), hex);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char h[32];
+
+		if (sscanf(line, "%u %31s %llu", &id, h, &next) == 3 &&
+		    id == s->id && strcmp(h, hex) == 0) {
+			s->seq = s->seq_reserved = next;
+			log_info("subscription %u continues at sequence %llu",
+			    s->id, next);
+		}
+	}
+	fclose(f);
 }

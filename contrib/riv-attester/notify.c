@@ -380,6 +380,8 @@ notify_evidence(struct att_sub *s, const char *trigger, const char *detail)
 	do {
 		more = 0;
 		n = NULL;
+		if (config_seq_reserve(s) != 0)
+			return -1;
 		if (nonce_derive(s->hash, s->seed, s->seed_len, s->seq, nonce,
 		    &nlen) != 0 || nlen > 64) {
 			log_warnx("subscription %u: no nonce", s->id);

@@ -727,6 +727,9 @@ sub_reconfigure(struct att_sub *s, const struct att_sub *n)
 		if (s->session != NULL)
 			notify_state(s, "subscription-modified", NULL);
 	}
+	if (n->seed_len != s->seed_len ||
+	    memcmp(n->seed, s->seed, s->seed_len) != 0)
+		s->seq_reserved = s->seq;	/* reserve under the new seed */
 	s->hash = n->hash;
 	memcpy(s->seed, n->seed, sizeof(s->seed));
 	s->seed_len = n->seed_len;
@@ -788,6 +791,7 @@ sub_configure(const struct lyd_node *cand, int check)
 				continue;
 			}
 			s->ch->refs++;
+			config_seq_restore(s);
 			mono_now(&s->last_sent);
 			s->next_period = s->last_sent;
 			ts_add_cs(&s->next_period, s->period_cs);
