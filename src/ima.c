@@ -28,6 +28,9 @@
  *           n, n-ng and xattrnames text; sig, buf, modsig, evmsig,
  *           xattrlengths, xattrvalues hex; iuid, igid, imode decimal.
  *           The PCR is written "%2d ": PCRs 0-9 have a leading space.
+ *           Empty fields at the end of a line whose trailing spaces a
+ *           tool removed (the empty signature of ima-sig) are taken as
+ *           empty; only fields after the name can be missing.
  *           Every line ends with '\n'; a last line without one is a
  *           truncated list.  The binary template data is rebuilt from
  *           the text (strings get their NUL back, iuid/igid are 4 bytes
@@ -726,13 +729,18 @@ build_field(struct ima_reader *r, int id, const char *t, size_t tl,
 /*
  * Split the field text of an ASCII line (after the template name; each
  * field preceded by a space) into the template's fields.  Surplus spaces
- * belong to the template's one name field (n or n-ng).  0 or -1.
+ * belong to the template's one name field (n or n-ng).  Fields missing at
+ * the end, after the last name field (or the first field, if there is no
+ * name field), are empty: tools that strip trailing white space turn the
+ * kernel's "... /path \n" of an empty ima-sig signature into
+ * "... /path\n", and the template digest still proves what the kernel
+ * measured.  0 or -1.
  */
 static int
 split_fields(const struct ima_reader *r, const char *p, const char *end,
     const char **tok, size_t *tl)
 {
-	size_t nsp = 0, n = r->tnfields;
+	size_t nsp = 0, n = r->tnfields, keep = 1;
 	const char *q;
 	unsigned i, s = 0, nstr = 0;
 
@@ -743,7 +751,24 @@ split_fields(const struct ima_reader *r, const char *p, const char *end,
 		if (r->tfields[i] == F_N || r->tfields[i] == F_N_NG) {
 			s = i;
 			nstr++;
+			keep = i + 1;
 		}
+	if (nsp < n && nsp >= keep && *p == ' ') {
+		for (i = 0; i < n; i++) {	/* left to right, then empty */
+			if (i < nsp) {
+				p++;
+				tok[i] = p;
+				for (q = p; q < end && *q != ' '; q++)
+					;
+				tl[i] = (size_t)(q - p);
+				p = q;
+			} else {
+				tok[i] = end;
+				tl[i] = 0;
+			}
+		}
+		return 0;
+	}
 	if (nsp < n || (nsp > n && nstr != 1) || (n > 0 && *p != ' ') ||
 	    (n == 0 && p != end))
 		return -1;

@@ -1016,6 +1016,109 @@ START_TEST(test_malformed_ascii)
 END_TEST
 
 /*
+ * Append the ASCII line of an entry of template tname whose template data
+ * is td (its SHA1 template digest computed here) and whose field text is
+ * text (each field preceded by a space, as the kernel writes it).
+ */
+static void
+ascii_line(struct buf *b, const char *tname, const struct buf *td,
+    const char *text)
+{
+	char line[1024], dh[41];
+	uint8_t d[20];
+
+	ck_assert_int_eq(bank_hash(BANK_SHA1, td->d, td->n, d), 0);
+	hex_encode(d, 20, dh);
+	snprintf(line, sizeof(line), "10 %s %s%s\n", dh, tname, text);
+	put(b, line, strlen(line));
+}
+
+/*
+ * An ASCII list edited by a tool that strips trailing white space: the
+ * kernel's " " of an empty ima-sig signature (or the three empty fields of
+ * ima-modsig) is gone.  Those fields are taken as empty and the template
+ * digest still proves the entry; a missing field that was not empty is a
+ * digest mismatch, and fields up to the name cannot be missing.
+ */
+START_TEST(test_ascii_trailing)
+{
+	struct buf kern = { NULL, 0, 0 }, cut = { NULL, 0, 0 };
+	struct buf td = { NULL, 0, 0 };
+	struct ima_state *a = ima_state_new(0), *b = ima_state_new(0);
+	struct seen *s = calloc(1, sizeof(*s));
+	struct riv_err err = { "" };
+	char fh[65], text[256];
+	uint8_t f[32];
+
+	ck_assert_ptr_nonnull(s);
+	memset(f, 0x21, sizeof(f));
+	hex_encode(f, 32, fh);
+	ascii_ng(&kern, 10, "boot_aggregate", 7);
+	ascii_ng(&cut, 10, "boot_aggregate", 7);
+	/* ima-sig, empty signature: "... /usr/bin/a \n" */
+	field_dng(&td, 0x21, 0);
+	field_str(&td, "/usr/bin/a", 0);
+	field(&td, "", 0, 0);
+	snprintf(text, sizeof(text), " sha256:%s /usr/bin/a ", fh);
+	ascii_line(&kern, "ima-sig", &td, text);
+	text[strlen(text) - 1] = '\0';
+	ascii_line(&cut, "ima-sig", &td, text);
+	/* ima-modsig without sig, d-modsig, modsig: three spaces lost */
+	td.n = 0;
+	field_dng(&td, 0x21, 0);
+	field_str(&td, "/lib/m.ko", 0);
+	field(&td, "", 0, 0);
+	field(&td, "", 0, 0);
+	field(&td, "", 0, 0);
+	snprintf(text, sizeof(text), " sha256:%s /lib/m.ko   ", fh);
+	ascii_line(&kern, "ima-modsig", &td, text);
+	snprintf(text, sizeof(text), " sha256:%s /lib/m.ko", fh);
+	ascii_line(&cut, "ima-modsig", &td, text);
+	ck_assert_msg(replay(kern.d, kern.n, a, NULL, NULL, &err) == RIV_OK,
+	    "%s", err.msg);
+	ck_assert_msg(replay(cut.d, cut.n, b, see, s, &err) == RIV_OK, "%s",
+	    err.msg);
+	ck_assert_uint_eq(s->n, 3);
+	ck_assert_uint_eq(s->mismatches, 0);
+	assert_same_pcrs(a, b, "edited list vs the kernel's");
+
+	/* A signature that was there and is gone: the digest tells. */
+	td.n = 0;
+	field_dng(&td, 0x21, 0);
+	field_str(&td, "/usr/bin/b", 0);
+	field(&td, "\x03\x02\x04", 3, 0);
+	snprintf(text, sizeof(text), " sha256:%s /usr/bin/b", fh);
+	ascii_line(&cut, "ima-sig", &td, text);
+	memset(s, 0, sizeof(*s));
+	ck_assert_msg(replay(cut.d, cut.n, b, see, s, &err) == RIV_OK, "%s",
+	    err.msg);
+	ck_assert_uint_eq(s->n, 4);
+	ck_assert_uint_eq(s->mismatches, 1);
+	ck_assert_int_eq(s->first_mismatch, 3);
+
+	/* The path cannot be missing, in ima-sig nor in ima-ng. */
+	cut.n = 0;
+	snprintf(text, sizeof(text), " sha256:%s", fh);
+	ascii_line(&cut, "ima-sig", &td, text);
+	expect_malformed(cut.d, cut.n, "entry 0, line 1 (byte offset 0): "
+	    "template ima-sig needs 3 space-separated fields");
+	cut.n = 0;
+	ascii_line(&cut, "ima-ng", &td, text);
+	expect_malformed(cut.d, cut.n, "template ima-ng needs 2");
+	/* Nor the name of a template that ends with it. */
+	cut.n = 0;
+	ascii_line(&cut, "ima", &td, " 0000000000000000000000000000000000000000");
+	expect_malformed(cut.d, cut.n, "template ima needs 2");
+	free(kern.d);
+	free(cut.d);
+	free(td.d);
+	free(s);
+	ima_state_free(a);
+	ima_state_free(b);
+}
+END_TEST
+
+/*
  * Custom and less common templates in binary and ASCII: ima-buf, ima-sigv2
  * (d-ngv2), a custom format with iuid/igid/imode, ima-modsig; an ASCII
  * name with spaces; a big-endian list.
@@ -1817,6 +1920,7 @@ main(void)
 	tcase_add_test(synth, test_violation);
 	tcase_add_test(synth, test_malformed_ascii);
 	tcase_add_test(synth, test_templates);
+	tcase_add_test(synth, test_ascii_trailing);
 	tcase_add_test(synth, test_state_json_bad);
 	tcase_add_test(corpus, test_padded_rule);
 	tcase_add_test(synth, test_padded_violation);

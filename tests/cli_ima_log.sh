@@ -73,6 +73,49 @@ expect_status 2 "absurd name length" -- ima-log "$TMP/badlen.bin"
 expect_stderr "entry 0 at byte offset 0: template name length 5000" \
     "name length message"
 
+# The ibmtss sha256 list (ima-sig, 341 of 362 signatures empty) written as
+# the kernel writes ASCII, lines with an empty signature ending in a space;
+# then as a tool that strips trailing white space leaves it: the same.
+python3 - "$IBM256" "$TMP/sig.txt" 32 <<'EOF'
+import struct, sys
+b = open(sys.argv[1], 'rb').read()
+size = int(sys.argv[3])
+o, out = 0, []
+while o < len(b):
+    pcr, = struct.unpack_from('<I', b, o); o += 4
+    dig = b[o:o + size]; o += size
+    nl, = struct.unpack_from('<I', b, o); o += 4
+    name = b[o:o + nl].decode(); o += nl
+    dl, = struct.unpack_from('<I', b, o); o += 4
+    data = b[o:o + dl]; o += dl
+    p, text = 0, ''
+    while p < len(data):
+        fl, = struct.unpack_from('<I', data, p); p += 4
+        f = data[p:p + fl]; p += fl
+        if text == '':
+            i = f.index(b'\0')
+            text = ' ' + f[:i].decode() + f[i + 1:].hex()
+        elif text.count(' ') == 1:
+            text += ' ' + f.rstrip(b'\0').decode()
+        else:
+            text += ' ' + f.hex()
+    out.append('%2d %s %s%s\n' % (pcr, dig.hex(), name, text))
+open(sys.argv[2], 'w').write(''.join(out))
+EOF
+expect_status 0 "ima-sig ASCII as the kernel writes it" -- ima-log "$TMP/sig.txt" --json
+expect_json "d['entries'] == 362 and d['pcrs']['sha256']['10'] == '$SHA256_10'" "kernel ASCII replays"
+grep -c ' $' "$TMP/sig.txt" | grep -qx 341 && npass=$((npass + 1)) ||
+    { nfail=$((nfail + 1)); echo "FAIL: kernel lines end in a space"; }
+sed 's/ $//' "$TMP/sig.txt" >"$TMP/sig-trimmed.txt"
+expect_status 0 "ima-sig ASCII without trailing spaces" -- ima-log "$TMP/sig-trimmed.txt" --json
+expect_json "d['entries'] == 362 and d['digest_mismatches'] == [] and d['pcrs']['sha256']['10'] == '$SHA256_10'" "trimmed ASCII replays the same"
+sed '5s/ [0-9a-f]*\/[^ ]*$//' "$TMP/sig-trimmed.txt" >"$TMP/sig-nopath.txt"
+expect_status 2 "ima-sig ASCII without its path" -- ima-log "$TMP/sig-nopath.txt"
+expect_stderr "entry 4, line 5 .*template ima-sig needs 3 space-separated fields" "path cannot be missing"
+sed '7s/ \(\/[^ ]*\)$/ \1 0302/' "$TMP/sig-trimmed.txt" >"$TMP/sig-added.txt"
+expect_status 1 "a signature the kernel did not measure" -- ima-log "$TMP/sig-added.txt" --json
+expect_json "[m['index'] for m in d['digest_mismatches']] == [6]" "mismatch names entry 6"
+
 # --state/--from: the list in two parts equals the whole.  Without --from
 # FILE is the whole list (the entries the state covers are checked, then
 # skipped); with --from N it is the tail from entry N.
