@@ -45,8 +45,9 @@ static const char usage[] =
     "  --banks LIST  banks to replay, e.g. sha1,sha256 (default: all; the\n"
     "                list's own bank always)\n"
     "Exit 0 when all is good, 1 on a template digest mismatch or a policy\n"
-    "failure (in this run or, with --state, earlier in the boot) or a\n"
-    "quote that does not cover the list, 2 when malformed.\n"
+    "failure (in this run or, with --state, earlier in the boot), a list\n"
+    "whose entry 0 is not boot_aggregate (unless the policy allows it) or\n"
+    "a quote that does not cover the list, 2 when malformed.\n"
     "See rivctl(1).\n";
 
 /* A failing entry, kept for the report. */
@@ -578,6 +579,8 @@ print_json(const struct run *run, const struct ima_state *st, uint64_t first,
 		printf("%llu", (unsigned long long)st->first_failed);
 	else
 		printf("null");
+	printf(",\"boot_aggregate\":%s", st->aggregate < 0 ? "null" :
+	    st->aggregate ? "true" : "false");
 	printf(",\"pcrs\":");
 	if ((v = malloc(sizeof(*v))) != NULL) {
 		ima_state_values(st, v);
@@ -676,6 +679,9 @@ print_text(const struct run *run, const struct ima_state *st, uint64_t first,
 		for (i = 0; i < run->policy.n; i++)
 			print_failure(&run->policy.v[i]);
 	}
+	if (st->aggregate == 0)
+		printf("entry 0 is not boot_aggregate: the list is not bound "
+		    "to this boot%s\n", policy ? "" : " (FAILED)");
 	if (st->failed > 0)
 		printf("failed entries this boot: %llu (first: entry %llu)\n",
 		    (unsigned long long)st->failed,
@@ -814,7 +820,8 @@ cmd_ima_log(int argc, char **argv)
 		print_text(run, st, first, ima_detect_format(buf, len),
 		    o.pcrs != NULL ? &q : NULL, pol != NULL);
 	rc = run->mismatches.n > 0 || run->policy.n > 0 || st->failed > 0 ||
-	    (o.pcrs != NULL && !q.matched) ? RIV_FAIL : RIV_OK;
+	    (o.pcrs != NULL && !q.matched) ||
+	    (st->aggregate == 0 && pol == NULL) ? RIV_FAIL : RIV_OK;
 done:
 	if (run != NULL) {
 		ima_appraiser_free(run->ap);

@@ -1817,6 +1817,49 @@ subst(const char *s, const char *from, const char *to)
 }
 
 /* Bad state JSON is refused with the member named. */
+/*
+ * The state records whether entry 0 was boot_aggregate (the kernel always
+ * measures it first): unknown before entry 0, and kept when a tail is fed.
+ */
+START_TEST(test_boot_aggregate_first)
+{
+	struct ima_state *st = ima_state_new(0);
+	struct hasher *h = hasher_new();
+	struct buf b = { NULL, 0, 0 };
+	struct riv_err err;
+	size_t half;
+
+	ck_assert_int_eq(st->aggregate, -1);
+	entry_ng(&b, "boot_aggregate", 1, 0, 0);
+	entry_ng(&b, "/bin/a", 2, 0, 0);
+	ck_assert_int_eq(ima_feed(st, h, b.d, b.n, IMA_FORMAT_AUTO, 0, NULL,
+	    NULL, &err), RIV_OK);
+	ck_assert_int_eq(st->aggregate, 1);
+	b.n = 0;
+	entry_ng(&b, "/bin/a", 2, 0, 0);
+	half = b.n;
+	entry_ng(&b, "boot_aggregate", 1, 0, 0);
+	ima_state_init(st, 0);
+	ck_assert_int_eq(ima_feed(st, h, b.d, half, IMA_FORMAT_AUTO, 0, NULL,
+	    NULL, &err), RIV_OK);
+	ck_assert_int_eq(st->aggregate, 0);
+	/* boot_aggregate later does not make entry 0 one */
+	ck_assert_int_eq(ima_feed(st, h, b.d + half, b.n - half,
+	    IMA_FORMAT_AUTO, 1, NULL, NULL, &err), RIV_OK);
+	ck_assert_int_eq(st->aggregate, 0);
+	ck_assert_uint_eq(st->next, 2);
+	/* the whole list again: entry 0 is covered, the fact unchanged */
+	ck_assert_int_eq(ima_feed(st, h, b.d, b.n, IMA_FORMAT_AUTO, 0, NULL,
+	    NULL, &err), RIV_OK);
+	ck_assert_int_eq(st->aggregate, 0);
+	roundtrip(st);
+	ck_assert_int_eq(st->aggregate, 0);
+	free(b.d);
+	hasher_free(h);
+	ima_state_free(st);
+}
+END_TEST
+
 START_TEST(test_state_json_bad)
 {
 	static const char *bad[][3] = {
@@ -1845,6 +1888,8 @@ START_TEST(test_state_json_bad)
 		    "quote.history.columns[0]" },
 		{ "\"dropped_last\":null", "\"dropped_last\":1",
 		    "quote.history.dropped_last" },
+		{ "\"boot_aggregate\":true", "\"boot_aggregate\":1",
+		    "boot_aggregate: expected true or false" },
 	};
 	struct ima_state *st = ima_state_new(1u << BANK_SHA1 |
 	    1u << BANK_SHA256);
@@ -1885,7 +1930,15 @@ START_TEST(test_state_json_bad)
 	ck_assert_msg(doc != NULL, "%s", err.msg);
 	ck_assert_msg(ima_state_from_json(doc, st, &err) == RIV_OK, "%s",
 	    err.msg);
+	ck_assert_int_eq(st->aggregate, 1);
 	json_free(doc);
+	/* a state of before boot_aggregate was kept: unknown */
+	bad_text = subst(text, "\"boot_aggregate\":true,", "");
+	doc = json_parse(bad_text, strlen(bad_text), &err);
+	ck_assert_int_eq(ima_state_from_json(doc, st, &err), RIV_OK);
+	ck_assert_int_eq(st->aggregate, -1);
+	json_free(doc);
+	free(bad_text);
 	doc = json_parse("[]", 2, &err);
 	ck_assert_int_eq(ima_state_from_json(doc, st, &err), RIV_MALFORMED);
 	json_free(doc);
@@ -1921,6 +1974,7 @@ main(void)
 	tcase_add_test(synth, test_malformed_ascii);
 	tcase_add_test(synth, test_templates);
 	tcase_add_test(synth, test_ascii_trailing);
+	tcase_add_test(synth, test_boot_aggregate_first);
 	tcase_add_test(synth, test_state_json_bad);
 	tcase_add_test(corpus, test_padded_rule);
 	tcase_add_test(synth, test_padded_violation);

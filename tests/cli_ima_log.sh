@@ -278,16 +278,43 @@ gen "
 es = [entry(9, b'boot_aggregate', 1), entry(10, b'/bin/a', 2),
       entry(9, b'/bin/b', 3), entry(10, b'/bin/c', 4)]
 open('$TMP/sp1.txt', 'wb').write(ascii(es))
-open('$TMP/sp2.txt', 'wb').write(ascii([es[1], es[0], es[3]]))
+open('$TMP/sp2.txt', 'wb').write(ascii(es[1:]))
 open('$TMP/sp.json', 'w').write(quote({'sha256': replay(es, 'sha256')}))"
 expect_status 0 "\" 9\" on the first line" -- ima-log "$TMP/sp1.txt" --json \
     --pcrs "$TMP/sp.json"
 expect_json "d['format'] == 'ascii' and d['entries'] == 4 and \
 d['digest_mismatches'] == [] and d['quote']['matched'] and \
 sorted(d['pcrs']['sha1']) == ['10', '9']" "\" 9\" first: ASCII, PCR 9 replayed"
-expect_status 0 "\" 9\" mid-list" -- ima-log "$TMP/sp2.txt" --json
+expect_json "d['boot_aggregate'] is True" "entry 0 is boot_aggregate"
+# sp2 does not start with boot_aggregate: not bound to the boot (exit 1)
+# unless the policy allows such lists.
+expect_status 1 "\" 9\" mid-list, entry 0 not boot_aggregate" -- \
+    ima-log "$TMP/sp2.txt" --json
 expect_json "d['format'] == 'ascii' and d['entries'] == 3 and \
-d['digest_mismatches'] == []" "\" 9\" mid-list: ASCII"
+d['digest_mismatches'] == [] and d['boot_aggregate'] is False" \
+    "\" 9\" mid-list: ASCII, boot_aggregate flagged"
+expect_status 1 "entry 0 not boot_aggregate, text" -- ima-log "$TMP/sp2.txt"
+expect_output "^entry 0 is not boot_aggregate: the list is not bound to this boot \(FAILED\)$" "flag line"
+printf '{"version":1,"allow_unlisted":true}' >"$TMP/unlisted.json"
+expect_status 1 "entry 0 not boot_aggregate, policy" -- \
+    ima-log "$TMP/sp2.txt" --json --policy "$TMP/unlisted.json"
+expect_json "[(f['index'], f['reason']) for f in d['policy_failures']] == [(0, 'entry 0 (/bin/a) is not the boot_aggregate measurement: the list is not bound to this boot')]" \
+    "policy failure names entry 0"
+printf '{"version":1,"allow_unlisted":true,"allow_no_boot_aggregate":true}' \
+    >"$TMP/noagg.json"
+expect_status 0 "entry 0 not boot_aggregate, allowed by the policy" -- \
+    ima-log "$TMP/sp2.txt" --json --policy "$TMP/noagg.json"
+expect_json "d['boot_aggregate'] is False and d['policy_failures'] == []" \
+    "allowed, still reported"
+# The fact stays in the state: a later tail cannot hide it.
+head -n 2 "$TMP/sp2.txt" >"$TMP/sp2a.txt"
+tail -n 1 "$TMP/sp2.txt" >"$TMP/sp2b.txt"
+expect_status 1 "state: first part" -- ima-log "$TMP/sp2a.txt" \
+    --state "$TMP/sp2.state" --from 0
+expect_status 1 "state: the tail fails too" -- ima-log "$TMP/sp2b.txt" \
+    --state "$TMP/sp2.state" --from 2 --json
+expect_json "d['boot_aggregate'] is False and d['entries'] == 1" \
+    "flag kept in the state"
 
 # Banks a kernel extends with the padded SHA1 digest: before 5.8 every
 # bank (a violation 20 bytes of 0xff, then zeros); 5.8+ a bank it has no
