@@ -35,6 +35,22 @@ expect_output "sha256  PCR 10: $SHA256_10" "text PCR line"
 expect_status 0 "banks" -- ima-log "$IBM1" --json --banks sha1
 expect_json "list(d['pcrs'].keys()) == ['sha1']" "only sha1 replayed"
 expect_status 2 "bad bank" -- ima-log "$IBM1" --banks md5
+# Default banks: the list's own and sha256; with --pcrs, the quote's banks
+# and the list's; all of them on request.
+expect_status 0 "default banks" -- ima-log "$IBM1" --json
+expect_json "sorted(d['pcrs']) == ['sha1', 'sha256'] and sorted(d['rules']) == ['sha1', 'sha256']" "sha1 list: sha1 and sha256"
+expect_status 0 "default banks of a sha256 list" -- ima-log "$IBM256" --json
+expect_json "sorted(d['pcrs']) == ['sha256']" "sha256 list: sha256 alone"
+printf '{"pcrs":{"sha384":{"0":"%s"}}}' "$(printf '%096d' 0)" >"$TMP/q384.json"
+expect_status 1 "banks of the quote" -- ima-log "$IBM1" --json --pcrs "$TMP/q384.json"
+expect_json "sorted(d['pcrs']) == ['sha1', 'sha384']" "quote's sha384 and the list's sha1"
+expect_status 0 "all banks" -- ima-log "$IBM1" --json --banks all
+expect_json "{'sha1', 'sha256', 'sha384', 'sha512'} <= set(d['pcrs'])" "every bank on request"
+expect_status 0 "state with all banks" -- ima-log "$IBM1" --banks all \
+    --state "$TMP/allbanks.state"
+expect_status 0 "its banks are kept without --banks" -- ima-log "$IBM1" \
+    --state "$TMP/allbanks.state" --json
+expect_json "{'sha1', 'sha256', 'sha384', 'sha512'} <= set(d['pcrs'])" "state's banks"
 
 # A flipped byte of template data is a digest mismatch (exit 1).
 python3 - "$IBM1" "$TMP/flip.bin" <<'EOF'
