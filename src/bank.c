@@ -3,13 +3,23 @@
  *
  * Digests are fetched from OpenSSL once; a bank whose digest OpenSSL lacks
  * (sm3_256 on some builds) is reported unavailable rather than failing.
- * A hasher keeps one reusable EVP_MD_CTX so hot loops (IMA replay) avoid an
- * allocation per hash.
+ *
+ * The SHA-1 and SHA-2 banks hash through OpenSSL's SHA1_Init/SHA256_Init
+ * family, with the context on the stack.  OpenSSL 3.0 deprecates those
+ * functions, but its EVP_DigestInit_ex2 frees and allocates the provider's
+ * context on every call, even on a reused EVP_MD_CTX of the same digest:
+ * measured here, that malloc, free and cleanse make a SHA-256 of 64 bytes
+ * cost 160 ns through EVP and 100 ns without, and the IMA replay is made
+ * of such hashes.  Both reach the same assembly (SHA-NI where the CPU has
+ * it).  Other banks (sm3_256) go through a hasher's reusable EVP_MD_CTX.
  */
+#define OPENSSL_SUPPRESS_DEPRECATED	/* SHA1_Init and the like, above */
+
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "bank.h"
 
@@ -81,12 +91,56 @@ bank_available(int id)
 	return fetch_md(id) != NULL;
 }
 
+/*
+ * Hash a (al bytes) then b (bl bytes) with a SHA-1 or SHA-2 bank into out
+ * (which may overlap a or b), without EVP: 0, -1 on failure, or 1 if the
+ * bank is not one of those.
+ */
+static int
+hash_sha(int id, const void *a, size_t al, const void *b, size_t bl,
+    uint8_t *out)
+{
+	SHA256_CTX c256;
+	SHA512_CTX c512;
+	SHA_CTX c1;
+	int ok;
+
+	switch (id) {
+	case BANK_SHA1:
+		ok = SHA1_Init(&c1) && SHA1_Update(&c1, a, al) &&
+		    (bl == 0 || SHA1_Update(&c1, b, bl)) &&
+		    SHA1_Final(out, &c1);
+		break;
+	case BANK_SHA256:
+		ok = SHA256_Init(&c256) && SHA256_Update(&c256, a, al) &&
+		    (bl == 0 || SHA256_Update(&c256, b, bl)) &&
+		    SHA256_Final(out, &c256);
+		break;
+	case BANK_SHA384:
+		ok = SHA384_Init(&c512) && SHA384_Update(&c512, a, al) &&
+		    (bl == 0 || SHA384_Update(&c512, b, bl)) &&
+		    SHA384_Final(out, &c512);
+		break;
+	case BANK_SHA512:
+		ok = SHA512_Init(&c512) && SHA512_Update(&c512, a, al) &&
+		    (bl == 0 || SHA512_Update(&c512, b, bl)) &&
+		    SHA512_Final(out, &c512);
+		break;
+	default:
+		return 1;
+	}
+	return ok ? 0 : -1;
+}
+
 /* Hash len bytes with a bank's algorithm into out; 0 or -1. */
 int
 bank_hash(int id, const void *data, size_t len, uint8_t *out)
 {
 	const EVP_MD *md;
+	int rc;
 
+	if ((rc = hash_sha(id, data, len, NULL, 0, out)) != 1)
+		return rc;
 	if ((md = fetch_md(id)) == NULL)
 		return -1;
 	return EVP_Digest(data, len, out, NULL, md, NULL) == 1 ? 0 : -1;
@@ -151,7 +205,10 @@ hasher_hash2(struct hasher *h, int id, const void *a, size_t al,
     const void *b, size_t bl, uint8_t *out)
 {
 	EVP_MD_CTX *c;
+	int rc;
 
+	if ((rc = hash_sha(id, a, al, b, bl, out)) != 1)
+		return rc;
 	if (id < 0 || id >= BANK_COUNT || (c = h->ctx[id]) == NULL)
 		return -1;
 	if (EVP_DigestInit_ex2(c, fetch_md(id), NULL) != 1 ||

@@ -40,6 +40,15 @@
  *     events).  On other PCRs the event type is extended like any other.
  *   - Events on PCR index 0xFFFFFFFF are not extended; other indexes
  *     above 23 are malformed.
+ *   - An event that carries no digest for a bank of the Spec ID event
+ *     (PFP requires one per active bank, but Windows boot manager events
+ *     on PCRs 11-14 may carry only SHA-256, and fixtures declare banks
+ *     they never fill) is extended in the banks it carries; its PCR is
+ *     incomplete in the others, which then have no replayed value for it
+ *     (struct bootlog incomplete[], with the first such event).  An event
+ *     that extends a PCR with no digest at all (count 0) is malformed:
+ *     no firmware logs one, and a run of zero bytes would parse as such
+ *     events.
  *   - Padding: when, at an event boundary of a complete log, every
  *     remaining byte is 0x00, or every remaining byte is 0xFF, the log
  *     ends there (firmware hands out a fixed-size area).  A mix of the
@@ -47,6 +56,7 @@
  *     Incremental feeding recognises padding only when told the input
  *     is final.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -336,6 +346,11 @@ read_digests(const struct bootlog_state *st, const uint8_t *p, size_t len,
 		    "%zu: digest count %u at byte offset %zu exceeds the %zu "
 		    "algorithms of the Spec ID event", st->nevents, off, count,
 		    off + 8, st->nalgs);
+	if (count == 0 && ev->type != EV_NO_ACTION &&
+	    ev->pcr != BOOTLOG_PCR_NONE)
+		return err_set(err, RIV_MALFORMED, "event %u at byte offset "
+		    "%zu: digest count 0 at byte offset %zu, but the event "
+		    "extends PCR %u", st->nevents, off, off + 8, ev->pcr);
 	for (i = 0; i < count; i++) {
 		if (len - *pos < 2)
 			return need_more(st, final, off, "digest algorithm",
@@ -445,26 +460,38 @@ apply_no_action(struct bootlog_state *st, const struct bootlog_event *ev,
 	return RIV_OK;
 }
 
-/* Apply one event to the replayed PCRs; sets ev->extended. */
+/*
+ * Note that an event extends its PCR without a digest for bank b: the PCR
+ * is incomplete in that bank from now on.
+ */
+static void
+note_gap(struct bootlog_state *st, int b, const struct bootlog_event *ev)
+{
+	if (st->incomplete[b] & (1u << ev->pcr))
+		return;
+	st->incomplete[b] |= 1u << ev->pcr;
+	st->gap[b][ev->pcr].event = ev->number;
+	st->gap[b][ev->pcr].offset = ev->offset;
+}
+
+/*
+ * Apply one event to the replayed PCRs; sets ev->extended and
+ * ev->missing_mask.  A bank the event carries no digest for is not
+ * extended: its PCR becomes incomplete.
+ */
 static int
 apply_event(struct bootlog_state *st, struct bootlog_event *ev,
     struct riv_err *err)
 {
-	uint32_t missing;
 	int b;
 
 	ev->extended = 0;
+	ev->missing_mask = 0;
 	if (ev->type == EV_NO_ACTION)
 		return apply_no_action(st, ev, err);
 	if (ev->pcr == BOOTLOG_PCR_NONE)
 		return RIV_OK;
-	if ((missing = st->bank_mask & ~ev->bank_mask) != 0) {
-		for (b = 0; !(missing & (1u << b)); b++)
-			;
-		return err_set(err, RIV_MALFORMED, "event %u at byte offset "
-		    "%zu: no %s digest, though the log carries that bank",
-		    ev->number, ev->offset, bank_get(b)->name);
-	}
+	ev->missing_mask = st->bank_mask & ~ev->bank_mask;
 	if (ev->type == EV_EFI_HCRTM_EVENT && ev->pcr == 0) {
 		if (st->pcr0_extended)
 			return err_set(err, RIV_MALFORMED, "event %u at byte "
@@ -477,6 +504,10 @@ apply_event(struct bootlog_state *st, struct bootlog_event *ev,
 		if (!(st->replay_mask & (1u << b)))
 			continue;
 		st->pcrs.mask[b] |= 1u << ev->pcr;
+		if (ev->missing_mask & (1u << b)) {
+			note_gap(st, b, ev);
+			continue;
+		}
 		if (bank_extend(b, st->pcrs.val[b][ev->pcr],
 		    ev->digests[b]) == -1)
 			return err_set(err, RIV_MALFORMED, "event %u at byte "
@@ -580,6 +611,7 @@ void
 bootlog_result(const struct bootlog_state *st, struct bootlog *out)
 {
 	size_t i;
+	int b;
 
 	memset(out, 0, sizeof(*out));
 	out->format = st->format;
@@ -594,6 +626,10 @@ bootlog_result(const struct bootlog_state *st, struct bootlog *out)
 	out->hcrtm = st->hcrtm;
 	out->length = st->offset;
 	out->pcrs = st->pcrs;
+	for (b = 0; b < BANK_COUNT; b++)
+		out->pcrs.mask[b] &= ~st->incomplete[b];
+	memcpy(out->incomplete, st->incomplete, sizeof(out->incomplete));
+	memcpy(out->gap, st->gap, sizeof(out->gap));
 }
 
 /* Parse and replay a whole log held in buf; see bootlog_feed. */
@@ -614,4 +650,47 @@ bootlog_replay(const uint8_t *buf, size_t len, struct bootlog *out,
 		bootlog_result(st, out);
 	free(st);
 	return rc;
+}
+
+/*
+ * Tell whether a replay has no value for PCR pcr of bank because an event
+ * lacked the bank's digest; if so and why is not NULL, say which event.
+ */
+int
+bootlog_incomplete(const struct bootlog *log, int bank, unsigned pcr,
+    char *why, size_t len)
+{
+	const struct bootlog_gap *g;
+
+	if (bank < 0 || bank >= BANK_COUNT || pcr >= PCR_COUNT ||
+	    !(log->incomplete[bank] & (1u << pcr)))
+		return 0;
+	g = &log->gap[bank][pcr];
+	if (why != NULL)
+		snprintf(why, len, "the boot log is incomplete for %s PCR %u: "
+		    "event %u at byte offset %zu carries no %s digest",
+		    bank_get(bank)->name, pcr, g->event, g->offset,
+		    bank_get(bank)->name);
+	return 1;
+}
+
+/* Write {"sha1":[12,13],...}: the incomplete PCRs of each bank. */
+void
+bootlog_incomplete_json(FILE *f, const struct bootlog *log)
+{
+	int b, first = 1, k;
+	unsigned p;
+
+	fputc('{', f);
+	for (b = 0; b < BANK_COUNT; b++) {
+		if (log->incomplete[b] == 0)
+			continue;
+		fprintf(f, "%s\"%s\":[", first ? "" : ",", bank_get(b)->name);
+		for (p = 0, k = 0; p < PCR_COUNT; p++)
+			if (log->incomplete[b] & (1u << p))
+				fprintf(f, "%s%u", k++ ? "," : "", p);
+		fputc(']', f);
+		first = 0;
+	}
+	fputc('}', f);
 }

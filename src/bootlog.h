@@ -7,6 +7,13 @@
  * bootlog_feed() successive chunks, each starting at the first byte the
  * previous call left unconsumed, and bootlog_result() whenever values are
  * wanted.
+ *
+ * An event that lacks the digest of a bank the Spec ID event declares
+ * (Windows boot manager events on PCRs 11-14, fixtures that declare banks
+ * they never fill) extends its PCR in the banks it carries; in the others
+ * that PCR becomes incomplete: bootlog_result() reports it in incomplete[]
+ * and leaves its value out of pcrs, so it is never compared as if it were
+ * the TPM's.
  */
 #ifndef RIV_BOOTLOG_H
 #define RIV_BOOTLOG_H
@@ -42,6 +49,14 @@ struct bootlog_event {
 	const uint8_t	*data;		/* event data, inside the log buffer */
 	uint32_t	 data_len;
 	int		 extended;	/* replay extended it into its PCR */
+	uint32_t	 missing_mask;	/* banks of the log this extended
+					   event carries no digest for */
+};
+
+/* The first event that left a bank's PCR incomplete. */
+struct bootlog_gap {
+	uint32_t	 event;		/* event number */
+	size_t		 offset;	/* its byte offset in the log */
 };
 
 /* The outcome of a replay. */
@@ -56,7 +71,13 @@ struct bootlog {
 	int		 startup_locality;	/* -1 if the log has none */
 	int		 hcrtm;		/* an H-CRTM event started PCR 0 */
 	size_t		 length;	/* bytes of events (without padding) */
-	struct pcrset	 pcrs;		/* replayed values of touched PCRs */
+	struct pcrset	 pcrs;		/* replayed values of touched PCRs,
+					   without the incomplete ones */
+	uint32_t	 incomplete[BANK_COUNT];	/* per replayed bank, PCRs
+					   an event extended without a digest
+					   for the bank: no value for them */
+	struct bootlog_gap gap[BANK_COUNT][PCR_COUNT];	/* the first such
+					   event of each incomplete PCR */
 };
 
 /* Digest algorithm of the Spec ID event. */
@@ -80,6 +101,8 @@ struct bootlog_state {
 	int		 hcrtm;
 	int		 pcr0_extended;	/* an event has extended PCR 0 */
 	struct pcrset	 pcrs;		/* mask: touched PCRs per bank */
+	uint32_t	 incomplete[BANK_COUNT];	/* see struct bootlog */
+	struct bootlog_gap gap[BANK_COUNT][PCR_COUNT];
 };
 
 /*
@@ -95,5 +118,8 @@ void	bootlog_result(const struct bootlog_state *, struct bootlog *);
 int	bootlog_replay(const uint8_t *, size_t, struct bootlog *, bootlog_cb,
 	    void *, struct riv_err *);
 const char *bootlog_event_type_name(uint32_t);
+int	bootlog_incomplete(const struct bootlog *, int, unsigned, char *,
+	    size_t);
+void	bootlog_incomplete_json(FILE *, const struct bootlog *);
 
 #endif

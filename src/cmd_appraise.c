@@ -74,11 +74,25 @@ add_failure(struct appraisal *a, const char *check, int bank, int pcr,
 	snprintf(f->reason, sizeof(f->reason), "%s", reason);
 }
 
-/* refvals_check callback: record a reference failure. */
+/*
+ * refvals_check callback: record a reference failure.  A PCR without a
+ * covered value whose boot-log replay is incomplete cannot be decided:
+ * say so, and why.
+ */
 static void
 note_reference_failure(int bank, unsigned pcr, const char *msg, void *arg)
 {
-	add_failure(arg, "reference", bank, (int)pcr, msg);
+	struct appraisal *a = arg;
+	char why[256], reason[RIV_ERR_MAX];
+
+	if (a->log_path != NULL && !pcrset_has(&a->verified, bank, pcr) &&
+	    bootlog_incomplete(&a->log, bank, pcr, why, sizeof(why))) {
+		snprintf(reason, sizeof(reason), "%s PCR %u: cannot decide: "
+		    "%s, and the quote covers no reported value for it",
+		    bank_get(bank)->name, pcr, why);
+		msg = reason;
+	}
+	add_failure(a, "reference", bank, (int)pcr, msg);
 }
 
 /* Parse the command line into a; returns -1 (after a message) on error. */
@@ -173,6 +187,7 @@ load_inputs(struct appraisal *a, struct riv_err *err)
 static int
 check_selection(struct appraisal *a, struct riv_err *err)
 {
+	char why[RIV_ERR_MAX - 128];
 	const struct quote_sel *s;
 	size_t i;
 	unsigned p;
@@ -183,14 +198,23 @@ check_selection(struct appraisal *a, struct riv_err *err)
 		return RIV_MALFORMED;
 	for (i = 0; i < a->quote.nsel; i++) {
 		s = &a->quote.sel[i];
-		for (p = 0; p < PCR_COUNT; p++)
-			if ((s->mask >> p & 1) &&
-			    !pcrset_has(&a->reported, s->bank, p) &&
-			    !pcrset_has(&a->log.pcrs, s->bank, p))
-				return err_set(err, RIV_MALFORMED, "the quote "
-				    "selects %s PCR %u, but neither --pcrs nor "
-				    "--bios-log gives its value",
-				    bank_get(s->bank)->name, p);
+		for (p = 0; p < PCR_COUNT; p++) {
+			if (!(s->mask >> p & 1) ||
+			    pcrset_has(&a->reported, s->bank, p) ||
+			    pcrset_has(&a->log.pcrs, s->bank, p))
+				continue;
+			if (a->log_path != NULL && bootlog_incomplete(&a->log,
+			    s->bank, p, why, sizeof(why)))
+				return err_set(err, RIV_MALFORMED, "cannot "
+				    "check the quote's PCR digest: it selects "
+				    "%s PCR %u, but %s, and --pcrs does not "
+				    "give its value", bank_get(s->bank)->name,
+				    p, why);
+			return err_set(err, RIV_MALFORMED, "the quote "
+			    "selects %s PCR %u, but neither --pcrs nor "
+			    "--bios-log gives its value",
+			    bank_get(s->bank)->name, p);
+		}
 	}
 	return RIV_OK;
 }
@@ -250,21 +274,27 @@ quote_selects(const struct quote *q, int bank, unsigned pcr)
 /*
  * Merge the replayed boot log into the reported values: where the log
  * touches a PCR its replay is the value; a reported value that differs is
- * a failure.  Fails, too, if the quote covers none of the PCRs the log
- * touches (the log could then not be tied to the TPM).
+ * a failure.  Where the log is incomplete (an event lacked the bank's
+ * digest) it gives no value and proves none: a reported value stays the
+ * attester's claim, which the quote may still cover.  Fails, too, if the
+ * quote covers none of the PCRs the log replays completely (the log could
+ * then not be tied to the TPM).
  */
 static void
 merge_log(struct appraisal *a, struct pcrset *ev)
 {
 	char reason[RIV_ERR_MAX], h1[2 * DIGEST_MAX + 1], h2[2 * DIGEST_MAX + 1];
 	const uint8_t *rep, *claimed;
-	size_t covered = 0, size;
+	size_t covered = 0, partial = 0, size;
 	int b, ok = 1;
 	unsigned p;
 
 	for (b = 0; b < BANK_COUNT; b++) {
 		size = bank_get(b)->size;
 		for (p = 0; p < PCR_COUNT; p++) {
+			if (bootlog_incomplete(&a->log, b, p, NULL, 0) &&
+			    quote_selects(&a->quote, b, p))
+				partial++;
 			if ((rep = pcrset_get(&a->log.pcrs, b, p)) == NULL)
 				continue;
 			if (quote_selects(&a->quote, b, p))
@@ -283,7 +313,9 @@ merge_log(struct appraisal *a, struct pcrset *ev)
 		}
 	}
 	if (covered == 0) {
-		add_failure(a, "bios-log", -1, -1, "the quote covers none of "
+		add_failure(a, "bios-log", -1, -1, partial > 0 ? "the quote "
+		    "covers only PCRs for which the log is incomplete (events "
+		    "lack that bank's digest)" : "the quote covers none of "
 		    "the PCRs the log touches");
 		ok = 0;
 	}
@@ -375,8 +407,12 @@ print_json(const struct appraisal *a)
 	    "\"safe\":%s,", (unsigned long long)a->quote.clock,
 	    a->quote.reset_count, a->quote.restart_count,
 	    a->quote.safe ? "true" : "false");
-	if (a->log_path != NULL && a->log.nevents > 0)
-		printf("\"bios_log_events\":%u,", a->log.nevents);
+	if (a->log_path != NULL && a->log.nevents > 0) {
+		printf("\"bios_log_events\":%u,\"incomplete\":",
+		    a->log.nevents);
+		bootlog_incomplete_json(stdout, &a->log);
+		putchar(',');
+	}
 	printf("\"reference_pcrs\":%zu,\"pcrs\":", a->nref);
 	pcrset_write_json(stdout, &a->verified);
 	printf("}\n");
@@ -386,8 +422,9 @@ print_json(const struct appraisal *a)
 static void
 print_text(const struct appraisal *a)
 {
+	const char *sep;
 	size_t i;
-	int b;
+	int b, k;
 	unsigned p;
 	char hex[2 * DIGEST_MAX + 1];
 
@@ -398,6 +435,18 @@ print_text(const struct appraisal *a)
 	printf("bios log:   %s", a->check_log);
 	if (a->log_path != NULL && a->log.nevents > 0)
 		printf(" (%u events)", a->log.nevents);
+	for (b = 0, sep = "; incomplete: "; a->log_path != NULL &&
+	    b < BANK_COUNT; b++) {
+		if (a->log.incomplete[b] == 0)
+			continue;
+		printf("%s%s PCR%s", sep, bank_get(b)->name,
+		    (a->log.incomplete[b] & (a->log.incomplete[b] - 1)) ?
+		    "s" : "");
+		for (p = 0, k = 0; p < PCR_COUNT; p++)
+			if (a->log.incomplete[b] & (1u << p))
+				printf("%s%u", k++ ? "," : " ", p);
+		sep = "; ";
+	}
 	printf("\nreference:  %s", a->check_reference);
 	if (a->ref_path != NULL)
 		printf(" (%zu PCRs)", a->nref);

@@ -38,6 +38,21 @@ first_bank(uint32_t mask)
 	return -1;
 }
 
+/* Print the names of the banks in mask as a JSON array. */
+static void
+print_bank_array(uint32_t mask)
+{
+	int b, first = 1;
+
+	putchar('[');
+	for (b = 0; b < BANK_COUNT; b++)
+		if (mask & (1u << b)) {
+			printf("%s\"%s\"", first ? "" : ",", bank_get(b)->name);
+			first = 0;
+		}
+	putchar(']');
+}
+
 /* Print an event as a member of the JSON "events" array. */
 static void
 print_event_json(const struct bootlog_event *ev, struct printer *pr)
@@ -56,8 +71,13 @@ print_event_json(const struct bootlog_event *ev, struct printer *pr)
 		json_put_hex(stdout, ev->digests[b], bank_get(b)->size);
 		first = 0;
 	}
-	printf("},\"data_size\":%u,\"extended\":%s}", ev->data_len,
+	printf("},\"data_size\":%u,\"extended\":%s", ev->data_len,
 	    ev->extended ? "true" : "false");
+	if (ev->missing_mask != 0) {
+		printf(",\"missing\":");
+		print_bank_array(ev->missing_mask);
+	}
+	putchar('}');
 }
 
 /* Print an event as one line for a person. */
@@ -78,8 +98,12 @@ print_event_text(const struct bootlog_event *ev)
 		snprintf(type, sizeof(type), "%s", name);
 	else
 		snprintf(type, sizeof(type), "unknown (0x%08x)", ev->type);
-	printf("%5u  %4s  %-34s %s%s%s\n", ev->number, pcr, type,
+	printf("%5u  %4s  %-34s %s%s%s", ev->number, pcr, type,
 	    b >= 0 ? bank_get(b)->name : "", b >= 0 ? ":" : "", hex);
+	for (b = 0; b < BANK_COUNT; b++)
+		if (ev->missing_mask & (1u << b))
+			printf(" (no %s)", bank_get(b)->name);
+	putchar('\n');
 }
 
 /* bootlog callback: print one event. */
@@ -94,21 +118,6 @@ print_event(const struct bootlog_event *ev, void *arg)
 		print_event_text(ev);
 	pr->first = 0;
 	return 0;
-}
-
-/* Print the names of the banks in mask as a JSON array. */
-static void
-print_bank_array(uint32_t mask)
-{
-	int b, first = 1;
-
-	putchar('[');
-	for (b = 0; b < BANK_COUNT; b++)
-		if (mask & (1u << b)) {
-			printf("%s\"%s\"", first ? "" : ",", bank_get(b)->name);
-			first = 0;
-		}
-	putchar(']');
 }
 
 /* Print the part of the JSON object that comes before the events. */
@@ -130,7 +139,21 @@ print_head_json(const struct bootlog *log)
 		printf("%d", log->startup_locality);
 	else
 		printf("null");
-	printf(",\"hcrtm\":%s,\"events\":[", log->hcrtm ? "true" : "false");
+	printf(",\"hcrtm\":%s,\"incomplete\":", log->hcrtm ? "true" : "false");
+	bootlog_incomplete_json(stdout, log);
+	printf(",\"events\":[");
+}
+
+/* Print the PCRs of a mask as " 11, 12". */
+static void
+print_pcr_list(uint32_t mask)
+{
+	unsigned p;
+	int k = 0;
+
+	for (p = 0; p < PCR_COUNT; p++)
+		if (mask & (1u << p))
+			printf("%s %u", k++ ? "," : "", p);
 }
 
 /* Print the header lines for a person. */
@@ -156,6 +179,15 @@ print_head_text(const struct bootlog *log)
 		printf("none\n");
 	if (log->hcrtm)
 		printf("H-CRTM: PCR 0 started at 4\n");
+	for (b = 0; b < BANK_COUNT; b++)
+		if (log->incomplete[b] != 0) {
+			printf("incomplete: %s PCR%s", bank_get(b)->name,
+			    (log->incomplete[b] & (log->incomplete[b] - 1)) ?
+			    "s" : "");
+			print_pcr_list(log->incomplete[b]);
+			printf(" (events without a %s digest: no value)\n",
+			    bank_get(b)->name);
+		}
 	printf("events: %u\n\n%5s  %4s  %-34s %s\n", log->nevents, "#",
 	    "PCR", "type", "digest");
 }
@@ -171,7 +203,7 @@ print_pcrs_text(const struct bootlog *log)
 	int b;
 
 	for (b = 0; b < BANK_COUNT; b++)
-		any |= log->pcrs.mask[b];
+		any |= log->pcrs.mask[b] | log->incomplete[b];
 	printf("\nreplayed PCRs:%s\n", any ? "" : " none");
 	for (b = 0; b < BANK_COUNT; b++)
 		for (p = 0; p < PCR_COUNT; p++)
@@ -179,7 +211,11 @@ print_pcrs_text(const struct bootlog *log)
 				hex_encode(v, bank_get(b)->size, hex);
 				printf("%-7s PCR %2u: %s\n", bank_get(b)->name,
 				    p, hex);
-			}
+			} else if (log->incomplete[b] & (1u << p))
+				printf("%-7s PCR %2u: incomplete (event %u "
+				    "has no %s digest)\n", bank_get(b)->name,
+				    p, log->gap[b][p].event,
+				    bank_get(b)->name);
 }
 
 /* Parse the command line; -1 (after a message) on error. */

@@ -42,11 +42,13 @@ static const char usage[] =
     "                the state's next entry\n"
     "  --pcrs F      quoted PCR values ({\"pcrs\":{\"sha256\":{\"10\":..}}});\n"
     "                find the entry the quote covers and the pending ones\n"
-    "  --banks LIST  banks to replay, e.g. sha1,sha256 (default: all; the\n"
-    "                list's own bank always)\n"
+    "  --banks LIST  banks to replay, e.g. sha1,sha256, or all (default:\n"
+    "                the banks of --pcrs, else sha256; the list's own\n"
+    "                bank always)\n"
     "Exit 0 when all is good, 1 on a template digest mismatch or a policy\n"
-    "failure (in this run or, with --state, earlier in the boot) or a\n"
-    "quote that does not cover the list, 2 when malformed.\n"
+    "failure (in this run or, with --state, earlier in the boot), a list\n"
+    "whose entry 0 is not boot_aggregate (unless the policy allows it) or\n"
+    "a quote that does not cover the list, 2 when malformed.\n"
     "See rivctl(1).\n";
 
 /* A failing entry, kept for the report. */
@@ -190,7 +192,10 @@ oom:
 	return RIV_MALFORMED;
 }
 
-/* Parse a comma-separated bank list into a mask; -1 if a name is bad. */
+/*
+ * Parse a comma-separated bank list, or "all" (every bank this OpenSSL
+ * has), into a mask; -1 if a name is bad.
+ */
 static int
 parse_banks(const char *s, uint32_t *mask)
 {
@@ -199,6 +204,10 @@ parse_banks(const char *s, uint32_t *mask)
 	int b;
 
 	*mask = 0;
+	if (strcmp(s, "all") == 0) {
+		*mask = ima_default_banks();
+		return 0;
+	}
 	while (*s != '\0') {
 		n = strcspn(s, ",");
 		if (n == 0 || n >= sizeof(name))
@@ -389,21 +398,40 @@ fail:
 }
 
 /*
- * Start the replay state: from the state file if one is named and exists,
- * else before entry 0.  RIV_OK or RIV_MALFORMED after a message.
+ * The banks replayed unless --banks says: those the quoted PCRs carry, or
+ * without a quote sha256 (the list's own bank is always replayed).  A
+ * bank no quote shows cannot be compared, only printed.
+ */
+static uint32_t
+default_banks(const struct pcrset *quoted)
+{
+	uint32_t mask = 0;
+	int b;
+
+	for (b = 0; quoted != NULL && b < BANK_COUNT; b++)
+		if (quoted->mask[b] != 0 && bank_available(b))
+			mask |= 1u << b;
+	return mask != 0 ? mask : 1u << BANK_SHA256;
+}
+
+/*
+ * Start the replay state: from the state file if one is named and exists
+ * (with its banks), else before entry 0.  RIV_OK or RIV_MALFORMED after a
+ * message.
  */
 static int
 setup_state(const struct opts *o, struct ima_state *st,
-    struct ima_appraiser *ap)
+    struct ima_appraiser *ap, const struct pcrset *quoted)
 {
 	uint32_t mask = 0;
 
 	if (o->banks != NULL && parse_banks(o->banks, &mask) == -1) {
-		fprintf(stderr, "rivctl ima-log: --banks: expected names of "
-		    "banks this OpenSSL has (sha1,sha256,...): %s\n", o->banks);
+		fprintf(stderr, "rivctl ima-log: --banks: expected \"all\" or "
+		    "names of banks this OpenSSL has (sha1,sha256,...): %s\n",
+		    o->banks);
 		return RIV_MALFORMED;
 	}
-	ima_state_init(st, mask);
+	ima_state_init(st, mask != 0 ? mask : default_banks(quoted));
 	if (o->state != NULL && access(o->state, F_OK) == 0) {
 		if (load_state(o->state, st, ap) != RIV_OK)
 			return RIV_MALFORMED;
@@ -578,6 +606,8 @@ print_json(const struct run *run, const struct ima_state *st, uint64_t first,
 		printf("%llu", (unsigned long long)st->first_failed);
 	else
 		printf("null");
+	printf(",\"boot_aggregate\":%s", st->aggregate < 0 ? "null" :
+	    st->aggregate ? "true" : "false");
 	printf(",\"pcrs\":");
 	if ((v = malloc(sizeof(*v))) != NULL) {
 		ima_state_values(st, v);
@@ -676,6 +706,9 @@ print_text(const struct run *run, const struct ima_state *st, uint64_t first,
 		for (i = 0; i < run->policy.n; i++)
 			print_failure(&run->policy.v[i]);
 	}
+	if (st->aggregate == 0)
+		printf("entry 0 is not boot_aggregate: the list is not bound "
+		    "to this boot%s\n", policy ? "" : " (FAILED)");
 	if (st->failed > 0)
 		printf("failed entries this boot: %llu (first: entry %llu)\n",
 		    (unsigned long long)st->failed,
@@ -800,7 +833,8 @@ cmd_ima_log(int argc, char **argv)
 	}
 	if (run->ap != NULL && o.pcrs != NULL)
 		ima_appraiser_set_pcrs(run->ap, quoted);
-	if (setup_state(&o, st, run->ap) != RIV_OK)
+	if (setup_state(&o, st, run->ap, o.pcrs != NULL ? quoted : NULL) !=
+	    RIV_OK)
 		goto done;
 	run->st = st;
 	first = st->next;
@@ -814,7 +848,8 @@ cmd_ima_log(int argc, char **argv)
 		print_text(run, st, first, ima_detect_format(buf, len),
 		    o.pcrs != NULL ? &q : NULL, pol != NULL);
 	rc = run->mismatches.n > 0 || run->policy.n > 0 || st->failed > 0 ||
-	    (o.pcrs != NULL && !q.matched) ? RIV_FAIL : RIV_OK;
+	    (o.pcrs != NULL && !q.matched) ||
+	    (st->aggregate == 0 && pol == NULL) ? RIV_FAIL : RIV_OK;
 done:
 	if (run != NULL) {
 		ima_appraiser_free(run->ap);

@@ -28,6 +28,9 @@
  *           n, n-ng and xattrnames text; sig, buf, modsig, evmsig,
  *           xattrlengths, xattrvalues hex; iuid, igid, imode decimal.
  *           The PCR is written "%2d ": PCRs 0-9 have a leading space.
+ *           Empty fields at the end of a line whose trailing spaces a
+ *           tool removed (the empty signature of ima-sig) are taken as
+ *           empty; only fields after the name can be missing.
  *           Every line ends with '\n'; a last line without one is a
  *           truncated list.  The binary template data is rebuilt from
  *           the text (strings get their NUL back, iuid/igid are 4 bytes
@@ -726,13 +729,18 @@ build_field(struct ima_reader *r, int id, const char *t, size_t tl,
 /*
  * Split the field text of an ASCII line (after the template name; each
  * field preceded by a space) into the template's fields.  Surplus spaces
- * belong to the template's one name field (n or n-ng).  0 or -1.
+ * belong to the template's one name field (n or n-ng).  Fields missing at
+ * the end, after the last name field (or the first field, if there is no
+ * name field), are empty: tools that strip trailing white space turn the
+ * kernel's "... /path \n" of an empty ima-sig signature into
+ * "... /path\n", and the template digest still proves what the kernel
+ * measured.  0 or -1.
  */
 static int
 split_fields(const struct ima_reader *r, const char *p, const char *end,
     const char **tok, size_t *tl)
 {
-	size_t nsp = 0, n = r->tnfields;
+	size_t nsp = 0, n = r->tnfields, keep = 1;
 	const char *q;
 	unsigned i, s = 0, nstr = 0;
 
@@ -743,7 +751,24 @@ split_fields(const struct ima_reader *r, const char *p, const char *end,
 		if (r->tfields[i] == F_N || r->tfields[i] == F_N_NG) {
 			s = i;
 			nstr++;
+			keep = i + 1;
 		}
+	if (nsp < n && nsp >= keep && *p == ' ') {
+		for (i = 0; i < n; i++) {	/* left to right, then empty */
+			if (i < nsp) {
+				p++;
+				tok[i] = p;
+				for (q = p; q < end && *q != ' '; q++)
+					;
+				tl[i] = (size_t)(q - p);
+				p = q;
+			} else {
+				tok[i] = end;
+				tl[i] = 0;
+			}
+		}
+		return 0;
+	}
 	if (nsp < n || (nsp > n && nstr != 1) || (n > 0 && *p != ' ') ||
 	    (n == 0 && p != end))
 		return -1;
@@ -1181,6 +1206,19 @@ ima_reader_close(struct ima_reader *r)
 }
 
 /*
+ * Tell whether an entry is the kernel's boot_aggregate (or poses as it):
+ * named "boot_aggregate", measuring no buffer.  The kernel writes it as
+ * entry 0 of every list (ima_add_boot_aggregate), whatever the template.
+ */
+int
+ima_is_boot_aggregate(const struct ima_entry *e)
+{
+	return e->path != NULL && e->path_len == 14 &&
+	    memcmp(e->path, "boot_aggregate", 14) == 0 &&
+	    (e->buf == NULL || e->buf_len == 0);
+}
+
+/*
  * Compute an entry's template hash in a bank's algorithm into out (h may
  * be NULL); 0 or -1.  The "ima" template hashes d and the name zero-padded
  * to 256 bytes.
@@ -1422,6 +1460,7 @@ ima_state_init(struct ima_state *st, uint32_t mask)
 	snap_clear(&st->ckpt);
 	snap_clear(&st->watch_snap);
 	hist_set_banks(st, hist_default_banks(st));
+	st->aggregate = -1;
 }
 
 /* Allocate and start a state (see ima_state_init); NULL if out of memory. */
@@ -1768,6 +1807,8 @@ ima_state_apply(struct ima_state *st, struct hasher *h, int list_bank,
 		}
 	}
 	st->touched |= 1u << e->pcr;
+	if (e->index == 0)
+		st->aggregate = ima_is_boot_aggregate(e);
 	if (*mismatch)
 		ima_state_fail(st, e->index);
 	st->next++;
@@ -2272,6 +2313,8 @@ put_history(FILE *f, const struct ima_state *st)
  *  "rules":{"sha256":["per-bank","padded-sha1","padded-sha1-ones"],...},
  *  "pcrs":{"per-bank":{"sha1":{"10":hex}},"padded-sha1":{...},
  *    "padded-sha1-ones":{...}},
+ *  "boot_aggregate":true|false|null (entry 0 was boot_aggregate; optional
+ *    when read),
  *  "failures":{"count":N,"first":N|null,"last":N|null},
  *  "quote":{"checkpoint":null|{"index":N,"rules":{...},"pcrs":{...}},
  *    "pending":N|null,"lag_growth":N,
@@ -2307,6 +2350,8 @@ ima_state_write(FILE *f, const struct ima_state *st)
 				rows[r] |= 1u << b;
 	fputs(",\"pcrs\":", f);
 	put_values(f, st->val, rows);
+	fprintf(f, ",\"boot_aggregate\":%s", st->aggregate < 0 ? "null" :
+	    st->aggregate ? "true" : "false");
 	fprintf(f, ",\"failures\":{\"count\":%llu,\"first\":",
 	    (unsigned long long)st->failed);
 	put_index(f, st->failed > 0, st->first_failed);
@@ -2701,6 +2746,14 @@ ima_state_from_json(const struct json *doc, struct ima_state *st,
 	for (b = 0; b < BANK_COUNT; b++)
 		if (rows[IMA_RULE_PADFF] & (1u << b))
 			st->pad_split |= 1u << b;
+	v = json_get(doc, "boot_aggregate");
+	if (v != NULL && v->type != JSON_NULL && ((v->type != JSON_TRUE &&
+	    v->type != JSON_FALSE) || st->next == 0))
+		return err_set(err, RIV_MALFORMED, "boot_aggregate: expected "
+		    "true or false (whether entry 0 was boot_aggregate), or "
+		    "null before entry 0");
+	st->aggregate = v == NULL || v->type == JSON_NULL ? -1 :
+	    v->type == JSON_TRUE;
 	if ((rc = get_failures(json_get(doc, "failures"), st, err)) != RIV_OK)
 		return rc;
 	if ((q = json_get(doc, "quote")) == NULL || q->type != JSON_OBJECT)

@@ -17,7 +17,10 @@
  * Until a quote shows how the attester's kernel extends its non-SHA1 banks
  * (enum ima_rule), every possible rule is replayed.  ima_quote_check()
  * finds the entry a quote covers in every PCR the list extends (the quote
- * may lag the list) and tracks a growing lag across calls.
+ * may lag the list) and tracks a growing lag across calls.  The kernel
+ * always measures boot_aggregate first; the state records whether entry 0
+ * was boot_aggregate (aggregate), since a list without it is not bound to
+ * the boot: the caller (or the policy, ima_appraise_entry) decides.
  */
 #ifndef RIV_IMA_H
 #define RIV_IMA_H
@@ -195,6 +198,10 @@ struct ima_state {
 	uint64_t	 hist_index[IMA_HISTORY_MAX];	/* the history ring */
 	uint8_t		 hist_pcr[IMA_HISTORY_MAX];
 	uint8_t		 hist_val[IMA_HISTORY_MAX][IMA_HIST_COLS][DIGEST_MAX];
+
+	/* Added after the value arrays: set by ima_state_init itself. */
+	int		 aggregate;	/* entry 0 was boot_aggregate: 1, it
+					   was another entry: 0, not seen: -1 */
 };
 
 /* Outcome of ima_quote_check. */
@@ -226,6 +233,7 @@ int		 ima_reader_next(struct ima_reader *, struct ima_entry *,
 		    struct riv_err *);
 void		 ima_reader_close(struct ima_reader *);
 
+int		 ima_is_boot_aggregate(const struct ima_entry *);
 int		 ima_template_hash(struct hasher *, int,
 		    const struct ima_entry *, uint8_t *);
 int		 ima_verify_entry(struct hasher *, int,

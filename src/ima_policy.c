@@ -129,6 +129,8 @@ struct ima_policy {
 	size_t			 nkeys;
 	int			 accept_violations;
 	int			 allow_unlisted;
+	int			 allow_no_aggregate;	/* entry 0 may be
+							   another entry */
 };
 
 struct ima_appraiser {
@@ -1143,7 +1145,7 @@ check_members(struct pctx *c, const struct json *doc)
 	static const char *const known[] = { "version", "comment", "digests",
 	    "boot_aggregate", "excludes", "keys", "keyrings",
 	    "ignored_keyrings", "ima-buf", "accept_violations",
-	    "allow_unlisted", NULL };
+	    "allow_unlisted", "allow_no_boot_aggregate", NULL };
 	long i;
 
 	if ((i = unknown_member(doc, known)) >= 0)
@@ -1181,7 +1183,9 @@ parse_native(struct pctx *c, const struct json *doc)
 	    (rc = read_bool(c, doc, "accept_violations",
 	    &c->pol->accept_violations)) != RIV_OK ||
 	    (rc = read_bool(c, doc, "allow_unlisted",
-	    &c->pol->allow_unlisted)) != RIV_OK)
+	    &c->pol->allow_unlisted)) != RIV_OK ||
+	    (rc = read_bool(c, doc, "allow_no_boot_aggregate",
+	    &c->pol->allow_no_aggregate)) != RIV_OK)
 		return rc;
 	return RIV_OK;
 }
@@ -1773,18 +1777,6 @@ check_sig(struct ima_appraiser *a, const struct ima_entry *e, char *why,
 	    keyid);
 }
 
-/*
- * Tell whether an entry is named "boot_aggregate" and measures no buffer
- * (the kernel's first entry, whatever the template, or one posing as it).
- */
-static int
-is_boot_aggregate(const struct ima_entry *e)
-{
-	return e->path != NULL && e->path_len == 14 &&
-	    memcmp(e->path, "boot_aggregate", 14) == 0 &&
-	    (e->buf == NULL || e->buf_len == 0);
-}
-
 /* Return the PCR bank of a file digest algorithm, or -1. */
 static int
 algo_bank(int a)
@@ -2049,7 +2041,13 @@ ima_appraise_entry(struct ima_appraiser *a, const struct ima_entry *e,
 		reason[0] = '\0';
 	if (e->path == NULL && e->path_len != 0)
 		return fail(reason, len, "malformed entry (name)");
-	if (is_boot_aggregate(e))
+	if (e->index == 0 && !ima_is_boot_aggregate(e) &&
+	    !a->pol->allow_no_aggregate)
+		return fail(reason, len, "entry 0 (%s%s) is not the "
+		    "boot_aggregate measurement: the list is not bound to "
+		    "this boot", e->buf != NULL ? "the buffer " : "",
+		    quote_name(e, q, sizeof(q)));
+	if (ima_is_boot_aggregate(e))
 		return appraise_boot(a, e, reason, len);
 	if (e->violation) {
 		if (a->pol->accept_violations || excluded(a, e))

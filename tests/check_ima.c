@@ -1016,6 +1016,109 @@ START_TEST(test_malformed_ascii)
 END_TEST
 
 /*
+ * Append the ASCII line of an entry of template tname whose template data
+ * is td (its SHA1 template digest computed here) and whose field text is
+ * text (each field preceded by a space, as the kernel writes it).
+ */
+static void
+ascii_line(struct buf *b, const char *tname, const struct buf *td,
+    const char *text)
+{
+	char line[1024], dh[41];
+	uint8_t d[20];
+
+	ck_assert_int_eq(bank_hash(BANK_SHA1, td->d, td->n, d), 0);
+	hex_encode(d, 20, dh);
+	snprintf(line, sizeof(line), "10 %s %s%s\n", dh, tname, text);
+	put(b, line, strlen(line));
+}
+
+/*
+ * An ASCII list edited by a tool that strips trailing white space: the
+ * kernel's " " of an empty ima-sig signature (or the three empty fields of
+ * ima-modsig) is gone.  Those fields are taken as empty and the template
+ * digest still proves the entry; a missing field that was not empty is a
+ * digest mismatch, and fields up to the name cannot be missing.
+ */
+START_TEST(test_ascii_trailing)
+{
+	struct buf kern = { NULL, 0, 0 }, cut = { NULL, 0, 0 };
+	struct buf td = { NULL, 0, 0 };
+	struct ima_state *a = ima_state_new(0), *b = ima_state_new(0);
+	struct seen *s = calloc(1, sizeof(*s));
+	struct riv_err err = { "" };
+	char fh[65], text[256];
+	uint8_t f[32];
+
+	ck_assert_ptr_nonnull(s);
+	memset(f, 0x21, sizeof(f));
+	hex_encode(f, 32, fh);
+	ascii_ng(&kern, 10, "boot_aggregate", 7);
+	ascii_ng(&cut, 10, "boot_aggregate", 7);
+	/* ima-sig, empty signature: "... /usr/bin/a \n" */
+	field_dng(&td, 0x21, 0);
+	field_str(&td, "/usr/bin/a", 0);
+	field(&td, "", 0, 0);
+	snprintf(text, sizeof(text), " sha256:%s /usr/bin/a ", fh);
+	ascii_line(&kern, "ima-sig", &td, text);
+	text[strlen(text) - 1] = '\0';
+	ascii_line(&cut, "ima-sig", &td, text);
+	/* ima-modsig without sig, d-modsig, modsig: three spaces lost */
+	td.n = 0;
+	field_dng(&td, 0x21, 0);
+	field_str(&td, "/lib/m.ko", 0);
+	field(&td, "", 0, 0);
+	field(&td, "", 0, 0);
+	field(&td, "", 0, 0);
+	snprintf(text, sizeof(text), " sha256:%s /lib/m.ko   ", fh);
+	ascii_line(&kern, "ima-modsig", &td, text);
+	snprintf(text, sizeof(text), " sha256:%s /lib/m.ko", fh);
+	ascii_line(&cut, "ima-modsig", &td, text);
+	ck_assert_msg(replay(kern.d, kern.n, a, NULL, NULL, &err) == RIV_OK,
+	    "%s", err.msg);
+	ck_assert_msg(replay(cut.d, cut.n, b, see, s, &err) == RIV_OK, "%s",
+	    err.msg);
+	ck_assert_uint_eq(s->n, 3);
+	ck_assert_uint_eq(s->mismatches, 0);
+	assert_same_pcrs(a, b, "edited list vs the kernel's");
+
+	/* A signature that was there and is gone: the digest tells. */
+	td.n = 0;
+	field_dng(&td, 0x21, 0);
+	field_str(&td, "/usr/bin/b", 0);
+	field(&td, "\x03\x02\x04", 3, 0);
+	snprintf(text, sizeof(text), " sha256:%s /usr/bin/b", fh);
+	ascii_line(&cut, "ima-sig", &td, text);
+	memset(s, 0, sizeof(*s));
+	ck_assert_msg(replay(cut.d, cut.n, b, see, s, &err) == RIV_OK, "%s",
+	    err.msg);
+	ck_assert_uint_eq(s->n, 4);
+	ck_assert_uint_eq(s->mismatches, 1);
+	ck_assert_int_eq(s->first_mismatch, 3);
+
+	/* The path cannot be missing, in ima-sig nor in ima-ng. */
+	cut.n = 0;
+	snprintf(text, sizeof(text), " sha256:%s", fh);
+	ascii_line(&cut, "ima-sig", &td, text);
+	expect_malformed(cut.d, cut.n, "entry 0, line 1 (byte offset 0): "
+	    "template ima-sig needs 3 space-separated fields");
+	cut.n = 0;
+	ascii_line(&cut, "ima-ng", &td, text);
+	expect_malformed(cut.d, cut.n, "template ima-ng needs 2");
+	/* Nor the name of a template that ends with it. */
+	cut.n = 0;
+	ascii_line(&cut, "ima", &td, " 0000000000000000000000000000000000000000");
+	expect_malformed(cut.d, cut.n, "template ima needs 2");
+	free(kern.d);
+	free(cut.d);
+	free(td.d);
+	free(s);
+	ima_state_free(a);
+	ima_state_free(b);
+}
+END_TEST
+
+/*
  * Custom and less common templates in binary and ASCII: ima-buf, ima-sigv2
  * (d-ngv2), a custom format with iuid/igid/imode, ima-modsig; an ASCII
  * name with spaces; a big-endian list.
@@ -1714,6 +1817,49 @@ subst(const char *s, const char *from, const char *to)
 }
 
 /* Bad state JSON is refused with the member named. */
+/*
+ * The state records whether entry 0 was boot_aggregate (the kernel always
+ * measures it first): unknown before entry 0, and kept when a tail is fed.
+ */
+START_TEST(test_boot_aggregate_first)
+{
+	struct ima_state *st = ima_state_new(0);
+	struct hasher *h = hasher_new();
+	struct buf b = { NULL, 0, 0 };
+	struct riv_err err;
+	size_t half;
+
+	ck_assert_int_eq(st->aggregate, -1);
+	entry_ng(&b, "boot_aggregate", 1, 0, 0);
+	entry_ng(&b, "/bin/a", 2, 0, 0);
+	ck_assert_int_eq(ima_feed(st, h, b.d, b.n, IMA_FORMAT_AUTO, 0, NULL,
+	    NULL, &err), RIV_OK);
+	ck_assert_int_eq(st->aggregate, 1);
+	b.n = 0;
+	entry_ng(&b, "/bin/a", 2, 0, 0);
+	half = b.n;
+	entry_ng(&b, "boot_aggregate", 1, 0, 0);
+	ima_state_init(st, 0);
+	ck_assert_int_eq(ima_feed(st, h, b.d, half, IMA_FORMAT_AUTO, 0, NULL,
+	    NULL, &err), RIV_OK);
+	ck_assert_int_eq(st->aggregate, 0);
+	/* boot_aggregate later does not make entry 0 one */
+	ck_assert_int_eq(ima_feed(st, h, b.d + half, b.n - half,
+	    IMA_FORMAT_AUTO, 1, NULL, NULL, &err), RIV_OK);
+	ck_assert_int_eq(st->aggregate, 0);
+	ck_assert_uint_eq(st->next, 2);
+	/* the whole list again: entry 0 is covered, the fact unchanged */
+	ck_assert_int_eq(ima_feed(st, h, b.d, b.n, IMA_FORMAT_AUTO, 0, NULL,
+	    NULL, &err), RIV_OK);
+	ck_assert_int_eq(st->aggregate, 0);
+	roundtrip(st);
+	ck_assert_int_eq(st->aggregate, 0);
+	free(b.d);
+	hasher_free(h);
+	ima_state_free(st);
+}
+END_TEST
+
 START_TEST(test_state_json_bad)
 {
 	static const char *bad[][3] = {
@@ -1742,6 +1888,8 @@ START_TEST(test_state_json_bad)
 		    "quote.history.columns[0]" },
 		{ "\"dropped_last\":null", "\"dropped_last\":1",
 		    "quote.history.dropped_last" },
+		{ "\"boot_aggregate\":true", "\"boot_aggregate\":1",
+		    "boot_aggregate: expected true or false" },
 	};
 	struct ima_state *st = ima_state_new(1u << BANK_SHA1 |
 	    1u << BANK_SHA256);
@@ -1782,7 +1930,15 @@ START_TEST(test_state_json_bad)
 	ck_assert_msg(doc != NULL, "%s", err.msg);
 	ck_assert_msg(ima_state_from_json(doc, st, &err) == RIV_OK, "%s",
 	    err.msg);
+	ck_assert_int_eq(st->aggregate, 1);
 	json_free(doc);
+	/* a state of before boot_aggregate was kept: unknown */
+	bad_text = subst(text, "\"boot_aggregate\":true,", "");
+	doc = json_parse(bad_text, strlen(bad_text), &err);
+	ck_assert_int_eq(ima_state_from_json(doc, st, &err), RIV_OK);
+	ck_assert_int_eq(st->aggregate, -1);
+	json_free(doc);
+	free(bad_text);
 	doc = json_parse("[]", 2, &err);
 	ck_assert_int_eq(ima_state_from_json(doc, st, &err), RIV_MALFORMED);
 	json_free(doc);
@@ -1817,6 +1973,8 @@ main(void)
 	tcase_add_test(synth, test_violation);
 	tcase_add_test(synth, test_malformed_ascii);
 	tcase_add_test(synth, test_templates);
+	tcase_add_test(synth, test_ascii_trailing);
+	tcase_add_test(synth, test_boot_aggregate_first);
 	tcase_add_test(synth, test_state_json_bad);
 	tcase_add_test(corpus, test_padded_rule);
 	tcase_add_test(synth, test_padded_violation);

@@ -676,14 +676,44 @@ START_TEST(test_boot_aggregate)
 	t.e.index = 0;
 	t.e.violation = 1;
 	expect_fail(a, &t, "boot_aggregate recorded as a violation");
-	/* An entry measuring a buffer is a buffer, whatever its name. */
+	/*
+	 * An entry measuring a buffer is a buffer, whatever its name; as
+	 * entry 0 it is not the boot aggregate, so the list is not bound.
+	 */
 	mk_boot(&t, "ima-buf", "sha256", GCE_AGG_SHA256);
 	memcpy(t.buf, "x", 1);
 	t.e.buf = t.buf;
 	t.e.buf_len = 1;
+	t.e.index = 1;
+	expect_pass(a, &t);
+	t.e.index = 0;
+	expect_fail(a, &t, "entry 0 (the buffer boot_aggregate) is not the "
+	    "boot_aggregate measurement: the list is not bound to this boot");
+	/* Any other entry 0 fails too, even when the policy allows it. */
+	fill(d, 32, 0x11);
+	mk_file(&t, "ima-ng", "sha256", d, 32, "/bin/sh");
+	t.e.index = 0;
+	expect_fail(a, &t, "entry 0 (/bin/sh) is not the boot_aggregate "
+	    "measurement");
+	t.e.index = 1;
 	expect_pass(a, &t);
 	ima_appraiser_free(a);
 	ima_policy_unref(pol);
+
+	/* Unless the policy allows lists without it (cut lists). */
+	pol = policy_ok("{\"version\":1,\"allow_no_boot_aggregate\":true,"
+	    "\"digests\":{\"/bin/sh\":\"sha256:"
+	    "1111111111111111111111111111111111111111111111111111111111111111"
+	    "\"}}");
+	a = ima_appraiser_new(pol);
+	t.e.index = 0;
+	expect_pass(a, &t);
+	t.digest[0] ^= 1;
+	expect_fail(a, &t, "digest not allowed");
+	ima_appraiser_free(a);
+	ima_policy_unref(pol);
+	policy_bad_str("{\"version\":1,\"allow_no_boot_aggregate\":1}",
+	    "allow_no_boot_aggregate");
 
 	/* Listed: the policy decides, before and instead of the PCRs. */
 	snprintf(json, sizeof(json), "{\"version\":1,\"boot_aggregate\":"

@@ -77,6 +77,33 @@ expect_status 2 "quote selects PCRs nobody gives" -- appraise $QA \
     --nonce 9009 --bios-log "$LOG"
 expect_stderr 'PCR' "missing PCR named"
 
+# A log whose events lack some banks' digests: no sha1 digests on PCR 0, no
+# sha256 digests on PCRs 5 and 9 (the two PCRs where this boot's log and the
+# quote disagree).  The log can neither confirm nor refute those PCRs: the
+# reported values stand where the quote covers them, the log is tied to the
+# quote by the PCRs it replays completely.
+drop_digests "$LOG" "$TMP/gaps.bin" sha1:0 sha256:5:9
+expect_status 0 "incomplete log: the quoted values decide" -- appraise $QA \
+    --nonce 9009 --pcrs "$TMP/pcrs.json" --bios-log "$TMP/gaps.bin" \
+    --reference "$TMP/ref.json" --json
+expect_json 'd["verdict"] == "pass" and d["checks"]["bios_log"] == "ok" and d["checks"]["pcr_digest"] == "ok"' "pass: PCRs 0-4 and 6-8 replay to the quoted values"
+expect_json 'd["incomplete"] == {"sha1": [0], "sha256": [5, 9]}' "incomplete PCRs reported"
+expect_status 0 "incomplete log, human output" -- appraise $QA \
+    --nonce 9009 --pcrs "$TMP/pcrs.json" --bios-log "$TMP/gaps.bin"
+expect_output '^bios log:   ok \(46 events\); incomplete: sha1 PCR 0; sha256 PCRs 5,9$' "incomplete PCRs on the bios log line"
+expect_status 2 "incomplete log cannot give a quoted PCR" -- appraise $QA \
+    --nonce 9009 --pcrs "$TMP/pcrs-no59.json" --bios-log "$TMP/gaps.bin"
+expect_stderr "cannot check the quote's PCR digest: it selects sha256 PCR 5, but the boot log is incomplete for sha256 PCR 5: event 18 at byte offset [0-9]+ carries no sha256 digest, and --pcrs does not give its value" "precise reason"
+expect_status 1 "reference on an incomplete PCR no quote covers" -- \
+    appraise $QA --nonce 9009 --pcrs "$TMP/pcrs.json" \
+    --bios-log "$TMP/gaps.bin" --reference "$TMP/ref-sha1.json" --json
+expect_json '[(f["check"], f["bank"], f["pcr"]) for f in d["failures"]] == [("reference", "sha1", 0)]' "only sha1 PCR 0 undecided"
+expect_json 'd["failures"][0]["reason"].startswith("sha1 PCR 0: cannot decide: the boot log is incomplete for sha1 PCR 0: event 1 at byte offset 73 carries no sha1 digest")' "cannot decide, and why"
+drop_digests "$LOG" "$TMP/gaps-all.bin" sha256:0:1:2:3:4:5:6:7:8:9
+expect_status 1 "quote covers only incomplete PCRs" -- appraise $QA \
+    --nonce 9009 --pcrs "$TMP/pcrs.json" --bios-log "$TMP/gaps-all.bin" --json
+expect_json 'd["checks"]["bios_log"] == "fail" and "covers only PCRs for which the log is incomplete" in d["failures"][0]["reason"]' "log not tied to the quote"
+
 expect_status 1 "quote from another bank's AK file mix-up (sha1 sig on sha256 attest)" -- \
     appraise --attest "$Q.quote1_sha256.attest.bin" \
     --sig "$Q.quote0_sha1.sig.bin" --ak "$Q.akpub.bin" --nonce 9009 --json

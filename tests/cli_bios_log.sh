@@ -47,6 +47,24 @@ head -c 512 /dev/zero | tr '\0' '\377' >>"$TMP/padded.bin"
 expect_status 0 "0xFF padded log" -- bios-log "$TMP/padded.bin" --json
 expect_json 'len(d["events"]) == 25 and d["pcrs"]["sha1"]["0"] == "0f2d3a2a1adaa479aeeca8f5df76aadc41b862ea"' "padding ignored"
 
+# Events without a bank's digest (as Windows boot manager events on PCRs
+# 11-14 carry only SHA-256): the other banks replay exactly as before; the
+# bank that lacks a digest has no value for that PCR, reported incomplete.
+drop_digests "$COS" "$TMP/gaps.bin" sha1:0 sha256:5:9
+"$RIVCTL" bios-log --json "$COS" >"$TMP/full.json"
+expect_status 0 "log with missing digests" -- bios-log --json "$TMP/gaps.bin"
+expect_json 'd["incomplete"] == {"sha1": [0], "sha256": [5, 9]}' "incomplete PCRs per bank"
+expect_json '"0" not in d["pcrs"]["sha1"] and "5" not in d["pcrs"]["sha256"] and "9" not in d["pcrs"]["sha256"]' "no value for an incomplete PCR"
+expect_json "all(d['pcrs'][b][p] == v for b, m in json.load(open('$TMP/full.json'))['pcrs'].items() for p, v in m.items() if p in d['pcrs'][b])" "every other PCR replays as in the complete log"
+expect_json 'len(d["pcrs"]["sha384"]) == 10 and len(d["pcrs"]["sha256"]) == 8 and len(d["pcrs"]["sha1"]) == 9' "only the incomplete PCRs are left out"
+expect_json '[e["number"] for e in d["events"] if e.get("missing") == ["sha1"]] == [1, 2, 13] and d["events"][3].get("missing") is None' "events name the banks they lack"
+expect_status 0 "missing digests, human output" -- bios-log "$TMP/gaps.bin"
+expect_output '^incomplete: sha256 PCRs 5, 9 ' "incomplete banks listed"
+expect_output '^sha1 +PCR +0: incomplete \(event 1 has no sha1 digest\)$' "incomplete PCR line"
+expect_output '^ +1 +0 +EV_S_CRTM_VERSION +sha256:[0-9a-f]{64} \(no sha1\)$' "event line names the missing bank"
+expect_status 0 "complete log: nothing incomplete" -- bios-log --json "$COS"
+expect_json 'd["incomplete"] == {}' "no incomplete PCRs"
+
 expect_status 2 "missing file" -- bios-log "$TMP/nonexistent.bin"
 expect_stderr 'nonexistent' "missing file named"
 expect_status 2 "no file argument" -- bios-log

@@ -35,6 +35,22 @@ expect_output "sha256  PCR 10: $SHA256_10" "text PCR line"
 expect_status 0 "banks" -- ima-log "$IBM1" --json --banks sha1
 expect_json "list(d['pcrs'].keys()) == ['sha1']" "only sha1 replayed"
 expect_status 2 "bad bank" -- ima-log "$IBM1" --banks md5
+# Default banks: the list's own and sha256; with --pcrs, the quote's banks
+# and the list's; all of them on request.
+expect_status 0 "default banks" -- ima-log "$IBM1" --json
+expect_json "sorted(d['pcrs']) == ['sha1', 'sha256'] and sorted(d['rules']) == ['sha1', 'sha256']" "sha1 list: sha1 and sha256"
+expect_status 0 "default banks of a sha256 list" -- ima-log "$IBM256" --json
+expect_json "sorted(d['pcrs']) == ['sha256']" "sha256 list: sha256 alone"
+printf '{"pcrs":{"sha384":{"0":"%s"}}}' "$(printf '%096d' 0)" >"$TMP/q384.json"
+expect_status 1 "banks of the quote" -- ima-log "$IBM1" --json --pcrs "$TMP/q384.json"
+expect_json "sorted(d['pcrs']) == ['sha1', 'sha384']" "quote's sha384 and the list's sha1"
+expect_status 0 "all banks" -- ima-log "$IBM1" --json --banks all
+expect_json "{'sha1', 'sha256', 'sha384', 'sha512'} <= set(d['pcrs'])" "every bank on request"
+expect_status 0 "state with all banks" -- ima-log "$IBM1" --banks all \
+    --state "$TMP/allbanks.state"
+expect_status 0 "its banks are kept without --banks" -- ima-log "$IBM1" \
+    --state "$TMP/allbanks.state" --json
+expect_json "{'sha1', 'sha256', 'sha384', 'sha512'} <= set(d['pcrs'])" "state's banks"
 
 # A flipped byte of template data is a digest mismatch (exit 1).
 python3 - "$IBM1" "$TMP/flip.bin" <<'EOF'
@@ -72,6 +88,49 @@ EOF
 expect_status 2 "absurd name length" -- ima-log "$TMP/badlen.bin"
 expect_stderr "entry 0 at byte offset 0: template name length 5000" \
     "name length message"
+
+# The ibmtss sha256 list (ima-sig, 341 of 362 signatures empty) written as
+# the kernel writes ASCII, lines with an empty signature ending in a space;
+# then as a tool that strips trailing white space leaves it: the same.
+python3 - "$IBM256" "$TMP/sig.txt" 32 <<'EOF'
+import struct, sys
+b = open(sys.argv[1], 'rb').read()
+size = int(sys.argv[3])
+o, out = 0, []
+while o < len(b):
+    pcr, = struct.unpack_from('<I', b, o); o += 4
+    dig = b[o:o + size]; o += size
+    nl, = struct.unpack_from('<I', b, o); o += 4
+    name = b[o:o + nl].decode(); o += nl
+    dl, = struct.unpack_from('<I', b, o); o += 4
+    data = b[o:o + dl]; o += dl
+    p, text = 0, ''
+    while p < len(data):
+        fl, = struct.unpack_from('<I', data, p); p += 4
+        f = data[p:p + fl]; p += fl
+        if text == '':
+            i = f.index(b'\0')
+            text = ' ' + f[:i].decode() + f[i + 1:].hex()
+        elif text.count(' ') == 1:
+            text += ' ' + f.rstrip(b'\0').decode()
+        else:
+            text += ' ' + f.hex()
+    out.append('%2d %s %s%s\n' % (pcr, dig.hex(), name, text))
+open(sys.argv[2], 'w').write(''.join(out))
+EOF
+expect_status 0 "ima-sig ASCII as the kernel writes it" -- ima-log "$TMP/sig.txt" --json
+expect_json "d['entries'] == 362 and d['pcrs']['sha256']['10'] == '$SHA256_10'" "kernel ASCII replays"
+grep -c ' $' "$TMP/sig.txt" | grep -qx 341 && npass=$((npass + 1)) ||
+    { nfail=$((nfail + 1)); echo "FAIL: kernel lines end in a space"; }
+sed 's/ $//' "$TMP/sig.txt" >"$TMP/sig-trimmed.txt"
+expect_status 0 "ima-sig ASCII without trailing spaces" -- ima-log "$TMP/sig-trimmed.txt" --json
+expect_json "d['entries'] == 362 and d['digest_mismatches'] == [] and d['pcrs']['sha256']['10'] == '$SHA256_10'" "trimmed ASCII replays the same"
+sed '5s/ [0-9a-f]*\/[^ ]*$//' "$TMP/sig-trimmed.txt" >"$TMP/sig-nopath.txt"
+expect_status 2 "ima-sig ASCII without its path" -- ima-log "$TMP/sig-nopath.txt"
+expect_stderr "entry 4, line 5 .*template ima-sig needs 3 space-separated fields" "path cannot be missing"
+sed '7s/ \(\/[^ ]*\)$/ \1 0302/' "$TMP/sig-trimmed.txt" >"$TMP/sig-added.txt"
+expect_status 1 "a signature the kernel did not measure" -- ima-log "$TMP/sig-added.txt" --json
+expect_json "[m['index'] for m in d['digest_mismatches']] == [6]" "mismatch names entry 6"
 
 # --state/--from: the list in two parts equals the whole.  Without --from
 # FILE is the whole list (the entries the state covers are checked, then
@@ -235,16 +294,43 @@ gen "
 es = [entry(9, b'boot_aggregate', 1), entry(10, b'/bin/a', 2),
       entry(9, b'/bin/b', 3), entry(10, b'/bin/c', 4)]
 open('$TMP/sp1.txt', 'wb').write(ascii(es))
-open('$TMP/sp2.txt', 'wb').write(ascii([es[1], es[0], es[3]]))
+open('$TMP/sp2.txt', 'wb').write(ascii(es[1:]))
 open('$TMP/sp.json', 'w').write(quote({'sha256': replay(es, 'sha256')}))"
 expect_status 0 "\" 9\" on the first line" -- ima-log "$TMP/sp1.txt" --json \
     --pcrs "$TMP/sp.json"
 expect_json "d['format'] == 'ascii' and d['entries'] == 4 and \
 d['digest_mismatches'] == [] and d['quote']['matched'] and \
 sorted(d['pcrs']['sha1']) == ['10', '9']" "\" 9\" first: ASCII, PCR 9 replayed"
-expect_status 0 "\" 9\" mid-list" -- ima-log "$TMP/sp2.txt" --json
+expect_json "d['boot_aggregate'] is True" "entry 0 is boot_aggregate"
+# sp2 does not start with boot_aggregate: not bound to the boot (exit 1)
+# unless the policy allows such lists.
+expect_status 1 "\" 9\" mid-list, entry 0 not boot_aggregate" -- \
+    ima-log "$TMP/sp2.txt" --json
 expect_json "d['format'] == 'ascii' and d['entries'] == 3 and \
-d['digest_mismatches'] == []" "\" 9\" mid-list: ASCII"
+d['digest_mismatches'] == [] and d['boot_aggregate'] is False" \
+    "\" 9\" mid-list: ASCII, boot_aggregate flagged"
+expect_status 1 "entry 0 not boot_aggregate, text" -- ima-log "$TMP/sp2.txt"
+expect_output "^entry 0 is not boot_aggregate: the list is not bound to this boot \(FAILED\)$" "flag line"
+printf '{"version":1,"allow_unlisted":true}' >"$TMP/unlisted.json"
+expect_status 1 "entry 0 not boot_aggregate, policy" -- \
+    ima-log "$TMP/sp2.txt" --json --policy "$TMP/unlisted.json"
+expect_json "[(f['index'], f['reason']) for f in d['policy_failures']] == [(0, 'entry 0 (/bin/a) is not the boot_aggregate measurement: the list is not bound to this boot')]" \
+    "policy failure names entry 0"
+printf '{"version":1,"allow_unlisted":true,"allow_no_boot_aggregate":true}' \
+    >"$TMP/noagg.json"
+expect_status 0 "entry 0 not boot_aggregate, allowed by the policy" -- \
+    ima-log "$TMP/sp2.txt" --json --policy "$TMP/noagg.json"
+expect_json "d['boot_aggregate'] is False and d['policy_failures'] == []" \
+    "allowed, still reported"
+# The fact stays in the state: a later tail cannot hide it.
+head -n 2 "$TMP/sp2.txt" >"$TMP/sp2a.txt"
+tail -n 1 "$TMP/sp2.txt" >"$TMP/sp2b.txt"
+expect_status 1 "state: first part" -- ima-log "$TMP/sp2a.txt" \
+    --state "$TMP/sp2.state" --from 0
+expect_status 1 "state: the tail fails too" -- ima-log "$TMP/sp2b.txt" \
+    --state "$TMP/sp2.state" --from 2 --json
+expect_json "d['boot_aggregate'] is False and d['entries'] == 1" \
+    "flag kept in the state"
 
 # Banks a kernel extends with the padded SHA1 digest: before 5.8 every
 # bank (a violation 20 bytes of 0xff, then zeros); 5.8+ a bank it has no

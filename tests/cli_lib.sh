@@ -68,3 +68,43 @@ finish() {
 	[ "$nfail" -eq 0 ]
 	exit $?
 }
+
+# drop_digests IN OUT BANK:PCR[:PCR...]...: copy the crypto-agile boot log IN
+# to OUT without the digests of BANK (sha1, sha256, sha384) in the events
+# that extend the PCRs given, as firmware that skips a bank writes them.
+drop_digests() {
+	python3 - "$@" <<'PY'
+import struct, sys
+src, dst, specs = sys.argv[1], sys.argv[2], sys.argv[3:]
+algs = {"sha1": 4, "sha256": 11, "sha384": 12, "sha512": 13}
+drop = {}
+for s in specs:
+    name, *pcrs = s.split(":")
+    for p in pcrs:
+        drop.setdefault(int(p), set()).add(algs[name])
+b = open(src, "rb").read()
+n = struct.unpack_from("<I", b, 28)[0]
+first = b[:32 + n]
+nalg = struct.unpack_from("<I", b, 32 + 24)[0]
+size = {}
+for i in range(nalg):
+    a, sz = struct.unpack_from("<HH", b, 32 + 28 + 4 * i)
+    size[a] = sz
+out, o = [first], 32 + n
+while o + 12 <= len(b):
+    pcr, typ, cnt = struct.unpack_from("<III", b, o)
+    if pcr == 0 and typ == 0 and cnt == 0:
+        break                       # zero padding
+    p, kept = o + 12, []
+    for _ in range(cnt):
+        a = struct.unpack_from("<H", b, p)[0]
+        if a not in drop.get(pcr, ()) or typ == 3:
+            kept.append(b[p:p + 2 + size[a]])
+        p += 2 + size[a]
+    dlen = struct.unpack_from("<I", b, p)[0]
+    out.append(struct.pack("<III", pcr, typ, len(kept)) + b"".join(kept) +
+               b[p:p + 4 + dlen])
+    o = p + 4 + dlen
+open(dst, "wb").write(b"".join(out))
+PY
+}
