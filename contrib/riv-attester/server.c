@@ -21,7 +21,8 @@
 #include "attester.h"
 
 static struct nc_pollsession *server_ps;
-static char *server_tls_cert, *server_tls_key, *server_ssh_key;
+static char *server_tls_cert, *server_tls_key, *server_tls_ca;
+static char *server_ssh_key;
 static char *server_ssh_user;
 
 #define SERVER_AUTHKEYS_MAX	64
@@ -69,6 +70,25 @@ tls_cert_clb(const char *name, void *arg, char **cert_path, char **cert_data,
 	*cert_data = *key_data = NULL;
 	*key_type = NC_SSH_KEY_UNKNOWN;
 	return *cert_path == NULL || *key_path == NULL ? 1 : 0;
+}
+
+/* Give libnetconf2 the CA that client certificates must chain to. */
+static int
+tls_ca_clb(const char *name, void *arg, char ***paths, int *npaths,
+    char ***data, int *ndata)
+{
+	(void)name; (void)arg;
+	*data = NULL;
+	*ndata = 0;
+	if ((*paths = calloc(1, sizeof(**paths))) == NULL ||
+	    ((*paths)[0] = strdup(server_tls_ca)) == NULL) {
+		free(*paths);
+		*paths = NULL;
+		*npaths = 0;
+		return 1;
+	}
+	*npaths = 1;
+	return 0;
 }
 
 /* Give libnetconf2 the SSH host key path. */
@@ -127,13 +147,14 @@ tls_setup(const struct server_conf *c, struct riv_err *err)
 		    c->tls_key);
 	server_tls_cert = strdup(c->tls_cert);
 	server_tls_key = strdup(c->tls_key);
+	server_tls_ca = strdup(c->tls_ca);
 	nc_server_tls_set_server_cert_clb(tls_cert_clb, NULL, NULL);
+	nc_server_tls_set_trusted_cert_list_clb(tls_ca_clb, NULL, NULL);
 	if (nc_server_add_endpt("tls", NC_TI_OPENSSL) != 0 ||
 	    nc_server_endpt_set_address("tls", addr) != 0 ||
 	    nc_server_endpt_set_port("tls", port) != 0 ||
 	    nc_server_tls_endpt_set_server_cert("tls", "server") != 0 ||
-	    nc_server_tls_endpt_set_trusted_ca_paths("tls", c->tls_ca,
-	    NULL) != 0 ||
+	    nc_server_tls_endpt_add_trusted_cert_list("tls", "ca") != 0 ||
 	    nc_server_tls_endpt_add_ctn("tls", 1, fp, NC_TLS_CTN_COMMON_NAME,
 	    NULL) != 0)
 		return err_set(err, -1, "cannot listen for TLS on %s",
@@ -500,6 +521,7 @@ server_free(void)
 	nc_server_destroy();
 	free(server_tls_cert);
 	free(server_tls_key);
+	free(server_tls_ca);
 	free(server_ssh_key);
 	free(server_ssh_user);
 	while (server_nauthkeys > 0)
