@@ -236,6 +236,7 @@ void		 server_end_session(struct nc_session *);
 struct nc_server_reply *config_get(struct lyd_node *);
 struct nc_server_reply *config_edit(struct lyd_node *);
 int		 config_load(struct riv_err *);
+int		 config_oper(struct lyd_node **);
 int		 config_seq_reserve(struct att_sub *);
 void		 config_seq_restore(struct att_sub *);
 void		 config_free(void);

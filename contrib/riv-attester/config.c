@@ -48,6 +48,29 @@ config_save(const struct lyd_node *tree, struct riv_err *err)
 }
 
 /*
+ * Give every receiver in tree its mandatory state leaf (config false), so
+ * that a configuration can be validated as part of the whole data tree.
+ */
+static int
+add_receiver_states(struct lyd_node *tree)
+{
+	struct ly_set *set = NULL;
+	uint32_t i;
+	int rc = 0;
+
+	if (tree == NULL || lyd_find_xpath(tree, "/" SN ":subscriptions/"
+	    "subscription/receivers/receiver[not(state)]", &set) !=
+	    LY_SUCCESS)
+		return 0;
+	for (i = 0; i < set->count; i++)
+		if (lyd_new_term(set->dnodes[i], NULL, "state", "connecting",
+		    0, NULL) != LY_SUCCESS)
+			rc = -1;
+	ly_set_free(set, NULL);
+	return rc;
+}
+
+/*
  * Validate a candidate configuration with libyang (together with the
  * operational data its references point into).  NULL, or the error.
  */
@@ -61,7 +84,8 @@ config_validate(const struct lyd_node *cand)
 	    &tree) != LY_SUCCESS) || (att.oper != NULL &&
 	    lyd_dup_siblings(att.oper, NULL, LYD_DUP_RECURSIVE, &oper) !=
 	    LY_SUCCESS) || lyd_merge_siblings(&tree, oper,
-	    LYD_MERGE_DESTRUCT) != LY_SUCCESS)
+	    LYD_MERGE_DESTRUCT) != LY_SUCCESS ||
+	    add_receiver_states(tree) != 0)
 		r = reply_error(NC_ERR_OP_FAILED, NULL, NULL, "out of memory");
 	else if (lyd_validate_all(&tree, NULL, LYD_VALIDATE_PRESENT, NULL) !=
 	    LY_SUCCESS)
@@ -402,4 +426,56 @@ config_seq_restore(struct att_sub *s)
 		}
 	}
 	fclose(f);
+}
+
+/*
+ * Add the configured subscriptions and their state (RFC 8639
+ * configured-subscription-state, receiver state and counters) to tree,
+ * the data of a <get>.  Return 0 or -1.
+ */
+int
+config_oper(struct lyd_node **tree)
+{
+	const struct att_sub *s;
+	struct lyd_node *dup = NULL, *e, *r;
+	struct ly_set *set = NULL;
+	char path[256], num[24];
+	size_t i;
+	int rc = 0;
+
+	if (running == NULL)
+		return 0;
+	if (lyd_dup_siblings(running, NULL, LYD_DUP_RECURSIVE, &dup) !=
+	    LY_SUCCESS || lyd_merge_siblings(tree, dup, LYD_MERGE_DESTRUCT) !=
+	    LY_SUCCESS)
+		return -1;
+	for (i = 0; i < att.nsubs && rc == 0; i++) {
+		s = att.subs[i];
+		if (!s->configured || s->dead)
+			continue;
+		snprintf(path, sizeof(path), "/" SN ":subscriptions/subscription"
+		    "[id='%u']", s->id);
+		if (lyd_find_path(*tree, path, 0, &e) != LY_SUCCESS)
+			continue;
+		rc |= lyd_new_term(e, NULL, "configured-subscription-state",
+		    "valid", 0, NULL) == LY_SUCCESS ? 0 : -1;
+		if (lyd_find_xpath(e, "receivers/receiver", &set) !=
+		    LY_SUCCESS)
+			continue;
+		if (set->count > 0) {
+			r = set->dnodes[0];
+			snprintf(num, sizeof(num), "%llu",
+			    (unsigned long long)s->sent);
+			rc |= lyd_new_term(r, NULL, "sent-event-records", num, 0,
+			    NULL) == LY_SUCCESS ? 0 : -1;
+			rc |= lyd_new_term(r, NULL, "excluded-event-records",
+			    "0", 0, NULL) == LY_SUCCESS ? 0 : -1;
+			rc |= lyd_new_term(r, NULL, "state", s->session ?
+			    "active" : "connecting", 0, NULL) == LY_SUCCESS ?
+			    0 : -1;
+		}
+		ly_set_free(set, NULL);
+		set = NULL;
+	}
+	return rc;
 }

@@ -376,9 +376,13 @@ rpc_get(struct lyd_node *rpc)
 {
 	struct lyd_node *out = NULL, *data = NULL;
 
-	if (att.oper != NULL && lyd_dup_siblings(att.oper, NULL,
-	    LYD_DUP_RECURSIVE, &data) != LY_SUCCESS)
+	if ((att.oper != NULL && lyd_dup_siblings(att.oper, NULL,
+	    LYD_DUP_RECURSIVE, &data) != LY_SUCCESS) ||
+	    config_oper(&data) != 0) {
+		log_warnx("get: %s", ly_errmsg(att.ctx));
+		lyd_free_all(data);
 		return NULL;
+	}
 	if (lyd_dup_single(rpc, NULL, 0, &out) != LY_SUCCESS ||
 	    lyd_new_any(out, NULL, "data", data, 1, LYD_ANYDATA_DATATREE, 1,
 	    NULL) != LY_SUCCESS) {
