@@ -337,6 +337,23 @@ START_TEST(test_refvals)
 	ck_assert_int_eq(refvals_check(rv, &s, count_failure, &fails),
 	    RIV_FAIL);
 	ck_assert_int_eq(fails, 1);
+	ck_assert_int_eq(refvals_accepts_quirk(rv, "ebs-unlogged"), 0);
+	refvals_free(rv);
+
+	/* accept_quirks: the quirks accepted by name. */
+	doc = parse_ok("{\"pcrs\":{},\"accept_quirks\":[\"ebs-unlogged\"]}");
+	rv = refvals_parse(doc, &err);
+	json_free(doc);
+	ck_assert_msg(rv != NULL, "%s", err.msg);
+	ck_assert_int_eq(refvals_accepts_quirk(rv, "ebs-unlogged"), 1);
+	ck_assert_int_eq(refvals_accepts_quirk(rv, "ebs"), 0);
+	ck_assert_int_eq(refvals_accepts_quirk(NULL, "ebs-unlogged"), 0);
+	refvals_free(rv);
+	doc = parse_ok("{\"pcrs\":{},\"accept_quirks\":[]}");
+	rv = refvals_parse(doc, &err);
+	json_free(doc);
+	ck_assert_msg(rv != NULL, "%s", err.msg);
+	ck_assert_int_eq(refvals_accepts_quirk(rv, "ebs-unlogged"), 0);
 	refvals_free(rv);
 }
 END_TEST
@@ -360,6 +377,14 @@ START_TEST(test_refvals_errors)
 	refvals_bad("[]", "expected a JSON object");
 	refvals_bad("{\"version\":2,\"pcrs\":{}}", "only version 1");
 	refvals_bad("{\"version\":1}", "expected a \"pcrs\" object");
+	refvals_bad("{\"pcrs\":{},\"accept_quirks\":\"ebs-unlogged\"}",
+	    "accept_quirks: expected an array of quirk names at byte offset 27");
+	refvals_bad("{\"pcrs\":{},\"accept_quirks\":[1]}",
+	    "accept_quirks: expected a quirk name at byte offset 28");
+	refvals_bad("{\"pcrs\":{},\"accept_quirks\":[\"EBS-unlogged\"]}",
+	    "unknown quirk \"EBS-unlogged\" at byte offset 28");
+	refvals_bad("{\"pcrs\":{},\"accept_quirks\":[\"ebs-unlogged\","
+	    "\"ebs-unlogged\"]}", "\"ebs-unlogged\" listed twice");
 	refvals_bad("{\"pcrs\":{\"sha3\":{}}}", "unknown bank");
 	refvals_bad("{\"pcrs\":{\"sha1\":{\"0\":[]}}}", "empty list");
 	refvals_bad("{\"pcrs\":{\"sha1\":{\"0\":[\"00\"]}}}",
