@@ -55,6 +55,15 @@
  *     two, or anything else, is parsed as an event and so must be one.
  *     Incremental feeding recognises padding only when told the input
  *     is final.
+ *
+ * Known firmware defects (quirks): the replay above is exact.  A platform
+ * that extends events it does not log makes a PCR differ from the replay;
+ * bootlog_match() then tries each known defect (the quirks table: which
+ * events, into which PCR, after every logged event of that PCR) and names
+ * the one whose tolerant replay equals the given value exactly in every
+ * compared bank.  A quirk whose events the log does hold does not apply.
+ * Whether a named quirk is acceptable is the reference values' decision
+ * (rivd-reference(5)), not the replay's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +78,26 @@
 #define LOCALITY_SIG	"StartupLocality"	/* 16 bytes with its NUL */
 #define SIG_LEN		16
 #define NEED_MORE	(-1)	/* internal: the chunk ends inside an event */
+
+#define EBS_INVOCATION	"Exit Boot Services Invocation"
+#define EBS_SUCCESS	"Exit Boot Services Returned with Success"
+#define EBS_FAILURE	"Exit Boot Services Returned with Failure"
+
+/*
+ * Known firmware defects, as go-attestation tolerates them
+ * (attest/eventlog_workarounds.go): the two or three EV_EFI_ACTION events
+ * of ExitBootServices() extended into PCR 5 (PFP 1.05 section 10.4.4) but
+ * missing from the log the OS reads.  rivd-reference(5) says why.
+ */
+static const struct bootlog_quirk quirks[] = {
+	{ "ebs-unlogged", 5, EV_EFI_ACTION, 2,
+	    { EBS_INVOCATION, EBS_SUCCESS, NULL } },
+	{ "ebs-unlogged", 5, EV_EFI_ACTION, 2,
+	    { EBS_INVOCATION, EBS_FAILURE, NULL } },
+	{ "ebs-unlogged", 5, EV_EFI_ACTION, 3,
+	    { EBS_INVOCATION, EBS_FAILURE, EBS_SUCCESS } },
+};
+#define NQUIRKS	(sizeof(quirks) / sizeof(quirks[0]))
 
 struct event_type {
 	uint32_t	 type;
@@ -475,6 +504,39 @@ note_gap(struct bootlog_state *st, int b, const struct bootlog_event *ev)
 }
 
 /*
+ * Tell whether event data is the string s, with or without trailing NULs
+ * (PFP wants EV_EFI_ACTION strings without one; some firmware adds it).
+ */
+static int
+data_is_string(const uint8_t *data, size_t len, const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (len < n || memcmp(data, s, n) != 0)
+		return 0;
+	for (i = n; i < len; i++)
+		if (data[i] != 0)
+			return 0;
+	return 1;
+}
+
+/* Note the quirks an extended event shows the firmware did log. */
+static void
+note_quirk_events(struct bootlog_state *st, const struct bootlog_event *ev)
+{
+	size_t i, j;
+
+	for (i = 0; i < NQUIRKS; i++) {
+		if (quirks[i].pcr != ev->pcr || quirks[i].type != ev->type)
+			continue;
+		for (j = 0; j < quirks[i].nextends; j++)
+			if (data_is_string(ev->data, ev->data_len,
+			    quirks[i].extends[j]))
+				st->quirk_logged |= 1u << i;
+	}
+}
+
+/*
  * Apply one event to the replayed PCRs; sets ev->extended and
  * ev->missing_mask.  A bank the event carries no digest for is not
  * extended: its PCR becomes incomplete.
@@ -516,6 +578,7 @@ apply_event(struct bootlog_state *st, struct bootlog_event *ev,
 	}
 	if (ev->pcr == 0)
 		st->pcr0_extended = 1;
+	note_quirk_events(st, ev);
 	ev->extended = 1;
 	return RIV_OK;
 }
@@ -630,6 +693,7 @@ bootlog_result(const struct bootlog_state *st, struct bootlog *out)
 		out->pcrs.mask[b] &= ~st->incomplete[b];
 	memcpy(out->incomplete, st->incomplete, sizeof(out->incomplete));
 	memcpy(out->gap, st->gap, sizeof(out->gap));
+	out->quirk_logged = st->quirk_logged;
 }
 
 /* Parse and replay a whole log held in buf; see bootlog_feed. */
@@ -693,4 +757,146 @@ bootlog_incomplete_json(FILE *f, const struct bootlog *log)
 		first = 0;
 	}
 	fputc('}', f);
+}
+
+/* Return how many entries the quirk table has. */
+size_t
+bootlog_quirk_count(void)
+{
+	return NQUIRKS;
+}
+
+/* Return entry i of the quirk table, or NULL. */
+const struct bootlog_quirk *
+bootlog_quirk_get(size_t i)
+{
+	return i < NQUIRKS ? &quirks[i] : NULL;
+}
+
+/* Tell whether name is the name of a known quirk. */
+int
+bootlog_quirk_known(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NQUIRKS; i++)
+		if (strcmp(quirks[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Write into out the replay with quirk i's unlogged events extended after
+ * the logged ones, in every bank with a replayed value for its PCR.
+ * Returns -1 (out unspecified) when the quirk cannot apply: unknown, the
+ * log holds one of its events, or no bank has a value for its PCR.
+ */
+int
+bootlog_quirk_apply(const struct bootlog *log, size_t i, struct pcrset *out)
+{
+	const struct bootlog_quirk *q;
+	uint8_t d[DIGEST_MAX];
+	size_t j;
+	int b, any = 0;
+
+	if (i >= NQUIRKS || (log->quirk_logged & (1u << i)))
+		return -1;
+	q = &quirks[i];
+	*out = log->pcrs;
+	for (b = 0; b < BANK_COUNT; b++) {
+		if (!pcrset_has(out, b, q->pcr))
+			continue;
+		for (j = 0; j < q->nextends; j++)
+			if (bank_hash(b, q->extends[j], strlen(q->extends[j]),
+			    d) == -1 ||
+			    bank_extend(b, out->val[b][q->pcr], d) == -1)
+				return -1;
+		any = 1;
+	}
+	return any ? 0 : -1;
+}
+
+/*
+ * Compare replayed values with given ones where both exist: set compared
+ * and mismatched, return the number of mismatches.
+ */
+static size_t
+compare_pcrs(const struct pcrset *rep, const struct pcrset *want,
+    uint32_t *compared, uint32_t *mismatched, size_t *ncompared)
+{
+	size_t n = 0, bad = 0;
+	unsigned p;
+	int b;
+
+	for (b = 0; b < BANK_COUNT; b++) {
+		compared[b] = mismatched[b] = 0;
+		for (p = 0; p < PCR_COUNT; p++) {
+			if (!pcrset_has(rep, b, p) || !pcrset_has(want, b, p))
+				continue;
+			compared[b] |= 1u << p;
+			n++;
+			if (memcmp(pcrset_get(rep, b, p), pcrset_get(want, b, p),
+			    bank_get(b)->size) != 0) {
+				mismatched[b] |= 1u << p;
+				bad++;
+			}
+		}
+	}
+	*ncompared = n;
+	return bad;
+}
+
+/*
+ * Hold the replay against given PCR values (a quote's): every PCR with both
+ * a replayed and a given value is compared (incomplete PCRs have no
+ * replayed value).  When some differ, each quirk is tried, and the first
+ * whose tolerant replay makes every compared PCR equal is named in m.
+ * Returns RIV_OK when everything compared matched (m->quirk says whether a
+ * quirk was needed), RIV_FAIL when something differs or nothing could be
+ * compared.
+ */
+int
+bootlog_match(const struct bootlog *log, const struct pcrset *want,
+    struct bootlog_match *m)
+{
+	uint32_t c[BANK_COUNT], mm[BANK_COUNT];
+	struct pcrset alt;
+	size_t i, n;
+
+	memset(m, 0, sizeof(*m));
+	m->quirk = -1;
+	m->pcrs = log->pcrs;
+	if (compare_pcrs(&log->pcrs, want, m->compared, m->mismatched,
+	    &m->ncompared) == 0) {
+		m->matched = m->ncompared > 0;
+		return m->matched ? RIV_OK : RIV_FAIL;
+	}
+	for (i = 0; i < NQUIRKS; i++) {
+		if (bootlog_quirk_apply(log, i, &alt) == -1 ||
+		    compare_pcrs(&alt, want, c, mm, &n) != 0)
+			continue;
+		m->matched = 1;
+		m->quirk = (int)i;
+		m->pcrs = alt;
+		return RIV_OK;
+	}
+	return RIV_FAIL;
+}
+
+/* Write quirk i as {"name":..,"pcr":..,"extends":[..]}. */
+void
+bootlog_quirk_json(FILE *f, size_t i)
+{
+	const struct bootlog_quirk *q = &quirks[i];
+	size_t j;
+
+	fprintf(f, "{\"name\":");
+	json_put_string(f, q->name);
+	fprintf(f, ",\"pcr\":%u,\"extends\":[", q->pcr);
+	for (j = 0; j < q->nextends; j++) {
+		if (j > 0)
+			fputc(',', f);
+		json_put_string(f, q->extends[j]);
+	}
+	fprintf(f, "]}");
 }

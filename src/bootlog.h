@@ -31,7 +31,10 @@
 
 /* PC Client event types the replay treats specially. */
 #define EV_NO_ACTION		0x00000003u
+#define EV_EFI_ACTION		0x80000007u
 #define EV_EFI_HCRTM_EVENT	0x80000010u
+
+#define BOOTLOG_QUIRK_EXTENDS_MAX 3	/* unlogged extends of one quirk */
 
 enum bootlog_format {
 	BOOTLOG_LEGACY,		/* TCG_PCClientPCREvent, SHA1 only */
@@ -78,6 +81,36 @@ struct bootlog {
 					   for the bank: no value for them */
 	struct bootlog_gap gap[BANK_COUNT][PCR_COUNT];	/* the first such
 					   event of each incomplete PCR */
+	uint32_t	 quirk_logged;	/* bit i: the log holds an event of
+					   quirk i, which then cannot apply */
+};
+
+/*
+ * A known firmware defect: events the platform extends into a PCR without
+ * logging them (rivd-reference(5) lists each and why).  Several entries may
+ * share a name: the variants of one defect.
+ */
+struct bootlog_quirk {
+	const char	*name;		/* as in reference files and reports */
+	unsigned	 pcr;
+	uint32_t	 type;		/* event type of the unlogged events */
+	size_t		 nextends;
+	const char	*extends[BOOTLOG_QUIRK_EXTENDS_MAX];	/* event data,
+					   extended as its digest, in order */
+};
+
+/* The replay compared with given PCR values (bootlog_match). */
+struct bootlog_match {
+	uint32_t	 compared[BANK_COUNT];	/* PCRs with both a replayed
+					   and a given value */
+	uint32_t	 mismatched[BANK_COUNT];	/* of those, the ones the
+					   plain replay gets wrong */
+	size_t		 ncompared;
+	int		 matched;	/* every compared PCR equal */
+	int		 quirk;		/* table index of the quirk needed for
+					   that, or -1 */
+	struct pcrset	 pcrs;		/* the replay, with the quirk's extends
+					   if one was needed */
 };
 
 /* Digest algorithm of the Spec ID event. */
@@ -103,6 +136,7 @@ struct bootlog_state {
 	struct pcrset	 pcrs;		/* mask: touched PCRs per bank */
 	uint32_t	 incomplete[BANK_COUNT];	/* see struct bootlog */
 	struct bootlog_gap gap[BANK_COUNT][PCR_COUNT];
+	uint32_t	 quirk_logged;	/* see struct bootlog */
 };
 
 /*
@@ -121,5 +155,13 @@ const char *bootlog_event_type_name(uint32_t);
 int	bootlog_incomplete(const struct bootlog *, int, unsigned, char *,
 	    size_t);
 void	bootlog_incomplete_json(FILE *, const struct bootlog *);
+
+size_t	bootlog_quirk_count(void);
+const struct bootlog_quirk *bootlog_quirk_get(size_t);
+int	bootlog_quirk_known(const char *);
+int	bootlog_quirk_apply(const struct bootlog *, size_t, struct pcrset *);
+int	bootlog_match(const struct bootlog *, const struct pcrset *,
+	    struct bootlog_match *);
+void	bootlog_quirk_json(FILE *, size_t);
 
 #endif

@@ -9,6 +9,11 @@
  * PCR, else as reported, and all of them only once the quote's pcrDigest
  * covers them.  Reference values are compared with those covered values
  * only: the attester's own claims never pass on their own.
+ *
+ * A boot log that disagrees with the quote is tried once more under each
+ * known firmware defect (quirk, bootlog.h): if the log with the quirk's
+ * unlogged events is exactly what the quote covers, the quirk is named in
+ * the verdict, and it fails unless the reference values accept it.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -45,6 +50,9 @@ struct appraisal {
 	const char	*check_signature, *check_structure, *check_nonce;
 	const char	*check_pcrs, *check_log, *check_reference;
 	struct pcrset	 verified;	/* values the quote covers */
+	int		 quirk;		/* quirk table index the log needed,
+					   or -1 */
+	int		 quirk_accepted;	/* the reference values accept it */
 	size_t		 nref;
 	struct failure	 failures[FAILURES_MAX];
 	size_t		 nfailures;
@@ -272,16 +280,18 @@ quote_selects(const struct quote *q, int bank, unsigned pcr)
 }
 
 /*
- * Merge the replayed boot log into the reported values: where the log
- * touches a PCR its replay is the value; a reported value that differs is
- * a failure.  Where the log is incomplete (an event lacked the bank's
- * digest) it gives no value and proves none: a reported value stays the
- * attester's claim, which the quote may still cover.  Fails, too, if the
- * quote covers none of the PCRs the log replays completely (the log could
- * then not be tied to the TPM).
+ * Merge the replayed boot log (logv: its values, with a quirk's extends or
+ * not) into the reported values: where the log touches a PCR its replay is
+ * the value; a reported value that differs is a failure.  Where the log is
+ * incomplete (an event lacked the bank's digest) it gives no value and
+ * proves none: a reported value stays the attester's claim, which the quote
+ * may still cover.  Fails, too, if the quote covers none of the PCRs the
+ * log replays completely (the log could then not be tied to the TPM).
+ * Failures are recorded only if record is set; returns 1 if none.
  */
-static void
-merge_log(struct appraisal *a, struct pcrset *ev)
+static int
+merge_log(struct appraisal *a, const struct pcrset *logv, struct pcrset *ev,
+    int record)
 {
 	char reason[RIV_ERR_MAX], h1[2 * DIGEST_MAX + 1], h2[2 * DIGEST_MAX + 1];
 	const uint8_t *rep, *claimed;
@@ -295,31 +305,83 @@ merge_log(struct appraisal *a, struct pcrset *ev)
 			if (bootlog_incomplete(&a->log, b, p, NULL, 0) &&
 			    quote_selects(&a->quote, b, p))
 				partial++;
-			if ((rep = pcrset_get(&a->log.pcrs, b, p)) == NULL)
+			if ((rep = pcrset_get(logv, b, p)) == NULL)
 				continue;
 			if (quote_selects(&a->quote, b, p))
 				covered++;
 			claimed = pcrset_get(ev, b, p);
-			if (claimed != NULL && memcmp(claimed, rep, size) != 0) {
+			if (claimed != NULL && memcmp(claimed, rep, size) != 0)
+				ok = 0;
+			if (claimed != NULL && memcmp(claimed, rep, size) != 0 &&
+			    record) {
 				hex_encode(rep, size, h1);
 				hex_encode(claimed, size, h2);
 				snprintf(reason, sizeof(reason), "%s PCR %u: "
 				    "the log replays to %s but the attester "
 				    "reports %s", bank_get(b)->name, p, h1, h2);
 				add_failure(a, "bios-log", b, (int)p, reason);
-				ok = 0;
 			}
 			pcrset_set(ev, b, p, rep);
 		}
 	}
 	if (covered == 0) {
-		add_failure(a, "bios-log", -1, -1, partial > 0 ? "the quote "
-		    "covers only PCRs for which the log is incomplete (events "
-		    "lack that bank's digest)" : "the quote covers none of "
-		    "the PCRs the log touches");
 		ok = 0;
+		if (record)
+			add_failure(a, "bios-log", -1, -1, partial > 0 ? "the "
+			    "quote covers only PCRs for which the log is "
+			    "incomplete (events lack that bank's digest)" :
+			    "the quote covers none of the PCRs the log "
+			    "touches");
 	}
-	a->check_log = ok ? "ok" : "fail";
+	if (record)
+		a->check_log = ok ? "ok" : "fail";
+	return ok;
+}
+
+/*
+ * The log disagrees with the quote: find the first quirk under which the
+ * log agrees with the reported values and the quote's PCR digest covers
+ * the result; leave that in ev and return its index, or -1.
+ */
+static int
+find_quirk(struct appraisal *a, struct pcrset *ev)
+{
+	struct riv_err sub;
+	struct pcrset alt;
+	size_t i;
+
+	for (i = 0; i < bootlog_quirk_count(); i++) {
+		if (bootlog_quirk_apply(&a->log, i, &alt) == -1)
+			continue;
+		*ev = a->reported;
+		if (merge_log(a, &alt, ev, 0) &&
+		    quote_check_pcrs(&a->quote, ev, &sub) == RIV_OK)
+			return (int)i;
+	}
+	return -1;
+}
+
+/*
+ * Record the quirk the log needed; it fails unless the reference values
+ * accept it by name.
+ */
+static void
+note_quirk(struct appraisal *a, int i)
+{
+	const struct bootlog_quirk *q = bootlog_quirk_get((size_t)i);
+	char reason[RIV_ERR_MAX];
+
+	a->quirk = i;
+	a->check_log = "ok";
+	a->quirk_accepted = refvals_accepts_quirk(a->ref, q->name);
+	if (a->quirk_accepted)
+		return;
+	snprintf(reason, sizeof(reason), "the boot log matches the quote only "
+	    "with firmware defect %s (PCR %u extended with events the log "
+	    "lacks), which %s", q->name, q->pcr, a->ref_path != NULL ?
+	    "the reference values do not accept (accept_quirks)" :
+	    "no reference values accept (--reference)");
+	add_failure(a, "quirk", -1, -1, reason);
 }
 
 /* Keep in a->verified the evidence values the quote selects. */
@@ -342,22 +404,33 @@ keep_covered(struct appraisal *a, const struct pcrset *ev)
 	}
 }
 
-/* Build the evidence PCR values and check them against the quote. */
+/*
+ * Build the evidence PCR values and check them against the quote; a log
+ * that disagrees is tried under each known quirk before it fails.
+ */
 static int
 check_pcrs(struct appraisal *a, struct riv_err *err)
 {
 	struct riv_err sub;
 	struct pcrset ev;
-	int rc;
+	int rc, ok = 1, q;
 
 	if (a->pcrs_path == NULL && a->log_path == NULL)
 		return RIV_OK;
 	ev = a->reported;
 	if (a->log_path != NULL)
-		merge_log(a, &ev);
+		ok = merge_log(a, &a->log.pcrs, &ev, 0);
 	rc = quote_check_pcrs(&a->quote, &ev, &sub);
 	if (rc == RIV_MALFORMED)
 		return err_set(err, RIV_MALFORMED, "%s", sub.msg);
+	if (a->log_path != NULL && (!ok || rc != RIV_OK) &&
+	    (q = find_quirk(a, &ev)) >= 0) {
+		note_quirk(a, q);
+		rc = RIV_OK;
+	} else if (a->log_path != NULL) {
+		ev = a->reported;
+		merge_log(a, &a->log.pcrs, &ev, 1);
+	}
 	if (rc == RIV_FAIL) {
 		a->check_pcrs = "fail";
 		add_failure(a, "pcr-digest", -1, -1, sub.msg);
@@ -383,6 +456,7 @@ check_reference(struct appraisal *a)
 static void
 print_json(const struct appraisal *a)
 {
+	const struct bootlog_quirk *q;
 	size_t i;
 
 	printf("{\"verdict\":\"%s\",\"checks\":{\"signature\":\"%s\","
@@ -411,7 +485,15 @@ print_json(const struct appraisal *a)
 		printf("\"bios_log_events\":%u,\"incomplete\":",
 		    a->log.nevents);
 		bootlog_incomplete_json(stdout, &a->log);
-		putchar(',');
+		printf(",\"quirks\":[");
+		if (a->quirk >= 0) {
+			q = bootlog_quirk_get((size_t)a->quirk);
+			printf("{\"name\":");
+			json_put_string(stdout, q->name);
+			printf(",\"pcr\":%u,\"accepted\":%s}", q->pcr,
+			    a->quirk_accepted ? "true" : "false");
+		}
+		printf("],");
 	}
 	printf("\"reference_pcrs\":%zu,\"pcrs\":", a->nref);
 	pcrset_write_json(stdout, &a->verified);
@@ -447,6 +529,10 @@ print_text(const struct appraisal *a)
 				printf("%s%u", k++ ? "," : " ", p);
 		sep = "; ";
 	}
+	if (a->quirk >= 0)
+		printf("; quirk: %s (%s)",
+		    bootlog_quirk_get((size_t)a->quirk)->name,
+		    a->quirk_accepted ? "accepted" : "not accepted");
 	printf("\nreference:  %s", a->check_reference);
 	if (a->ref_path != NULL)
 		printf(" (%zu PCRs)", a->nref);
@@ -501,6 +587,7 @@ cmd_appraise(int argc, char **argv)
 	a->check_signature = a->check_structure = "fail";
 	a->check_nonce = a->check_pcrs = a->check_log = "skipped";
 	a->check_reference = "skipped";
+	a->quirk = -1;
 	pcrset_init(&a->reported);
 	pcrset_init(&a->log.pcrs);
 	pcrset_init(&a->verified);

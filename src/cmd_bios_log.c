@@ -4,6 +4,9 @@
  *
  * The log is parsed twice: once to validate it (so nothing reaches stdout
  * for a malformed log), once to print its events through the callback.
+ * With --pcrs the replay is held against given PCR values (a quote's):
+ * exit 0 when every PCR both give matches, naming a known firmware defect
+ * (quirk) if one was needed for that, 1 otherwise.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -14,11 +17,12 @@
 #include "rivctl.h"
 
 static const char usage[] =
-    "usage: rivctl bios-log FILE [--json]\n"
+    "usage: rivctl bios-log FILE [--pcrs FILE] [--json]\n"
     "Parse a TCG PC Client measured-boot event log (legacy SHA1 or\n"
     "crypto-agile), list its events and print the PCR values it replays\n"
-    "to.  Exit 0 when parsed, 2 when malformed or unreadable.\n"
-    "See rivctl(1).\n";
+    "to; with --pcrs, compare them with the given values.  Exit 0 when\n"
+    "parsed (and matched), 1 when a given value differs, 2 when malformed\n"
+    "or unreadable.  See rivctl(1).\n";
 
 /* What the event printers need. */
 struct printer {
@@ -218,11 +222,105 @@ print_pcrs_text(const struct bootlog *log)
 				    bank_get(b)->name);
 }
 
+/* Print the PCRs of each bank in masks as {"sha1":[0,5],...}. */
+static void
+print_mask_json(const uint32_t *masks)
+{
+	int b, first = 1, k;
+	unsigned p;
+
+	putchar('{');
+	for (b = 0; b < BANK_COUNT; b++) {
+		if (masks[b] == 0)
+			continue;
+		printf("%s\"%s\":[", first ? "" : ",", bank_get(b)->name);
+		for (p = 0, k = 0; p < PCR_COUNT; p++)
+			if (masks[b] & (1u << p))
+				printf("%s%u", k++ ? "," : "", p);
+		putchar(']');
+		first = 0;
+	}
+	putchar('}');
+}
+
+/* Print the comparison with --pcrs as the JSON member "match". */
+static void
+print_match_json(const struct bootlog *log, const struct pcrset *want,
+    const struct bootlog_match *m)
+{
+	size_t size;
+	unsigned p;
+	int b, first = 1;
+
+	printf(",\"match\":{\"matched\":%s,\"compared\":",
+	    m->matched ? "true" : "false");
+	print_mask_json(m->compared);
+	printf(",\"quirks\":[");
+	if (m->quirk >= 0)
+		bootlog_quirk_json(stdout, (size_t)m->quirk);
+	printf("],\"mismatches\":[");
+	for (b = 0; b < BANK_COUNT && m->quirk < 0; b++) {
+		size = bank_get(b)->size;
+		for (p = 0; p < PCR_COUNT; p++) {
+			if (!(m->mismatched[b] & (1u << p)))
+				continue;
+			printf("%s{\"bank\":\"%s\",\"pcr\":%u,\"log\":",
+			    first ? "" : ",", bank_get(b)->name, p);
+			json_put_hex(stdout, pcrset_get(&log->pcrs, b, p), size);
+			printf(",\"given\":");
+			json_put_hex(stdout, pcrset_get(want, b, p), size);
+			putchar('}');
+			first = 0;
+		}
+	}
+	printf("]}");
+}
+
+/* Print the comparison with --pcrs for a person. */
+static void
+print_match_text(const struct bootlog *log, const struct pcrset *want,
+    const char *wpath, const struct bootlog_match *m)
+{
+	char h1[2 * DIGEST_MAX + 1], h2[2 * DIGEST_MAX + 1];
+	const struct bootlog_quirk *q;
+	size_t size, j;
+	unsigned p;
+	int b;
+
+	printf("\n%s: %s, %zu PCR%s compared\n", wpath,
+	    m->matched ? "match" : "MISMATCH", m->ncompared,
+	    m->ncompared == 1 ? "" : "s");
+	if (m->ncompared == 0)
+		printf("no PCR has both a replayed and a given value\n");
+	if (m->quirk >= 0) {
+		q = bootlog_quirk_get((size_t)m->quirk);
+		printf("quirk: %s: PCR %u extended after the log with", q->name,
+		    q->pcr);
+		for (j = 0; j < q->nextends; j++)
+			printf("%s \"%s\"", j ? "," : "", q->extends[j]);
+		printf(" (not logged)\n");
+		return;
+	}
+	for (b = 0; b < BANK_COUNT; b++) {
+		size = bank_get(b)->size;
+		for (p = 0; p < PCR_COUNT; p++) {
+			if (!(m->mismatched[b] & (1u << p)))
+				continue;
+			hex_encode(pcrset_get(&log->pcrs, b, p), size, h1);
+			hex_encode(pcrset_get(want, b, p), size, h2);
+			printf("mismatch: %s PCR %u: log %s, given %s\n",
+			    bank_get(b)->name, p, h1, h2);
+		}
+	}
+}
+
 /* Parse the command line; -1 (after a message) on error. */
 static int
-parse_args(int argc, char **argv, const char **path, int *json, int *help)
+parse_args(int argc, char **argv, const char **path, const char **pcrs,
+    int *json, int *help)
 {
 	static const struct option opts[] = {
+		{ "pcrs", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -232,6 +330,9 @@ parse_args(int argc, char **argv, const char **path, int *json, int *help)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
+		case 'p':
+			*pcrs = optarg;
+			break;
 		case 'j':
 			*json = 1;
 			break;
@@ -258,13 +359,15 @@ cmd_bios_log(int argc, char **argv)
 {
 	struct printer pr = { 0, 1 };
 	struct bootlog *log = NULL;
+	struct bootlog_match *m = NULL;
+	struct pcrset *want = NULL;
 	struct riv_err err = { "" };
-	const char *path = NULL;
+	const char *path = NULL, *wpath = NULL;
 	uint8_t *buf = NULL;
 	size_t len;
 	int help = 0, rc = RIV_MALFORMED;
 
-	if (parse_args(argc, argv, &path, &pr.json, &help) == -1)
+	if (parse_args(argc, argv, &path, &wpath, &pr.json, &help) == -1)
 		return RIV_MALFORMED;
 	if (help) {
 		fputs(usage, stdout);
@@ -273,6 +376,15 @@ cmd_bios_log(int argc, char **argv)
 	if (file_read(path, RIV_FILE_MAX, &buf, &len, &err) != RIV_OK) {
 		fprintf(stderr, "rivctl bios-log: %s\n", err.msg);
 		return RIV_MALFORMED;
+	}
+	if (wpath != NULL && ((want = malloc(sizeof(*want))) == NULL ||
+	    (m = malloc(sizeof(*m))) == NULL)) {
+		fprintf(stderr, "rivctl bios-log: out of memory\n");
+		goto done;
+	}
+	if (wpath != NULL && pcrset_load(wpath, want, &err) != RIV_OK) {
+		fprintf(stderr, "rivctl bios-log: %s\n", err.msg);
+		goto done;
 	}
 	if ((log = malloc(sizeof(*log))) == NULL) {
 		fprintf(stderr, "rivctl bios-log: out of memory\n");
@@ -290,14 +402,23 @@ cmd_bios_log(int argc, char **argv)
 		fprintf(stderr, "rivctl bios-log: %s: %s\n", path, err.msg);
 		goto done;
 	}
+	rc = RIV_OK;
+	if (wpath != NULL)
+		rc = bootlog_match(log, want, m);
 	if (pr.json) {
 		printf("],\"pcrs\":");
 		pcrset_write_json(stdout, &log->pcrs);
+		if (wpath != NULL)
+			print_match_json(log, want, m);
 		printf("}\n");
-	} else
+	} else {
 		print_pcrs_text(log);
-	rc = RIV_OK;
+		if (wpath != NULL)
+			print_match_text(log, want, wpath, m);
+	}
 done:
+	free(m);
+	free(want);
 	free(log);
 	free(buf);
 	return rc;

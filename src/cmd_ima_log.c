@@ -12,6 +12,7 @@
  * was made with --policy, what appraisal learned (ima_appraiser_write).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -734,12 +735,37 @@ print_text(const struct run *run, const struct ima_state *st, uint64_t first,
 		print_quote_text(q);
 }
 
-/* Run the list through the state, the policy and the quote. */
+/* The list file, read in chunks by ima_feed_source. */
+struct list_file {
+	int	fd;
+	int	errnum;		/* errno of a failed read, or 0 */
+};
+
+/* ima_source read callback: read(2) from the list file. */
+static long
+read_list(void *arg, uint8_t *buf, size_t len)
+{
+	struct list_file *lf = arg;
+	ssize_t n;
+
+	do
+		n = read(lf->fd, buf, len);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		lf->errnum = errno;
+	return (long)n;
+}
+
+/*
+ * Run the list through the state, the policy and the quote, reading it in
+ * bounded chunks (peak memory does not grow with the list).
+ */
 static int
-run_list(const struct opts *o, const uint8_t *buf, size_t len,
+run_list(const struct opts *o, int fd, struct ima_source *src,
     struct ima_state *st, struct run *run, struct ima_quote *q,
     const struct pcrset *quoted)
 {
+	struct list_file lf = { fd, 0 };
 	struct riv_err err = { "" };
 	struct hasher *h;
 	int rc;
@@ -750,12 +776,23 @@ run_list(const struct opts *o, const uint8_t *buf, size_t len,
 	}
 	if (quoted != NULL)
 		ima_quote_watch(st, quoted);
-	rc = ima_feed(st, h, buf, len, IMA_FORMAT_AUTO,
-	    o->have_from ? o->from : 0, take_entry, run, &err);
+	src->read = read_list;
+	src->arg = &lf;
+	src->format = IMA_FORMAT_AUTO;
+	rc = ima_feed_source(st, h, src, o->have_from ? o->from : 0,
+	    take_entry, run, &err);
 	hasher_free(h);
+	if (rc == RIV_OK && src->bytes == 0 && !o->have_from) {
+		fprintf(stderr, "rivctl ima-log: %s: empty measurement list "
+		    "(entry 0 at byte offset 0)\n", o->path);
+		return RIV_MALFORMED;
+	}
 	if (rc != RIV_OK) {
 		if (run->oom)
 			fprintf(stderr, "rivctl ima-log: out of memory\n");
+		else if (lf.errnum != 0)
+			fprintf(stderr, "rivctl ima-log: %s: %s: %s\n", o->path,
+			    err.msg, strerror(lf.errnum));
 		else
 			fprintf(stderr, "rivctl ima-log: %s: %s\n", o->path,
 			    err.msg);
@@ -796,12 +833,10 @@ cmd_ima_log(int argc, char **argv)
 	struct ima_state *st = NULL;
 	struct pcrset *quoted = NULL;
 	struct run *run = NULL;
-	struct riv_err err = { "" };
+	struct ima_source src;
 	struct ima_quote q;
-	uint8_t *buf = NULL;
 	uint64_t first;
-	size_t len;
-	int rc = RIV_MALFORMED;
+	int fd, rc = RIV_MALFORMED;
 
 	if (parse_args(argc, argv, &o) == -1)
 		return RIV_MALFORMED;
@@ -809,15 +844,12 @@ cmd_ima_log(int argc, char **argv)
 		fputs(usage, stdout);
 		return RIV_OK;
 	}
-	if (file_read(o.path, RIV_FILE_MAX, &buf, &len, &err) != RIV_OK) {
-		fprintf(stderr, "rivctl ima-log: %s\n", err.msg);
+	if ((fd = open(o.path, O_RDONLY)) == -1) {
+		fprintf(stderr, "rivctl ima-log: %s: %s\n", o.path,
+		    strerror(errno));
 		return RIV_MALFORMED;
 	}
-	if (len == 0 && !o.have_from) {
-		fprintf(stderr, "rivctl ima-log: %s: empty measurement list "
-		    "(entry 0 at byte offset 0)\n", o.path);
-		goto done;
-	}
+	memset(&src, 0, sizeof(src));
 	st = ima_state_new(0);
 	run = calloc(1, sizeof(*run));
 	quoted = malloc(sizeof(*quoted));
@@ -838,14 +870,14 @@ cmd_ima_log(int argc, char **argv)
 		goto done;
 	run->st = st;
 	first = st->next;
-	if (run_list(&o, buf, len, st, run, &q,
+	if (run_list(&o, fd, &src, st, run, &q,
 	    o.pcrs != NULL ? quoted : NULL) != RIV_OK)
 		goto done;
 	if (o.json)
-		print_json(run, st, first, ima_detect_format(buf, len),
+		print_json(run, st, first, src.format,
 		    o.pcrs != NULL ? &q : NULL, pol != NULL);
 	else
-		print_text(run, st, first, ima_detect_format(buf, len),
+		print_text(run, st, first, src.format,
 		    o.pcrs != NULL ? &q : NULL, pol != NULL);
 	rc = run->mismatches.n > 0 || run->policy.n > 0 || st->failed > 0 ||
 	    (o.pcrs != NULL && !q.matched) ||
@@ -861,6 +893,6 @@ done:
 	free(run);
 	free(quoted);
 	ima_state_free(st);
-	free(buf);
+	close(fd);
 	return rc;
 }

@@ -96,6 +96,9 @@
 #define LEGACY_D	20		/* d of the "ima" template */
 #define ASCII_LINE_MAX	(2 * (size_t)IMA_TEMPLATE_DATA_MAX)
 #define PROBE_ENTRIES	16		/* entries looked at for SM3 */
+#define NEED_MORE	3		/* internal: an entry cut at the end of
+					   a window that more input follows */
+#define WINDOW_MAX	(ASCII_LINE_MAX + 1)	/* any whole entry fits */
 
 enum field_id {
 	F_D, F_N, F_D_NG, F_D_NGV2, F_N_NG, F_SIG, F_BUF, F_D_MODSIG,
@@ -508,18 +511,55 @@ name_ok(const uint8_t *p, size_t len)
 }
 
 /*
- * Read the binary entry at r->off.  RIV_OK, or RIV_MALFORMED with a reason
- * naming the entry index and byte offset.
+ * Tell whether the binary entry at r->off runs past the end of the window
+ * (peeking at its lengths as read_binary does).  A length out of range
+ * does not: read_binary reports it, as it would in a whole list.
+ */
+static int
+binary_cut(const struct ima_reader *r)
+{
+	const uint8_t *p = r->buf + r->off;
+	size_t left = r->len - r->off, pos = 4 + r->digest_size + 4;
+	uint32_t nlen, dlen;
+
+	if (left < pos)
+		return 1;
+	nlen = get32(p + pos - 4, r->big_endian);
+	if (nlen == 0 || nlen > IMA_NAME_MAX)
+		return 0;
+	if (left - pos < nlen)
+		return 1;
+	if (nlen == 3 && memcmp(p + pos, "ima", 3) == 0) {
+		pos += nlen;
+		if (left - pos < LEGACY_D + 4)
+			return 1;
+		dlen = get32(p + pos + LEGACY_D, r->big_endian);
+		return dlen <= IMA_EVENT_NAME_MAX &&
+		    left - pos - LEGACY_D - 4 < dlen;
+	}
+	pos += nlen;
+	if (left - pos < 4)
+		return 1;
+	dlen = get32(p + pos, r->big_endian);
+	return dlen <= IMA_TEMPLATE_DATA_MAX && left - pos - 4 < dlen;
+}
+
+/*
+ * Read the binary entry at r->off.  RIV_OK, NEED_MORE (r->more and the
+ * entry is cut), or RIV_MALFORMED with a reason naming the entry index
+ * and byte offset.
  */
 static int
 read_binary(struct ima_reader *r, struct ima_entry *e, struct riv_err *err)
 {
 	const uint8_t *p = r->buf + r->off;
-	size_t left = r->len - r->off, o = r->off, pos, need;
+	size_t left = r->len - r->off, o = r->base + r->off, pos, need;
 	uint32_t nlen, dlen;
 	struct riv_err ferr;
 	int rc;
 
+	if (r->more && binary_cut(r))
+		return NEED_MORE;
 	entry_clear(e);
 	e->index = r->index;
 	e->offset = e->byte_offset = o;
@@ -907,20 +947,26 @@ parse_line(struct ima_reader *r, struct ima_entry *e, struct riv_err *why)
 	return RIV_OK;
 }
 
-/* Read the ASCII entry (one line) at r->off. */
+/*
+ * Read the ASCII entry (one line) at r->off; NEED_MORE if r->more and the
+ * window holds no end of line (unless the line is already too long).
+ */
 static int
 read_ascii(struct ima_reader *r, struct ima_entry *e, struct riv_err *err)
 {
 	struct riv_err why;
 
+	if (r->more && r->len - r->off <= ASCII_LINE_MAX &&
+	    memchr(r->buf + r->off, '\n', r->len - r->off) == NULL)
+		return NEED_MORE;
 	entry_clear(e);
 	e->index = r->index;
 	e->offset = r->line;
-	e->byte_offset = r->off;
+	e->byte_offset = r->base + r->off;
 	if (parse_line(r, e, &why) != RIV_OK)
 		return err_set(err, RIV_MALFORMED, "entry %llu, line %zu (byte "
 		    "offset %zu): %s", (unsigned long long)r->index, r->line,
-		    r->off, why.msg);
+		    r->base + r->off, why.msg);
 	r->line++;
 	r->index++;
 	return RIV_OK;
@@ -972,6 +1018,10 @@ read_entry(struct ima_reader *r, struct ima_entry *e, struct riv_err *err)
 static int
 at_end(struct ima_reader *r)
 {
+	if (r->more && (r->off >= r->len || (r->format ==
+	    IMA_FORMAT_BINARY && r->len - r->off == 1 &&
+	    r->buf[r->off] == '\n')))
+		return 0;
 	if (r->off >= r->len)
 		return 1;
 	if (r->format == IMA_FORMAT_BINARY && r->len - r->off == 1 &&
@@ -987,7 +1037,7 @@ at_end(struct ima_reader *r)
  * template digest size; RIV_OK if they parse.
  */
 static int
-probe_binary(const struct ima_reader *r, int be, size_t size,
+probe_binary(struct ima_reader *r, int be, size_t size,
     struct riv_err *err)
 {
 	struct ima_reader t = *r;
@@ -996,9 +1046,18 @@ probe_binary(const struct ima_reader *r, int be, size_t size,
 
 	t.big_endian = be;
 	t.digest_size = size;
-	for (i = 0; i < 2 && !at_end(&t); i++)
-		if ((rc = read_binary(&t, &e, err)) != RIV_OK)
+	for (i = 0; i < 2 && !at_end(&t); i++) {
+		if (t.more && t.off >= t.len)
+			rc = NEED_MORE;
+		else
+			rc = read_binary(&t, &e, err);
+		if (rc == NEED_MORE) {
+			r->starved = 1;	/* decided again on more bytes */
+			return RIV_OK;
+		}
+		if (rc != RIV_OK)
 			return rc;
+	}
 	return RIV_OK;
 }
 
@@ -1032,6 +1091,8 @@ detect_ascii(struct ima_reader *r, struct riv_err *err)
 {
 	size_t i = 0, n = 0;
 
+	if (r->more && memchr(r->buf, '\n', r->len) == NULL)
+		r->starved = 1;
 	if (r->len > 0 && r->buf[0] == ' ')
 		i++;
 	while (i < r->len && r->buf[i] != ' ' && r->buf[i] != '\n')
@@ -1086,7 +1147,7 @@ probe_list(struct ima_reader *r, int forced)
 {
 	struct ima_reader t = *r;
 	struct ima_entry e;
-	int banks[2], order[2] = { 0, 1 }, nb = 0, no, i, j, k;
+	int banks[2], order[2] = { 0, 1 }, nb = 0, no, i, j, k, rc;
 	size_t off, line;
 
 	if (forced >= 0)
@@ -1111,7 +1172,13 @@ probe_list(struct ima_reader *r, int forced)
 	for (i = 0; i < PROBE_ENTRIES && !at_end(&t); i++) {
 		off = t.off;
 		line = t.line;
-		if (read_entry(&t, &e, NULL) != RIV_OK)
+		if (t.more && t.off >= t.len)
+			rc = NEED_MORE;
+		else
+			rc = read_entry(&t, &e, NULL);
+		if (rc == NEED_MORE)
+			r->starved = 1;
+		if (rc != RIV_OK)
 			break;
 		if (e.violation || e.legacy)
 			continue;
@@ -1150,11 +1217,26 @@ int
 ima_reader_open(struct ima_reader *r, const uint8_t *buf, size_t len,
     int format, int list_bank, uint64_t first, struct riv_err *err)
 {
+	return ima_reader_open_window(r, buf, len, 0, format, list_bank,
+	    first, err);
+}
+
+/*
+ * Open a reader on the first window of a list read in chunks (more: the
+ * list goes on after buf).  As ima_reader_open; if r->starved is then
+ * set, the format could not be told from buf alone: open it again on a
+ * larger window.
+ */
+int
+ima_reader_open_window(struct ima_reader *r, const uint8_t *buf, size_t len,
+    int more, int format, int list_bank, uint64_t first, struct riv_err *err)
+{
 	int rc, bank;
 
 	memset(r, 0, sizeof(*r));
 	r->buf = buf;
 	r->len = len;
+	r->more = more;
 	r->index = first;
 	r->line = 1;
 	r->list_bank = -1;
@@ -1185,15 +1267,39 @@ ima_reader_open(struct ima_reader *r, const uint8_t *buf, size_t len,
 
 /*
  * Read the next entry: 1 and the entry, 0 at the end of the list, or -1
- * (err names the entry index and offset) if it is malformed.
+ * (err names the entry index and offset) if it is malformed; for a window
+ * with more to follow, 2 when the next entry is not whole in it yet.
  */
 int
 ima_reader_next(struct ima_reader *r, struct ima_entry *e,
     struct riv_err *err)
 {
+	int rc;
+
+	if (r->more && (r->off >= r->len || (r->format ==
+	    IMA_FORMAT_BINARY && r->len - r->off == 1 &&
+	    r->buf[r->off] == '\n')))
+		return 2;
 	if (at_end(r))
 		return 0;
-	return read_entry(r, e, err) == RIV_OK ? 1 : -1;
+	rc = read_entry(r, e, err);
+	return rc == RIV_OK ? 1 : rc == NEED_MORE ? 2 : -1;
+}
+
+/*
+ * Continue a reader opened with ima_reader_open_window on the next window:
+ * buf starts with the bytes the reader had not consumed (from r->off of
+ * the previous window), followed by newly read ones; more as at open.
+ */
+void
+ima_reader_refill(struct ima_reader *r, const uint8_t *buf, size_t len,
+    int more)
+{
+	r->base += r->off;
+	r->buf = buf;
+	r->len = len;
+	r->off = 0;
+	r->more = more;
 }
 
 /* Release what a reader allocated (the reader itself is the caller's). */
@@ -1869,6 +1975,80 @@ cover_entry(const struct ima_state *st, struct hasher *h,
 	return RIV_OK;
 }
 
+/* Check that a list starting at entry first may be fed to a state. */
+static int
+feed_check_first(const struct ima_state *st, uint64_t first,
+    struct riv_err *err)
+{
+	if (first > st->next)
+		return err_set(err, RIV_MALFORMED, "the list starts at entry "
+		    "%llu but the state covers only entries before %llu",
+		    (unsigned long long)first, (unsigned long long)st->next);
+	if (first > 0 && first < st->next)
+		return err_set(err, RIV_MALFORMED, "the list starts at entry "
+		    "%llu, inside the entries the state covers (before %llu): "
+		    "give the whole list, or its tail from entry %llu",
+		    (unsigned long long)first, (unsigned long long)st->next,
+		    (unsigned long long)st->next);
+	return RIV_OK;
+}
+
+/* Reconcile an opened reader's bank and byte order with the state's. */
+static int
+feed_setup(struct ima_state *st, struct ima_reader *r, struct riv_err *err)
+{
+	if (st->list_bank >= 0 && st->list_bank != r->list_bank) {
+		if (bank_get(st->list_bank)->size != r->digest_size)
+			return err_set(err, RIV_MALFORMED, "the list's "
+			    "template digests are %s, the state's list had %s",
+			    bank_get(r->list_bank)->name,
+			    bank_get(st->list_bank)->name);
+		r->list_bank = st->list_bank;
+	}
+	if (r->format == IMA_FORMAT_ASCII && st->big_endian >= 0)
+		r->big_endian = st->big_endian;	/* as the list began */
+	else if (r->format == IMA_FORMAT_BINARY || r->be_known)
+		st->big_endian = r->big_endian;
+	return RIV_OK;
+}
+
+/*
+ * Feed the entries of a reader's window to a state: RIV_OK at the end of
+ * the list, NEED_MORE when the window is used up and more follows, else
+ * RIV_MALFORMED or the callback's non-zero return.
+ */
+static int
+feed_entries(struct ima_state *st, struct hasher *h, struct ima_reader *r,
+    struct cover *cv, ima_entry_cb cb, void *arg, struct riv_err *err)
+{
+	struct ima_entry e;
+	int rc, mismatch, got;
+
+	while ((got = ima_reader_next(r, &e, err)) == 1) {
+		if (e.index < st->next) {
+			if ((rc = cover_entry(st, h, cv, &e, err)) != RIV_OK)
+				return rc;
+			continue;
+		}
+		rc = ima_state_apply(st, h, r->list_bank, &e, &mismatch, err);
+		if (rc != RIV_OK)
+			return rc;
+		if (cb != NULL && (rc = cb(&e, mismatch, arg)) != 0)
+			return rc;
+	}
+	if (got == 2)
+		return NEED_MORE;
+	if (got != 0)
+		return RIV_MALFORMED;
+	if (r->index < st->next)
+		return err_set(err, RIV_MALFORMED, "the list ends after entry "
+		    "%llu but the state covers entries up to %llu: the state "
+		    "belongs to another boot (a list only grows)",
+		    (unsigned long long)r->index - 1,
+		    (unsigned long long)st->next - 1);
+	return RIV_OK;
+}
+
 /*
  * Feed a list to a state: the whole list (first 0), whose entries the
  * state covers are re-extended with their logged digests and must give
@@ -1884,64 +2064,145 @@ ima_feed(struct ima_state *st, struct hasher *h, const uint8_t *buf,
     struct riv_err *err)
 {
 	struct ima_reader r;
-	struct ima_entry e;
 	struct cover cv;
-	int rc, mismatch, got;
+	int rc;
 
 	if (len == 0)
 		return RIV_OK;
-	if (first > st->next)
-		return err_set(err, RIV_MALFORMED, "the list starts at entry "
-		    "%llu but the state covers only entries before %llu",
-		    (unsigned long long)first, (unsigned long long)st->next);
-	if (first > 0 && first < st->next)
-		return err_set(err, RIV_MALFORMED, "the list starts at entry "
-		    "%llu, inside the entries the state covers (before %llu): "
-		    "give the whole list, or its tail from entry %llu",
-		    (unsigned long long)first, (unsigned long long)st->next,
-		    (unsigned long long)st->next);
-	if ((rc = ima_reader_open(&r, buf, len, format, -1, first, err)) !=
-	    RIV_OK)
-		goto done;
-	if (st->list_bank >= 0 && st->list_bank != r.list_bank) {
-		if (bank_get(st->list_bank)->size != r.digest_size) {
-			rc = err_set(err, RIV_MALFORMED, "the list's template "
-			    "digests are %s, the state's list had %s",
-			    bank_get(r.list_bank)->name,
-			    bank_get(st->list_bank)->name);
-			goto done;
-		}
-		r.list_bank = st->list_bank;
+	if ((rc = feed_check_first(st, first, err)) != RIV_OK)
+		return rc;
+	if ((rc = ima_reader_open(&r, buf, len, format, -1, first, err)) ==
+	    RIV_OK && (rc = feed_setup(st, &r, err)) == RIV_OK) {
+		cv.touched = 0;
+		rc = feed_entries(st, h, &r, &cv, cb, arg, err);
 	}
-	if (r.format == IMA_FORMAT_ASCII && st->big_endian >= 0)
-		r.big_endian = st->big_endian;	/* as the list began */
-	else if (r.format == IMA_FORMAT_BINARY || r.be_known)
-		st->big_endian = r.big_endian;
-	cv.touched = 0;
-	while ((got = ima_reader_next(&r, &e, err)) == 1) {
-		if (e.index < st->next) {
-			if ((rc = cover_entry(st, h, &cv, &e, err)) != RIV_OK)
-				goto done;
-			continue;
-		}
-		rc = ima_state_apply(st, h, r.list_bank, &e, &mismatch, err);
-		if (rc != RIV_OK)
-			goto done;
-		if (cb != NULL && (rc = cb(&e, mismatch, arg)) != 0)
-			goto done;
-	}
-	if (got != 0)
-		rc = RIV_MALFORMED;
-	else if (r.index < st->next)
-		rc = err_set(err, RIV_MALFORMED, "the list ends after entry "
-		    "%llu but the state covers entries up to %llu: the state "
-		    "belongs to another boot (a list only grows)",
-		    (unsigned long long)r.index - 1,
-		    (unsigned long long)st->next - 1);
-	else
-		rc = RIV_OK;
-done:
 	ima_reader_close(&r);
+	return rc;
+}
+
+/* A list read in chunks: the sliding window of ima_feed_source. */
+struct window {
+	struct ima_source *src;
+	uint8_t		*buf;
+	size_t		 len, cap;
+	int		 eof;
+};
+
+/* Read into the window until it is full or the list ends. */
+static int
+window_fill(struct window *w, struct riv_err *err)
+{
+	long n;
+
+	while (!w->eof && w->len < w->cap) {
+		if ((n = w->src->read(w->src->arg, w->buf + w->len,
+		    w->cap - w->len)) < 0)
+			return err_set(err, RIV_MALFORMED, "read error at byte "
+			    "offset %zu", w->src->bytes);
+		if ((size_t)n > w->cap - w->len)
+			return err_set(err, RIV_MALFORMED, "read more bytes "
+			    "than asked at byte offset %zu", w->src->bytes);
+		if (n == 0)
+			w->eof = 1;
+		else {
+			w->len += (size_t)n;
+			w->src->bytes += (size_t)n;
+		}
+	}
+	return RIV_OK;
+}
+
+/* Double the window's capacity (up to WINDOW_MAX); -1 if it cannot. */
+static int
+window_grow(struct window *w)
+{
+	size_t cap = w->cap * 2 > WINDOW_MAX ? WINDOW_MAX : w->cap * 2;
+	uint8_t *p;
+
+	if (cap <= w->cap || (p = realloc(w->buf, cap)) == NULL)
+		return -1;
+	w->buf = p;
+	w->cap = cap;
+	if (cap > w->src->window)
+		w->src->window = cap;
+	return 0;
+}
+
+/*
+ * Keep the bytes from off on at the start of the window (growing it if
+ * they fill it) and read more after them.
+ */
+static int
+window_slide(struct window *w, size_t off, struct riv_err *err)
+{
+	memmove(w->buf, w->buf + off, w->len - off);
+	w->len -= off;
+	if (w->len == w->cap && window_grow(w) == -1)
+		return err_set(err, RIV_MALFORMED, "out of memory for an entry "
+		    "of more than %zu bytes", w->cap);
+	return window_fill(w, err);
+}
+
+/*
+ * ima_feed on a list read from src in bounded chunks (struct ima_source):
+ * the same checks and outcome as ima_feed on the whole list, with memory
+ * for one window, never less than the largest entry.
+ */
+int
+ima_feed_source(struct ima_state *st, struct hasher *h,
+    struct ima_source *src, uint64_t first, ima_entry_cb cb, void *arg,
+    struct riv_err *err)
+{
+	struct window w = { src, NULL, 0, 0, 0 };
+	struct ima_reader r;
+	struct cover cv;
+	int rc, opened = 0, fmt;
+
+	memset(&r, 0, sizeof(r));
+	src->bytes = 0;
+	w.cap = src->chunk > 0 ? src->chunk : IMA_CHUNK;
+	if (w.cap > WINDOW_MAX)
+		w.cap = WINDOW_MAX;
+	src->window = w.cap;
+	if ((w.buf = malloc(w.cap)) == NULL)
+		return err_set(err, RIV_MALFORMED, "out of memory");
+	if ((rc = window_fill(&w, err)) != RIV_OK || w.len == 0 ||
+	    (rc = feed_check_first(st, first, err)) != RIV_OK)
+		goto done;
+	for (;;) {
+		/* ima_detect_format looks at two bytes. */
+		fmt = src->format != IMA_FORMAT_AUTO ? src->format :
+		    ima_detect_format(w.buf, w.len);
+		rc = ima_reader_open_window(&r, w.buf, w.len, !w.eof, fmt, -1,
+		    first, err);
+		opened = 1;
+		if (w.eof || (!r.starved && (w.len >= 2 ||
+		    src->format != IMA_FORMAT_AUTO)))
+			break;
+		ima_reader_close(&r);
+		opened = 0;
+		if (window_grow(&w) == -1) {
+			if (rc == RIV_OK)
+				rc = err_set(err, RIV_MALFORMED, "out of memory");
+			goto done;
+		}
+		if ((rc = window_fill(&w, err)) != RIV_OK)
+			goto done;
+	}
+	src->format = fmt;
+	if (rc != RIV_OK || (rc = feed_setup(st, &r, err)) != RIV_OK)
+		goto done;
+	cv.touched = 0;
+	while ((rc = feed_entries(st, h, &r, &cv, cb, arg, err)) ==
+	    NEED_MORE) {
+		if ((rc = window_slide(&w, r.off, err)) != RIV_OK)
+			goto done;
+		ima_reader_refill(&r, w.buf, w.len, !w.eof);
+	}
+done:
+	if (opened)
+		ima_reader_close(&r);
+	free(w.buf);
 	return rc;
 }
 

@@ -40,6 +40,7 @@
 #define IMA_FIELDS_MAX		15	/* fields of a template (kernel) */
 #define IMA_EVENT_NAME_MAX	255	/* 'n' field of the "ima" template */
 #define IMA_TEMPLATE_DATA_MAX	(16u * 1024 * 1024)	/* one entry's data */
+#define IMA_CHUNK		(256u * 1024)	/* ima_feed_source window */
 #define IMA_PCR			10	/* the PCR IMA extends by default */
 #define IMA_HISTORY_MAX		512	/* entries kept for lagging quotes */
 #define IMA_HIST_COLS		4	/* (bank, rule) values kept per entry */
@@ -126,6 +127,30 @@ struct ima_reader {
 	char		 tname[IMA_NAME_MAX + 1];	/* last template seen */
 	uint8_t		 tfields[IMA_FIELDS_MAX];	/* and its fields */
 	unsigned	 tnfields;
+	size_t		 base;		/* list offset of buf[0] (a window of
+					   a list read in chunks) */
+	int		 more;		/* more of the list follows buf: an
+					   entry cut at its end is waited for
+					   (ima_reader_next returns 2) */
+	int		 starved;	/* detection at open wanted bytes
+					   beyond buf: open it on more */
+};
+
+/*
+ * Where ima_feed_source() reads a list from: read() fills up to len bytes
+ * and returns how many, 0 at the end, -1 on error (errno set).  The list
+ * is read through a sliding window of chunk bytes (IMA_CHUNK if 0), grown
+ * only for an entry larger than it, so memory stays flat whatever the
+ * list's size.
+ */
+struct ima_source {
+	long		(*read)(void *, uint8_t *, size_t);
+	void		 *arg;
+	size_t		  chunk;
+	int		  format;	/* IMA_FORMAT_AUTO, or as forced; the
+					   format read, on return */
+	size_t		  bytes;	/* on return: bytes read */
+	size_t		  window;	/* on return: largest window */
 };
 
 /*
@@ -232,6 +257,10 @@ int		 ima_reader_open(struct ima_reader *, const uint8_t *, size_t,
 int		 ima_reader_next(struct ima_reader *, struct ima_entry *,
 		    struct riv_err *);
 void		 ima_reader_close(struct ima_reader *);
+int		 ima_reader_open_window(struct ima_reader *, const uint8_t *,
+		    size_t, int, int, int, uint64_t, struct riv_err *);
+void		 ima_reader_refill(struct ima_reader *, const uint8_t *,
+		    size_t, int);
 
 int		 ima_is_boot_aggregate(const struct ima_entry *);
 int		 ima_template_hash(struct hasher *, int,
@@ -250,6 +279,9 @@ void		 ima_state_values(const struct ima_state *, struct pcrset *);
 const char	*ima_rule_name(unsigned);
 int		 ima_feed(struct ima_state *, struct hasher *,
 		    const uint8_t *, size_t, int, uint64_t, ima_entry_cb, void *,
+		    struct riv_err *);
+int		 ima_feed_source(struct ima_state *, struct hasher *,
+		    struct ima_source *, uint64_t, ima_entry_cb, void *,
 		    struct riv_err *);
 void		 ima_quote_watch(struct ima_state *, const struct pcrset *);
 int		 ima_quote_check(struct ima_state *, const struct pcrset *,

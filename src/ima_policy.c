@@ -29,13 +29,13 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include "json.h"
 #include "ima_policy.h"
+#include "pem.h"
 
 /*
  * File digest algorithms, by the names the kernel logs and the numbers of its
@@ -832,72 +832,25 @@ key_id(EVP_PKEY *pk, X509 *cert, uint32_t *id)
 	return ok;
 }
 
-/* Tell whether len bytes are all white space. */
-static int
-all_space(const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (!isspace((unsigned char)s[i]))
-			return 0;
-	return 1;
-}
-
-/* Tell whether a string is one PEM block with only white space around it. */
-static int
-pem_single(const char *pem, size_t len)
-{
-	static const char begin[] = "-----BEGIN ";
-	size_t i, n = 0;
-
-	for (i = 0; i < len && isspace((unsigned char)pem[i]); i++)
-		;
-	if (len - i < sizeof(begin) - 1 ||
-	    memcmp(pem + i, begin, sizeof(begin) - 1) != 0)
-		return 0;
-	for (; i + sizeof(begin) - 1 <= len; i++)
-		if (memcmp(pem + i, begin, sizeof(begin) - 1) == 0)
-			n++;
-	return n == 1;
-}
-
 /*
- * Read a PEM certificate or public key; NULL if it is neither, or if the
- * string holds anything but that one block and white space.
+ * Read a PEM certificate or public key under pem_load's rule (one block,
+ * only white space around it); NULL, with the reason in err, if it is not
+ * one.
  */
 static EVP_PKEY *
-key_from_pem(const char *pem, size_t len, uint32_t *id)
+key_from_pem(const char *pem, size_t len, uint32_t *id, struct riv_err *err)
 {
-	EVP_PKEY *pk = NULL;
+	EVP_PKEY *pk;
 	X509 *x;
-	BIO *b;
-	char *rest;
-	long n;
 
-	if (len > INT_MAX || !pem_single(pem, len) ||
-	    (b = BIO_new_mem_buf(pem, (int)len)) == NULL)
+	if (pem_load(pem, len, &pk, &x, err) != RIV_OK)
 		return NULL;
-	if ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
-		pk = X509_get_pubkey(x);
-		if (pk != NULL && key_id(pk, x, id) == -1) {
-			EVP_PKEY_free(pk);
-			pk = NULL;
-		}
-		X509_free(x);
-	} else if (BIO_reset(b) == 1 &&
-	    (pk = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL)) != NULL &&
-	    key_id(pk, NULL, id) == -1) {
+	if (key_id(pk, x, id) == -1) {
+		err_set(err, RIV_MALFORMED, "its key id cannot be computed");
 		EVP_PKEY_free(pk);
 		pk = NULL;
 	}
-	/* Whatever follows the block must be white space. */
-	if (pk != NULL && ((n = BIO_get_mem_data(b, &rest)) < 0 ||
-	    (n > 0 && !all_space(rest, (size_t)n)))) {
-		EVP_PKEY_free(pk);
-		pk = NULL;
-	}
-	BIO_free(b);
+	X509_free(x);
 	ERR_clear_error();
 	return pk;
 }
@@ -953,7 +906,8 @@ add_key(struct pctx *c, const char *where, size_t idx, size_t offset,
 static int
 read_pem_keys(struct pctx *c, const struct json *v)
 {
-	EVP_PKEY *pk;
+	struct riv_err why = { "" };
+	EVP_PKEY *pk = NULL;
 	uint32_t id;
 	size_t i;
 
@@ -968,14 +922,22 @@ read_pem_keys(struct pctx *c, const struct json *v)
 	if ((c->pol->keys = calloc(v->n + 1, sizeof(*c->pol->keys))) == NULL)
 		return perr(c, "keys: out of memory");
 	for (i = 0; i < v->n; i++) {
+		if (v->items[i]->type != JSON_STRING)
+			snprintf(why.msg, sizeof(why.msg), "not a string but "
+			    "%s", json_type_name(v->items[i]->type));
+		else if (v->items[i]->len > IMA_POLICY_KEY_LEN_MAX)
+			snprintf(why.msg, sizeof(why.msg), "a string of %zu "
+			    "bytes", v->items[i]->len);
 		if (v->items[i]->type != JSON_STRING ||
 		    v->items[i]->len > IMA_POLICY_KEY_LEN_MAX ||
 		    (pk = key_from_pem(v->items[i]->str, v->items[i]->len,
-		    &id)) == NULL)
+		    &id, &why)) == NULL)
 			return perr(c, "keys[%zu]: expected a PEM certificate "
 			    "or public key: one block, nothing but white space "
-			    "around it, at most %d bytes, at byte offset %zu",
-			    i, IMA_POLICY_KEY_LEN_MAX, v->items[i]->offset);
+			    "around it, at most %d bytes, at byte offset %zu; "
+			    "in the string: %s", i,
+			    IMA_POLICY_KEY_LEN_MAX, v->items[i]->offset,
+			    why.msg);
 		if (add_key(c, "keys", i, v->items[i]->offset, pk, id) !=
 		    RIV_OK)
 			return RIV_MALFORMED;

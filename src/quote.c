@@ -19,11 +19,11 @@
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/param_build.h>
-#include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <tss2/tss2_mu.h>
 
+#include "pem.h"
 #include "quote.h"
 
 #define RSA_BITS_MIN	1024
@@ -858,87 +858,17 @@ done:
 	return rc;
 }
 
-/* Password callback for PEM reading: public data is never encrypted. */
-static int
-no_password(char *buf, int size, int rwflag, void *arg)
-{
-	(void)buf;
-	(void)size;
-	(void)rwflag;
-	(void)arg;
-	return -1;
-}
-
-/* Tell whether c is white space between or around PEM blocks. */
-static int
-is_space(int c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 /*
- * Fail unless only white space is left in bio, which holds the end of
- * the len bytes of an AK file after its first PEM block.
- */
-static int
-pem_rest(BIO *bio, size_t len, struct riv_err *err)
-{
-	char *rest;
-	long n, i;
-
-	if ((n = BIO_get_mem_data(bio, &rest)) < 0)
-		n = 0;
-	for (i = 0; i < n; i++)
-		if (!is_space((unsigned char)rest[i]))
-			return err_set(err, RIV_MALFORMED, "PEM: data at byte "
-			    "offset %zu after the first block; only white "
-			    "space may follow it", len - (size_t)n + (size_t)i);
-	return RIV_OK;
-}
-
-/*
- * Load a PEM PUBLIC KEY or CERTIFICATE block starting at byte offset sp of
- * buf and followed by nothing but white space.
+ * Load a PEM PUBLIC KEY or CERTIFICATE block with nothing but white space
+ * around it (pem_load's rule).
  */
 static EVP_PKEY *
-load_pem(const uint8_t *buf, size_t len, size_t sp, struct riv_err *err)
+load_pem(const uint8_t *buf, size_t len, struct riv_err *err)
 {
-	static const char key[] = "-----BEGIN PUBLIC KEY-----";
-	static const char cert[] = "-----BEGIN CERTIFICATE-----";
-	EVP_PKEY *pk = NULL;
-	X509 *x;
-	BIO *bio;
+	EVP_PKEY *pk;
 
-	len -= sp;
-	buf += sp;
-	if (len > INT_MAX || (bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
-		err_set(err, RIV_MALFORMED, "PEM: too large");
+	if (pem_load((const char *)buf, len, &pk, NULL, err) != RIV_OK)
 		return NULL;
-	}
-	if (len >= sizeof(key) - 1 && memcmp(buf, key, sizeof(key) - 1) == 0) {
-		if ((pk = PEM_read_bio_PUBKEY(bio, NULL, no_password,
-		    NULL)) == NULL)
-			err_set(err, RIV_MALFORMED, "PEM PUBLIC KEY block is "
-			    "not a valid SubjectPublicKeyInfo");
-	} else if (len >= sizeof(cert) - 1 &&
-	    memcmp(buf, cert, sizeof(cert) - 1) == 0) {
-		if ((x = PEM_read_bio_X509(bio, NULL, no_password, NULL)) ==
-		    NULL)
-			err_set(err, RIV_MALFORMED, "PEM CERTIFICATE block is "
-			    "not a valid X.509 certificate");
-		else if ((pk = X509_get_pubkey(x)) == NULL)
-			err_set(err, RIV_MALFORMED, "the certificate's public "
-			    "key cannot be decoded");
-		X509_free(x);
-	} else
-		err_set(err, RIV_MALFORMED, "PEM: expected a PUBLIC KEY or "
-		    "CERTIFICATE block first");
-	if (pk != NULL && pem_rest(bio, sp + len, err) != RIV_OK) {
-		EVP_PKEY_free(pk);
-		pk = NULL;
-	}
-	BIO_free(bio);
-	ERR_clear_error();
 	return pk;
 }
 
@@ -1239,13 +1169,13 @@ akey_load(const uint8_t *buf, size_t len, struct akey *ak,
 	mu_quiet();
 	memset(ak, 0, sizeof(*ak));
 	ak->symmetric = ak->scheme = ak->hash = TPM2_ALG_NULL;
-	while (sp < len && is_space(buf[sp]))
+	while (sp < len && pem_is_space(buf[sp]))
 		sp++;
 	if (sp == len)
 		return err_set(err, RIV_MALFORMED, "the AK key is empty");
 	head = len >= 2 ? (size_t)buf[0] << 8 | buf[1] : 0;
 	if (len - sp >= 11 && memcmp(buf + sp, "-----BEGIN ", 11) == 0)
-		ak->pkey = load_pem(buf, len, sp, err);
+		ak->pkey = load_pem(buf, len, err);
 	else if (buf[0] == 0x30)
 		ak->pkey = load_der(buf, len, err);
 	else if (len >= 2 && head == len - 2) {

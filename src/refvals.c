@@ -2,12 +2,19 @@
  * refvals.c — reference values for PCRs, several allowed values per PCR per
  * bank, read from a JSON file (rivd-reference(5)):
  *
- *	{"version":1,"pcrs":{"sha256":{"0":["hex",...],"7":"hex"}}}
+ *	{"version":1,"pcrs":{"sha256":{"0":["hex",...],"7":"hex"}}},
+ *	 "accept_quirks":["ebs-unlogged"]}
+ *
+ * accept_quirks names the known firmware defects (bootlog.h) under which a
+ * boot log that matches the quote only with the defect is accepted.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "bootlog.h"
 #include "refvals.h"
+
+#define QUIRK_NAMES_MAX	32	/* distinct names accept_quirks may list */
 
 /* The allowed values of one PCR in one bank. */
 struct refpcr {
@@ -18,6 +25,9 @@ struct refpcr {
 struct refvals {
 	struct refpcr	pcr[BANK_COUNT][PCR_COUNT];
 	size_t		count;		/* PCRs with reference values */
+	const char	*quirks[QUIRK_NAMES_MAX];	/* accepted quirk names
+					   (the quirk table's strings) */
+	size_t		nquirks;
 };
 
 /* Add one hex value to the allowed values of a PCR. */
@@ -84,11 +94,47 @@ read_pcr(struct refvals *rv, int bank, const char *bname, const char *key,
 	return RIV_OK;
 }
 
+/* Read accept_quirks: an array of known quirk names, each listed once. */
+static int
+read_quirks(struct refvals *rv, const struct json *v, struct riv_err *err)
+{
+	const struct bootlog_quirk *q;
+	const struct json *it;
+	size_t i, k;
+
+	if (v->type != JSON_ARRAY)
+		return err_set(err, RIV_MALFORMED, "accept_quirks: expected an "
+		    "array of quirk names at byte offset %zu", v->offset);
+	for (i = 0; i < v->n; i++) {
+		it = v->items[i];
+		if (it->type != JSON_STRING)
+			return err_set(err, RIV_MALFORMED, "accept_quirks: "
+			    "expected a quirk name at byte offset %zu",
+			    it->offset);
+		for (k = 0; (q = bootlog_quirk_get(k)) != NULL; k++)
+			if (strcmp(q->name, it->str) == 0)
+				break;
+		if (q == NULL)
+			return err_set(err, RIV_MALFORMED, "accept_quirks: "
+			    "unknown quirk \"%s\" at byte offset %zu (see "
+			    "rivd-reference(5))", it->str, it->offset);
+		if (refvals_accepts_quirk(rv, q->name))
+			return err_set(err, RIV_MALFORMED, "accept_quirks: "
+			    "\"%s\" listed twice (byte offset %zu)", it->str,
+			    it->offset);
+		if (rv->nquirks >= QUIRK_NAMES_MAX)
+			return err_set(err, RIV_MALFORMED, "accept_quirks: "
+			    "more than %d names", QUIRK_NAMES_MAX);
+		rv->quirks[rv->nquirks++] = q->name;
+	}
+	return RIV_OK;
+}
+
 /* Build reference values from a parsed document. */
 struct refvals *
 refvals_parse(const struct json *doc, struct riv_err *err)
 {
-	const struct json *ver, *pcrs, *b;
+	const struct json *ver, *pcrs, *b, *aq;
 	struct refvals *rv;
 	unsigned long long version;
 	size_t i, j;
@@ -131,6 +177,9 @@ refvals_parse(const struct json *doc, struct riv_err *err)
 			    b->items[j], err) != RIV_OK)
 				goto fail;
 	}
+	if ((aq = json_get(doc, "accept_quirks")) != NULL &&
+	    read_quirks(rv, aq, err) != RIV_OK)
+		goto fail;
 	return rv;
 fail:
 	refvals_free(rv);
@@ -174,6 +223,20 @@ size_t
 refvals_count(const struct refvals *rv)
 {
 	return rv->count;
+}
+
+/* Tell whether the reference values accept the quirk called name. */
+int
+refvals_accepts_quirk(const struct refvals *rv, const char *name)
+{
+	size_t i;
+
+	if (rv == NULL)
+		return 0;
+	for (i = 0; i < rv->nquirks; i++)
+		if (strcmp(rv->quirks[i], name) == 0)
+			return 1;
+	return 0;
 }
 
 /* Tell whether value d is among the allowed values of rp. */

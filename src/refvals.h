@@ -24,5 +24,6 @@ void		 refvals_free(struct refvals *);
 int		 refvals_check(const struct refvals *, const struct pcrset *,
 		    refvals_fail_cb, void *);
 size_t		 refvals_count(const struct refvals *);
+int		 refvals_accepts_quirk(const struct refvals *, const char *);
 
 #endif

@@ -8,9 +8,13 @@
  * per core.  Each figure is the best of BENCH_RUNS runs.  Figures only,
  * never assertions.
  */
+#include <sys/wait.h>
+
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "json.h"
 #include "bench.h"
@@ -403,6 +407,91 @@ print_ceiling(void)
 	    "(%.0f ns)\n", (double)n / best, best / (double)n * 1e9);
 }
 
+/*
+ * Run `rivctl ima-log FILE --json` (./src/rivctl, as make bench runs it
+ * in the build directory, or $RIVCTL) under /usr/bin/time and return its
+ * peak RSS in KiB, or -1.  A child forked from the bench would count the
+ * bench's own pages in its peak: time forks rivctl from a small process.
+ */
+static long
+rivctl_rss(const char *path)
+{
+	const char *rivctl = getenv("RIVCTL");
+	char out[64] = "/tmp/rivd-bench-rss-XXXXXX";
+	long kib = -1;
+	pid_t pid;
+	FILE *f;
+	int status, fd;
+
+	if (rivctl == NULL || *rivctl == '\0')
+		rivctl = "./src/rivctl";
+	if ((fd = mkstemp(out)) == -1)
+		return -1;
+	close(fd);
+	if ((pid = fork()) == -1)
+		goto done;
+	if (pid == 0) {
+		if ((fd = open("/dev/null", O_WRONLY)) != -1) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl("/usr/bin/time", "time", "-f", "%M", "-o", out, rivctl,
+		    "ima-log", path, "--json", (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) == 127)
+		goto done;
+	if ((f = fopen(out, "r")) != NULL) {
+		if (fscanf(f, "%ld", &kib) != 1)
+			kib = -1;
+		fclose(f);
+	}
+done:
+	unlink(out);
+	return kib;
+}
+
+/*
+ * Peak memory of rivctl ima-log on the generated list and on one four
+ * times as long (its entries after boot_aggregate repeated): a list read
+ * in chunks costs the same whatever its size.
+ */
+static void
+print_rss(const struct input *in)
+{
+	char path[] = "/tmp/rivd-bench-XXXXXX";
+	size_t first = in->off[1], k;
+	long rss[2] = { -1, -1 };
+	FILE *f;
+	int fd, i;
+
+	if ((fd = mkstemp(path)) == -1 || (f = fdopen(fd, "w")) == NULL)
+		return;
+	for (i = 0; i < 2; i++) {
+		if (i == 0)
+			fwrite(in->list.d, 1, in->list.n, f);
+		else
+			for (k = 0; k < 3; k++)
+				fwrite(in->list.d + first, 1, in->list.n - first,
+				    f);
+		fflush(f);
+		rss[i] = rivctl_rss(path);
+	}
+	fclose(f);
+	unlink(path);
+	if (rss[0] < 0 || rss[1] < 0) {
+		printf("  rivctl ima-log peak RSS: cannot run %s under "
+		    "/usr/bin/time\n", getenv("RIVCTL") != NULL ?
+		    getenv("RIVCTL") : "./src/rivctl");
+		return;
+	}
+	printf("  rivctl ima-log peak RSS: %.1f MiB for %d entries (%.1f MiB), "
+	    "%.1f MiB for %d (%.1f MiB)\n", rss[0] / 1024.0, BENCH_ENTRIES,
+	    in->list.n / 1048576.0, rss[1] / 1024.0, 4 * BENCH_ENTRIES - 3,
+	    (in->list.n + 3 * (in->list.n - first)) / 1048576.0);
+}
+
 /* The IMA benchmark (the corpus is not used: the list is generated). */
 void
 bench_ima(const char *corpus)
@@ -462,6 +551,7 @@ bench_ima(const char *corpus)
 	if ((in.quotes = gen_quotes(&in, in.mask)) != NULL)
 		figure("  the same, all banks", run_steps, &in, 1);
 	free(in.quotes);
+	print_rss(&in);
 	ima_policy_unref(in.pol);
 done:
 	free(ptext);

@@ -1099,6 +1099,116 @@ START_TEST(test_bad_events)
 }
 END_TEST
 
+/* v = H(v || H(s)) in bank: an EV_EFI_ACTION string extended, by hand. */
+static void
+ref_extend_string(int bank, uint8_t *v, const char *s)
+{
+	uint8_t buf[2 * DIGEST_MAX];
+	size_t n = bank_get(bank)->size;
+
+	memcpy(buf, v, n);
+	ck_assert_int_eq(bank_hash(bank, s, strlen(s), buf + n), 0);
+	ck_assert_int_eq(bank_hash(bank, buf, 2 * n, v), 0);
+}
+
+/* A sha1+sha256 log extending PCRs 0 and 5, plus one event on pcr5ev. */
+static struct bootlog *
+quirk_log(struct bootlog *out, uint32_t pcr5ev, const void *data,
+    uint32_t len)
+{
+	struct logbuf b = { .n = 0 };
+	struct riv_err err = { "" };
+
+	add_specid_2(&b);
+	add_agile(&b, 0, 0x80000008, 0x22, "fw", 2);
+	add_agile(&b, 5, 0x4, 0x11, "\0\0\0\0", 4);
+	if (data != NULL)
+		add_agile(&b, pcr5ev, EV_EFI_ACTION, 0x33, data, len);
+	ck_assert_msg(bootlog_replay(b.d, b.n, out, NULL, NULL, &err) ==
+	    RIV_OK, "%s", err.msg);
+	return out;
+}
+
+START_TEST(test_quirk_ebs)
+{
+	static struct bootlog log, logged;
+	static struct bootlog_match m;
+	static struct pcrset want, alt;
+	const struct bootlog_quirk *q;
+	uint8_t v[DIGEST_MAX];
+	size_t i;
+	int b;
+
+	ck_assert_uint_ge(bootlog_quirk_count(), 3);
+	ck_assert_ptr_null(bootlog_quirk_get(bootlog_quirk_count()));
+	ck_assert_int_eq(bootlog_quirk_known("ebs-unlogged"), 1);
+	ck_assert_int_eq(bootlog_quirk_known("ebs"), 0);
+	q = bootlog_quirk_get(0);
+	ck_assert_str_eq(q->name, "ebs-unlogged");
+	ck_assert_uint_eq(q->pcr, 5);
+	ck_assert_uint_eq(q->nextends, 2);
+
+	/* The tolerant replay: PCR 5 extended with the two strings. */
+	quirk_log(&log, 5, NULL, 0);
+	ck_assert_int_eq(bootlog_quirk_apply(&log, 0, &alt), 0);
+	for (b = BANK_SHA1; b <= BANK_SHA256; b++) {
+		memcpy(v, pcrset_get(&log.pcrs, b, 5), bank_get(b)->size);
+		ref_extend_string(b, v, "Exit Boot Services Invocation");
+		ref_extend_string(b, v,
+		    "Exit Boot Services Returned with Success");
+		ck_assert_mem_eq(pcrset_get(&alt, b, 5), v, bank_get(b)->size);
+		ck_assert_mem_eq(pcrset_get(&alt, b, 0),
+		    pcrset_get(&log.pcrs, b, 0), bank_get(b)->size);
+	}
+	ck_assert_int_eq(bootlog_quirk_apply(&log, bootlog_quirk_count(),
+	    &alt), -1);
+
+	/* Plain values match without a quirk. */
+	ck_assert_int_eq(bootlog_match(&log, &log.pcrs, &m), RIV_OK);
+	ck_assert_int_eq(m.quirk, -1);
+	ck_assert_uint_eq(m.ncompared, 4);
+
+	/* Each variant is recognised, and only with every bank agreeing. */
+	for (i = 0; i < bootlog_quirk_count(); i++) {
+		ck_assert_int_eq(bootlog_quirk_apply(&log, i, &want), 0);
+		ck_assert_int_eq(bootlog_match(&log, &want, &m), RIV_OK);
+		ck_assert_int_eq(m.quirk, (int)i);
+		ck_assert_uint_eq(m.mismatched[BANK_SHA1], 1u << 5);
+		ck_assert_mem_eq(pcrset_get(&m.pcrs, BANK_SHA256, 5),
+		    pcrset_get(&want, BANK_SHA256, 5), 32);
+	}
+	ck_assert_int_eq(bootlog_quirk_apply(&log, 0, &want), 0);
+	pcrset_set(&want, BANK_SHA1, 5, pcrset_get(&log.pcrs, BANK_SHA1, 5));
+	ck_assert_int_eq(bootlog_match(&log, &want, &m), RIV_FAIL);
+	ck_assert_int_eq(m.quirk, -1);
+	ck_assert_uint_eq(m.mismatched[BANK_SHA256], 1u << 5);
+
+	/* The quirk cannot excuse another PCR. */
+	ck_assert_int_eq(bootlog_quirk_apply(&log, 0, &want), 0);
+	memset(v, 0x44, sizeof(v));
+	pcrset_set(&want, BANK_SHA256, 0, v);
+	ck_assert_int_eq(bootlog_match(&log, &want, &m), RIV_FAIL);
+	ck_assert_int_eq(m.quirk, -1);
+	ck_assert_uint_eq(m.mismatched[BANK_SHA256], 1u << 0 | 1u << 5);
+
+	/* Nothing in common: no match. */
+	pcrset_init(&want);
+	pcrset_set(&want, BANK_SHA256, 16, v);
+	ck_assert_int_eq(bootlog_match(&log, &want, &m), RIV_FAIL);
+	ck_assert_uint_eq(m.ncompared, 0);
+
+	/* A log that holds an EBS event (with a NUL) rules the quirk out. */
+	quirk_log(&logged, 5, "Exit Boot Services Invocation", 30);
+	for (i = 0; i < bootlog_quirk_count(); i++)
+		ck_assert_int_eq(bootlog_quirk_apply(&logged, i, &alt), -1);
+	/* On another PCR, or another string, it does not. */
+	quirk_log(&logged, 4, "Exit Boot Services Invocation", 29);
+	ck_assert_int_eq(bootlog_quirk_apply(&logged, 0, &alt), 0);
+	quirk_log(&logged, 5, "Exit Boot Services Invocation!", 30);
+	ck_assert_int_eq(bootlog_quirk_apply(&logged, 0, &alt), 0);
+}
+END_TEST
+
 START_TEST(test_type_names)
 {
 	ck_assert_str_eq(bootlog_event_type_name(0x0), "EV_PREBOOT_CERT");
@@ -1140,6 +1250,7 @@ main(void)
 	tcase_add_test(rules, test_incomplete_bank);
 	tcase_add_test(rules, test_legacy_synthetic);
 	tcase_add_test(rules, test_type_names);
+	tcase_add_test(rules, test_quirk_ebs);
 	tcase_add_test(bad, test_startup_locality_bad);
 	tcase_add_test(bad, test_bad_empty_garbage);
 	tcase_add_test(bad, test_bad_truncated);

@@ -7,9 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
+
 #include "bank.h"
 #include "json.h"
 #include "pcrset.h"
+#include "pem.h"
 #include "refvals.h"
 #include "testutil.h"
 
@@ -337,6 +340,23 @@ START_TEST(test_refvals)
 	ck_assert_int_eq(refvals_check(rv, &s, count_failure, &fails),
 	    RIV_FAIL);
 	ck_assert_int_eq(fails, 1);
+	ck_assert_int_eq(refvals_accepts_quirk(rv, "ebs-unlogged"), 0);
+	refvals_free(rv);
+
+	/* accept_quirks: the quirks accepted by name. */
+	doc = parse_ok("{\"pcrs\":{},\"accept_quirks\":[\"ebs-unlogged\"]}");
+	rv = refvals_parse(doc, &err);
+	json_free(doc);
+	ck_assert_msg(rv != NULL, "%s", err.msg);
+	ck_assert_int_eq(refvals_accepts_quirk(rv, "ebs-unlogged"), 1);
+	ck_assert_int_eq(refvals_accepts_quirk(rv, "ebs"), 0);
+	ck_assert_int_eq(refvals_accepts_quirk(NULL, "ebs-unlogged"), 0);
+	refvals_free(rv);
+	doc = parse_ok("{\"pcrs\":{},\"accept_quirks\":[]}");
+	rv = refvals_parse(doc, &err);
+	json_free(doc);
+	ck_assert_msg(rv != NULL, "%s", err.msg);
+	ck_assert_int_eq(refvals_accepts_quirk(rv, "ebs-unlogged"), 0);
 	refvals_free(rv);
 }
 END_TEST
@@ -360,6 +380,14 @@ START_TEST(test_refvals_errors)
 	refvals_bad("[]", "expected a JSON object");
 	refvals_bad("{\"version\":2,\"pcrs\":{}}", "only version 1");
 	refvals_bad("{\"version\":1}", "expected a \"pcrs\" object");
+	refvals_bad("{\"pcrs\":{},\"accept_quirks\":\"ebs-unlogged\"}",
+	    "accept_quirks: expected an array of quirk names at byte offset 27");
+	refvals_bad("{\"pcrs\":{},\"accept_quirks\":[1]}",
+	    "accept_quirks: expected a quirk name at byte offset 28");
+	refvals_bad("{\"pcrs\":{},\"accept_quirks\":[\"EBS-unlogged\"]}",
+	    "unknown quirk \"EBS-unlogged\" at byte offset 28");
+	refvals_bad("{\"pcrs\":{},\"accept_quirks\":[\"ebs-unlogged\","
+	    "\"ebs-unlogged\"]}", "\"ebs-unlogged\" listed twice");
 	refvals_bad("{\"pcrs\":{\"sha3\":{}}}", "unknown bank");
 	refvals_bad("{\"pcrs\":{\"sha1\":{\"0\":[]}}}", "empty list");
 	refvals_bad("{\"pcrs\":{\"sha1\":{\"0\":[\"00\"]}}}",
@@ -370,6 +398,136 @@ START_TEST(test_refvals_errors)
 	    "111111111111\",\"0\":\"1111111111111111111111111111111111111111\"}}}",
 	    "member name \"0\" repeated at byte offset 64");
 	refvals_bad("{\"pcrs\":{\"sha1\":{\"x\":[]}}}", "bad PCR index");
+}
+END_TEST
+
+/* Write a PEM block (a key, or a certificate if x) into out. */
+static size_t
+pem_text(EVP_PKEY *pk, X509 *x, char *out, size_t max)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *m;
+	long n;
+
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(x != NULL ? PEM_write_bio_X509(b, x) :
+	    PEM_write_bio_PUBKEY(b, pk), 1);
+	n = BIO_get_mem_data(b, &m);
+	ck_assert_int_gt(n, 0);
+	ck_assert_uint_lt((size_t)n, max);
+	memcpy(out, m, (size_t)n);
+	out[n] = '\0';
+	BIO_free(b);
+	return (size_t)n;
+}
+
+/* Assert that pem_load refuses text with want in the reason. */
+static void
+pem_bad(const char *text, size_t len, const char *want)
+{
+	struct riv_err err = { "" };
+	EVP_PKEY *pk = (EVP_PKEY *)1;
+	X509 *x = (X509 *)1;
+
+	ck_assert_int_eq(pem_load(text, len, &pk, &x, &err), RIV_MALFORMED);
+	ck_assert_ptr_null(pk);
+	ck_assert_ptr_null(x);
+	ck_assert_msg(strstr(err.msg, want) != NULL, "error \"%s\" lacks "
+	    "\"%s\"", err.msg, want);
+}
+
+/* The one PEM rule: one block, space/tab/CR/LF around it, no headers. */
+START_TEST(test_pem_load)
+{
+	static char key[8192], cert[8192], buf[20000], want[96];
+	static unsigned char spki[512], b64[1024];
+	struct riv_err err = { "" };
+	const unsigned char *p;
+	unsigned char *q;
+	uint8_t *der;
+	EVP_PKEY *pk, *got;
+	X509 *x, *gx;
+	size_t klen, clen, dlen, n;
+	char *body;
+
+	pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	ck_assert_ptr_nonnull(pk);
+	klen = pem_text(pk, NULL, key, sizeof(key));
+	der = corpus_read("quotes/go-tpm-tools__gce-cos-85-nonce9009.akcert.der",
+	    &dlen);
+	p = der;
+	ck_assert_ptr_nonnull(x = d2i_X509(NULL, &p, (long)dlen));
+	clen = pem_text(NULL, x, cert, sizeof(cert));
+
+	/* A public key with white space around it: no certificate. */
+	n = (size_t)snprintf(buf, sizeof(buf), " \t\r\n%s\r\n \t", key);
+	gx = (X509 *)1;
+	ck_assert_msg(pem_load(buf, n, &got, &gx, &err) == RIV_OK, "%s",
+	    err.msg);
+	ck_assert_ptr_null(gx);
+	ck_assert_int_eq(EVP_PKEY_eq(got, pk), 1);
+	EVP_PKEY_free(got);
+	/* A certificate: its key, and the certificate if asked for. */
+	ck_assert_msg(pem_load(cert, clen, &got, &gx, &err) == RIV_OK, "%s",
+	    err.msg);
+	ck_assert_ptr_nonnull(gx);
+	ck_assert_int_eq(X509_cmp(gx, x), 0);
+	X509_free(gx);
+	EVP_PKEY_free(got);
+	ck_assert_int_eq(pem_load(cert, clen, &got, NULL, &err), RIV_OK);
+	EVP_PKEY_free(got);
+
+	/* Only space, tab, CR and LF count as white space. */
+	n = (size_t)snprintf(buf, sizeof(buf), "\f%s", key);
+	pem_bad(buf, n, "expected a PUBLIC KEY or CERTIFICATE block first, "
+	    "at byte offset 0");
+	n = (size_t)snprintf(buf, sizeof(buf), "%s\v\n", key);
+	snprintf(want, sizeof(want), "data at byte offset %zu after", klen);
+	pem_bad(buf, n, want);
+	memcpy(buf, key, klen);
+	buf[klen] = '\0';
+	pem_bad(buf, klen + 1, want);
+	/* One block: a second one, or any other text, is data after it. */
+	n = (size_t)snprintf(buf, sizeof(buf), "%s%s", key, cert);
+	pem_bad(buf, n, want);
+	n = (size_t)snprintf(buf, sizeof(buf), "junk\n%s", key);
+	pem_bad(buf, n, "block first, at byte offset 0");
+	/* Other labels, even ones OpenSSL reads as certificates. */
+	pem_bad("-----BEGIN X509 CERTIFICATE-----\nMII=\n"
+	    "-----END X509 CERTIFICATE-----\n", 66, "block first");
+	pem_bad("-----BEGIN PRIVATE KEY-----\nMII=\n"
+	    "-----END PRIVATE KEY-----\n", 58, "block first");
+	/* An END line for another label, or none. */
+	n = (size_t)snprintf(buf, sizeof(buf), "%.*s-----END CERTIFICATE-----\n",
+	    (int)(klen - 25), key);
+	pem_bad(buf, n, "is not well formed");
+	pem_bad(key, klen - 25, "is not well formed");
+	/* Headers (an "encrypted" key): refused, no password prompt. */
+	body = strchr(key, '\n') + 1;
+	n = (size_t)snprintf(buf, sizeof(buf), "-----BEGIN PUBLIC KEY-----\n"
+	    "Proc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,"
+	    "00112233445566778899AABBCCDDEEFF\n\n%s", body);
+	pem_bad(buf, n, "has headers");
+	/* DER that does not fill the block, or is not the label's. */
+	n = (size_t)i2d_PUBKEY(pk, NULL);
+	ck_assert_uint_lt(n + 2, sizeof(spki));
+	q = spki;
+	ck_assert_int_eq(i2d_PUBKEY(pk, &q), (int)n);
+	spki[n] = spki[n + 1] = 0;
+	ck_assert_int_gt(EVP_EncodeBlock(b64, spki, (int)n + 2), 0);
+	n = (size_t)snprintf(buf, sizeof(buf), "-----BEGIN PUBLIC KEY-----\n"
+	    "%s\n-----END PUBLIC KEY-----\n", (char *)b64);
+	pem_bad(buf, n, "not a valid SubjectPublicKeyInfo");
+	n = (size_t)snprintf(buf, sizeof(buf), "-----BEGIN CERTIFICATE-----\n"
+	    "%.*s-----END CERTIFICATE-----\n",
+	    (int)(strstr(key, "-----END") - body), body);
+	pem_bad(buf, n, "not a valid X.509 certificate");
+	pem_bad(buf, PEM_TEXT_MAX + 1, "exceed the limit");
+	pem_bad("", 0, "block first");
+
+	X509_free(x);
+	free(der);
+	EVP_PKEY_free(pk);
 }
 END_TEST
 
@@ -413,6 +571,7 @@ main(void)
 	tcase_add_test(tc, test_refvals);
 	tcase_add_test(tc, test_refvals_errors);
 	tcase_add_test(tc, test_file_read_limits);
+	tcase_add_test(tc, test_pem_load);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -160,18 +160,106 @@ read_list(const char *name, size_t *len)
 	return corpus_read(rel, len);
 }
 
-/* Replay a whole list into a fresh state (all banks); RIV_ status. */
+/* A list in memory handed out a few bytes per read (struct ima_source). */
+struct trickle {
+	const uint8_t	*p;
+	size_t		 len, off, step;
+};
+
+/* ima_source read callback: at most step bytes of the list. */
+static long
+trickle_read(void *arg, uint8_t *buf, size_t len)
+{
+	struct trickle *t = arg;
+	size_t n = t->len - t->off;
+
+	if (n > len)
+		n = len;
+	if (n > t->step)
+		n = t->step;
+	memcpy(buf, t->p + t->off, n);
+	t->off += n;
+	return (long)n;
+}
+
+static void assert_same_pcrs(const struct ima_state *,
+    const struct ima_state *, const char *);
+
+/*
+ * Feed a list read in chunks (ima_feed_source) with windows of several
+ * sizes, from one byte up; each must end exactly as the whole list did:
+ * the same status, the same error (byte offsets included), the same state.
+ */
+static void
+assert_chunked_same(const uint8_t *buf, size_t len, uint64_t first,
+    const struct ima_state *init, const struct ima_state *want, int want_rc,
+    const char *want_err)
+{
+	static const size_t chunks[] = { 1, 7, 64, 4096 };
+	struct ima_state *st = ima_state_new(0);
+	struct hasher *h = hasher_new();
+	struct riv_err err = { "" };
+	struct ima_source src;
+	struct trickle t;
+	size_t i;
+	int rc;
+
+	ck_assert_ptr_nonnull(st);
+	ck_assert_ptr_nonnull(h);
+	for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+		*st = *init;
+		t.p = buf;
+		t.len = len;
+		t.off = 0;
+		t.step = i % 2 ? 3 : 1000;
+		memset(&src, 0, sizeof(src));
+		src.read = trickle_read;
+		src.arg = &t;
+		src.chunk = chunks[i];
+		src.format = IMA_FORMAT_AUTO;
+		err.msg[0] = '\0';
+		rc = ima_feed_source(st, h, &src, first, NULL, NULL, &err);
+		ck_assert_msg(rc == want_rc, "window %zu: status %d, not %d "
+		    "(%s)", chunks[i], rc, want_rc, err.msg);
+		if (rc != RIV_OK)
+			ck_assert_msg(strcmp(err.msg, want_err) == 0, "window "
+			    "%zu: \"%s\", not \"%s\"", chunks[i], err.msg,
+			    want_err);
+		else {
+			assert_same_pcrs(st, want, "chunked");
+			ck_assert_uint_eq(src.bytes, len);
+			ck_assert_int_eq(src.format, len == 0 ?
+			    IMA_FORMAT_AUTO : ima_detect_format(buf, len));
+			ck_assert_uint_eq(st->failed, want->failed);
+			ck_assert_int_eq(st->big_endian, want->big_endian);
+			ck_assert_int_eq(st->list_bank, want->list_bank);
+		}
+	}
+	hasher_free(h);
+	ima_state_free(st);
+}
+
+/*
+ * Replay a whole list into a fresh state (all banks); RIV_ status.  The
+ * same list read in chunks must end the same way.
+ */
 static int
 replay(const uint8_t *buf, size_t len, struct ima_state *st,
     ima_entry_cb cb, void *arg, struct riv_err *err)
 {
 	struct hasher *h = hasher_new();
+	struct ima_state *init = ima_state_new(0);
 	int rc;
 
 	ck_assert_ptr_nonnull(h);
+	ck_assert_ptr_nonnull(init);
 	ima_state_init(st, 0);
+	*init = *st;
 	rc = ima_feed(st, h, buf, len, IMA_FORMAT_AUTO, 0, cb, arg, err);
 	hasher_free(h);
+	if (rc == RIV_OK || rc == RIV_MALFORMED)
+		assert_chunked_same(buf, len, 0, init, st, rc, err->msg);
+	ima_state_free(init);
 	return rc;
 }
 

@@ -1361,6 +1361,18 @@ START_TEST(test_pem_strict)
 	snprintf(json, sizeof(json), "{\"version\":1,\"keys\":[\"%s%s\"]}",
 	    pem, cert);
 	policy_bad(json, strlen(json), want);
+	/*
+	 * The shared PEM rule (pem.h): white space is space, tab, CR and LF;
+	 * a form feed or vertical tab, which isspace() let through before
+	 * the policy and AK loaders were merged, is data after the block.
+	 */
+	snprintf(json, sizeof(json), "{\"version\":1,\"keys\":[\"%s\\f\"]}",
+	    pem);
+	policy_bad(json, strlen(json), "in the string: PEM: data at byte "
+	    "offset");
+	snprintf(json, sizeof(json), "{\"version\":1,\"keys\":[\"\\u000b%s\"]}",
+	    cert);
+	policy_bad(json, strlen(json), want);
 	/* A block OpenSSL would skip to reach the certificate. */
 	snprintf(json, sizeof(json), "{\"version\":1,\"keys\":[\"-----BEGIN "
 	    "FOO-----\\nAAAA\\n-----END FOO-----\\n%s\"]}", cert);

@@ -226,6 +226,90 @@ expect_status 2 "PCR 24 selected, PCR values to check" -- appraise \
     --pcrs "$TMP/p0.json"
 expect_stderr 'the quote selects sha256 PCR 24, but rivd supports PCRs 0-23 only' \
     "PCR 24 named as unsupported"
+# Firmware that extends the ExitBootServices events into PCR 5 without
+# logging them (quirk ebs-unlogged): quotes signed here over the sha256 PCRs
+# 0-7 of the arch-linux-workstation log as the TPM would hold them.  The
+# quirk is recognised only when the quote's PCR digest covers the tolerant
+# replay exactly, and fails unless the reference values accept it.
+ARCH=$CORPUS/bios/go-tpm-tools__arch-linux-workstation.bin
+"$RIVCTL" bios-log --json "$ARCH" >"$TMP/arch.json"
+# quirk_quote VARIANT: $TMP/q-VARIANT.{attest,sig,pcrs.json} (see quirk_pcrs)
+quirk_quote() {
+	quirk_pcrs "$TMP/arch.json" "$TMP/q-$1.pcrs.json" "$1" &&
+	python3 - "$TMP" "$1" <<'PY' && ecdsa_sign "q-$1"
+import hashlib, json, struct, sys
+t, v = sys.argv[1:3]
+p = json.load(open(f"{t}/q-{v}.pcrs.json"))["pcrs"]["sha256"]
+digest = hashlib.sha256(b"".join(bytes.fromhex(p[str(i)])
+                                 for i in range(8))).digest()
+quote = struct.pack(">IHB", 1, 0x000b, 3) + b"\xff\x00\x00" + \
+    struct.pack(">H", 32) + digest
+open(f"{t}/q-{v}.attest", "wb").write(struct.pack(">IHH", 0xff544347,
+    0x8018, 34) + b"\x00\x0b" + b"\xaa" * 32 + struct.pack(">H", 2) +
+    b"\x90\x09" + struct.pack(">QIIBQ", 1, 2, 3, 1, 0x1122334455667788) +
+    quote)
+PY
+}
+for v in none success garbage; do
+	quirk_quote $v || { nfail=$((nfail + 1)); echo "FAIL: quirk_quote $v"; }
+done
+python3 - "$TMP" <<'PY' || { nfail=$((nfail + 1)); echo "FAIL: quirk refs"; }
+import json, sys
+t = sys.argv[1]
+p = json.load(open(t + "/q-success.pcrs.json"))["pcrs"]["sha256"]
+ref = {"pcrs": {"sha256": {"5": p["5"]}}}
+json.dump(ref, open(t + "/ref-q-noaccept.json", "w"))
+ref["accept_quirks"] = ["ebs-unlogged"]
+json.dump(ref, open(t + "/ref-q-accept.json", "w"))
+json.dump({"pcrs": {}, "accept_quirks": ["ebs-forgotten"]},
+          open(t + "/ref-q-unknown.json", "w"))
+json.dump({"pcrs": {}, "accept_quirks": ["ebs-unlogged", "ebs-unlogged"]},
+          open(t + "/ref-q-twice.json", "w"))
+json.dump({"pcrs": {}, "accept_quirks": "ebs-unlogged"},
+          open(t + "/ref-q-string.json", "w"))
+PY
+QQ() { echo "--attest $TMP/q-$1.attest --sig $TMP/q-$1.sig --ak $TMP/k.pem --nonce 9009"; }
+expect_status 0 "quirk: none needed" -- appraise $(QQ none) \
+    --bios-log "$ARCH" --json
+expect_json 'd["verdict"] == "pass" and d["quirks"] == [] and d["checks"]["pcr_digest"] == "ok"' "no quirk when the log replays exactly"
+expect_status 1 "quirk: needed, no reference values" -- appraise \
+    $(QQ success) --bios-log "$ARCH" --json
+expect_json 'd["quirks"] == [{"name": "ebs-unlogged", "pcr": 5, "accepted": False}] and [f["check"] for f in d["failures"]] == ["quirk"]' "quirk named, not accepted by default"
+expect_json 'd["checks"]["pcr_digest"] == "ok" and d["checks"]["bios_log"] == "ok" and "ebs-unlogged" in d["failures"][0]["reason"]' "the log is tied to the quote through the quirk"
+expect_json "d['pcrs']['sha256']['5'] == json.load(open('$TMP/q-success.pcrs.json'))['pcrs']['sha256']['5']" "covered PCR 5 is the tolerant replay"
+expect_status 1 "quirk: reference values that do not accept it" -- appraise \
+    $(QQ success) --bios-log "$ARCH" --reference "$TMP/ref-q-noaccept.json" \
+    --json
+expect_json '[f["check"] for f in d["failures"]] == ["quirk"] and d["checks"]["reference"] == "ok" and "accept_quirks" in d["failures"][0]["reason"]' "only the quirk fails"
+expect_status 0 "quirk: accepted by the reference values" -- appraise \
+    $(QQ success) --bios-log "$ARCH" --reference "$TMP/ref-q-accept.json" \
+    --json
+expect_json 'd["verdict"] == "pass" and d["quirks"] == [{"name": "ebs-unlogged", "pcr": 5, "accepted": True}]' "accepted quirk passes, still named"
+expect_status 0 "quirk: reported values carry the tolerant PCR 5" -- \
+    appraise $(QQ success) --bios-log "$ARCH" \
+    --pcrs "$TMP/q-success.pcrs.json" --reference "$TMP/ref-q-accept.json" \
+    --json
+expect_json 'd["quirks"][0]["accepted"] and d["failures"] == []' "reported tolerant value is no bios-log failure"
+expect_status 0 "quirk: human output" -- appraise $(QQ success) \
+    --bios-log "$ARCH" --reference "$TMP/ref-q-accept.json"
+expect_output '^bios log:   ok \(25 events\); quirk: ebs-unlogged \(accepted\)$' "quirk on the bios log line"
+expect_status 1 "quirk: PCR 5 matching neither" -- appraise $(QQ garbage) \
+    --bios-log "$ARCH" --reference "$TMP/ref-q-accept.json" --json
+expect_json 'd["quirks"] == [] and d["checks"]["pcr_digest"] == "fail"' "no quirk, digest fails"
+expect_status 1 "quirk: plain quote, reference expecting the quirk" -- \
+    appraise $(QQ none) --bios-log "$ARCH" \
+    --reference "$TMP/ref-q-accept.json" --json
+expect_json 'd["quirks"] == [] and [(f["check"], f["pcr"]) for f in d["failures"]] == [("reference", 5)]' "accepting a quirk does not require it"
+expect_status 2 "quirk: unknown name in accept_quirks" -- appraise \
+    $(QQ success) --bios-log "$ARCH" --reference "$TMP/ref-q-unknown.json"
+expect_stderr 'accept_quirks: unknown quirk "ebs-forgotten" at byte offset [0-9]+' "unknown quirk named"
+expect_status 2 "quirk: name listed twice" -- appraise \
+    $(QQ success) --bios-log "$ARCH" --reference "$TMP/ref-q-twice.json"
+expect_stderr 'listed twice' "repeated quirk named"
+expect_status 2 "quirk: accept_quirks not an array" -- appraise \
+    $(QQ success) --bios-log "$ARCH" --reference "$TMP/ref-q-string.json"
+expect_stderr 'accept_quirks: expected an array' "type error named"
+
 expect_status 2 "unknown option" -- appraise $QA --frobnicate
 expect_status 0 "--help" -- appraise --help
 expect_output '^usage: rivctl appraise' "usage on stdout"

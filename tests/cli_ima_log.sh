@@ -608,4 +608,49 @@ expect_status 2 "PCR 30" -- ima-log "$TMP/pcr30.bin"
 expect_stderr "entry 0 at byte offset 0: PCR 30 is beyond the TPM PCRs" \
     "PCR 30 message"
 
+# A list is read in bounded chunks (256 KiB windows): one of 1.4 MB, its
+# entries after boot_aggregate repeated 30 times, replays to the value
+# computed here from its logged digests, and an entry cut at the end is
+# still reported at its byte offset.
+python3 - "$IBM1" "$TMP/big.bin" <<'PY' || { nfail=$((nfail + 1)); echo "FAIL: big list"; }
+import hashlib, struct, sys
+b = open(sys.argv[1], "rb").read()
+def entries(b):
+    o = 0
+    while o < len(b):
+        s = o
+        pcr, = struct.unpack_from("<I", b, o); d = b[o + 4:o + 24]; o += 24
+        n, = struct.unpack_from("<I", b, o); o += 4 + n
+        dl, = struct.unpack_from("<I", b, o); o += 4 + dl
+        yield s, o, pcr, d
+es = list(entries(b))
+big = b[:es[0][1]] + b[es[0][1]:] * 30
+open(sys.argv[2], "wb").write(big)
+v = bytes(20)
+for s, e, pcr, d in entries(big):
+    v = hashlib.sha1(v + (b"\xff" * 20 if d == bytes(20) else d)).digest()
+open(sys.argv[2] + ".sha1", "w").write(v.hex())
+open(sys.argv[2] + ".n", "w").write(str(len(list(entries(big)))))
+PY
+expect_status 0 "a list larger than the read window" -- ima-log "$TMP/big.bin" \
+    --json
+expect_json "d['entries'] == int(open('$TMP/big.bin.n').read()) and d['pcrs']['sha1']['10'] == open('$TMP/big.bin.sha1').read()" "every entry replayed across windows"
+head -c 1000000 "$TMP/big.bin" >"$TMP/big-cut.bin"
+"$RIVCTL" ima-log "$TMP/big-cut.bin" >/dev/null 2>"$TMP/cut.err"
+cut_off=$(sed -n 's/.*entry [0-9]* at byte offset \([0-9]*\): truncated.*/\1/p' "$TMP/cut.err")
+python3 - "$TMP/big.bin" "${cut_off:-0}" <<'PY' && npass=$((npass + 1)) || { nfail=$((nfail + 1)); echo "FAIL: cut list: $(cat "$TMP/cut.err")"; }
+import struct, sys
+b, want = open(sys.argv[1], "rb").read(), int(sys.argv[2])
+o = 0
+while o < len(b):
+    n, = struct.unpack_from("<I", b, o + 24)
+    dl, = struct.unpack_from("<I", b, o + 28 + n)
+    nxt = o + 32 + n + dl
+    if nxt > 1000000:
+        sys.exit(0 if o == want else 1)
+    o = nxt
+sys.exit(1)
+PY
+expect_status 2 "a directory is no list" -- ima-log "$TMP"
+expect_stderr "$TMP: " "the path named"
 finish
