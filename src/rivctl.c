@@ -27,6 +27,14 @@ static const struct command commands[] = {
 	{ "ima-log", cmd_ima_log,
 	    "ima-log FILE [--json] [--policy F] [--from N --state F]\n"
 	    "                [--pcrs F] [--banks LIST]" },
+	{ "status", cmd_status,
+	    "status [--db F] [--attester A] [--json]" },
+	{ "verdicts", cmd_verdicts,
+	    "verdicts [--db F] [--attester A] [--stream S] [--since T]\n"
+	    "                 [--result R] [--limit N] [--json]" },
+	{ "tail", cmd_tail,
+	    "tail [--db F] [--attester A] [--stream S] [--result R]\n"
+	    "             [--lines N] [--count N] [--json]" },
 };
 
 /*

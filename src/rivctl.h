@@ -24,5 +24,8 @@ int	cmd_bios_log(int, char **);
 int	cmd_quote(int, char **);
 int	cmd_appraise(int, char **);
 int	cmd_ima_log(int, char **);
+int	cmd_status(int, char **);
+int	cmd_verdicts(int, char **);
+int	cmd_tail(int, char **);
 
 #endif

@@ -18,5 +18,7 @@ main(void)
 	bench_quote(corpus);
 	bench_bootlog(corpus);
 	bench_ima(corpus);
+	bench_framing();
+	bench_store();
 	return 0;
 }

@@ -9,6 +9,8 @@
 void	bench_quote(const char *);
 void	bench_bootlog(const char *);
 void	bench_ima(const char *);
+void	bench_framing(void);
+void	bench_store(void);
 
 /* Return a monotonic time in seconds. */
 static inline double

@@ -30,6 +30,9 @@ struct options {
 	size_t		 nstandby;
 };
 
+static void	log_vprint(const char *, const char *, va_list)
+		    __attribute__((format(printf, 2, 0)));
+
 /* Print a log line with a level tag on stderr. */
 static void
 log_vprint(const char *tag, const char *fmt, va_list ap)

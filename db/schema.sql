@@ -1,0 +1,108 @@
+-- schema.sql — rivd's verdict store, schema version 1.
+--
+-- The readable reference: rivd builds the same schema with the numbered
+-- migrations in db/db.c, applied by PRAGMA user_version when it opens the
+-- database (tests/check_store.c checks that both give the same schema).
+-- `sqlite3 rivd.db < db/schema.sql` makes a database rivd accepts as
+-- version 1.
+--
+-- Times are microseconds since the epoch (UTC).  Names are those of
+-- rivd.conf; tpm is '' for an attester appraised as one TPM.  Sequence
+-- numbers are unsigned 64-bit values stored in SQLite's signed INTEGER
+-- (the bits are kept).
+
+PRAGMA application_id = 1919514212;	-- 0x72697664, "rivd"
+
+-- One row per appraised notification, or per missed heartbeat (stale).
+-- The UNIQUE key makes it impossible to store one verdict twice.  Ids
+-- follow the commit order and are never reused (AUTOINCREMENT), so
+-- readers (rivctl tail) may use them as a cursor.
+CREATE TABLE verdicts (
+	id		INTEGER PRIMARY KEY AUTOINCREMENT,
+	attester	TEXT NOT NULL,
+	stream		TEXT NOT NULL,
+	tpm		TEXT NOT NULL DEFAULT '',
+	subscription	INTEGER NOT NULL,
+	sequence	INTEGER NOT NULL,
+	result		TEXT NOT NULL
+			CHECK (result IN ('pass', 'fail', 'error', 'stale')),
+	codes		TEXT NOT NULL DEFAULT '',	-- comma-separated
+	reasons		TEXT NOT NULL DEFAULT '[]',	-- JSON array of strings
+	nonce		TEXT NOT NULL DEFAULT '',	-- lowercase hex
+	pcr_digest	TEXT NOT NULL DEFAULT '',	-- lowercase hex
+	received_us	INTEGER NOT NULL,
+	committed_us	INTEGER NOT NULL,
+	UNIQUE (attester, stream, tpm, subscription, sequence)
+);
+CREATE INDEX verdicts_received ON verdicts (received_us);
+CREATE INDEX verdicts_result ON verdicts (result);
+
+-- The appraiser's serialised state after the last committed verdict of
+-- each attester/stream/TPM: where rivd resumes after a restart.
+CREATE TABLE state (
+	attester	TEXT NOT NULL,
+	stream		TEXT NOT NULL,
+	tpm		TEXT NOT NULL DEFAULT '',
+	sequence	INTEGER NOT NULL,
+	blob		BLOB,
+	updated_us	INTEGER NOT NULL,
+	PRIMARY KEY (attester, stream, tpm)
+);
+
+-- Posture: the latest result of each attester/stream/TPM, since when it
+-- holds, and the verdicts counted by result.
+CREATE TABLE posture (
+	attester	TEXT NOT NULL,
+	stream		TEXT NOT NULL,
+	tpm		TEXT NOT NULL DEFAULT '',
+	result		TEXT NOT NULL,
+	since_us	INTEGER NOT NULL,	-- first verdict with this result
+	verdict_id	INTEGER NOT NULL,	-- the latest verdict
+	npass		INTEGER NOT NULL DEFAULT 0,
+	nfail		INTEGER NOT NULL DEFAULT 0,
+	nerror		INTEGER NOT NULL DEFAULT 0,
+	nstale		INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (attester, stream, tpm)
+);
+
+-- Each attester: its connection as rivd last noted it and its overall
+-- posture, the worst of its streams' (fail, error, stale, pass).
+CREATE TABLE attesters (
+	name		TEXT PRIMARY KEY,
+	connection	TEXT,			-- NULL: never noted
+	detail		TEXT NOT NULL DEFAULT '',
+	connection_since_us INTEGER,
+	posture		TEXT,			-- NULL: no verdict yet
+	posture_since_us INTEGER,
+	updated_us	INTEGER NOT NULL
+);
+
+-- Each attester's subscription to each stream, as rivd last noted it.
+CREATE TABLE subscriptions (
+	attester	TEXT NOT NULL,
+	stream		TEXT NOT NULL,
+	subscription	INTEGER NOT NULL,
+	state		TEXT NOT NULL,
+	detail		TEXT NOT NULL DEFAULT '',
+	since_us	INTEGER NOT NULL,
+	updated_us	INTEGER NOT NULL,
+	PRIMARY KEY (attester, stream)
+);
+
+-- Changes: a stream's posture (stream set) or an attester's overall
+-- posture (stream NULL), its connection, a subscription's state.
+CREATE TABLE events (
+	id		INTEGER PRIMARY KEY AUTOINCREMENT,
+	time_us		INTEGER NOT NULL,
+	attester	TEXT NOT NULL,
+	stream		TEXT,
+	tpm		TEXT,
+	what		TEXT NOT NULL
+			CHECK (what IN ('posture', 'connection', 'subscription')),
+	old		TEXT,			-- NULL: nothing before
+	new		TEXT NOT NULL,
+	detail		TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX events_attester ON events (attester, id);
+
+PRAGMA user_version = 1;

@@ -1,0 +1,152 @@
+/*
+ * store.h — rivd's verdict store: one SQLite database (WAL), written by one
+ * writer thread with group commit, read by anyone (rivctl status, verdicts,
+ * tail) without blocking the writer.
+ *
+ * The daemon's loop thread hands the writer a batch item per appraised
+ * notification: its verdict and the engine state that results, committed
+ * together in one transaction with the other items of the same batch, so
+ * that after kill -9 rivd resumes exactly where its last commit left off.
+ * The writer reports each committed batch back through a callback (called
+ * on the writer thread: it must only queue and wake the loop).
+ */
+#ifndef RIV_STORE_H
+#define RIV_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+#define STORE_NAME_MAX		64	/* attester, stream, TPM names */
+#define STORE_REASONS_MAX	16	/* reasons kept per verdict */
+#define STORE_REASON_LEN	256	/* bytes of one reason */
+#define STORE_CODES_LEN		128	/* failure codes, comma-separated */
+#define STORE_DETAIL_LEN	256	/* bytes of a note's detail kept */
+#define STORE_BLOB_MAX		(64u * 1024 * 1024) /* one engine state */
+#define STORE_QUEUE_MAX		65536	/* records queued, by default */
+#define STORE_BATCH_DEFAULT	256	/* items per transaction */
+
+enum verdict_result {
+	VERDICT_PASS,
+	VERDICT_FAIL,
+	VERDICT_ERROR,
+	VERDICT_STALE
+};
+
+/* One verdict on one notification (or on a missed heartbeat: stale). */
+struct verdict {
+	char		 attester[STORE_NAME_MAX];
+	char		 stream[STORE_NAME_MAX];	/* pcr-trust-evidence, ... */
+	char		 tpm[STORE_NAME_MAX];		/* "" if not per TPM */
+	uint32_t	 subscription;
+	uint64_t	 sequence;	/* the evidence's sequence number */
+	enum verdict_result result;
+	char		 codes[STORE_CODES_LEN];	/* e.g. "nonce,replayed" */
+	char		 reasons[STORE_REASONS_MAX][STORE_REASON_LEN];
+	size_t		 nreasons;
+	uint8_t		 nonce[64];
+	size_t		 nonce_len;
+	uint8_t		 pcr_digest[64];
+	size_t		 pcr_digest_len;
+	int64_t		 received_us;	/* wall clock, microseconds */
+	int64_t		 committed_us;	/* set by the writer */
+};
+
+/*
+ * Engine state of one attester/stream/TPM after a verdict: an opaque
+ * blob (the appraiser's serialised state) and the position it stands at.
+ */
+struct store_state {
+	char		 attester[STORE_NAME_MAX];
+	char		 stream[STORE_NAME_MAX];
+	char		 tpm[STORE_NAME_MAX];
+	uint64_t	 sequence;	/* last sequence number appraised */
+	uint8_t		*blob;		/* owned by the item; may be NULL */
+	size_t		 blob_len;
+};
+
+/* What the loop hands the writer for one appraised notification. */
+struct store_item {
+	struct verdict	 verdict;
+	struct store_state state;	/* state.attester[0] == '\0': none */
+	uint64_t	 cookie;	/* returned in the commit callback */
+};
+
+struct store;
+
+/*
+ * Called on the writer thread after a batch committed (ok 1) or failed
+ * (ok 0, items not stored: the transaction was rolled back, the reason is
+ * in store_stats.last_error); cookies of the batch's items, in the order
+ * they were submitted.  An item whose verdict was already stored
+ * (same attester, stream, TPM, subscription and sequence) is reported
+ * committed: the verdict stored first stands, and the duplicate is
+ * dropped whole (its state is not applied; see store_stats.duplicates).
+ */
+typedef void (*store_commit_cb)(const uint64_t *, size_t, int, void *);
+
+/* What the writer did so far, for the daemon's log and status. */
+struct store_stats {
+	uint64_t	 items;		/* items committed */
+	uint64_t	 duplicates;	/* of which already stored: dropped */
+	uint64_t	 notes;		/* notes committed */
+	uint64_t	 batches;	/* transactions committed */
+	uint64_t	 failed_batches;
+	uint64_t	 failed_items;	/* items of those: not stored */
+	size_t		 queued;	/* records waiting now */
+	size_t		 queue_max;
+	char		 last_error[RIV_ERR_MAX];	/* of a failed batch */
+};
+
+/*
+ * store_open: open (create) the database at path, apply db/schema and
+ * the numbered migrations (PRAGMA user_version), WAL mode, synchronous
+ * as given (NULL or "FULL" keeps commits across power loss, "NORMAL"
+ * across process crashes only; "EXTRA" too).  The parent directory must
+ * exist; errors name the path.
+ * store_set_queue_max: change the queue's capacity (default
+ * STORE_QUEUE_MAX records) while it is empty; 0 or -1.
+ * store_start: start the writer thread with a batch limit (items) and a
+ * linger (ms to wait for more items before committing a batch that is not
+ * full; 0: commit what is there).  Signals are blocked in the thread.
+ * store_submit: queue an item (copied; blob ownership passes to the
+ * store, and item->state.blob is set to NULL); 0, or -1 with errno
+ * EAGAIN if the queue is full (the loop then stops reading its
+ * attesters: backpressure), EINVAL if the item breaks a bound above (a
+ * string without its NUL, a result out of range, a blob larger than
+ * STORE_BLOB_MAX), ENOMEM; on -1 the caller keeps the blob.  Items
+ * submitted before store_start wait for it.
+ * store_stop: commit what is queued, stop the writer, close, free.
+ * store_load_state: read the last committed state of one
+ * attester/stream/TPM (tpm NULL: ""), with its own connection (call it
+ * from one thread at a time); 0 with state->attester[0] == '\0' if there
+ * is none, 0 with the state (blob malloc'ed, NULL if empty), or -1.
+ * store_note_attester: queue an attester's connection state (e.g.
+ * "connecting", "connected", "disconnected"; at most STORE_NAME_MAX - 1
+ * bytes) and a detail (truncated to STORE_DETAIL_LEN - 1 bytes), in order
+ * with the items; a change is logged in events.  0 or -1 as store_submit.
+ * store_note_subscription: the same for the subscription of an attester
+ * to a stream: its id and state (e.g. "active", "suspended",
+ * "terminated").
+ * store_get_stats: copy the writer's counters.
+ */
+int	 store_open(const char *, const char *, struct store **,
+	    struct riv_err *);
+int	 store_set_queue_max(struct store *, size_t);
+int	 store_start(struct store *, size_t, unsigned, store_commit_cb, void *,
+	    struct riv_err *);
+int	 store_submit(struct store *, struct store_item *);
+void	 store_stop(struct store *);
+int	 store_load_state(struct store *, const char *, const char *,
+	    const char *, struct store_state *, struct riv_err *);
+int	 store_note_attester(struct store *, const char *, const char *,
+	    const char *);
+int	 store_note_subscription(struct store *, const char *, const char *,
+	    uint32_t, const char *, const char *);
+void	 store_get_stats(struct store *, struct store_stats *);
+
+const char *verdict_result_name(enum verdict_result);
+int	 verdict_result_by_name(const char *);
+
+#endif

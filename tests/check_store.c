@@ -1,0 +1,1188 @@
+/*
+ * check_store.c — the verdict store (db/) on real SQLite files in a
+ * temporary directory: schema and migrations, group commit from two
+ * threads, duplicates, backpressure, engine state, posture and events,
+ * a failed batch rolled back whole, and durability when the process is
+ * killed with SIGKILL in the middle of committing.
+ */
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "db.h"
+#include "json.h"
+#include "store.h"
+#include "testutil.h"
+
+/* 2026-12-01T06:05:00Z */
+#define T0_US		INT64_C(1796105100000000)
+#define SCHEMA_DUMP_MAX	(64 * 1024)
+
+static const char *const streams[] = { "pcr-trust-evidence", "bios-log",
+    "ima-log" };
+
+/* A temporary directory and the database path inside it. */
+struct tmpdb {
+	char	dir[64];
+	char	path[128];
+};
+
+/* What a commit callback saw. */
+struct seen {
+	pthread_mutex_t	 lock;
+	uint64_t	*cookies;
+	size_t		 n;
+	size_t		 cap;
+	size_t		 batches;
+	size_t		 failed;
+	size_t		 largest;	/* cookies in one call */
+};
+
+/* Make a temporary directory for one test's database. */
+static void
+tmpdb_make(struct tmpdb *t)
+{
+	snprintf(t->dir, sizeof(t->dir), "/tmp/check_store.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(t->dir));
+	snprintf(t->path, sizeof(t->path), "%s/rivd.db", t->dir);
+}
+
+/* Remove the database, its WAL files and the directory. */
+static void
+tmpdb_remove(struct tmpdb *t)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm",
+	    "-journal", ".ref", ".ref-wal", ".ref-shm", ".other" };
+	char p[160];
+	size_t i;
+
+	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", t->path, suffixes[i]);
+		unlink(p);
+	}
+	rmdir(t->dir);
+}
+
+/* Fill an item: a verdict and the state after it, with a blob. */
+static void
+fill_item(struct store_item *it, const char *attester, const char *stream,
+    uint64_t seq, enum verdict_result r, uint64_t cookie)
+{
+	char blob[96];
+	int n, i;
+
+	memset(it, 0, sizeof(*it));
+	snprintf(it->verdict.attester, STORE_NAME_MAX, "%s", attester);
+	snprintf(it->verdict.stream, STORE_NAME_MAX, "%s", stream);
+	it->verdict.subscription = 7;
+	it->verdict.sequence = seq;
+	it->verdict.result = r;
+	if (r != VERDICT_PASS) {
+		snprintf(it->verdict.codes, STORE_CODES_LEN, "nonce");
+		snprintf(it->verdict.reasons[0], STORE_REASON_LEN,
+		    "nonce mismatch at %" PRIu64, seq);
+		it->verdict.nreasons = 1;
+	}
+	for (i = 0; i < 32; i++) {
+		it->verdict.nonce[i] = (uint8_t)(seq + i);
+		it->verdict.pcr_digest[i] = (uint8_t)(0xa0 + i);
+	}
+	it->verdict.nonce_len = it->verdict.pcr_digest_len = 32;
+	it->verdict.received_us = T0_US + (int64_t)seq;
+	snprintf(it->state.attester, STORE_NAME_MAX, "%s", attester);
+	snprintf(it->state.stream, STORE_NAME_MAX, "%s", stream);
+	it->state.sequence = seq;
+	n = snprintf(blob, sizeof(blob), "state %s %s %" PRIu64, attester,
+	    stream, seq);
+	it->state.blob = malloc((size_t)n);
+	ck_assert_ptr_nonnull(it->state.blob);
+	memcpy(it->state.blob, blob, (size_t)n);
+	it->state.blob_len = (size_t)n;
+	it->cookie = cookie;
+}
+
+/* Sleep for ms milliseconds. */
+static void
+nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Submit an item, waiting while the queue is full. */
+static void
+submit_wait(struct store *s, struct store_item *it)
+{
+	struct timespec ts = { 0, 100000 };
+
+	while (store_submit(s, it) == -1) {
+		ck_assert_int_eq(errno, EAGAIN);
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* Commit callback: record the cookies reported. */
+static void
+seen_cb(const uint64_t *cookies, size_t n, int ok, void *arg)
+{
+	struct seen *sn = arg;
+
+	pthread_mutex_lock(&sn->lock);
+	if (!ok)
+		sn->failed += n;
+	else {
+		if (sn->n + n > sn->cap) {
+			sn->cap = (sn->n + n) * 2;
+			sn->cookies = realloc(sn->cookies,
+			    sn->cap * sizeof(*sn->cookies));
+		}
+		memcpy(sn->cookies + sn->n, cookies, n * sizeof(*cookies));
+		sn->n += n;
+	}
+	sn->batches++;
+	if (n > sn->largest)
+		sn->largest = n;
+	pthread_mutex_unlock(&sn->lock);
+}
+
+/* Start recording commits. */
+static void
+seen_init(struct seen *sn)
+{
+	memset(sn, 0, sizeof(*sn));
+	pthread_mutex_init(&sn->lock, NULL);
+}
+
+/* Stop recording commits. */
+static void
+seen_free(struct seen *sn)
+{
+	free(sn->cookies);
+	pthread_mutex_destroy(&sn->lock);
+}
+
+/* Open the store or fail the test with its reason. */
+static struct store *
+open_store(const char *path, const char *sync)
+{
+	struct riv_err err = { "" };
+	struct store *s = NULL;
+
+	ck_assert_msg(store_open(path, sync, &s, &err) == RIV_OK,
+	    "store_open: %s", err.msg);
+	return s;
+}
+
+/* Start the writer or fail the test with its reason. */
+static void
+start_store(struct store *s, size_t batch, unsigned linger,
+    struct seen *sn)
+{
+	struct riv_err err = { "" };
+
+	ck_assert_msg(store_start(s, batch, linger, sn != NULL ? seen_cb :
+	    NULL, sn, &err) == RIV_OK, "store_start: %s", err.msg);
+}
+
+/* Open a plain connection to check what the store wrote. */
+static sqlite3 *
+open_raw(const char *path)
+{
+	sqlite3 *db = NULL;
+
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	return db;
+}
+
+/* Run a query for one integer (the first column of the first row). */
+static int64_t
+query_i64(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v;
+
+	ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK,
+	    "%s: %s", sql, sqlite3_errmsg(db));
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Run a query for one string into buf ("" for NULL). */
+static void
+query_text(sqlite3 *db, const char *sql, char *buf, size_t len)
+{
+	const unsigned char *s;
+	sqlite3_stmt *st;
+
+	ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK,
+	    "%s: %s", sql, sqlite3_errmsg(db));
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	s = sqlite3_column_text(st, 0);
+	snprintf(buf, len, "%s", s != NULL ? (const char *)s : "");
+	sqlite3_finalize(st);
+}
+
+/*
+ * Append SQL to out with comments removed and white space reduced to what
+ * separates words, so two texts of the same statement compare equal.
+ */
+static void
+normalize_sql(const char *s, char *out, size_t len)
+{
+	size_t o = strlen(out);
+	int space = 0, quote = 0;
+	char prev = ' ';
+
+	for (; *s != '\0' && o + 2 < len; s++) {
+		if (!quote && s[0] == '-' && s[1] == '-') {
+			while (*s != '\0' && *s != '\n')
+				s++;
+			space = 1;
+			if (*s == '\0')
+				break;
+			continue;
+		}
+		if (!quote && (*s == ' ' || *s == '\t' || *s == '\n' ||
+		    *s == '\r')) {
+			space = 1;
+			continue;
+		}
+		if (*s == '\'')
+			quote = !quote;
+		if (space && strchr("(),;", prev) == NULL &&
+		    strchr("(),;", *s) == NULL)
+			out[o++] = ' ';
+		space = 0;
+		out[o++] = *s;
+		prev = *s;
+	}
+	out[o] = '\0';
+}
+
+/* Write db's schema, normalized, and its header values into out. */
+static void
+dump_schema(sqlite3 *db, char *out, size_t len)
+{
+	sqlite3_stmt *st;
+	const char *sql;
+
+	snprintf(out, len, "application_id %lld user_version %lld\n",
+	    (long long)query_i64(db, "PRAGMA application_id"),
+	    (long long)query_i64(db, "PRAGMA user_version"));
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT type, name, tbl_name, "
+	    "sql FROM sqlite_schema ORDER BY type, name", -1, &st, NULL),
+	    SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(out + strlen(out), len - strlen(out), "%s %s %s: ",
+		    sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
+		    sqlite3_column_text(st, 2));
+		sql = (const char *)sqlite3_column_text(st, 3);
+		normalize_sql(sql != NULL ? sql : "", out, len);
+		snprintf(out + strlen(out), len - strlen(out), "\n");
+	}
+	sqlite3_finalize(st);
+	ck_assert_uint_lt(strlen(out), len - 1);
+}
+
+/* Read db/schema.sql from the source tree. */
+static char *
+read_schema_sql(void)
+{
+	const char *src = getenv("RIV_SRCDIR");
+	struct riv_err err;
+	char path[PATH_MAX];
+	uint8_t *buf = NULL;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/db/schema.sql",
+	    src != NULL && *src != '\0' ? src : ".");
+	ck_assert_msg(file_read(path, 1 << 20, &buf, &len, &err) == RIV_OK,
+	    "%s", err.msg);
+	return (char *)buf;
+}
+
+START_TEST(test_schema_fresh_and_reopen)
+{
+	struct store_item it;
+	struct tmpdb t;
+	struct store *s;
+	char buf[16];
+	sqlite3 *db;
+	int fd;
+
+	tmpdb_make(&t);
+	/* An empty file, as `touch` leaves it, is a new database. */
+	fd = open(t.path, O_CREAT | O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	s = open_store(t.path, NULL);
+	fill_item(&it, "r1", "ima-log", 1, VERDICT_PASS, 1);
+	ck_assert_int_eq(store_submit(s, &it), 0);
+	ck_assert_ptr_null(it.state.blob);
+	store_stop(s);		/* commits what is queued, never started */
+	db = open_raw(t.path);
+	ck_assert_int_eq(query_i64(db, "PRAGMA user_version"), DB_VERSION);
+	ck_assert_int_eq(query_i64(db, "PRAGMA application_id"),
+	    DB_APPLICATION_ID);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM verdicts"), 1);
+	sqlite3_close(db);
+
+	s = open_store(t.path, "normal");
+	start_store(s, 4, 0, NULL);
+	fill_item(&it, "r1", "ima-log", 2, VERDICT_PASS, 2);
+	ck_assert_int_eq(store_submit(s, &it), 0);
+	store_stop(s);
+	db = open_raw(t.path);
+	ck_assert_int_eq(query_i64(db, "PRAGMA user_version"), DB_VERSION);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM verdicts"), 2);
+	query_text(db, "PRAGMA journal_mode", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "wal");
+	sqlite3_close(db);
+	tmpdb_remove(&t);
+}
+END_TEST
+
+START_TEST(test_schema_matches_reference)
+{
+	char *sql, *a, *b, ref[160];
+	struct tmpdb t;
+	struct store *s;
+	sqlite3 *db;
+
+	tmpdb_make(&t);
+	s = open_store(t.path, NULL);
+	store_stop(s);
+	snprintf(ref, sizeof(ref), "%s.ref", t.path);
+	sql = read_schema_sql();
+	db = open_raw(ref);
+	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK,
+	    "db/schema.sql: %s", sqlite3_errmsg(db));
+	a = calloc(1, SCHEMA_DUMP_MAX);
+	b = calloc(1, SCHEMA_DUMP_MAX);
+	dump_schema(db, b, SCHEMA_DUMP_MAX);
+	sqlite3_close(db);
+	db = open_raw(t.path);
+	dump_schema(db, a, SCHEMA_DUMP_MAX);
+	sqlite3_close(db);
+	if (strcmp(a, b) != 0)
+		fprintf(stderr, "--- migrations\n%s--- db/schema.sql\n%s", a,
+		    b);
+	ck_assert_msg(strcmp(a, b) == 0, "migrations and db/schema.sql "
+	    "differ (both on stderr)");
+	ck_assert_ptr_nonnull(strstr(a, "table verdicts verdicts"));
+	/* A database made from schema.sql is taken as it is. */
+	s = open_store(ref, NULL);
+	store_stop(s);
+	db = open_raw(ref);
+	memset(a, 0, SCHEMA_DUMP_MAX);
+	dump_schema(db, a, SCHEMA_DUMP_MAX);
+	sqlite3_close(db);
+	ck_assert_str_eq(a, b);
+	free(a);
+	free(b);
+	free(sql);
+	tmpdb_remove(&t);
+}
+END_TEST
+
+START_TEST(test_open_refused)
+{
+	struct riv_err err = { "" };
+	struct tmpdb t;
+	struct store *s = NULL;
+	char path[160];
+	sqlite3 *db;
+	FILE *f;
+
+	tmpdb_make(&t);
+	snprintf(path, sizeof(path), "%s/no/such/dir/rivd.db", t.dir);
+	ck_assert_int_eq(store_open(path, NULL, &s, &err), RIV_MALFORMED);
+	ck_assert_ptr_null(s);
+	ck_assert_msg(strstr(err.msg, path) != NULL, "%s", err.msg);
+
+	ck_assert_int_eq(store_open(t.path, "OFF", &s, &err), RIV_MALFORMED);
+	ck_assert_ptr_nonnull(strstr(err.msg, "synchronous \"OFF\""));
+
+	/* Another program's database is left alone. */
+	db = open_raw(t.path);
+	ck_assert_int_eq(sqlite3_exec(db, "CREATE TABLE foo (x)", NULL, NULL,
+	    NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_int_eq(store_open(t.path, NULL, &s, &err), RIV_MALFORMED);
+	ck_assert_msg(strstr(err.msg, "not a rivd database") != NULL, "%s",
+	    err.msg);
+	db = open_raw(t.path);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM sqlite_schema"),
+	    1);
+	sqlite3_close(db);
+	unlink(t.path);
+
+	/* A newer schema than this build knows. */
+	s = open_store(t.path, NULL);
+	store_stop(s);
+	db = open_raw(t.path);
+	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 99", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_int_eq(store_open(t.path, NULL, &s, &err), RIV_MALFORMED);
+	ck_assert_msg(strstr(err.msg, "schema version 99 is newer") != NULL,
+	    "%s", err.msg);
+	ck_assert_int_eq(db_open_reader(t.path, &db, &err), RIV_MALFORMED);
+	ck_assert_ptr_null(db);
+
+	/* Not a database at all. */
+	snprintf(path, sizeof(path), "%s.other", t.path);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("this is not an SQLite database, not even close to one......"
+	    "................................................................"
+	    "................................................................",
+	    f);
+	fclose(f);
+	ck_assert_int_eq(store_open(path, NULL, &s, &err), RIV_MALFORMED);
+	ck_assert_msg(strstr(err.msg, path) != NULL, "%s", err.msg);
+	ck_assert_int_eq(db_open_reader(path, &db, &err), RIV_MALFORMED);
+	ck_assert_msg(strstr(err.msg, path) != NULL, "%s", err.msg);
+
+	/* A reader does not create a missing database. */
+	unlink(path);
+	ck_assert_int_eq(db_open_reader(path, &db, &err), RIV_MALFORMED);
+	ck_assert_msg(strstr(err.msg, "No such file") != NULL, "%s", err.msg);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	tmpdb_remove(&t);
+}
+END_TEST
+
+/* One submitting thread of test_two_threads. */
+struct submitter {
+	struct store	*s;
+	int		 id;
+	int		 n;
+};
+
+/* Submit n items for attester "t<id>", round robin over the streams. */
+static void *
+submit_many(void *arg)
+{
+	struct submitter *sb = arg;
+	struct store_item it;
+	char name[16];
+	int i;
+
+	snprintf(name, sizeof(name), "t%d", sb->id);
+	for (i = 0; i < sb->n; i++) {
+		fill_item(&it, name, streams[i % 3], (uint64_t)(i / 3 + 1),
+		    i % 97 == 96 ? VERDICT_FAIL : VERDICT_PASS,
+		    (uint64_t)sb->id << 32 | (uint64_t)i);
+		submit_wait(sb->s, &it);
+	}
+	return NULL;
+}
+
+START_TEST(test_two_threads)
+{
+	struct submitter sb[2];
+	struct store_state st;
+	struct store_stats stats;
+	struct riv_err err;
+	struct seen sn;
+	struct tmpdb t;
+	struct store *s;
+	pthread_t th[2];
+	uint64_t next[2] = { 0, 0 }, c, last;
+	char want[96], name[16];
+	sqlite3 *db;
+	size_t i;
+	int k, j;
+
+	tmpdb_make(&t);
+	seen_init(&sn);
+	s = open_store(t.path, "NORMAL");
+	ck_assert_int_eq(store_set_queue_max(s, 512), 0);
+	start_store(s, 8, 1, &sn);
+	for (k = 0; k < 2; k++) {
+		sb[k].s = s;
+		sb[k].id = k;
+		sb[k].n = 5000;
+		ck_assert_int_eq(pthread_create(&th[k], NULL, submit_many,
+		    &sb[k]), 0);
+	}
+	for (k = 0; k < 2; k++)
+		pthread_join(th[k], NULL);
+	/* The state the loop would resume from, read while running. */
+	for (k = 0; k < 2; k++)
+		for (j = 0; j < 3; j++) {
+			snprintf(name, sizeof(name), "t%d", k);
+			ck_assert_int_eq(store_load_state(s, name, streams[j],
+			    "", &st, &err), 0);
+			free(st.blob);
+		}
+	store_get_stats(s, &stats);
+	ck_assert_uint_eq(stats.queue_max, 512);
+	store_stop(s);
+
+	/* Every cookie once, in submission order per thread. */
+	ck_assert_uint_eq(sn.n, 10000);
+	ck_assert_uint_eq(sn.failed, 0);
+	ck_assert_uint_le(sn.largest, 8);
+	ck_assert_uint_ge(sn.batches, 10000 / 8);
+	for (i = 0; i < sn.n; i++) {
+		c = sn.cookies[i];
+		k = (int)(c >> 32);
+		ck_assert_int_le(k, 1);
+		ck_assert_uint_eq(c & 0xffffffff, next[k]);
+		next[k]++;
+	}
+	ck_assert_uint_eq(next[0], 5000);
+	ck_assert_uint_eq(next[1], 5000);
+
+	db = open_raw(t.path);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM verdicts"), 10000);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM (SELECT DISTINCT "
+	    "attester, stream, sequence FROM verdicts)"), 10000);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM verdicts WHERE "
+	    "result = 'fail'"), 2 * (5000 / 97));
+	ck_assert_int_eq(query_i64(db, "SELECT sum(npass + nfail + nerror + "
+	    "nstale) FROM posture"), 10000);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM state"), 6);
+	sqlite3_close(db);
+
+	/* States are those of the last item submitted per stream. */
+	s = open_store(t.path, NULL);
+	for (k = 0; k < 2; k++)
+		for (j = 0; j < 3; j++) {
+			snprintf(name, sizeof(name), "t%d", k);
+			ck_assert_int_eq(store_load_state(s, name, streams[j],
+			    NULL, &st, &err), 0);
+			last = (uint64_t)((4999 - (4999 - j) % 3) / 3 + 1);
+			ck_assert_uint_eq(st.sequence, last);
+			snprintf(want, sizeof(want), "state %s %s %" PRIu64,
+			    name, streams[j], last);
+			ck_assert_uint_eq(st.blob_len, strlen(want));
+			ck_assert_mem_eq(st.blob, want, st.blob_len);
+			free(st.blob);
+		}
+	store_stop(s);
+	seen_free(&sn);
+	tmpdb_remove(&t);
+}
+END_TEST
+
+START_TEST(test_duplicates)
+{
+	struct store_item it;
+	struct store_state st;
+	struct store_stats stats;
+	struct riv_err err;
+	struct seen sn;
+	struct tmpdb t;
+	struct store *s;
+	sqlite3 *db;
+
+	tmpdb_make(&t);
+	seen_init(&sn);
+	s = open_store(t.path, NULL);
+	/* Twice in one batch, and again in a later one. */
+	fill_item(&it, "r1", "ima-log", 5, VERDICT_PASS, 1);
+	ck_assert_int_eq(store_submit(s, &it), 0);
+	fill_item(&it, "r1", "ima-log", 5, VERDICT_FAIL, 2);
+	it.state.sequence = 99;
+	ck_assert_int_eq(store_submit(s, &it), 0);
+	fill_item(&it, "r1", "ima-log", 6, VERDICT_PASS, 3);
+	ck_assert_int_eq(store_submit(s, &it), 0);
+	start_store(s, 16, 0, &sn);
+	store_get_stats(s, &stats);
+	while (stats.batches < 1) {
+		nap_ms(1);
+		store_get_stats(s, &stats);
+	}
+	ck_assert_uint_eq(stats.items, 3);
+	ck_assert_uint_eq(stats.duplicates, 1);
+	/* The duplicate's state (99) was not applied. */
+	ck_assert_int_eq(store_load_state(s, "r1", "ima-log", "", &st, &err),
+	    0);
+	ck_assert_uint_eq(st.sequence, 6);
+	free(st.blob);
+	fill_item(&it, "r1", "ima-log", 5, VERDICT_ERROR, 4);
+	ck_assert_int_eq(store_submit(s, &it), 0);
+	/* Another subscription may use the same sequence number. */
+	fill_item(&it, "r1", "ima-log", 5, VERDICT_PASS, 5);
+	it.verdict.subscription = 8;
+	ck_assert_int_eq(store_submit(s, &it), 0);
+	store_stop(s);
+
+	ck_assert_uint_eq(sn.n, 5);
+	ck_assert_uint_eq(sn.failed, 0);
+	ck_assert_uint_eq(sn.cookies[0], 1);
+	ck_assert_uint_eq(sn.cookies[1], 2);
+	ck_assert_uint_eq(sn.cookies[4], 5);
+	db = open_raw(t.path);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM verdicts"), 3);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM verdicts WHERE "
+	    "sequence = 5 AND subscription = 7 AND result = 'pass'"), 1);
+	ck_assert_int_eq(query_i64(db, "SELECT nerror + nfail FROM posture"),
+	    0);
+	ck_assert_int_eq(query_i64(db, "SELECT npass FROM posture"), 3);
+	ck_assert_int_eq(query_i64(db, "SELECT sequence FROM state"), 5);
+	sqlite3_close(db);
+	seen_free(&sn);
+	tmpdb_remove(&t);
+}
+END_TEST
+
+START_TEST(test_queue_full)
+{
+	struct store_item it;
+	struct store_stats stats;
+	struct tmpdb t;
+	struct store *s;
+	sqlite3 *db;
+	int i;
+
+	tmpdb_make(&t);
+	s = open_store(t.path, NULL);
+	ck_assert_int_eq(store_set_queue_max(s, 0), -1);
+	ck_assert_int_eq(store_set_queue_max(s, 4), 0);
+	for (i = 0; i < 4; i++) {
+		fill_item(&it, "r1", "bios-log", (uint64_t)i, VERDICT_PASS,
+		    (uint64_t)i);
+		ck_assert_int_eq(store_submit(s, &it), 0);
+	}
+	ck_assert_int_eq(store_set_queue_max(s, 8), -1);
+	fill_item(&it, "r1", "bios-log", 4, VERDICT_PASS, 4);
+	errno = 0;
+	ck_assert_int_eq(store_submit(s, &it), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_ptr_nonnull(it.state.blob);	/* still the caller's */
+	free(it.state.blob);
+	ck_assert_int_eq(store_note_attester(s, "r1", "connected", ""), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	store_get_stats(s, &stats);
+	ck_assert_uint_eq(stats.queued, 4);
+	ck_assert_uint_eq(stats.queue_max, 4);
+	start_store(s, 2, 0, NULL);
+	store_stop(s);
+	db = open_raw(t.path);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM verdicts"), 4);
+	sqlite3_close(db);
+	tmpdb_remove(&t);
+}
+END_TEST
+
+START_TEST(test_invalid_items)
+{
+	struct store_item it;
+	struct tmpdb t;
+	struct store *s;
+	char big[STORE_NAME_MAX + 8];
+
+	tmpdb_make(&t);
+	s = open_store(t.path, NULL);
+	fill_item(&it, "r1", "ima-log", 1, VERDICT_PASS, 1);
+	memset(it.verdict.attester, 'a', STORE_NAME_MAX);
+	errno = 0;
+	ck_assert_int_eq(store_submit(s, &it), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	free(it.state.blob);
+	fill_item(&it, "r1", "ima-log", 1, (enum verdict_result)9, 1);
+	ck_assert_int_eq(store_submit(s, &it), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	it.verdict.result = VERDICT_PASS;
+	it.verdict.nreasons = STORE_REASONS_MAX + 1;
+	ck_assert_int_eq(store_submit(s, &it), -1);
+	it.verdict.nreasons = 0;
+	it.verdict.stream[0] = '\0';
+	ck_assert_int_eq(store_submit(s, &it), -1);
+	free(it.state.blob);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ck_assert_int_eq(store_note_attester(s, big, "connected", ""), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(store_note_attester(s, "r1", big, ""), -1);
+	ck_assert_int_eq(store_note_subscription(s, "r1", NULL, 1, "active",
+	    ""), -1);
+	store_stop(s);
+	tmpdb_remove(&t);
+}
+END_TEST
+
+START_TEST(test_load_state)
+{
+	struct store_item it;
+	struct store_state st;
+	struct riv_err err;
+	struct tmpdb t;
+	struct store *s;
+	uint8_t *blob;
+	int i;
+
+	tmpdb_make(&t);
+	s = open_store(t.path, NULL);
+	ck_assert_int_eq(store_load_state(s, "r1", "ima-log", "", &st, &err),
+	    0);
+	ck_assert_str_eq(st.attester, "");
+	ck_assert_ptr_null(st.blob);
+	start_store(s, 4, 0, NULL);
+	fill_item(&it, "r1", "ima-log", (1ull << 63) + 3, VERDICT_PASS, 1);
+	snprintf(it.state.tpm, STORE_NAME_MAX, "tpm0");
+	free(it.state.blob);
+	blob = malloc(5000);
+	for (i = 0; i < 5000; i++)
+		blob[i] = (uint8_t)(i * 7);	/* zeros and all bytes */
+	it.state.blob = malloc(5000);
+	memcpy(it.state.blob, blob, 5000);
+	it.state.blob_len = 5000;
+	ck_assert_int_eq(store_submit(s, &it), 0);
+	/* A verdict without state, then a state without a blob. */
+	fill_item(&it, "r2", "bios-log", 1, VERDICT_STALE, 2);
+	free(it.state.blob);
+	memset(&it.state, 0, sizeof(it.state));
+	ck_assert_int_eq(store_submit(s, &it), 0);
+	fill_item(&it, "r3", "bios-log", 1, VERDICT_PASS, 3);
+	free(it.state.blob);
+	it.state.blob = NULL;
+	it.state.blob_len = 0;
+	ck_assert_int_eq(store_submit(s, &it), 0);
+	store_stop(s);
+
+	s = open_store(t.path, NULL);
+	ck_assert_int_eq(store_load_state(s, "r1", "ima-log", "tpm0", &st,
+	    &err), 0);
+	ck_assert_str_eq(st.attester, "r1");
+	ck_assert_str_eq(st.stream, "ima-log");
+	ck_assert_str_eq(st.tpm, "tpm0");
+	ck_assert_uint_eq(st.sequence, (1ull << 63) + 3);
+	ck_assert_uint_eq(st.blob_len, 5000);
+	ck_assert_mem_eq(st.blob, blob, 5000);
+	free(st.blob);
+	ck_assert_int_eq(store_load_state(s, "r1", "ima-log", "", &st, &err),
+	    0);
+	ck_assert_str_eq(st.attester, "");
+	ck_assert_int_eq(store_load_state(s, "r2", "bios-log", "", &st, &err),
+	    0);
+	ck_assert_str_eq(st.attester, "");
+	ck_assert_int_eq(store_load_state(s, "r3", "bios-log", NULL, &st,
+	    &err), 0);
+	ck_assert_str_eq(st.attester, "r3");
+	ck_assert_ptr_null(st.blob);
+	ck_assert_uint_eq(st.sequence, 1);
+	store_stop(s);
+	free(blob);
+	tmpdb_remove(&t);
+}
+END_TEST
+
+START_TEST(test_posture_and_events)
+{
+	static const enum verdict_result seq[] = { VERDICT_PASS, VERDICT_PASS,
+	    VERDICT_FAIL, VERDICT_FAIL, VERDICT_PASS };
+	struct store_item it;
+	struct tmpdb t;
+	struct store *s;
+	char buf[256];
+	sqlite3 *db;
+	size_t i;
+
+	tmpdb_make(&t);
+	s = open_store(t.path, NULL);
+	start_store(s, 64, 0, NULL);
+	ck_assert_int_eq(store_note_attester(s, "r1", "connecting", ""), 0);
+	ck_assert_int_eq(store_note_attester(s, "r1", "connected",
+	    "tls 192.0.2.1:6513"), 0);
+	ck_assert_int_eq(store_note_attester(s, "r1", "connected", "again"),
+	    0);
+	ck_assert_int_eq(store_note_subscription(s, "r1", "ima-log", 3,
+	    "active", ""), 0);
+	ck_assert_int_eq(store_note_subscription(s, "r1", "ima-log", 3,
+	    "active", "same"), 0);
+	ck_assert_int_eq(store_note_subscription(s, "r1", "ima-log", 4,
+	    "active", "re-established"), 0);
+	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		fill_item(&it, "r1", "ima-log", i + 1, seq[i], i);
+		ck_assert_int_eq(store_submit(s, &it), 0);
+	}
+	fill_item(&it, "r1", "bios-log", 1, VERDICT_STALE, 9);
+	ck_assert_int_eq(store_submit(s, &it), 0);
+	store_stop(s);
+
+	db = open_raw(t.path);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM events WHERE "
+	    "what = 'connection'"), 2);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM events WHERE "
+	    "what = 'subscription'"), 2);
+	query_text(db, "SELECT group_concat(coalesce(old, '-') || '>' || new, "
+	    " ' ') FROM (SELECT old, new FROM events WHERE what = 'posture' "
+	    "AND stream = 'ima-log' ORDER BY id)", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "->pass pass>fail fail>pass");
+	query_text(db, "SELECT group_concat(coalesce(old, '-') || '>' || new, "
+	    " ' ') FROM (SELECT old, new FROM events WHERE what = 'posture' "
+	    "AND stream IS NULL ORDER BY id)", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "->pass pass>fail fail>pass pass>stale");
+	query_text(db, "SELECT connection || ' ' || detail || ' ' || posture "
+	    "FROM attesters WHERE name = 'r1'", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "connected again stale");
+	ck_assert_int_eq(query_i64(db, "SELECT connection_since_us = (SELECT "
+	    "max(time_us) FROM events WHERE what = 'connection') FROM "
+	    "attesters"), 1);
+	query_text(db, "SELECT subscription || ' ' || state || ' ' || detail "
+	    "FROM subscriptions", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "4 active re-established");
+	ck_assert_int_eq(query_i64(db, "SELECT since_us FROM posture WHERE "
+	    "stream = 'ima-log'"), T0_US + 5);
+	query_text(db, "SELECT npass || ' ' || nfail || ' ' || result FROM "
+	    "posture WHERE stream = 'ima-log'", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "3 2 pass");
+	ck_assert_int_eq(query_i64(db, "SELECT v.sequence FROM posture p JOIN "
+	    "verdicts v ON v.id = p.verdict_id WHERE p.stream = 'ima-log'"), 5);
+	sqlite3_close(db);
+	tmpdb_remove(&t);
+}
+END_TEST
+
+START_TEST(test_reasons_json)
+{
+	static const char r0[] = "quote \"x\" \\ tab\t nl\n ctl\x01 del\x7f";
+	static const char r1[] = "bad \xff\xfe ok \xc3\xa9 \xe2\x82\xac "
+	    "surrogate \xed\xa0\x80";
+	struct store_item it;
+	struct riv_err err;
+	struct json *j;
+	struct tmpdb t;
+	struct store *s;
+	char buf[1024], nonce[80];
+	sqlite3 *db;
+
+	tmpdb_make(&t);
+	s = open_store(t.path, NULL);
+	fill_item(&it, "r1", "ima-log", 1, VERDICT_FAIL, 1);
+	snprintf(it.verdict.reasons[0], STORE_REASON_LEN, "%s", r0);
+	snprintf(it.verdict.reasons[1], STORE_REASON_LEN, "%s", r1);
+	memset(it.verdict.reasons[2], 'z', STORE_REASON_LEN - 1);
+	it.verdict.nreasons = 3;
+	snprintf(it.verdict.codes, STORE_CODES_LEN, "nonce,replayed");
+	it.verdict.nonce_len = 4;
+	it.verdict.pcr_digest_len = 0;
+	ck_assert_int_eq(store_submit(s, &it), 0);
+	store_stop(s);
+	db = open_raw(t.path);
+	query_text(db, "SELECT reasons FROM verdicts", buf, sizeof(buf));
+	query_text(db, "SELECT nonce || '/' || pcr_digest || '/' || codes "
+	    "FROM verdicts", nonce, sizeof(nonce));
+	sqlite3_close(db);
+	ck_assert_str_eq(nonce, "01020304//nonce,replayed");
+	j = json_parse(buf, strlen(buf), &err);
+	ck_assert_msg(j != NULL, "%s: %s", buf, err.msg);
+	ck_assert_int_eq(j->type, JSON_ARRAY);
+	ck_assert_uint_eq(j->n, 3);
+	ck_assert_str_eq(j->items[0]->str, r0);
+	ck_assert_str_eq(j->items[1]->str, "bad \xc3\xbf\xc3\xbe ok \xc3\xa9 "
+	    "\xe2\x82\xac surrogate \xc3\xad\xc2\xa0\xc2\x80");
+	ck_assert_uint_eq(j->items[2]->len, STORE_REASON_LEN - 1);
+	json_free(j);
+	tmpdb_remove(&t);
+}
+END_TEST
+
+START_TEST(test_failed_batch)
+{
+	struct store_item it;
+	struct store_stats stats;
+	struct seen sn;
+	struct tmpdb t;
+	struct store *s;
+	sqlite3 *db;
+
+	tmpdb_make(&t);
+	seen_init(&sn);
+	s = open_store(t.path, NULL);
+	fill_item(&it, "r1", "ima-log", 1, VERDICT_PASS, 1);
+	ck_assert_int_eq(store_submit(s, &it), 0);
+	start_store(s, 16, 0, &sn);
+	do {
+		nap_ms(1);
+		store_get_stats(s, &stats);
+	} while (stats.batches < 1);
+	/* Posture can no longer be written: the verdict must not stay. */
+	db = open_raw(t.path);
+	ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE posture", NULL, NULL,
+	    NULL), SQLITE_OK);
+	fill_item(&it, "r1", "ima-log", 2, VERDICT_PASS, 2);
+	ck_assert_int_eq(store_submit(s, &it), 0);
+	do {
+		nap_ms(1);
+		store_get_stats(s, &stats);
+	} while (stats.failed_batches < 1);
+	ck_assert_uint_eq(stats.failed_items, 1);
+	ck_assert_msg(strstr(stats.last_error, "posture") != NULL, "%s",
+	    stats.last_error);
+	store_stop(s);
+	ck_assert_uint_eq(sn.n, 1);
+	ck_assert_uint_eq(sn.failed, 1);
+	ck_assert_int_eq(query_i64(db, "SELECT max(sequence) FROM verdicts"),
+	    1);
+	ck_assert_int_eq(query_i64(db, "SELECT sequence FROM state"), 1);
+	sqlite3_close(db);
+	seen_free(&sn);
+	tmpdb_remove(&t);
+}
+END_TEST
+
+START_TEST(test_time)
+{
+	char buf[DB_TIME_LEN];
+	int64_t us;
+
+	ck_assert_int_eq(db_time_parse("2026-12-01T06:05:00Z", 0, &us), 0);
+	ck_assert_int_eq(us, T0_US);
+	ck_assert_int_eq(db_time_parse("2026-12-01t07:35:00.25+01:30", 0,
+	    &us), 0);
+	ck_assert_int_eq(us, T0_US + 250000);
+	ck_assert_int_eq(db_time_parse("2026-12-01 01:05:00.1234567-05:00",
+	    0, &us), 0);
+	ck_assert_int_eq(us, T0_US + 123456);
+	ck_assert_int_eq(db_time_parse("2024-02-29", 0, &us), 0);
+	ck_assert_int_eq(us, INT64_C(1709164800000000));
+	ck_assert_int_eq(db_time_parse("1969-12-31T23:59:59Z", 0, &us), 0);
+	ck_assert_int_eq(us, -1000000);
+	ck_assert_int_eq(db_time_parse("10m", T0_US, &us), 0);
+	ck_assert_int_eq(us, T0_US - 600 * INT64_C(1000000));
+	ck_assert_int_eq(db_time_parse("2h", T0_US, &us), 0);
+	ck_assert_int_eq(us, T0_US - 7200 * INT64_C(1000000));
+	ck_assert_int_eq(db_time_parse("1d", T0_US, &us), 0);
+	ck_assert_int_eq(us, T0_US - 86400 * INT64_C(1000000));
+	ck_assert_int_eq(db_time_parse("30s", T0_US, &us), 0);
+	ck_assert_int_eq(db_time_parse("2026-02-29", 0, &us), -1);
+	ck_assert_int_eq(db_time_parse("2026-13-01", 0, &us), -1);
+	ck_assert_int_eq(db_time_parse("2026-12-01T24:00:00Z", 0, &us), -1);
+	ck_assert_int_eq(db_time_parse("2026-12-01T06:05Z", 0, &us), -1);
+	ck_assert_int_eq(db_time_parse("2026-12-01T06:05:00", 0, &us), -1);
+	ck_assert_int_eq(db_time_parse("2026-12-01T06:05:00.Z", 0, &us), -1);
+	ck_assert_int_eq(db_time_parse("2026-12-01T06:05:00Zjunk", 0, &us),
+	    -1);
+	ck_assert_int_eq(db_time_parse("10x", 0, &us), -1);
+	ck_assert_int_eq(db_time_parse("m", 0, &us), -1);
+	ck_assert_int_eq(db_time_parse("", 0, &us), -1);
+	ck_assert_int_eq(db_time_parse("1234567890d", 0, &us), -1);
+	ck_assert_int_eq(db_time_parse("999999999w", 0, &us), -1);
+	ck_assert_int_eq(db_time_parse("520000w", T0_US, &us), 0);
+	db_time_format(T0_US + 42, 1, buf);
+	ck_assert_str_eq(buf, "2026-12-01T06:05:00.000042Z");
+	db_time_format(T0_US + 999999, 0, buf);
+	ck_assert_str_eq(buf, "2026-12-01T06:05:00Z");
+	db_time_format(-1, 1, buf);
+	ck_assert_str_eq(buf, "1969-12-31T23:59:59.999999Z");
+	ck_assert_int_eq(db_time_parse(buf, 0, &us), 0);
+	ck_assert_int_eq(us, -1);
+}
+END_TEST
+
+START_TEST(test_result_names)
+{
+	ck_assert_str_eq(verdict_result_name(VERDICT_PASS), "pass");
+	ck_assert_str_eq(verdict_result_name(VERDICT_FAIL), "fail");
+	ck_assert_str_eq(verdict_result_name(VERDICT_ERROR), "error");
+	ck_assert_str_eq(verdict_result_name(VERDICT_STALE), "stale");
+	ck_assert_int_eq(verdict_result_by_name("stale"), VERDICT_STALE);
+	ck_assert_int_eq(verdict_result_by_name("ok"), -1);
+	ck_assert_int_gt(db_result_rank("fail"), db_result_rank("error"));
+	ck_assert_int_gt(db_result_rank("error"), db_result_rank("stale"));
+	ck_assert_int_gt(db_result_rank("stale"), db_result_rank("pass"));
+}
+END_TEST
+
+/* The kill -9 child's commit callback: write the cookies to the pipe. */
+static void
+pipe_cb(const uint64_t *cookies, size_t n, int ok, void *arg)
+{
+	int fd = *(int *)arg;
+	size_t off, chunk;
+
+	if (!ok)
+		return;
+	/* At most PIPE_BUF bytes per write(): never half a cookie. */
+	for (off = 0; off < n; off += chunk) {
+		chunk = n - off < 64 ? n - off : 64;
+		if (write(fd, cookies + off, chunk * sizeof(*cookies)) < 0)
+			_exit(3);
+	}
+}
+
+/*
+ * The kill -9 child: open the store as rivd does and submit verdicts of
+ * one stream with increasing sequence numbers from `from`, until killed.
+ */
+static void
+durability_child(const char *path, int fd, uint64_t from)
+{
+	struct riv_err err;
+	struct store_item it;
+	struct store *s;
+	uint64_t seq;
+
+	if (store_open(path, NULL, &s, &err) != RIV_OK ||
+	    store_start(s, 16, 1, pipe_cb, &fd, &err) != RIV_OK) {
+		fprintf(stderr, "child: %s\n", err.msg);
+		_exit(2);
+	}
+	for (seq = from;; seq++) {
+		fill_item(&it, "k9", "ima-log", seq, seq % 10 == 0 ?
+		    VERDICT_FAIL : VERDICT_PASS, seq);
+		submit_wait(s, &it);
+	}
+}
+
+/* Read cookies from fd until want more arrived or EOF; return count. */
+static size_t
+read_cookies(int fd, uint64_t **cookies, size_t *n, size_t *cap,
+    size_t want)
+{
+	uint8_t buf[4096];
+	size_t got = 0, have = 0;
+	ssize_t r;
+
+	while (want == 0 || got < want) {
+		r = read(fd, buf + have, sizeof(buf) - have);
+		if (r <= 0)
+			break;
+		have += (size_t)r;
+		while (have >= sizeof(uint64_t)) {
+			if (*n == *cap) {
+				*cap = *cap ? *cap * 2 : 4096;
+				*cookies = realloc(*cookies, *cap *
+				    sizeof(**cookies));
+			}
+			memcpy(&(*cookies)[(*n)++], buf, sizeof(uint64_t));
+			memmove(buf, buf + sizeof(uint64_t), have -
+			    sizeof(uint64_t));
+			have -= sizeof(uint64_t);
+			got++;
+		}
+	}
+	ck_assert_uint_eq(have, 0);
+	return got;
+}
+
+START_TEST(test_kill9_durability)
+{
+	uint64_t *cookies = NULL, next = 1, max, maxrep = 0;
+	struct store_state st;
+	struct riv_err err;
+	struct tmpdb t;
+	struct store *s;
+	sqlite3_stmt *q;
+	size_t n = 0, cap = 0, i;
+	sqlite3 *db;
+	int round, fds[2], status;
+	pid_t pid;
+
+	tmpdb_make(&t);
+	for (round = 0; round < 4; round++) {
+		ck_assert_int_eq(pipe(fds), 0);
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			close(fds[0]);
+			durability_child(t.path, fds[1], next);
+		}
+		close(fds[1]);
+		/* Let it commit a few hundred, at a different point each. */
+		read_cookies(fds[0], &cookies, &n, &cap,
+		    200 + 150 * (size_t)round);
+		kill(pid, SIGKILL);
+		read_cookies(fds[0], &cookies, &n, &cap, 0);
+		close(fds[0]);
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+		/* Resume as rivd does: from the last committed state. */
+		s = open_store(t.path, NULL);
+		ck_assert_int_eq(store_load_state(s, "k9", "ima-log", "", &st,
+		    &err), 0);
+		store_stop(s);
+		db = open_raw(t.path);
+		max = (uint64_t)query_i64(db, "SELECT max(sequence) FROM "
+		    "verdicts");
+		/* No gap and nothing twice: exactly 1..max. */
+		ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM verdicts"),
+		    (int64_t)max);
+		ck_assert_int_eq(query_i64(db, "SELECT count(DISTINCT "
+		    "sequence) FROM verdicts"), (int64_t)max);
+		ck_assert_int_eq(query_i64(db, "SELECT min(sequence) FROM "
+		    "verdicts"), 1);
+		ck_assert_int_eq(query_i64(db, "SELECT sum(npass + nfail) FROM "
+		    "posture"), (int64_t)max);
+		/* Every cookie reported committed is there. */
+		ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM "
+		    "verdicts WHERE sequence = ?1", -1, &q, NULL), SQLITE_OK);
+		for (i = 0; i < n; i++) {
+			sqlite3_bind_int64(q, 1, (int64_t)cookies[i]);
+			ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+			ck_assert_msg(sqlite3_column_int(q, 0) == 1, "cookie "
+			    "%" PRIu64 " reported committed, not stored",
+			    cookies[i]);
+			sqlite3_reset(q);
+			if (cookies[i] > maxrep)
+				maxrep = cookies[i];
+		}
+		sqlite3_finalize(q);
+		sqlite3_close(db);
+		ck_assert_uint_ge(max, maxrep);
+		/* The state is that of the last verdict committed. */
+		ck_assert_str_eq(st.attester, "k9");
+		ck_assert_uint_eq(st.sequence, max);
+		ck_assert_ptr_nonnull(st.blob);
+		free(st.blob);
+		next = max + 1;
+	}
+	ck_assert_uint_ge(n, 200 + 350 + 500 + 650);
+	free(cookies);
+	tmpdb_remove(&t);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("store");
+	TCase *schema = tcase_create("schema");
+	TCase *writer = tcase_create("writer");
+	TCase *crash = tcase_create("crash");
+
+	tcase_add_test(schema, test_schema_fresh_and_reopen);
+	tcase_add_test(schema, test_schema_matches_reference);
+	tcase_add_test(schema, test_open_refused);
+	tcase_add_test(schema, test_time);
+	tcase_add_test(schema, test_result_names);
+	tcase_set_timeout(schema, 60);
+	suite_add_tcase(s, schema);
+	tcase_add_test(writer, test_two_threads);
+	tcase_add_test(writer, test_duplicates);
+	tcase_add_test(writer, test_queue_full);
+	tcase_add_test(writer, test_invalid_items);
+	tcase_add_test(writer, test_load_state);
+	tcase_add_test(writer, test_posture_and_events);
+	tcase_add_test(writer, test_reasons_json);
+	tcase_add_test(writer, test_failed_batch);
+	tcase_set_timeout(writer, 120);
+	suite_add_tcase(s, writer);
+	tcase_add_test(crash, test_kill9_durability);
+	tcase_set_timeout(crash, 120);
+	suite_add_tcase(s, crash);
+	return run_suite(s);
+}
