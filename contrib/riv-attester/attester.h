@@ -83,7 +83,7 @@ struct att_tpm {
 /* A device event waiting to be reported. */
 struct att_pending {
 	enum att_event	 event;
-	char		 detail[64];
+	char		 detail[256];
 };
 
 /* A receiver that configured subscriptions call home to. */
@@ -120,7 +120,7 @@ struct att_sub {
 	uint32_t	 tpms;		/* named TPMs (bit per index); 0: the
 					   active ones */
 	uint32_t	 period_cs;	/* 0: not periodic */
-	struct timespec	 anchor;	/* periodic anchor (monotonic) */
+	int64_t		 anchor_ms;	/* anchor-time, ms since 1970; 0 none */
 	int		 on_change;
 	uint32_t	 dampening_cs;
 	uint32_t	 events;	/* bit per enum att_event */

@@ -131,8 +131,8 @@ add_quote(struct lyd_node *tn, struct att_sub *s, size_t i,
 	for (p = 0; p < PCR_COUNT; p++) {
 		if (!(pcrs & (1u << p)))
 			continue;
-		if ((!s->quoted[i] || t->pcr_changes[p] !=
-		    s->changes_seen[i][p]) && add_uint(qn, "pcr-index-changed",
+		if (s->quoted[i] && t->pcr_changes[p] !=
+		    s->changes_seen[i][p] && add_uint(qn, "pcr-index-changed",
 		    (unsigned long long)p) != 0)
 			return err_set(err, -1, "yang: %s", ly_errmsg(att.ctx));
 		s->changes_seen[i][p] = t->pcr_changes[p];

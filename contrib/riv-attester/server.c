@@ -276,7 +276,8 @@ reply_error(NC_ERR tag, const char *app_tag, const char *path,
 	if (tag == NC_ERR_IN_USE || tag == NC_ERR_INVALID_VALUE ||
 	    tag == NC_ERR_TOO_BIG || tag == NC_ERR_OP_NOT_SUPPORTED ||
 	    tag == NC_ERR_OP_FAILED || tag == NC_ERR_RES_DENIED ||
-	    tag == NC_ERR_ROLLBACK_FAILED)
+	    tag == NC_ERR_ROLLBACK_FAILED || tag == NC_ERR_DATA_EXISTS ||
+	    tag == NC_ERR_DATA_MISSING)
 		e = nc_err(att.ctx, tag, NC_ERR_TYPE_APP);
 	else if (tag == NC_ERR_MISSING_ELEM || tag == NC_ERR_BAD_ELEM ||
 	    tag == NC_ERR_UNKNOWN_ELEM)

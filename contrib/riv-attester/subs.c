@@ -137,13 +137,15 @@ parse_tpms(const struct lyd_node *rpc, struct att_sub *s, int est)
 			for (t = 0; t < att.ntpms; t++)
 				if (strcmp(att.tpms[t].cert, name) == 0)
 					break;
-			if (t == att.ntpms) {
+			if (t == att.ntpms || (tpms != 0 &&
+			    !(tpms & (1u << t)))) {
 				ly_set_free(set, NULL);
 				return sub_error(est, NC_ERR_INVALID_VALUE,
 				    RAS ":unknown-tpm", "no attestation key "
-				    "certificate named %s", name);
+				    "certificate named %s%s", name,
+				    t < att.ntpms ? " among the subscribed "
+				    "TPMs" : "");
 			}
-			tpms |= 1u << t;
 		}
 		ly_set_free(set, NULL);
 	}
@@ -232,6 +234,21 @@ default_selection(struct att_sub *s)
 	    0x3ffu;
 }
 
+/* Milliseconds of a fraction of a second given as its digits ("5": .5). */
+static int64_t
+frac_ms(const char *digits)
+{
+	int64_t ms = 0;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		ms *= 10;
+		if (digits != NULL && digits[0] >= '0' && digits[0] <= '9')
+			ms += *digits++ - '0';
+	}
+	return ms;
+}
+
 /* Read the trigger, heartbeat and encoding from rpc into s. */
 static reply_t
 parse_trigger(const struct lyd_node *rpc, struct att_sub *s, int est)
@@ -253,6 +270,15 @@ parse_trigger(const struct lyd_node *rpc, struct att_sub *s, int est)
 	s->period_cs = 0;
 	s->on_change = 0;
 	s->events = 0;
+	s->anchor_ms = 0;
+	if ((v = leaf_str(trig, "anchor-time")) != NULL) {
+		time_t t;
+		char *frac = NULL;
+
+		if (ly_time_str2time(v, &t, &frac) == LY_SUCCESS)
+			s->anchor_ms = (int64_t)t * 1000 + frac_ms(frac);
+		free(frac);
+	}
 	if ((v = leaf_str(trig, "period")) != NULL) {
 		s->period_cs = (uint32_t)strtoul(v, NULL, 10);
 		if (s->period_cs < 10)
@@ -440,6 +466,31 @@ sub_new_id(void)
 	return id;
 }
 
+/*
+ * Plan the first periodic notification of s: one period from now, or, with
+ * an anchor-time, at the next anchor + k * period.
+ */
+static void
+sub_plan_period(struct att_sub *s)
+{
+	struct timespec wall;
+	int64_t now_ms, period_ms = (int64_t)s->period_cs * 10, wait;
+
+	mono_now(&s->next_period);
+	if (s->period_cs == 0)
+		return;
+	if (s->anchor_ms == 0) {
+		ts_add_cs(&s->next_period, s->period_cs);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &wall);
+	now_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;
+	wait = (s->anchor_ms - now_ms) % period_ms;
+	if (wait <= 0)
+		wait += period_ms;
+	ts_add_cs(&s->next_period, (uint32_t)(wait / 10));
+}
+
 /* Answer establish-subscription. */
 reply_t
 sub_establish(struct lyd_node *rpc, struct nc_session *session)
@@ -477,8 +528,7 @@ sub_establish(struct lyd_node *rpc, struct nc_session *session)
 	s->start_pending = 1;
 	s->replay_pending = s->stream != STREAM_PCR;
 	mono_now(&s->last_sent);
-	s->next_period = s->last_sent;
-	ts_add_cs(&s->next_period, s->period_cs);
+	sub_plan_period(s);
 	r = establish_reply(rpc, s);
 	if (r == NULL)
 		goto fail;
@@ -532,10 +582,8 @@ sub_modify(struct lyd_node *rpc, struct nc_session *session)
 	    parse_stop_time(rpc, &tmp.stop_time) != 0)
 		return reply_error(NC_ERR_INVALID_VALUE, NULL, NULL,
 		    "bad stop-time");
-	if (tmp.period_cs != s->period_cs) {
-		mono_now(&tmp.next_period);
-		ts_add_cs(&tmp.next_period, tmp.period_cs);
-	}
+	if (tmp.period_cs != s->period_cs || tmp.anchor_ms != s->anchor_ms)
+		sub_plan_period(&tmp);
 	tmp.modified_pending = 1;
 	*s = tmp;
 	log_info("subscription %u modified", s->id);
@@ -581,6 +629,20 @@ sub_session_gone(struct nc_session *session)
 	}
 }
 
+/* Start configured subscription s over ch's session, as a new one. */
+static void
+sub_start_on(struct att_sub *s, struct att_ch *ch)
+{
+	s->session = ch->session;
+	nc_session_inc_notif_status(s->session);
+	memcpy(s->next_entry, s->cfg_start, sizeof(s->next_entry));
+	memset(s->boot_seen, 0, sizeof(s->boot_seen));
+	memset(s->quoted, 0, sizeof(s->quoted));
+	s->started_pending = 1;
+	s->start_pending = 1;
+	s->replay_pending = s->stream != STREAM_PCR;
+}
+
 /*
  * A call-home session to ch is up: its configured subscriptions start
  * over on it, as new subscriptions do (subscription-started, the log
@@ -589,22 +651,12 @@ sub_session_gone(struct nc_session *session)
 void
 sub_callhome_up(struct att_ch *ch)
 {
-	struct att_sub *s;
 	size_t i;
 
-	for (i = 0; i < att.nsubs; i++) {
-		s = att.subs[i];
-		if (s->dead || !s->configured || s->ch != ch)
-			continue;
-		s->session = ch->session;
-		nc_session_inc_notif_status(s->session);
-		memcpy(s->next_entry, s->cfg_start, sizeof(s->next_entry));
-		memset(s->boot_seen, 0, sizeof(s->boot_seen));
-		memset(s->quoted, 0, sizeof(s->quoted));
-		s->started_pending = 1;
-		s->start_pending = 1;
-		s->replay_pending = s->stream != STREAM_PCR;
-	}
+	for (i = 0; i < att.nsubs; i++)
+		if (!att.subs[i]->dead && att.subs[i]->configured &&
+		    att.subs[i]->ch == ch)
+			sub_start_on(att.subs[i], ch);
 }
 
 /* Return the configured subscription with this id, or NULL. */
@@ -721,7 +773,7 @@ sub_reconfigure(struct att_sub *s, const struct att_sub *n)
 		s->ch = ch;
 		ch->refs++;
 		if (ch->session != NULL)
-			sub_callhome_up(ch);
+			sub_start_on(s, ch);
 	} else if (sub_params_differ(s, n)) {
 		s->modified_pending = s->session != NULL;
 		if (s->session != NULL)
@@ -800,7 +852,7 @@ sub_configure(const struct lyd_node *cand, int check)
 			    "%u", s->id, stream_name(s->stream), n.ch_host,
 			    n.ch_port);
 			if (s->ch->session != NULL)
-				sub_callhome_up(s->ch);
+				sub_start_on(s, s->ch);
 		}
 	}
 	if (check)

@@ -31,7 +31,7 @@ static const struct yang_module yang_modules[] = {
 	{ "ietf-tcg-algs", { "tpm20", NULL } },
 	{ "ietf-tpm-remote-attestation", { "bios", "ima", NULL } },
 	{ "ietf-subscribed-notifications", { "configured", "replay",
-	    "subtree", "xpath", "encode-xml", NULL } },
+	    "subtree", "xpath", "encode-xml", "encode-json", NULL } },
 	{ "riv-attestation-streams", { NULL } },
 	{ "riv-attester-deviations", { NULL } },
 };
