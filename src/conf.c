@@ -1,0 +1,289 @@
+/*
+ * conf.c — rivd.conf: instance data of the riv-verifier YANG module (JSON
+ * or XML), validated by libyang against the module, then read into
+ * struct conf.  A bad file is refused as a whole, with the node's path and
+ * the reason; nothing starts half-configured.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libyang/libyang.h>
+
+#include "nonce.h"
+#include "rivd.h"
+
+static const char *const stream_names[STREAM_KINDS] = {
+	"pcr-trust-evidence", "bios-log", "ima-log"
+};
+
+/* Return the name of a stream. */
+const char *
+stream_kind_name(enum stream_kind s)
+{
+	return s < STREAM_KINDS ? stream_names[s] : "?";
+}
+
+/* The value of the leaf at path under node, or NULL. */
+static const char *
+conf_str(const struct lyd_node *node, const char *path)
+{
+	struct lyd_node *n;
+
+	if (lyd_find_path(node, path, 0, &n) != LY_SUCCESS)
+		return NULL;
+	return lyd_get_value(n);
+}
+
+/* The numeric value of the leaf at path (its default applies), or dflt. */
+static unsigned long
+conf_num(const struct lyd_node *node, const char *path, unsigned long dflt)
+{
+	const char *v = conf_str(node, path);
+
+	return v != NULL ? strtoul(v, NULL, 10) : dflt;
+}
+
+/*
+ * A copy of file name v, made absolute against dir when relative; NULL if
+ * v is NULL or out of memory.
+ */
+static char *
+conf_file(const char *dir, const char *v)
+{
+	char *p;
+	size_t n;
+
+	if (v == NULL)
+		return NULL;
+	if (v[0] == '/' || dir == NULL)
+		return strdup(v);
+	n = strlen(dir) + strlen(v) + 2;
+	if ((p = malloc(n)) != NULL)
+		snprintf(p, n, "%s/%s", dir, v);
+	return p;
+}
+
+/* Read one subscription entry. */
+static void
+conf_sub(const struct lyd_node *e, struct conf_sub *s)
+{
+	struct ly_set *set = NULL;
+	const char *v;
+	uint32_t i;
+
+	memset(s, 0, sizeof(*s));
+	v = conf_str(e, "stream");
+	for (i = 0; i < STREAM_KINDS; i++)
+		if (v != NULL && strcmp(v, stream_names[i]) == 0)
+			s->stream = (enum stream_kind)i;
+	s->period_cs = (uint32_t)conf_num(e, "period", 0);
+	if (lyd_find_path(e, "on-change", 0, NULL) == LY_SUCCESS) {
+		s->on_change = 1;
+		s->dampening_cs = (uint32_t)conf_num(e,
+		    "on-change/dampening-period", 0);
+	}
+	if (lyd_find_xpath(e, "device-event", &set) == LY_SUCCESS) {
+		for (i = 0; i < set->count && s->nevents < 8; i++)
+			s->events[s->nevents++] =
+			    strdup(lyd_get_value(set->dnodes[i]));
+		ly_set_free(set, NULL);
+	}
+	s->heartbeat = (uint16_t)conf_num(e, "heartbeat", 300);
+	v = conf_str(e, "bank");
+	s->bank = v != NULL ? tcgalg_bank(v) : BANK_SHA256;
+	set = NULL;
+	if (lyd_find_xpath(e, "pcr", &set) == LY_SUCCESS) {
+		for (i = 0; i < set->count; i++)
+			s->pcrs |= 1u << strtoul(lyd_get_value(
+			    set->dnodes[i]), NULL, 10);
+		ly_set_free(set, NULL);
+	}
+	if (s->pcrs == 0)
+		s->pcrs = s->stream == STREAM_IMA ? 1u << 10 : 0x3ffu;
+	s->reseed = (uint32_t)conf_num(e, "reseed-interval", 3600);
+}
+
+/* Read one attester entry (TLS defaults from dflt). */
+static int
+conf_attester(const struct lyd_node *e, const struct lyd_node *dflt,
+    const char *dir, struct conf_attester *a, struct riv_err *err)
+{
+	struct ly_set *set = NULL;
+	const char *v;
+	uint32_t i;
+
+	snprintf(a->name, sizeof(a->name), "%s", conf_str(e, "name"));
+	a->address = strdup(conf_str(e, "address"));
+	a->port = (uint16_t)conf_num(e, "port", 6513);
+	v = conf_str(e, "tls/certificate");
+	a->tls_cert = conf_file(dir, v ? v : dflt ? conf_str(dflt,
+	    "certificate") : NULL);
+	v = conf_str(e, "tls/key");
+	a->tls_key = conf_file(dir, v ? v : dflt ? conf_str(dflt, "key") :
+	    NULL);
+	v = conf_str(e, "tls/ca");
+	a->tls_ca = conf_file(dir, v ? v : dflt ? conf_str(dflt, "ca") : NULL);
+	v = conf_str(e, "tls/server-name");
+	a->server_name = strdup(v ? v : a->address);
+	if (a->tls_cert == NULL || a->tls_key == NULL || a->tls_ca == NULL)
+		return err_set(err, -1, "attester %s: no TLS certificate, key "
+		    "or CA (set verifier/tls or attester/tls)", a->name);
+	a->refvals_path = conf_file(dir, conf_str(e, "reference-values"));
+	a->policy_path = conf_file(dir, conf_str(e, "ima-policy"));
+	if (lyd_find_xpath(e, "tpm", &set) == LY_SUCCESS) {
+		for (i = 0; i < set->count; i++) {
+			if (a->ntpms == RIVD_TPM_MAX) {
+				ly_set_free(set, NULL);
+				return err_set(err, -1, "attester %s: at most "
+				    "%d TPMs", a->name, RIVD_TPM_MAX);
+			}
+			snprintf(a->tpms[a->ntpms].name,
+			    sizeof(a->tpms[0].name), "%s",
+			    conf_str(set->dnodes[i], "name"));
+			a->tpms[a->ntpms].ak_path = conf_file(dir,
+			    conf_str(set->dnodes[i], "ak"));
+			a->ntpms++;
+		}
+		ly_set_free(set, NULL);
+	}
+	set = NULL;
+	if (lyd_find_xpath(e, "subscription", &set) == LY_SUCCESS) {
+		for (i = 0; i < set->count && a->nsubs < STREAM_KINDS; i++)
+			conf_sub(set->dnodes[i], &a->subs[a->nsubs++]);
+		ly_set_free(set, NULL);
+	}
+	return 0;
+}
+
+/* The directory part of path (a copy), "." if none. */
+static char *
+conf_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *d;
+
+	if (slash == NULL)
+		return strdup(".");
+	if ((d = strndup(path, (size_t)(slash - path))) != NULL && *d == '\0') {
+		free(d);
+		d = strdup("/");
+	}
+	return d;
+}
+
+/*
+ * Load the configuration file path (JSON if it ends in .json, else XML)
+ * with the modules of ctx.  Return 0 with *cp set, or -1 with err saying
+ * which node is wrong and why.
+ */
+int
+conf_load(const char *path, struct ly_ctx *ctx, struct conf **cp,
+    struct riv_err *err)
+{
+	struct lyd_node *tree = NULL, *v;
+	struct ly_set *set = NULL;
+	struct conf *c = NULL;
+	const char *s;
+	char *dir = NULL;
+	size_t len = strlen(path);
+	LYD_FORMAT fmt = len > 5 && strcmp(path + len - 5, ".json") == 0 ?
+	    LYD_JSON : LYD_XML;
+	uint32_t i;
+
+	*cp = NULL;
+	if (lyd_parse_data_path(ctx, path, fmt, LYD_PARSE_STRICT |
+	    LYD_PARSE_NO_STATE, LYD_VALIDATE_NO_STATE | LYD_VALIDATE_PRESENT,
+	    &tree) != LY_SUCCESS) {
+		s = ly_errpath(ctx);
+		return err_set(err, -1, "%s: %s%s%s", path, ly_errmsg(ctx),
+		    s ? ": " : "", s ? s : "");
+	}
+	if (lyd_find_path(tree, "/riv-verifier:verifier", 0, &v) !=
+	    LY_SUCCESS) {
+		lyd_free_all(tree);
+		return err_set(err, -1, "%s: no /riv-verifier:verifier", path);
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL || (dir = conf_dir(path)) ==
+	    NULL) {
+		err_set(err, -1, "out of memory");
+		goto fail;
+	}
+	c->store_path = conf_file(dir, conf_str(v, "store/path"));
+	c->synchronous = strdup(conf_str(v, "store/synchronous"));
+	c->batch = (uint32_t)conf_num(v, "store/batch", 256);
+	c->linger_ms = (uint32_t)conf_num(v, "store/linger", 5);
+	c->max_message = (uint32_t)conf_num(v, "limits/max-message-size",
+	    16777216);
+	c->max_entries = (uint32_t)conf_num(v, "limits/max-entries", 1000);
+	c->max_attesters = (uint32_t)conf_num(v, "limits/max-attesters",
+	    10000);
+	c->connect_timeout = (uint16_t)conf_num(v, "limits/connect-timeout",
+	    10);
+	c->message_timeout = (uint16_t)conf_num(v, "limits/message-timeout",
+	    30);
+	if (lyd_find_xpath(v, "attester", &set) != LY_SUCCESS)
+		goto done;
+	if (set->count > c->max_attesters) {
+		err_set(err, -1, "%s: %u attesters; limits/max-attesters is "
+		    "%u", path, set->count, c->max_attesters);
+		goto fail;
+	}
+	if ((c->attesters = calloc(set->count ? set->count : 1,
+	    sizeof(*c->attesters))) == NULL) {
+		err_set(err, -1, "out of memory");
+		goto fail;
+	}
+	lyd_find_path(v, "tls", 0, &v);
+	for (i = 0; i < set->count; i++) {
+		c->nattesters++;
+		if (conf_attester(set->dnodes[i], v, dir,
+		    &c->attesters[i], err) != 0)
+			goto fail;
+	}
+done:
+	ly_set_free(set, NULL);
+	lyd_free_all(tree);
+	free(dir);
+	*cp = c;
+	return 0;
+fail:
+	ly_set_free(set, NULL);
+	lyd_free_all(tree);
+	free(dir);
+	conf_free(c);
+	return -1;
+}
+
+/* Free a configuration. */
+void
+conf_free(struct conf *c)
+{
+	struct conf_attester *a;
+	size_t i, j;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->nattesters; i++) {
+		a = &c->attesters[i];
+		free(a->address);
+		free(a->tls_cert);
+		free(a->tls_key);
+		free(a->tls_ca);
+		free(a->server_name);
+		free(a->refvals_path);
+		free(a->policy_path);
+		for (j = 0; j < a->ntpms; j++)
+			free(a->tpms[j].ak_path);
+		for (j = 0; j < a->nsubs; j++) {
+			size_t k;
+
+			for (k = 0; k < a->subs[j].nevents; k++)
+				free(a->subs[j].events[k]);
+		}
+	}
+	free(c->attesters);
+	free(c->store_path);
+	free(c->synchronous);
+	free(c);
+}

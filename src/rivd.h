@@ -1,0 +1,228 @@
+/*
+ * rivd.h — the map of rivd, the streaming remote-attestation verifier:
+ * every daemon struct and prototype, grouped by the file that defines
+ * them.  The evidence engine (quote.h, bootlog.h, ima.h, ...) and the store
+ * (db/store.h) keep their own headers.
+ *
+ * Threads: the loop thread owns every attester, session, buffer and timer
+ * and appraises notifications; the store's writer thread owns the SQLite
+ * write connection.  They exchange copied items over the store's queue.
+ */
+#ifndef RIV_RIVD_H
+#define RIV_RIVD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "bank.h"
+#include "nonce.h"
+#include "pcrset.h"
+#include "quote.h"
+#include "store.h"
+#include "util.h"
+
+struct bufferevent;
+struct ly_ctx;
+struct lyd_node;
+struct refvals;
+struct ima_policy;
+struct framer;
+struct appraisal;
+
+#define RIVD_NAME_MAX	64
+#define RIVD_TPM_MAX	8	/* TPMs per attester */
+#define RIVD_SEEDS	2	/* current and previous seed per subscription */
+#define RIVD_SEEN_WINDOW 256	/* sequence numbers remembered for replays */
+
+enum stream_kind {
+	STREAM_PCR,		/* pcr-trust-evidence */
+	STREAM_BIOS,		/* bios-log */
+	STREAM_IMA,		/* ima-log */
+	STREAM_KINDS
+};
+
+/* Configuration (conf.c): what rivd.conf says. */
+struct conf_tpm {
+	char		 name[RIVD_NAME_MAX];
+	char		*ak_path;
+};
+
+struct conf_sub {
+	enum stream_kind stream;
+	uint32_t	 period_cs;	/* 0: not periodic */
+	int		 on_change;
+	uint32_t	 dampening_cs;
+	char		*events[8];	/* device-event identities */
+	size_t		 nevents;
+	uint16_t	 heartbeat;
+	int		 bank;
+	uint32_t	 pcrs;		/* PCR mask */
+	uint32_t	 reseed;	/* seconds; 0: never */
+};
+
+struct conf_attester {
+	char		 name[RIVD_NAME_MAX];
+	char		*address;
+	uint16_t	 port;
+	char		*tls_cert, *tls_key, *tls_ca, *server_name;
+	struct conf_tpm	 tpms[RIVD_TPM_MAX];
+	size_t		 ntpms;
+	char		*refvals_path;
+	char		*policy_path;
+	struct conf_sub	 subs[STREAM_KINDS];
+	size_t		 nsubs;
+};
+
+struct conf {
+	char		*store_path;
+	char		*synchronous;
+	uint32_t	 batch, linger_ms;
+	uint32_t	 max_message, max_entries, max_attesters;
+	uint16_t	 connect_timeout, message_timeout;
+	struct conf_attester *attesters;
+	size_t		 nattesters;
+};
+
+/* One TPM of an attester as rivd appraises it. */
+struct tpm_view {
+	char		 name[RIVD_NAME_MAX];
+	struct akey	 ak;
+	int		 have_clock;	/* a quote was appraised */
+	uint64_t	 clock;		/* TPM clock of the last quote (ms) */
+	uint32_t	 reset_count, restart_count;
+	struct timespec	 clock_seen;	/* monotonic time of that quote */
+};
+
+/* A seed of a subscription's nonce chain. */
+struct seed {
+	uint8_t		 bytes[NONCE_SEED_MAX];
+	size_t		 len;
+	uint8_t		 id[NONCE_SEED_ID];
+	uint64_t	 from;		/* first sequence number it may cover */
+};
+
+/* One subscription to one stream of one attester. */
+struct subscription {
+	struct attester	*att;
+	const struct conf_sub *conf;
+	enum stream_kind stream;
+	uint32_t	 id;		/* the attester's subscription id */
+	int		 state;		/* SUB_* */
+	uint32_t	 rpc_id;	/* message-id of the pending RPC */
+	int		 hash;		/* nonce chain bank */
+	struct seed	 seeds[RIVD_SEEDS];	/* [0] current */
+	int		 nseeds;
+	uint64_t	 next_seq;	/* next expected sequence number */
+	uint64_t	 seen_base;	/* seen[] bit i: seen_base + i received */
+	uint8_t		 seen[RIVD_SEEN_WINDOW / 8];
+	uint64_t	 gaps;		/* sequence numbers never received */
+	struct timespec	 last_evidence;	/* monotonic */
+	struct event	*heartbeat_ev;
+	struct event	*reseed_ev;
+	int		 stale;		/* a stale verdict was recorded */
+	struct appraisal *appraisal;	/* streams/: per stream state */
+	uint64_t	 notifications;
+};
+
+#define SUB_IDLE	0	/* not subscribed */
+#define SUB_PENDING	1	/* establish-subscription sent */
+#define SUB_ACTIVE	2
+#define SUB_MODIFYING	3	/* modify-subscription (new seed) sent */
+
+/* An attester and its NETCONF session (session.c). */
+struct attester {
+	const struct conf_attester *conf;
+	char		 name[RIVD_NAME_MAX];
+	struct tpm_view	 tpms[RIVD_TPM_MAX];
+	size_t		 ntpms;
+	struct refvals	*refvals;
+	struct ima_policy *policy;
+	struct subscription subs[STREAM_KINDS];
+	size_t		 nsubs;
+
+	int		 state;		/* ATT_* */
+	struct bufferevent *bev;
+	struct framer	*framer;
+	int		 chunked;	/* base:1.1 framing after hello */
+	uint32_t	 next_msgid;
+	struct event	*retry_ev;	/* reconnect timer */
+	struct event	*deadline_ev;	/* connect / message deadline */
+	uint32_t	 backoff_ms;
+	uint64_t	 reconnects;
+	char		 last_error[RIV_ERR_MAX];
+};
+
+#define ATT_IDLE	0	/* waiting to connect */
+#define ATT_CONNECTING	1	/* TCP + TLS */
+#define ATT_HELLO	2	/* hello sent, waiting for the attester's */
+#define ATT_UP		3	/* subscriptions running */
+
+/* The daemon. */
+struct rivd {
+	struct conf	*conf;
+	struct event_base *base;
+	struct ly_ctx	*ctx;
+	struct store	*store;
+	struct attester	*attesters;
+	size_t		 nattesters;
+	void		*ssl_ctx;	/* SSL_CTX * shared by sessions */
+	int		 verbose;
+	int		 quit;
+};
+
+extern struct rivd rivd;
+
+/* log.c */
+void		 log_init(int);
+void		 log_info(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+void		 log_warnx(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+void		 log_debug(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+
+/* conf.c */
+int		 conf_load(const char *, struct ly_ctx *, struct conf **,
+		    struct riv_err *);
+void		 conf_free(struct conf *);
+const char	*stream_kind_name(enum stream_kind);
+
+/* yangctx.c */
+int		 yang_context(const char *, struct ly_ctx **, struct riv_err *);
+
+/* session.c */
+int		 session_init(struct riv_err *);
+void		 session_start(struct attester *);
+void		 session_close(struct attester *, const char *);
+int		 session_send_rpc(struct attester *, const char *, uint32_t *);
+void		 session_free_all(void);
+
+/* subscription.c */
+void		 verdict_reason(struct verdict *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+void		 verdict_fail(struct verdict *, const char *);
+int		 chain_check(struct subscription *, uint64_t, const uint8_t *,
+		    size_t, uint8_t *, size_t *, struct verdict *);
+void		 sub_establish_all(struct attester *);
+void		 sub_rpc_reply(struct attester *, uint32_t, const char *);
+void		 sub_malformed(struct attester *, const char *, size_t,
+		    int64_t);
+void		 sub_notification(struct attester *, struct lyd_node *,
+		    int64_t);
+void		 sub_session_down(struct attester *);
+void		 sub_record(struct subscription *, const char *,
+		    struct verdict *, struct store_state *);
+
+/* streams/appraise.c */
+struct appraisal *appraisal_new(struct subscription *, struct riv_err *);
+void		 appraisal_free(struct appraisal *);
+size_t		 appraisal_log_start(const struct appraisal *, char *, size_t);
+int		 appraisal_restore(struct appraisal *, const uint8_t *, size_t,
+		    struct riv_err *);
+int		 appraise_notification(struct subscription *, struct lyd_node *,
+		    struct verdict *, struct store_state *);
+
+#endif

@@ -1,0 +1,474 @@
+/*
+ * session.c — rivd's NETCONF client sessions to attesters, owned by the one
+ * event loop: TCP and TLS (libevent bufferevents over OpenSSL, mutual X.509
+ * authentication, the attester's name checked), RFC 6242 framing with
+ * bounded buffers (framing.c), rivd's own hello and capability check, a
+ * connect deadline and a per-message deadline, and reconnection with
+ * exponential backoff and jitter.  A slow, silent or hostile attester costs
+ * only its own session: nothing here blocks.
+ *
+ * libnetconf2's client is not used on this path: it blocks inside a
+ * message, and connects with extra round trips (notes/libnetconf2.md).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/dns.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <libyang/libyang.h>
+
+#include "framing.h"
+#include "rivd.h"
+
+#define BACKOFF_MIN_MS		1000
+#define BACKOFF_MAX_MS		300000
+#define READ_HIGH_WATER		(256 * 1024)
+#define CAP_BASE11		"urn:ietf:params:netconf:base:1.1"
+#define CAP_RAS			"urn:rivd:params:xml:ns:yang:riv-attestation-streams"
+
+static struct evdns_base *session_dns;
+
+/* One SSL_CTX per distinct (certificate, key, CA). */
+struct tls_ctx {
+	char		*cert, *key, *ca;
+	SSL_CTX		*ctx;
+	struct tls_ctx	*next;
+};
+static struct tls_ctx *tls_ctxs;
+
+static void session_read_cb(struct bufferevent *, void *);
+static void session_event_cb(struct bufferevent *, short, void *);
+static void session_retry_cb(evutil_socket_t, short, void *);
+static void session_deadline_cb(evutil_socket_t, short, void *);
+
+/* Set up what every session shares (DNS).  Return 0 or -1. */
+int
+session_init(struct riv_err *err)
+{
+	if ((session_dns = evdns_base_new(rivd.base,
+	    EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL &&
+	    (session_dns = evdns_base_new(rivd.base, 0)) == NULL)
+		return err_set(err, -1, "cannot start the DNS resolver");
+	return 0;
+}
+
+/* Return the TLS context for an attester's credentials, made once. */
+static SSL_CTX *
+tls_ctx_get(const struct conf_attester *c, struct riv_err *err)
+{
+	struct tls_ctx *t;
+
+	for (t = tls_ctxs; t != NULL; t = t->next)
+		if (strcmp(t->cert, c->tls_cert) == 0 &&
+		    strcmp(t->key, c->tls_key) == 0 &&
+		    strcmp(t->ca, c->tls_ca) == 0)
+			return t->ctx;
+	if ((t = calloc(1, sizeof(*t))) == NULL ||
+	    (t->ctx = SSL_CTX_new(TLS_client_method())) == NULL)
+		goto fail;
+	if (SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION) != 1 ||
+	    SSL_CTX_use_certificate_chain_file(t->ctx, c->tls_cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(t->ctx, c->tls_key,
+	    SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_load_verify_locations(t->ctx, c->tls_ca, NULL) != 1) {
+		err_set(err, -1, "attester %s: cannot load TLS files %s, %s, "
+		    "%s: %s", c->name, c->tls_cert, c->tls_key, c->tls_ca,
+		    ERR_reason_error_string(ERR_get_error()));
+		SSL_CTX_free(t->ctx);
+		free(t);
+		return NULL;
+	}
+	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
+	t->cert = strdup(c->tls_cert);
+	t->key = strdup(c->tls_key);
+	t->ca = strdup(c->tls_ca);
+	t->next = tls_ctxs;
+	tls_ctxs = t;
+	return t->ctx;
+fail:
+	free(t);
+	err_set(err, -1, "out of memory");
+	return NULL;
+}
+
+/* Arm (seconds > 0) or disarm the session's deadline. */
+static void
+session_deadline(struct attester *a, int seconds)
+{
+	struct timeval tv = { seconds, 0 };
+
+	if (seconds > 0)
+		evtimer_add(a->deadline_ev, &tv);
+	else
+		evtimer_del(a->deadline_ev);
+}
+
+/* Plan the next connection attempt after the backoff (with jitter). */
+static void
+session_plan_retry(struct attester *a)
+{
+	struct timeval tv;
+	uint32_t jitter = 0, ms;
+
+	RAND_bytes((unsigned char *)&jitter, sizeof(jitter));
+	ms = a->backoff_ms + jitter % (a->backoff_ms / 2 + 1);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(a->retry_ev, &tv);
+	a->backoff_ms = a->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+	    a->backoff_ms * 2;
+}
+
+/*
+ * Close the session of a (reason for the log), forget its subscriptions'
+ * session state and plan a reconnection.
+ */
+void
+session_close(struct attester *a, const char *reason)
+{
+	if (a->bev == NULL)
+		return;
+	log_info("attester %s: session closed: %s (reconnect in about %u s)",
+	    a->name, reason, a->backoff_ms / 1000);
+	snprintf(a->last_error, sizeof(a->last_error), "%s", reason);
+	store_note_attester(rivd.store, a->name, "disconnected", reason);
+	bufferevent_free(a->bev);
+	a->bev = NULL;
+	framer_free(a->framer);
+	free(a->framer);
+	a->framer = NULL;
+	session_deadline(a, 0);
+	a->state = ATT_IDLE;
+	sub_session_down(a);
+	a->reconnects++;
+	session_plan_retry(a);
+}
+
+/* Send raw bytes of a message with the session's framing. */
+static int
+session_write(struct attester *a, const char *msg, size_t len)
+{
+	struct evbuffer *out = bufferevent_get_output(a->bev);
+	char hdr[32];
+	size_t n;
+
+	if (a->chunked) {
+		n = framer_chunk_header(hdr, sizeof(hdr), len);
+		if (evbuffer_add(out, hdr, n) != 0 ||
+		    evbuffer_add(out, msg, len) != 0 ||
+		    evbuffer_add(out, "\n##\n", 4) != 0)
+			return -1;
+		return 0;
+	}
+	if (evbuffer_add(out, msg, len) != 0 ||
+	    evbuffer_add(out, "]]>]]>", 6) != 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Send an RPC (the XML of the operation, without <rpc>); its message-id
+ * in *msgid.  Return 0 or -1.
+ */
+int
+session_send_rpc(struct attester *a, const char *op, uint32_t *msgid)
+{
+	size_t cap = strlen(op) + 128;
+	char *msg;
+	int n, rc;
+
+	if (a->bev == NULL || a->state != ATT_UP ||
+	    (msg = malloc(cap)) == NULL)
+		return -1;
+	*msgid = ++a->next_msgid;
+	n = snprintf(msg, cap, "<rpc xmlns=\"urn:ietf:params:xml:ns:netconf:"
+	    "base:1.0\" message-id=\"%u\">%s</rpc>", *msgid, op);
+	rc = n > 0 && (size_t)n < cap ? session_write(a, msg, (size_t)n) : -1;
+	free(msg);
+	return rc;
+}
+
+/* Send rivd's hello. */
+static int
+session_hello(struct attester *a)
+{
+	static const char hello[] =
+	    "<hello xmlns=\"urn:ietf:params:xml:ns:netconf:base:1.0\">"
+	    "<capabilities>"
+	    "<capability>urn:ietf:params:netconf:base:1.0</capability>"
+	    "<capability>urn:ietf:params:netconf:base:1.1</capability>"
+	    "</capabilities></hello>";
+
+	return session_write(a, hello, sizeof(hello) - 1);
+}
+
+/*
+ * Take the attester's hello: base:1.1 switches both directions to chunked
+ * framing; the riv-attestation-streams module must be advertised.
+ */
+static int
+session_take_hello(struct attester *a, const char *msg)
+{
+	if (strstr(msg, "<hello") == NULL ||
+	    strstr(msg, "<capabilities") == NULL) {
+		session_close(a, "the first message is not a hello");
+		return -1;
+	}
+	if (strstr(msg, CAP_RAS) == NULL) {
+		session_close(a, "the attester does not advertise "
+		    "riv-attestation-streams");
+		return -1;
+	}
+	if (strstr(msg, CAP_BASE11) != NULL) {
+		a->chunked = 1;
+		framer_set_chunked(a->framer);
+	}
+	a->state = ATT_UP;
+	a->backoff_ms = BACKOFF_MIN_MS;
+	session_deadline(a, 0);
+	log_info("attester %s: session up (%s framing)", a->name,
+	    a->chunked ? "chunked" : "end-of-message");
+	store_note_attester(rivd.store, a->name, "connected", "");
+	sub_establish_all(a);
+	return 0;
+}
+
+/* The value of attribute message-id in msg, or 0. */
+static uint32_t
+msg_id(const char *msg)
+{
+	const char *p = strstr(msg, "message-id=");
+
+	if (p == NULL || (p[11] != '"' && p[11] != '\''))
+		return 0;
+	return (uint32_t)strtoul(p + 12, NULL, 10);
+}
+
+/* Handle one complete message from an established session. */
+static void
+session_take_message(struct attester *a, const char *msg, size_t len,
+    int64_t received)
+{
+	struct lyd_node *envp = NULL, *op = NULL;
+	struct ly_in *in = NULL;
+
+	if (a->state == ATT_HELLO) {
+		session_take_hello(a, msg);
+		return;
+	}
+	if (strncmp(msg, "<rpc-reply", 10) == 0 ||
+	    (strstr(msg, "<rpc-reply") != NULL &&
+	    strstr(msg, "<notification") == NULL)) {
+		sub_rpc_reply(a, msg_id(msg), msg);
+		return;
+	}
+	if (ly_in_new_memory(msg, &in) != LY_SUCCESS)
+		return;
+	if (lyd_parse_op(rivd.ctx, NULL, in, LYD_XML, LYD_TYPE_NOTIF_NETCONF,
+	    &envp, &op) != LY_SUCCESS || op == NULL) {
+		sub_malformed(a, ly_errmsg(rivd.ctx), len, received);
+	} else
+		sub_notification(a, op, received);
+	lyd_free_all(envp);
+	lyd_free_all(op);
+	ly_in_free(in, 0);
+}
+
+/* Wall clock in microseconds. */
+static int64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Bytes arrived: frame them and handle every complete message. */
+static void
+session_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct attester *a = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer_iovec v;
+	struct riv_err err;
+	const uint8_t *m;
+	size_t used, len;
+	int r;
+
+	while (a->bev != NULL && evbuffer_peek(in, -1, NULL, &v, 1) > 0 &&
+	    v.iov_len > 0) {
+		r = framer_feed(a->framer, v.iov_base, v.iov_len, &used, &err);
+		evbuffer_drain(in, used);
+		if (r < 0) {
+			sub_malformed(a, err.msg, 0, now_us());
+			session_close(a, err.msg);
+			return;
+		}
+		if (r == 0)
+			continue;
+		m = framer_message(a->framer, &len);
+		session_take_message(a, (const char *)m, len, now_us());
+		if (a->framer != NULL)
+			framer_next(a->framer);
+	}
+	/* A peer in the middle of a message has message-timeout seconds to
+	 * finish it; between messages it may be silent (heartbeats watch
+	 * that). */
+	if (a->bev == NULL || a->state != ATT_UP)
+		return;
+	if (!framer_partial(a->framer))
+		session_deadline(a, 0);
+	else if (!evtimer_pending(a->deadline_ev, NULL))
+		session_deadline(a, rivd.conf->message_timeout);
+}
+
+/* Connected, closed, or failed. */
+static void
+session_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct attester *a = arg;
+	char reason[RIV_ERR_MAX];
+	unsigned long e;
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		a->state = ATT_HELLO;
+		if (session_hello(a) != 0)
+			session_close(a, "cannot send hello");
+		return;
+	}
+	if (what & BEV_EVENT_EOF)
+		snprintf(reason, sizeof(reason), "closed by the attester");
+	else if ((e = bufferevent_get_openssl_error(a->bev)) != 0)
+		snprintf(reason, sizeof(reason), "TLS: %s",
+		    ERR_reason_error_string(e));
+	else if (what & BEV_EVENT_ERROR)
+		snprintf(reason, sizeof(reason), "%s", evutil_socket_error_to_string(
+		    EVUTIL_SOCKET_ERROR()));
+	else
+		snprintf(reason, sizeof(reason), "event 0x%x", what);
+	session_close(a, reason);
+}
+
+/* The connect or message deadline passed. */
+static void
+session_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct attester *a = arg;
+
+	(void)fd; (void)what;
+	session_close(a, a->state == ATT_UP ? "message deadline passed: the "
+	    "attester stalled inside a message" : "connect deadline passed");
+}
+
+/* Time to try connecting again. */
+static void
+session_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what;
+	session_start(arg);
+}
+
+/* Connect to attester a (or plan a retry on failure). */
+void
+session_start(struct attester *a)
+{
+	const struct conf_attester *c = a->conf;
+	struct riv_err err;
+	SSL_CTX *ctx;
+	SSL *ssl = NULL;
+
+	if (a->retry_ev == NULL) {
+		a->retry_ev = evtimer_new(rivd.base, session_retry_cb, a);
+		a->deadline_ev = evtimer_new(rivd.base, session_deadline_cb,
+		    a);
+		a->backoff_ms = BACKOFF_MIN_MS;
+	}
+	if ((ctx = tls_ctx_get(c, &err)) == NULL)
+		goto fail;
+	if ((ssl = SSL_new(ctx)) == NULL ||
+	    (a->framer = calloc(1, sizeof(*a->framer))) == NULL) {
+		err_set(&err, -1, "out of memory");
+		goto fail;
+	}
+	SSL_set_tlsext_host_name(ssl, c->server_name);
+	if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
+	    c->server_name) != 1)
+		SSL_set1_host(ssl, c->server_name);
+	framer_init(a->framer, rivd.conf->max_message);
+	a->chunked = 0;
+	a->bev = bufferevent_openssl_socket_new(rivd.base, -1, ssl,
+	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	if (a->bev == NULL) {
+		err_set(&err, -1, "cannot create a TLS connection");
+		goto fail;
+	}
+	ssl = NULL;	/* owned by the bufferevent */
+	bufferevent_openssl_set_allow_dirty_shutdown(a->bev, 1);
+	bufferevent_setcb(a->bev, session_read_cb, NULL, session_event_cb, a);
+	bufferevent_setwatermark(a->bev, EV_READ, 0, READ_HIGH_WATER);
+	bufferevent_enable(a->bev, EV_READ | EV_WRITE);
+	a->state = ATT_CONNECTING;
+	session_deadline(a, rivd.conf->connect_timeout);
+	if (bufferevent_socket_connect_hostname(a->bev, session_dns,
+	    AF_UNSPEC, c->address, c->port) != 0) {
+		session_close(a, "cannot connect");
+		return;
+	}
+	log_debug("attester %s: connecting to %s port %u", a->name,
+	    c->address, c->port);
+	return;
+fail:
+	SSL_free(ssl);
+	free(a->framer);
+	a->framer = NULL;
+	log_warnx("attester %s: %s", a->name, err.msg);
+	snprintf(a->last_error, sizeof(a->last_error), "%s", err.msg);
+	session_plan_retry(a);
+}
+
+/* Close every session and free what sessions share (shutdown). */
+void
+session_free_all(void)
+{
+	struct tls_ctx *t, *next;
+	struct attester *a;
+	size_t i;
+
+	for (i = 0; i < rivd.nattesters; i++) {
+		a = &rivd.attesters[i];
+		if (a->bev != NULL)
+			bufferevent_free(a->bev);
+		a->bev = NULL;
+		framer_free(a->framer);
+		free(a->framer);
+		a->framer = NULL;
+		if (a->retry_ev != NULL)
+			event_free(a->retry_ev);
+		if (a->deadline_ev != NULL)
+			event_free(a->deadline_ev);
+		a->retry_ev = a->deadline_ev = NULL;
+	}
+	for (t = tls_ctxs; t != NULL; t = next) {
+		next = t->next;
+		SSL_CTX_free(t->ctx);
+		free(t->cert);
+		free(t->key);
+		free(t->ca);
+		free(t);
+	}
+	tls_ctxs = NULL;
+	if (session_dns != NULL)
+		evdns_base_free(session_dns, 0);
+	session_dns = NULL;
+}

@@ -1,0 +1,584 @@
+/*
+ * subscription.c — rivd's subscriptions to an attester's streams: the
+ * establish-subscription and modify-subscription RPCs (a fresh random seed
+ * each time), the nonce chain of every subscription (replayed, reordered,
+ * missing and foreign notifications), heartbeats (stale), re-seeding, and
+ * the hand-off of each notification to its stream's appraiser and of the
+ * verdict to the store.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <libyang/libyang.h>
+
+#include "rivd.h"
+
+#define SN_NS	"urn:ietf:params:xml:ns:yang:ietf-subscribed-notifications"
+#define RAS_NS	"urn:rivd:params:xml:ns:yang:riv-attestation-streams"
+#define TAA_NS	"urn:ietf:params:xml:ns:yang:ietf-tcg-algs"
+#define RPC_MAX	4096
+#define RETRY_S	30	/* wait before re-subscribing after a refusal */
+
+static void sub_heartbeat_cb(evutil_socket_t, short, void *);
+static void sub_reseed_cb(evutil_socket_t, short, void *);
+
+/* Add a reason (printf-style) to verdict v. */
+void
+verdict_reason(struct verdict *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (v->nreasons == STORE_REASONS_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(v->reasons[v->nreasons++], STORE_REASON_LEN, fmt, ap);
+	va_end(ap);
+}
+
+/* Add a failure code to verdict v (once) and make it fail. */
+void
+verdict_fail(struct verdict *v, const char *code)
+{
+	size_t n = strlen(v->codes);
+
+	if (v->result == VERDICT_PASS)
+		v->result = VERDICT_FAIL;
+	if (strstr(v->codes, code) != NULL)
+		return;
+	snprintf(v->codes + n, sizeof(v->codes) - n, "%s%s", n ? "," : "",
+	    code);
+}
+
+/* Start a verdict on subscription s. */
+static void
+verdict_start(struct verdict *v, const struct subscription *s,
+    int64_t received)
+{
+	memset(v, 0, sizeof(*v));
+	snprintf(v->attester, sizeof(v->attester), "%s", s->att->name);
+	snprintf(v->stream, sizeof(v->stream), "%s",
+	    stream_kind_name(s->stream));
+	v->subscription = s->id;
+	v->result = VERDICT_PASS;
+	v->received_us = received;
+}
+
+/* Hand verdict v (and state st, if any) to the store. */
+void
+sub_record(struct subscription *s, const char *what, struct verdict *v,
+    struct store_state *st)
+{
+	struct store_item item;
+
+	memset(&item, 0, sizeof(item));
+	item.verdict = *v;
+	if (st != NULL)
+		item.state = *st;
+	if (v->result != VERDICT_PASS)
+		log_info("attester %s %s %llu: %s [%s] %s", v->attester,
+		    v->stream, (unsigned long long)v->sequence,
+		    verdict_result_name(v->result), v->codes,
+		    v->nreasons ? v->reasons[0] : "");
+	else
+		log_debug("attester %s %s %llu: pass (%s)", v->attester,
+		    v->stream, (unsigned long long)v->sequence, what);
+	if (store_submit(rivd.store, &item) != 0) {
+		log_warnx("attester %s: the store queue is full: verdict on "
+		    "%s %llu lost", v->attester, v->stream,
+		    (unsigned long long)v->sequence);
+		free(item.state.blob);
+	}
+	(void)s;
+}
+
+/* Make a new random seed the current one of s. */
+static int
+sub_new_seed(struct subscription *s, uint64_t from)
+{
+	if (s->nseeds > 0)
+		s->seeds[1] = s->seeds[0];
+	s->nseeds = s->nseeds > 0 ? 2 : 1;
+	s->seeds[0].len = 32;
+	s->seeds[0].from = from;
+	if (RAND_bytes(s->seeds[0].bytes, (int)s->seeds[0].len) != 1 ||
+	    nonce_seed_id(s->hash, s->seeds[0].bytes, s->seeds[0].len,
+	    s->seeds[0].id) != 0)
+		return -1;
+	return 0;
+}
+
+/* Write the seed and trigger leaves of an RPC for s into buf. */
+static int
+rpc_params(struct subscription *s, char *buf, size_t cap, int establish)
+{
+	const struct conf_sub *c = s->conf;
+	char seed[4 * NONCE_SEED_MAX / 3 + 8];
+	size_t n = 0, i;
+	int p;
+
+	EVP_EncodeBlock((unsigned char *)seed, s->seeds[0].bytes,
+	    (int)s->seeds[0].len);
+#define ADD(...) do { \
+	int k = snprintf(buf + n, cap - n, __VA_ARGS__); \
+	if (k < 0 || (size_t)k >= cap - n) \
+		return -1; \
+	n += (size_t)k; \
+} while (0)
+	ADD("<nonce-seed xmlns=\"%s\">%s</nonce-seed>", RAS_NS, seed);
+	ADD("<trigger xmlns=\"%s\">", RAS_NS);
+	if (c->period_cs)
+		ADD("<period>%u</period>", c->period_cs);
+	if (c->on_change)
+		ADD("<on-change><dampening-period>%u</dampening-period>"
+		    "</on-change>", c->dampening_cs);
+	for (i = 0; i < c->nevents; i++)
+		ADD("<device-event xmlns:ras=\"%s\">ras:%s</device-event>",
+		    RAS_NS, strchr(c->events[i], ':') ?
+		    strchr(c->events[i], ':') + 1 : c->events[i]);
+	ADD("</trigger><heartbeat xmlns=\"%s\">%u</heartbeat>", RAS_NS,
+	    c->heartbeat);
+	ADD("<tpm20-pcr-selection xmlns=\"%s\"><tpm20-hash-algo xmlns:taa="
+	    "\"%s\">taa:%s</tpm20-hash-algo>", RAS_NS, TAA_NS,
+	    tcgalg_name(c->bank));
+	for (p = 0; p < PCR_COUNT; p++)
+		if (c->pcrs & (1u << p))
+			ADD("<pcr-index>%d</pcr-index>", p);
+	ADD("</tpm20-pcr-selection>");
+	if (s->stream != STREAM_PCR && establish) {
+		ADD("<log-entry-encoding xmlns=\"%s\" xmlns:ras=\"%s\">"
+		    "ras:raw</log-entry-encoding>", RAS_NS, RAS_NS);
+		ADD("<max-entries xmlns=\"%s\">%u</max-entries>", RAS_NS,
+		    rivd.conf->max_entries);
+		n += appraisal_log_start(s->appraisal, buf + n, cap - n);
+	}
+#undef ADD
+	return (int)n;
+}
+
+/* Send establish-subscription for s with a new seed. */
+static void
+sub_establish(struct subscription *s)
+{
+	char rpc[RPC_MAX], params[RPC_MAX - 512];
+
+	s->state = SUB_IDLE;
+	s->nseeds = 0;
+	if (sub_new_seed(s, 0) != 0 ||
+	    rpc_params(s, params, sizeof(params), 1) < 0) {
+		log_warnx("attester %s %s: cannot build the subscription",
+		    s->att->name, stream_kind_name(s->stream));
+		return;
+	}
+	snprintf(rpc, sizeof(rpc), "<establish-subscription xmlns=\"%s\">"
+	    "<stream>%s</stream>%s</establish-subscription>", SN_NS,
+	    stream_kind_name(s->stream), params);
+	if (session_send_rpc(s->att, rpc, &s->rpc_id) == 0)
+		s->state = SUB_PENDING;
+}
+
+/* Subscribe to every configured stream of a (its session just came up). */
+void
+sub_establish_all(struct attester *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nsubs; i++)
+		sub_establish(&a->subs[i]);
+}
+
+/* The text between <tag and </tag> in msg, copied into buf; NULL if none. */
+static const char *
+xml_text(const char *msg, const char *tag, char *buf, size_t cap)
+{
+	char open[64];
+	const char *p, *q;
+	size_t n;
+
+	snprintf(open, sizeof(open), "<%s", tag);
+	for (p = msg; (p = strstr(p, open)) != NULL; p++)
+		if (p[strlen(open)] == '>' || p[strlen(open)] == ' ')
+			break;
+	if (p == NULL || (p = strchr(p, '>')) == NULL ||
+	    (q = strchr(p + 1, '<')) == NULL)
+		return NULL;
+	n = (size_t)(q - p - 1);
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(buf, p + 1, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Arm (or re-arm) the heartbeat deadline of s. */
+static void
+sub_arm_heartbeat(struct subscription *s)
+{
+	struct timeval tv;
+	uint32_t ms = s->conf->heartbeat * 1250u;	/* + a quarter */
+
+	if (s->heartbeat_ev == NULL)
+		s->heartbeat_ev = evtimer_new(rivd.base, sub_heartbeat_cb, s);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(s->heartbeat_ev, &tv);
+}
+
+/* Arm the re-seed timer of s. */
+static void
+sub_arm_reseed(struct subscription *s)
+{
+	struct timeval tv = { (time_t)s->conf->reseed, 0 };
+
+	if (s->conf->reseed == 0)
+		return;
+	if (s->reseed_ev == NULL)
+		s->reseed_ev = evtimer_new(rivd.base, sub_reseed_cb, s);
+	evtimer_add(s->reseed_ev, &tv);
+}
+
+/* Record an error verdict for s about the attester's reply or message. */
+static void
+sub_error_verdict(struct subscription *s, const char *code, const char *why)
+{
+	struct verdict v;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	verdict_start(&v, s, (int64_t)ts.tv_sec * 1000000 +
+	    ts.tv_nsec / 1000);
+	v.result = VERDICT_ERROR;
+	snprintf(v.codes, sizeof(v.codes), "%s", code);
+	verdict_reason(&v, "%s", why);
+	v.sequence = s->next_seq;
+	sub_record(s, code, &v, NULL);
+}
+
+/* The reply to an RPC of a subscription of a arrived. */
+void
+sub_rpc_reply(struct attester *a, uint32_t msgid, const char *msg)
+{
+	struct subscription *s = NULL;
+	char buf[640], tag[256], b64[64];
+	uint8_t id[NONCE_SEED_ID + 2];
+	size_t i;
+
+	for (i = 0; i < a->nsubs; i++)
+		if (a->subs[i].rpc_id == msgid && msgid != 0)
+			s = &a->subs[i];
+	if (s == NULL)
+		return;
+	s->rpc_id = 0;
+	if (strstr(msg, "<rpc-error") != NULL) {
+		snprintf(buf, sizeof(buf), "%s refused: %s (%s)",
+		    s->state == SUB_PENDING ? "establish-subscription" :
+		    "modify-subscription", xml_text(msg, "error-message", tag,
+		    sizeof(tag)) ? tag : "no message",
+		    xml_text(msg, "error-app-tag", b64, sizeof(b64)) ? b64 :
+		    "no app tag");
+		log_warnx("attester %s %s: %s", a->name,
+		    stream_kind_name(s->stream), buf);
+		sub_error_verdict(s, "subscription", buf);
+		if (s->state == SUB_MODIFYING) {
+			s->state = SUB_ACTIVE;	/* the old seed stays */
+			s->nseeds = 1;
+			s->seeds[0] = s->seeds[1];
+		} else
+			s->state = SUB_IDLE;
+		return;
+	}
+	if (s->state == SUB_MODIFYING) {
+		s->state = SUB_ACTIVE;
+		sub_arm_reseed(s);
+		return;
+	}
+	if (xml_text(msg, "id", buf, sizeof(buf)) == NULL) {
+		sub_error_verdict(s, "subscription", "establish-subscription "
+		    "reply without an id");
+		s->state = SUB_IDLE;
+		return;
+	}
+	s->id = (uint32_t)strtoul(buf, NULL, 10);
+	if (xml_text(msg, "seed-id", b64, sizeof(b64)) == NULL ||
+	    EVP_DecodeBlock(id, (const unsigned char *)b64,
+	    (int)strlen(b64)) < NONCE_SEED_ID ||
+	    memcmp(id, s->seeds[0].id, NONCE_SEED_ID) != 0) {
+		sub_error_verdict(s, "seed", "the attester's seed-id is not "
+		    "the first 8 bytes of the hash of our seed");
+		s->state = SUB_IDLE;
+		return;
+	}
+	s->state = SUB_ACTIVE;
+	s->next_seq = 0;
+	s->seen_base = 0;
+	memset(s->seen, 0, sizeof(s->seen));
+	clock_gettime(CLOCK_MONOTONIC, &s->last_evidence);
+	sub_arm_heartbeat(s);
+	sub_arm_reseed(s);
+	log_info("attester %s: subscribed to %s (id %u)", a->name,
+	    stream_kind_name(s->stream), s->id);
+}
+
+/* Send modify-subscription with a new seed (re-seed timer). */
+static void
+sub_reseed_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct subscription *s = arg;
+	char rpc[RPC_MAX], params[RPC_MAX - 512];
+
+	(void)fd; (void)what;
+	if (s->state != SUB_ACTIVE)
+		return;
+	if (sub_new_seed(s, s->next_seq) != 0 ||
+	    rpc_params(s, params, sizeof(params), 0) < 0)
+		return;
+	snprintf(rpc, sizeof(rpc), "<modify-subscription xmlns=\"%s\">"
+	    "<id>%u</id>%s</modify-subscription>", SN_NS, s->id, params);
+	if (session_send_rpc(s->att, rpc, &s->rpc_id) == 0)
+		s->state = SUB_MODIFYING;
+}
+
+/* No evidence within the heartbeat: stale, and a dead session closes. */
+static void
+sub_heartbeat_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct subscription *s = arg;
+	struct verdict v;
+	struct timespec ts;
+
+	(void)fd; (void)what;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	verdict_start(&v, s, (int64_t)ts.tv_sec * 1000000 +
+	    ts.tv_nsec / 1000);
+	v.result = VERDICT_STALE;
+	v.sequence = s->next_seq;
+	snprintf(v.codes, sizeof(v.codes), "stale");
+	verdict_reason(&v, "no %s notification for %u seconds (heartbeat "
+	    "%u s)", stream_kind_name(s->stream), s->conf->heartbeat * 5 / 4,
+	    s->conf->heartbeat);
+	sub_record(s, "stale", &v, NULL);
+	if (s->stale++ > 0) {
+		session_close(s->att, "no evidence for two heartbeats");
+		return;
+	}
+	sub_arm_heartbeat(s);
+}
+
+/* The session of a went down: every subscription ends with it. */
+void
+sub_session_down(struct attester *a)
+{
+	struct subscription *s;
+	size_t i;
+
+	for (i = 0; i < a->nsubs; i++) {
+		s = &a->subs[i];
+		s->state = SUB_IDLE;
+		s->rpc_id = 0;
+		s->nseeds = 0;
+		if (s->heartbeat_ev != NULL)
+			evtimer_del(s->heartbeat_ev);
+		if (s->reseed_ev != NULL)
+			evtimer_del(s->reseed_ev);
+	}
+}
+
+/* Whether sequence number n of s was received already (window). */
+static int
+seq_seen(const struct subscription *s, uint64_t n)
+{
+	uint64_t i;
+
+	if (n < s->seen_base)
+		return 1;	/* too old to tell: treat as replayed */
+	i = n - s->seen_base;
+	if (i >= RIVD_SEEN_WINDOW)
+		return 0;
+	return (s->seen[i / 8] >> (i % 8)) & 1;
+}
+
+/* Remember that n was received, sliding the window forward. */
+static void
+seq_mark(struct subscription *s, uint64_t n)
+{
+	uint64_t i, shift;
+	uint8_t copy[sizeof(s->seen)];
+
+	if (n < s->seen_base)
+		return;
+	if (n - s->seen_base >= RIVD_SEEN_WINDOW) {
+		shift = n - s->seen_base - RIVD_SEEN_WINDOW / 2;
+		memset(copy, 0, sizeof(copy));
+		for (i = shift; i < RIVD_SEEN_WINDOW; i++)
+			if ((s->seen[i / 8] >> (i % 8)) & 1)
+				copy[(i - shift) / 8] |= 1u << ((i - shift) % 8);
+		memcpy(s->seen, copy, sizeof(copy));
+		s->seen_base += shift;
+	}
+	i = n - s->seen_base;
+	s->seen[i / 8] |= 1u << (i % 8);
+}
+
+/*
+ * Check a notification's place in the nonce chain of s: sequence number n
+ * and seed-id.  Fills the expected nonce; adds codes and reasons to v.
+ * Return 0 to appraise the evidence, -1 if it must not be (replayed,
+ * unknown seed).
+ */
+int
+chain_check(struct subscription *s, uint64_t n, const uint8_t *seed_id,
+    size_t seed_id_len, uint8_t *nonce, size_t *nonce_len, struct verdict *v)
+{
+	const struct seed *seed = NULL;
+	int i;
+
+	for (i = 0; i < s->nseeds; i++)
+		if (seed_id_len == NONCE_SEED_ID &&
+		    memcmp(s->seeds[i].id, seed_id, NONCE_SEED_ID) == 0)
+			seed = &s->seeds[i];
+	if (seed == NULL) {
+		verdict_fail(v, "seed");
+		verdict_reason(v, "notification %llu names a seed this "
+		    "subscription does not hold", (unsigned long long)n);
+		return -1;
+	}
+	if (seq_seen(s, n)) {
+		verdict_fail(v, "replayed");
+		verdict_reason(v, "sequence number %llu was received before: "
+		    "a replayed notification", (unsigned long long)n);
+		return -1;
+	}
+	if (n < s->next_seq) {
+		verdict_fail(v, "reordered");
+		verdict_reason(v, "sequence number %llu arrived after %llu",
+		    (unsigned long long)n,
+		    (unsigned long long)(s->next_seq - 1));
+		s->gaps--;
+	} else if (n > s->next_seq) {
+		verdict_fail(v, "gap");
+		verdict_reason(v, "sequence numbers %llu to %llu are missing",
+		    (unsigned long long)s->next_seq,
+		    (unsigned long long)(n - 1));
+		s->gaps += n - s->next_seq;
+	}
+	if (seed == &s->seeds[0] && s->nseeds == 2 && n >= seed->from)
+		s->nseeds = 1;	/* the attester switched: old seed done */
+	if (nonce_derive(s->hash, seed->bytes, seed->len, n, nonce,
+	    nonce_len) != 0)
+		return -1;
+	seq_mark(s, n);
+	if (n >= s->next_seq)
+		s->next_seq = n + 1;
+	return 0;
+}
+
+/* The subscription of a with attester id, or NULL. */
+static struct subscription *
+sub_by_id(struct attester *a, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < a->nsubs; i++)
+		if ((a->subs[i].state == SUB_ACTIVE ||
+		    a->subs[i].state == SUB_MODIFYING) && a->subs[i].id == id)
+			return &a->subs[i];
+	return NULL;
+}
+
+/* An RFC 8639 state-change notification for a subscription of a. */
+static void
+sub_state_change(struct attester *a, struct lyd_node *op)
+{
+	struct subscription *s;
+	struct lyd_node *n;
+	const char *name = op->schema->name;
+
+	if (lyd_find_path(op, "id", 0, &n) != LY_SUCCESS ||
+	    (s = sub_by_id(a, (uint32_t)strtoul(lyd_get_value(n), NULL,
+	    10))) == NULL)
+		return;
+	if (strcmp(name, "subscription-terminated") == 0) {
+		log_warnx("attester %s: subscription %u to %s terminated",
+		    a->name, s->id, stream_kind_name(s->stream));
+		sub_error_verdict(s, "terminated", "the attester terminated "
+		    "the subscription; re-subscribing");
+		sub_establish(s);
+	} else
+		log_debug("attester %s: %s for subscription %u", a->name,
+		    name, s->id);
+}
+
+/*
+ * A notification arrived from a: check it against its subscription's
+ * nonce chain, appraise it and record the verdict.
+ */
+void
+sub_notification(struct attester *a, struct lyd_node *op, int64_t received)
+{
+	struct subscription *s = NULL;
+	struct store_state st;
+	struct verdict v;
+	struct lyd_node *n;
+	size_t i;
+	int k = -1;
+
+	if (strcmp(op->schema->module->name,
+	    "ietf-subscribed-notifications") == 0) {
+		sub_state_change(a, op);
+		return;
+	}
+	for (i = 0; i < STREAM_KINDS; i++)
+		if (strcmp(op->schema->name, stream_kind_name(i)) == 0)
+			k = (int)i;
+	if (k < 0 || lyd_find_path(op, "subscription-id", 0, &n) !=
+	    LY_SUCCESS)
+		return;
+	s = sub_by_id(a, (uint32_t)strtoul(lyd_get_value(n), NULL, 10));
+	if (s == NULL || (int)s->stream != k) {
+		struct subscription fake;
+
+		memset(&fake, 0, sizeof(fake));
+		fake.att = a;
+		fake.stream = (enum stream_kind)k;
+		fake.id = (uint32_t)strtoul(lyd_get_value(n), NULL, 10);
+		verdict_start(&v, &fake, received);
+		verdict_fail(&v, "foreign");
+		verdict_reason(&v, "%s notification for subscription %s, "
+		    "which rivd does not hold", op->schema->name,
+		    lyd_get_value(n));
+		sub_record(&fake, "foreign", &v, NULL);
+		return;
+	}
+	verdict_start(&v, s, received);
+	memset(&st, 0, sizeof(st));
+	s->notifications++;
+	s->stale = 0;
+	clock_gettime(CLOCK_MONOTONIC, &s->last_evidence);
+	sub_arm_heartbeat(s);
+	appraise_notification(s, op, &v, &st);
+	sub_record(s, "appraised", &v, st.attester[0] ? &st : NULL);
+}
+
+/* A message from a could not be parsed: an error verdict. */
+void
+sub_malformed(struct attester *a, const char *why, size_t len,
+    int64_t received)
+{
+	struct subscription fake;
+	struct verdict v;
+
+	memset(&fake, 0, sizeof(fake));
+	fake.att = a;
+	fake.stream = a->nsubs > 0 ? a->subs[0].stream : STREAM_PCR;
+	verdict_start(&v, &fake, received);
+	snprintf(v.stream, sizeof(v.stream), "session");
+	v.result = VERDICT_ERROR;
+	snprintf(v.codes, sizeof(v.codes), "malformed");
+	verdict_reason(&v, "malformed message (%zu bytes): %s", len,
+	    why ? why : "?");
+	sub_record(&fake, "malformed", &v, NULL);
+}

@@ -1,0 +1,444 @@
+/*
+ * appraise.c — where a notification is appraised: its place in the nonce
+ * chain, then for every TPM entry the stream's log entries (stream ops),
+ * the quote (signature with the TPM's AK, extraData = nonce_n, TPM clock,
+ * resetCount and restartCount), the quoted PCRs against the replay, and
+ * the reference values; one verdict per notification, and the engine state
+ * it leaves, which the store commits with it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libyang/libyang.h>
+
+#include "json.h"
+#include "refvals.h"
+#include "stream.h"
+
+#define CLOCK_DRIFT	0.15	/* TPM clock vs. verifier time, each way */
+#define CLOCK_SLACK_MS	2000	/* transport delays the drift ignores */
+
+static const struct stream_ops *const stream_ops[STREAM_KINDS] = {
+	&pcr_evidence_ops, &bios_log_ops, &ima_log_ops
+};
+
+/* The value of the leaf at path under node, or NULL. */
+const char *
+leaf_text(const struct lyd_node *node, const char *path)
+{
+	struct lyd_node *n;
+
+	if (lyd_find_path(node, path, 0, &n) != LY_SUCCESS)
+		return NULL;
+	return lyd_get_value(n);
+}
+
+/* The bytes of the binary leaf at path under node, or NULL. */
+const uint8_t *
+leaf_bin(const struct lyd_node *node, const char *path, size_t *len)
+{
+	const struct lyd_value_binary *bin;
+	struct lyd_node *n;
+
+	if (lyd_find_path(node, path, 0, &n) != LY_SUCCESS)
+		return NULL;
+	LYD_VALUE_GET(&((struct lyd_node_term *)n)->value, bin);
+	*len = bin->size;
+	return bin->data;
+}
+
+/* Tell whether node has a child called name. */
+int
+has_child(const struct lyd_node *node, const char *name)
+{
+	const struct lyd_node *c;
+
+	LY_LIST_FOR(lyd_child(node), c)
+		if (strcmp(c->schema->name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Create the appraisal state of subscription s. */
+struct appraisal *
+appraisal_new(struct subscription *s, struct riv_err *err)
+{
+	struct appraisal *ap;
+	size_t i;
+
+	if ((ap = calloc(1, sizeof(*ap))) == NULL ||
+	    (ap->hasher = hasher_new()) == NULL) {
+		free(ap);
+		err_set(err, -1, "out of memory");
+		return NULL;
+	}
+	ap->sub = s;
+	ap->ops = stream_ops[s->stream];
+	for (i = 0; i < s->att->ntpms; i++)
+		if ((ap->tpm[i] = ap->ops->tpm_new(ap)) == NULL) {
+			appraisal_free(ap);
+			err_set(err, -1, "out of memory");
+			return NULL;
+		}
+	return ap;
+}
+
+/* Free an appraisal. */
+void
+appraisal_free(struct appraisal *ap)
+{
+	size_t i;
+
+	if (ap == NULL)
+		return;
+	for (i = 0; i < RIVD_TPM_MAX; i++)
+		if (ap->tpm[i] != NULL)
+			ap->ops->tpm_free(ap->tpm[i]);
+	hasher_free(ap->hasher);
+	free(ap);
+}
+
+/*
+ * Write the log-start list of an establish-subscription (entries after the
+ * last one appraised per TPM) into buf; the bytes written.
+ */
+size_t
+appraisal_log_start(const struct appraisal *ap, char *buf, size_t cap)
+{
+	const struct attester *a = ap->sub->att;
+	size_t i, n = 0;
+	uint64_t pos;
+	int k;
+
+	for (i = 0; i < a->ntpms; i++) {
+		if (ap->tpm[i] == NULL || (pos = ap->ops->position(
+		    ap->tpm[i])) == 0)
+			continue;
+		k = snprintf(buf + n, cap - n, "<log-start xmlns=\"urn:rivd:"
+		    "params:xml:ns:yang:riv-attestation-streams\"><tpm-name>"
+		    "%s</tpm-name><last-index-number>%llu</last-index-number>"
+		    "</log-start>", a->tpms[i].name,
+		    (unsigned long long)(pos - 1));
+		if (k < 0 || (size_t)k >= cap - n)
+			break;
+		n += (size_t)k;
+	}
+	return n;
+}
+
+/* Read the unsigned PCR values of a quote node into set. */
+static int
+read_pcr_values(const struct lyd_node *q, struct pcrset *set,
+    struct verdict *v)
+{
+	struct ly_set *banks = NULL, *vals;
+	const uint8_t *val;
+	const char *alg;
+	uint32_t i, j;
+	size_t len;
+	unsigned long p;
+	int bank, rc = 0;
+
+	pcrset_init(set);
+	if (lyd_find_xpath(q, "unsigned-pcr-values", &banks) != LY_SUCCESS)
+		return 0;
+	for (i = 0; i < banks->count && rc == 0; i++) {
+		alg = leaf_text(banks->dnodes[i], "tpm20-hash-algo");
+		bank = alg ? tcgalg_bank(alg) : BANK_SHA256;
+		vals = NULL;
+		if (bank < 0 || lyd_find_xpath(banks->dnodes[i], "pcr-values",
+		    &vals) != LY_SUCCESS)
+			continue;
+		for (j = 0; j < vals->count; j++) {
+			p = strtoul(leaf_text(vals->dnodes[j], "pcr-index"),
+			    NULL, 10);
+			val = leaf_bin(vals->dnodes[j], "pcr-value", &len);
+			if (p >= PCR_COUNT || val == NULL ||
+			    len != bank_get(bank)->size) {
+				verdict_fail(v, "malformed");
+				verdict_reason(v, "%s PCR %lu: a value of %zu "
+				    "bytes", bank_get(bank)->name, p, val ?
+				    len : 0);
+				rc = -1;
+				break;
+			}
+			pcrset_set(set, bank, (unsigned)p, val);
+		}
+		ly_set_free(vals, NULL);
+	}
+	ly_set_free(banks, NULL);
+	return rc;
+}
+
+/*
+ * The TPM clock rules (draft-ietf-rats-network-device-subscription): the
+ * clock never goes back within a boot and advances in step (±15 %) with
+ * the verifier's own time; a resetCount or restartCount change is a
+ * reboot.  Returns 1 if the TPM was reset since its previous quote.
+ */
+static int
+check_clock(struct tpm_view *t, const struct quote *q, struct verdict *v)
+{
+	struct timespec now;
+	int64_t dv, dt;
+	int reset = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (t->have_clock) {
+		if (q->reset_count != t->reset_count ||
+		    q->restart_count != t->restart_count) {
+			if (q->reset_count < t->reset_count ||
+			    (q->reset_count == t->reset_count &&
+			    q->restart_count < t->restart_count)) {
+				verdict_fail(v, "clock");
+				verdict_reason(v, "TPM %s: resetCount/"
+				    "restartCount went back (%u/%u after "
+				    "%u/%u)", t->name, q->reset_count,
+				    q->restart_count, t->reset_count,
+				    t->restart_count);
+			} else
+				verdict_reason(v, "TPM %s was reset (reboot): "
+				    "resetCount %u, restartCount %u", t->name,
+				    q->reset_count, q->restart_count);
+			reset = 1;
+		} else if (q->clock < t->clock) {
+			verdict_fail(v, "clock");
+			verdict_reason(v, "TPM %s: the clock went back from "
+			    "%llu to %llu ms", t->name,
+			    (unsigned long long)t->clock,
+			    (unsigned long long)q->clock);
+		} else {
+			dv = (now.tv_sec - t->clock_seen.tv_sec) * 1000 +
+			    (now.tv_nsec - t->clock_seen.tv_nsec) / 1000000;
+			dt = (int64_t)(q->clock - t->clock);
+			if (dt > dv * (1 + CLOCK_DRIFT) + CLOCK_SLACK_MS ||
+			    dt < dv * (1 - CLOCK_DRIFT) - CLOCK_SLACK_MS) {
+				verdict_fail(v, "clock");
+				verdict_reason(v, "TPM %s: its clock advanced "
+				    "%lld ms while %lld ms passed here", t->name,
+				    (long long)dt, (long long)dv);
+			}
+		}
+	}
+	if (!q->safe)
+		verdict_reason(v, "TPM %s: the clock is not marked safe",
+		    t->name);
+	t->have_clock = 1;
+	t->clock = q->clock;
+	t->reset_count = q->reset_count;
+	t->restart_count = q->restart_count;
+	t->clock_seen = now;
+	return reset;
+}
+
+/* Verify the quote of a TPM entry: signature, structure and nonce. */
+static int
+check_quote(struct tpm_part *tp, const uint8_t *nonce, size_t nlen,
+    struct verdict *v)
+{
+	const uint8_t *att, *sig;
+	size_t alen, slen;
+	struct riv_err err;
+	struct lyd_node *q;
+
+	if (lyd_find_path(tp->node, "quote", 0, &q) != LY_SUCCESS)
+		return 0;
+	att = leaf_bin(q, "quote-data", &alen);
+	sig = leaf_bin(q, "quote-signature", &slen);
+	if (att == NULL || sig == NULL) {
+		verdict_fail(v, "malformed");
+		verdict_reason(v, "TPM %s: a quote without data or signature",
+		    tp->tpm->name);
+		return -1;
+	}
+	if (v->pcr_digest_len == 0 && quote_parse(att, alen, &tp->quote,
+	    &err) == RIV_OK) {
+		memcpy(v->pcr_digest, tp->quote.pcr_digest,
+		    tp->quote.pcr_digest_len);
+		v->pcr_digest_len = tp->quote.pcr_digest_len;
+	}
+	if (quote_verify(att, alen, sig, slen, &tp->tpm->ak, &tp->quote,
+	    &err) != RIV_OK) {
+		verdict_fail(v, "signature");
+		verdict_reason(v, "TPM %s: %s", tp->tpm->name, err.msg);
+		return -1;
+	}
+	if (quote_check_nonce(&tp->quote, nonce, nlen, &err) != RIV_OK) {
+		verdict_fail(v, "nonce");
+		verdict_reason(v, "TPM %s: %s (not this notification's "
+		    "nonce)", tp->tpm->name, err.msg);
+		return -1;
+	}
+	if (quote_check_selection(&tp->quote, &err) != RIV_OK) {
+		verdict_fail(v, "malformed");
+		verdict_reason(v, "TPM %s: %s", tp->tpm->name, err.msg);
+		return -1;
+	}
+	if (read_pcr_values(q, &tp->reported, v) != 0)
+		return -1;
+	tp->have_quote = 1;
+	return 0;
+}
+
+/* Reference values: every verified PCR the file names must match. */
+static void
+refvals_failed(int bank, unsigned pcr, const char *msg, void *arg)
+{
+	struct verdict *v = arg;
+
+	verdict_fail(v, "reference");
+	verdict_reason(v, "%s PCR %u: %s", bank_get(bank)->name, pcr, msg);
+}
+
+/* Find the TPM view of a with this name; its index or -1. */
+static int
+tpm_index(const struct attester *a, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < a->ntpms; i++)
+		if (strcmp(a->tpms[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Appraise one TPM entry of a notification. */
+static void
+appraise_tpm(struct appraisal *ap, struct lyd_node *node, const uint8_t *nonce,
+    size_t nlen, struct verdict *v)
+{
+	struct attester *a = ap->sub->att;
+	struct tpm_part tp;
+	const char *name = leaf_text(node, "name");
+	int i;
+
+	memset(&tp, 0, sizeof(tp));
+	if ((i = tpm_index(a, name)) < 0) {
+		verdict_fail(v, "tpm");
+		verdict_reason(v, "evidence of TPM %s, which is not configured "
+		    "for this attester", name ? name : "?");
+		return;
+	}
+	tp.tpm = &a->tpms[i];
+	tp.index = i;
+	tp.node = node;
+	if (lyd_find_path(node, "log-restarted", 0, NULL) == LY_SUCCESS)
+		ap->ops->tpm_restart(ap->tpm[i]);
+	if (ap->ops->entries != NULL &&
+	    ap->ops->entries(ap, ap->tpm[i], &tp, v) != 0)
+		return;
+	if (check_quote(&tp, nonce, nlen, v) != 0 || !tp.have_quote)
+		return;
+	if (check_clock(tp.tpm, &tp.quote, v) &&
+	    lyd_find_path(node, "log-restarted", 0, NULL) != LY_SUCCESS &&
+	    ap->sub->stream != STREAM_PCR) {
+		verdict_fail(v, "reset");
+		verdict_reason(v, "TPM %s was reset but its log did not "
+		    "restart", tp.tpm->name);
+	}
+	if (ap->ops->pcrs(ap, ap->tpm[i], &tp, v) != 0)
+		return;
+	if (a->refvals != NULL)
+		refvals_check(a->refvals, &tp.verified, refvals_failed, v);
+}
+
+/* Serialise the state of every TPM of ap into st (JSON). */
+static void
+appraisal_save(struct appraisal *ap, uint64_t seq, struct store_state *st)
+{
+	struct attester *a = ap->sub->att;
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *f;
+
+	if ((f = open_memstream(&buf, &len)) == NULL)
+		return;
+	fprintf(f, "{\"tpms\":{");
+	for (i = 0; i < a->ntpms; i++) {
+		fprintf(f, "%s\"%s\":{", i ? "," : "", a->tpms[i].name);
+		ap->ops->save(f, ap->tpm[i]);
+		fprintf(f, "}");
+	}
+	fprintf(f, "}}");
+	if (fclose(f) != 0) {
+		free(buf);
+		return;
+	}
+	snprintf(st->attester, sizeof(st->attester), "%s", a->name);
+	snprintf(st->stream, sizeof(st->stream), "%s",
+	    stream_kind_name(ap->sub->stream));
+	st->sequence = seq;
+	st->blob = (uint8_t *)buf;
+	st->blob_len = len;
+}
+
+/*
+ * Restore the state saved in blob (from the store).  Return 0, or -1 (the
+ * appraisal then starts from the beginning of the logs).
+ */
+int
+appraisal_restore(struct appraisal *ap, const uint8_t *blob, size_t len,
+    struct riv_err *err)
+{
+	struct attester *a = ap->sub->att;
+	const struct json *tpms, *t;
+	struct json *doc;
+	size_t i;
+
+	if ((doc = json_parse((const char *)blob, len, err)) == NULL)
+		return -1;
+	tpms = json_get(doc, "tpms");
+	for (i = 0; tpms != NULL && i < a->ntpms; i++) {
+		if ((t = json_get(tpms, a->tpms[i].name)) == NULL)
+			continue;
+		if (ap->ops->load(ap->tpm[i], t, err) != 0) {
+			json_free(doc);
+			return -1;
+		}
+	}
+	json_free(doc);
+	return 0;
+}
+
+/*
+ * Appraise notification op of subscription s into verdict v; the engine
+ * state that results goes into st (NULL blob if none).  Return 0.
+ */
+int
+appraise_notification(struct subscription *s, struct lyd_node *op,
+    struct verdict *v, struct store_state *st)
+{
+	uint8_t nonce[DIGEST_MAX];
+	const uint8_t *seed_id;
+	struct ly_set *set = NULL;
+	const char *seq;
+	size_t nlen, idlen;
+	uint32_t i;
+
+	seq = leaf_text(op, "sequence-number");
+	seed_id = leaf_bin(op, "seed-id", &idlen);
+	if (seq == NULL || seed_id == NULL) {
+		v->result = VERDICT_ERROR;
+		verdict_fail(v, "malformed");
+		verdict_reason(v, "no sequence-number or seed-id");
+		return 0;
+	}
+	v->sequence = strtoull(seq, NULL, 10);
+	if (chain_check(s, v->sequence, seed_id, idlen, nonce, &nlen, v) != 0)
+		return 0;
+	memcpy(v->nonce, nonce, nlen);
+	v->nonce_len = nlen;
+	if (lyd_find_xpath(op, "tpm", &set) != LY_SUCCESS || set->count == 0) {
+		verdict_fail(v, "malformed");
+		verdict_reason(v, "a notification without TPM evidence");
+		ly_set_free(set, NULL);
+		return 0;
+	}
+	for (i = 0; i < set->count; i++)
+		appraise_tpm(s->appraisal, set->dnodes[i], nonce, nlen, v);
+	ly_set_free(set, NULL);
+	if (s->stream != STREAM_PCR)
+		appraisal_save(s->appraisal, v->sequence, st);
+	return 0;
+}

@@ -1,0 +1,67 @@
+/*
+ * stream.h — the appraisers of rivd's three evidence streams behind one
+ * small ops table: each decodes its part of a notification (the entries
+ * of one TPM), feeds the engine from its saved state, and checks the
+ * quoted PCRs against what it replayed.  appraise.c does what every
+ * stream shares: the nonce chain, the quote's signature, nonce and clock,
+ * reference values, and the verdict.
+ */
+#ifndef RIV_STREAM_H
+#define RIV_STREAM_H
+
+#include <stdio.h>
+
+#include "rivd.h"
+
+struct lyd_node;
+struct json;
+
+/* What the appraisal of one TPM's part of a notification works with. */
+struct tpm_part {
+	struct tpm_view	*tpm;
+	int		 index;		/* in the attester's TPMs */
+	struct lyd_node	*node;		/* the notification's tpm entry */
+	struct quote	 quote;
+	int		 have_quote;	/* verified signature and nonce */
+	struct pcrset	 reported;	/* unsigned-pcr-values */
+	struct pcrset	 verified;	/* values the quote's digest covers */
+};
+
+/* One stream's appraiser. */
+struct stream_ops {
+	const char	*name;
+	/* Per-TPM state: allocate, restart (TPM reset), free. */
+	void		*(*tpm_new)(struct appraisal *);
+	void		 (*tpm_restart)(void *);
+	void		 (*tpm_free)(void *);
+	/* Take the log entries of a TPM entry (NULL for quotes only). */
+	int		 (*entries)(struct appraisal *, void *,
+			    struct tpm_part *, struct verdict *);
+	/* Check the quoted PCR values against the replay; fill verified. */
+	int		 (*pcrs)(struct appraisal *, void *, struct tpm_part *,
+			    struct verdict *);
+	/* Serialise (JSON object members) and restore the state. */
+	void		 (*save)(FILE *, const void *);
+	int		 (*load)(void *, const struct json *, struct riv_err *);
+	/* Entries taken so far (the next entry number). */
+	uint64_t	 (*position)(const void *);
+};
+
+/* The appraisal state of one subscription. */
+struct appraisal {
+	struct subscription *sub;
+	const struct stream_ops *ops;
+	struct hasher	*hasher;
+	void		*tpm[RIVD_TPM_MAX];	/* ops->tpm_new per TPM */
+};
+
+extern const struct stream_ops pcr_evidence_ops;
+extern const struct stream_ops bios_log_ops;
+extern const struct stream_ops ima_log_ops;
+
+/* appraise.c: helpers for the stream files. */
+const uint8_t	*leaf_bin(const struct lyd_node *, const char *, size_t *);
+const char	*leaf_text(const struct lyd_node *, const char *);
+int		 has_child(const struct lyd_node *, const char *);
+
+#endif
