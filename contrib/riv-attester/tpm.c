@@ -23,17 +23,15 @@
 #include <unistd.h>
 
 #include <openssl/bio.h>
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_tctildr.h>
 
+#include "quote.h"
 #include "tpm.h"
 
 #define SWTPM_HOST		"127.0.0.1"	/* tcti-swtpm's defaults */
@@ -41,7 +39,6 @@
 #define SWTPM_CMD_INIT		2		/* control channel commands */
 #define SWTPM_CTRL_TIMEOUT	10		/* seconds */
 #define PCR_READ_TRIES		4		/* if PCRs change meanwhile */
-#define P256_SIZE		32		/* bytes of a P-256 coordinate */
 
 /* A TPMT_SIGNATURE and a TPM2B_PUBLIC fit, even as C structures. */
 _Static_assert(TPM_SIG_MAX >= sizeof(TPMT_SIGNATURE), "signature buffer");
@@ -424,72 +421,6 @@ ak_create(struct tpm *t, enum tpm_ak_alg alg, ESYS_TR *handle,
 	return 0;
 }
 
-/* Build an OpenSSL key of type name ("RSA", "EC") from parameters. */
-static EVP_PKEY *
-pkey_fromdata(const char *name, OSSL_PARAM_BLD *bld)
-{
-	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
-	EVP_PKEY *pk = NULL;
-
-	if ((params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, name, NULL)) == NULL ||
-	    EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params) != 1)
-		pk = NULL;
-	EVP_PKEY_CTX_free(ctx);
-	OSSL_PARAM_free(params);
-	return pk;
-}
-
-/*
- * Make an OpenSSL public key from the AK's public area: RSA n and e
- * (exponent 0 means 65537), or the P-256 point (x, y).  NULL on failure.
- */
-static EVP_PKEY *
-ak_pkey(const TPMT_PUBLIC *p)
-{
-	uint8_t oct[1 + 2 * P256_SIZE];
-	const TPMS_ECC_POINT *pt = &p->unique.ecc;
-	OSSL_PARAM_BLD *bld;
-	BIGNUM *n = NULL, *e = NULL;
-	EVP_PKEY *pk = NULL;
-	uint32_t exp;
-
-	if ((bld = OSSL_PARAM_BLD_new()) == NULL)
-		return NULL;
-	if (p->type == TPM2_ALG_RSA) {
-		exp = p->parameters.rsaDetail.exponent;
-		if ((n = BN_bin2bn(p->unique.rsa.buffer, p->unique.rsa.size,
-		    NULL)) == NULL || (e = BN_new()) == NULL ||
-		    BN_set_word(e, exp != 0 ? exp : 65537) != 1 ||
-		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) != 1 ||
-		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) != 1)
-			goto done;
-		pk = pkey_fromdata("RSA", bld);
-	} else if (p->type == TPM2_ALG_ECC &&
-	    p->parameters.eccDetail.curveID == TPM2_ECC_NIST_P256 &&
-	    pt->x.size <= P256_SIZE && pt->y.size <= P256_SIZE) {
-		memset(oct, 0, sizeof(oct));
-		oct[0] = 0x04;		/* uncompressed point */
-		memcpy(oct + 1 + P256_SIZE - pt->x.size, pt->x.buffer,
-		    pt->x.size);
-		memcpy(oct + 1 + 2 * P256_SIZE - pt->y.size, pt->y.buffer,
-		    pt->y.size);
-		if (OSSL_PARAM_BLD_push_utf8_string(bld,
-		    OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) != 1 ||
-		    OSSL_PARAM_BLD_push_octet_string(bld,
-		    OSSL_PKEY_PARAM_PUB_KEY, oct, sizeof(oct)) != 1)
-			goto done;
-		pk = pkey_fromdata("EC", bld);
-	}
-done:
-	BN_free(n);
-	BN_free(e);
-	OSSL_PARAM_BLD_free(bld);
-	return pk;
-}
-
 /* Write all of buf to fd; 0 or -1 (errno set). */
 static int
 write_all(int fd, const void *buf, size_t len)
@@ -555,7 +486,7 @@ ak_write(const struct tpm *t, const char *dir, const uint8_t *pub,
     size_t publen, struct riv_err *err)
 {
 	char path[4096];
-	EVP_PKEY *pk = NULL;
+	struct akey ak;
 	BIO *bio = NULL;
 	char *pem;
 	long pemlen;
@@ -574,9 +505,11 @@ ak_write(const struct tpm *t, const char *dir, const uint8_t *pub,
 	if (file_replace(t, path, pub, publen, err) == -1)
 		return -1;
 	snprintf(path, sizeof(path), "%s/%s-ak.pem", dir, t->name);
-	if ((pk = ak_pkey(&t->ak_pub.publicArea)) == NULL ||
-	    (bio = BIO_new(BIO_s_mem())) == NULL ||
-	    PEM_write_bio_PUBKEY(bio, pk) != 1 ||
+	/* The engine's own loader turns the public area into a key. */
+	if (akey_load(pub, publen, &ak, err) != RIV_OK)
+		return -1;
+	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
+	    PEM_write_bio_PUBKEY(bio, ak.pkey) != 1 ||
 	    (pemlen = BIO_get_mem_data(bio, &pem)) <= 0) {
 		err_set(err, RIV_FAIL, "%s: OpenSSL cannot encode the AK as "
 		    "SubjectPublicKeyInfo", t->name);
@@ -585,7 +518,7 @@ ak_write(const struct tpm *t, const char *dir, const uint8_t *pub,
 	rc = file_replace(t, path, pem, (size_t)pemlen, err);
 done:
 	BIO_free(bio);
-	EVP_PKEY_free(pk);
+	akey_free(&ak);
 	ERR_clear_error();
 	return rc;
 }
