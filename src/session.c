@@ -33,7 +33,7 @@
 #define BACKOFF_MAX_MS		300000
 #define READ_HIGH_WATER		(256 * 1024)
 #define CAP_BASE11		"urn:ietf:params:netconf:base:1.1"
-#define CAP_RAS			"urn:rivd:params:xml:ns:yang:riv-attestation-streams"
+#define CAP_BASE10		"urn:ietf:params:netconf:base:1.0"
 
 static struct evdns_base *session_dns;
 
@@ -212,23 +212,27 @@ session_hello(struct attester *a)
 }
 
 /*
- * Take the attester's hello: base:1.1 switches both directions to chunked
- * framing; the riv-attestation-streams module must be advertised.
+ * Take the attester's hello: it must speak base:1.0 or base:1.1; base:1.1
+ * switches both directions to chunked framing.  Whether the attester
+ * serves riv-attestation-streams shows in the establish-subscription
+ * replies: YANG 1.1 modules are announced by the YANG library, not in the
+ * hello (RFC 7950, 5.6.4), and rivd loads every module locally.
  */
 static int
 session_take_hello(struct attester *a, const char *msg)
 {
-	if (strstr(msg, "<hello") == NULL ||
-	    strstr(msg, "<capabilities") == NULL) {
+	if (strncmp(msg, "<hello", 6) != 0 && (strncmp(msg, "<?xml", 5) != 0 ||
+	    strstr(msg, "<hello") == NULL)) {
 		session_close(a, "the first message is not a hello");
 		return -1;
 	}
-	if (strstr(msg, CAP_RAS) == NULL) {
-		session_close(a, "the attester does not advertise "
-		    "riv-attestation-streams");
+	if (strstr(msg, CAP_BASE10 "<") == NULL &&
+	    strstr(msg, CAP_BASE11 "<") == NULL) {
+		session_close(a, "the attester's hello offers neither "
+		    "base:1.0 nor base:1.1");
 		return -1;
 	}
-	if (strstr(msg, CAP_BASE11) != NULL) {
+	if (strstr(msg, CAP_BASE11 "<") != NULL) {
 		a->chunked = 1;
 		framer_set_chunked(a->framer);
 	}
