@@ -1,0 +1,257 @@
+# rivd_lib.sh — sourced by the rivd tests after attester_lib.sh: several
+# riv-attesters (devices) on loopback, rivd with a configuration written by
+# the test, and checks on the verdicts it stores (rivctl verdicts --json).
+#
+#   start_device NAME TPM... [-- ATTESTER-OPTIONS...]
+#       a riv-attester called NAME with a fresh swtpm per TPM (the first is
+#       active, the others standby), TLS on a free port; sets
+#       DEV_PORT_<NAME>, and its control socket is $TMP/dev-NAME/ctl, its
+#       AKs $TMP/dev-NAME/state/TPM-ak.pub, its log $TMP/dev-NAME/log.
+#   dev_ctl NAME COMMAND [ARG]    drive a device's control socket
+#   stop_device NAME, restart_device NAME (same ports, same TPMs)
+#   conf_begin FILE, conf_attester NAME [SUBSCRIPTION-XML...], conf_end:
+#       write a rivd configuration (store $TMP/rivd.db)
+#   start_rivd CONF, stop_rivd, kill_rivd (SIGKILL)
+#   wait_verdicts N PYTHON-EXPR DESCRIPTION [SECONDS]: wait until at least N
+#       stored verdicts satisfy the expression over `v` (one verdict) and
+#       count a pass, or a failure after SECONDS (default 30)
+#   check_verdicts PYTHON-EXPR DESCRIPTION: the expression over `vs` (every
+#       verdict) must hold now
+
+: "${RIVD:?RIVD must name the rivd binary}"
+DEVICES=""
+RIVD_PID=""
+RIVD_LOG=$TMP/rivd.log
+RIVD_DB=$TMP/rivd.db
+
+# stop_pid PID: SIGTERM, wait up to 5 s, then SIGKILL.
+stop_pid() {
+	kill "$1" 2>/dev/null || return 0
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+# rivd_cleanup: stop rivd and every device, then attester_lib's cleanup.
+rivd_cleanup() {
+	[ -n "$RIVD_PID" ] && stop_pid "$RIVD_PID"
+	for d in $DEVICES; do
+		eval "p=\${DEV_PID_$d:-}"
+		[ -n "$p" ] && stop_pid "$p"
+	done
+	cleanup
+}
+trap rivd_cleanup EXIT
+
+# start_device NAME TPM... [-- OPTIONS...]
+start_device() {
+	dn=$1
+	shift
+	tpms=""
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+		tpms="$tpms $1"
+		shift
+	done
+	[ "${1:-}" = "--" ] && shift
+	ddir=$TMP/dev-$dn
+	mkdir -p "$ddir/state" || die "mkdir"
+	if [ -f "$ddir/args" ]; then
+		args=$(cat "$ddir/args")	# a restart: the same TPMs
+	else
+		args=""
+		first=1
+		for t in $tpms; do
+			start_swtpm "${dn}_$t"
+			eval "tcti=\$TCTI_${dn}_$t"
+			args="$args --tpm $t=$tcti"
+			[ $first -eq 1 ] || args="$args --standby $t"
+			first=0
+		done
+		port=$(free_ports 1) || die "no free port"
+		eval "DEV_PORT_$dn=$port"
+		echo "$args" >"$ddir/args"
+	fi
+	eval "port=\$DEV_PORT_$dn"
+	[ -s "$ddir/log" ] && cat "$ddir/log" >>"$ddir/log.old"
+	: >"$ddir/log"
+	case " $DEVICES " in *" $dn "*) ;; *) DEVICES="$DEVICES $dn" ;; esac
+	# shellcheck disable=SC2086
+	"$RIV_ATTESTER" -v --state-dir "$ddir/state" --control "$ddir/ctl" \
+	    --tls-listen "127.0.0.1:$port" --tls-cert "$PKI/server.pem" \
+	    --tls-key "$PKI/server.key" --tls-ca "$PKI/ca.pem" \
+	    --yang-dir "$RIV_SRCDIR/yang" $args "$@" >>"$ddir/log" 2>&1 &
+	eval "DEV_PID_$dn=$!"
+	i=0
+	while ! grep -q "ready:" "$ddir/log" 2>/dev/null; do
+		eval "p=\$DEV_PID_$dn"
+		kill -0 "$p" 2>/dev/null || die "riv-attester $dn exited: \
+$(tail -3 "$ddir/log")"
+		i=$((i + 1))
+		[ $i -lt 300 ] || die "riv-attester $dn did not start"
+		sleep 0.1
+	done
+}
+
+# dev_ctl NAME COMMAND [ARG]
+dev_ctl() {
+	n=$1
+	shift
+	"$RIV_ATTESTER" ctl "$TMP/dev-$n/ctl" "$@"
+}
+
+# restart_device NAME [-- OPTIONS...]: start a stopped device again.
+restart_device() {
+	start_device "$@"
+}
+
+# stop_device NAME
+stop_device() {
+	eval "p=\${DEV_PID_$1:-}"
+	[ -n "$p" ] && stop_pid "$p"
+	eval "DEV_PID_$1="
+}
+
+# conf_begin FILE [VERIFIER-XML]: start a configuration.
+conf_begin() {
+	CONF=$1
+	cat >"$CONF" <<EOF
+<verifier xmlns="urn:rivd:params:xml:ns:yang:riv-verifier">
+  <store><path>$RIVD_DB</path></store>
+  <limits><connect-timeout>5</connect-timeout><message-timeout>5</message-timeout></limits>
+  <tls><certificate>$PKI/client.pem</certificate><key>$PKI/client.key</key>
+    <ca>$PKI/ca.pem</ca></tls>
+  ${2:-}
+EOF
+}
+
+# conf_attester NAME EXTRA-XML: an attester entry for device NAME with
+# its TPMs (from its state directory) and EXTRA-XML (subscriptions,
+# reference values, policy).
+conf_attester() {
+	eval "port=\$DEV_PORT_$1"
+	{
+		echo "  <attester><name>$1</name><address>127.0.0.1</address>"
+		echo "    <port>$port</port>"
+		for ak in "$TMP/dev-$1/state/"*-ak.pub; do
+			t=$(basename "$ak" -ak.pub)
+			echo "    <tpm><name>$t</name><ak>$ak</ak></tpm>"
+		done
+		echo "    $2"
+		echo "  </attester>"
+	} >>"$CONF"
+}
+
+# conf_end: finish the configuration.
+conf_end() {
+	echo "</verifier>" >>"$CONF"
+}
+
+# start_rivd CONF [OPTIONS...]: start rivd and wait until it runs.
+start_rivd() {
+	c=$1
+	shift
+	"$RIVD" -v -y "$RIV_SRCDIR/yang" -c "$c" "$@" >>"$RIVD_LOG" 2>&1 &
+	RIVD_PID=$!
+	i=0
+	while [ "$(grep -c "running:" "$RIVD_LOG" 2>/dev/null)" -lt \
+	    "${RIVD_STARTS:-1}" ]; do
+		kill -0 "$RIVD_PID" 2>/dev/null || die "rivd exited: \
+$(tail -5 "$RIVD_LOG")"
+		i=$((i + 1))
+		[ $i -lt 300 ] || die "rivd did not start"
+		sleep 0.1
+	done
+	RIVD_STARTS=$(( ${RIVD_STARTS:-1} + 1 ))
+}
+
+# stop_rivd: SIGTERM (commits what is queued).
+stop_rivd() {
+	[ -n "$RIVD_PID" ] && stop_pid "$RIVD_PID"
+	RIVD_PID=""
+}
+
+# kill_rivd: SIGKILL, as a crash.
+kill_rivd() {
+	[ -n "$RIVD_PID" ] && kill -9 "$RIVD_PID" 2>/dev/null
+	wait "$RIVD_PID" 2>/dev/null
+	RIVD_PID=""
+}
+
+# verdicts_py SECONDS N EXPR MODE: poll the store (see wait_verdicts).
+verdicts_py() {
+	$PY - "$RIVCTL" "$RIVD_DB" "$@" <<'EOF'
+import json, subprocess, sys, time
+rivctl, db, secs, n, expr, mode = sys.argv[1:7]
+deadline = time.time() + float(secs)
+while True:
+    r = subprocess.run([rivctl, "verdicts", "--db", db, "--json"],
+                       capture_output=True, text=True)
+    vs = json.loads(r.stdout) if r.returncode == 0 and r.stdout else []
+    if mode == "all":
+        ok = eval(expr)
+        got = len(vs)
+    else:
+        got = sum(1 for v in vs if eval(expr))
+        ok = got >= int(n)
+    if ok:
+        sys.exit(0)
+    if time.time() > deadline:
+        print("  %d matching of %d verdicts; last ones:" % (got, len(vs)))
+        for v in vs[-6:]:
+            print("   ", v["attester"], v["stream"], v["sequence"],
+                  v["result"], v.get("codes"), v["reasons"][:2])
+        sys.exit(1)
+    time.sleep(0.2)
+EOF
+}
+
+# wait_verdicts N EXPR DESCRIPTION [SECONDS]
+wait_verdicts() {
+	if verdicts_py "${4:-30}" "$1" "$2" count >"$TMP/wv.out" 2>&1; then
+		npass=$((npass + 1))
+	else
+		nfail=$((nfail + 1))
+		echo "FAIL: $3: fewer than $1 verdicts with $2"
+		cat "$TMP/wv.out"
+	fi
+}
+
+# check_verdicts EXPR DESCRIPTION
+check_verdicts() {
+	if verdicts_py 0 0 "$1" all >"$TMP/wv.out" 2>&1; then
+		npass=$((npass + 1))
+	else
+		nfail=$((nfail + 1))
+		echo "FAIL: $2: not true of the stored verdicts: $1"
+		cat "$TMP/wv.out"
+	fi
+}
+
+# check_rivd_log: rivd still runs and no sanitizer reported.
+check_rivd_alive() {
+	if [ -n "$RIVD_PID" ] && kill -0 "$RIVD_PID" 2>/dev/null; then
+		npass=$((npass + 1))
+	else
+		nfail=$((nfail + 1))
+		echo "FAIL: rivd is not running"
+		tail -20 "$RIVD_LOG"
+	fi
+}
+
+# check_sanitizers: no sanitizer report in rivd's or a device's log.
+check_sanitizers() {
+	if cat "$RIVD_LOG" "$TMP"/dev-*/log* 2>/dev/null |
+	    grep -Eq 'AddressSanitizer|runtime error:|LeakSanitizer'; then
+		nfail=$((nfail + 1))
+		echo "FAIL: sanitizer report"
+		grep -E -A12 'AddressSanitizer|runtime error:|LeakSanitizer' \
+		    "$RIVD_LOG" "$TMP"/dev-*/log* | head -40
+	else
+		npass=$((npass + 1))
+	fi
+}
