@@ -100,7 +100,7 @@ conf_sub(const struct lyd_node *e, struct conf_sub *s)
 		ly_set_free(set, NULL);
 	}
 	if (s->pcrs == 0)
-		s->pcrs = s->stream == STREAM_IMA ? 1u << 10 : 0x3ffu;
+		s->pcrs = s->stream == STREAM_IMA ? 0x7ffu : 0x3ffu;
 	s->reseed = (uint32_t)conf_num(e, "reseed-interval", 3600);
 }
 

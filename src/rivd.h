@@ -86,14 +86,10 @@ struct conf {
 	size_t		 nattesters;
 };
 
-/* One TPM of an attester as rivd appraises it. */
+/* One TPM of an attester: its name and attestation key. */
 struct tpm_view {
 	char		 name[RIVD_NAME_MAX];
 	struct akey	 ak;
-	int		 have_clock;	/* a quote was appraised */
-	uint64_t	 clock;		/* TPM clock of the last quote (ms) */
-	uint32_t	 reset_count, restart_count;
-	struct timespec	 clock_seen;	/* monotonic time of that quote */
 };
 
 /* A seed of a subscription's nonce chain. */

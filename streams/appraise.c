@@ -175,60 +175,57 @@ read_pcr_values(const struct lyd_node *q, struct pcrset *set,
  * The TPM clock rules (draft-ietf-rats-network-device-subscription): the
  * clock never goes back within a boot and advances in step (±15 %) with
  * the verifier's own time; a resetCount or restartCount change is a
- * reboot.  Returns 1 if the TPM was reset since its previous quote.
+ * reboot.  Returns 1 if the TPM was reset since its previous quote on this
+ * subscription.
  */
 static int
-check_clock(struct tpm_view *t, const struct quote *q, struct verdict *v)
+check_clock(struct tpm_clock *c, const char *tpm, const struct quote *q,
+    struct verdict *v)
 {
 	struct timespec now;
 	int64_t dv, dt;
 	int reset = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (t->have_clock) {
-		if (q->reset_count != t->reset_count ||
-		    q->restart_count != t->restart_count) {
-			if (q->reset_count < t->reset_count ||
-			    (q->reset_count == t->reset_count &&
-			    q->restart_count < t->restart_count)) {
-				verdict_fail(v, "clock");
-				verdict_reason(v, "TPM %s: resetCount/"
-				    "restartCount went back (%u/%u after "
-				    "%u/%u)", t->name, q->reset_count,
-				    q->restart_count, t->reset_count,
-				    t->restart_count);
-			} else
-				verdict_reason(v, "TPM %s was reset (reboot): "
-				    "resetCount %u, restartCount %u", t->name,
-				    q->reset_count, q->restart_count);
-			reset = 1;
-		} else if (q->clock < t->clock) {
+	if (c->have_counts && (q->reset_count != c->reset_count ||
+	    q->restart_count != c->restart_count)) {
+		if (q->reset_count < c->reset_count ||
+		    (q->reset_count == c->reset_count &&
+		    q->restart_count < c->restart_count)) {
 			verdict_fail(v, "clock");
-			verdict_reason(v, "TPM %s: the clock went back from "
-			    "%llu to %llu ms", t->name,
-			    (unsigned long long)t->clock,
-			    (unsigned long long)q->clock);
-		} else {
-			dv = (now.tv_sec - t->clock_seen.tv_sec) * 1000 +
-			    (now.tv_nsec - t->clock_seen.tv_nsec) / 1000000;
-			dt = (int64_t)(q->clock - t->clock);
-			if (dt > dv * (1 + CLOCK_DRIFT) + CLOCK_SLACK_MS ||
-			    dt < dv * (1 - CLOCK_DRIFT) - CLOCK_SLACK_MS) {
-				verdict_fail(v, "clock");
-				verdict_reason(v, "TPM %s: its clock advanced "
-				    "%lld ms while %lld ms passed here", t->name,
-				    (long long)dt, (long long)dv);
-			}
+			verdict_reason(v, "TPM %s: resetCount/restartCount "
+			    "went back (%u/%u after %u/%u)", tpm,
+			    q->reset_count, q->restart_count, c->reset_count,
+			    c->restart_count);
+		} else
+			verdict_reason(v, "TPM %s was reset (reboot): "
+			    "resetCount %u, restartCount %u", tpm,
+			    q->reset_count, q->restart_count);
+		reset = 1;
+	} else if (c->have_clock && q->clock < c->clock) {
+		verdict_fail(v, "clock");
+		verdict_reason(v, "TPM %s: the clock went back from %llu to "
+		    "%llu ms", tpm, (unsigned long long)c->clock,
+		    (unsigned long long)q->clock);
+	} else if (c->have_clock) {
+		dv = (now.tv_sec - c->clock_seen.tv_sec) * 1000 +
+		    (now.tv_nsec - c->clock_seen.tv_nsec) / 1000000;
+		dt = (int64_t)(q->clock - c->clock);
+		if (dt > dv * (1 + CLOCK_DRIFT) + CLOCK_SLACK_MS ||
+		    dt < dv * (1 - CLOCK_DRIFT) - CLOCK_SLACK_MS) {
+			verdict_fail(v, "clock");
+			verdict_reason(v, "TPM %s: its clock advanced %lld ms "
+			    "while %lld ms passed here", tpm, (long long)dt,
+			    (long long)dv);
 		}
 	}
 	if (!q->safe)
-		verdict_reason(v, "TPM %s: the clock is not marked safe",
-		    t->name);
-	t->have_clock = 1;
-	t->clock = q->clock;
-	t->reset_count = q->reset_count;
-	t->restart_count = q->restart_count;
-	t->clock_seen = now;
+		verdict_reason(v, "TPM %s: the clock is not marked safe", tpm);
+	c->have_counts = c->have_clock = 1;
+	c->clock = q->clock;
+	c->reset_count = q->reset_count;
+	c->restart_count = q->restart_count;
+	c->clock_seen = now;
 	return reset;
 }
 
@@ -281,14 +278,26 @@ check_quote(struct tpm_part *tp, const uint8_t *nonce, size_t nlen,
 	return 0;
 }
 
-/* Reference values: every verified PCR the file names must match. */
+/* What refvals_failed needs: the verdict and the subscription's PCRs. */
+struct refvals_arg {
+	struct verdict	*v;
+	const struct conf_sub *sub;
+};
+
+/*
+ * Reference values: a PCR the file names fails when its verified value is
+ * not allowed; PCRs and banks the subscription does not quote are another
+ * stream's business.
+ */
 static void
 refvals_failed(int bank, unsigned pcr, const char *msg, void *arg)
 {
-	struct verdict *v = arg;
+	struct refvals_arg *ra = arg;
 
-	verdict_fail(v, "reference");
-	verdict_reason(v, "%s PCR %u: %s", bank_get(bank)->name, pcr, msg);
+	if (bank != ra->sub->bank || !(ra->sub->pcrs & (1u << pcr)))
+		return;
+	verdict_fail(ra->v, "reference");
+	verdict_reason(ra->v, "%s", msg);
 }
 
 /* Find the TPM view of a with this name; its index or -1. */
@@ -303,15 +312,20 @@ tpm_index(const struct attester *a, const char *name)
 	return -1;
 }
 
-/* Appraise one TPM entry of a notification. */
+/*
+ * Appraise one TPM entry of a notification: the quote first (the
+ * appraisers may use its verified PCRs), then the log entries, then the
+ * quoted PCRs against the replay, then the reference values.
+ */
 static void
 appraise_tpm(struct appraisal *ap, struct lyd_node *node, const uint8_t *nonce,
     size_t nlen, struct verdict *v)
 {
 	struct attester *a = ap->sub->att;
+	struct refvals_arg ra = { v, ap->sub->conf };
 	struct tpm_part tp;
 	const char *name = leaf_text(node, "name");
-	int i;
+	int i, restarted;
 
 	memset(&tp, 0, sizeof(tp));
 	if ((i = tpm_index(a, name)) < 0) {
@@ -323,24 +337,28 @@ appraise_tpm(struct appraisal *ap, struct lyd_node *node, const uint8_t *nonce,
 	tp.tpm = &a->tpms[i];
 	tp.index = i;
 	tp.node = node;
-	if (lyd_find_path(node, "log-restarted", 0, NULL) == LY_SUCCESS)
+	restarted = lyd_find_path(node, "log-restarted", 0, NULL) ==
+	    LY_SUCCESS;
+	if (restarted)
 		ap->ops->tpm_restart(ap->tpm[i]);
+	if (check_quote(&tp, nonce, nlen, v) != 0)
+		return;
+	if (tp.have_quote) {
+		tp.reset = check_clock(&ap->clock[i], tp.tpm->name, &tp.quote,
+		    v);
+		if (tp.reset && !restarted && ap->sub->stream != STREAM_PCR) {
+			verdict_fail(v, "reset");
+			verdict_reason(v, "TPM %s was reset but its log did "
+			    "not restart", tp.tpm->name);
+		}
+	}
 	if (ap->ops->entries != NULL &&
 	    ap->ops->entries(ap, ap->tpm[i], &tp, v) != 0)
 		return;
-	if (check_quote(&tp, nonce, nlen, v) != 0 || !tp.have_quote)
-		return;
-	if (check_clock(tp.tpm, &tp.quote, v) &&
-	    lyd_find_path(node, "log-restarted", 0, NULL) != LY_SUCCESS &&
-	    ap->sub->stream != STREAM_PCR) {
-		verdict_fail(v, "reset");
-		verdict_reason(v, "TPM %s was reset but its log did not "
-		    "restart", tp.tpm->name);
-	}
-	if (ap->ops->pcrs(ap, ap->tpm[i], &tp, v) != 0)
+	if (!tp.have_quote || ap->ops->pcrs(ap, ap->tpm[i], &tp, v) != 0)
 		return;
 	if (a->refvals != NULL)
-		refvals_check(a->refvals, &tp.verified, refvals_failed, v);
+		refvals_check(a->refvals, &tp.verified, refvals_failed, &ra);
 }
 
 /* Serialise the state of every TPM of ap into st (JSON). */
@@ -357,6 +375,10 @@ appraisal_save(struct appraisal *ap, uint64_t seq, struct store_state *st)
 	fprintf(f, "{\"tpms\":{");
 	for (i = 0; i < a->ntpms; i++) {
 		fprintf(f, "%s\"%s\":{", i ? "," : "", a->tpms[i].name);
+		if (ap->clock[i].have_counts)
+			fprintf(f, "\"reset_count\":%u,\"restart_count\":%u,",
+			    ap->clock[i].reset_count,
+			    ap->clock[i].restart_count);
 		ap->ops->save(f, ap->tpm[i]);
 		fprintf(f, "}");
 	}
@@ -371,6 +393,20 @@ appraisal_save(struct appraisal *ap, uint64_t seq, struct store_state *st)
 	st->sequence = seq;
 	st->blob = (uint8_t *)buf;
 	st->blob_len = len;
+}
+
+/* Restore the reset and restart counts saved for a TPM, if any. */
+static void
+restore_counts(struct tpm_clock *c, const struct json *t)
+{
+	unsigned long long r, s;
+
+	if (json_uint(json_get(t, "reset_count"), UINT32_MAX, &r) != 0 ||
+	    json_uint(json_get(t, "restart_count"), UINT32_MAX, &s) != 0)
+		return;
+	c->reset_count = (uint32_t)r;
+	c->restart_count = (uint32_t)s;
+	c->have_counts = 1;
 }
 
 /*
@@ -392,6 +428,7 @@ appraisal_restore(struct appraisal *ap, const uint8_t *blob, size_t len,
 	for (i = 0; tpms != NULL && i < a->ntpms; i++) {
 		if ((t = json_get(tpms, a->tpms[i].name)) == NULL)
 			continue;
+		restore_counts(&ap->clock[i], t);
 		if (ap->ops->load(ap->tpm[i], t, err) != 0) {
 			json_free(doc);
 			return -1;

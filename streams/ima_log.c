@@ -123,6 +123,10 @@ ima_entries(struct appraisal *ap, void *t, struct tpm_part *tp,
 	}
 	if ((raw = leaf_bin(tp->node, "raw-entries", &len)) == NULL)
 		return 0;
+	/* The boot aggregate is checked against quoted PCRs 0-9. */
+	if (it->ap != NULL && tp->have_quote && quote_check_pcrs(&tp->quote,
+	    &tp->reported, &err) == RIV_OK)
+		ima_appraiser_set_pcrs(it->ap, &tp->reported);
 	if (ima_feed(it->st, ap->hasher, raw, len, IMA_FORMAT_BINARY,
 	    it->st->next, ima_take, &fa, &err) != RIV_OK) {
 		verdict_fail(v, "log");

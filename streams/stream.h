@@ -25,6 +25,7 @@ struct tpm_part {
 	int		 have_quote;	/* verified signature and nonce */
 	struct pcrset	 reported;	/* unsigned-pcr-values */
 	struct pcrset	 verified;	/* values the quote's digest covers */
+	int		 reset;		/* the TPM was reset since last time */
 };
 
 /* One stream's appraiser. */
@@ -47,12 +48,25 @@ struct stream_ops {
 	uint64_t	 (*position)(const void *);
 };
 
+/*
+ * What one subscription last saw of a TPM's clock: each stream notices a
+ * reset on its own, and the counters are saved with the stream's state.
+ */
+struct tpm_clock {
+	int		 have_counts;	/* reset/restart counts are known */
+	int		 have_clock;	/* and the clock, seen at clock_seen */
+	uint64_t	 clock;		/* TPM clock of the last quote (ms) */
+	uint32_t	 reset_count, restart_count;
+	struct timespec	 clock_seen;	/* monotonic time of that quote */
+};
+
 /* The appraisal state of one subscription. */
 struct appraisal {
 	struct subscription *sub;
 	const struct stream_ops *ops;
 	struct hasher	*hasher;
 	void		*tpm[RIVD_TPM_MAX];	/* ops->tpm_new per TPM */
+	struct tpm_clock clock[RIVD_TPM_MAX];
 };
 
 extern const struct stream_ops pcr_evidence_ops;

@@ -40,6 +40,9 @@ stop_pid() {
 # rivd_cleanup: stop rivd and every device, then attester_lib's cleanup.
 rivd_cleanup() {
 	[ -n "$RIVD_PID" ] && stop_pid "$RIVD_PID"
+	for p in ${PROXIES:-}; do
+		kill "$p" 2>/dev/null
+	done
 	for d in $DEVICES; do
 		eval "p=\${DEV_PID_$d:-}"
 		[ -n "$p" ] && stop_pid "$p"
@@ -109,6 +112,25 @@ restart_device() {
 	start_device "$@"
 }
 
+# start_proxy NAME: a TCP relay to device NAME on a new port
+# (PROXY_PORT_<NAME>) that cuts every connection it relays on
+# drop_connections NAME, as a network failure would.
+start_proxy() {
+	eval "dport=\$DEV_PORT_$1"
+	pport=$(free_ports 1) || die "no free port"
+	$PY "$RIV_SRCDIR/tests/rivd_proxy.py" "$pport" "$dport" \
+	    >"$TMP/proxy-$1.log" 2>&1 &
+	eval "PROXY_PID_$1=$!"
+	eval "PROXY_PORT_$1=$pport"
+	PROXIES="${PROXIES:-} $!"
+	wait_port "$pport"
+}
+
+# drop_connections NAME: the proxy of NAME cuts every connection.
+drop_connections() {
+	eval "kill -USR1 \$PROXY_PID_$1"
+}
+
 # stop_device NAME
 stop_device() {
 	eval "p=\${DEV_PID_$1:-}"
@@ -129,13 +151,14 @@ conf_begin() {
 EOF
 }
 
-# conf_attester NAME EXTRA-XML: an attester entry for device NAME with
-# its TPMs (from its state directory) and EXTRA-XML (subscriptions,
-# reference values, policy).
+# conf_attester NAME EXTRA-XML [ATTESTER-NAME [PORT]]: an attester entry
+# for device NAME with its TPMs (from its state directory) and EXTRA-XML
+# (subscriptions, reference values, policy), called ATTESTER-NAME (default
+# NAME), reached on PORT (default the device's).
 conf_attester() {
-	eval "port=\$DEV_PORT_$1"
+	eval "port=\${4:-\$DEV_PORT_$1}"
 	{
-		echo "  <attester><name>$1</name><address>127.0.0.1</address>"
+		echo "  <attester><name>${3:-$1}</name><address>127.0.0.1</address>"
 		echo "    <port>$port</port>"
 		for ak in "$TMP/dev-$1/state/"*-ak.pub; do
 			t=$(basename "$ak" -ak.pub)
