@@ -73,6 +73,7 @@ conf_sub(const struct lyd_node *e, struct conf_sub *s)
 	uint32_t i;
 
 	memset(s, 0, sizeof(*s));
+	s->enabled = 1;
 	v = conf_str(e, "stream");
 	for (i = 0; i < STREAM_KINDS; i++)
 		if (v != NULL && strcmp(v, stream_names[i]) == 0)
@@ -149,8 +150,12 @@ conf_attester(const struct lyd_node *e, const struct lyd_node *dflt,
 	}
 	set = NULL;
 	if (lyd_find_xpath(e, "subscription", &set) == LY_SUCCESS) {
-		for (i = 0; i < set->count && a->nsubs < STREAM_KINDS; i++)
-			conf_sub(set->dnodes[i], &a->subs[a->nsubs++]);
+		for (i = 0; i < set->count; i++) {
+			struct conf_sub cs;
+
+			conf_sub(set->dnodes[i], &cs);
+			a->subs[cs.stream] = cs;
+		}
 		ly_set_free(set, NULL);
 	}
 	return 0;
@@ -234,7 +239,8 @@ conf_load(const char *path, struct ly_ctx *ctx, struct conf **cp,
 		err_set(err, -1, "out of memory");
 		goto fail;
 	}
-	lyd_find_path(v, "tls", 0, &v);
+	if (lyd_find_path(v, "tls", 0, &v) != LY_SUCCESS)
+		v = NULL;
 	for (i = 0; i < set->count; i++) {
 		c->nattesters++;
 		if (conf_attester(set->dnodes[i], v, dir,
@@ -275,7 +281,7 @@ conf_free(struct conf *c)
 		free(a->policy_path);
 		for (j = 0; j < a->ntpms; j++)
 			free(a->tpms[j].ak_path);
-		for (j = 0; j < a->nsubs; j++) {
+		for (j = 0; j < STREAM_KINDS; j++) {
 			size_t k;
 
 			for (k = 0; k < a->subs[j].nevents; k++)
@@ -286,4 +292,54 @@ conf_free(struct conf *c)
 	free(c->store_path);
 	free(c->synchronous);
 	free(c);
+}
+
+/* Compare two optional strings. */
+static int
+same_str(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/*
+ * Tell whether two attester entries reach the same device the same way:
+ * address, port, TLS credentials and the TPMs' names.  (Keys, reference
+ * values, policies and subscriptions can change on a live session.)
+ */
+int
+conf_same_connection(const struct conf_attester *a,
+    const struct conf_attester *b)
+{
+	size_t i;
+
+	if (strcmp(a->name, b->name) != 0 || !same_str(a->address,
+	    b->address) || a->port != b->port || !same_str(a->tls_cert,
+	    b->tls_cert) || !same_str(a->tls_key, b->tls_key) ||
+	    !same_str(a->tls_ca, b->tls_ca) || !same_str(a->server_name,
+	    b->server_name) || a->ntpms != b->ntpms)
+		return 0;
+	for (i = 0; i < a->ntpms; i++)
+		if (strcmp(a->tpms[i].name, b->tpms[i].name) != 0)
+			return 0;
+	return 1;
+}
+
+/* Tell whether two subscription entries ask for the same thing. */
+int
+conf_same_sub(const struct conf_sub *a, const struct conf_sub *b)
+{
+	size_t i;
+
+	if (a->enabled != b->enabled || a->stream != b->stream ||
+	    a->period_cs != b->period_cs || a->on_change != b->on_change ||
+	    a->dampening_cs != b->dampening_cs || a->nevents != b->nevents ||
+	    a->heartbeat != b->heartbeat || a->bank != b->bank ||
+	    a->pcrs != b->pcrs || a->reseed != b->reseed)
+		return 0;
+	for (i = 0; i < a->nevents; i++)
+		if (strcmp(a->events[i], b->events[i]) != 0)
+			return 0;
+	return 1;
 }

@@ -51,6 +51,7 @@ struct conf_tpm {
 };
 
 struct conf_sub {
+	int		 enabled;	/* the attester subscribes to it */
 	enum stream_kind stream;
 	uint32_t	 period_cs;	/* 0: not periodic */
 	int		 on_change;
@@ -72,8 +73,7 @@ struct conf_attester {
 	size_t		 ntpms;
 	char		*refvals_path;
 	char		*policy_path;
-	struct conf_sub	 subs[STREAM_KINDS];
-	size_t		 nsubs;
+	struct conf_sub	 subs[STREAM_KINDS];	/* by stream kind */
 };
 
 struct conf {
@@ -136,8 +136,7 @@ struct attester {
 	size_t		 ntpms;
 	struct refvals	*refvals;
 	struct ima_policy *policy;
-	struct subscription subs[STREAM_KINDS];
-	size_t		 nsubs;
+	struct subscription subs[STREAM_KINDS];	/* by kind; conf NULL: none */
 
 	int		 state;		/* ATT_* */
 	struct bufferevent *bev;
@@ -149,6 +148,7 @@ struct attester {
 	uint32_t	 backoff_ms;
 	uint64_t	 reconnects;
 	char		 last_error[RIV_ERR_MAX];
+	int		 kept;		/* by a reload (attester.c) */
 };
 
 #define ATT_IDLE	0	/* waiting to connect */
@@ -162,8 +162,9 @@ struct rivd {
 	struct event_base *base;
 	struct ly_ctx	*ctx;
 	struct store	*store;
-	struct attester	*attesters;
+	struct attester	**attesters;
 	size_t		 nattesters;
+	const char	*conf_path;
 	void		*ssl_ctx;	/* SSL_CTX * shared by sessions */
 	int		 verbose;
 	int		 quit;
@@ -185,6 +186,15 @@ int		 conf_load(const char *, struct ly_ctx *, struct conf **,
 		    struct riv_err *);
 void		 conf_free(struct conf *);
 const char	*stream_kind_name(enum stream_kind);
+int		 conf_same_connection(const struct conf_attester *,
+		    const struct conf_attester *);
+int		 conf_same_sub(const struct conf_sub *, const struct conf_sub *);
+
+/* attester.c */
+int		 attesters_make(struct riv_err *);
+void		 attesters_start(void);
+void		 attesters_free(void);
+int		 attesters_reload(struct conf *, struct riv_err *);
 
 /* yangctx.c */
 int		 yang_context(const char *, struct ly_ctx **, struct riv_err *);
@@ -193,6 +203,7 @@ int		 yang_context(const char *, struct ly_ctx **, struct riv_err *);
 int		 session_init(struct riv_err *);
 void		 session_start(struct attester *);
 void		 session_close(struct attester *, const char *);
+void		 session_stop(struct attester *);
 int		 session_send_rpc(struct attester *, const char *, uint32_t *);
 void		 session_free_all(void);
 
@@ -202,7 +213,11 @@ void		 verdict_reason(struct verdict *, const char *, ...)
 void		 verdict_fail(struct verdict *, const char *);
 int		 chain_check(struct subscription *, uint64_t, const uint8_t *,
 		    size_t, uint8_t *, size_t *, struct verdict *);
+void		 sub_establish(struct subscription *);
 void		 sub_establish_all(struct attester *);
+void		 sub_modify(struct subscription *);
+void		 sub_delete(struct subscription *);
+void		 sub_stop(struct subscription *);
 void		 sub_rpc_reply(struct attester *, uint32_t, const char *);
 void		 sub_malformed(struct attester *, const char *, size_t,
 		    int64_t);

@@ -441,28 +441,37 @@ fail:
 	session_plan_retry(a);
 }
 
-/* Close every session and free what sessions share (shutdown). */
+/*
+ * Stop a's session for good (the attester is removed or rivd stops): no
+ * reconnection.
+ */
+void
+session_stop(struct attester *a)
+{
+	if (a->bev != NULL) {
+		bufferevent_free(a->bev);
+		a->bev = NULL;
+		store_note_attester(rivd.store, a->name, "disconnected",
+		    "stopped");
+	}
+	framer_free(a->framer);
+	free(a->framer);
+	a->framer = NULL;
+	if (a->retry_ev != NULL)
+		event_free(a->retry_ev);
+	if (a->deadline_ev != NULL)
+		event_free(a->deadline_ev);
+	a->retry_ev = a->deadline_ev = NULL;
+	a->state = ATT_IDLE;
+	sub_session_down(a);
+}
+
+/* Free what sessions share (shutdown, after every session stopped). */
 void
 session_free_all(void)
 {
 	struct tls_ctx *t, *next;
-	struct attester *a;
-	size_t i;
 
-	for (i = 0; i < rivd.nattesters; i++) {
-		a = &rivd.attesters[i];
-		if (a->bev != NULL)
-			bufferevent_free(a->bev);
-		a->bev = NULL;
-		framer_free(a->framer);
-		free(a->framer);
-		a->framer = NULL;
-		if (a->retry_ev != NULL)
-			event_free(a->retry_ev);
-		if (a->deadline_ev != NULL)
-			event_free(a->deadline_ev);
-		a->retry_ev = a->deadline_ev = NULL;
-	}
 	for (t = tls_ctxs; t != NULL; t = next) {
 		next = t->next;
 		SSL_CTX_free(t->ctx);

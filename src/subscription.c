@@ -161,7 +161,7 @@ rpc_params(struct subscription *s, char *buf, size_t cap, int establish)
 }
 
 /* Send establish-subscription for s with a new seed. */
-static void
+void
 sub_establish(struct subscription *s)
 {
 	char rpc[RPC_MAX], params[RPC_MAX - 512];
@@ -185,10 +185,11 @@ sub_establish(struct subscription *s)
 void
 sub_establish_all(struct attester *a)
 {
-	size_t i;
+	size_t k;
 
-	for (i = 0; i < a->nsubs; i++)
-		sub_establish(&a->subs[i]);
+	for (k = 0; k < STREAM_KINDS; k++)
+		if (a->subs[k].conf != NULL)
+			sub_establish(&a->subs[k]);
 }
 
 /* The text between <tag and </tag> in msg, copied into buf; NULL if none. */
@@ -267,8 +268,9 @@ sub_rpc_reply(struct attester *a, uint32_t msgid, const char *msg)
 	uint8_t id[NONCE_SEED_ID + 2];
 	size_t i;
 
-	for (i = 0; i < a->nsubs; i++)
-		if (a->subs[i].rpc_id == msgid && msgid != 0)
+	for (i = 0; i < STREAM_KINDS; i++)
+		if (a->subs[i].conf != NULL && a->subs[i].rpc_id == msgid &&
+		    msgid != 0)
 			s = &a->subs[i];
 	if (s == NULL)
 		return;
@@ -323,14 +325,24 @@ sub_rpc_reply(struct attester *a, uint32_t msgid, const char *msg)
 	    stream_kind_name(s->stream), s->id);
 }
 
-/* Send modify-subscription with a new seed (re-seed timer). */
+/* Re-seed timer: modify-subscription with a new seed. */
 static void
 sub_reseed_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct subscription *s = arg;
+	(void)fd; (void)what;
+	sub_modify(arg);
+}
+
+/*
+ * Send modify-subscription for s with a new seed and its configured
+ * trigger, heartbeat and PCR selection (an active subscription; one
+ * still being set up takes its configuration when it is).
+ */
+void
+sub_modify(struct subscription *s)
+{
 	char rpc[RPC_MAX], params[RPC_MAX - 512];
 
-	(void)fd; (void)what;
 	if (s->state != SUB_ACTIVE)
 		return;
 	if (sub_new_seed(s, s->next_seq) != 0 ||
@@ -368,23 +380,45 @@ sub_heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 	sub_arm_heartbeat(s);
 }
 
+/* Send delete-subscription for s if it is established. */
+void
+sub_delete(struct subscription *s)
+{
+	char rpc[256];
+	uint32_t msgid;
+
+	if (s->conf == NULL || (s->state != SUB_ACTIVE &&
+	    s->state != SUB_MODIFYING))
+		return;
+	snprintf(rpc, sizeof(rpc), "<delete-subscription xmlns=\"%s\">"
+	    "<id>%u</id></delete-subscription>", SN_NS, s->id);
+	session_send_rpc(s->att, rpc, &msgid);
+	store_note_subscription(rivd.store, s->att->name,
+	    stream_kind_name(s->stream), s->id, "deleted", "");
+}
+
+/* Subscription s ends (its session went down, or it is removed). */
+void
+sub_stop(struct subscription *s)
+{
+	s->state = SUB_IDLE;
+	s->rpc_id = 0;
+	s->nseeds = 0;
+	if (s->heartbeat_ev != NULL)
+		evtimer_del(s->heartbeat_ev);
+	if (s->reseed_ev != NULL)
+		evtimer_del(s->reseed_ev);
+}
+
 /* The session of a went down: every subscription ends with it. */
 void
 sub_session_down(struct attester *a)
 {
-	struct subscription *s;
-	size_t i;
+	size_t k;
 
-	for (i = 0; i < a->nsubs; i++) {
-		s = &a->subs[i];
-		s->state = SUB_IDLE;
-		s->rpc_id = 0;
-		s->nseeds = 0;
-		if (s->heartbeat_ev != NULL)
-			evtimer_del(s->heartbeat_ev);
-		if (s->reseed_ev != NULL)
-			evtimer_del(s->reseed_ev);
-	}
+	for (k = 0; k < STREAM_KINDS; k++)
+		if (a->subs[k].conf != NULL)
+			sub_stop(&a->subs[k]);
 }
 
 /* Whether sequence number n of s was received already (window). */
@@ -482,8 +516,8 @@ sub_by_id(struct attester *a, uint32_t id)
 {
 	size_t i;
 
-	for (i = 0; i < a->nsubs; i++)
-		if ((a->subs[i].state == SUB_ACTIVE ||
+	for (i = 0; i < STREAM_KINDS; i++)
+		if (a->subs[i].conf != NULL && (a->subs[i].state == SUB_ACTIVE ||
 		    a->subs[i].state == SUB_MODIFYING) && a->subs[i].id == id)
 			return &a->subs[i];
 	return NULL;
@@ -573,7 +607,7 @@ sub_malformed(struct attester *a, const char *why, size_t len,
 
 	memset(&fake, 0, sizeof(fake));
 	fake.att = a;
-	fake.stream = a->nsubs > 0 ? a->subs[0].stream : STREAM_PCR;
+	fake.stream = STREAM_PCR;
 	verdict_start(&v, &fake, received);
 	snprintf(v.stream, sizeof(v.stream), "session");
 	v.result = VERDICT_ERROR;

@@ -439,6 +439,27 @@ appraisal_restore(struct appraisal *ap, const uint8_t *blob, size_t len,
 }
 
 /*
+ * Name in v what triggered notification op when it was not the period: a
+ * device event (with its detail) or an on-change.
+ */
+static void
+note_trigger(const struct lyd_node *op, struct verdict *v)
+{
+	const char *t = leaf_text(op, "trigger");
+	const char *d = leaf_text(op, "trigger-detail");
+	const char *colon;
+
+	if (t == NULL)
+		return;
+	if ((colon = strchr(t, ':')) != NULL)
+		t = colon + 1;
+	if (strcmp(t, "periodic") == 0)
+		return;
+	verdict_reason(v, "trigger: %s%s%s%s", t, d ? " (" : "", d ? d : "",
+	    d ? ")" : "");
+}
+
+/*
  * Appraise notification op of subscription s into verdict v; the engine
  * state that results goes into st (NULL blob if none).  Return 0.
  */
@@ -466,6 +487,7 @@ appraise_notification(struct subscription *s, struct lyd_node *op,
 		return 0;
 	memcpy(v->nonce, nonce, nlen);
 	v->nonce_len = nlen;
+	note_trigger(op, v);
 	if (lyd_find_xpath(op, "tpm", &set) != LY_SUCCESS || set->count == 0) {
 		verdict_fail(v, "malformed");
 		verdict_reason(v, "a notification without TPM evidence");

@@ -105,6 +105,9 @@ $IS_R1)" "after the reboot every stream passes again"
 
 # A switchover: a notification with that trigger, and it passes.
 dev_ctl r1 switchover >/dev/null || die "switchover"
+wait_verdicts 1 "$IS_R1 and v['stream'] == 'pcr-trust-evidence' and \
+v['result'] == 'pass' and 'trigger: switchover (rp0 -> rp1)' in v['reasons']" \
+    "a switchover notification arrives and passes"
 sleep 2
 check_verdicts "all(v['result'] == 'pass' for v in vs[-6:] if $IS_R1)" \
     "after a switchover every stream passes"
