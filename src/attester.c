@@ -30,8 +30,12 @@ load_keys(const struct conf_attester *c, struct tpm_view *tpms,
 		snprintf(tpms[i].name, sizeof(tpms[i].name), "%s",
 		    c->tpms[i].name);
 		if (file_read(c->tpms[i].ak_path, QUOTE_FILE_MAX, &buf, &len,
-		    err) != RIV_OK)
+		    err) != RIV_OK) {
+			if (strstr(err->msg, c->tpms[i].ak_path) == NULL)
+				err_set(err, -1, "%s: %s", c->tpms[i].ak_path,
+				    err->msg);
 			goto fail;
+		}
 		rc = akey_load(buf, len, &tpms[i].ak, err);
 		free(buf);
 		buf = NULL;

@@ -13,13 +13,16 @@
 int
 err_set(struct riv_err *err, int code, const char *fmt, ...)
 {
+	char msg[sizeof(err->msg)];
 	va_list ap;
 
 	if (err == NULL)
 		return code;
+	/* Through a copy: callers may pass err->msg as an argument. */
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	memcpy(err->msg, msg, sizeof(msg));
 	return code;
 }
 
