@@ -78,7 +78,7 @@ free_ports() {
 import random, socket, sys
 n = int(sys.argv[1])
 for _ in range(200):
-    base = random.randrange(20000, 60000 - n)
+    base = random.randrange(10000, 32000 - n)  # below the ephemeral ports
     socks = []
     try:
         for p in range(base, base + n):

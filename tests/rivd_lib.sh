@@ -27,10 +27,10 @@ RIVD_DB=$TMP/rivd.db
 # stop_pid PID: SIGTERM, wait up to 5 s, then SIGKILL.
 stop_pid() {
 	kill "$1" 2>/dev/null || return 0
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do
+	sp_n=0
+	while kill -0 "$1" 2>/dev/null && [ $sp_n -lt 50 ]; do
 		sleep 0.1
-		i=$((i + 1))
+		sp_n=$((sp_n + 1))
 	done
 	kill -9 "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
@@ -79,6 +79,24 @@ start_device() {
 		eval "DEV_PORT_$dn=$port"
 		echo "$args" >"$ddir/args"
 	fi
+	tries=0
+	while ! launch_device "$dn" "$@"; do
+		tries=$((tries + 1))
+		# Another test took the port between its choice and the bind.
+		grep -q "Address already in use" "$ddir/log" && [ $tries -lt 5 ] ||
+		    die "riv-attester $dn did not start: $(tail -3 "$ddir/log")"
+		port=$(free_ports 1) || die "no free port"
+		eval "DEV_PORT_$dn=$port"
+	done
+}
+
+# launch_device NAME OPTIONS...: start riv-attester NAME (see start_device)
+# and wait until it is ready; 1 if it exited.
+launch_device() {
+	dn=$1
+	shift
+	ddir=$TMP/dev-$dn
+	args=$(cat "$ddir/args")
 	eval "port=\$DEV_PORT_$dn"
 	[ -s "$ddir/log" ] && cat "$ddir/log" >>"$ddir/log.old"
 	: >"$ddir/log"
@@ -89,22 +107,25 @@ start_device() {
 	    --tls-key "$PKI/server.key" --tls-ca "$PKI/ca.pem" \
 	    --yang-dir "$RIV_SRCDIR/yang" $args "$@" >>"$ddir/log" 2>&1 &
 	eval "DEV_PID_$dn=$!"
-	i=0
+	ld_n=0
 	while ! grep -q "ready:" "$ddir/log" 2>/dev/null; do
 		eval "p=\$DEV_PID_$dn"
-		kill -0 "$p" 2>/dev/null || die "riv-attester $dn exited: \
-$(tail -3 "$ddir/log")"
-		i=$((i + 1))
-		[ $i -lt 300 ] || die "riv-attester $dn did not start"
+		if ! kill -0 "$p" 2>/dev/null; then
+			wait "$p" 2>/dev/null
+			return 1
+		fi
+		ld_n=$((ld_n + 1))
+		[ $ld_n -lt 300 ] || die "riv-attester $dn did not start"
 		sleep 0.1
 	done
+	return 0
 }
 
 # dev_ctl NAME COMMAND [ARG]
 dev_ctl() {
-	n=$1
+	dc_name=$1
 	shift
-	"$RIV_ATTESTER" ctl "$TMP/dev-$n/ctl" "$@"
+	"$RIV_ATTESTER" ctl "$TMP/dev-$dc_name/ctl" "$@"
 }
 
 # restart_device NAME [-- OPTIONS...]: start a stopped device again.
@@ -180,13 +201,13 @@ start_rivd() {
 	shift
 	"$RIVD" -v -y "$RIV_SRCDIR/yang" -c "$c" "$@" >>"$RIVD_LOG" 2>&1 &
 	RIVD_PID=$!
-	i=0
+	sr_n=0
 	while [ "$(grep -c "running:" "$RIVD_LOG" 2>/dev/null)" -lt \
 	    "${RIVD_STARTS:-1}" ]; do
 		kill -0 "$RIVD_PID" 2>/dev/null || die "rivd exited: \
 $(tail -5 "$RIVD_LOG")"
-		i=$((i + 1))
-		[ $i -lt 300 ] || die "rivd did not start"
+		sr_n=$((sr_n + 1))
+		[ $sr_n -lt 300 ] || die "rivd did not start"
 		sleep 0.1
 	done
 	RIVD_STARTS=$(( ${RIVD_STARTS:-1} + 1 ))
