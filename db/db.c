@@ -102,7 +102,41 @@ static const char *const migrations[DB_VERSION] = {
 	"	new		TEXT NOT NULL,\n"
 	"	detail		TEXT NOT NULL DEFAULT ''\n"
 	");\n"
-	"CREATE INDEX events_attester ON events (attester, id);\n"
+	"CREATE INDEX events_attester ON events (attester, id);\n",
+	/*
+	 * 2: verdicts that judge no notification (stale, malformed,
+	 * foreign, a refused subscription) are never duplicates: the
+	 * uniqueness of (attester, stream, tpm, subscription, sequence)
+	 * holds for verdicts on evidence only.
+	 */
+	"ALTER TABLE verdicts RENAME TO verdicts_v1;\n"
+	"CREATE TABLE verdicts (\n"
+	"\tid\t\tINTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"\tattester\tTEXT NOT NULL,\n"
+	"\tstream\t\tTEXT NOT NULL,\n"
+	"\ttpm\t\tTEXT NOT NULL DEFAULT '',\n"
+	"\tsubscription\tINTEGER NOT NULL,\n"
+	"\tsequence\tINTEGER NOT NULL,\n"
+	"\tresult\t\tTEXT NOT NULL\n"
+	"\t\t\tCHECK (result IN ('pass', 'fail', 'error', 'stale')),\n"
+	"\tcodes\t\tTEXT NOT NULL DEFAULT '',\n"
+	"\treasons\t\tTEXT NOT NULL DEFAULT '[]',\n"
+	"\tnonce\t\tTEXT NOT NULL DEFAULT '',\n"
+	"\tpcr_digest\tTEXT NOT NULL DEFAULT '',\n"
+	"\treceived_us\tINTEGER NOT NULL,\n"
+	"\tcommitted_us\tINTEGER NOT NULL,\n"
+	"\tevidence\tINTEGER NOT NULL DEFAULT 1 CHECK (evidence IN (0, 1))\n"
+	");\n"
+	"INSERT INTO verdicts (id, attester, stream, tpm, subscription, "
+	"sequence, result, codes, reasons, nonce, pcr_digest, received_us, "
+	"committed_us, evidence) SELECT id, attester, stream, tpm, "
+	"subscription, sequence, result, codes, reasons, nonce, pcr_digest, "
+	"received_us, committed_us, 1 FROM verdicts_v1;\n"
+	"DROP TABLE verdicts_v1;\n"
+	"CREATE UNIQUE INDEX verdicts_evidence ON verdicts\n"
+	"\t(attester, stream, tpm, subscription, sequence) WHERE evidence = 1;\n"
+	"CREATE INDEX verdicts_received ON verdicts (received_us);\n"
+	"CREATE INDEX verdicts_result ON verdicts (result);\n"
 };
 
 /* Result names, indexed by enum verdict_result; worst last but one. */

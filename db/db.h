@@ -17,7 +17,7 @@
 #include "store.h"
 #include "util.h"
 
-#define DB_VERSION		1		/* schema version: migrations */
+#define DB_VERSION		2		/* schema version: migrations */
 #define DB_APPLICATION_ID	0x72697664	/* "rivd" */
 #define DB_BUSY_MS		5000		/* busy_timeout, ms */
 #define DB_JOURNAL_MAX		(64 * 1024 * 1024) /* WAL size kept */
@@ -44,6 +44,7 @@ struct store_rec {
 	const char		*tpm;
 	uint32_t		 subscription;
 	uint64_t		 sequence;
+	int			 evidence;	/* judges a notification */
 	enum verdict_result	 result;
 	const char		*codes;
 	const char		*reasons;	/* JSON array of strings */

@@ -1,10 +1,10 @@
--- schema.sql — rivd's verdict store, schema version 1.
+-- schema.sql — rivd's verdict store, schema version 2.
 --
 -- The readable reference: rivd builds the same schema with the numbered
 -- migrations in db/db.c, applied by PRAGMA user_version when it opens the
 -- database (tests/check_store.c checks that both give the same schema).
 -- `sqlite3 rivd.db < db/schema.sql` makes a database rivd accepts as
--- version 1.
+-- version 2.
 --
 -- Times are microseconds since the epoch (UTC).  Names are those of
 -- rivd.conf; tpm is '' for an attester appraised as one TPM.  Sequence
@@ -13,10 +13,12 @@
 
 PRAGMA application_id = 1919514212;	-- 0x72697664, "rivd"
 
--- One row per appraised notification, or per missed heartbeat (stale).
--- The UNIQUE key makes it impossible to store one verdict twice.  Ids
--- follow the commit order and are never reused (AUTOINCREMENT), so
--- readers (rivctl tail) may use them as a cursor.
+-- One row per appraised notification, or per verdict that judges no
+-- notification (evidence 0: a missed heartbeat, a malformed or foreign
+-- message, a refused subscription).  The unique index makes it impossible
+-- to store one verdict on evidence twice.  Ids follow the commit order and
+-- are never reused (AUTOINCREMENT), so readers (rivctl tail) may use them
+-- as a cursor.
 CREATE TABLE verdicts (
 	id		INTEGER PRIMARY KEY AUTOINCREMENT,
 	attester	TEXT NOT NULL,
@@ -32,8 +34,10 @@ CREATE TABLE verdicts (
 	pcr_digest	TEXT NOT NULL DEFAULT '',	-- lowercase hex
 	received_us	INTEGER NOT NULL,
 	committed_us	INTEGER NOT NULL,
-	UNIQUE (attester, stream, tpm, subscription, sequence)
+	evidence	INTEGER NOT NULL DEFAULT 1 CHECK (evidence IN (0, 1))
 );
+CREATE UNIQUE INDEX verdicts_evidence ON verdicts
+	(attester, stream, tpm, subscription, sequence) WHERE evidence = 1;
 CREATE INDEX verdicts_received ON verdicts (received_us);
 CREATE INDEX verdicts_result ON verdicts (result);
 
@@ -105,4 +109,4 @@ CREATE TABLE events (
 );
 CREATE INDEX events_attester ON events (attester, id);
 
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;

@@ -240,6 +240,7 @@ make_verdict_rec(const struct store_item *it)
 	r->stream = put_string(&p, v->stream, l.stream);
 	r->tpm = put_string(&p, v->tpm, l.tpm);
 	r->subscription = v->subscription;
+	r->evidence = !v->no_evidence;
 	r->sequence = v->sequence;
 	r->result = v->result;
 	r->codes = put_string(&p, v->codes, l.codes);

@@ -41,6 +41,9 @@ struct verdict {
 	char		 tpm[STORE_NAME_MAX];		/* "" if not per TPM */
 	uint32_t	 subscription;
 	uint64_t	 sequence;	/* the evidence's sequence number */
+	int		 no_evidence;	/* judges no notification (stale,
+					   malformed, foreign, a refused
+					   subscription): never a duplicate */
 	enum verdict_result result;
 	char		 codes[STORE_CODES_LEN];	/* e.g. "nonce,replayed" */
 	char		 reasons[STORE_REASONS_MAX][STORE_REASON_LEN];
@@ -79,9 +82,9 @@ struct store;
  * Called on the writer thread after a batch committed (ok 1) or failed
  * (ok 0, items not stored: the transaction was rolled back, the reason is
  * in store_stats.last_error); cookies of the batch's items, in the order
- * they were submitted.  An item whose verdict was already stored
- * (same attester, stream, TPM, subscription and sequence) is reported
- * committed: the verdict stored first stands, and the duplicate is
+ * they were submitted.  An item whose verdict on evidence was already
+ * stored (same attester, stream, TPM, subscription and sequence) is
+ * reported committed: the verdict stored first stands, and the duplicate is
  * dropped whole (its state is not applied; see store_stats.duplicates).
  */
 typedef void (*store_commit_cb)(const uint64_t *, size_t, int, void *);

@@ -47,10 +47,10 @@ static const char *const writer_sql[ST_COUNT] = {
 	[ST_INSERT_VERDICT] =
 	    "INSERT INTO verdicts (attester, stream, tpm, subscription, "
 	    "sequence, result, codes, reasons, nonce, pcr_digest, "
-	    "received_us, committed_us) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+	    "received_us, committed_us, evidence) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
 	    "ON CONFLICT (attester, stream, tpm, subscription, sequence) "
-	    "DO NOTHING",
+	    "WHERE evidence = 1 DO NOTHING",
 	[ST_PUT_STATE] =
 	    "INSERT INTO state (attester, stream, tpm, sequence, blob, "
 	    "updated_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
@@ -397,6 +397,7 @@ put_verdict(struct writer *w, const struct store_rec *r, int64_t now,
 	bind_text(st, 10, r->pcr_digest);
 	sqlite3_bind_int64(st, 11, r->time_us);
 	sqlite3_bind_int64(st, 12, now);
+	sqlite3_bind_int(st, 13, r->evidence);
 	if (run(w, ST_INSERT_VERDICT, err) == -1)
 		return -1;
 	c->items++;

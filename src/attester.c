@@ -114,10 +114,13 @@ restore_state(struct subscription *s)
 	free(st.blob);
 }
 
-/* Set up subscription k of a as c says, with fresh or restored state. */
+/*
+ * Set up subscription k of a as c says, with the state saved in the store
+ * if restore is set, else from the start of the logs.
+ */
 static int
 sub_make(struct attester *a, enum stream_kind k, const struct conf_sub *c,
-    struct riv_err *err)
+    int restore, struct riv_err *err)
 {
 	struct subscription *s = &a->subs[k];
 
@@ -130,7 +133,7 @@ sub_make(struct attester *a, enum stream_kind k, const struct conf_sub *c,
 		s->conf = NULL;
 		return -1;
 	}
-	if (k != STREAM_PCR)
+	if (k != STREAM_PCR && restore)
 		restore_state(s);
 	return 0;
 }
@@ -147,6 +150,8 @@ sub_free(struct subscription *s)
 		event_free(s->heartbeat_ev);
 	if (s->reseed_ev != NULL)
 		event_free(s->reseed_ev);
+	if (s->retry_ev != NULL)
+		event_free(s->retry_ev);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -190,7 +195,7 @@ attester_new(const struct conf_attester *c, struct riv_err *err)
 		goto fail;
 	for (k = 0; k < STREAM_KINDS; k++)
 		if (c->subs[k].enabled &&
-		    sub_make(a, (enum stream_kind)k, &c->subs[k], err) != 0)
+		    sub_make(a, (enum stream_kind)k, &c->subs[k], 1, err) != 0)
 			goto fail;
 	return a;
 fail:
@@ -274,6 +279,7 @@ attester_update(struct attester *a, const struct conf_attester *c,
 	struct subscription *s;
 	const struct conf_sub *old;
 	size_t i, k;
+	int ima_fresh = 0;
 
 	memset(tpms, 0, sizeof(tpms));
 	if (load_keys(c, tpms, err) != 0)
@@ -293,13 +299,24 @@ attester_update(struct attester *a, const struct conf_attester *c,
 		if (a->subs[STREAM_IMA].conf != NULL) {
 			log_info("attester %s: new IMA policy: the IMA list is "
 			    "appraised again from its start", a->name);
+			sub_delete(&a->subs[STREAM_IMA]);
 			sub_free(&a->subs[STREAM_IMA]);
+			ima_fresh = 1;
 		}
 		if (a->policy != NULL)
 			ima_policy_unref(a->policy);
 		a->policy = pol;
 	} else if (pol != NULL)
 		ima_policy_unref(pol);	/* the same one, held already */
+	/* The IMA replay's banks follow the quoted bank: start again. */
+	if (a->subs[STREAM_IMA].conf != NULL && c->subs[STREAM_IMA].enabled &&
+	    a->subs[STREAM_IMA].conf->bank != c->subs[STREAM_IMA].bank) {
+		log_info("attester %s: new ima-log bank: the IMA list is "
+		    "appraised again from its start", a->name);
+		sub_delete(&a->subs[STREAM_IMA]);
+		sub_free(&a->subs[STREAM_IMA]);
+		ima_fresh = 1;
+	}
 	for (k = 0; k < STREAM_KINDS; k++) {
 		s = &a->subs[k];
 		old = s->conf;
@@ -313,7 +330,7 @@ attester_update(struct attester *a, const struct conf_attester *c,
 		}
 		if (old == NULL) {
 			if (sub_make(a, (enum stream_kind)k, &c->subs[k],
-			    err) != 0)
+			    k != STREAM_IMA || !ima_fresh, err) != 0)
 				return -1;
 			if (a->state == ATT_UP)
 				sub_establish(s);

@@ -4,9 +4,11 @@
  * struct conf.  A bad file is refused as a whole, with the node's path and
  * the reason; nothing starts half-configured.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libyang/libyang.h>
 
@@ -64,12 +66,13 @@ conf_file(const char *dir, const char *v)
 	return p;
 }
 
-/* Read one subscription entry. */
-static void
-conf_sub(const struct lyd_node *e, struct conf_sub *s)
+/* Read one subscription entry.  Return 0, or -1 for a bad one. */
+static int
+conf_sub(const struct lyd_node *e, struct conf_sub *s, struct riv_err *err)
 {
 	struct ly_set *set = NULL;
 	const char *v;
+	char *path;
 	uint32_t i;
 
 	memset(s, 0, sizeof(*s));
@@ -85,7 +88,8 @@ conf_sub(const struct lyd_node *e, struct conf_sub *s)
 		    "on-change/dampening-period", 0);
 	}
 	if (lyd_find_xpath(e, "device-event", &set) == LY_SUCCESS) {
-		for (i = 0; i < set->count && s->nevents < 8; i++)
+		for (i = 0; i < set->count && s->nevents < CONF_EVENTS_MAX;
+		    i++)
 			s->events[s->nevents++] =
 			    strdup(lyd_get_value(set->dnodes[i]));
 		ly_set_free(set, NULL);
@@ -93,6 +97,14 @@ conf_sub(const struct lyd_node *e, struct conf_sub *s)
 	s->heartbeat = (uint16_t)conf_num(e, "heartbeat", 300);
 	v = conf_str(e, "bank");
 	s->bank = v != NULL ? tcgalg_bank(v) : BANK_SHA256;
+	if (s->bank < 0) {
+		path = lyd_path(e, LYD_PATH_STD, NULL, 0);
+		err_set(err, -1, "%s/bank: %s is not a PCR bank rivd "
+		    "replays (sha1, sha256, sha384, sha512, sm3_256)",
+		    path ? path : "subscription", v);
+		free(path);
+		return -1;
+	}
 	set = NULL;
 	if (lyd_find_xpath(e, "pcr", &set) == LY_SUCCESS) {
 		for (i = 0; i < set->count; i++)
@@ -103,6 +115,7 @@ conf_sub(const struct lyd_node *e, struct conf_sub *s)
 	if (s->pcrs == 0)
 		s->pcrs = s->stream == STREAM_IMA ? 0x7ffu : 0x3ffu;
 	s->reseed = (uint32_t)conf_num(e, "reseed-interval", 3600);
+	return 0;
 }
 
 /* Read one attester entry (TLS defaults from dflt). */
@@ -153,7 +166,10 @@ conf_attester(const struct lyd_node *e, const struct lyd_node *dflt,
 		for (i = 0; i < set->count; i++) {
 			struct conf_sub cs;
 
-			conf_sub(set->dnodes[i], &cs);
+			if (conf_sub(set->dnodes[i], &cs, err) != 0) {
+				ly_set_free(set, NULL);
+				return -1;
+			}
 			a->subs[cs.stream] = cs;
 		}
 		ly_set_free(set, NULL);
@@ -197,11 +213,14 @@ conf_load(const char *path, struct ly_ctx *ctx, struct conf **cp,
 	uint32_t i;
 
 	*cp = NULL;
+	if (access(path, R_OK) != 0)
+		return err_set(err, -1, "%s: %s", path, strerror(errno));
 	if (lyd_parse_data_path(ctx, path, fmt, LYD_PARSE_STRICT |
 	    LYD_PARSE_NO_STATE, LYD_VALIDATE_NO_STATE | LYD_VALIDATE_PRESENT,
 	    &tree) != LY_SUCCESS) {
 		s = ly_errpath(ctx);
-		return err_set(err, -1, "%s: %s%s%s", path, ly_errmsg(ctx),
+		return err_set(err, -1, "%s: %s%s%s", path, ly_errmsg(ctx) ?
+		    ly_errmsg(ctx) : "not a riv-verifier configuration",
 		    s ? ": " : "", s ? s : "");
 	}
 	if (lyd_find_path(tree, "/riv-verifier:verifier", 0, &v) !=

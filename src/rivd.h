@@ -36,6 +36,7 @@ struct appraisal;
 #define RIVD_TPM_MAX	8	/* TPMs per attester */
 #define RIVD_SEEDS	2	/* current and previous seed per subscription */
 #define RIVD_SEEN_WINDOW 256	/* sequence numbers remembered for replays */
+#define CONF_EVENTS_MAX	16	/* device-event entries of a subscription */
 
 enum stream_kind {
 	STREAM_PCR,		/* pcr-trust-evidence */
@@ -56,7 +57,7 @@ struct conf_sub {
 	uint32_t	 period_cs;	/* 0: not periodic */
 	int		 on_change;
 	uint32_t	 dampening_cs;
-	char		*events[8];	/* device-event identities */
+	char		*events[CONF_EVENTS_MAX];	/* device-event identities */
 	size_t		 nevents;
 	uint16_t	 heartbeat;
 	int		 bank;
@@ -118,6 +119,7 @@ struct subscription {
 	struct timespec	 last_evidence;	/* monotonic */
 	struct event	*heartbeat_ev;
 	struct event	*reseed_ev;
+	struct event	*retry_ev;	/* subscribe again after a refusal */
 	int		 stale;		/* a stale verdict was recorded */
 	struct appraisal *appraisal;	/* streams/: per stream state */
 	uint64_t	 notifications;
@@ -211,6 +213,7 @@ void		 session_free_all(void);
 void		 verdict_reason(struct verdict *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 void		 verdict_fail(struct verdict *, const char *);
+void		 verdict_error(struct verdict *, const char *);
 int		 chain_check(struct subscription *, uint64_t, const uint8_t *,
 		    size_t, uint8_t *, size_t *, struct verdict *);
 void		 sub_establish(struct subscription *);
@@ -231,6 +234,8 @@ void		 sub_record(struct subscription *, const char *,
 struct appraisal *appraisal_new(struct subscription *, struct riv_err *);
 void		 appraisal_free(struct appraisal *);
 size_t		 appraisal_log_start(const struct appraisal *, char *, size_t);
+uint64_t	 appraisal_position(const struct appraisal *);
+void		 appraisal_reset(struct appraisal *);
 int		 appraisal_restore(struct appraisal *, const uint8_t *, size_t,
 		    struct riv_err *);
 int		 appraise_notification(struct subscription *, struct lyd_node *,

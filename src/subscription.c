@@ -6,10 +6,12 @@
  * the hand-off of each notification to its stream's appraiser and of the
  * verdict to the store.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -23,9 +25,11 @@
 #define TAA_NS	"urn:ietf:params:xml:ns:yang:ietf-tcg-algs"
 #define RPC_MAX	4096
 #define RETRY_S	30	/* wait before re-subscribing after a refusal */
+#define STORE_WAIT_MS	10000	/* most the loop waits for the store */
 
 static void sub_heartbeat_cb(evutil_socket_t, short, void *);
 static void sub_reseed_cb(evutil_socket_t, short, void *);
+static void sub_retry_cb(evutil_socket_t, short, void *);
 
 /* Add a reason (printf-style) to verdict v. */
 void
@@ -40,18 +44,43 @@ verdict_reason(struct verdict *v, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Add a failure code to verdict v (once) and make it fail. */
+/* Add code to the failure codes of verdict v, once. */
+static void
+verdict_code(struct verdict *v, const char *code)
+{
+	size_t n = strlen(v->codes);
+	const char *p;
+
+	for (p = v->codes; (p = strstr(p, code)) != NULL; p++)
+		if ((p == v->codes || p[-1] == ',') &&
+		    (p[strlen(code)] == '\0' || p[strlen(code)] == ','))
+			return;
+	snprintf(v->codes + n, sizeof(v->codes) - n, "%s%s", n ? "," : "",
+	    code);
+}
+
+/*
+ * Add a failure code to verdict v and make it fail: the evidence shows
+ * something wrong (a failure outranks an error).
+ */
 void
 verdict_fail(struct verdict *v, const char *code)
 {
-	size_t n = strlen(v->codes);
-
-	if (v->result == VERDICT_PASS)
+	if (v->result == VERDICT_PASS || v->result == VERDICT_ERROR)
 		v->result = VERDICT_FAIL;
-	if (strstr(v->codes, code) != NULL)
-		return;
-	snprintf(v->codes + n, sizeof(v->codes) - n, "%s%s", n ? "," : "",
-	    code);
+	verdict_code(v, code);
+}
+
+/*
+ * Add a code to verdict v and make it an error unless it failed already:
+ * the evidence cannot be judged (malformed, incomplete).
+ */
+void
+verdict_error(struct verdict *v, const char *code)
+{
+	if (v->result == VERDICT_PASS)
+		v->result = VERDICT_ERROR;
+	verdict_code(v, code);
 }
 
 /* Start a verdict on subscription s. */
@@ -66,6 +95,30 @@ verdict_start(struct verdict *v, const struct subscription *s,
 	v->subscription = s->id;
 	v->result = VERDICT_PASS;
 	v->received_us = received;
+}
+
+/*
+ * Queue item in the store.  A full queue holds the loop (and so every
+ * session's reading) until the writer makes room, for up to
+ * STORE_WAIT_MS: back-pressure rather than a lost verdict.  0 or -1.
+ */
+static int
+store_submit_wait(struct store_item *item)
+{
+	struct timespec pause = { 0, 1000000 };
+	int i;
+
+	for (i = 0; i < STORE_WAIT_MS; i++) {
+		if (store_submit(rivd.store, item) == 0)
+			return 0;
+		if (errno != EAGAIN)
+			return -1;
+		if (i == 0)
+			log_warnx("the store's queue is full: waiting for the "
+			    "writer");
+		nanosleep(&pause, NULL);
+	}
+	return -1;
 }
 
 /* Hand verdict v (and state st, if any) to the store. */
@@ -87,9 +140,9 @@ sub_record(struct subscription *s, const char *what, struct verdict *v,
 	else
 		log_debug("attester %s %s %llu: pass (%s)", v->attester,
 		    v->stream, (unsigned long long)v->sequence, what);
-	if (store_submit(rivd.store, &item) != 0) {
-		log_warnx("attester %s: the store queue is full: verdict on "
-		    "%s %llu lost", v->attester, v->stream,
+	if (store_submit_wait(&item) != 0) {
+		log_warnx("attester %s: the store does not take verdicts: "
+		    "verdict on %s %llu lost", v->attester, v->stream,
 		    (unsigned long long)v->sequence);
 		free(item.state.blob);
 	}
@@ -253,10 +306,54 @@ sub_error_verdict(struct subscription *s, const char *code, const char *why)
 	verdict_start(&v, s, (int64_t)ts.tv_sec * 1000000 +
 	    ts.tv_nsec / 1000);
 	v.result = VERDICT_ERROR;
+	v.no_evidence = 1;
 	snprintf(v.codes, sizeof(v.codes), "%s", code);
 	verdict_reason(&v, "%s", why);
 	v.sequence = s->next_seq;
 	sub_record(s, code, &v, NULL);
+}
+
+/* Note the state of subscription s in the store (rivctl status). */
+static void
+sub_note(struct subscription *s, const char *state, const char *detail)
+{
+	store_note_subscription(rivd.store, s->att->name,
+	    stream_kind_name(s->stream), s->id, state, detail);
+}
+
+/* Try establish-subscription for s again in seconds. */
+static void
+sub_plan_retry(struct subscription *s, int seconds)
+{
+	struct timeval tv = { seconds, 0 };
+
+	if (s->retry_ev == NULL)
+		s->retry_ev = evtimer_new(rivd.base, sub_retry_cb, s);
+	if (s->retry_ev != NULL)
+		evtimer_add(s->retry_ev, &tv);
+}
+
+/* Retry timer: subscribe again if the session is still up. */
+static void
+sub_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct subscription *s = arg;
+
+	(void)fd; (void)what;
+	if (s->att->state == ATT_UP && s->state == SUB_IDLE)
+		sub_establish(s);
+}
+
+/* Delete the attester's subscription id, which rivd will not use. */
+static void
+sub_drop_id(struct attester *a, uint32_t id)
+{
+	char rpc[256];
+	uint32_t msgid;
+
+	snprintf(rpc, sizeof(rpc), "<delete-subscription xmlns=\"%s\">"
+	    "<id>%u</id></delete-subscription>", SN_NS, id);
+	session_send_rpc(a, rpc, &msgid);
 }
 
 /* The reply to an RPC of a subscription of a arrived. */
@@ -289,12 +386,27 @@ sub_rpc_reply(struct attester *a, uint32_t msgid, const char *msg)
 			s->state = SUB_ACTIVE;	/* the old seed stays */
 			s->nseeds = 1;
 			s->seeds[0] = s->seeds[1];
-		} else
-			s->state = SUB_IDLE;
+			sub_arm_reseed(s);
+			return;
+		}
+		s->state = SUB_IDLE;
+		if (strstr(b64, "log-position-unavailable") != NULL &&
+		    appraisal_position(s->appraisal)) {
+			/* The log restarted while rivd was away. */
+			log_info("attester %s %s: the saved log position is "
+			    "gone; appraising the log from its start",
+			    a->name, stream_kind_name(s->stream));
+			appraisal_reset(s->appraisal);
+			sub_establish(s);
+			return;
+		}
+		sub_note(s, "refused", buf);
+		sub_plan_retry(s, RETRY_S);
 		return;
 	}
 	if (s->state == SUB_MODIFYING) {
 		s->state = SUB_ACTIVE;
+		sub_note(s, "active", "modified");
 		sub_arm_reseed(s);
 		return;
 	}
@@ -302,6 +414,7 @@ sub_rpc_reply(struct attester *a, uint32_t msgid, const char *msg)
 		sub_error_verdict(s, "subscription", "establish-subscription "
 		    "reply without an id");
 		s->state = SUB_IDLE;
+		sub_plan_retry(s, RETRY_S);
 		return;
 	}
 	s->id = (uint32_t)strtoul(buf, NULL, 10);
@@ -311,7 +424,9 @@ sub_rpc_reply(struct attester *a, uint32_t msgid, const char *msg)
 	    memcmp(id, s->seeds[0].id, NONCE_SEED_ID) != 0) {
 		sub_error_verdict(s, "seed", "the attester's seed-id is not "
 		    "the first 8 bytes of the hash of our seed");
+		sub_drop_id(a, s->id);
 		s->state = SUB_IDLE;
+		sub_plan_retry(s, RETRY_S);
 		return;
 	}
 	s->state = SUB_ACTIVE;
@@ -321,6 +436,7 @@ sub_rpc_reply(struct attester *a, uint32_t msgid, const char *msg)
 	clock_gettime(CLOCK_MONOTONIC, &s->last_evidence);
 	sub_arm_heartbeat(s);
 	sub_arm_reseed(s);
+	sub_note(s, "active", "");
 	log_info("attester %s: subscribed to %s (id %u)", a->name,
 	    stream_kind_name(s->stream), s->id);
 }
@@ -367,11 +483,12 @@ sub_heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 	verdict_start(&v, s, (int64_t)ts.tv_sec * 1000000 +
 	    ts.tv_nsec / 1000);
 	v.result = VERDICT_STALE;
+	v.no_evidence = 1;
 	v.sequence = s->next_seq;
 	snprintf(v.codes, sizeof(v.codes), "stale");
-	verdict_reason(&v, "no %s notification for %u seconds (heartbeat "
-	    "%u s)", stream_kind_name(s->stream), s->conf->heartbeat * 5 / 4,
-	    s->conf->heartbeat);
+	verdict_reason(&v, "no %s notification for %.2f seconds (heartbeat "
+	    "%u s and a quarter)", stream_kind_name(s->stream),
+	    s->conf->heartbeat * 1.25, s->conf->heartbeat);
 	sub_record(s, "stale", &v, NULL);
 	if (s->stale++ > 0) {
 		session_close(s->att, "no evidence for two heartbeats");
@@ -393,17 +510,20 @@ sub_delete(struct subscription *s)
 	snprintf(rpc, sizeof(rpc), "<delete-subscription xmlns=\"%s\">"
 	    "<id>%u</id></delete-subscription>", SN_NS, s->id);
 	session_send_rpc(s->att, rpc, &msgid);
-	store_note_subscription(rivd.store, s->att->name,
-	    stream_kind_name(s->stream), s->id, "deleted", "");
+	sub_note(s, "deleted", "");
 }
 
 /* Subscription s ends (its session went down, or it is removed). */
 void
 sub_stop(struct subscription *s)
 {
+	if (s->state != SUB_IDLE)
+		sub_note(s, "ended", "session closed");
 	s->state = SUB_IDLE;
 	s->rpc_id = 0;
 	s->nseeds = 0;
+	if (s->retry_ev != NULL)
+		evtimer_del(s->retry_ev);
 	if (s->heartbeat_ev != NULL)
 		evtimer_del(s->heartbeat_ev);
 	if (s->reseed_ev != NULL)
@@ -540,6 +660,7 @@ sub_state_change(struct attester *a, struct lyd_node *op)
 		    a->name, s->id, stream_kind_name(s->stream));
 		sub_error_verdict(s, "terminated", "the attester terminated "
 		    "the subscription; re-subscribing");
+		sub_note(s, "terminated", "");
 		sub_establish(s);
 	} else
 		log_debug("attester %s: %s for subscription %u", a->name,
@@ -581,6 +702,7 @@ sub_notification(struct attester *a, struct lyd_node *op, int64_t received)
 		fake.id = (uint32_t)strtoul(lyd_get_value(n), NULL, 10);
 		verdict_start(&v, &fake, received);
 		verdict_fail(&v, "foreign");
+		v.no_evidence = 1;
 		verdict_reason(&v, "%s notification for subscription %s, "
 		    "which rivd does not hold", op->schema->name,
 		    lyd_get_value(n));
@@ -611,6 +733,7 @@ sub_malformed(struct attester *a, const char *why, size_t len,
 	verdict_start(&v, &fake, received);
 	snprintf(v.stream, sizeof(v.stream), "session");
 	v.result = VERDICT_ERROR;
+	v.no_evidence = 1;
 	snprintf(v.codes, sizeof(v.codes), "malformed");
 	verdict_reason(&v, "malformed message (%zu bytes): %s", len,
 	    why ? why : "?");

@@ -99,6 +99,32 @@ appraisal_free(struct appraisal *ap)
 	free(ap);
 }
 
+/* The entries appraised so far, over every TPM (0: none). */
+uint64_t
+appraisal_position(const struct appraisal *ap)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < ap->sub->att->ntpms; i++)
+		if (ap->tpm[i] != NULL)
+			n += ap->ops->position(ap->tpm[i]);
+	return n;
+}
+
+/* Forget every TPM's log and clock state: appraise from the start. */
+void
+appraisal_reset(struct appraisal *ap)
+{
+	size_t i;
+
+	for (i = 0; i < ap->sub->att->ntpms; i++) {
+		if (ap->tpm[i] != NULL)
+			ap->ops->tpm_restart(ap->tpm[i]);
+		memset(&ap->clock[i], 0, sizeof(ap->clock[i]));
+	}
+}
+
 /*
  * Write the log-start list of an establish-subscription (entries after the
  * last one appraised per TPM) into buf; the bytes written.
@@ -156,7 +182,7 @@ read_pcr_values(const struct lyd_node *q, struct pcrset *set,
 			val = leaf_bin(vals->dnodes[j], "pcr-value", &len);
 			if (p >= PCR_COUNT || val == NULL ||
 			    len != bank_get(bank)->size) {
-				verdict_fail(v, "malformed");
+				verdict_error(v, "malformed");
 				verdict_reason(v, "%s PCR %lu: a value of %zu "
 				    "bytes", bank_get(bank)->name, p, val ?
 				    len : 0);
@@ -244,7 +270,7 @@ check_quote(struct tpm_part *tp, const uint8_t *nonce, size_t nlen,
 	att = leaf_bin(q, "quote-data", &alen);
 	sig = leaf_bin(q, "quote-signature", &slen);
 	if (att == NULL || sig == NULL) {
-		verdict_fail(v, "malformed");
+		verdict_error(v, "malformed");
 		verdict_reason(v, "TPM %s: a quote without data or signature",
 		    tp->tpm->name);
 		return -1;
@@ -268,7 +294,7 @@ check_quote(struct tpm_part *tp, const uint8_t *nonce, size_t nlen,
 		return -1;
 	}
 	if (quote_check_selection(&tp->quote, &err) != RIV_OK) {
-		verdict_fail(v, "malformed");
+		verdict_error(v, "malformed");
 		verdict_reason(v, "TPM %s: %s", tp->tpm->name, err.msg);
 		return -1;
 	}
@@ -478,7 +504,7 @@ appraise_notification(struct subscription *s, struct lyd_node *op,
 	seed_id = leaf_bin(op, "seed-id", &idlen);
 	if (seq == NULL || seed_id == NULL) {
 		v->result = VERDICT_ERROR;
-		verdict_fail(v, "malformed");
+		verdict_error(v, "malformed");
 		verdict_reason(v, "no sequence-number or seed-id");
 		return 0;
 	}
@@ -487,9 +513,8 @@ appraise_notification(struct subscription *s, struct lyd_node *op,
 		return 0;
 	memcpy(v->nonce, nonce, nlen);
 	v->nonce_len = nlen;
-	note_trigger(op, v);
 	if (lyd_find_xpath(op, "tpm", &set) != LY_SUCCESS || set->count == 0) {
-		verdict_fail(v, "malformed");
+		verdict_error(v, "malformed");
 		verdict_reason(v, "a notification without TPM evidence");
 		ly_set_free(set, NULL);
 		return 0;
@@ -497,6 +522,7 @@ appraise_notification(struct subscription *s, struct lyd_node *op,
 	for (i = 0; i < set->count; i++)
 		appraise_tpm(s->appraisal, set->dnodes[i], nonce, nlen, v);
 	ly_set_free(set, NULL);
+	note_trigger(op, v);
 	if (s->stream != STREAM_PCR)
 		appraisal_save(s->appraisal, v->sequence, st);
 	return 0;

@@ -59,7 +59,7 @@ bios_entries(struct appraisal *ap, void *t, struct tpm_part *tp,
 	if ((first = leaf_text(tp->node, "first-event-number")) == NULL)
 		return 0;
 	if (has_child(tp->node, "bios-event-entry")) {
-		verdict_fail(v, "malformed");
+		verdict_error(v, "malformed");
 		verdict_reason(v, "TPM %s: structured boot-log entries; rivd "
 		    "subscribes with raw ones", tp->tpm->name);
 		return -1;

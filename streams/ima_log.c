@@ -109,7 +109,7 @@ ima_entries(struct appraisal *ap, void *t, struct tpm_part *tp,
 	if ((first = leaf_text(tp->node, "first-event-number")) == NULL)
 		return 0;
 	if (has_child(tp->node, "ima-event-entry")) {
-		verdict_fail(v, "malformed");
+		verdict_error(v, "malformed");
 		verdict_reason(v, "TPM %s: structured IMA entries; rivd "
 		    "subscribes with raw ones", tp->tpm->name);
 		return -1;
