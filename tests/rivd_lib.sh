@@ -202,7 +202,7 @@ start_rivd() {
 	"$RIVD" -v -y "$RIV_SRCDIR/yang" -c "$c" "$@" >>"$RIVD_LOG" 2>&1 &
 	RIVD_PID=$!
 	sr_n=0
-	while [ "$(grep -c "running:" "$RIVD_LOG" 2>/dev/null)" -lt \
+	while [ "$(cat "$RIVD_LOG" 2>/dev/null | grep -c "running:")" -lt \
 	    "${RIVD_STARTS:-1}" ]; do
 		kill -0 "$RIVD_PID" 2>/dev/null || die "rivd exited: \
 $(tail -5 "$RIVD_LOG")"
