@@ -129,6 +129,15 @@ conf_attester(const struct lyd_node *e, const struct lyd_node *dflt,
 
 	snprintf(a->name, sizeof(a->name), "%s", conf_str(e, "name"));
 	a->address = strdup(conf_str(e, "address"));
+	if (lyd_find_path(e, "ssh", 0, NULL) == LY_SUCCESS) {
+		a->ssh = 1;
+		a->port = (uint16_t)conf_num(e, "port", 830);
+		a->ssh_user = strdup(conf_str(e, "ssh/user"));
+		a->ssh_key = conf_file(dir, conf_str(e, "ssh/key"));
+		a->ssh_host_key = conf_file(dir, conf_str(e, "ssh/host-key"));
+		a->server_name = strdup(a->address);
+		goto rest;
+	}
 	a->port = (uint16_t)conf_num(e, "port", 6513);
 	v = conf_str(e, "tls/certificate");
 	a->tls_cert = conf_file(dir, v ? v : dflt ? conf_str(dflt,
@@ -143,6 +152,7 @@ conf_attester(const struct lyd_node *e, const struct lyd_node *dflt,
 	if (a->tls_cert == NULL || a->tls_key == NULL || a->tls_ca == NULL)
 		return err_set(err, -1, "attester %s: no TLS certificate, key "
 		    "or CA (set verifier/tls or attester/tls)", a->name);
+rest:
 	a->refvals_path = conf_file(dir, conf_str(e, "reference-values"));
 	a->policy_path = conf_file(dir, conf_str(e, "ima-policy"));
 	if (lyd_find_xpath(e, "tpm", &set) == LY_SUCCESS) {
@@ -296,6 +306,9 @@ conf_free(struct conf *c)
 		free(a->tls_key);
 		free(a->tls_ca);
 		free(a->server_name);
+		free(a->ssh_user);
+		free(a->ssh_key);
+		free(a->ssh_host_key);
 		free(a->refvals_path);
 		free(a->policy_path);
 		for (j = 0; j < a->ntpms; j++)
@@ -334,7 +347,10 @@ conf_same_connection(const struct conf_attester *a,
 	size_t i;
 
 	if (strcmp(a->name, b->name) != 0 || !same_str(a->address,
-	    b->address) || a->port != b->port || !same_str(a->tls_cert,
+	    b->address) || a->port != b->port || a->ssh != b->ssh ||
+	    !same_str(a->ssh_user, b->ssh_user) || !same_str(a->ssh_key,
+	    b->ssh_key) || !same_str(a->ssh_host_key, b->ssh_host_key) ||
+	    !same_str(a->tls_cert,
 	    b->tls_cert) || !same_str(a->tls_key, b->tls_key) ||
 	    !same_str(a->tls_ca, b->tls_ca) || !same_str(a->server_name,
 	    b->server_name) || a->ntpms != b->ntpms)

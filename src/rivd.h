@@ -31,6 +31,7 @@ struct refvals;
 struct ima_policy;
 struct framer;
 struct appraisal;
+struct ssh_link;
 
 #define RIVD_NAME_MAX	64
 #define RIVD_TPM_MAX	8	/* TPMs per attester */
@@ -69,7 +70,9 @@ struct conf_attester {
 	char		 name[RIVD_NAME_MAX];
 	char		*address;
 	uint16_t	 port;
+	int		 ssh;		/* transport: SSH, else TLS */
 	char		*tls_cert, *tls_key, *tls_ca, *server_name;
+	char		*ssh_user, *ssh_key, *ssh_host_key;
 	struct conf_tpm	 tpms[RIVD_TPM_MAX];
 	size_t		 ntpms;
 	char		*refvals_path;
@@ -141,7 +144,8 @@ struct attester {
 	struct subscription subs[STREAM_KINDS];	/* by kind; conf NULL: none */
 
 	int		 state;		/* ATT_* */
-	struct bufferevent *bev;
+	struct bufferevent *bev;	/* TLS, or rivd's end of the SSH pair */
+	struct ssh_link	*ssh;		/* ssh.c: the SSH side, if SSH */
 	struct framer	*framer;
 	int		 chunked;	/* base:1.1 framing after hello */
 	uint32_t	 next_msgid;
@@ -208,6 +212,22 @@ void		 session_close(struct attester *, const char *);
 void		 session_stop(struct attester *);
 int		 session_send_rpc(struct attester *, const char *, uint32_t *);
 void		 session_free_all(void);
+
+/*
+ * ssh.c: NETCONF over SSH with libssh in non-blocking mode, driven by the
+ * loop.  ssh_open starts connecting to a->conf's address and port and
+ * sets *bev to rivd's end of a bufferevent pair: what session.c writes
+ * to it goes to the "netconf" subsystem channel, what the attester sends
+ * arrives on it.  When the channel is open (host key checked against
+ * ssh/host-key, public-key authentication as ssh/user with ssh/key) the
+ * pair's end gets BEV_EVENT_CONNECTED; on any failure BEV_EVENT_ERROR,
+ * and ssh_error(a) says why; when the attester closes, BEV_EVENT_EOF.
+ * ssh_close frees the SSH side (session.c frees *bev itself).
+ */
+int		 ssh_open(struct attester *, struct bufferevent **,
+		    struct riv_err *);
+const char	*ssh_error(const struct attester *);
+void		 ssh_close(struct attester *);
 
 /* subscription.c */
 void		 verdict_reason(struct verdict *, const char *, ...)

@@ -143,6 +143,7 @@ session_close(struct attester *a, const char *reason)
 	store_note_attester(rivd.store, a->name, "disconnected", reason);
 	bufferevent_free(a->bev);
 	a->bev = NULL;
+	ssh_close(a);
 	framer_free(a->framer);
 	free(a->framer);
 	a->framer = NULL;
@@ -351,7 +352,9 @@ session_event_cb(struct bufferevent *bev, short what, void *arg)
 			session_close(a, "cannot send hello");
 		return;
 	}
-	if (what & BEV_EVENT_EOF)
+	if (a->ssh != NULL && ssh_error(a) != NULL)
+		snprintf(reason, sizeof(reason), "SSH: %s", ssh_error(a));
+	else if (what & BEV_EVENT_EOF)
 		snprintf(reason, sizeof(reason), "closed by the attester");
 	else if ((e = bufferevent_get_openssl_error(a->bev)) != 0)
 		snprintf(reason, sizeof(reason), "TLS: %s",
@@ -383,6 +386,44 @@ session_retry_cb(evutil_socket_t fd, short what, void *arg)
 	session_start(arg);
 }
 
+/* Wire a's new bufferevent (TLS or SSH) to the session's callbacks. */
+static void
+session_wire(struct attester *a)
+{
+	bufferevent_setcb(a->bev, session_read_cb, NULL, session_event_cb, a);
+	bufferevent_setwatermark(a->bev, EV_READ, 0, READ_HIGH_WATER);
+	bufferevent_enable(a->bev, EV_READ | EV_WRITE);
+	a->state = ATT_CONNECTING;
+	session_deadline(a, rivd.conf->connect_timeout);
+}
+
+/* Connect to attester a over SSH (or plan a retry on failure). */
+static void
+session_start_ssh(struct attester *a)
+{
+	struct riv_err err;
+
+	if ((a->framer = calloc(1, sizeof(*a->framer))) == NULL) {
+		log_warnx("attester %s: out of memory", a->name);
+		session_plan_retry(a);
+		return;
+	}
+	framer_init(a->framer, rivd.conf->max_message);
+	a->chunked = 0;
+	if (ssh_open(a, &a->bev, &err) != 0) {
+		free(a->framer);
+		a->framer = NULL;
+		a->bev = NULL;
+		log_warnx("attester %s: %s", a->name, err.msg);
+		snprintf(a->last_error, sizeof(a->last_error), "%s", err.msg);
+		session_plan_retry(a);
+		return;
+	}
+	session_wire(a);
+	log_debug("attester %s: connecting to %s port %u (SSH)", a->name,
+	    a->conf->address, a->conf->port);
+}
+
 /* Connect to attester a (or plan a retry on failure). */
 void
 session_start(struct attester *a)
@@ -397,6 +438,10 @@ session_start(struct attester *a)
 		a->deadline_ev = evtimer_new(rivd.base, session_deadline_cb,
 		    a);
 		a->backoff_ms = BACKOFF_MIN_MS;
+	}
+	if (c->ssh) {
+		session_start_ssh(a);
+		return;
 	}
 	if ((ctx = tls_ctx_get(c, &err)) == NULL)
 		goto fail;
@@ -419,11 +464,7 @@ session_start(struct attester *a)
 	}
 	ssl = NULL;	/* owned by the bufferevent */
 	bufferevent_openssl_set_allow_dirty_shutdown(a->bev, 1);
-	bufferevent_setcb(a->bev, session_read_cb, NULL, session_event_cb, a);
-	bufferevent_setwatermark(a->bev, EV_READ, 0, READ_HIGH_WATER);
-	bufferevent_enable(a->bev, EV_READ | EV_WRITE);
-	a->state = ATT_CONNECTING;
-	session_deadline(a, rivd.conf->connect_timeout);
+	session_wire(a);
 	if (bufferevent_socket_connect_hostname(a->bev, session_dns,
 	    AF_UNSPEC, c->address, c->port) != 0) {
 		session_close(a, "cannot connect");
@@ -454,6 +495,7 @@ session_stop(struct attester *a)
 		store_note_attester(rivd.store, a->name, "disconnected",
 		    "stopped");
 	}
+	ssh_close(a);
 	framer_free(a->framer);
 	free(a->framer);
 	a->framer = NULL;

@@ -351,7 +351,8 @@ appraise_tpm(struct appraisal *ap, struct lyd_node *node, const uint8_t *nonce,
 	struct refvals_arg ra = { v, ap->sub->conf };
 	struct tpm_part tp;
 	const char *name = leaf_text(node, "name");
-	int i, restarted;
+	uint64_t pos;
+	int i, restarted, rc;
 
 	memset(&tp, 0, sizeof(tp));
 	if ((i = tpm_index(a, name)) < 0) {
@@ -367,20 +368,30 @@ appraise_tpm(struct appraisal *ap, struct lyd_node *node, const uint8_t *nonce,
 	    LY_SUCCESS;
 	if (restarted)
 		ap->ops->tpm_restart(ap->tpm[i]);
+	/* New entries, a restart or new counts change the saved state. */
+	if (restarted || !ap->clock[i].have_counts)
+		ap->dirty = 1;
+	pos = ap->ops->position(ap->tpm[i]);
 	if (check_quote(&tp, nonce, nlen, v) != 0)
 		return;
 	if (tp.have_quote) {
 		tp.reset = check_clock(&ap->clock[i], tp.tpm->name, &tp.quote,
 		    v);
+		if (tp.reset)
+			ap->dirty = 1;
 		if (tp.reset && !restarted && ap->sub->stream != STREAM_PCR) {
 			verdict_fail(v, "reset");
 			verdict_reason(v, "TPM %s was reset but its log did "
 			    "not restart", tp.tpm->name);
 		}
 	}
-	if (ap->ops->entries != NULL &&
-	    ap->ops->entries(ap, ap->tpm[i], &tp, v) != 0)
-		return;
+	if (ap->ops->entries != NULL) {
+		rc = ap->ops->entries(ap, ap->tpm[i], &tp, v);
+		if (ap->ops->position(ap->tpm[i]) != pos)
+			ap->dirty = 1;
+		if (rc != 0)
+			return;
+	}
 	if (!tp.have_quote || ap->ops->pcrs(ap, ap->tpm[i], &tp, v) != 0)
 		return;
 	if (a->refvals != NULL)
@@ -523,7 +534,10 @@ appraise_notification(struct subscription *s, struct lyd_node *op,
 		appraise_tpm(s->appraisal, set->dnodes[i], nonce, nlen, v);
 	ly_set_free(set, NULL);
 	note_trigger(op, v);
-	if (s->stream != STREAM_PCR)
+	/* Only a changed state is written: the store keeps the last one. */
+	if (s->stream != STREAM_PCR && s->appraisal->dirty) {
 		appraisal_save(s->appraisal, v->sequence, st);
+		s->appraisal->dirty = 0;
+	}
 	return 0;
 }

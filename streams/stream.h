@@ -67,6 +67,7 @@ struct appraisal {
 	struct hasher	*hasher;
 	void		*tpm[RIVD_TPM_MAX];	/* ops->tpm_new per TPM */
 	struct tpm_clock clock[RIVD_TPM_MAX];
+	int		 dirty;		/* changed since it was last saved */
 };
 
 extern const struct stream_ops pcr_evidence_ops;
