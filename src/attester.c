@@ -129,6 +129,7 @@ sub_make(struct attester *a, enum stream_kind k, const struct conf_sub *c,
 	s->conf = c;
 	s->stream = k;
 	s->hash = BANK_SHA256;
+	s->last_result = -1;
 	if ((s->appraisal = appraisal_new(s, err)) == NULL) {
 		s->conf = NULL;
 		return -1;

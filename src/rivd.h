@@ -124,6 +124,7 @@ struct subscription {
 	struct event	*reseed_ev;
 	struct event	*retry_ev;	/* subscribe again after a refusal */
 	int		 stale;		/* a stale verdict was recorded */
+	int		 last_result;	/* of its last verdict; -1: none */
 	struct appraisal *appraisal;	/* streams/: per stream state */
 	uint64_t	 notifications;
 };

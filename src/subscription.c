@@ -132,6 +132,13 @@ sub_record(struct subscription *s, const char *what, struct verdict *v,
 	item.verdict = *v;
 	if (st != NULL)
 		item.state = *st;
+	if (s->conf != NULL && (int)v->result != s->last_result) {
+		log_info("attester %s %s: %s -> %s", v->attester, v->stream,
+		    s->last_result < 0 ? "none" : verdict_result_name(
+		    (enum verdict_result)s->last_result),
+		    verdict_result_name(v->result));
+		s->last_result = (int)v->result;
+	}
 	if (v->result != VERDICT_PASS)
 		log_info("attester %s %s %llu: %s [%s] %s", v->attester,
 		    v->stream, (unsigned long long)v->sequence,
@@ -146,7 +153,6 @@ sub_record(struct subscription *s, const char *what, struct verdict *v,
 		    (unsigned long long)v->sequence);
 		free(item.state.blob);
 	}
-	(void)s;
 }
 
 /* Make a new random seed the current one of s. */
