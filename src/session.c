@@ -32,6 +32,7 @@
 #define BACKOFF_MIN_MS		1000
 #define BACKOFF_MAX_MS		300000
 #define READ_HIGH_WATER		(256 * 1024)
+#define READ_BUDGET		16	/* messages per read callback */
 #define CAP_BASE11		"urn:ietf:params:netconf:base:1.1"
 #define CAP_BASE10		"urn:ietf:params:netconf:base:1.0"
 
@@ -273,7 +274,18 @@ session_take_message(struct attester *a, const char *msg, size_t len,
 	if (strncmp(msg, "<rpc-reply", 10) == 0 ||
 	    (strstr(msg, "<rpc-reply") != NULL &&
 	    strstr(msg, "<notification") == NULL)) {
-		sub_rpc_reply(a, msg_id(msg), msg);
+		struct lyd_node *t = NULL;
+		uint32_t id = msg_id(msg);
+
+		if (lyd_parse_data_mem(rivd.ctx, msg, LYD_XML, LYD_PARSE_OPAQ |
+		    LYD_PARSE_ONLY, 0, &t) != LY_SUCCESS)
+			sub_malformed(a, ly_errmsg(rivd.ctx), len, received);
+		else if (id == 0 || id > a->next_msgid)
+			sub_malformed(a, "an rpc-reply to a message-id rivd "
+			    "never sent", len, received);
+		else
+			sub_rpc_reply(a, id, msg);
+		lyd_free_all(t);
 		return;
 	}
 	if (ly_in_new_memory(msg, &in) != LY_SUCCESS)
@@ -308,10 +320,17 @@ session_read_cb(struct bufferevent *bev, void *arg)
 	struct riv_err err;
 	const uint8_t *m;
 	size_t used, len;
-	int r;
+	int r, delivered = 0;
 
 	while (a->bev != NULL && evbuffer_peek(in, -1, NULL, &v, 1) > 0 &&
 	    v.iov_len > 0) {
+		if (delivered == READ_BUDGET) {
+			/* Fairness: the others' turn; the rest comes later. */
+			bufferevent_trigger(bev, EV_READ,
+			    BEV_TRIG_IGNORE_WATERMARKS |
+			    BEV_TRIG_DEFER_CALLBACKS);
+			break;
+		}
 		r = framer_feed(a->framer, v.iov_base, v.iov_len, &used, &err);
 		evbuffer_drain(in, used);
 		if (r < 0) {
@@ -322,6 +341,7 @@ session_read_cb(struct bufferevent *bev, void *arg)
 		if (r == 0)
 			continue;
 		m = framer_message(a->framer, &len);
+		delivered++;	/* the next message gets its own deadline */
 		session_take_message(a, (const char *)m, len, now_us());
 		if (a->framer != NULL)
 			framer_next(a->framer);
@@ -333,7 +353,7 @@ session_read_cb(struct bufferevent *bev, void *arg)
 		return;
 	if (!framer_partial(a->framer))
 		session_deadline(a, 0);
-	else if (!evtimer_pending(a->deadline_ev, NULL))
+	else if (delivered || !evtimer_pending(a->deadline_ev, NULL))
 		session_deadline(a, rivd.conf->message_timeout);
 }
 
@@ -374,6 +394,9 @@ session_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	struct attester *a = arg;
 
 	(void)fd; (void)what;
+	if (a->state == ATT_UP)
+		sub_malformed(a, "message deadline passed: the attester stalled "
+		    "inside a message", 0, now_us());
 	session_close(a, a->state == ATT_UP ? "message deadline passed: the "
 	    "attester stalled inside a message" : "connect deadline passed");
 }

@@ -683,7 +683,7 @@ sub_notification(struct attester *a, struct lyd_node *op, int64_t received)
 	struct subscription *s = NULL;
 	struct store_state st;
 	struct verdict v;
-	struct lyd_node *n;
+	struct lyd_node *n, *sn;
 	size_t i;
 	int k = -1;
 
@@ -696,8 +696,11 @@ sub_notification(struct attester *a, struct lyd_node *op, int64_t received)
 		if (strcmp(op->schema->name, stream_kind_name(i)) == 0)
 			k = (int)i;
 	if (k < 0 || lyd_find_path(op, "subscription-id", 0, &n) !=
-	    LY_SUCCESS)
+	    LY_SUCCESS) {
+		sub_malformed(a, k < 0 ? "an unexpected notification" :
+		    "a notification without subscription-id", 0, received);
 		return;
+	}
 	s = sub_by_id(a, (uint32_t)strtoul(lyd_get_value(n), NULL, 10));
 	if (s == NULL || (int)s->stream != k) {
 		struct subscription fake;
@@ -707,6 +710,9 @@ sub_notification(struct attester *a, struct lyd_node *op, int64_t received)
 		fake.stream = (enum stream_kind)k;
 		fake.id = (uint32_t)strtoul(lyd_get_value(n), NULL, 10);
 		verdict_start(&v, &fake, received);
+		if (lyd_find_path(op, "sequence-number", 0, &sn) ==
+		    LY_SUCCESS)
+			v.sequence = strtoull(lyd_get_value(sn), NULL, 10);
 		verdict_fail(&v, "foreign");
 		v.no_evidence = 1;
 		verdict_reason(&v, "%s notification for subscription %s, "

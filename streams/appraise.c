@@ -275,8 +275,12 @@ check_quote(struct tpm_part *tp, const uint8_t *nonce, size_t nlen,
 		    tp->tpm->name);
 		return -1;
 	}
-	if (v->pcr_digest_len == 0 && quote_parse(att, alen, &tp->quote,
-	    &err) == RIV_OK) {
+	if (quote_parse(att, alen, &tp->quote, &err) != RIV_OK) {
+		verdict_error(v, "malformed");
+		verdict_reason(v, "TPM %s: %s", tp->tpm->name, err.msg);
+		return -1;
+	}
+	if (v->pcr_digest_len == 0) {
 		memcpy(v->pcr_digest, tp->quote.pcr_digest,
 		    tp->quote.pcr_digest_len);
 		v->pcr_digest_len = tp->quote.pcr_digest_len;
@@ -302,6 +306,32 @@ check_quote(struct tpm_part *tp, const uint8_t *nonce, size_t nlen,
 		return -1;
 	tp->have_quote = 1;
 	return 0;
+}
+
+/*
+ * Tell whether the reported (unsigned) values of tp stay within the PCRs
+ * its quote selects; a value outside is one nothing vouches for, and the
+ * notification is malformed.
+ */
+static int
+reported_within_quote(const struct tpm_part *tp, struct verdict *v)
+{
+	uint32_t sel[BANK_COUNT] = { 0 };
+	size_t i;
+	int b;
+
+	for (i = 0; i < tp->quote.nsel; i++)
+		if (tp->quote.sel[i].bank >= 0)
+			sel[tp->quote.sel[i].bank] |= tp->quote.sel[i].mask;
+	for (b = 0; b < BANK_COUNT; b++)
+		if (tp->reported.mask[b] & ~sel[b]) {
+			verdict_error(v, "malformed");
+			verdict_reason(v, "TPM %s: %s PCR values the quote "
+			    "does not cover", tp->tpm->name,
+			    bank_get(b)->name);
+			return 0;
+		}
+	return 1;
 }
 
 /* What refvals_failed needs: the verdict and the subscription's PCRs. */
@@ -392,7 +422,8 @@ appraise_tpm(struct appraisal *ap, struct lyd_node *node, const uint8_t *nonce,
 		if (rc != 0)
 			return;
 	}
-	if (!tp.have_quote || ap->ops->pcrs(ap, ap->tpm[i], &tp, v) != 0)
+	if (!tp.have_quote || !reported_within_quote(&tp, v) ||
+	    ap->ops->pcrs(ap, ap->tpm[i], &tp, v) != 0)
 		return;
 	if (a->refvals != NULL)
 		refvals_check(a->refvals, &tp.verified, refvals_failed, &ra);
@@ -496,6 +527,20 @@ note_trigger(const struct lyd_node *op, struct verdict *v)
 	    d ? ")" : "");
 }
 
+/* Whether TPM entry i of set has the name of an entry before it. */
+static int
+tpm_listed_before(const struct ly_set *set, uint32_t i)
+{
+	const char *a = leaf_text(set->dnodes[i], "name"), *b;
+	uint32_t j;
+
+	for (j = 0; a != NULL && j < i; j++)
+		if ((b = leaf_text(set->dnodes[j], "name")) != NULL &&
+		    strcmp(a, b) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * Appraise notification op of subscription s into verdict v; the engine
  * state that results goes into st (NULL blob if none).  Return 0.
@@ -514,12 +559,23 @@ appraise_notification(struct subscription *s, struct lyd_node *op,
 	seq = leaf_text(op, "sequence-number");
 	seed_id = leaf_bin(op, "seed-id", &idlen);
 	if (seq == NULL || seed_id == NULL) {
+		if (seq != NULL)
+			v->sequence = strtoull(seq, NULL, 10);
+		else
+			v->no_evidence = 1;
 		v->result = VERDICT_ERROR;
 		verdict_error(v, "malformed");
 		verdict_reason(v, "no sequence-number or seed-id");
 		return 0;
 	}
 	v->sequence = strtoull(seq, NULL, 10);
+	if (v->sequence == UINT64_MAX) {
+		/* The chain would have no next number. */
+		verdict_error(v, "malformed");
+		verdict_reason(v, "sequence-number %s is the last one there "
+		    "is", seq);
+		return 0;
+	}
 	if (chain_check(s, v->sequence, seed_id, idlen, nonce, &nlen, v) != 0)
 		return 0;
 	memcpy(v->nonce, nonce, nlen);
@@ -530,8 +586,15 @@ appraise_notification(struct subscription *s, struct lyd_node *op,
 		ly_set_free(set, NULL);
 		return 0;
 	}
-	for (i = 0; i < set->count; i++)
+	for (i = 0; i < set->count; i++) {
+		if (tpm_listed_before(set, i)) {
+			verdict_error(v, "malformed");
+			verdict_reason(v, "TPM %s twice in one notification",
+			    leaf_text(set->dnodes[i], "name"));
+			continue;
+		}
 		appraise_tpm(s->appraisal, set->dnodes[i], nonce, nlen, v);
+	}
 	ly_set_free(set, NULL);
 	note_trigger(op, v);
 	/* Only a changed state is written: the store keeps the last one. */
