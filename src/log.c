@@ -17,6 +17,9 @@ log_init(int verbose)
 	log_verbose = verbose;
 }
 
+static void	log_vline(const char *, const char *, va_list)
+		    __attribute__((format(printf, 2, 0)));
+
 /* Write one line with a level tag. */
 static void
 log_vline(const char *tag, const char *fmt, va_list ap)
