@@ -35,6 +35,9 @@ static const struct command commands[] = {
 	{ "tail", cmd_tail,
 	    "tail [--db F] [--attester A] [--stream S] [--result R]\n"
 	    "             [--lines N] [--count N] [--json]" },
+	{ "timeline", cmd_timeline,
+	    "timeline [--db F] [--attester A] [--since T]\n"
+	    "                 [--svg F | --html F]" },
 };
 
 /*

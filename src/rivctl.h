@@ -27,5 +27,6 @@ int	cmd_ima_log(int, char **);
 int	cmd_status(int, char **);
 int	cmd_verdicts(int, char **);
 int	cmd_tail(int, char **);
+int	cmd_timeline(int, char **);
 
 #endif

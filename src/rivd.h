@@ -156,6 +156,8 @@ struct attester {
 	uint64_t	 reconnects;
 	char		 last_error[RIV_ERR_MAX];
 	int		 kept;		/* by a reload (attester.c) */
+	int		 backlogged;	/* more input waited behind the message
+					   being appraised */
 };
 
 #define ATT_IDLE	0	/* waiting to connect */

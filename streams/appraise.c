@@ -201,12 +201,13 @@ read_pcr_values(const struct lyd_node *q, struct pcrset *set,
  * The TPM clock rules (draft-ietf-rats-network-device-subscription): the
  * clock never goes back within a boot and advances in step (±15 %) with
  * the verifier's own time; a resetCount or restartCount change is a
- * reboot.  Returns 1 if the TPM was reset since its previous quote on this
- * subscription.
+ * reboot.  The drift is not judged while rivd is behind its input (the
+ * quote waited here, not on the attester).  Returns 1 if the TPM was reset
+ * since its previous quote on this subscription.
  */
 static int
 check_clock(struct tpm_clock *c, const char *tpm, const struct quote *q,
-    struct verdict *v)
+    int behind, struct verdict *v)
 {
 	struct timespec now;
 	int64_t dv, dt;
@@ -237,7 +238,14 @@ check_clock(struct tpm_clock *c, const char *tpm, const struct quote *q,
 		dv = (now.tv_sec - c->clock_seen.tv_sec) * 1000 +
 		    (now.tv_nsec - c->clock_seen.tv_nsec) / 1000000;
 		dt = (int64_t)(q->clock - c->clock);
-		if (dt > dv * (1 + CLOCK_DRIFT) + CLOCK_SLACK_MS ||
+		if ((dt > dv * (1 + CLOCK_DRIFT) + CLOCK_SLACK_MS ||
+		    dt < dv * (1 - CLOCK_DRIFT) - CLOCK_SLACK_MS) && behind)
+			/* Messages queued here: the times say nothing. */
+			verdict_reason(v, "TPM %s: clock drift not judged "
+			    "(%lld ms on the TPM, %lld ms here) while rivd "
+			    "was behind its input", tpm, (long long)dt,
+			    (long long)dv);
+		else if (dt > dv * (1 + CLOCK_DRIFT) + CLOCK_SLACK_MS ||
 		    dt < dv * (1 - CLOCK_DRIFT) - CLOCK_SLACK_MS) {
 			verdict_fail(v, "clock");
 			verdict_reason(v, "TPM %s: its clock advanced %lld ms "
@@ -406,7 +414,7 @@ appraise_tpm(struct appraisal *ap, struct lyd_node *node, const uint8_t *nonce,
 		return;
 	if (tp.have_quote) {
 		tp.reset = check_clock(&ap->clock[i], tp.tpm->name, &tp.quote,
-		    v);
+		    a->backlogged, v);
 		if (tp.reset)
 			ap->dirty = 1;
 		if (tp.reset && !restarted && ap->sub->stream != STREAM_PCR) {

@@ -25,8 +25,8 @@
  * sessions).  -R FILE re-reads the rate from FILE every 100 ms.  -S FILE
  * gets a status line every 200 ms.
  */
-#include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/socket.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -112,7 +112,6 @@ struct psess {
 	struct psub	*subs[SUBS_PER_SESS];
 	size_t		 nsubs;
 	size_t		 rr;		/* next sub to send (flat out) */
-	struct timespec	 started;
 };
 
 /* The IMA list every ima-log subscription replays (shared: each starts at
@@ -1085,7 +1084,6 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	    (ssl = SSL_new(pub.ssl)) == NULL)
 		fatal("out of memory");
 	ss->id = ++pub.next_sess;
-	clock_gettime(CLOCK_MONOTONIC, &ss->started);
 	framer_init(&ss->fr, MSG_MAX);
 	if ((ss->bev = bufferevent_openssl_socket_new(pub.base, fd, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL)
