@@ -312,11 +312,13 @@ now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Bytes arrived: frame them and handle every complete message. */
+/*
+ * Frame what arrived and handle the complete messages, at most budget of
+ * them (0: all) before the other sessions get their turn.
+ */
 static void
-session_read_cb(struct bufferevent *bev, void *arg)
+session_take_input(struct attester *a, struct bufferevent *bev, int budget)
 {
-	struct attester *a = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	struct evbuffer_iovec v;
 	struct riv_err err;
@@ -326,7 +328,7 @@ session_read_cb(struct bufferevent *bev, void *arg)
 
 	while (a->bev != NULL && evbuffer_peek(in, -1, NULL, &v, 1) > 0 &&
 	    v.iov_len > 0) {
-		if (delivered == READ_BUDGET) {
+		if (delivered == budget) {
 			/* Fairness: the others' turn; the rest comes later. */
 			bufferevent_trigger(bev, EV_READ,
 			    BEV_TRIG_IGNORE_WATERMARKS |
@@ -362,6 +364,13 @@ session_read_cb(struct bufferevent *bev, void *arg)
 		session_deadline(a, rivd.conf->message_timeout);
 }
 
+/* Bytes arrived: take them, READ_BUDGET messages at a time. */
+static void
+session_read_cb(struct bufferevent *bev, void *arg)
+{
+	session_take_input(arg, bev, READ_BUDGET);
+}
+
 /* Connected, closed, or failed. */
 static void
 session_event_cb(struct bufferevent *bev, short what, void *arg)
@@ -370,13 +379,17 @@ session_event_cb(struct bufferevent *bev, short what, void *arg)
 	char reason[RIV_ERR_MAX];
 	unsigned long e;
 
-	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
 		a->state = ATT_HELLO;
 		if (session_hello(a) != 0)
 			session_close(a, "cannot send hello");
 		return;
 	}
+	/* What arrived before the end is appraised first. */
+	if (a->state == ATT_UP)
+		session_take_input(a, bev, 0);
+	if (a->bev == NULL)
+		return;		/* closed while taking it */
 	if (a->ssh != NULL && ssh_error(a) != NULL)
 		snprintf(reason, sizeof(reason), "SSH: %s", ssh_error(a));
 	else if (what & BEV_EVENT_EOF)

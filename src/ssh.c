@@ -71,16 +71,27 @@ struct ssh_link {
 	ssh_key		 host_key;	/* the attester's expected host key */
 	struct event	*read_ev, *write_ev;	/* on the session's socket */
 	struct event	*step_ev;	/* one-shot: step again */
-	struct evdns_getaddrinfo_request *dns_req;
+	struct link_lookup *lookup;	/* name lookup in flight */
 	int		 throttled;	/* rivd's end is full: wait */
 	char		 error[RIV_ERR_MAX];
 };
 
+/*
+ * A name lookup of a link.  evdns runs the callback of a cancelled lookup
+ * later, from the loop (libevent 2.1 evdns.c: reply_schedule_callback), so
+ * the lookup outlives a link closed meanwhile.
+ */
+struct link_lookup {
+	struct ssh_link	*l;		/* NULL: the link is gone */
+	struct evdns_getaddrinfo_request *req;
+};
+
 static struct evdns_base *ssh_dns;	/* made on demand */
-static size_t ssh_nlinks;		/* links alive: ssh_dns users */
+static size_t ssh_nlinks;		/* links alive */
+static size_t ssh_nlookups;		/* lookups whose callback is due */
 
 static void link_fail(struct ssh_link *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
+	    __attribute__((format(printf, 2, 3)));
 static void link_step(struct ssh_link *);
 static void link_io_cb(evutil_socket_t, short, void *);
 
@@ -202,17 +213,20 @@ link_connect_to(struct ssh_link *l, const char *address)
 	link_again(l);
 }
 
-/* The attester's name is resolved (or not). */
+/* A name lookup is over: the attester's name is resolved (or not). */
 static void
 link_resolved_cb(int result, struct evutil_addrinfo *res, void *arg)
 {
-	struct ssh_link *l = arg;
+	struct link_lookup *lk = arg;
+	struct ssh_link *l = lk->l;
 	char addr[128];
 	const void *p;
 
-	l->dns_req = NULL;
-	if (result == EVUTIL_EAI_CANCEL)
-		return;		/* ssh_close */
+	free(lk);
+	ssh_nlookups--;
+	if (l == NULL)
+		goto done;	/* closed meanwhile (EVUTIL_EAI_CANCEL) */
+	l->lookup = NULL;
 	if (result != 0 || res == NULL) {
 		link_fail(l, "cannot resolve %s: %s", l->att->conf->address,
 		    evutil_gai_strerror(result));
@@ -239,7 +253,9 @@ static void
 link_resolve(struct ssh_link *l)
 {
 	const char *host = l->att->conf->address;
+	struct evdns_getaddrinfo_request *req;
 	struct evutil_addrinfo hints;
+	struct link_lookup *lk;
 	struct in6_addr a6;
 
 	if (evutil_inet_pton(AF_INET, host, &a6) == 1 ||
@@ -253,13 +269,22 @@ link_resolve(struct ssh_link *l)
 		link_fail(l, "cannot start the DNS resolver");
 		return;
 	}
+	if ((lk = calloc(1, sizeof(*lk))) == NULL) {
+		link_fail(l, "out of memory");
+		return;
+	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_protocol = IPPROTO_TCP;
-	/* NULL when the answer came at once (numeric, hosts file). */
-	l->dns_req = evdns_getaddrinfo(ssh_dns, host, NULL, &hints,
-	    link_resolved_cb, l);
+	lk->l = l;
+	l->lookup = lk;
+	ssh_nlookups++;
+	/* NULL when the callback already ran (hosts file, failure). */
+	req = evdns_getaddrinfo(ssh_dns, host, NULL, &hints, link_resolved_cb,
+	    lk);
+	if (req != NULL)
+		lk->req = req;
 }
 
 /* Refuse the attester unless it presented the configured host key. */
@@ -352,7 +377,7 @@ link_to_channel(struct ssh_link *l)
 
 	while ((len = evbuffer_get_length(in)) > 0) {
 		if (ssh_get_poll_flags(l->s) & SSH_WRITE_PENDING)
-			break;	/* link_io_cb flushes, then we go on */
+			break;	/* on writable, link_pump polls first */
 		if ((win = ssh_channel_window_size(l->ch)) == 0)
 			break;	/* a window adjust will come to read */
 		if (len > win)
@@ -386,7 +411,10 @@ link_pump(struct ssh_link *l)
 	link_to_channel(l);
 }
 
-/* Take the connect one step further. */
+/*
+ * Take the connect one step further, then check the host key.  Return 1
+ * to wait for the socket, 0 when done, -1 when l failed.
+ */
 static int
 link_step_connect(struct ssh_link *l)
 {
@@ -409,7 +437,7 @@ link_step_connect(struct ssh_link *l)
 	return 0;
 }
 
-/* Take public-key authentication one step further. */
+/* Take public-key authentication one step further (as link_step_connect). */
 static int
 link_step_auth(struct ssh_link *l)
 {
@@ -438,7 +466,10 @@ link_step_auth(struct ssh_link *l)
 	return 0;
 }
 
-/* Take the channel and its subsystem one step further. */
+/*
+ * Take the channel and its subsystem one step further (as
+ * link_step_connect); once open, tell session.c (BEV_EVENT_CONNECTED).
+ */
 static int
 link_step_channel(struct ssh_link *l)
 {
@@ -579,8 +610,10 @@ link_options(struct ssh_link *l, struct riv_err *err)
 static void
 link_free(struct ssh_link *l)
 {
-	if (l->dns_req != NULL)
-		evdns_getaddrinfo_cancel(l->dns_req);
+	if (l->lookup != NULL) {
+		l->lookup->l = NULL;	/* its callback comes later */
+		evdns_getaddrinfo_cancel(l->lookup->req);
+	}
 	if (l->read_ev != NULL)
 		event_free(l->read_ev);
 	if (l->write_ev != NULL)
@@ -684,7 +717,8 @@ ssh_close(struct attester *a)
 		return;
 	a->ssh = NULL;
 	link_free(l);
-	if (--ssh_nlinks == 0 && ssh_dns != NULL) {
+	/* Not while a cancelled lookup's callback is due: it uses ssh_dns. */
+	if (--ssh_nlinks == 0 && ssh_nlookups == 0 && ssh_dns != NULL) {
 		evdns_base_free(ssh_dns, 0);
 		ssh_dns = NULL;
 	}
