@@ -123,15 +123,17 @@ static const char *const timeline_sql[TS_COUNT] = {
 	    "e.stream IS :stream AND e.tpm IS :tpm AND e.time_us >= :from "
 	    "ORDER BY e.time_us, e.id",
 	[TS_BEFORE] =
-	    "SELECT new, detail FROM events WHERE attester = :attester AND "
-	    "what = :what AND stream IS :stream AND tpm IS :tpm AND "
-	    "time_us < :from ORDER BY time_us DESC, id DESC LIMIT 1",
+	    "SELECT e.time_us, e.old, e.new, e.detail, v.codes, v.reasons "
+	    "FROM events e " CAUSE_JOIN
+	    "WHERE e.attester = :attester AND e.what = :what AND "
+	    "e.stream IS :stream AND e.tpm IS :tpm AND e.time_us < :from "
+	    "ORDER BY e.time_us DESC, e.id DESC LIMIT 1",
 };
 
 /* Columns of TS_CHANGES. */
 enum { CH_TIME, CH_ATTESTER, CH_STREAM, CH_TPM, CH_OLD, CH_NEW, CH_DETAIL,
     CH_CODES, CH_REASONS };
-/* Columns of TS_LANE. */
+/* Columns of TS_LANE and TS_BEFORE. */
 enum { LN_TIME, LN_OLD, LN_NEW, LN_DETAIL, LN_CODES, LN_REASONS };
 
 /* What timeline was asked, and what it is reading. */
@@ -262,7 +264,7 @@ format_why(const char *moved, const char *codes, const char *reasons,
 		append(buf, len, &o, "]");
 	}
 	if (reasons == NULL || *reasons == '\0')
-		return buf;
+		goto done;
 	j = json_parse(reasons, strlen(reasons), NULL);
 	if (j == NULL || j->type != JSON_ARRAY) {
 		append(buf, len, &o, o ? " " : "");
@@ -276,6 +278,9 @@ format_why(const char *moved, const char *codes, const char *reasons,
 			    sizeof(esc)));
 		}
 	json_free(j);
+done:
+	if (o > 0 && buf[o - 1] == ':')
+		buf[o - 1] = '\0';	/* "by stream" and nothing to add */
 	return buf;
 }
 
@@ -521,8 +526,10 @@ print_axis(struct timeline *t, int h)
 			continue;
 		if (span < 86400)
 			strftime(label, sizeof(label), "%H:%M:%S", &tm);
-		else
+		else if (span < 180 * 86400)
 			strftime(label, sizeof(label), "%m-%d %H:%M", &tm);
+		else
+			strftime(label, sizeof(label), "%Y-%m-%d", &tm);
 		fprintf(t->out, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" "
 		    "y2=\"%d\" stroke=\"#e0e0e0\"/>\n<text x=\"%.1f\" "
 		    "y=\"%d\" text-anchor=\"middle\" fill=\"#555\">%s</text>\n",
@@ -584,6 +591,20 @@ print_marker(struct timeline *t, const struct lane *l, int y, int64_t us,
 }
 
 /*
+ * Write into buf (len bytes) why the change of the current row of st
+ * (TS_LANE or TS_BEFORE) happened, for lane l.
+ */
+static const char *
+lane_why(const struct lane *l, sqlite3_stmt *st, char *buf, size_t len)
+{
+	if (strcmp(l->what, "connection") == 0)
+		return show_escape(show_col_text(st, LN_DETAIL), buf, len);
+	return format_why(l->stream == NULL ? show_col_text(st, LN_DETAIL) :
+	    NULL, col_or_null(st, LN_CODES), col_or_null(st, LN_REASONS), buf,
+	    len);
+}
+
+/*
  * Print one lane at y: its label, the state in force before the span,
  * then a segment and a marker per change.  0, or -1 after a message.
  */
@@ -593,9 +614,8 @@ print_lane(struct timeline *t, const char *attester, const struct lane *l,
 {
 	sqlite3_stmt *st;
 	char state[TEXT_MAX] = "", why[WHY_MAX] = "", nwhy[WHY_MAX];
-	const char *moved;
 	int64_t since = t->start, us;
-	int rc, conn = strcmp(l->what, "connection") == 0;
+	int rc;
 
 	fprintf(t->out, "<text x=\"%d\" y=\"%d\">", 24, y + SVG_BAR - 3);
 	put_xml(t->out, l->label);
@@ -606,9 +626,11 @@ print_lane(struct timeline *t, const char *attester, const struct lane *l,
 	bind_text(st, ":what", l->what);
 	bind_text(st, ":stream", l->stream);
 	bind_text(st, ":tpm", l->tpm);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		snprintf(state, sizeof(state), "%s", show_col_text(st, 0));
-	else if (rc != SQLITE_DONE)
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		snprintf(state, sizeof(state), "%s",
+		    show_col_text(st, LN_NEW));
+		lane_why(l, st, why, sizeof(why));
+	} else if (rc != SQLITE_DONE)
 		return read_failed(t);
 	st = stmt_for(t, TS_LANE, attester);
 	bind_text(st, ":what", l->what);
@@ -617,14 +639,7 @@ print_lane(struct timeline *t, const char *attester, const struct lane *l,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		us = sqlite3_column_int64(st, LN_TIME);
 		print_segment(t, l, y, since, us, state, why);
-		moved = l->stream == NULL && !conn ?
-		    show_col_text(st, LN_DETAIL) : NULL;
-		if (conn)
-			show_escape(show_col_text(st, LN_DETAIL), nwhy,
-			    sizeof(nwhy));
-		else
-			format_why(moved, col_or_null(st, LN_CODES),
-			    col_or_null(st, LN_REASONS), nwhy, sizeof(nwhy));
+		lane_why(l, st, nwhy, sizeof(nwhy));
 		print_marker(t, l, y, us, col_or_null(st, LN_OLD),
 		    show_col_text(st, LN_NEW), nwhy);
 		snprintf(state, sizeof(state), "%s",

@@ -602,12 +602,14 @@ chain_check(struct subscription *s, uint64_t n, const uint8_t *seed_id,
 			seed = &s->seeds[i];
 	if (seed == NULL) {
 		verdict_fail(v, "seed");
+		v->no_evidence = 1;	/* not this subscription's evidence */
 		verdict_reason(v, "notification %llu names a seed this "
 		    "subscription does not hold", (unsigned long long)n);
 		return -1;
 	}
 	if (seq_seen(s, n)) {
 		verdict_fail(v, "replayed");
+		v->no_evidence = 1;	/* the original keeps its verdict */
 		verdict_reason(v, "sequence number %llu was received before: "
 		    "a replayed notification", (unsigned long long)n);
 		return -1;
