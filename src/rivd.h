@@ -152,6 +152,8 @@ struct attester {
 	uint32_t	 next_msgid;
 	struct event	*retry_ev;	/* reconnect timer */
 	struct event	*deadline_ev;	/* connect / message deadline */
+	struct event	*probe_ev;	/* answer to a probe due */
+	uint32_t	 probe_id;	/* message-id of the probe */
 	uint32_t	 backoff_ms;
 	uint64_t	 reconnects;
 	char		 last_error[RIV_ERR_MAX];
@@ -213,6 +215,7 @@ int		 session_init(struct riv_err *);
 void		 session_start(struct attester *);
 void		 session_close(struct attester *, const char *);
 void		 session_stop(struct attester *);
+void		 session_probe(struct attester *);
 int		 session_send_rpc(struct attester *, const char *, uint32_t *);
 void		 session_free_all(void);
 
@@ -244,6 +247,7 @@ void		 sub_establish_all(struct attester *);
 void		 sub_modify(struct subscription *);
 void		 sub_delete(struct subscription *);
 void		 sub_stop(struct subscription *);
+void		 sub_probe_answered(struct attester *);
 void		 sub_rpc_reply(struct attester *, uint32_t, const char *);
 void		 sub_malformed(struct attester *, const char *, size_t,
 		    int64_t);

@@ -50,6 +50,7 @@ static void session_read_cb(struct bufferevent *, void *);
 static void session_event_cb(struct bufferevent *, short, void *);
 static void session_retry_cb(evutil_socket_t, short, void *);
 static void session_deadline_cb(evutil_socket_t, short, void *);
+static void session_probe_cb(evutil_socket_t, short, void *);
 
 /* Set up what every session shares (DNS).  Return 0 or -1. */
 int
@@ -151,6 +152,9 @@ session_close(struct attester *a, const char *reason)
 	free(a->framer);
 	a->framer = NULL;
 	session_deadline(a, 0);
+	if (a->probe_ev != NULL)
+		evtimer_del(a->probe_ev);
+	a->probe_id = 0;
 	a->state = ATT_IDLE;
 	sub_session_down(a);
 	a->reconnects++;
@@ -273,6 +277,8 @@ session_take_message(struct attester *a, const char *msg, size_t len,
 		session_take_hello(a, msg);
 		return;
 	}
+	if (a->probe_ev != NULL)
+		evtimer_del(a->probe_ev);	/* any message: it lives */
 	if (strncmp(msg, "<rpc-reply", 10) == 0 ||
 	    (strstr(msg, "<rpc-reply") != NULL &&
 	    strstr(msg, "<notification") == NULL)) {
@@ -285,7 +291,10 @@ session_take_message(struct attester *a, const char *msg, size_t len,
 		else if (id == 0 || id > a->next_msgid)
 			sub_malformed(a, "an rpc-reply to a message-id rivd "
 			    "never sent", len, received);
-		else
+		else if (id == a->probe_id) {
+			a->probe_id = 0;
+			sub_probe_answered(a);
+		} else
 			sub_rpc_reply(a, id, msg);
 		lyd_free_all(t);
 		return;
@@ -419,6 +428,45 @@ session_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	    "attester stalled inside a message" : "connect deadline passed");
 }
 
+/*
+ * Ask the attester for a sign of life after a missed heartbeat: an RPC any
+ * NETCONF server answers (a reply or an rpc-error will do).  If no message
+ * comes within message-timeout, the session is dead: close it (and
+ * reconnect).
+ */
+void
+session_probe(struct attester *a)
+{
+	static const char probe[] = "<get-config><source><running/>"
+	    "</source><filter type=\"subtree\"><subscriptions xmlns=\""
+	    "urn:ietf:params:xml:ns:yang:ietf-subscribed-notifications\"/>"
+	    "</filter></get-config>";
+	struct timeval tv = { rivd.conf->message_timeout, 0 };
+
+	if (a->state != ATT_UP || (a->probe_ev != NULL &&
+	    evtimer_pending(a->probe_ev, NULL)))
+		return;
+	if (a->probe_ev == NULL &&
+	    (a->probe_ev = evtimer_new(rivd.base, session_probe_cb, a)) ==
+	    NULL)
+		return;
+	if (session_send_rpc(a, probe, &a->probe_id) != 0) {
+		session_close(a, "cannot send a probe");
+		return;
+	}
+	log_info("attester %s: a heartbeat was missed: probing the session",
+	    a->name);
+	evtimer_add(a->probe_ev, &tv);
+}
+
+/* The probe went unanswered. */
+static void
+session_probe_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what;
+	session_close(arg, "no answer to a probe after a missed heartbeat");
+}
+
 /* Time to try connecting again. */
 static void
 session_retry_cb(evutil_socket_t fd, short what, void *arg)
@@ -544,7 +592,9 @@ session_stop(struct attester *a)
 		event_free(a->retry_ev);
 	if (a->deadline_ev != NULL)
 		event_free(a->deadline_ev);
-	a->retry_ev = a->deadline_ev = NULL;
+	if (a->probe_ev != NULL)
+		event_free(a->probe_ev);
+	a->retry_ev = a->deadline_ev = a->probe_ev = NULL;
 	a->state = ATT_IDLE;
 	sub_session_down(a);
 }

@@ -496,11 +496,32 @@ sub_heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 	    "%u s and a quarter)", stream_kind_name(s->stream),
 	    s->conf->heartbeat * 1.25, s->conf->heartbeat);
 	sub_record(s, "stale", &v, NULL);
-	if (s->stale++ > 0) {
-		session_close(s->att, "no evidence for two heartbeats");
-		return;
-	}
+	s->stale++;
 	sub_arm_heartbeat(s);
+	session_probe(s->att);
+}
+
+/*
+ * The attester answered the probe after a missed heartbeat: it lives, but
+ * its stale subscriptions are silent, so rivd subscribes to them again.
+ */
+void
+sub_probe_answered(struct attester *a)
+{
+	struct subscription *s;
+	size_t k;
+
+	for (k = 0; k < STREAM_KINDS; k++) {
+		s = &a->subs[k];
+		if (s->conf == NULL || !s->stale || s->state != SUB_ACTIVE)
+			continue;
+		log_info("attester %s: answers but its %s subscription %u is "
+		    "silent: subscribing again", a->name,
+		    stream_kind_name(s->stream), s->id);
+		sub_drop_id(a, s->id);
+		sub_stop(s);
+		sub_establish(s);
+	}
 }
 
 /* Send delete-subscription for s if it is established. */

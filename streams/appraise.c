@@ -402,8 +402,7 @@ appraise_tpm(struct appraisal *ap, struct lyd_node *node, const uint8_t *nonce,
 	tp.tpm = &a->tpms[i];
 	tp.index = i;
 	tp.node = node;
-	restarted = lyd_find_path(node, "log-restarted", 0, NULL) ==
-	    LY_SUCCESS;
+	restarted = has_child(node, "log-restarted");
 	if (restarted)
 		ap->ops->tpm_restart(ap->tpm[i]);
 	/* New entries, a restart or new counts change the saved state. */

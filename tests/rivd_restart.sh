@@ -177,9 +177,9 @@ n_bad=$("$RIVCTL" verdicts --db "$RIVD_DB" --json | $PY -c \
 wait_verdicts 2 "v['attester'] == 'r3' and vs.index(v) >= $n_bad" \
     "after a refused SIGHUP the running configuration goes on"
 
-# r3 removed.
+# r3 removed (and r2's heartbeat shortened, for the probe below).
 conf_begin "$TMP/rivd.xml"
-conf_attester r2 '<subscription><stream>pcr-trust-evidence</stream><period>40</period></subscription>'
+conf_attester r2 '<subscription><stream>pcr-trust-evidence</stream><period>40</period><heartbeat>2</heartbeat></subscription>'
 conf_end
 kill -HUP "$RIVD_PID"
 sleep 2
@@ -191,6 +191,21 @@ check_verdicts "not any(v['attester'] == 'r3' for v in vs[$n_rm:])" \
 grep -q "attester r3: removed from the configuration" "$RIVD_LOG" &&
     npass=$((npass + 1)) ||
     { nfail=$((nfail + 1)); echo "FAIL: r3's removal was not logged"; }
+
+# A frozen attester: a stale verdict, an unanswered probe, the session
+# closed; thawed, it is reconnected and passes again.
+kill -STOP "$DEV_PID_r2"
+wait_verdicts 1 "v['attester'] == 'r2' and v['result'] == 'stale'" \
+    "a frozen attester's stream goes stale" 20
+sleep 6
+kill -CONT "$DEV_PID_r2"
+grep -q "attester r2: session closed: no answer to a probe" "$RIVD_LOG" &&
+    npass=$((npass + 1)) ||
+    { nfail=$((nfail + 1)); echo "FAIL: the unanswered probe did not close the session"; }
+n_cont=$("$RIVCTL" verdicts --db "$RIVD_DB" --json | $PY -c \
+    'import json,sys; print(len(json.load(sys.stdin)))')
+wait_verdicts 2 "v['attester'] == 'r2' and v['result'] == 'pass' and \
+vs.index(v) >= $n_cont" "a thawed attester is reconnected and passes" 30
 
 check_rivd_alive
 stop_rivd
