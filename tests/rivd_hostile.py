@@ -748,6 +748,44 @@ def sc_nohello(c, how):
     c.ev("done")
 
 
+def sc_silent(c):
+    """Answers every RPC but sends no notification: rivd records a stale
+    verdict, probes the session, gets an answer, and subscribes again."""
+    if c.n > 1:
+        c.behave()
+        return
+    c.tls()
+    c.hello()
+    c.subscribe()
+    c.ev("ready")
+    c.ev("silent", "subscribed; sends no notification")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        mid, op = c.read_rpc()
+        name = nt.local(op.tag)
+        if name == "get-config":
+            body = "<data/>"
+            c.ev("probed")
+        elif name == "delete-subscription":
+            body = "<ok/>"
+            c.ev("deleted", "id=%s" % nt.text(op, "id"))
+        elif name == "establish-subscription":
+            c.seed = base64.b64decode(nt.text(op, "nonce-seed"))
+            c.sid = seed_id(c.seed)
+            c.sub_id += 1
+            body = ("<id xmlns=\"%s\">%d</id><seed-id xmlns=\"%s\">%s"
+                    "</seed-id>" % (SN, c.sub_id, RAS, c.sid))
+            c.ev("resubscribed", "id=%d" % c.sub_id)
+        else:
+            body = "<ok/>"
+        c.send("<rpc-reply xmlns=\"%s\" message-id=\"%s\">%s</rpc-reply>"
+               % (BASE_NS, mid, body))
+        if name == "establish-subscription":
+            break
+    c.ev("done")
+    c.hold()
+
+
 def sc_badhello(c):
     """A first message that is not a hello; a hello without base
     capabilities."""
@@ -964,6 +1002,7 @@ SCENARIOS = {
     "nohello-tcp": lambda c: sc_nohello(c, "tcp"),
     "nohello-half": lambda c: sc_nohello(c, "half"),
     "badhello": sc_badhello, "badsub": sc_badsub, "relay": sc_relay,
+    "silent": sc_silent,
 }
 
 

@@ -32,7 +32,7 @@ rivd_cleanup' EXIT
 PERIOD_CS=25			# the good device: a quote every 0.25 s
 MAX_MESSAGE=65536		# as in rivd_hostile.py
 SCENARIOS="stall-data stall-header stall-eom flood big mal nohello-tls \
-nohello-tcp nohello-half badhello badsub relay"
+nohello-tcp nohello-half badhello badsub relay silent"
 HDIR=$TMP/hostile
 
 # wait_event SCENARIO EVENT [COUNT] [SECONDS]: wait until the hostile
@@ -122,10 +122,13 @@ while read -r name port; do
 	# relay sends the device's quotes for two TPMs in one notification.
 	tpm2=""
 	[ "$name" = relay ] && tpm2="<tpm><name>hx1</name><ak>$AK</ak></tpm>"
+	# silent sends nothing: a short heartbeat makes rivd notice.
+	hb=""
+	[ "$name" = silent ] && hb="<heartbeat>1</heartbeat>"
 	cat >>"$TMP/rivd.xml" <<EOF
   <attester><name>$name</name><address>127.0.0.1</address><port>$port</port>
     <tpm><name>hx0</name><ak>$AK</ak></tpm>$tpm2
-    <subscription><stream>pcr-trust-evidence</stream><period>100</period></subscription>
+    <subscription><stream>pcr-trust-evidence</stream><period>100</period>$hb</subscription>
   </attester>
 EOF
 done <"$HDIR/ports"
@@ -140,8 +143,19 @@ $(tail -3 "$HDIR/events")"
 done
 wait_verdicts 8 "v['attester'] == 'good' and v['result'] == 'pass'" \
     "good passes before the hostile period"
-check_verdicts "not [v for v in vs if v['attester'] != 'good']" \
-    "no verdict on a hostile attester before it misbehaved"
+check_verdicts "not [v for v in vs if v['attester'] not in ('good', \
+'silent')]" "no verdict on a hostile attester before it misbehaved"
+
+# silent: stale, probed, answered, subscribed again.
+wait_event silent resubscribed 1 20 || true
+check_verdicts "[v for v in vs if v['attester'] == 'silent' and \
+v['result'] == 'stale']" "silent: a stale verdict"
+check_event silent probed "silent: rivd probed the session"
+check_event silent deleted "silent: rivd deleted the silent subscription"
+check_event silent resubscribed "silent: rivd subscribed again"
+check_log_count "attester silent: answers but its pcr-trust-evidence \
+subscription [0-9]+ is silent: subscribing again" 1 \
+    "silent: rivd says why it subscribes again"
 
 # Go: every hostile attester starts misbehaving at once (stall and nohello
 # after the flood).
