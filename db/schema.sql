@@ -70,7 +70,9 @@ CREATE TABLE posture (
 );
 
 -- Each attester: its connection as rivd last noted it and its overall
--- posture, the worst of its streams' (fail, error, stale, pass).
+-- posture, the worst of its streams' (fail, error, stale, pass); the
+-- pseudo-stream 'session' (messages too malformed to belong to a stream)
+-- has a posture row but does not weigh on the overall posture.
 CREATE TABLE attesters (
 	name		TEXT PRIMARY KEY,
 	connection	TEXT,			-- NULL: never noted

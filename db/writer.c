@@ -81,8 +81,11 @@ static const char *const writer_sql[ST_COUNT] = {
 	    "nfail = nfail + excluded.nfail, "
 	    "nerror = nerror + excluded.nerror, "
 	    "nstale = nstale + excluded.nstale",
+	/* The session pseudo-stream (malformed messages) never recovers
+	 * by itself, so it does not weigh on the overall posture. */
 	[ST_STREAM_RESULTS] =
-	    "SELECT result FROM posture WHERE attester = ?1",
+	    "SELECT result FROM posture WHERE attester = ?1 AND "
+	    "stream <> 'session'",
 	[ST_GET_ATTESTER] =
 	    "SELECT connection, posture FROM attesters WHERE name = ?1",
 	[ST_PUT_OVERALL] =

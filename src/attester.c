@@ -390,6 +390,7 @@ attesters_reload(struct conf *nc, struct riv_err *err)
 
 	if (attesters_check(nc, err) != 0)
 		return -1;
+	session_forget_tls();	/* certificates may have been renewed */
 	if ((next = calloc(nc->nattesters + 1, sizeof(*next))) == NULL)
 		return err_set(err, -1, "out of memory");
 	for (i = 0; i < rivd.nattesters; i++)

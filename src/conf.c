@@ -273,8 +273,10 @@ conf_load(const char *path, struct ly_ctx *ctx, struct conf **cp,
 	for (i = 0; i < set->count; i++) {
 		c->nattesters++;
 		if (conf_attester(set->dnodes[i], v, dir,
-		    &c->attesters[i], err) != 0)
+		    &c->attesters[i], err) != 0) {
+			err_set(err, -1, "%s: %s", path, err->msg);
 			goto fail;
+		}
 	}
 done:
 	ly_set_free(set, NULL);

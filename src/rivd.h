@@ -216,6 +216,7 @@ void		 session_start(struct attester *);
 void		 session_close(struct attester *, const char *);
 void		 session_stop(struct attester *);
 void		 session_probe(struct attester *);
+void		 session_forget_tls(void);
 int		 session_send_rpc(struct attester *, const char *, uint32_t *);
 void		 session_free_all(void);
 

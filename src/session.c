@@ -572,6 +572,27 @@ fail:
 }
 
 /*
+ * Forget the TLS contexts made so far: sessions made from now on read
+ * their certificate, key and CA files again (SIGHUP).  Sessions up keep
+ * theirs (OpenSSL counts the references).
+ */
+void
+session_forget_tls(void)
+{
+	struct tls_ctx *t, *next;
+
+	for (t = tls_ctxs; t != NULL; t = next) {
+		next = t->next;
+		SSL_CTX_free(t->ctx);
+		free(t->cert);
+		free(t->key);
+		free(t->ca);
+		free(t);
+	}
+	tls_ctxs = NULL;
+}
+
+/*
  * Stop a's session for good (the attester is removed or rivd stops): no
  * reconnection.
  */
@@ -603,17 +624,7 @@ session_stop(struct attester *a)
 void
 session_free_all(void)
 {
-	struct tls_ctx *t, *next;
-
-	for (t = tls_ctxs; t != NULL; t = next) {
-		next = t->next;
-		SSL_CTX_free(t->ctx);
-		free(t->cert);
-		free(t->key);
-		free(t->ca);
-		free(t);
-	}
-	tls_ctxs = NULL;
+	session_forget_tls();
 	if (session_dns != NULL)
 		evdns_base_free(session_dns, 0);
 	session_dns = NULL;

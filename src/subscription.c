@@ -367,7 +367,7 @@ void
 sub_rpc_reply(struct attester *a, uint32_t msgid, const char *msg)
 {
 	struct subscription *s = NULL;
-	char buf[640], tag[256], b64[64];
+	char buf[640], tag[256], b64[64] = "";
 	uint8_t id[NONCE_SEED_ID + 2];
 	size_t i;
 
@@ -544,8 +544,6 @@ sub_delete(struct subscription *s)
 void
 sub_stop(struct subscription *s)
 {
-	if (s->state != SUB_IDLE)
-		sub_note(s, "ended", "session closed");
 	s->state = SUB_IDLE;
 	s->rpc_id = 0;
 	s->nseeds = 0;
@@ -563,9 +561,13 @@ sub_session_down(struct attester *a)
 {
 	size_t k;
 
-	for (k = 0; k < STREAM_KINDS; k++)
-		if (a->subs[k].conf != NULL)
-			sub_stop(&a->subs[k]);
+	for (k = 0; k < STREAM_KINDS; k++) {
+		if (a->subs[k].conf == NULL)
+			continue;
+		if (a->subs[k].state != SUB_IDLE)
+			sub_note(&a->subs[k], "ended", "session closed");
+		sub_stop(&a->subs[k]);
+	}
 }
 
 /* Whether sequence number n of s was received already (window). */
