@@ -153,6 +153,8 @@ sub_free(struct subscription *s)
 		event_free(s->reseed_ev);
 	if (s->retry_ev != NULL)
 		event_free(s->retry_ev);
+	if (s->reply_ev != NULL)
+		event_free(s->reply_ev);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -358,14 +360,17 @@ attesters_check(const struct conf *nc, struct riv_err *err)
 	struct refvals *rv;
 	struct ima_policy *pol;
 	size_t i, j;
+	int rc;
 
 	for (i = 0; i < nc->nattesters; i++) {
 		memset(tpms, 0, sizeof(tpms));
-		if (load_keys(&nc->attesters[i], tpms, err) != 0 ||
-		    load_checks(&nc->attesters[i], &rv, &pol, err) != 0)
+		if (load_keys(&nc->attesters[i], tpms, err) != 0)
 			return -1;
+		rc = load_checks(&nc->attesters[i], &rv, &pol, err);
 		for (j = 0; j < nc->attesters[i].ntpms; j++)
 			akey_free(&tpms[j].ak);
+		if (rc != 0)
+			return -1;
 		refvals_free(rv);
 		if (pol != NULL)
 			ima_policy_unref(pol);

@@ -103,6 +103,9 @@ conf_sub(const struct lyd_node *e, struct conf_sub *s, struct riv_err *err)
 		    "replays (sha1, sha256, sha384, sha512, sm3_256)",
 		    path ? path : "subscription", v);
 		free(path);
+		for (i = 0; i < s->nevents; i++)
+			free(s->events[i]);
+		s->nevents = 0;
 		return -1;
 	}
 	set = NULL;

@@ -26,14 +26,17 @@ log_vline(const char *tag, const char *fmt, va_list ap)
 {
 	struct timespec ts;
 	struct tm tm;
-	char when[32];
+	char when[32], line[2048], *p;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(stderr, "rivd %s.%03ldZ %s", when, ts.tv_nsec / 1000000, tag);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	for (p = line; *p != '\0'; p++)	/* no forged lines */
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	fprintf(stderr, "rivd %s.%03ldZ %s%s\n", when, ts.tv_nsec / 1000000,
+	    tag, line);
 }
 
 /* Log an event an operator wants to see. */

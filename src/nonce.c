@@ -1,11 +1,16 @@
 /*
  * nonce.c — the seeded nonce chain (nonce.h) and the ietf-tcg-algs hash
  * identity names of the banks.
+ *
+ * rivd derives a nonce for every notification.  The one-shot HMAC() of
+ * OpenSSL 3 fetches HMAC and the digest and builds a context on each call;
+ * here each thread keeps an HMAC context per bank, its digest set once,
+ * and only keys it for each nonce.
  */
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "nonce.h"
 
@@ -19,6 +24,35 @@ static const char *const tcgalg_names[BANK_COUNT] = {
 };
 
 /*
+ * Return this thread's HMAC context with the hash of bank b (which OpenSSL
+ * has), making it on first use; NULL if it cannot be made.  It holds the
+ * key of the last nonce derived until the next one.
+ */
+static EVP_MAC_CTX *
+hmac_ctx(int bank, const struct bank *b)
+{
+	static _Thread_local EVP_MAC_CTX *ctx[BANK_COUNT];
+	OSSL_PARAM params[2];
+	EVP_MAC *mac;
+
+	if (ctx[bank] != NULL)
+		return ctx[bank];
+	if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+		return NULL;
+	ctx[bank] = EVP_MAC_CTX_new(mac);	/* holds its own reference */
+	EVP_MAC_free(mac);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)b->ossl, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (ctx[bank] != NULL && EVP_MAC_CTX_set_params(ctx[bank],
+	    params) != 1) {
+		EVP_MAC_CTX_free(ctx[bank]);
+		ctx[bank] = NULL;
+	}
+	return ctx[bank];
+}
+
+/*
  * Compute nonce n of the chain seeded with seed under bank's hash into out
  * (DIGEST_MAX bytes), its length into outlen.  Return 0, or -1 if the seed
  * length is out of bounds or the hash is unavailable.
@@ -28,22 +62,23 @@ nonce_derive(int bank, const uint8_t *seed, size_t seedlen, uint64_t n,
     uint8_t *out, size_t *outlen)
 {
 	const struct bank *b;
-	const EVP_MD *md;
+	EVP_MAC_CTX *ctx;
 	uint8_t msg[8];
-	unsigned int len = 0;
+	size_t len = 0;
 	int i;
 
 	if ((b = bank_get(bank)) == NULL || !bank_available(bank) ||
 	    seedlen < NONCE_SEED_MIN || seedlen > NONCE_SEED_MAX)
 		return -1;
-	if ((md = EVP_get_digestbyname(b->ossl)) == NULL)
+	if ((ctx = hmac_ctx(bank, b)) == NULL)
 		return -1;
 	for (i = 7; i >= 0; i--) {
 		msg[i] = n & 0xff;
 		n >>= 8;
 	}
-	if (HMAC(md, seed, (int)seedlen, msg, sizeof(msg), out, &len) == NULL ||
-	    len != b->size)
+	if (EVP_MAC_init(ctx, seed, seedlen, NULL) != 1 ||
+	    EVP_MAC_update(ctx, msg, sizeof(msg)) != 1 ||
+	    EVP_MAC_final(ctx, out, &len, DIGEST_MAX) != 1 || len != b->size)
 		return -1;
 	*outlen = len;
 	return 0;

@@ -31,6 +31,11 @@
  * An attestation key.  Loaded from a TPM public area, it also says whether
  * the TPM made it a restricted signing key and which scheme it fixes; from
  * a SubjectPublicKeyInfo or certificate nothing of that is known.
+ *
+ * akey_load also prepares what every verification with the key needs: a
+ * verify context (with the digest and padding of an RSA key's fixed
+ * scheme), copied for each quote, and an EC key's group order.  A key with
+ * only pkey set (all else zero) verifies too, preparing them every time.
  */
 struct akey {
 	EVP_PKEY	*pkey;
@@ -39,6 +44,9 @@ struct akey {
 	uint16_t	 symmetric;	/* its parameters.symmetric.algorithm */
 	uint16_t	 scheme;	/* its scheme; TPM_ALG_NULL: any */
 	uint16_t	 hash;		/* the scheme's hash */
+	EVP_PKEY_CTX	*vctx;		/* verify context, or NULL */
+	int		 vset;		/* vctx has the scheme's digest, padding */
+	BIGNUM		*order;		/* EC: the group order, or NULL */
 };
 
 /* The PCRs a quote covers in one bank. */

@@ -112,6 +112,7 @@ run(void)
 	return 0;
 }
 
+/* Read the command line and configuration, open the store, run. */
 int
 main(int argc, char **argv)
 {

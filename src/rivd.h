@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include <event2/event.h>
@@ -123,6 +124,8 @@ struct subscription {
 	struct event	*heartbeat_ev;
 	struct event	*reseed_ev;
 	struct event	*retry_ev;	/* subscribe again after a refusal */
+	struct event	*reply_ev;	/* the pending RPC's reply is due */
+	int		 conf_changed;	/* modify once the subscription is up */
 	int		 stale;		/* a stale verdict was recorded */
 	int		 last_result;	/* of its last verdict; -1: none */
 	struct appraisal *appraisal;	/* streams/: per stream state */
@@ -158,8 +161,9 @@ struct attester {
 	uint64_t	 reconnects;
 	char		 last_error[RIV_ERR_MAX];
 	int		 kept;		/* by a reload (attester.c) */
-	int		 backlogged;	/* more input waited behind the message
-					   being appraised */
+	struct timespec	 msg_start;	/* when rivd read the first bytes of
+					   the message it frames now */
+	struct timespec	 read_at;	/* and of the one it appraises */
 };
 
 #define ATT_IDLE	0	/* waiting to connect */
@@ -255,13 +259,11 @@ void		 sub_malformed(struct attester *, const char *, size_t,
 void		 sub_notification(struct attester *, struct lyd_node *,
 		    int64_t);
 void		 sub_session_down(struct attester *);
-void		 sub_record(struct subscription *, const char *,
-		    struct verdict *, struct store_state *);
 
 /* streams/appraise.c */
 struct appraisal *appraisal_new(struct subscription *, struct riv_err *);
 void		 appraisal_free(struct appraisal *);
-size_t		 appraisal_log_start(const struct appraisal *, char *, size_t);
+void		 appraisal_log_start(const struct appraisal *, FILE *);
 uint64_t	 appraisal_position(const struct appraisal *);
 void		 appraisal_reset(struct appraisal *);
 int		 appraisal_restore(struct appraisal *, const uint8_t *, size_t,

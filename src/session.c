@@ -332,18 +332,22 @@ session_take_input(struct attester *a, struct bufferevent *bev, int budget)
 	struct evbuffer_iovec v;
 	struct riv_err err;
 	const uint8_t *m;
+	struct timespec now;
 	size_t used, len;
 	int r, delivered = 0;
 
+	clock_gettime(CLOCK_MONOTONIC, &now);
 	while (a->bev != NULL && evbuffer_peek(in, -1, NULL, &v, 1) > 0 &&
 	    v.iov_len > 0) {
-		if (delivered == budget) {
+		if (budget > 0 && delivered == budget) {
 			/* Fairness: the others' turn; the rest comes later. */
 			bufferevent_trigger(bev, EV_READ,
 			    BEV_TRIG_IGNORE_WATERMARKS |
 			    BEV_TRIG_DEFER_CALLBACKS);
 			break;
 		}
+		if (!framer_partial(a->framer))
+			a->msg_start = now;	/* a message begins here */
 		r = framer_feed(a->framer, v.iov_base, v.iov_len, &used, &err);
 		evbuffer_drain(in, used);
 		if (r < 0) {
@@ -355,9 +359,7 @@ session_take_input(struct attester *a, struct bufferevent *bev, int budget)
 			continue;
 		m = framer_message(a->framer, &len);
 		delivered++;	/* the next message gets its own deadline */
-		/* More bytes already waiting: rivd, not the attester, is late. */
-		a->backlogged = evbuffer_get_length(in) > 0 ||
-		    framer_partial(a->framer);
+		a->read_at = a->msg_start;	/* the quote's arrival */
 		session_take_message(a, (const char *)m, len, now_us());
 		if (a->framer != NULL)
 			framer_next(a->framer);
@@ -527,6 +529,11 @@ session_start(struct attester *a)
 		a->deadline_ev = evtimer_new(rivd.base, session_deadline_cb,
 		    a);
 		a->backoff_ms = BACKOFF_MIN_MS;
+		if (a->retry_ev == NULL || a->deadline_ev == NULL) {
+			log_warnx("attester %s: out of memory: not connected",
+			    a->name);
+			return;
+		}
 	}
 	if (c->ssh) {
 		session_start_ssh(a);
@@ -541,8 +548,12 @@ session_start(struct attester *a)
 	}
 	SSL_set_tlsext_host_name(ssl, c->server_name);
 	if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
-	    c->server_name) != 1)
-		SSL_set1_host(ssl, c->server_name);
+	    c->server_name) != 1 && SSL_set1_host(ssl, c->server_name) != 1) {
+		/* Never connect without the name check. */
+		err_set(&err, -1, "cannot set the expected name %s",
+		    c->server_name);
+		goto fail;
+	}
 	framer_init(a->framer, rivd.conf->max_message);
 	a->chunked = 0;
 	a->bev = bufferevent_openssl_socket_new(rivd.base, -1, ssl,

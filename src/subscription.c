@@ -26,10 +26,16 @@
 #define RPC_MAX	4096
 #define RETRY_S	30	/* wait before re-subscribing after a refusal */
 #define STORE_WAIT_MS	10000	/* most the loop waits for the store */
+#define REPLY_S		30	/* time for an attester to answer an RPC (a
+				   TPM may quote before it answers) */
 
 static void sub_heartbeat_cb(evutil_socket_t, short, void *);
 static void sub_reseed_cb(evutil_socket_t, short, void *);
 static void sub_retry_cb(evutil_socket_t, short, void *);
+static void sub_reply_due_cb(evutil_socket_t, short, void *);
+static void sub_plan_retry(struct subscription *, int);
+static void sub_drop_id(struct attester *, uint32_t);
+static void sub_renew(struct subscription *, const char *);
 
 /* Add a reason (printf-style) to verdict v. */
 void
@@ -39,9 +45,14 @@ verdict_reason(struct verdict *v, const char *fmt, ...)
 
 	if (v->nreasons == STORE_REASONS_MAX)
 		return;
+	char *r = v->reasons[v->nreasons++], *p;
+
 	va_start(ap, fmt);
-	vsnprintf(v->reasons[v->nreasons++], STORE_REASON_LEN, fmt, ap);
+	vsnprintf(r, STORE_REASON_LEN, fmt, ap);
 	va_end(ap);
+	for (p = r; *p != '\0'; p++)	/* attester text: no control bytes */
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 }
 
 /* Add code to the failure codes of verdict v, once. */
@@ -122,7 +133,7 @@ store_submit_wait(struct store_item *item)
 }
 
 /* Hand verdict v (and state st, if any) to the store. */
-void
+static void
 sub_record(struct subscription *s, const char *what, struct verdict *v,
     struct store_state *st)
 {
@@ -171,73 +182,100 @@ sub_new_seed(struct subscription *s, uint64_t from)
 	return 0;
 }
 
-/* Write the seed and trigger leaves of an RPC for s into buf. */
-static int
-rpc_params(struct subscription *s, char *buf, size_t cap, int establish)
+/* Write the seed, trigger and selection leaves of an RPC for s to f. */
+static void
+rpc_params(struct subscription *s, FILE *f, int establish)
 {
 	const struct conf_sub *c = s->conf;
 	char seed[4 * NONCE_SEED_MAX / 3 + 8];
-	size_t n = 0, i;
+	size_t i;
 	int p;
 
 	EVP_EncodeBlock((unsigned char *)seed, s->seeds[0].bytes,
 	    (int)s->seeds[0].len);
-#define ADD(...) do { \
-	int k = snprintf(buf + n, cap - n, __VA_ARGS__); \
-	if (k < 0 || (size_t)k >= cap - n) \
-		return -1; \
-	n += (size_t)k; \
-} while (0)
-	ADD("<nonce-seed xmlns=\"%s\">%s</nonce-seed>", RAS_NS, seed);
-	ADD("<trigger xmlns=\"%s\">", RAS_NS);
+	fprintf(f, "<nonce-seed xmlns=\"%s\">%s</nonce-seed>", RAS_NS, seed);
+	fprintf(f, "<trigger xmlns=\"%s\">", RAS_NS);
 	if (c->period_cs)
-		ADD("<period>%u</period>", c->period_cs);
+		fprintf(f, "<period>%u</period>", c->period_cs);
 	if (c->on_change)
-		ADD("<on-change><dampening-period>%u</dampening-period>"
+		fprintf(f, "<on-change><dampening-period>%u</dampening-period>"
 		    "</on-change>", c->dampening_cs);
 	for (i = 0; i < c->nevents; i++)
-		ADD("<device-event xmlns:ras=\"%s\">ras:%s</device-event>",
-		    RAS_NS, strchr(c->events[i], ':') ?
+		fprintf(f, "<device-event xmlns:ras=\"%s\">ras:%s"
+		    "</device-event>", RAS_NS, strchr(c->events[i], ':') ?
 		    strchr(c->events[i], ':') + 1 : c->events[i]);
-	ADD("</trigger><heartbeat xmlns=\"%s\">%u</heartbeat>", RAS_NS,
+	fprintf(f, "</trigger><heartbeat xmlns=\"%s\">%u</heartbeat>", RAS_NS,
 	    c->heartbeat);
-	ADD("<tpm20-pcr-selection xmlns=\"%s\"><tpm20-hash-algo xmlns:taa="
-	    "\"%s\">taa:%s</tpm20-hash-algo>", RAS_NS, TAA_NS,
+	fprintf(f, "<tpm20-pcr-selection xmlns=\"%s\"><tpm20-hash-algo "
+	    "xmlns:taa=\"%s\">taa:%s</tpm20-hash-algo>", RAS_NS, TAA_NS,
 	    tcgalg_name(c->bank));
 	for (p = 0; p < PCR_COUNT; p++)
 		if (c->pcrs & (1u << p))
-			ADD("<pcr-index>%d</pcr-index>", p);
-	ADD("</tpm20-pcr-selection>");
+			fprintf(f, "<pcr-index>%d</pcr-index>", p);
+	fprintf(f, "</tpm20-pcr-selection>");
 	if (s->stream != STREAM_PCR && establish) {
-		ADD("<log-entry-encoding xmlns=\"%s\" xmlns:ras=\"%s\">"
+		fprintf(f, "<log-entry-encoding xmlns=\"%s\" xmlns:ras=\"%s\">"
 		    "ras:raw</log-entry-encoding>", RAS_NS, RAS_NS);
-		ADD("<max-entries xmlns=\"%s\">%u</max-entries>", RAS_NS,
-		    rivd.conf->max_entries);
-		n += appraisal_log_start(s->appraisal, buf + n, cap - n);
+		fprintf(f, "<max-entries xmlns=\"%s\">%u</max-entries>",
+		    RAS_NS, rivd.conf->max_entries);
+		appraisal_log_start(s->appraisal, f);
 	}
-#undef ADD
-	return (int)n;
+}
+
+/*
+ * Send establish-subscription (establish set) or modify-subscription for
+ * s with its current seed, and arm the reply's deadline.  0 or -1.
+ */
+static int
+sub_send(struct subscription *s, int establish)
+{
+	const char *op = establish ? "establish-subscription" :
+	    "modify-subscription";
+	struct timeval tv = { REPLY_S, 0 };
+	char *rpc = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc;
+
+	if ((f = open_memstream(&rpc, &len)) == NULL)
+		return -1;
+	fprintf(f, "<%s xmlns=\"%s\">", op, SN_NS);
+	if (establish)
+		fprintf(f, "<stream>%s</stream>", stream_kind_name(s->stream));
+	else
+		fprintf(f, "<id>%u</id>", s->id);
+	rpc_params(s, f, establish);
+	fprintf(f, "</%s>", op);
+	if (fclose(f) != 0) {
+		free(rpc);
+		return -1;
+	}
+	rc = session_send_rpc(s->att, rpc, &s->rpc_id);
+	free(rpc);
+	if (rc != 0)
+		return -1;
+	if (s->reply_ev == NULL)
+		s->reply_ev = evtimer_new(rivd.base, sub_reply_due_cb, s);
+	if (s->reply_ev != NULL)
+		evtimer_add(s->reply_ev, &tv);
+	return 0;
 }
 
 /* Send establish-subscription for s with a new seed. */
 void
 sub_establish(struct subscription *s)
 {
-	char rpc[RPC_MAX], params[RPC_MAX - 512];
-
 	s->state = SUB_IDLE;
 	s->nseeds = 0;
-	if (sub_new_seed(s, 0) != 0 ||
-	    rpc_params(s, params, sizeof(params), 1) < 0) {
-		log_warnx("attester %s %s: cannot build the subscription",
+	s->stale = 0;
+	s->conf_changed = 0;
+	if (sub_new_seed(s, 0) != 0 || sub_send(s, 1) != 0) {
+		log_warnx("attester %s %s: cannot send establish-subscription",
 		    s->att->name, stream_kind_name(s->stream));
+		sub_plan_retry(s, RETRY_S);
 		return;
 	}
-	snprintf(rpc, sizeof(rpc), "<establish-subscription xmlns=\"%s\">"
-	    "<stream>%s</stream>%s</establish-subscription>", SN_NS,
-	    stream_kind_name(s->stream), params);
-	if (session_send_rpc(s->att, rpc, &s->rpc_id) == 0)
-		s->state = SUB_PENDING;
+	s->state = SUB_PENDING;
 }
 
 /* Subscribe to every configured stream of a (its session just came up). */
@@ -281,8 +319,10 @@ sub_arm_heartbeat(struct subscription *s)
 	struct timeval tv;
 	uint32_t ms = s->conf->heartbeat * 1250u;	/* + a quarter */
 
-	if (s->heartbeat_ev == NULL)
-		s->heartbeat_ev = evtimer_new(rivd.base, sub_heartbeat_cb, s);
+	if (s->heartbeat_ev == NULL &&
+	    (s->heartbeat_ev = evtimer_new(rivd.base, sub_heartbeat_cb, s)) ==
+	    NULL)
+		return;
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	evtimer_add(s->heartbeat_ev, &tv);
@@ -296,8 +336,9 @@ sub_arm_reseed(struct subscription *s)
 
 	if (s->conf->reseed == 0)
 		return;
-	if (s->reseed_ev == NULL)
-		s->reseed_ev = evtimer_new(rivd.base, sub_reseed_cb, s);
+	if (s->reseed_ev == NULL &&
+	    (s->reseed_ev = evtimer_new(rivd.base, sub_reseed_cb, s)) == NULL)
+		return;
 	evtimer_add(s->reseed_ev, &tv);
 }
 
@@ -378,6 +419,8 @@ sub_rpc_reply(struct attester *a, uint32_t msgid, const char *msg)
 	if (s == NULL)
 		return;
 	s->rpc_id = 0;
+	if (s->reply_ev != NULL)
+		evtimer_del(s->reply_ev);
 	if (strstr(msg, "<rpc-error") != NULL) {
 		snprintf(buf, sizeof(buf), "%s refused: %s (%s)",
 		    s->state == SUB_PENDING ? "establish-subscription" :
@@ -389,10 +432,8 @@ sub_rpc_reply(struct attester *a, uint32_t msgid, const char *msg)
 		    stream_kind_name(s->stream), buf);
 		sub_error_verdict(s, "subscription", buf);
 		if (s->state == SUB_MODIFYING) {
-			s->state = SUB_ACTIVE;	/* the old seed stays */
-			s->nseeds = 1;
-			s->seeds[0] = s->seeds[1];
-			sub_arm_reseed(s);
+			/* No keeping the old seed: a fresh subscription. */
+			sub_renew(s, "modify-subscription refused");
 			return;
 		}
 		s->state = SUB_IDLE;
@@ -411,9 +452,14 @@ sub_rpc_reply(struct attester *a, uint32_t msgid, const char *msg)
 		return;
 	}
 	if (s->state == SUB_MODIFYING) {
+		/* From now on the attester uses the new seed only. */
 		s->state = SUB_ACTIVE;
+		s->nseeds = 1;
+		memset(&s->seeds[1], 0, sizeof(s->seeds[1]));
 		sub_note(s, "active", "modified");
 		sub_arm_reseed(s);
+		if (s->conf_changed)
+			sub_modify(s);
 		return;
 	}
 	if (xml_text(msg, "id", buf, sizeof(buf)) == NULL) {
@@ -424,10 +470,10 @@ sub_rpc_reply(struct attester *a, uint32_t msgid, const char *msg)
 		return;
 	}
 	s->id = (uint32_t)strtoul(buf, NULL, 10);
+	/* 8 bytes are 12 base64 characters: anything else is wrong. */
 	if (xml_text(msg, "seed-id", b64, sizeof(b64)) == NULL ||
-	    EVP_DecodeBlock(id, (const unsigned char *)b64,
-	    (int)strlen(b64)) < NONCE_SEED_ID ||
-	    memcmp(id, s->seeds[0].id, NONCE_SEED_ID) != 0) {
+	    strlen(b64) != 12 || EVP_DecodeBlock(id, (const unsigned char *)b64,
+	    12) != 9 || memcmp(id, s->seeds[0].id, NONCE_SEED_ID) != 0) {
 		sub_error_verdict(s, "seed", "the attester's seed-id is not "
 		    "the first 8 bytes of the hash of our seed");
 		sub_drop_id(a, s->id);
@@ -445,6 +491,45 @@ sub_rpc_reply(struct attester *a, uint32_t msgid, const char *msg)
 	sub_note(s, "active", "");
 	log_info("attester %s: subscribed to %s (id %u)", a->name,
 	    stream_kind_name(s->stream), s->id);
+	if (s->conf_changed)
+		sub_modify(s);
+}
+
+/*
+ * Replace subscription s by a fresh one (a new seed the attester must
+ * take or refuse): delete the attester's, establish again.
+ */
+static void
+sub_renew(struct subscription *s, const char *why)
+{
+	log_info("attester %s %s: %s: subscribing again", s->att->name,
+	    stream_kind_name(s->stream), why);
+	if (s->state == SUB_ACTIVE || s->state == SUB_MODIFYING)
+		sub_drop_id(s->att, s->id);
+	sub_stop(s);
+	sub_establish(s);
+}
+
+/* The reply to a subscription's RPC did not come in time. */
+static void
+sub_reply_due_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct subscription *s = arg;
+	char why[128];
+
+	(void)fd; (void)what;
+	snprintf(why, sizeof(why), "no reply to %s within %d s",
+	    s->state == SUB_MODIFYING ? "modify-subscription" :
+	    "establish-subscription", REPLY_S);
+	sub_error_verdict(s, "subscription", why);
+	s->rpc_id = 0;
+	if (s->state == SUB_MODIFYING) {
+		sub_renew(s, why);
+		return;
+	}
+	s->state = SUB_IDLE;
+	sub_note(s, "refused", why);
+	sub_plan_retry(s, RETRY_S);
 }
 
 /* Re-seed timer: modify-subscription with a new seed. */
@@ -463,17 +548,20 @@ sub_reseed_cb(evutil_socket_t fd, short what, void *arg)
 void
 sub_modify(struct subscription *s)
 {
-	char rpc[RPC_MAX], params[RPC_MAX - 512];
-
+	if (s->state == SUB_PENDING || s->state == SUB_MODIFYING) {
+		s->conf_changed = 1;	/* sent when the reply comes */
+		return;
+	}
 	if (s->state != SUB_ACTIVE)
 		return;
-	if (sub_new_seed(s, s->next_seq) != 0 ||
-	    rpc_params(s, params, sizeof(params), 0) < 0)
+	s->conf_changed = 0;
+	if (sub_new_seed(s, s->next_seq) != 0 || sub_send(s, 0) != 0) {
+		log_warnx("attester %s %s: cannot send modify-subscription",
+		    s->att->name, stream_kind_name(s->stream));
+		sub_renew(s, "modify-subscription could not be sent");
 		return;
-	snprintf(rpc, sizeof(rpc), "<modify-subscription xmlns=\"%s\">"
-	    "<id>%u</id>%s</modify-subscription>", SN_NS, s->id, params);
-	if (session_send_rpc(s->att, rpc, &s->rpc_id) == 0)
-		s->state = SUB_MODIFYING;
+	}
+	s->state = SUB_MODIFYING;
 }
 
 /* No evidence within the heartbeat: stale, and a dead session closes. */
@@ -518,9 +606,7 @@ sub_probe_answered(struct attester *a)
 		log_info("attester %s: answers but its %s subscription %u is "
 		    "silent: subscribing again", a->name,
 		    stream_kind_name(s->stream), s->id);
-		sub_drop_id(a, s->id);
-		sub_stop(s);
-		sub_establish(s);
+		sub_renew(s, "silent after a missed heartbeat");
 	}
 }
 
@@ -549,6 +635,8 @@ sub_stop(struct subscription *s)
 	s->nseeds = 0;
 	if (s->retry_ev != NULL)
 		evtimer_del(s->retry_ev);
+	if (s->reply_ev != NULL)
+		evtimer_del(s->reply_ev);
 	if (s->heartbeat_ev != NULL)
 		evtimer_del(s->heartbeat_ev);
 	if (s->reseed_ev != NULL)
@@ -653,8 +741,12 @@ chain_check(struct subscription *s, uint64_t n, const uint8_t *seed_id,
 	if (seed == &s->seeds[0] && s->nseeds == 2 && n >= seed->from)
 		s->nseeds = 1;	/* the attester switched: old seed done */
 	if (nonce_derive(s->hash, seed->bytes, seed->len, n, nonce,
-	    nonce_len) != 0)
+	    nonce_len) != 0) {
+		verdict_error(v, "internal");
+		verdict_reason(v, "cannot derive the nonce of notification "
+		    "%llu", (unsigned long long)n);
 		return -1;
+	}
 	seq_mark(s, n);
 	if (n >= s->next_seq)
 		s->next_seq = n + 1;
@@ -740,6 +832,9 @@ sub_notification(struct attester *a, struct lyd_node *op, int64_t received)
 			v.sequence = strtoull(lyd_get_value(sn), NULL, 10);
 		verdict_fail(&v, "foreign");
 		v.no_evidence = 1;
+		/* Nobody else subscribes on rivd's session: stop it. */
+		if (sub_by_id(a, fake.id) == NULL)
+			sub_drop_id(a, fake.id);
 		verdict_reason(&v, "%s notification for subscription %s, "
 		    "which rivd does not hold", op->schema->name,
 		    lyd_get_value(n));
@@ -749,10 +844,12 @@ sub_notification(struct attester *a, struct lyd_node *op, int64_t received)
 	verdict_start(&v, s, received);
 	memset(&st, 0, sizeof(st));
 	s->notifications++;
-	s->stale = 0;
-	clock_gettime(CLOCK_MONOTONIC, &s->last_evidence);
-	sub_arm_heartbeat(s);
-	appraise_notification(s, op, &v, &st);
+	/* Only a quote that verifies is a sign of fresh evidence. */
+	if (appraise_notification(s, op, &v, &st) > 0) {
+		s->stale = 0;
+		clock_gettime(CLOCK_MONOTONIC, &s->last_evidence);
+		sub_arm_heartbeat(s);
+	}
 	sub_record(s, "appraised", &v, st.attester[0] ? &st : NULL);
 }
 

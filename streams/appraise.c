@@ -127,30 +127,24 @@ appraisal_reset(struct appraisal *ap)
 
 /*
  * Write the log-start list of an establish-subscription (entries after the
- * last one appraised per TPM) into buf; the bytes written.
+ * last one appraised per TPM) to f.
  */
-size_t
-appraisal_log_start(const struct appraisal *ap, char *buf, size_t cap)
+void
+appraisal_log_start(const struct appraisal *ap, FILE *f)
 {
 	const struct attester *a = ap->sub->att;
-	size_t i, n = 0;
 	uint64_t pos;
-	int k;
+	size_t i;
 
 	for (i = 0; i < a->ntpms; i++) {
 		if (ap->tpm[i] == NULL || (pos = ap->ops->position(
 		    ap->tpm[i])) == 0)
 			continue;
-		k = snprintf(buf + n, cap - n, "<log-start xmlns=\"urn:rivd:"
-		    "params:xml:ns:yang:riv-attestation-streams\"><tpm-name>"
-		    "%s</tpm-name><last-index-number>%llu</last-index-number>"
-		    "</log-start>", a->tpms[i].name,
-		    (unsigned long long)(pos - 1));
-		if (k < 0 || (size_t)k >= cap - n)
-			break;
-		n += (size_t)k;
+		fprintf(f, "<log-start xmlns=\"urn:rivd:params:xml:ns:yang:"
+		    "riv-attestation-streams\"><tpm-name>%s</tpm-name>"
+		    "<last-index-number>%llu</last-index-number></log-start>",
+		    a->tpms[i].name, (unsigned long long)(pos - 1));
 	}
-	return n;
 }
 
 /* Read the unsigned PCR values of a quote node into set. */
@@ -201,19 +195,17 @@ read_pcr_values(const struct lyd_node *q, struct pcrset *set,
  * The TPM clock rules (draft-ietf-rats-network-device-subscription): the
  * clock never goes back within a boot and advances in step (±15 %) with
  * the verifier's own time; a resetCount or restartCount change is a
- * reboot.  The drift is not judged while rivd is behind its input (the
- * quote waited here, not on the attester).  Returns 1 if the TPM was reset
- * since its previous quote on this subscription.
+ * reboot.  rivd's time is when it read the notification (at) from the
+ * session.  Returns 1 if the TPM was reset since its previous quote on this
+ * subscription.
  */
 static int
 check_clock(struct tpm_clock *c, const char *tpm, const struct quote *q,
-    int behind, struct verdict *v)
+    struct timespec now, struct verdict *v)
 {
-	struct timespec now;
 	int64_t dv, dt;
 	int reset = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (c->have_counts && (q->reset_count != c->reset_count ||
 	    q->restart_count != c->restart_count)) {
 		if (q->reset_count < c->reset_count ||
@@ -238,14 +230,7 @@ check_clock(struct tpm_clock *c, const char *tpm, const struct quote *q,
 		dv = (now.tv_sec - c->clock_seen.tv_sec) * 1000 +
 		    (now.tv_nsec - c->clock_seen.tv_nsec) / 1000000;
 		dt = (int64_t)(q->clock - c->clock);
-		if ((dt > dv * (1 + CLOCK_DRIFT) + CLOCK_SLACK_MS ||
-		    dt < dv * (1 - CLOCK_DRIFT) - CLOCK_SLACK_MS) && behind)
-			/* Messages queued here: the times say nothing. */
-			verdict_reason(v, "TPM %s: clock drift not judged "
-			    "(%lld ms on the TPM, %lld ms here) while rivd "
-			    "was behind its input", tpm, (long long)dt,
-			    (long long)dv);
-		else if (dt > dv * (1 + CLOCK_DRIFT) + CLOCK_SLACK_MS ||
+		if (dt > dv * (1 + CLOCK_DRIFT) + CLOCK_SLACK_MS ||
 		    dt < dv * (1 - CLOCK_DRIFT) - CLOCK_SLACK_MS) {
 			verdict_fail(v, "clock");
 			verdict_reason(v, "TPM %s: its clock advanced %lld ms "
@@ -288,11 +273,6 @@ check_quote(struct tpm_part *tp, const uint8_t *nonce, size_t nlen,
 		verdict_reason(v, "TPM %s: %s", tp->tpm->name, err.msg);
 		return -1;
 	}
-	if (v->pcr_digest_len == 0) {
-		memcpy(v->pcr_digest, tp->quote.pcr_digest,
-		    tp->quote.pcr_digest_len);
-		v->pcr_digest_len = tp->quote.pcr_digest_len;
-	}
 	if (quote_verify(att, alen, sig, slen, &tp->tpm->ak, &tp->quote,
 	    &err) != RIV_OK) {
 		verdict_fail(v, "signature");
@@ -312,8 +292,51 @@ check_quote(struct tpm_part *tp, const uint8_t *nonce, size_t nlen,
 	}
 	if (read_pcr_values(q, &tp->reported, v) != 0)
 		return -1;
+	if (v->pcr_digest_len == 0) {
+		memcpy(v->pcr_digest, tp->quote.pcr_digest,
+		    tp->quote.pcr_digest_len);
+		v->pcr_digest_len = tp->quote.pcr_digest_len;
+	}
 	tp->have_quote = 1;
 	return 0;
+}
+
+/*
+ * The quote of tp must select at least the bank and PCRs the subscription
+ * asks for: a PCR left out would escape the reference values.
+ */
+static int
+quote_covers_subscription(const struct tpm_part *tp,
+    const struct conf_sub *c, struct verdict *v)
+{
+	uint32_t sel = 0;
+	size_t i;
+
+	for (i = 0; i < tp->quote.nsel; i++)
+		if (tp->quote.sel[i].bank == c->bank)
+			sel |= tp->quote.sel[i].mask;
+	if ((sel & c->pcrs) == c->pcrs)
+		return 1;
+	verdict_fail(v, "selection");
+	verdict_reason(v, "TPM %s: the quote leaves out subscribed %s PCRs "
+	    "(mask 0x%x of 0x%x)", tp->tpm->name, bank_get(c->bank)->name,
+	    c->pcrs & ~sel, c->pcrs);
+	return 0;
+}
+
+/* Keep in set only the PCRs the quote of tp selects. */
+static void
+keep_quoted(const struct tpm_part *tp, struct pcrset *set)
+{
+	uint32_t sel[BANK_COUNT] = { 0 };
+	size_t i;
+	int b;
+
+	for (i = 0; i < tp->quote.nsel; i++)
+		if (tp->quote.sel[i].bank >= 0)
+			sel[tp->quote.sel[i].bank] |= tp->quote.sel[i].mask;
+	for (b = 0; b < BANK_COUNT; b++)
+		set->mask[b] &= sel[b];
 }
 
 /*
@@ -379,9 +402,10 @@ tpm_index(const struct attester *a, const char *name)
 /*
  * Appraise one TPM entry of a notification: the quote first (the
  * appraisers may use its verified PCRs), then the log entries, then the
- * quoted PCRs against the replay, then the reference values.
+ * quoted PCRs against the replay, then the reference values.  Return 1 if
+ * its quote verified (signature and nonce), else 0.
  */
-static void
+static int
 appraise_tpm(struct appraisal *ap, struct lyd_node *node, const uint8_t *nonce,
     size_t nlen, struct verdict *v)
 {
@@ -390,50 +414,76 @@ appraise_tpm(struct appraisal *ap, struct lyd_node *node, const uint8_t *nonce,
 	struct tpm_part tp;
 	const char *name = leaf_text(node, "name");
 	uint64_t pos;
-	int i, restarted, rc;
+	int i, restarted, rc, known;
 
 	memset(&tp, 0, sizeof(tp));
 	if ((i = tpm_index(a, name)) < 0) {
 		verdict_fail(v, "tpm");
 		verdict_reason(v, "evidence of TPM %s, which is not configured "
 		    "for this attester", name ? name : "?");
-		return;
+		return 0;
 	}
 	tp.tpm = &a->tpms[i];
 	tp.index = i;
 	tp.node = node;
 	restarted = has_child(node, "log-restarted");
-	if (restarted)
-		ap->ops->tpm_restart(ap->tpm[i]);
-	/* New entries, a restart or new counts change the saved state. */
-	if (restarted || !ap->clock[i].have_counts)
-		ap->dirty = 1;
-	pos = ap->ops->position(ap->tpm[i]);
 	if (check_quote(&tp, nonce, nlen, v) != 0)
-		return;
+		return 0;
+	if (!tp.have_quote && (ap->sub->stream == STREAM_PCR ||
+	    !has_child(node, "more-entries"))) {
+		verdict_fail(v, "quote");
+		verdict_reason(v, "TPM %s: evidence without a quote", name);
+		return 0;
+	}
 	if (tp.have_quote) {
+		known = ap->clock[i].have_counts;
 		tp.reset = check_clock(&ap->clock[i], tp.tpm->name, &tp.quote,
-		    a->backlogged, v);
-		if (tp.reset)
-			ap->dirty = 1;
+		    a->read_at, v);
 		if (tp.reset && !restarted && ap->sub->stream != STREAM_PCR) {
 			verdict_fail(v, "reset");
 			verdict_reason(v, "TPM %s was reset but its log did "
 			    "not restart", tp.tpm->name);
 		}
+		if (restarted && !tp.reset && known) {
+			/* Only a reset starts a TPM's logs again. */
+			verdict_fail(v, "log");
+			verdict_reason(v, "TPM %s: its log restarted without a "
+			    "TPM reset", tp.tpm->name);
+			restarted = 0;
+		}
+		if (!quote_covers_subscription(&tp, ap->sub->conf, v))
+			return 1;
+	} else if (restarted) {
+		verdict_fail(v, "log");
+		verdict_reason(v, "TPM %s: a log restart without a quote",
+		    tp.tpm->name);
+		return 0;
 	}
+	if (restarted)
+		ap->ops->tpm_restart(ap->tpm[i]);
+	/* New entries, a restart or new counts change the saved state. */
+	if (restarted || tp.reset || !ap->clock[i].have_counts)
+		ap->dirty = 1;
+	pos = ap->ops->position(ap->tpm[i]);
 	if (ap->ops->entries != NULL) {
 		rc = ap->ops->entries(ap, ap->tpm[i], &tp, v);
 		if (ap->ops->position(ap->tpm[i]) != pos)
 			ap->dirty = 1;
 		if (rc != 0)
-			return;
+			return tp.have_quote;
 	}
-	if (!tp.have_quote || !reported_within_quote(&tp, v) ||
+	if (!tp.have_quote) {
+		verdict_reason(v, "TPM %s: log entries only; the next quote "
+		    "covers them", tp.tpm->name);
+		return 0;
+	}
+	if (!reported_within_quote(&tp, v) ||
 	    ap->ops->pcrs(ap, ap->tpm[i], &tp, v) != 0)
-		return;
+		return 1;
+	keep_quoted(&tp, &tp.verified);
 	if (a->refvals != NULL)
 		refvals_check(a->refvals, &tp.verified, refvals_failed, &ra);
+	return 1;
 }
 
 /* Serialise the state of every TPM of ap into st (JSON). */
@@ -550,7 +600,8 @@ tpm_listed_before(const struct ly_set *set, uint32_t i)
 
 /*
  * Appraise notification op of subscription s into verdict v; the engine
- * state that results goes into st (NULL blob if none).  Return 0.
+ * state that results goes into st (NULL blob if none).  Return how many
+ * of its quotes verified (signature and this notification's nonce).
  */
 int
 appraise_notification(struct subscription *s, struct lyd_node *op,
@@ -562,6 +613,7 @@ appraise_notification(struct subscription *s, struct lyd_node *op,
 	const char *seq;
 	size_t nlen, idlen;
 	uint32_t i;
+	int quoted = 0;
 
 	seq = leaf_text(op, "sequence-number");
 	seed_id = leaf_bin(op, "seed-id", &idlen);
@@ -600,7 +652,8 @@ appraise_notification(struct subscription *s, struct lyd_node *op,
 			    leaf_text(set->dnodes[i], "name"));
 			continue;
 		}
-		appraise_tpm(s->appraisal, set->dnodes[i], nonce, nlen, v);
+		quoted += appraise_tpm(s->appraisal, set->dnodes[i], nonce,
+		    nlen, v);
 	}
 	ly_set_free(set, NULL);
 	note_trigger(op, v);
@@ -609,5 +662,5 @@ appraise_notification(struct subscription *s, struct lyd_node *op,
 		appraisal_save(s->appraisal, v->sequence, st);
 		s->appraisal->dirty = 0;
 	}
-	return 0;
+	return quoted;
 }

@@ -84,6 +84,38 @@ bios_entries(struct appraisal *ap, void *t, struct tpm_part *tp,
 	return 0;
 }
 
+/*
+ * A subscribed PCR the boot log never extended must still hold its reset
+ * value (all zero; PCRs 17-22 are not subscribed): anything else was
+ * measured where the log does not say.
+ */
+static void
+unexplained(struct appraisal *ap, const struct bootlog *log,
+    const struct tpm_part *tp, struct verdict *v)
+{
+	int bank = ap->sub->conf->bank;
+	const uint8_t *val;
+	unsigned p;
+	size_t k;
+
+	if (ap->sub->conf->pcrs == 0)
+		return;
+	for (p = 0; p < 17; p++) {
+		if (!(ap->sub->conf->pcrs & (1u << p)) ||
+		    pcrset_get(&log->pcrs, bank, p) != NULL ||
+		    (val = pcrset_get(&tp->reported, bank, p)) == NULL)
+			continue;
+		for (k = 0; k < bank_get(bank)->size && val[k] == 0; k++)
+			;
+		if (k < bank_get(bank)->size) {
+			verdict_fail(v, "log");
+			verdict_reason(v, "TPM %s %s PCR %u was extended but no "
+			    "boot-log event explains it", tp->tpm->name,
+			    bank_get(bank)->name, p);
+		}
+	}
+}
+
 /* Merge the replay into the reported values and check the digest. */
 static int
 bios_pcrs(struct appraisal *ap, void *t, struct tpm_part *tp,
@@ -117,6 +149,7 @@ bios_pcrs(struct appraisal *ap, void *t, struct tpm_part *tp,
 			}
 			pcrset_set(&merged, bank, p, rep);
 		}
+	unexplained(ap, &log, tp, v);
 	if (quote_check_pcrs(&tp->quote, &merged, &err) != RIV_OK) {
 		verdict_fail(v, "pcr-digest");
 		verdict_reason(v, "TPM %s: %s", tp->tpm->name, err.msg);

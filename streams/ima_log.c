@@ -13,6 +13,8 @@
 #include "json.h"
 #include "stream.h"
 
+#define IMA_PCR	10	/* the kernel's CONFIG_IMA_MEASURE_PCR_IDX */
+
 /* The IMA state of one TPM (one kernel's list). */
 struct ima_tpm {
 	struct ima_state *st;
@@ -144,6 +146,34 @@ ima_entries(struct appraisal *ap, void *t, struct tpm_part *tp,
 	return 0;
 }
 
+/*
+ * No IMA entry yet: the quoted PCR 10 must still be all zero in every
+ * bank replayed, or something was measured that no entry explains.
+ */
+static int
+check_unexplained(const struct ima_tpm *it, const struct tpm_part *tp,
+    struct verdict *v)
+{
+	const uint8_t *val;
+	size_t k;
+	int b;
+
+	for (b = 0; b < BANK_COUNT; b++) {
+		if (!(it->banks & (1u << b)) ||
+		    (val = pcrset_get(&tp->reported, b, IMA_PCR)) == NULL)
+			continue;
+		for (k = 0; k < bank_get(b)->size && val[k] == 0; k++)
+			;
+		if (k < bank_get(b)->size) {
+			verdict_fail(v, "log");
+			verdict_reason(v, "TPM %s: %s PCR %d was extended but no "
+			    "IMA entry explains it", tp->tpm->name,
+			    bank_get(b)->name, IMA_PCR);
+		}
+	}
+	return 0;
+}
+
 /* The quote must cover the reported values, and the replay reach them. */
 static int
 ima_pcrs(struct appraisal *ap, void *t, struct tpm_part *tp,
@@ -161,7 +191,7 @@ ima_pcrs(struct appraisal *ap, void *t, struct tpm_part *tp,
 	}
 	tp->verified = tp->reported;
 	if (it->st->next == 0)
-		return 0;
+		return check_unexplained(it, tp, v);
 	memset(&q, 0, sizeof(q));
 	ima_quote_check(it->st, &tp->reported, &q);
 	if (!q.matched) {
