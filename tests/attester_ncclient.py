@@ -1736,8 +1736,9 @@ YL_MODS = [os.path.join(YANG, m) for m in (
 def yanglint(args):
     """Run yanglint; (0, "") only if it passed without a word (it exits 0
     on some errors, an input file of unknown format for one)."""
-    rc, out, err = run(["yanglint", "-D", "-p", YANG] + YL_FEATURES + args,
-                       60)
+    # -y: the <get> data holds the YANG library (RFC 7950 5.6.4).
+    rc, out, err = run(["yanglint", "-D", "-y", "-p", YANG] + YL_FEATURES +
+                       args, 60)
     out = (out + err).strip()
     return (rc if rc != 0 or not out else -1), out
 

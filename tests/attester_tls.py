@@ -10,7 +10,7 @@ Call Home (RFC 8071), driven by tests/attester_tls.sh in two phases:
       3. Hostile input on other sessions while a subscription runs.
       4. A configured subscription delivered by call home (first part; a
          second one to the same receiver comes and goes beside it; another
-         user must not read its seed).
+         user must not read its seed, its owner and an admin do).
       5. Bad edits of the configuration change nothing.
       6. yanglint validates every notification received.
   attester_tls.py restarted --pid PID --work DIR
@@ -319,7 +319,9 @@ class Saved:
             "ietf-tpm-remote-attestation@2024-12-05.yang",
             "ietf-subscribed-notifications@2019-09-09.yang",
             "riv-attestation-streams@2026-12-01.yang")]
-        base = ["yanglint", "-D", "-p", y, "-F",
+        # -y: the <get> data holds the YANG library (RFC 8525, and the
+        # modules-state of RFC 7895), which RFC 7950 5.6.4 requires.
+        base = ["yanglint", "-D", "-y", "-p", y, "-F",
                 "ietf-subscribed-notifications:configured,replay,subtree,"
                 "xpath,encode-xml", "-F", "ietf-tcg-algs:tpm20", "-F",
                 "ietf-tpm-remote-attestation:bios,ima"]
@@ -427,6 +429,31 @@ def scenario_tls(work, saved):
             "/sn:streams", "the filter is ignored: %s" % sorted(
                 c.tag.split("}")[1] for c in (f.data if f.data is not None
                                               else [])))
+
+    # RFC 6241 6.2.5: a content match node selects the list entries that
+    # match, whole; the other entries are left out.
+    f = s.get('<streams xmlns="%s"><stream><name>ima-log</name></stream>'
+              '</streams>' % SN)
+    got = [(text(x, "name"), child(x, "replay-support") is not None)
+           for x in children(child(f.data, "streams", SN), "stream", SN)]
+    C.check(got == [("ima-log", True)] and len(f.data) == 1, "1: <get> "
+            "with a content match node selects that stream only, whole "
+            "(RFC 6241 6.2.5)", got)
+
+    # RFC 6241 8.9: an XPath filter selects the nodes, with their
+    # ancestors and list keys; prefixes are the filter's XML prefixes.
+    f = s.rpc('<get><filter type="xpath" xmlns:sn="%s" select="/sn:streams'
+              '/sn:stream[sn:name=\'bios-log\']/sn:replay-support"/></get>'
+              % SN)
+    st = children(child(f.data, "streams", SN), "stream", SN) \
+        if f.data is not None else []
+    got = [sorted(c.tag.split("}")[1] for c in x) for x in st]
+    C.check(f.data is not None and len(f.data) == 1 and
+            [text(x, "name") for x in st] == ["bios-log"] and
+            got == [["name", "replay-support"]], "1: <get> with an XPath "
+            "filter returns the selected leaf, its ancestors and the list "
+            "key only (RFC 6241 8.9)", f.describe() if f.data is None else
+            f.raw[:400])
 
     seed = os.urandom(32)
     r = s.rpc(establish_xml(seed))
@@ -897,10 +924,45 @@ def scenario_callhome_first(work, saved, state):
     for what, r in (("get-config", i.get_config()), ("get", i.get())):
         if b"nonce-seed" in r.raw or b64(seed).encode() in r.raw:
             leaks.append(what)
-    i.close_session()
     C.check(not leaks, "4: another user (CN intruder) cannot read the "
             "configured subscription's nonce-seed (nacm:default-deny-all)",
             "user intruder reads it with %s" % " and ".join(leaks))
+    # Not even through a filter that matches the seed (a guessing oracle).
+    r = i.get('<subscriptions xmlns="%s"><subscription><nonce-seed '
+              'xmlns="%s">%s</nonce-seed></subscription></subscriptions>' %
+              (SN, RAS, b64(seed)))
+    C.check(r.data is not None and len(r.data) == 0, "4: a subtree filter "
+            "on the seed's value selects nothing for user intruder",
+            r.raw[:300])
+    # The user who wrote the seed (rivd: over SSH, now over TLS) reads it,
+    # and so does the --admin-user (CN admin).
+    a = connect("admin")
+    for who, x in (("rivd", c), ("admin", a)):
+        got = [w for w, r in (("get-config", x.get_config()),
+                              ("get", x.get())) if b64(seed).encode() in r.raw]
+        C.check(got == ["get-config", "get"], "4: user %s reads the seed "
+                "of subscription %d with get-config and get" % (
+                    who, CONFIGURED_ID), "only with %s" % got)
+    # A seed another user writes is his: user intruder configures
+    # subscription 9 (to a receiver that is not there) and reads its seed,
+    # not 7's; user rivd does not read 9's; the admin reads both.
+    seed9 = os.urandom(32)
+    r = i.edit_config(subscription_xml(9, seed=seed9, port=1))
+    C.check(r.ok, "4: user intruder configures subscription 9",
+            r.describe())
+    want = {"intruder": (i, [b64(seed9)]), "rivd": (c, [b64(seed)]),
+            "admin": (a, [b64(seed), b64(seed9)])}
+    for who, (x, seeds) in want.items():
+        raw = x.get_config().raw
+        got = [v for v in (b64(seed), b64(seed9)) if v.encode() in raw]
+        C.check(got == seeds, "4: user %s reads the seeds of %s only" % (
+            who, " and ".join("subscription %d" % (
+                CONFIGURED_ID if v == b64(seed) else 9) for v in seeds)),
+            "reads %d seed(s)" % len(got))
+    r = i.edit_config(delete_xml(9))
+    C.check(r.ok, "4: user intruder deletes subscription 9", r.describe())
+    a.close_session()
+    i.close_session()
     c.close_session()
     with open(os.path.join(ENV["ATT_STATE"], "rp0-ak.pub"), "rb") as f:
         state["ak"] = hashlib.sha256(f.read()).hexdigest()
@@ -988,6 +1050,14 @@ def scenario_callhome_restarted(work, saved, state):
         "after the reconnection (after %d), none repeated" % last, more[:3])
     C.info("4: sequence numbers across the reconnection: last before %d, "
            "first after %s" % (last, more[0] if more else "-"))
+
+    # The owners survive the restart (STATE-DIR/owners).
+    i = connect("other")
+    C.check(b64(seed).encode() in c.get_config().raw and
+            b64(seed).encode() not in i.get_config().raw, "4: after the "
+            "restart user rivd still reads the seed of subscription %d, "
+            "user intruder still does not" % CONFIGURED_ID)
+    i.close_session()
 
     # Deleting the subscription ends it on the receiver's session.
     r = c.edit_config(delete_xml(CONFIGURED_ID))

@@ -5,7 +5,8 @@
 # authentication; hostile input on other sessions while a subscription
 # runs; a configured subscription delivered by call home, across a restart
 # of the attester, a reconnection with backoff and its deletion; bad
-# configuration edits; yanglint on every notification received.  The
+# configuration edits; <get> filters; who may read a configured
+# subscription's seed; yanglint on every notification received.  The
 # checks are in tests/attester_tls.py (with tests/netconf_tls.py, a small
 # NETCONF-over-TLS client and call-home receiver), run twice: before and
 # after the attester restarts.  Exit 77 (skip) without swtpm, yanglint or
@@ -72,8 +73,16 @@ need_tools
 [ -x "$RIVCTL" ] || die "no rivctl at $RIVCTL"
 [ -f "$BIOS" ] || die "no boot log $BIOS (set RIV_CORPUS)"
 make_pki
+# The --admin-user's certificate (CN admin): he reads every seed.
+(
+cd "$PKI" || exit 1
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout admin.key -out admin.csr -subj "/CN=admin" &&
+openssl x509 -req -in admin.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+    -out admin.pem -days 2 -extfile san.ext
+) >>"$TMP/pki.log" 2>&1 || die "PKI: admin: $(tail -3 "$TMP/pki.log")"
 start_swtpm rp0
-start_attester --tpm "rp0=$TCTI_rp0" --bios-log "$BIOS"
+start_attester --tpm "rp0=$TCTI_rp0" --bios-log "$BIOS" --admin-user admin
 WORK=$TMP/tls
 mkdir -p "$WORK" || die "mkdir"
 
@@ -84,7 +93,7 @@ run_client attester_tls.py main --pid "$ATT_PID" --work "$WORK"
 # subscription must call home again by itself.
 stop_checked "before the restart"
 nready=$(grep -c "ready:" "$ATT_LOG")
-start_attester --tpm "rp0=$TCTI_rp0" --bios-log "$BIOS"
+start_attester --tpm "rp0=$TCTI_rp0" --bios-log "$BIOS" --admin-user admin
 # start_attester also takes the "ready:" line of the first run (the log is
 # appended to): wait for the new one.
 i=0

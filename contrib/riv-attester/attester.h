@@ -30,6 +30,7 @@
 #define ATT_IMA_PCR	10	/* the PCR IMA extends */
 #define ATT_CH_MAX	32	/* call-home receivers */
 #define SUB_DYNAMIC_ID_MIN 0x80000000u	/* dynamic ids; configured below */
+#define ATT_ADMIN_MAX	8	/* --admin-user users */
 
 /* The three streams of riv-attestation-streams. */
 enum att_stream {
@@ -167,6 +168,8 @@ struct attester {
 	size_t		 nsubs;
 	uint32_t	 next_id;
 	struct timespec	 start_time;	/* wall clock at start */
+	const char	*admins[ATT_ADMIN_MAX];	/* read every seed */
+	size_t		 nadmins;
 	volatile int	 quit;
 	int		 verbose;
 };
@@ -214,6 +217,9 @@ int		 ima_boot_aggregate(struct att_tpm *, struct riv_err *);
 int		 yang_init(const char *, struct riv_err *);
 void		 yang_free(void);
 int		 yang_update_oper(void);
+int		 yang_library(struct lyd_node **);
+struct nc_server_reply *yang_filter(const struct lyd_node *,
+		    struct lyd_node **);
 const char	*stream_name(enum att_stream);
 int		 stream_by_name(const char *);
 
@@ -229,12 +235,15 @@ struct nc_server_reply *reply_error(NC_ERR, const char *, const char *,
 struct nc_server_reply *reply_sn_error(NC_ERR, const char *, const char *,
 		    const char *, const char *);
 struct nc_server_reply *server_validate(struct lyd_node *);
+struct nc_server_reply *server_reply_data(struct lyd_node *,
+		    struct lyd_node *);
 void		 server_add_session(struct nc_session *);
 void		 server_end_session(struct nc_session *);
 
 /* config.c */
-struct nc_server_reply *config_get(struct lyd_node *);
-struct nc_server_reply *config_edit(struct lyd_node *);
+struct nc_server_reply *config_get(struct lyd_node *, const char *);
+struct nc_server_reply *config_edit(struct lyd_node *, const char *);
+void		 config_hide_seeds(struct lyd_node *, const char *);
 int		 config_load(struct riv_err *);
 int		 config_oper(struct lyd_node **);
 int		 config_seq_reserve(struct att_sub *);

@@ -6,23 +6,40 @@
  * before it takes effect, kept in STATE-DIR/subscriptions.xml, and applied
  * live: new subscriptions call their receiver home, removed ones end,
  * changed ones are modified.
+ *
+ * Each subscription's nonce-seed (nacm:default-deny-all) is shown only to
+ * its owner, the user who wrote that seed, and to the --admin-user users;
+ * the owners are kept in STATE-DIR/owners.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <libyang/libyang.h>
 #include <nc_server.h>
+#include <openssl/evp.h>
 
 #include "attester.h"
 
 #define SN	"ietf-subscribed-notifications"
 #define CONFIG_FILE	"subscriptions.xml"
 #define SEQ_FILE	"sequences"
+#define OWNER_FILE	"owners"
+#define RAS	"riv-attestation-streams"
 #define SEQ_RESERVE	1000	/* sequence numbers reserved per write */
 
 static struct lyd_node *running;
+
+/* Who wrote the seed of a configured subscription. */
+struct owner {
+	uint32_t	 id;
+	uint8_t		 seed_hash[8];	/* SHA-256 of its text */
+	char		*user;		/* NULL: admins only */
+};
+static struct owner owners[ATT_SUB_MAX];
+static size_t nowners;
 
 /* The path of the configuration file in the state directory. */
 static void
@@ -45,6 +62,226 @@ config_save(const struct lyd_node *tree, struct riv_err *err)
 		return err_set(err, -1, "cannot write %s", path);
 	}
 	return 0;
+}
+
+/*
+ * Access to the seeds.  The nonce-seed leaf is nacm:default-deny-all (RFC
+ * 8341 3.5.1.2): no user may read it unless a rule allows it.  The one
+ * rule riv-attester has: users read the seeds they wrote (they know them)
+ * and the --admin-user users read every seed.  The owner of a configured
+ * subscription is the user whose edit set its current seed; an edit that
+ * keeps the seed keeps the owner.  STATE-DIR/owners keeps them, one line
+ * "ID SEED-HASH-HEX USER" each (SEED-HASH: the first 8 bytes of SHA-256 of
+ * the seed's base64 text): a line applies only to the seed it names, so
+ * a seed changed by hand or a lost file leaves a seed without an owner,
+ * for admins only.
+ */
+
+/* The child of n called name, of module mod, or NULL. */
+static struct lyd_node *
+child_named(const struct lyd_node *n, const char *mod, const char *name)
+{
+	struct lyd_node *c;
+
+	LY_LIST_FOR(lyd_child(n), c)
+		if (c->schema != NULL && strcmp(c->schema->name, name) == 0 &&
+		    strcmp(c->schema->module->name, mod) == 0)
+			return c;
+	return NULL;
+}
+
+/*
+ * The id and the seed hash of subscription entry e; 0, or -1 if it has
+ * no id or no seed.
+ */
+static int
+entry_seed(const struct lyd_node *e, uint32_t *id, uint8_t hash[8])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	const struct lyd_node *n;
+	const char *v;
+	unsigned int len;
+
+	if ((n = child_named(e, SN, "id")) == NULL ||
+	    (v = lyd_get_value(n)) == NULL)
+		return -1;
+	*id = (uint32_t)strtoul(v, NULL, 10);
+	if ((n = child_named(e, RAS, "nonce-seed")) == NULL ||
+	    (v = lyd_get_value(n)) == NULL ||
+	    EVP_Digest(v, strlen(v), md, &len, EVP_sha256(), NULL) != 1)
+		return -1;
+	memcpy(hash, md, 8);
+	return 0;
+}
+
+/* The subscription entries of tree: the children of /sn:subscriptions. */
+static struct lyd_node *
+entries(const struct lyd_node *tree)
+{
+	const struct lyd_node *top;
+
+	LY_LIST_FOR(tree, top)
+		if (top->schema != NULL &&
+		    strcmp(top->schema->module->name, SN) == 0 &&
+		    strcmp(top->schema->name, "subscriptions") == 0)
+			return lyd_child(top);
+	return NULL;
+}
+
+/* Forget every owner. */
+static void
+owners_clear(void)
+{
+	while (nowners > 0)
+		free(owners[--nowners].user);
+}
+
+/* Whether user is one of the --admin-user users. */
+static int
+is_admin(const char *user)
+{
+	size_t i;
+
+	for (i = 0; user != NULL && i < att.nadmins; i++)
+		if (strcmp(att.admins[i], user) == 0)
+			return 1;
+	return 0;
+}
+
+/* The owner of seed hash of configured subscription id, or NULL. */
+static const char *
+owner_of(uint32_t id, const uint8_t hash[8])
+{
+	size_t i;
+
+	for (i = 0; i < nowners; i++)
+		if (owners[i].id == id &&
+		    memcmp(owners[i].seed_hash, hash, 8) == 0)
+			return owners[i].user;
+	return NULL;
+}
+
+/*
+ * Make the owners those of the subscriptions in tree, the new running
+ * configuration that user (NULL: nobody) wrote: a seed that did not
+ * change keeps its owner, a new one belongs to user.
+ */
+static void
+owners_update(const struct lyd_node *tree, const char *user)
+{
+	struct owner next[ATT_SUB_MAX];
+	const struct lyd_node *e;
+	const char *who;
+	size_t n = 0, i;
+
+	if (user != NULL && (*user == '\0' || strchr(user, '\n') != NULL))
+		user = NULL;
+	LY_LIST_FOR(entries(tree), e) {
+		if (n == ATT_SUB_MAX || entry_seed(e, &next[n].id,
+		    next[n].seed_hash) != 0)
+			continue;
+		who = user;
+		for (i = 0; i < nowners; i++)
+			if (owners[i].id == next[n].id) {
+				if (memcmp(owners[i].seed_hash,
+				    next[n].seed_hash, 8) == 0)
+					who = owners[i].user;
+				break;
+			}
+		next[n].user = who != NULL ? strdup(who) : NULL;
+		n++;
+	}
+	owners_clear();
+	memcpy(owners, next, n * sizeof(next[0]));
+	nowners = n;
+}
+
+/* Write the owners to STATE-DIR/owners.  0 or -1. */
+static int
+owners_save(struct riv_err *err)
+{
+	char path[4096], tmp[4096], hex[2 * 8 + 1];
+	size_t i;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", att.state_dir, OWNER_FILE);
+	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", att.state_dir, OWNER_FILE);
+	if ((f = fopen(tmp, "w")) == NULL)
+		return err_set(err, -1, "cannot write %s", tmp);
+	for (i = 0; i < nowners; i++) {
+		if (owners[i].user == NULL)
+			continue;
+		hex_encode(owners[i].seed_hash, 8, hex);
+		fprintf(f, "%u %s %s\n", owners[i].id, hex, owners[i].user);
+	}
+	if (fflush(f) != 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return err_set(err, -1, "cannot write %s", path);
+	}
+	return 0;
+}
+
+/* Read STATE-DIR/owners (before the saved configuration is applied). */
+static void
+owners_load(void)
+{
+	char path[4096], line[1024], hex[2 * 8 + 1], h[32];
+	struct owner *o;
+	unsigned id;
+	size_t n;
+	int off;
+	FILE *f;
+
+	owners_clear();
+	snprintf(path, sizeof(path), "%s/%s", att.state_dir, OWNER_FILE);
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL && nowners < ATT_SUB_MAX) {
+		line[strcspn(line, "\n")] = '\0';
+		if (sscanf(line, "%u %31s %n", &id, h, &off) != 2 ||
+		    strlen(h) != 16 || line[off] == '\0')
+			continue;
+		o = &owners[nowners];
+		for (n = 0; n < 8; n++) {
+			unsigned b;
+
+			if (sscanf(h + 2 * n, "%2x", &b) != 1)
+				break;
+			o->seed_hash[n] = (uint8_t)b;
+		}
+		hex_encode(o->seed_hash, 8, hex);
+		if (n != 8 || strcasecmp(hex, h) != 0 ||
+		    (o->user = strdup(line + off)) == NULL)
+			continue;
+		o->id = id;
+		nowners++;
+	}
+	fclose(f);
+}
+
+/*
+ * Remove from tree (the data of a reply to user) the seeds of the
+ * configured subscriptions that user may not read.
+ */
+void
+config_hide_seeds(struct lyd_node *tree, const char *user)
+{
+	struct lyd_node *e, *seed;
+	const char *owner;
+	uint32_t id;
+	uint8_t hash[8];
+
+	if (is_admin(user))
+		return;
+	LY_LIST_FOR(entries(tree), e) {
+		if ((seed = child_named(e, RAS, "nonce-seed")) == NULL)
+			continue;
+		if (entry_seed(e, &id, hash) == 0 && user != NULL &&
+		    (owner = owner_of(id, hash)) != NULL &&
+		    strcmp(owner, user) == 0)
+			continue;
+		lyd_free_tree(seed);
+	}
 }
 
 /*
@@ -161,9 +398,21 @@ edit_entry(struct lyd_node **cand, const struct lyd_node *e, const char *op)
 	    strcmp(op, "create") == 0))
 		lyd_free_tree(cur);
 	else if (cur != NULL) {
-		if (lyd_merge_tree(&cur, dup, LYD_MERGE_DESTRUCT) != LY_SUCCESS)
+		/* libyang merges top-level trees only: the entry with a
+		 * copy of its parent /sn:subscriptions. */
+		lyd_free_tree(dup);
+		if (lyd_dup_single(e, NULL, LYD_DUP_RECURSIVE |
+		    LYD_DUP_NO_META | LYD_DUP_WITH_PARENTS, &dup) !=
+		    LY_SUCCESS)
+			return NULL;
+		while (lyd_parent(dup) != NULL)
+			dup = lyd_parent(dup);
+		if (lyd_merge_siblings(cand, dup, 0) != LY_SUCCESS) {
+			lyd_free_all(dup);
 			return reply_error(NC_ERR_OP_FAILED, NULL, NULL,
 			    "merge failed: %s", ly_errmsg(att.ctx));
+		}
+		lyd_free_all(dup);
 		return NULL;
 	}
 	if (lyd_insert_child(parent, dup) != LY_SUCCESS) {
@@ -218,31 +467,29 @@ edit_apply(struct lyd_node **cand, const struct lyd_node *edit,
 	return NULL;
 }
 
-/* Answer <get-config>: the configured subscriptions. */
+/*
+ * Answer <get-config> of user: the configured subscriptions, without the
+ * seeds user may not read, through the filter.
+ */
 struct nc_server_reply *
-config_get(struct lyd_node *rpc)
+config_get(struct lyd_node *rpc, const char *user)
 {
-	struct lyd_node *out = NULL, *data = NULL;
+	struct lyd_node *data = NULL;
 
-	if ((running != NULL && lyd_dup_siblings(running, NULL,
-	    LYD_DUP_RECURSIVE, &data) != LY_SUCCESS) ||
-	    lyd_dup_single(rpc, NULL, 0, &out) != LY_SUCCESS ||
-	    lyd_new_any(out, NULL, "data", data, 1, LYD_ANYDATA_DATATREE, 1,
-	    NULL) != LY_SUCCESS) {
-		lyd_free_all(out);
-		lyd_free_all(data);
+	if (running != NULL && lyd_dup_siblings(running, NULL,
+	    LYD_DUP_RECURSIVE, &data) != LY_SUCCESS)
 		return NULL;
-	}
-	return nc_server_reply_data(out, NC_WD_EXPLICIT, NC_PARAMTYPE_FREE);
+	config_hide_seeds(data, user);
+	return server_reply_data(rpc, data);
 }
 
 /*
  * Validate cand, configure its subscriptions and make it the running
- * configuration (saved when save is set).  NULL, or the error reply (and
- * nothing changed).
+ * configuration (saved when save is set; written by user, NULL when
+ * loaded).  NULL, or the error reply (and nothing changed).
  */
 static struct nc_server_reply *
-config_commit(struct lyd_node *cand, int save)
+config_commit(struct lyd_node *cand, int save, const char *user)
 {
 	struct nc_server_reply *r;
 	struct riv_err err;
@@ -253,15 +500,18 @@ config_commit(struct lyd_node *cand, int save)
 	if (save && config_save(cand, &err) != 0)
 		return reply_error(NC_ERR_OP_FAILED, NULL, NULL, "%s",
 		    err.msg);
+	owners_update(cand, user);
+	if (save && owners_save(&err) != 0)
+		log_warnx("%s", err.msg);
 	sub_configure(cand, 0);
 	lyd_free_all(running);
 	running = cand;
 	return NULL;
 }
 
-/* Answer <edit-config> on running. */
+/* Answer <edit-config> on running, from user. */
 struct nc_server_reply *
-config_edit(struct lyd_node *rpc)
+config_edit(struct lyd_node *rpc, const char *user)
 {
 	struct lyd_node *cand = NULL, *edit = NULL, *cfg;
 	struct nc_server_reply *r;
@@ -299,7 +549,7 @@ config_edit(struct lyd_node *rpc)
 		lyd_free_all(cand);
 		cand = NULL;
 	}
-	if (r == NULL && (r = config_commit(cand, 1)) == NULL)
+	if (r == NULL && (r = config_commit(cand, 1, user)) == NULL)
 		return nc_server_reply_ok();
 	lyd_free_all(cand);
 	return r;
@@ -320,7 +570,8 @@ config_load(struct riv_err *err)
 	if (lyd_parse_data_path(att.ctx, path, LYD_XML, LYD_PARSE_ONLY |
 	    LYD_PARSE_NO_STATE, 0, &tree) != LY_SUCCESS)
 		return err_set(err, -1, "%s: %s", path, ly_errmsg(att.ctx));
-	if ((r = config_commit(tree, 0)) != NULL) {
+	owners_load();
+	if ((r = config_commit(tree, 0, NULL)) != NULL) {
 		e = nc_server_reply_get_last_err(r);
 		err_set(err, -1, "%s: %s", path, e ? nc_err_get_msg(e) :
 		    "refused");
@@ -338,6 +589,7 @@ config_free(void)
 {
 	lyd_free_all(running);
 	running = NULL;
+	owners_clear();
 }
 
 /*

@@ -143,6 +143,8 @@ usage(int status)
 "                           the CA; the user name is their common name)\n"
 "  --ssh-listen ADDR:PORT   NETCONF over SSH (with --ssh-host-key and\n"
 "                           --ssh-authorized-keys; user --ssh-user, rivd)\n"
+"  --admin-user USER        USER reads every configured subscription's\n"
+"                           nonce-seed (others only the seeds they wrote)\n"
 "  --yang-dir DIR           YANG modules (default " RIV_YANGDIR ")\n"
 "  -v                       debug logging\n"
 "  -h, --help               this help\n"
@@ -172,6 +174,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "ssh-host-key", required_argument, NULL, 'H' },
 		{ "ssh-authorized-keys", required_argument, NULL, 'k' },
 		{ "ssh-user", required_argument, NULL, 'u' },
+		{ "admin-user", required_argument, NULL, 'U' },
 		{ "yang-dir", required_argument, NULL, 'y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -212,6 +215,14 @@ parse_options(int argc, char **argv, struct options *o)
 		case 'H': o->srv.ssh_host_key = optarg; break;
 		case 'k': o->srv.ssh_authorized_keys = optarg; break;
 		case 'u': o->srv.ssh_user = optarg; break;
+		case 'U':
+			if (att.nadmins == ATT_ADMIN_MAX || *optarg == '\0') {
+				fprintf(stderr, "riv-attester: --admin-user: "
+				    "empty, or more than %d\n", ATT_ADMIN_MAX);
+				exit(2);
+			}
+			att.admins[att.nadmins++] = optarg;
+			break;
 		case 'y': o->yang_dir = optarg; break;
 		case 'v': att.verbose = 1; break;
 		case 'h': usage(0); break;

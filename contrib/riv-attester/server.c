@@ -371,18 +371,19 @@ server_validate(struct lyd_node *rpc)
 	    msg ? msg : "invalid RPC");
 }
 
-/* Answer <get>: the operational data. */
-static struct nc_server_reply *
-rpc_get(struct lyd_node *rpc)
+/*
+ * The reply to rpc, a <get> or <get-config>, with data (freed) through
+ * the rpc's filter.
+ */
+struct nc_server_reply *
+server_reply_data(struct lyd_node *rpc, struct lyd_node *data)
 {
-	struct lyd_node *out = NULL, *data = NULL;
+	struct nc_server_reply *r;
+	struct lyd_node *out = NULL;
 
-	if ((att.oper != NULL && lyd_dup_siblings(att.oper, NULL,
-	    LYD_DUP_RECURSIVE, &data) != LY_SUCCESS) ||
-	    config_oper(&data) != 0) {
-		log_warnx("get: %s", ly_errmsg(att.ctx));
+	if ((r = yang_filter(rpc, &data)) != NULL) {
 		lyd_free_all(data);
-		return NULL;
+		return r;
 	}
 	if (lyd_dup_single(rpc, NULL, 0, &out) != LY_SUCCESS ||
 	    lyd_new_any(out, NULL, "data", data, 1, LYD_ANYDATA_DATATREE, 1,
@@ -394,12 +395,34 @@ rpc_get(struct lyd_node *rpc)
 	return nc_server_reply_data(out, NC_WD_EXPLICIT, NC_PARAMTYPE_FREE);
 }
 
+/*
+ * Answer <get> of user: the operational data, the configured
+ * subscriptions without the seeds user may not read and the YANG library,
+ * through the filter.
+ */
+static struct nc_server_reply *
+rpc_get(struct lyd_node *rpc, const char *user)
+{
+	struct lyd_node *data = NULL;
+
+	if ((att.oper != NULL && lyd_dup_siblings(att.oper, NULL,
+	    LYD_DUP_RECURSIVE, &data) != LY_SUCCESS) ||
+	    config_oper(&data) != 0 || yang_library(&data) != 0) {
+		log_warnx("get: %s", ly_errmsg(att.ctx));
+		lyd_free_all(data);
+		return NULL;
+	}
+	config_hide_seeds(data, user);
+	return server_reply_data(rpc, data);
+}
+
 /* Dispatch one RPC (libnetconf2's global callback). */
 static struct nc_server_reply *
 server_rpc(struct lyd_node *rpc, struct nc_session *session)
 {
 	const char *mod = rpc->schema->module->name;
 	const char *name = rpc->schema->name;
+	const char *user = nc_session_get_username(session);
 
 	log_debug("session %u: rpc %s:%s", nc_session_get_id(session), mod,
 	    name);
@@ -414,11 +437,11 @@ server_rpc(struct lyd_node *rpc, struct nc_session *session)
 			return sub_delete(rpc, session, 1);
 	} else if (strcmp(mod, "ietf-netconf") == 0) {
 		if (strcmp(name, "get") == 0)
-			return rpc_get(rpc);
+			return rpc_get(rpc, user);
 		if (strcmp(name, "get-config") == 0)
-			return config_get(rpc);
+			return config_get(rpc, user);
 		if (strcmp(name, "edit-config") == 0)
-			return config_edit(rpc);
+			return config_edit(rpc, user);
 		if (strcmp(name, "lock") == 0 || strcmp(name, "unlock") == 0)
 			return nc_server_reply_ok();
 	}
