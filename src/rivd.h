@@ -240,6 +240,11 @@ int		 ssh_open(struct attester *, struct bufferevent **,
 const char	*ssh_error(const struct attester *);
 void		 ssh_close(struct attester *);
 
+/* message.c */
+void		 message_take(struct attester *, const char *, size_t,
+		    int64_t);
+int		 message_is_reply(const char *);
+
 /* subscription.c */
 void		 verdict_reason(struct verdict *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
@@ -247,6 +252,8 @@ void		 verdict_fail(struct verdict *, const char *);
 void		 verdict_error(struct verdict *, const char *);
 int		 chain_check(struct subscription *, uint64_t, const uint8_t *,
 		    size_t, uint8_t *, size_t *, struct verdict *);
+void		 chain_commit(struct subscription *, uint64_t,
+		    const uint8_t *);
 void		 sub_establish(struct subscription *);
 void		 sub_establish_all(struct attester *);
 void		 sub_modify(struct subscription *);

@@ -254,61 +254,18 @@ session_take_hello(struct attester *a, const char *msg)
 	return 0;
 }
 
-/* The value of attribute message-id in msg, or 0. */
-static uint32_t
-msg_id(const char *msg)
-{
-	const char *p = strstr(msg, "message-id=");
-
-	if (p == NULL || (p[11] != '"' && p[11] != '\''))
-		return 0;
-	return (uint32_t)strtoul(p + 12, NULL, 10);
-}
-
-/* Handle one complete message from an established session. */
+/* Handle one complete message from a session (the hello, or the rest). */
 static void
 session_take_message(struct attester *a, const char *msg, size_t len,
     int64_t received)
 {
-	struct lyd_node *envp = NULL, *op = NULL;
-	struct ly_in *in = NULL;
-
 	if (a->state == ATT_HELLO) {
 		session_take_hello(a, msg);
 		return;
 	}
 	if (a->probe_ev != NULL)
 		evtimer_del(a->probe_ev);	/* any message: it lives */
-	if (strncmp(msg, "<rpc-reply", 10) == 0 ||
-	    (strstr(msg, "<rpc-reply") != NULL &&
-	    strstr(msg, "<notification") == NULL)) {
-		struct lyd_node *t = NULL;
-		uint32_t id = msg_id(msg);
-
-		if (lyd_parse_data_mem(rivd.ctx, msg, LYD_XML, LYD_PARSE_OPAQ |
-		    LYD_PARSE_ONLY, 0, &t) != LY_SUCCESS)
-			sub_malformed(a, ly_errmsg(rivd.ctx), len, received);
-		else if (id == 0 || id > a->next_msgid)
-			sub_malformed(a, "an rpc-reply to a message-id rivd "
-			    "never sent", len, received);
-		else if (id == a->probe_id) {
-			a->probe_id = 0;
-			sub_probe_answered(a);
-		} else
-			sub_rpc_reply(a, id, msg);
-		lyd_free_all(t);
-		return;
-	}
-	if (ly_in_new_memory(msg, &in) != LY_SUCCESS)
-		return;
-	if (lyd_parse_op(rivd.ctx, NULL, in, LYD_XML, LYD_TYPE_NOTIF_NETCONF,
-	    &envp, &op) != LY_SUCCESS || op == NULL) {
-		sub_malformed(a, ly_errmsg(rivd.ctx), len, received);
-	} else
-		sub_notification(a, op, received);
-	lyd_free_all(envp);
-	lyd_free_all(op);
-	ly_in_free(in, 0);
+	message_take(a, msg, len, received);
 }
 
 /* Wall clock in microseconds. */

@@ -696,9 +696,9 @@ seq_mark(struct subscription *s, uint64_t n)
 
 /*
  * Check a notification's place in the nonce chain of s: sequence number n
- * and seed-id.  Fills the expected nonce; adds codes and reasons to v.
- * Return 0 to appraise the evidence, -1 if it must not be (replayed,
- * unknown seed).
+ * and seed-id.  Fills the expected nonce; adds codes and reasons to v;
+ * changes nothing (chain_commit does, once a quote verified).  Return 0 to
+ * appraise the evidence, -1 if it must not be (replayed, unknown seed).
  */
 int
 chain_check(struct subscription *s, uint64_t n, const uint8_t *seed_id,
@@ -730,16 +730,12 @@ chain_check(struct subscription *s, uint64_t n, const uint8_t *seed_id,
 		verdict_reason(v, "sequence number %llu arrived after %llu",
 		    (unsigned long long)n,
 		    (unsigned long long)(s->next_seq - 1));
-		s->gaps--;
 	} else if (n > s->next_seq) {
 		verdict_fail(v, "gap");
 		verdict_reason(v, "sequence numbers %llu to %llu are missing",
 		    (unsigned long long)s->next_seq,
 		    (unsigned long long)(n - 1));
-		s->gaps += n - s->next_seq;
 	}
-	if (seed == &s->seeds[0] && s->nseeds == 2 && n >= seed->from)
-		s->nseeds = 1;	/* the attester switched: old seed done */
 	if (nonce_derive(s->hash, seed->bytes, seed->len, n, nonce,
 	    nonce_len) != 0) {
 		verdict_error(v, "internal");
@@ -747,10 +743,28 @@ chain_check(struct subscription *s, uint64_t n, const uint8_t *seed_id,
 		    "%llu", (unsigned long long)n);
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * Notification n, which chain_check let through, was appraised (seed
+ * seed_id): it moves the chain (the numbers seen, the next one expected,
+ * the gaps, the seed in use).  appraise.c commits a number ahead of the
+ * chain only when a quote over its nonce verified.
+ */
+void
+chain_commit(struct subscription *s, uint64_t n, const uint8_t *seed_id)
+{
+	if (n < s->next_seq && s->gaps > 0)
+		s->gaps--;
+	else if (n > s->next_seq)
+		s->gaps += n - s->next_seq;
+	if (s->nseeds == 2 && n >= s->seeds[0].from &&
+	    memcmp(s->seeds[0].id, seed_id, NONCE_SEED_ID) == 0)
+		s->nseeds = 1;	/* the attester switched: old seed done */
 	seq_mark(s, n);
 	if (n >= s->next_seq)
 		s->next_seq = n + 1;
-	return 0;
 }
 
 /* The subscription of a with attester id, or NULL. */

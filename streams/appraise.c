@@ -656,6 +656,10 @@ appraise_notification(struct subscription *s, struct lyd_node *op,
 		    nlen, v);
 	}
 	ly_set_free(set, NULL);
+	/* A number ahead of the chain moves it only with a verified quote:
+	 * a forged one cannot poison the window. */
+	if (quoted > 0 || v->sequence <= s->next_seq)
+		chain_commit(s, v->sequence, seed_id);
 	note_trigger(op, v);
 	/* Only a changed state is written: the store keeps the last one. */
 	if (s->stream != STREAM_PCR && s->appraisal->dirty) {

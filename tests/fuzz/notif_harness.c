@@ -6,7 +6,8 @@
  * At the first input: the YANG context (yang_context on $RIV_YANGDIR, else
  * on the yang directory of the source tree this file is in); an attester r1
  * with TPMs rp0 and rp1, whose AKs are those of the swtpm run the seeds were
- * captured from (tests/fuzz/seeds/{pcr_evidence,bios_log,ima_log}); the
+ * captured from (tests/fuzz/seeds/{pcr_evidence,bios_log,ima_log}, made by
+ * tests/fuzz/notif_harness.sh, which prints the AKs for ak_hex); the
  * reference values below (pcr-trust-evidence, bios-log) or the IMA policy
  * below (ima-log); and one subscription to the target's stream, with the
  * subscription id and nonce seed (bytes 0, 1, ..., 31) of that capture.
@@ -28,20 +29,27 @@
  * every verdict.
  *
  * The stubs: session_send_rpc succeeds without sending (the RPC must parse
- * as a NETCONF RPC of the context), session_close does nothing (as for a
- * session without a connection), log_* print only when verbose, libevent
+ * as a NETCONF RPC of the context), session_close and session_probe do
+ * nothing (as for a session without a connection), the store's notes are
+ * dropped, log_* print only when verbose, libevent
  * timers are never armed, and store_submit checks the item as the store
  * would (a verdict the store refuses is lost: the target aborts), checks
  * that the engine state saved with it restores (appraisal_restore) into a
- * new appraisal at the same log positions and saves again to the same
- * bytes, and frees it.
+ * new appraisal with the same TPM counts and log positions whose TPM
+ * states save again to the same text, and frees it.  EVP_DecodeBlock is
+ * wrapped so that ASan sees what it writes (libcrypto is not
+ * instrumented).
  */
+#define _GNU_SOURCE		/* RTLD_NEXT */
+
+#include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <libyang/libyang.h>
+#include <openssl/evp.h>
 
 #include "ima_policy.h"
 #include "json.h"
@@ -52,7 +60,7 @@
 #define MESSAGES_MAX	16		/* messages taken per input */
 #define STATE_KEEP_MAX	(256 * 1024)	/* saved state kept across inputs */
 #define PENDING_MSGID	1		/* the pending establish-subscription */
-#define RECEIVED_US	1796117845000000LL	/* wall clock of every message */
+#define RECEIVED_US	1796117845000000LL	/* wall clock of messages */
 #define EOM		"]]>]]>"
 #define EOM_LEN		6
 
@@ -61,24 +69,24 @@ struct rivd rivd;
 /* AKs (TPM2B_PUBLIC, RSA 2048) of the TPMs the seeds were captured from. */
 static const char *const tpm_names[2] = { "rp0", "rp1" };
 static const char *const ak_hex[2] = {
-	"01180001000b00050072000000100014000b0800000000000100b977f5f25849"
-	"a51fd7cca84e2b7920e7b7a69900c60ed45164306deec0d5a243c01b72f4ea7e"
-	"a1cb1cf8456db908c1fb14df5a742f264bd60eddb975be38b0f67057873731ed"
-	"fcf98998150fd714cd00770a972e4fc285205ed1c4093d4e5ee50a8542b979ce"
-	"9e087d50889ac4c118488f07f3c5515ecf4479146c46998a664768bd0acdb6d7"
-	"6c2d68c46ac7f33cf4d78c472003f76e441a238352a5adbf6517eb3609966474"
-	"b48cb01045a4774476e5da6a49c90a0486818acab8deca0088f9e0eea6209573"
-	"b5d2ad73ffb8262984c7faa57f8aab6adc44708309de164cff9d68366cd93331"
-	"3d312310487a4ad7b134c119b1228a7ab21272c50da53e791c7d",
-	"01180001000b00050072000000100014000b0800000000000100de89b9365f84"
-	"e48b0d5a285cb6e480aac5e512c4196d51a128b5b7bdb30a4f2b43097000d0cf"
-	"afad42fa21166c682f0c19957e557b2671c7b2a7d87865f41cf6a458f5bb9b06"
-	"56922f570796857d7f983703462f7bdbebd464d1549fe1b301bfacbbdfb067ab"
-	"a5c261037c165d2d1f96bd4eb140835fbc1636e1bffbef59228d8e57dd84a583"
-	"a08c3760a847ceb350658e3dae671640d92045387b2d9e59092652d7ffe37a5a"
-	"86fd33b060db462c664361d40e3faa83da49648fdfbcde5d4acb3a16743f8104"
-	"1dfa77175cfc06c78d1e7bb0fff5a2d8d3c11747be50ffcf691f5303912e1d80"
-	"379b88ba6ea5544e4ef1e8a34bfb8b190dbd1718bf32bd158e2b"
+	"01180001000b00050072000000100014000b0800000000000100cfa392cea60b"
+	"e41147c49315911718ec3afe78d9457777c2ca40836c7f7d7b40d2daa380ecd1"
+	"d4ef8717838f1ccba7103e8cbc7fe58c686a6e6e3fa98c8baccbe0ea769943b0"
+	"4b2e1432511b1741e686ee0f48e27902cf5099bfe20e5e7e69312969aabcc8e0"
+	"916b3aac97a3dc09a7921ce2a5b6147de99aa574fd6baad1a8f92691b947b5bc"
+	"c644cac235e2ead9d939b4dbfd4b735a272e480f82528cac082b5fcda622a83d"
+	"2f57d13f3163c3e5d0925be1412766ea8740792663f31594de2259e631a53f64"
+	"0b7512ddb5e143a79c40f19e87a6a7b6e390ed1ab0ea343d56944a5d7844511a"
+	"791ae89e091f0b28cd7df562c35e9c33a6a8de81191e3e570343",
+	"01180001000b00050072000000100014000b0800000000000100b011a9ea0555"
+	"a1c88febc250af03bdfabeeb07051db7bb80d245ca6bbadcdb4bcded18866a3b"
+	"a17354a62cf48c47b41cd7212670fcb4b9ffc9a5187045c376e18ab232dc8b16"
+	"ed4f48fa7b75d7c2997b5f4bf5bf47995f5541d623f7f868488279cb0390dcca"
+	"f824f734938c79efc2bda07abc9b494b1a6ef40165eb316e8987c856a33581e3"
+	"863154b37d6e651ac9c885d4e0ad23c93f9bcc65bd56f84f15c911699b6eaf99"
+	"4d0d45c6cf4f1750228a7324263c646687e3c426646a7f74888b79ec9748fcda"
+	"36847a0f158759e7a8d832a784548084290b9a23e365b22ce3a96e8b03a967f8"
+	"ec09cd8ba7a9eca78710a7edf935245aa3bf604f8553877ec17d"
 };
 
 /* The subscription id the attester gave each stream in that capture. */
@@ -92,10 +100,13 @@ static const uint32_t sub_ids[STREAM_KINDS] = {
  */
 static const char refvals_json[] =
     "{\"version\":1,\"pcrs\":{\"sha256\":{"
-    "\"0\":\"1536de221b2187a421602cd81f43aa04496b0bd5a424d3b25b637a942080d0fa\","
-    "\"4\":[\"0000000000000000000000000000000000000000000000000000000000000000\","
+    "\"0\":\"1536de221b2187a421602cd81f43aa04"
+    "496b0bd5a424d3b25b637a942080d0fa\","
+    "\"4\":[\"00000000000000000000000000000000"
+    "00000000000000000000000000000000\","
     "\"b0af298ea2ca63fe39d0f9887948f8c9ccedd1cca90b6ed20f0aa1f9cbd8504e\"],"
-    "\"7\":\"3d6207f9a2c3fa1db729f06e71b09d2e7ca7c0c198f6c1410c2186bbe2cc1826\"},"
+    "\"7\":\"3d6207f9a2c3fa1db729f06e71b09d2e"
+    "7ca7c0c198f6c1410c2186bbe2cc1826\"},"
     "\"sha1\":{\"0\":\"0000000000000000000000000000000000000000\"}}}";
 
 /*
@@ -107,13 +118,16 @@ static const char policy_json[] =
     "\"boot_aggregate\":\"sha1:0000000000000000000000000000000000000000\","
     "\"digests\":{\"/init\":\"sha1:e9002ba6c5a98f5b7a33dc6bbf9ac1863873b713\","
     "\"/usr/bin/sh\":[\"sha1:3235ad2cc8ef196d5baf7a90887adecc6b20be52\","
-    "\"sha256:0000000000000000000000000000000000000000000000000000000000000000\"]},"
+    "\"sha256:00000000000000000000000000000000"
+    "00000000000000000000000000000000\"]},"
     "\"excludes\":[\"/usr/lib/.*\",\"/etc/ld\\\\.so\\\\.cache\"],"
     "\"accept_violations\":false,\"allow_unlisted\":false}";
 
 static struct conf h_conf;
 static struct conf_attester h_conf_att;
 static struct attester h_att;
+static struct attester *h_atts[1] = { &h_att };
+static struct subscription *h_sub;	/* h_att's one subscription */
 static struct seed h_seed;		/* the capture's nonce seed */
 static int h_ready, h_verbose;
 static unsigned long h_keep, h_inputs;
@@ -138,7 +152,7 @@ die(const char *fmt, ...)
 static const char *
 yang_dir(void)
 {
-	static char dir[4096];
+	static char dir[4096 + 8];
 	const char *env = getenv("RIV_YANGDIR");
 	char top[4096], *p;
 	int i;
@@ -160,8 +174,8 @@ yang_dir(void)
 static void
 setup(enum stream_kind kind)
 {
-	struct subscription *s = &h_att.subs[0];
-	struct conf_sub *cs = &h_conf_att.subs[0];
+	struct subscription *s = &h_att.subs[kind];
+	struct conf_sub *cs = &h_conf_att.subs[kind];
 	struct riv_err err;
 	struct json *doc;
 	uint8_t ak[512];
@@ -184,16 +198,16 @@ setup(enum stream_kind kind)
 	h_conf.attesters = &h_conf_att;
 	h_conf.nattesters = 1;
 	rivd.conf = &h_conf;
-	rivd.attesters = &h_att;
+	rivd.attesters = h_atts;
 	rivd.nattesters = 1;
 
 	snprintf(h_conf_att.name, sizeof(h_conf_att.name), "r1");
+	cs->enabled = 1;
 	cs->stream = kind;
 	cs->period_cs = 50;
 	cs->heartbeat = 60;
 	cs->bank = BANK_SHA256;
-	cs->pcrs = kind == STREAM_IMA ? 1u << 10 : 0x3ffu;
-	h_conf_att.nsubs = 1;
+	cs->pcrs = kind == STREAM_IMA ? 0x7ffu : 0x3ffu;
 	h_conf_att.ntpms = 2;
 
 	h_att.conf = &h_conf_att;
@@ -201,13 +215,14 @@ setup(enum stream_kind kind)
 	h_att.state = ATT_UP;
 	h_att.ntpms = 2;
 	for (i = 0; i < h_att.ntpms; i++) {
-		snprintf(h_conf_att.tpms[i].name, sizeof(h_conf_att.tpms[i].name),
-		    "%s", tpm_names[i]);
+		snprintf(h_conf_att.tpms[i].name,
+		    sizeof(h_conf_att.tpms[i].name), "%s", tpm_names[i]);
 		snprintf(h_att.tpms[i].name, sizeof(h_att.tpms[i].name), "%s",
 		    tpm_names[i]);
 		if (hex_decode(ak_hex[i], strlen(ak_hex[i]), ak, sizeof(ak),
-		    &len) != 0 || akey_load(ak, len, &h_att.tpms[i].ak,
-		    &err) != RIV_OK)
+		    &len) != 0)
+			die("AK of %s: not hex", tpm_names[i]);
+		if (akey_load(ak, len, &h_att.tpms[i].ak, &err) != RIV_OK)
 			die("AK of %s: %s", tpm_names[i], err.msg);
 	}
 	if (kind == STREAM_IMA) {
@@ -226,7 +241,7 @@ setup(enum stream_kind kind)
 	s->conf = cs;
 	s->stream = kind;
 	s->hash = BANK_SHA256;
-	h_att.nsubs = 1;
+	h_sub = s;
 	for (i = 0; i < 32; i++)
 		h_seed.bytes[i] = (uint8_t)i;
 	h_seed.len = 32;
@@ -239,10 +254,8 @@ setup(enum stream_kind kind)
 static void
 reset(int pending)
 {
-	struct subscription *s = &h_att.subs[0];
-	struct tpm_view *t;
+	struct subscription *s = h_sub;
 	struct riv_err err;
-	size_t i;
 	int renew;
 
 	renew = s->appraisal == NULL || h_keep == 0 ||
@@ -264,60 +277,17 @@ reset(int pending)
 	ly_err_clean(rivd.ctx, NULL);
 	if (!renew)
 		return;
-	for (i = 0; i < h_att.ntpms; i++) {
-		t = &h_att.tpms[i];
-		t->have_clock = 0;
-		t->clock = 0;
-		t->reset_count = t->restart_count = 0;
-		memset(&t->clock_seen, 0, sizeof(t->clock_seen));
-	}
 	appraisal_free(s->appraisal);
 	if ((s->appraisal = appraisal_new(s, &err)) == NULL)
 		die("appraisal_new: %s", err.msg);
 	h_state_len = 0;
 }
 
-/* The value of attribute message-id in msg, or 0 (as session.c). */
-static uint32_t
-msg_id(const char *msg)
-{
-	const char *p = strstr(msg, "message-id=");
-
-	if (p == NULL || (p[11] != '"' && p[11] != '\''))
-		return 0;
-	return (uint32_t)strtoul(p + 12, NULL, 10);
-}
-
-/* Whether session.c takes msg as an RPC reply. */
-static int
-is_reply(const char *msg)
-{
-	return strncmp(msg, "<rpc-reply", 10) == 0 ||
-	    (strstr(msg, "<rpc-reply") != NULL &&
-	    strstr(msg, "<notification") == NULL);
-}
-
-/* Take one message of an established session (session_take_message). */
+/* Take one message of an established session, as session.c does. */
 static void
 take_message(const char *msg, size_t len)
 {
-	struct lyd_node *envp = NULL, *op = NULL;
-	struct ly_in *in = NULL;
-
-	if (is_reply(msg)) {
-		sub_rpc_reply(&h_att, msg_id(msg), msg);
-		return;
-	}
-	if (ly_in_new_memory(msg, &in) != LY_SUCCESS)
-		return;
-	if (lyd_parse_op(rivd.ctx, NULL, in, LYD_XML, LYD_TYPE_NOTIF_NETCONF,
-	    &envp, &op) != LY_SUCCESS || op == NULL)
-		sub_malformed(&h_att, ly_errmsg(rivd.ctx), len, RECEIVED_US);
-	else
-		sub_notification(&h_att, op, RECEIVED_US);
-	lyd_free_all(envp);
-	lyd_free_all(op);
-	ly_in_free(in, 0);
+	message_take(&h_att, msg, len, RECEIVED_US);
 }
 
 /* The first end-of-message delimiter in p[0..n), or NULL. */
@@ -342,7 +312,7 @@ notif_harness_run(enum stream_kind kind, const uint8_t *data, size_t size)
 
 	if (!h_ready)
 		setup(kind);
-	if (h_att.subs[0].stream != kind)
+	if (h_sub->stream != kind)
 		die("one stream per process");
 	while (p < end && n < MESSAGES_MAX) {
 		q = find_eom(p, (size_t)(end - p));
@@ -353,7 +323,7 @@ notif_harness_run(enum stream_kind kind, const uint8_t *data, size_t size)
 			memcpy(msg, p, len);
 			msg[len] = '\0';
 			if (n++ == 0)
-				reset(is_reply(msg));
+				reset(message_is_reply(msg));
 			take_message(msg, len);
 			free(msg);
 		}
@@ -362,55 +332,311 @@ notif_harness_run(enum stream_kind kind, const uint8_t *data, size_t size)
 	return 0;
 }
 
-/* Serialise every TPM state of ap as appraise.c's appraisal_save does. */
+/* What ap's appraiser saves of TPM i (its save operation); malloc'ed. */
 static char *
-state_text(const struct appraisal *ap, size_t *len)
+tpm_text(const struct appraisal *ap, size_t i, size_t *len)
 {
 	char *buf = NULL;
-	size_t i;
 	FILE *f;
 
 	*len = 0;
 	if ((f = open_memstream(&buf, len)) == NULL)
 		die("open_memstream");
-	fprintf(f, "{\"tpms\":{");
-	for (i = 0; i < h_att.ntpms; i++) {
-		fprintf(f, "%s\"%s\":{", i ? "," : "", h_att.tpms[i].name);
-		ap->ops->save(f, ap->tpm[i]);
-		fprintf(f, "}");
-	}
-	fprintf(f, "}}");
+	ap->ops->save(f, ap->tpm[i]);
 	if (fclose(f) != 0)
 		die("fclose");
 	return buf;
 }
 
 /*
- * The state saved with a verdict must restore into a new appraisal (as
- * rivd restores it from the store at start) at the positions the live one
- * stands at, and save again to the same bytes.
+ * The state saved with a verdict must restore (as rivd restores it from the
+ * store when it starts) into a new appraisal that stands where the live
+ * one does: the same TPM reset and restart counts, the same log positions,
+ * and each TPM's state saving to the same text.
  */
 static void
 check_state(const struct store_state *st)
 {
-	struct subscription *s = &h_att.subs[0];
-	struct appraisal *copy;
+	struct appraisal *live = h_sub->appraisal, *copy;
+	unsigned long long seq = (unsigned long long)st->sequence;
+	const struct tpm_clock *lc, *cc;
 	struct riv_err err;
-	char *text;
-	size_t len, i;
+	uint64_t lp, cp;
+	char *t1, *t2;
+	size_t l1, l2, i;
 
 	if (strcmp(st->attester, h_att.name) != 0 ||
-	    strcmp(st->stream, stream_kind_name(s->stream)) != 0)
+	    strcmp(st->stream, stream_kind_name(h_sub->stream)) != 0)
 		die("state of %s %s saved by subscription %s %s", st->attester,
-		    st->stream, h_att.name, stream_kind_name(s->stream));
-	if ((copy = appraisal_new(s, &err)) == NULL)
+		    st->stream, h_att.name, stream_kind_name(h_sub->stream));
+	if ((copy = appraisal_new(h_sub, &err)) == NULL)
 		die("appraisal_new: %s", err.msg);
 	if (appraisal_restore(copy, st->blob, st->blob_len, &err) != 0)
-		die("the state saved after sequence %llu does not restore: %s",
-		    (unsigned long long)st->sequence, err.msg);
-	for (i = 0; i < h_att.ntpms; i++)
-		if (s->ops_position_unused_ == 0) {}
+		die("the state saved after sequence %llu does not restore: "
+		    "%s\n%.*s", seq, err.msg, (int)(st->blob_len > 4000 ? 4000 :
+		    st->blob_len), (const char *)st->blob);
+	for (i = 0; i < h_att.ntpms; i++) {
+		lc = &live->clock[i];
+		cc = &copy->clock[i];
+		if (lc->have_counts != cc->have_counts || (lc->have_counts &&
+		    (lc->reset_count != cc->reset_count ||
+		    lc->restart_count != cc->restart_count)))
+			die("TPM %s: the state saved after sequence %llu "
+			    "restores other reset/restart counts",
+			    h_att.tpms[i].name, seq);
+		lp = live->ops->position(live->tpm[i]);
+		cp = copy->ops->position(copy->tpm[i]);
+		if (lp != cp)
+			die("TPM %s: the state saved after sequence %llu "
+			    "restores at entry %llu, not %llu",
+			    h_att.tpms[i].name, seq, (unsigned long long)cp,
+			    (unsigned long long)lp);
+		t1 = tpm_text(live, i, &l1);
+		t2 = tpm_text(copy, i, &l2);
+		if (l1 != l2 || memcmp(t1, t2, l1) != 0)
+			die("TPM %s: the state saved after sequence %llu saves "
+			    "differently once restored:\n%.*s\n%.*s",
+			    h_att.tpms[i].name, seq,
+			    (int)(l1 > 2000 ? 2000 : l1), t1,
+			    (int)(l2 > 2000 ? 2000 : l2), t2);
+		free(t1);
+		free(t2);
+	}
 	appraisal_free(copy);
-	(void)text;
-	(void)len;
+	h_state_len = st->blob_len;
+}
+
+/* Whether string s ends within max bytes; its length in *len. */
+static int
+bounded(const char *s, size_t max, size_t *len)
+{
+	const char *nul = memchr(s, '\0', max);
+
+	if (nul == NULL)
+		return 0;
+	*len = (size_t)(nul - s);
+	return 1;
+}
+
+/* Die unless the store would take item it (db/store.c check_item). */
+static void
+check_item(const struct store_item *it)
+{
+	const struct verdict *v = &it->verdict;
+	const struct store_state *st = &it->state;
+	size_t la, ls, n, i;
+
+	if (!bounded(v->attester, STORE_NAME_MAX, &la) ||
+	    !bounded(v->stream, STORE_NAME_MAX, &ls) ||
+	    !bounded(v->tpm, STORE_NAME_MAX, &n) ||
+	    !bounded(v->codes, STORE_CODES_LEN, &n) || la == 0 || ls == 0)
+		die("verdict with an unterminated or empty name or code");
+	if ((unsigned)v->result > VERDICT_STALE ||
+	    v->nreasons > STORE_REASONS_MAX ||
+	    v->nonce_len > sizeof(v->nonce) ||
+	    v->pcr_digest_len > sizeof(v->pcr_digest))
+		die("verdict out of bounds: result %d, %zu reasons, nonce %zu, "
+		    "PCR digest %zu bytes", (int)v->result, v->nreasons,
+		    v->nonce_len, v->pcr_digest_len);
+	for (i = 0; i < v->nreasons; i++)
+		if (!bounded(v->reasons[i], STORE_REASON_LEN, &n))
+			die("verdict reason %zu unterminated", i);
+	if (st->blob_len > STORE_BLOB_MAX ||
+	    (st->blob == NULL && st->blob_len != 0))
+		die("state of %zu bytes", st->blob_len);
+	if (st->attester[0] == '\0')
+		return;
+	if (!bounded(st->attester, STORE_NAME_MAX, &n) ||
+	    !bounded(st->stream, STORE_NAME_MAX, &ls) ||
+	    !bounded(st->tpm, STORE_NAME_MAX, &n) || ls == 0)
+		die("state with an unterminated or empty name");
+}
+
+/* Stub: check the item and its state, then drop it. */
+int
+store_submit(struct store *store, struct store_item *it)
+{
+	const struct verdict *v = &it->verdict;
+	size_t i;
+
+	(void)store;
+	check_item(it);
+	if (it->state.blob != NULL)
+		check_state(&it->state);
+	if (h_verbose) {
+		fprintf(stderr, "verdict %s %s sub %u seq %llu: %s [%s]",
+		    v->attester, v->stream, v->subscription,
+		    (unsigned long long)v->sequence,
+		    verdict_result_name(v->result), v->codes);
+		for (i = 0; i < v->nreasons; i++)
+			fprintf(stderr, "\n\t%s", v->reasons[i]);
+		fprintf(stderr, "%s\n", it->state.blob != NULL ?
+		    "\n\t(state saved)" : "");
+	}
+	free(it->state.blob);
+	it->state.blob = NULL;
+	it->state.blob_len = 0;
+	return 0;
+}
+
+/* Stub: the note is dropped. */
+int
+store_note_subscription(struct store *store, const char *attester,
+    const char *stream, uint32_t id, const char *state, const char *detail)
+{
+	(void)store;
+	if (h_verbose)
+		fprintf(stderr, "note %s %s %u: %s %s\n", attester, stream, id,
+		    state, detail);
+	return 0;
+}
+
+/* Stub (db/db.c). */
+const char *
+verdict_result_name(enum verdict_result r)
+{
+	static const char *const names[] = { "pass", "fail", "error",
+	    "stale" };
+
+	if ((unsigned)r >= sizeof(names) / sizeof(names[0]))
+		return "unknown";
+	return names[r];
+}
+
+/*
+ * Stub: the RPC is not sent, but it must be a NETCONF RPC of the context
+ * (a new establish-subscription after subscription-terminated).
+ */
+int
+session_send_rpc(struct attester *a, const char *op, uint32_t *msgid)
+{
+	struct lyd_node *envp = NULL, *tree = NULL;
+	struct ly_in *in = NULL;
+	char *msg;
+	size_t cap = strlen(op) + 128;
+
+	*msgid = ++a->next_msgid;
+	if ((msg = malloc(cap)) == NULL)
+		die("out of memory");
+	snprintf(msg, cap, "<rpc xmlns=\"urn:ietf:params:xml:ns:netconf:"
+	    "base:1.0\" message-id=\"%u\">%s</rpc>", *msgid, op);
+	if (h_verbose)
+		fprintf(stderr, "rpc: %s\n", msg);
+	if (ly_in_new_memory(msg, &in) != LY_SUCCESS ||
+	    lyd_parse_op(rivd.ctx, NULL, in, LYD_XML, LYD_TYPE_RPC_NETCONF,
+	    &envp, &tree) != LY_SUCCESS)
+		die("rivd sends an RPC its own modules refuse (%s): %s",
+		    ly_errmsg(rivd.ctx), msg);
+	lyd_free_all(envp);
+	lyd_free_all(tree);
+	ly_in_free(in, 0);
+	free(msg);
+	return 0;
+}
+
+/* Stub: the session has no connection (a->bev is NULL): nothing to do. */
+void
+session_close(struct attester *a, const char *reason)
+{
+	if (h_verbose)
+		fprintf(stderr, "session_close %s: %s\n", a->name, reason);
+}
+
+/* Stub: no connection to probe (heartbeat timers never fire here). */
+void
+session_probe(struct attester *a)
+{
+	(void)a;
+}
+
+/* Write a log line when verbose. */
+static void
+log_line(const char *tag, const char *fmt, va_list ap)
+{
+	if (!h_verbose)
+		return;
+	fprintf(stderr, "rivd %s", tag);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+/* Stub (log.c). */
+void
+log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_line("", fmt, ap);
+	va_end(ap);
+}
+
+/* Stub (log.c). */
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_line("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+/* Stub (log.c). */
+void
+log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_line("debug: ", fmt, ap);
+	va_end(ap);
+}
+
+/* Stub (libevent): a timer that is never armed. */
+struct event *
+event_new(struct event_base *base, evutil_socket_t fd, short what,
+    event_callback_fn cb, void *arg)
+{
+	(void)base; (void)fd; (void)what; (void)cb; (void)arg;
+	return (struct event *)(void *)h_event;
+}
+
+/* Stub (libevent). */
+int
+event_add(struct event *ev, const struct timeval *tv)
+{
+	(void)ev; (void)tv;
+	return 0;
+}
+
+/* Stub (libevent). */
+int
+event_del(struct event *ev)
+{
+	(void)ev;
+	return 0;
+}
+
+/*
+ * Wrapper: libcrypto's EVP_DecodeBlock decodes into a buffer as large as
+ * it may write, and memcpy (checked by ASan) copies the bytes it wrote to
+ * the caller's buffer.
+ */
+int
+EVP_DecodeBlock(unsigned char *t, const unsigned char *f, int n)
+{
+	static int (*real)(unsigned char *, const unsigned char *, int);
+	unsigned char *tmp;
+	int r;
+
+	if (real == NULL && (*(void **)&real = dlsym(RTLD_NEXT,
+	    "EVP_DecodeBlock")) == NULL)
+		die("dlsym EVP_DecodeBlock: %s", dlerror());
+	if ((tmp = malloc(n > 0 ? 3 * (size_t)n / 4 + 3 : 1)) == NULL)
+		die("out of memory");
+	if ((r = real(tmp, f, n)) > 0)
+		memcpy(t, tmp, (size_t)r);
+	free(tmp);
+	return r;
 }
