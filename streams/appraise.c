@@ -301,6 +301,18 @@ check_quote(struct tpm_part *tp, const uint8_t *nonce, size_t nlen,
 	return 0;
 }
 
+/* The PCRs the quote of tp selects, a mask per bank, into sel. */
+static void
+quote_selection(const struct tpm_part *tp, uint32_t sel[BANK_COUNT])
+{
+	size_t i;
+
+	memset(sel, 0, BANK_COUNT * sizeof(sel[0]));
+	for (i = 0; i < tp->quote.nsel; i++)
+		if (tp->quote.sel[i].bank >= 0)
+			sel[tp->quote.sel[i].bank] |= tp->quote.sel[i].mask;
+}
+
 /*
  * The quote of tp must select at least the bank and PCRs the subscription
  * asks for: a PCR left out would escape the reference values.
@@ -309,18 +321,15 @@ static int
 quote_covers_subscription(const struct tpm_part *tp,
     const struct conf_sub *c, struct verdict *v)
 {
-	uint32_t sel = 0;
-	size_t i;
+	uint32_t sel[BANK_COUNT];
 
-	for (i = 0; i < tp->quote.nsel; i++)
-		if (tp->quote.sel[i].bank == c->bank)
-			sel |= tp->quote.sel[i].mask;
-	if ((sel & c->pcrs) == c->pcrs)
+	quote_selection(tp, sel);
+	if ((sel[c->bank] & c->pcrs) == c->pcrs)
 		return 1;
 	verdict_fail(v, "selection");
 	verdict_reason(v, "TPM %s: the quote leaves out subscribed %s PCRs "
 	    "(mask 0x%x of 0x%x)", tp->tpm->name, bank_get(c->bank)->name,
-	    c->pcrs & ~sel, c->pcrs);
+	    c->pcrs & ~sel[c->bank], c->pcrs);
 	return 0;
 }
 
@@ -328,13 +337,10 @@ quote_covers_subscription(const struct tpm_part *tp,
 static void
 keep_quoted(const struct tpm_part *tp, struct pcrset *set)
 {
-	uint32_t sel[BANK_COUNT] = { 0 };
-	size_t i;
+	uint32_t sel[BANK_COUNT];
 	int b;
 
-	for (i = 0; i < tp->quote.nsel; i++)
-		if (tp->quote.sel[i].bank >= 0)
-			sel[tp->quote.sel[i].bank] |= tp->quote.sel[i].mask;
+	quote_selection(tp, sel);
 	for (b = 0; b < BANK_COUNT; b++)
 		set->mask[b] &= sel[b];
 }
@@ -347,13 +353,10 @@ keep_quoted(const struct tpm_part *tp, struct pcrset *set)
 static int
 reported_within_quote(const struct tpm_part *tp, struct verdict *v)
 {
-	uint32_t sel[BANK_COUNT] = { 0 };
-	size_t i;
+	uint32_t sel[BANK_COUNT];
 	int b;
 
-	for (i = 0; i < tp->quote.nsel; i++)
-		if (tp->quote.sel[i].bank >= 0)
-			sel[tp->quote.sel[i].bank] |= tp->quote.sel[i].mask;
+	quote_selection(tp, sel);
 	for (b = 0; b < BANK_COUNT; b++)
 		if (tp->reported.mask[b] & ~sel[b]) {
 			verdict_error(v, "malformed");
