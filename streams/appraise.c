@@ -417,7 +417,7 @@ appraise_tpm(struct appraisal *ap, struct lyd_node *node, const uint8_t *nonce,
 	struct tpm_part tp;
 	const char *name = leaf_text(node, "name");
 	uint64_t pos;
-	int i, restarted, rc, known;
+	int i, restarted, was_restarted, rc, known, covered = 1;
 
 	memset(&tp, 0, sizeof(tp));
 	if ((i = tpm_index(a, name)) < 0) {
@@ -442,25 +442,26 @@ appraise_tpm(struct appraisal *ap, struct lyd_node *node, const uint8_t *nonce,
 		known = ap->clock[i].have_counts;
 		tp.reset = check_clock(&ap->clock[i], tp.tpm->name, &tp.quote,
 		    a->read_at, v);
-		if (tp.reset && !restarted && ap->sub->stream != STREAM_PCR) {
+		/* A restart may have come with the first chunk of this log. */
+		was_restarted = restarted || ap->restart_pending[i];
+		ap->restart_pending[i] = 0;
+		if (tp.reset && !was_restarted &&
+		    ap->sub->stream != STREAM_PCR) {
 			verdict_fail(v, "reset");
 			verdict_reason(v, "TPM %s was reset but its log did "
 			    "not restart", tp.tpm->name);
 		}
-		if (restarted && !tp.reset && known) {
+		if (was_restarted && !tp.reset && known) {
 			/* Only a reset starts a TPM's logs again. */
 			verdict_fail(v, "log");
 			verdict_reason(v, "TPM %s: its log restarted without a "
 			    "TPM reset", tp.tpm->name);
-			restarted = 0;
+			restarted = 0;	/* not applied (a pending one was) */
 		}
-		if (!quote_covers_subscription(&tp, ap->sub->conf, v))
-			return 1;
+		covered = quote_covers_subscription(&tp, ap->sub->conf, v);
 	} else if (restarted) {
-		verdict_fail(v, "log");
-		verdict_reason(v, "TPM %s: a log restart without a quote",
-		    tp.tpm->name);
-		return 0;
+		/* The quote comes with the last chunk: judged then. */
+		ap->restart_pending[i] = 1;
 	}
 	if (restarted)
 		ap->ops->tpm_restart(ap->tpm[i]);
@@ -480,7 +481,7 @@ appraise_tpm(struct appraisal *ap, struct lyd_node *node, const uint8_t *nonce,
 		    "covers them", tp.tpm->name);
 		return 0;
 	}
-	if (!reported_within_quote(&tp, v) ||
+	if (!covered || !reported_within_quote(&tp, v) ||
 	    ap->ops->pcrs(ap, ap->tpm[i], &tp, v) != 0)
 		return 1;
 	keep_quoted(&tp, &tp.verified);

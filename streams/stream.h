@@ -68,6 +68,8 @@ struct appraisal {
 	void		*tpm[RIVD_TPM_MAX];	/* ops->tpm_new per TPM */
 	struct tpm_clock clock[RIVD_TPM_MAX];
 	int		 dirty;		/* changed since it was last saved */
+	int		 restart_pending[RIVD_TPM_MAX];	/* a log restarted in a
+					   chunk without a quote */
 };
 
 extern const struct stream_ops pcr_evidence_ops;
