@@ -104,6 +104,11 @@ any('was reset' in r for r in v['reasons'])" "the reboot is noticed"
 sleep 2
 check_verdicts "all(v['result'] == 'pass' for v in vs[$n0:][-9:] if \
 $IS_R1)" "after the reboot every stream passes again"
+# The restarted logs came in chunks (log-restarted in the first, the
+# quote in the last): not one of them may fail.
+check_verdicts "all(v['result'] == 'pass' for v in vs[$n0:] if $IS_R1 \
+and v['stream'] in ('bios-log', 'ima-log'))" \
+    "the restarted logs are appraised chunk by chunk without a failure"
 
 # A switchover: a notification with that trigger, and it passes.
 dev_ctl r1 switchover >/dev/null || die "switchover"
