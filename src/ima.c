@@ -208,18 +208,6 @@ put_uint(uint8_t *p, uint64_t v, size_t n, int be)
 		p[be ? n - 1 - i : i] = (uint8_t)(v >> (8 * i));
 }
 
-/* Tell whether len bytes are all zero. */
-static int
-all_zero(const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != 0)
-			return 0;
-	return 1;
-}
-
 /* Return the field id of a name of len bytes, or -1. */
 static int
 field_by_name(const char *name, size_t len)

@@ -1769,7 +1769,7 @@ appraise_boot(struct ima_appraiser *a, const struct ima_entry *e,
 	const struct bank *bk;
 	const uint8_t *v;
 	unsigned i, npcr;
-	size_t k, size;
+	size_t size;
 	int al, bank;
 
 	if (e->violation)
@@ -1791,9 +1791,7 @@ appraise_boot(struct ima_appraiser *a, const struct ima_entry *e,
 	    e->file_digest_len != algos[al].size)
 		return fail(reason, len, "boot_aggregate not verified: "
 		    "unknown digest %s", quote_digest(e, d, sizeof(d)));
-	for (k = 0; k < e->file_digest_len && e->file_digest[k] == 0; k++)
-		;
-	if (k == e->file_digest_len)
+	if (all_zero(e->file_digest, e->file_digest_len))
 		return fail(reason, len, "boot_aggregate is all zero (no TPM "
 		    "when IMA started) and the policy does not list it");
 	npcr = al == ALGO_SHA1 ? 8 : 10;

@@ -128,3 +128,15 @@ hex_decode(const char *s, size_t slen, uint8_t *out, size_t max,
 	*outlen = slen / 2;
 	return 0;
 }
+
+/* Tell whether len bytes are all zero. */
+int
+all_zero(const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != 0)
+			return 0;
+	return 1;
+}

@@ -32,5 +32,6 @@ int	 file_read(const char *, size_t, uint8_t **, size_t *,
 void	 hex_encode(const uint8_t *, size_t, char *);
 int	 hex_decode(const char *, size_t, uint8_t *, size_t, size_t *);
 int	 hex_value(int);
+int	 all_zero(const uint8_t *, size_t);
 
 #endif

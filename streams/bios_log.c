@@ -96,7 +96,6 @@ unexplained(struct appraisal *ap, const struct bootlog *log,
 	int bank = ap->sub->conf->bank;
 	const uint8_t *val;
 	unsigned p;
-	size_t k;
 
 	if (ap->sub->conf->pcrs == 0)
 		return;
@@ -105,9 +104,7 @@ unexplained(struct appraisal *ap, const struct bootlog *log,
 		    pcrset_get(&log->pcrs, bank, p) != NULL ||
 		    (val = pcrset_get(&tp->reported, bank, p)) == NULL)
 			continue;
-		for (k = 0; k < bank_get(bank)->size && val[k] == 0; k++)
-			;
-		if (k < bank_get(bank)->size) {
+		if (!all_zero(val, bank_get(bank)->size)) {
 			verdict_fail(v, "log");
 			verdict_reason(v, "TPM %s %s PCR %u was extended but no "
 			    "boot-log event explains it", tp->tpm->name,

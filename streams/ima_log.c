@@ -155,16 +155,13 @@ check_unexplained(const struct ima_tpm *it, const struct tpm_part *tp,
     struct verdict *v)
 {
 	const uint8_t *val;
-	size_t k;
 	int b;
 
 	for (b = 0; b < BANK_COUNT; b++) {
 		if (!(it->banks & (1u << b)) ||
 		    (val = pcrset_get(&tp->reported, b, IMA_PCR)) == NULL)
 			continue;
-		for (k = 0; k < bank_get(b)->size && val[k] == 0; k++)
-			;
-		if (k < bank_get(b)->size) {
+		if (!all_zero(val, bank_get(b)->size)) {
 			verdict_fail(v, "log");
 			verdict_reason(v, "TPM %s: %s PCR %d was extended but no "
 			    "IMA entry explains it", tp->tpm->name,
