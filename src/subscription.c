@@ -614,15 +614,10 @@ sub_probe_answered(struct attester *a)
 void
 sub_delete(struct subscription *s)
 {
-	char rpc[256];
-	uint32_t msgid;
-
 	if (s->conf == NULL || (s->state != SUB_ACTIVE &&
 	    s->state != SUB_MODIFYING))
 		return;
-	snprintf(rpc, sizeof(rpc), "<delete-subscription xmlns=\"%s\">"
-	    "<id>%u</id></delete-subscription>", SN_NS, s->id);
-	session_send_rpc(s->att, rpc, &msgid);
+	sub_drop_id(s->att, s->id);
 	sub_note(s, "deleted", "");
 }
 
