@@ -17,12 +17,38 @@
 #       count a pass, or a failure after SECONDS (default 30)
 #   check_verdicts PYTHON-EXPR DESCRIPTION: the expression over `vs` (every
 #       verdict) must hold now
+#   write_reference FILE BIOSLOG: reference values of PCRs 0-7 (SHA-256)
+#       as the boot log replays them; write_policy FILE: an IMA policy that
+#       allows /bin/true and nothing else
 
 : "${RIVD:?RIVD must name the rivd binary}"
 DEVICES=""
 RIVD_PID=""
 RIVD_LOG=$TMP/rivd.log
 RIVD_DB=$TMP/rivd.db
+
+# write_reference FILE BIOSLOG: reference values of sha256 PCRs 0-7 as
+# BIOSLOG replays them (rivd-reference(5)).
+write_reference() {
+	"$RIVCTL" bios-log "$2" --json >"$TMP/bios.json" ||
+	    die "rivctl bios-log $2"
+	$PY - "$TMP/bios.json" >"$1" <<'EOF' || die "reference values"
+import json, sys
+pcrs = json.load(open(sys.argv[1]))["pcrs"]["sha256"]
+print(json.dumps({"version": 1, "pcrs": {"sha256":
+    {p: v for p, v in pcrs.items() if int(p) < 8}}}))
+EOF
+}
+
+# write_policy FILE: an IMA policy (rivd-ima-policy(5)) that allows
+# /bin/true and nothing else the tests run.
+write_policy() {
+	$PY - >"$1" <<'EOF' || die "policy"
+import hashlib, json
+d = hashlib.sha256(open("/bin/true", "rb").read()).hexdigest()
+print(json.dumps({"version": 1, "digests": {"/bin/true": "sha256:" + d}}))
+EOF
+}
 
 # stop_pid PID: SIGTERM, wait up to 5 s, then SIGKILL.
 stop_pid() {

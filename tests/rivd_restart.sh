@@ -17,17 +17,6 @@ NEWBIOS=$RIV_CORPUS/bios/go-tpm-tools__rhel8-uefi.bin
 case $BIOS in /*) ;; *) BIOS=$(pwd)/$BIOS NEWBIOS=$(pwd)/$NEWBIOS ;; esac
 [ -r "$BIOS" ] && [ -r "$NEWBIOS" ] || die "no boot logs (set RIV_CORPUS)"
 
-# reference FILE BIOSLOG: reference values of PCRs 0-7 from a boot log.
-reference() {
-	"$RIVCTL" bios-log "$2" --json >"$TMP/bios.json" || die "bios-log"
-	$PY - "$TMP/bios.json" >"$1" <<'PY' || die "reference"
-import json, sys
-pcrs = json.load(open(sys.argv[1]))["pcrs"]["sha256"]
-print(json.dumps({"version": 1, "pcrs": {"sha256":
-    {p: v for p, v in pcrs.items() if int(p) < 8}}}))
-PY
-}
-
 # expect_rivd_n STATUS PATTERN DESCRIPTION CONF: rivd -n on CONF.
 expect_rivd_n() {
 	"$RIVD" -n -y "$RIV_SRCDIR/yang" -c "$4" >"$TMP/out" 2>"$TMP/err"
@@ -44,7 +33,7 @@ expect_rivd_n() {
 make_pki
 start_device r2 rp0 -- --bios-log "$BIOS"
 start_device r3 rp0 -- --bios-log "$BIOS"
-reference "$TMP/reference.json" "$BIOS"
+write_reference "$TMP/reference.json" "$BIOS"
 
 # --- Bad configuration files: refused whole, naming the node and why.
 B=$TMP/bad.xml
@@ -135,7 +124,7 @@ dev_ctl r2 upgrade "$NEWBIOS" >/dev/null || die "upgrade"
 wait_verdicts 1 "v['stream'] == 'pcr-trust-evidence' and \
 v['result'] == 'fail' and 'reference' in v['codes']" \
     "after the upgrade the old reference values fail"
-reference "$TMP/reference.json" "$NEWBIOS"
+write_reference "$TMP/reference.json" "$NEWBIOS"
 # ...and at the same time: r3 added, r2's ima-log removed, its
 # pcr-trust-evidence period changed.
 conf_begin "$TMP/rivd.xml"

@@ -19,19 +19,9 @@ start_device r1 rp0 rp1 -- --bios-log "$BIOS"
 start_proxy r1
 
 # Reference values: PCRs 0-7 (SHA-256) as the boot log replays them.
-"$RIVCTL" bios-log "$BIOS" --json >"$TMP/bios.json" || die "rivctl bios-log"
-$PY - "$TMP/bios.json" >"$TMP/reference.json" <<'EOF' || die "reference"
-import json, sys
-pcrs = json.load(open(sys.argv[1]))["pcrs"]["sha256"]
-print(json.dumps({"version": 1, "pcrs": {"sha256":
-    {p: v for p, v in pcrs.items() if int(p) < 8}}}))
-EOF
+write_reference "$TMP/reference.json" "$BIOS"
 # An IMA policy that allows /bin/true and nothing else the tests run.
-$PY - >"$TMP/policy.json" <<'EOF' || die "policy"
-import hashlib, json
-d = hashlib.sha256(open("/bin/true", "rb").read()).hexdigest()
-print(json.dumps({"version": 1, "digests": {"/bin/true": "sha256:" + d}}))
-EOF
+write_policy "$TMP/policy.json"
 
 SUBS='<subscription><stream>pcr-trust-evidence</stream><period>100</period>
       <on-change/><device-event xmlns:ras="urn:rivd:params:xml:ns:yang:riv-attestation-streams">ras:switchover</device-event>
