@@ -120,7 +120,6 @@ struct subscription {
 	uint64_t	 seen_base;	/* seen[] bit i: seen_base + i received */
 	uint8_t		 seen[RIVD_SEEN_WINDOW / 8];
 	uint64_t	 gaps;		/* sequence numbers never received */
-	struct timespec	 last_evidence;	/* monotonic */
 	struct event	*heartbeat_ev;
 	struct event	*reseed_ev;
 	struct event	*retry_ev;	/* subscribe again after a refusal */

@@ -23,7 +23,6 @@
 #define SN_NS	"urn:ietf:params:xml:ns:yang:ietf-subscribed-notifications"
 #define RAS_NS	"urn:rivd:params:xml:ns:yang:riv-attestation-streams"
 #define TAA_NS	"urn:ietf:params:xml:ns:yang:ietf-tcg-algs"
-#define RPC_MAX	4096
 #define RETRY_S	30	/* wait before re-subscribing after a refusal */
 #define STORE_WAIT_MS	10000	/* most the loop waits for the store */
 #define REPLY_S		30	/* time for an attester to answer an RPC (a
@@ -485,7 +484,6 @@ sub_rpc_reply(struct attester *a, uint32_t msgid, const char *msg)
 	s->next_seq = 0;
 	s->seen_base = 0;
 	memset(s->seen, 0, sizeof(s->seen));
-	clock_gettime(CLOCK_MONOTONIC, &s->last_evidence);
 	sub_arm_heartbeat(s);
 	sub_arm_reseed(s);
 	sub_note(s, "active", "");
@@ -856,7 +854,6 @@ sub_notification(struct attester *a, struct lyd_node *op, int64_t received)
 	/* Only a quote that verifies is a sign of fresh evidence. */
 	if (appraise_notification(s, op, &v, &st) > 0) {
 		s->stale = 0;
-		clock_gettime(CLOCK_MONOTONIC, &s->last_evidence);
 		sub_arm_heartbeat(s);
 	}
 	sub_record(s, "appraised", &v, st.attester[0] ? &st : NULL);
