@@ -136,7 +136,38 @@ static const char *const migrations[DB_VERSION] = {
 	"CREATE UNIQUE INDEX verdicts_evidence ON verdicts\n"
 	"\t(attester, stream, tpm, subscription, sequence) WHERE evidence = 1;\n"
 	"CREATE INDEX verdicts_received ON verdicts (received_us);\n"
-	"CREATE INDEX verdicts_result ON verdicts (result);\n"
+	"CREATE INDEX verdicts_result ON verdicts (result);\n",
+	/*
+	 * 3: the management server.  A posture change names the verdict
+	 * that caused it; operations are audited; operators acknowledge an
+	 * attester's verdicts.  Two partial indexes serve its reads: the
+	 * attester's overall posture changes, and its verdicts that did
+	 * not pass.
+	 */
+	"ALTER TABLE events ADD COLUMN verdict_id INTEGER;\n"
+	"CREATE INDEX events_overall ON events (attester, id)\n"
+	"\tWHERE what = 'posture' AND stream IS NULL;\n"
+	"CREATE INDEX verdicts_problems ON verdicts (attester, id)\n"
+	"\tWHERE result <> 'pass';\n"
+	"CREATE TABLE audit (\n"
+	"\tid\t\tINTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"\ttime_us\t\tINTEGER NOT NULL,\n"
+	"\tuser\t\tTEXT NOT NULL,\n"
+	"\tsource\t\tTEXT NOT NULL DEFAULT '',\n"
+	"\toperation\tTEXT NOT NULL,\n"
+	"\tdetail\t\tTEXT NOT NULL DEFAULT '',\n"
+	"\toutcome\t\tTEXT NOT NULL\n"
+	");\n"
+	"CREATE TABLE acknowledgements (\n"
+	"\tid\t\tINTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"\ttime_us\t\tINTEGER NOT NULL,\n"
+	"\tuser\t\tTEXT NOT NULL,\n"
+	"\tattester\tTEXT NOT NULL,\n"
+	"\tverdict_id\tINTEGER NOT NULL,\n"
+	"\tcomment\t\tTEXT NOT NULL DEFAULT ''\n"
+	");\n"
+	"CREATE INDEX acknowledgements_attester ON acknowledgements\n"
+	"\t(attester, verdict_id);\n"
 };
 
 /* Result names, indexed by enum verdict_result; worst last but one. */
@@ -433,6 +464,69 @@ db_open_reader(const char *path, sqlite3 **dbp, struct riv_err *err)
 	*dbp = db;
 	return RIV_OK;
 fail:
+	sqlite3_close(db);
+	return RIV_MALFORMED;
+}
+
+/*
+ * Open an existing rivd database at path read-write, beside the writer's
+ * connection (the management server's): busy_timeout, WAL, a schema of
+ * version min at least (rivd migrates it when it opens the database) and
+ * not newer than this build knows.  Errors name the path.
+ */
+int
+db_open_existing(const char *path, int min, sqlite3 **dbp,
+    struct riv_err *err)
+{
+	struct identity id;
+	struct stat sb;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	const unsigned char *mode;
+
+	*dbp = NULL;
+	if (stat(path, &sb) == -1)
+		return err_set(err, RIV_MALFORMED, "%s: %s", path,
+		    strerror(errno));
+	if (!S_ISREG(sb.st_mode))
+		return err_set(err, RIV_MALFORMED, "%s: not a regular file",
+		    path);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		set_db_error(err, db, path, "");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, DB_BUSY_MS);
+	if (read_identity(db, &id) == -1) {
+		set_db_error(err, db, path, "");
+		goto fail;
+	}
+	if (check_identity(path, &id, 0, err) != RIV_OK)
+		goto fail;
+	if (id.version < min) {
+		err_set(err, RIV_MALFORMED, "%s: schema version %d, %d at "
+		    "least needed (rivd migrates it when it opens it)", path,
+		    id.version, min);
+		goto fail;
+	}
+	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL) !=
+	    SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		set_db_error(err, db, path, "journal_mode");
+		goto fail;
+	}
+	mode = sqlite3_column_text(st, 0);
+	if (mode == NULL || strcmp((const char *)mode, "wal") != 0) {
+		err_set(err, RIV_MALFORMED, "%s: journal mode %s, not WAL "
+		    "(rivd sets it when it opens the database)", path,
+		    mode != NULL ? (const char *)mode : "unknown");
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	*dbp = db;
+	return RIV_OK;
+fail:
+	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return RIV_MALFORMED;
 }

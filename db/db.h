@@ -2,8 +2,8 @@
  * db.h — inside the verdict store: the SQLite connections and the schema
  * (db.c), one write transaction (writer.c), the records the store's
  * queue carries to the writer thread (store.c), and stored values as
- * readers show them (show.c).  The daemon uses store.h; rivctl uses the
- * reader half of db.c and show.c.
+ * readers show them (show.c).  The daemon uses store.h and manage.h;
+ * rivctl uses the reader half of db.c and show.c.
  */
 #ifndef RIV_DB_H
 #define RIV_DB_H
@@ -17,7 +17,7 @@
 #include "store.h"
 #include "util.h"
 
-#define DB_VERSION		2		/* schema version: migrations */
+#define DB_VERSION		3		/* schema version: migrations */
 #define DB_APPLICATION_ID	0x72697664	/* "rivd" */
 #define DB_BUSY_MS		5000		/* busy_timeout, ms */
 #define DB_JOURNAL_MAX		(64 * 1024 * 1024) /* WAL size kept */
@@ -76,6 +76,8 @@ struct writer;
 int		 db_open(const char *, const char *, sqlite3 **,
 		    struct riv_err *);
 int		 db_open_reader(const char *, sqlite3 **, struct riv_err *);
+int		 db_open_existing(const char *, int, sqlite3 **,
+		    struct riv_err *);
 int		 db_exec(sqlite3 *, const char *, struct riv_err *);
 int64_t		 db_now_us(void);
 void		 db_time_format(int64_t, int, char *);

@@ -1,10 +1,10 @@
--- schema.sql — rivd's verdict store, schema version 2.
+-- schema.sql — rivd's verdict store, schema version 3.
 --
 -- The readable reference: rivd builds the same schema with the numbered
 -- migrations in db/db.c, applied by PRAGMA user_version when it opens the
 -- database (tests/check_store.c checks that both give the same schema).
 -- `sqlite3 rivd.db < db/schema.sql` makes a database rivd accepts as
--- version 2.
+-- version 3.
 --
 -- Times are microseconds since the epoch (UTC).  Names are those of
 -- rivd.conf; tpm is '' for an attester appraised as one TPM.  Sequence
@@ -40,6 +40,9 @@ CREATE UNIQUE INDEX verdicts_evidence ON verdicts
 	(attester, stream, tpm, subscription, sequence) WHERE evidence = 1;
 CREATE INDEX verdicts_received ON verdicts (received_us);
 CREATE INDEX verdicts_result ON verdicts (result);
+-- An attester's verdicts that did not pass, by id: acknowledgements.
+CREATE INDEX verdicts_problems ON verdicts (attester, id)
+	WHERE result <> 'pass';
 
 -- The appraiser's serialised state after the last committed verdict of
 -- each attester/stream/TPM: where rivd resumes after a restart.
@@ -107,8 +110,37 @@ CREATE TABLE events (
 			CHECK (what IN ('posture', 'connection', 'subscription')),
 	old		TEXT,			-- NULL: nothing before
 	new		TEXT NOT NULL,
-	detail		TEXT NOT NULL DEFAULT ''
+	detail		TEXT NOT NULL DEFAULT '',
+	verdict_id	INTEGER			-- posture: the verdict that
+						-- caused it (NULL before v3)
 );
 CREATE INDEX events_attester ON events (attester, id);
+CREATE INDEX events_overall ON events (attester, id)
+	WHERE what = 'posture' AND stream IS NULL;
 
-PRAGMA user_version = 2;
+-- The management server's audit trail: who did what from where, and
+-- how it ended.
+CREATE TABLE audit (
+	id		INTEGER PRIMARY KEY AUTOINCREMENT,
+	time_us		INTEGER NOT NULL,
+	user		TEXT NOT NULL,
+	source		TEXT NOT NULL DEFAULT '',	-- "ssh 127.0.0.1"
+	operation	TEXT NOT NULL,			-- "edit-config"
+	detail		TEXT NOT NULL DEFAULT '',	-- at most 64 KiB
+	outcome		TEXT NOT NULL			-- 'ok' or the error
+);
+
+-- An operator acknowledged an attester's verdicts up to verdict_id:
+-- those that did not pass are no longer counted as unacknowledged.
+CREATE TABLE acknowledgements (
+	id		INTEGER PRIMARY KEY AUTOINCREMENT,
+	time_us		INTEGER NOT NULL,
+	user		TEXT NOT NULL,
+	attester	TEXT NOT NULL,
+	verdict_id	INTEGER NOT NULL,	-- the last one acknowledged
+	comment		TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX acknowledgements_attester ON acknowledgements
+	(attester, verdict_id);
+
+PRAGMA user_version = 3;

@@ -9,8 +9,10 @@
  * and the record dropped whole: its state is not applied and nothing is
  * counted twice), the engine state, the posture of its stream and, when
  * that changes, the attester's overall posture, each change logged in
- * events.  For each note: the attester's connection or a subscription's
- * state, a change logged in events.
+ * events with the verdict's id (the overall change right after its
+ * stream's, in the same transaction: its id is the next one).  For each
+ * note: the attester's connection or a subscription's state, a change
+ * logged in events.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,7 +123,8 @@ static const char *const writer_sql[ST_COUNT] = {
 	    "detail = excluded.detail, updated_us = excluded.updated_us",
 	[ST_INSERT_EVENT] =
 	    "INSERT INTO events (time_us, attester, stream, tpm, what, old, "
-	    "new, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	    "new, detail, verdict_id) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 };
 
 /* What the statements are for: the writer connection's. */
@@ -140,6 +143,7 @@ struct event {
 	const char	*old;		/* NULL: nothing before */
 	const char	*new;
 	const char	*detail;
+	int64_t		 verdict_id;	/* posture: its cause; 0: NULL */
 };
 
 /* Prepare the statements on db, the writer's connection. */
@@ -250,16 +254,21 @@ put_event(struct writer *w, const struct event *ev, struct riv_err *err)
 	bind_text(st, 6, ev->old);
 	bind_text(st, 7, ev->new);
 	bind_text(st, 8, ev->detail != NULL ? ev->detail : "");
+	if (ev->verdict_id != 0)
+		sqlite3_bind_int64(st, 9, ev->verdict_id);
+	else
+		sqlite3_bind_null(st, 9);
 	return run(w, ST_INSERT_EVENT, err);
 }
 
 /*
  * Recompute an attester's overall posture, the worst of its streams', and
- * record and log it if it changed; why names the stream that moved.
+ * record and log it if it changed; why names the stream that moved, id
+ * the verdict that moved it.
  */
 static int
 put_overall(struct writer *w, const char *attester, int64_t time_us,
-    const char *why, struct riv_err *err)
+    const char *why, int64_t id, struct riv_err *err)
 {
 	sqlite3_stmt *st = w->st[ST_STREAM_RESULTS];
 	const char *worst = NULL, *r;
@@ -300,6 +309,7 @@ put_overall(struct writer *w, const char *attester, int64_t time_us,
 	ev.old = have && old[0] != '\0' ? old : NULL;
 	ev.new = worst;
 	ev.detail = why;
+	ev.verdict_id = id;
 	return put_event(w, &ev, err);
 }
 
@@ -352,9 +362,10 @@ put_posture(struct writer *w, const struct store_rec *r, int64_t id,
 	ev.old = have ? old : NULL;
 	ev.new = result;
 	ev.detail = r->codes;
+	ev.verdict_id = id;
 	if (put_event(w, &ev, err) == -1)
 		return -1;
-	return put_overall(w, r->attester, r->time_us, r->stream, err);
+	return put_overall(w, r->attester, r->time_us, r->stream, id, err);
 }
 
 /* Store the engine state that came with a verdict. */

@@ -3,7 +3,9 @@
  * temporary directory: schema and migrations, group commit from two
  * threads, duplicates, backpressure, engine state, posture and events,
  * a failed batch rolled back whole, and durability when the process is
- * killed with SIGKILL in the middle of committing.
+ * killed with SIGKILL in the middle of committing; the management
+ * server's side (manage.h): migration to schema 3, audit,
+ * acknowledgements, attester state and verdict changes.
  */
 #include <sys/wait.h>
 
@@ -23,6 +25,7 @@
 
 #include "db.h"
 #include "json.h"
+#include "manage.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -943,6 +946,685 @@ START_TEST(test_failed_batch)
 }
 END_TEST
 
+/* Wait until the commit callback saw n items. */
+static void
+seen_wait(struct seen *sn, size_t n)
+{
+	size_t have;
+
+	for (;;) {
+		pthread_mutex_lock(&sn->lock);
+		have = sn->n + sn->failed;
+		pthread_mutex_unlock(&sn->lock);
+		if (have >= n)
+			break;
+		nap_ms(1);
+	}
+	ck_assert_uint_eq(sn->failed, 0);
+}
+
+/* Open the management connection or fail the test with its reason. */
+static struct manage_db *
+open_manage(const char *path)
+{
+	struct riv_err err = { "" };
+	struct manage_db *m = NULL;
+
+	ck_assert_msg(manage_open(path, &m, &err) == 0, "manage_open: %s",
+	    err.msg);
+	return m;
+}
+
+/* Submit a verdict of attester/stream/tpm with codes and one reason. */
+static void
+submit_verdict(struct store *s, const char *attester, const char *stream,
+    const char *tpm, uint64_t seq, enum verdict_result r, const char *codes,
+    int64_t received_us)
+{
+	struct store_item it;
+
+	fill_item(&it, attester, stream, seq, r, seq);
+	snprintf(it.verdict.tpm, STORE_NAME_MAX, "%s", tpm);
+	snprintf(it.verdict.codes, STORE_CODES_LEN, "%s", codes);
+	if (received_us != 0)
+		it.verdict.received_us = received_us;
+	ck_assert_int_eq(store_submit(s, &it), 0);
+}
+
+/* The id of the verdict of attester/stream/tpm with sequence seq. */
+static int64_t
+verdict_id_of(sqlite3 *db, const char *attester, const char *stream,
+    const char *tpm, uint64_t seq)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT id FROM verdicts WHERE attester = "
+	    "'%s' AND stream = '%s' AND tpm = '%s' AND sequence = %" PRIu64,
+	    attester, stream, tpm, seq);
+	return query_i64(db, sql);
+}
+
+/* What a manage_changes callback saw. */
+struct changes_seen {
+	struct manage_change	 c[16];
+	size_t			 n;
+	size_t			 stop_after;	/* 0: never stop */
+};
+
+/* manage_changes callback: keep the change; stop after stop_after. */
+static int
+changes_cb(const struct manage_change *c, void *arg)
+{
+	struct changes_seen *cs = arg;
+
+	ck_assert_uint_lt(cs->n, 16);
+	cs->c[cs->n++] = *c;
+	return cs->stop_after != 0 && cs->n >= cs->stop_after;
+}
+
+/* Run manage_changes into cs (cleared first); return *last_id. */
+static int64_t
+changes(struct manage_db *m, int64_t after, int64_t since, size_t max,
+    size_t stop_after, struct changes_seen *cs)
+{
+	struct riv_err err = { "" };
+	int64_t last = -1;
+
+	memset(cs, 0, sizeof(*cs));
+	cs->stop_after = stop_after;
+	ck_assert_msg(manage_changes(m, after, since, max, changes_cb, cs,
+	    &last, &err) == 0, "manage_changes: %s", err.msg);
+	return last;
+}
+
+START_TEST(test_migrate_2_to_3)
+{
+	struct changes_seen cs;
+	struct riv_err err = { "" };
+	struct manage_db *m = NULL;
+	struct tmpdb t;
+	struct store *s;
+	char *sql, *a, *b, ref[160];
+	int64_t v3;
+	sqlite3 *db;
+
+	tmpdb_make(&t);
+	s = open_store(t.path, NULL);
+	start_store(s, 16, 0, NULL);
+	ck_assert_int_eq(store_note_attester(s, "r1", "connected", ""), 0);
+	submit_verdict(s, "r1", "ima-log", "", 1, VERDICT_PASS, "", 0);
+	submit_verdict(s, "r1", "ima-log", "", 2, VERDICT_FAIL, "nonce", 0);
+	store_stop(s);
+	/* Take it back to what schema 2 was: a database of rivd 2. */
+	db = open_raw(t.path);
+	ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE audit; "
+	    "DROP TABLE acknowledgements; DROP INDEX events_overall; "
+	    "DROP INDEX verdicts_problems; "
+	    "ALTER TABLE events DROP COLUMN verdict_id; "
+	    "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM "
+	    "pragma_table_info('events')"), 9);
+	sqlite3_close(db);
+
+	/* rivctl reads it as it is; the management server refuses it. */
+	ck_assert_int_eq(db_open_reader(t.path, &db, &err), RIV_OK);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM verdicts"), 2);
+	sqlite3_close(db);
+	ck_assert_int_eq(manage_open(t.path, &m, &err), -1);
+	ck_assert_ptr_null(m);
+	ck_assert_msg(strstr(err.msg, t.path) != NULL &&
+	    strstr(err.msg, "schema version 2") != NULL, "%s", err.msg);
+
+	/* rivd opens it: migrated, rows kept, new changes name verdicts. */
+	s = open_store(t.path, NULL);
+	start_store(s, 16, 0, NULL);
+	submit_verdict(s, "r1", "ima-log", "", 3, VERDICT_PASS, "", 0);
+	store_stop(s);
+	db = open_raw(t.path);
+	ck_assert_int_eq(query_i64(db, "PRAGMA user_version"), 3);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM verdicts"), 3);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM events WHERE "
+	    "what = 'connection'"), 1);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM events WHERE "
+	    "what = 'posture' AND verdict_id IS NULL"), 4);
+	v3 = verdict_id_of(db, "r1", "ima-log", "", 3);
+	ck_assert_int_eq(v3, 3);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM events WHERE "
+	    "what = 'posture' AND verdict_id = 3"), 2);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM audit"), 0);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM "
+	    "acknowledgements"), 0);
+	a = calloc(1, SCHEMA_DUMP_MAX);
+	b = calloc(1, SCHEMA_DUMP_MAX);
+	dump_schema(db, a, SCHEMA_DUMP_MAX);
+	sqlite3_close(db);
+	/* The same schema as db/schema.sql. */
+	snprintf(ref, sizeof(ref), "%s.ref", t.path);
+	sql = read_schema_sql();
+	db = open_raw(ref);
+	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	dump_schema(db, b, SCHEMA_DUMP_MAX);
+	sqlite3_close(db);
+	ck_assert_str_eq(a, b);
+	free(sql);
+	free(a);
+	free(b);
+
+	/* Old changes have no verdict; the posture after each is right. */
+	m = open_manage(t.path);
+	ck_assert_int_eq(changes(m, 0, 0, 0, 0, &cs), cs.c[2].event_id);
+	ck_assert_uint_eq(cs.n, 3);
+	ck_assert_str_eq(cs.c[0].previous, "");
+	ck_assert_str_eq(cs.c[0].result, "pass");
+	ck_assert_uint_eq(cs.c[0].verdict_id, 0);
+	ck_assert_uint_eq(cs.c[0].sequence, 0);
+	ck_assert_str_eq(cs.c[0].posture, "pass");
+	ck_assert_str_eq(cs.c[1].previous, "pass");
+	ck_assert_str_eq(cs.c[1].result, "fail");
+	ck_assert_str_eq(cs.c[1].codes, "nonce");
+	ck_assert_uint_eq(cs.c[1].nreasons, 0);
+	ck_assert_str_eq(cs.c[1].posture, "fail");
+	ck_assert_str_eq(cs.c[2].result, "pass");
+	ck_assert_uint_eq(cs.c[2].verdict_id, 3);
+	ck_assert_uint_eq(cs.c[2].sequence, 3);
+	ck_assert_str_eq(cs.c[2].posture, "pass");
+	manage_close(m);
+	tmpdb_remove(&t);
+}
+END_TEST
+
+START_TEST(test_manage_open_refused)
+{
+	struct riv_err err = { "" };
+	struct manage_db *m = NULL;
+	struct tmpdb t;
+	char *sql;
+	sqlite3 *db;
+
+	tmpdb_make(&t);
+	/* Not there: the management server does not create it. */
+	ck_assert_int_eq(manage_open(t.path, &m, &err), -1);
+	ck_assert_ptr_null(m);
+	ck_assert_msg(strstr(err.msg, t.path) != NULL &&
+	    strstr(err.msg, "No such file") != NULL, "%s", err.msg);
+	ck_assert_int_eq(access(t.path, F_OK), -1);
+	/* Made by db/schema.sql but never opened by rivd: not WAL. */
+	sql = read_schema_sql();
+	db = open_raw(t.path);
+	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	free(sql);
+	ck_assert_int_eq(manage_open(t.path, &m, &err), -1);
+	ck_assert_msg(strstr(err.msg, "not WAL") != NULL, "%s", err.msg);
+	/* Another program's database. */
+	unlink(t.path);
+	db = open_raw(t.path);
+	ck_assert_int_eq(sqlite3_exec(db, "CREATE TABLE foo (x)", NULL, NULL,
+	    NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_int_eq(manage_open(t.path, &m, &err), -1);
+	ck_assert_msg(strstr(err.msg, "not a rivd database") != NULL, "%s",
+	    err.msg);
+	manage_close(NULL);
+	tmpdb_remove(&t);
+}
+END_TEST
+
+START_TEST(test_event_verdict_id)
+{
+	struct tmpdb t;
+	struct store *s;
+	char buf[256];
+	sqlite3 *db;
+
+	tmpdb_make(&t);
+	s = open_store(t.path, NULL);
+	start_store(s, 16, 0, NULL);
+	ck_assert_int_eq(store_note_attester(s, "r1", "connected", ""), 0);
+	ck_assert_int_eq(store_note_subscription(s, "r1", "ima-log", 3,
+	    "active", ""), 0);
+	submit_verdict(s, "r1", "ima-log", "", 1, VERDICT_PASS, "", 0);
+	submit_verdict(s, "r1", "ima-log", "", 2, VERDICT_PASS, "", 0);
+	submit_verdict(s, "r1", "ima-log", "", 3, VERDICT_FAIL, "nonce", 0);
+	submit_verdict(s, "r1", "bios-log", "tpm0", 1, VERDICT_PASS, "", 0);
+	store_stop(s);
+	db = open_raw(t.path);
+	/* Each change, stream or overall (*), names the verdict behind. */
+	query_text(db, "SELECT group_concat(new || ':' || sequence || ':' || "
+	    "coalesce(stream, '*'), ' ') FROM (SELECT e.new, v.sequence, "
+	    "e.stream FROM events e JOIN verdicts v ON v.id = e.verdict_id "
+	    "WHERE e.what = 'posture' AND (e.stream IS NULL OR "
+	    "e.stream = v.stream) ORDER BY e.id)", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "pass:1:ima-log pass:1:* fail:3:ima-log "
+	    "fail:3:* pass:1:bios-log");
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM events WHERE "
+	    "what = 'posture' AND verdict_id IS NULL"), 0);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM events WHERE "
+	    "what <> 'posture' AND verdict_id IS NULL"), 2);
+	ck_assert_int_eq(query_i64(db, "SELECT verdict_id FROM events WHERE "
+	    "stream = 'bios-log' AND what = 'posture'"),
+	    verdict_id_of(db, "r1", "bios-log", "tpm0", 1));
+	sqlite3_close(db);
+	tmpdb_remove(&t);
+}
+END_TEST
+
+START_TEST(test_audit)
+{
+	struct riv_err err = { "" };
+	struct manage_db *m;
+	struct tmpdb t;
+	struct store *s;
+	int64_t before, after;
+	char buf[256], *big;
+	sqlite3 *db;
+
+	tmpdb_make(&t);
+	s = open_store(t.path, NULL);
+	store_stop(s);
+	m = open_manage(t.path);
+	before = db_now_us();
+	ck_assert_int_eq(manage_audit(m, "alice", "ssh 127.0.0.1",
+	    "edit-config", "<config><attester>r1</attester></config>", "ok",
+	    &err), 0);
+	ck_assert_int_eq(manage_audit(m, "bob", NULL, "resync", NULL,
+	    "access denied", &err), 0);
+	/* 64 KiB of detail at most, not cutting a character in two. */
+	big = malloc(100000);
+	memset(big, 'x', 100000);
+	memcpy(big + MANAGE_DETAIL_MAX - 1, "\xc3\xa9", 2);
+	big[99999] = '\0';
+	ck_assert_int_eq(manage_audit(m, "carol", "tls ::1", "edit-config",
+	    big, "ok", &err), 0);
+	after = db_now_us();
+	manage_close(m);
+	db = open_raw(t.path);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM audit"), 3);
+	query_text(db, "SELECT group_concat(id || '|' || user || '|' || "
+	    "source || '|' || operation || '|' || outcome, ' ') FROM "
+	    "(SELECT * FROM audit ORDER BY id)", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "1|alice|ssh 127.0.0.1|edit-config|ok "
+	    "2|bob||resync|access denied 3|carol|tls ::1|edit-config|ok");
+	query_text(db, "SELECT detail FROM audit WHERE id = 1", buf,
+	    sizeof(buf));
+	ck_assert_str_eq(buf, "<config><attester>r1</attester></config>");
+	ck_assert_int_eq(query_i64(db, "SELECT length(detail) FROM audit "
+	    "WHERE id = 2"), 0);
+	ck_assert_int_eq(query_i64(db, "SELECT length(CAST(detail AS BLOB)) "
+	    "FROM audit WHERE id = 3"), MANAGE_DETAIL_MAX - 1);
+	ck_assert_int_ge(query_i64(db, "SELECT min(time_us) FROM audit"),
+	    before);
+	ck_assert_int_le(query_i64(db, "SELECT max(time_us) FROM audit"),
+	    after);
+	sqlite3_close(db);
+	free(big);
+	tmpdb_remove(&t);
+}
+END_TEST
+
+START_TEST(test_acknowledge)
+{
+	struct riv_err err = { "" };
+	struct manage_attester a;
+	struct manage_db *m;
+	struct seen sn;
+	struct tmpdb t;
+	struct store *s;
+	int64_t id3, id5, other;
+	uint64_t count = 99;
+	char buf[256], want[256];
+	sqlite3 *db;
+
+	tmpdb_make(&t);
+	seen_init(&sn);
+	s = open_store(t.path, NULL);
+	start_store(s, 16, 0, &sn);
+	m = open_manage(t.path);
+	/* Acknowledged while the writer runs: neither blocks the other. */
+	submit_verdict(s, "a1", "ima-log", "", 1, VERDICT_PASS, "", 0);
+	submit_verdict(s, "a1", "ima-log", "", 2, VERDICT_FAIL, "nonce", 0);
+	submit_verdict(s, "a1", "ima-log", "", 3, VERDICT_ERROR, "parse", 0);
+	submit_verdict(s, "a1", "ima-log", "", 4, VERDICT_PASS, "", 0);
+	submit_verdict(s, "a1", "bios-log", "", 1, VERDICT_STALE, "late", 0);
+	submit_verdict(s, "a2", "ima-log", "", 1, VERDICT_FAIL, "nonce", 0);
+	seen_wait(&sn, 6);
+	db = open_raw(t.path);
+	id3 = verdict_id_of(db, "a1", "ima-log", "", 3);
+	id5 = verdict_id_of(db, "a1", "bios-log", "", 1);
+	other = verdict_id_of(db, "a2", "ima-log", "", 1);
+
+	/* Not one of a1's verdicts, or none at all. */
+	ck_assert_int_eq(manage_acknowledge(m, "alice", "a1",
+	    (uint64_t)other, "", &count, &err), -1);
+	ck_assert_uint_eq(count, 0);
+	snprintf(buf, sizeof(buf), "verdict %lld is not one of a1's "
+	    "verdicts", (long long)other);
+	ck_assert_str_eq(err.msg, buf);
+	ck_assert_int_eq(manage_acknowledge(m, "alice", "a1", 999, "", &count,
+	    &err), -1);
+	ck_assert_str_eq(err.msg, "verdict 999 is not one of a1's verdicts");
+	ck_assert_int_eq(manage_acknowledge(m, "alice", "a1", UINT64_MAX, "",
+	    &count, &err), -1);
+	/* An attester without verdicts: nothing to acknowledge. */
+	count = 99;
+	ck_assert_int_eq(manage_acknowledge(m, "alice", "a3", 0, "", &count,
+	    &err), 0);
+	ck_assert_uint_eq(count, 0);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM "
+	    "acknowledgements"), 0);
+
+	ck_assert_int_eq(manage_attester_state(m, "a1", &a, &err), 0);
+	ck_assert_uint_eq(a.unacknowledged, 3);
+	/* Up to the error: the fail and the error. */
+	ck_assert_int_eq(manage_acknowledge(m, "alice", "a1", (uint64_t)id3,
+	    "seen it", &count, &err), 0);
+	ck_assert_uint_eq(count, 2);
+	ck_assert_int_eq(manage_attester_state(m, "a1", &a, &err), 0);
+	ck_assert_uint_eq(a.unacknowledged, 1);
+	/* Then the latest: only the stale one is new. */
+	ck_assert_int_eq(manage_acknowledge(m, "bob", "a1", 0, NULL, &count,
+	    &err), 0);
+	ck_assert_uint_eq(count, 1);
+	ck_assert_int_eq(manage_attester_state(m, "a1", &a, &err), 0);
+	ck_assert_uint_eq(a.unacknowledged, 0);
+	/* An older verdict again: recorded, nothing newly acknowledged. */
+	ck_assert_int_eq(manage_acknowledge(m, "bob", "a1", (uint64_t)id3,
+	    "again", &count, &err), 0);
+	ck_assert_uint_eq(count, 0);
+	/* a2's acknowledgements are its own. */
+	ck_assert_int_eq(manage_attester_state(m, "a2", &a, &err), 0);
+	ck_assert_uint_eq(a.unacknowledged, 1);
+
+	/* New failures after the acknowledgements. */
+	submit_verdict(s, "a1", "ima-log", "", 5, VERDICT_FAIL, "nonce", 0);
+	submit_verdict(s, "a1", "ima-log", "", 6, VERDICT_PASS, "", 0);
+	submit_verdict(s, "a1", "ima-log", "", 7, VERDICT_FAIL, "nonce", 0);
+	seen_wait(&sn, 9);
+	ck_assert_int_eq(manage_attester_state(m, "a1", &a, &err), 0);
+	ck_assert_uint_eq(a.unacknowledged, 2);
+	ck_assert_int_eq(manage_acknowledge(m, "carol", "a1", 0, "fixed",
+	    &count, &err), 0);
+	ck_assert_uint_eq(count, 2);
+	store_stop(s);
+	manage_close(m);
+
+	query_text(db, "SELECT group_concat(user || ':' || verdict_id || ':' "
+	    "|| attester || ':' || comment, ' ') FROM (SELECT * FROM "
+	    "acknowledgements ORDER BY id)", buf, sizeof(buf));
+	snprintf(want, sizeof(want), "alice:%lld:a1:seen it bob:%lld:a1: "
+	    "bob:%lld:a1:again carol:%lld:a1:fixed", (long long)id3,
+	    (long long)id5, (long long)id3,
+	    (long long)verdict_id_of(db, "a1", "ima-log", "", 7));
+	ck_assert_str_eq(buf, want);
+	ck_assert_int_gt(query_i64(db, "SELECT min(time_us) FROM "
+	    "acknowledgements"), T0_US);
+	sqlite3_close(db);
+	seen_free(&sn);
+	tmpdb_remove(&t);
+}
+END_TEST
+
+START_TEST(test_attester_state)
+{
+	static const struct manage_attester zero;
+	struct riv_err err = { "" };
+	struct manage_attester a;
+	const struct manage_stream *st;
+	struct store_item it;
+	struct manage_db *m;
+	struct tmpdb t;
+	struct store *s;
+	uint64_t count;
+	sqlite3 *db;
+
+	tmpdb_make(&t);
+	s = open_store(t.path, NULL);
+	start_store(s, 64, 0, NULL);
+	ck_assert_int_eq(store_note_attester(s, "r1", "connecting", ""), 0);
+	ck_assert_int_eq(store_note_attester(s, "r1", "connected",
+	    "tls 192.0.2.1:6513"), 0);
+	ck_assert_int_eq(store_note_attester(s, "r1", "disconnected",
+	    "reset"), 0);
+	ck_assert_int_eq(store_note_attester(s, "r1", "connected",
+	    "tls 192.0.2.1:6513"), 0);
+	ck_assert_int_eq(store_note_attester(s, "r1", "connected", "again"),
+	    0);
+	ck_assert_int_eq(store_note_subscription(s, "r1", "ima-log", 3,
+	    "active", ""), 0);
+	ck_assert_int_eq(store_note_subscription(s, "r1", "bios-log", 4,
+	    "suspended", "no heartbeat"), 0);
+	submit_verdict(s, "r1", "pcr-trust-evidence", "", 1, VERDICT_ERROR,
+	    "reordered,gap", 0);
+	submit_verdict(s, "r1", "ima-log", "tpm0", 1, VERDICT_PASS, "", 0);
+	submit_verdict(s, "r1", "ima-log", "tpm1", 1, VERDICT_PASS, "", 0);
+	submit_verdict(s, "r1", "ima-log", "tpm0", 2, VERDICT_FAIL, "gap", 0);
+	fill_item(&it, "r1", "ima-log", 2, VERDICT_STALE, 2);
+	snprintf(it.verdict.tpm, STORE_NAME_MAX, "tpm1");
+	snprintf(it.verdict.codes, STORE_CODES_LEN, "heartbeat");
+	it.verdict.no_evidence = 1;
+	ck_assert_int_eq(store_submit(s, &it), 0);
+	submit_verdict(s, "r1", "ima-log", "tpm0", 3, VERDICT_FAIL, "gapless",
+	    0);
+	submit_verdict(s, "r1", "ima-log", "tpm1", 3, VERDICT_FAIL, "nonce",
+	    0);
+	submit_verdict(s, "r2", "ima-log", "", 1, VERDICT_FAIL, "gap", 0);
+	store_stop(s);
+
+	m = open_manage(t.path);
+	ck_assert_msg(manage_attester_state(m, "r1", &a, &err) == 0, "%s",
+	    err.msg);
+	ck_assert_str_eq(a.connection, "connected");
+	ck_assert_str_eq(a.connection_detail, "again");
+	db = open_raw(t.path);
+	ck_assert_int_eq(a.connection_since_us, query_i64(db, "SELECT "
+	    "max(time_us) FROM events WHERE what = 'connection'"));
+	ck_assert_str_eq(a.posture, "fail");
+	ck_assert_int_eq(a.posture_since_us, T0_US + 2);
+	ck_assert_uint_eq(a.reconnects, 1);
+	ck_assert_uint_eq(a.unacknowledged, 5);
+	ck_assert_uint_eq(a.nstreams, 3);
+
+	st = &a.streams[0];
+	ck_assert_str_eq(st->name, "bios-log");
+	ck_assert_int_eq(st->has_subscription, 1);
+	ck_assert_uint_eq(st->subscription_id, 4);
+	ck_assert_str_eq(st->subscription_state, "suspended");
+	ck_assert_str_eq(st->result, "");
+	ck_assert_uint_eq(st->last_verdict_id, 0);
+	ck_assert_uint_eq(st->npass + st->nfail + st->nerror + st->nstale +
+	    st->notifications + st->gaps, 0);
+
+	/* Two TPMs: the worst result since the earliest, counts summed. */
+	st = &a.streams[1];
+	ck_assert_str_eq(st->name, "ima-log");
+	ck_assert_int_eq(st->has_subscription, 1);
+	ck_assert_uint_eq(st->subscription_id, 3);
+	ck_assert_str_eq(st->subscription_state, "active");
+	ck_assert_str_eq(st->result, "fail");
+	ck_assert_int_eq(st->result_since_us, T0_US + 2);
+	ck_assert_uint_eq(st->last_verdict_id,
+	    (uint64_t)verdict_id_of(db, "r1", "ima-log", "tpm1", 3));
+	ck_assert_uint_eq(st->last_sequence, 3);
+	ck_assert_uint_eq(st->notifications, 5);
+	ck_assert_uint_eq(st->npass, 2);
+	ck_assert_uint_eq(st->nfail, 3);
+	ck_assert_uint_eq(st->nerror, 0);
+	ck_assert_uint_eq(st->nstale, 1);
+	ck_assert_uint_eq(st->gaps, 1);
+
+	st = &a.streams[2];
+	ck_assert_str_eq(st->name, "pcr-trust-evidence");
+	ck_assert_int_eq(st->has_subscription, 0);
+	ck_assert_str_eq(st->subscription_state, "");
+	ck_assert_str_eq(st->result, "error");
+	ck_assert_int_eq(st->result_since_us, T0_US + 1);
+	ck_assert_uint_eq(st->last_sequence, 1);
+	ck_assert_uint_eq(st->notifications, 1);
+	ck_assert_uint_eq(st->nerror, 1);
+	ck_assert_uint_eq(st->gaps, 1);
+
+	/* Acknowledged up to the first gap: three remain. */
+	ck_assert_int_eq(manage_acknowledge(m, "alice", "r1",
+	    (uint64_t)verdict_id_of(db, "r1", "ima-log", "tpm0", 2), "",
+	    &count, &err), 0);
+	ck_assert_uint_eq(count, 2);
+	ck_assert_int_eq(manage_attester_state(m, "r1", &a, &err), 0);
+	ck_assert_uint_eq(a.unacknowledged, 3);
+
+	/* Another attester; one the store never heard of. */
+	ck_assert_int_eq(manage_attester_state(m, "r2", &a, &err), 0);
+	ck_assert_str_eq(a.connection, "");
+	ck_assert_str_eq(a.posture, "fail");
+	ck_assert_uint_eq(a.reconnects, 0);
+	ck_assert_uint_eq(a.nstreams, 1);
+	ck_assert_uint_eq(a.streams[0].gaps, 1);
+	ck_assert_uint_eq(a.unacknowledged, 1);
+	memset(&a, 0xa5, sizeof(a));
+	ck_assert_int_eq(manage_attester_state(m, "nobody", &a, &err), 0);
+	ck_assert_mem_eq(&a, &zero, sizeof(a));
+	sqlite3_close(db);
+	manage_close(m);
+	tmpdb_remove(&t);
+}
+END_TEST
+
+START_TEST(test_changes)
+{
+	struct riv_err err = { "" };
+	struct changes_seen cs;
+	struct store_item it;
+	struct manage_db *m;
+	struct tmpdb t;
+	struct store *s;
+	int64_t id[6], last;
+	sqlite3 *db;
+	size_t i;
+
+	tmpdb_make(&t);
+	s = open_store(t.path, NULL);
+	m = open_manage(t.path);
+	ck_assert_int_eq(manage_last_event(m, &last, &err), 0);
+	ck_assert_int_eq(last, 0);
+	ck_assert_int_eq(changes(m, 0, 0, 0, 0, &cs), 0);
+	ck_assert_uint_eq(cs.n, 0);
+	start_store(s, 64, 0, NULL);
+	ck_assert_int_eq(store_note_attester(s, "r1", "connected", ""), 0);
+	submit_verdict(s, "r1", "ima-log", "", 1, VERDICT_PASS, "", 0);
+	submit_verdict(s, "r1", "ima-log", "", 2, VERDICT_PASS, "", 0);
+	fill_item(&it, "r1", "ima-log", 3, VERDICT_FAIL, 3);
+	snprintf(it.verdict.codes, STORE_CODES_LEN, "nonce,replayed");
+	snprintf(it.verdict.reasons[0], STORE_REASON_LEN, "nonce \"x\" "
+	    "mismatch");
+	snprintf(it.verdict.reasons[1], STORE_REASON_LEN, "replayed \xc3\xa9");
+	it.verdict.nreasons = 2;
+	ck_assert_int_eq(store_submit(s, &it), 0);
+	submit_verdict(s, "r1", "ima-log", "", 4, VERDICT_PASS, "", 0);
+	submit_verdict(s, "r2", "bios-log", "tpm0", 1, VERDICT_STALE,
+	    "heartbeat", T0_US + 10);
+	submit_verdict(s, "r1", "session", "", 1, VERDICT_ERROR, "malformed",
+	    T0_US + 11);
+	submit_verdict(s, "r1", "bios-log", "", 1, VERDICT_FAIL, "pcr",
+	    T0_US + 12);
+	store_stop(s);
+	/* Damaged reasons are shown raw, never trusted. */
+	db = open_raw(t.path);
+	ck_assert_int_eq(sqlite3_exec(db, "UPDATE verdicts SET reasons = "
+	    "'not json [' WHERE stream = 'ima-log' AND sequence = 4; "
+	    "UPDATE verdicts SET reasons = '[\"ok\", 1]' WHERE "
+	    "stream = 'bios-log' AND attester = 'r1'; "
+	    "UPDATE verdicts SET reasons = '' WHERE stream = 'session'",
+	    NULL, NULL, NULL), SQLITE_OK);
+
+	/* All of them, in order. */
+	last = changes(m, 0, 0, 0, 0, &cs);
+	ck_assert_uint_eq(cs.n, 6);
+	for (i = 0; i < 6; i++) {
+		id[i] = cs.c[i].event_id;
+		ck_assert(i == 0 || id[i] > id[i - 1]);
+	}
+	ck_assert_int_eq(last, id[5]);
+	ck_assert_str_eq(cs.c[0].attester, "r1");
+	ck_assert_str_eq(cs.c[0].stream, "ima-log");
+	ck_assert_str_eq(cs.c[0].previous, "");
+	ck_assert_str_eq(cs.c[0].result, "pass");
+	ck_assert_str_eq(cs.c[0].posture, "pass");
+	ck_assert_uint_eq(cs.c[0].sequence, 1);
+	ck_assert_int_eq(cs.c[0].time_us, T0_US + 1);
+	ck_assert_uint_eq(cs.c[0].nreasons, 0);
+
+	ck_assert_str_eq(cs.c[1].previous, "pass");
+	ck_assert_str_eq(cs.c[1].result, "fail");
+	ck_assert_str_eq(cs.c[1].posture, "fail");
+	ck_assert_str_eq(cs.c[1].codes, "nonce,replayed");
+	ck_assert_uint_eq(cs.c[1].nreasons, 2);
+	ck_assert_str_eq(cs.c[1].reasons[0], "nonce \"x\" mismatch");
+	ck_assert_str_eq(cs.c[1].reasons[1], "replayed \xc3\xa9");
+	ck_assert_uint_eq(cs.c[1].sequence, 3);
+	ck_assert_uint_eq(cs.c[1].verdict_id,
+	    (uint64_t)verdict_id_of(db, "r1", "ima-log", "", 3));
+	ck_assert_int_eq(cs.c[1].time_us, T0_US + 3);
+
+	ck_assert_str_eq(cs.c[2].previous, "fail");
+	ck_assert_str_eq(cs.c[2].result, "pass");
+	ck_assert_str_eq(cs.c[2].posture, "pass");
+	ck_assert_uint_eq(cs.c[2].nreasons, 1);
+	ck_assert_str_eq(cs.c[2].reasons[0], "not json [");
+
+	ck_assert_str_eq(cs.c[3].attester, "r2");
+	ck_assert_str_eq(cs.c[3].stream, "bios-log");
+	ck_assert_str_eq(cs.c[3].tpm, "tpm0");
+	ck_assert_str_eq(cs.c[3].result, "stale");
+	ck_assert_str_eq(cs.c[3].posture, "stale");
+	ck_assert_str_eq(cs.c[3].codes, "heartbeat");
+	ck_assert_uint_eq(cs.c[3].nreasons, 1);
+	ck_assert_str_eq(cs.c[3].reasons[0], "nonce mismatch at 1");
+
+	/* The session stream does not weigh on the overall posture. */
+	ck_assert_str_eq(cs.c[4].stream, "session");
+	ck_assert_str_eq(cs.c[4].result, "error");
+	ck_assert_str_eq(cs.c[4].posture, "pass");
+	ck_assert_uint_eq(cs.c[4].nreasons, 0);
+
+	ck_assert_str_eq(cs.c[5].stream, "bios-log");
+	ck_assert_str_eq(cs.c[5].result, "fail");
+	ck_assert_str_eq(cs.c[5].posture, "fail");
+	ck_assert_uint_eq(cs.c[5].nreasons, 1);
+	ck_assert_str_eq(cs.c[5].reasons[0], "[\"ok\", 1]");
+
+	/* A cursor. */
+	ck_assert_int_eq(changes(m, id[1], 0, 0, 0, &cs), id[5]);
+	ck_assert_uint_eq(cs.n, 4);
+	ck_assert_int_eq(cs.c[0].event_id, id[2]);
+	/* A time bound. */
+	ck_assert_int_eq(changes(m, 0, T0_US + 4, 0, 0, &cs), id[5]);
+	ck_assert_uint_eq(cs.n, 4);
+	ck_assert_int_eq(cs.c[0].event_id, id[2]);
+	ck_assert_int_eq(changes(m, 0, T0_US + 11, 0, 0, &cs), id[5]);
+	ck_assert_uint_eq(cs.n, 2);
+	ck_assert_int_eq(cs.c[0].event_id, id[4]);
+	ck_assert_int_eq(changes(m, id[4], T0_US + 4, 0, 0, &cs), id[5]);
+	ck_assert_uint_eq(cs.n, 1);
+	/* At most max, then on from where that stopped. */
+	ck_assert_int_eq(changes(m, 0, 0, 2, 0, &cs), id[1]);
+	ck_assert_uint_eq(cs.n, 2);
+	ck_assert_int_eq(changes(m, id[1], 0, 2, 0, &cs), id[3]);
+	ck_assert_uint_eq(cs.n, 2);
+	ck_assert_int_eq(cs.c[0].event_id, id[2]);
+	/* Stopped by the callback: that change was passed. */
+	ck_assert_int_eq(changes(m, 0, 0, 0, 2, &cs), id[1]);
+	ck_assert_uint_eq(cs.n, 2);
+	/* Nothing after the newest event: where a subscriber starts. */
+	ck_assert_int_eq(manage_last_event(m, &last, &err), 0);
+	ck_assert_int_eq(last, query_i64(db, "SELECT max(id) FROM events"));
+	ck_assert_int_gt(last, id[5]);	/* the overall change after it */
+	ck_assert_int_eq(changes(m, last, 0, 0, 0, &cs), last);
+	ck_assert_uint_eq(cs.n, 0);
+	sqlite3_close(db);
+	manage_close(m);
+	tmpdb_remove(&t);
+}
+END_TEST
+
 START_TEST(test_time)
 {
 	char buf[DB_TIME_LEN];
@@ -1162,6 +1844,7 @@ main(void)
 	Suite *s = suite_create("store");
 	TCase *schema = tcase_create("schema");
 	TCase *writer = tcase_create("writer");
+	TCase *manage = tcase_create("manage");
 	TCase *crash = tcase_create("crash");
 
 	tcase_add_test(schema, test_schema_fresh_and_reopen);
@@ -1179,8 +1862,17 @@ main(void)
 	tcase_add_test(writer, test_posture_and_events);
 	tcase_add_test(writer, test_reasons_json);
 	tcase_add_test(writer, test_failed_batch);
+	tcase_add_test(writer, test_event_verdict_id);
 	tcase_set_timeout(writer, 120);
 	suite_add_tcase(s, writer);
+	tcase_add_test(manage, test_migrate_2_to_3);
+	tcase_add_test(manage, test_manage_open_refused);
+	tcase_add_test(manage, test_audit);
+	tcase_add_test(manage, test_acknowledge);
+	tcase_add_test(manage, test_attester_state);
+	tcase_add_test(manage, test_changes);
+	tcase_set_timeout(manage, 60);
+	suite_add_tcase(s, manage);
 	tcase_add_test(crash, test_kill9_durability);
 	tcase_set_timeout(crash, 120);
 	suite_add_tcase(s, crash);
