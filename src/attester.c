@@ -261,7 +261,7 @@ attester_find_in(struct attester **list, size_t n, const char *name)
 }
 
 /* The attester of the running configuration called name, or NULL. */
-static struct attester *
+struct attester *
 attester_find(const char *name)
 {
 	return attester_find_in(rivd.attesters, rivd.nattesters, name);

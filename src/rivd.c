@@ -99,10 +99,16 @@ run(void)
 	evsignal_add(ev_int, NULL);
 	evsignal_add(ev_term, NULL);
 	evsignal_add(ev_hup, NULL);
+	if (request_init(&err) != 0 || manage_start(&err) != 0) {
+		log_warnx("%s", err.msg);
+		return 1;
+	}
 	attesters_start();
 	log_info("running: %zu attester(s), store %s", rivd.nattesters,
 	    rivd.conf->store_path);
 	event_base_dispatch(rivd.base);
+	request_shutdown();
+	manage_stop();
 	attesters_free();
 	session_free_all();
 	event_free(ev_int);
@@ -134,7 +140,7 @@ main(int argc, char **argv)
 		usage(2);
 	log_init(rivd.verbose);
 	rivd.conf_path = conf_path;
-	if (yang_context(yang_dir, &rivd.ctx, &err) != 0 ||
+	if (yang_context(yang_dir, 0, &rivd.ctx, &err) != 0 ||
 	    conf_load(conf_path, rivd.ctx, &rivd.conf, &err) != 0) {
 		fprintf(stderr, "rivd: %s\n", err.msg);
 		rc = 1;
@@ -152,13 +158,16 @@ main(int argc, char **argv)
 	if (store_open(rivd.conf->store_path, rivd.conf->synchronous,
 	    &rivd.store, &err) != 0 || store_start(rivd.store,
 	    rivd.conf->batch, rivd.conf->linger_ms, committed, NULL,
-	    &err) != 0 || attesters_make(&err) != 0) {
+	    &err) != 0 || attesters_make(&err) != 0 ||
+	    manage_init(conf_path, yang_dir, rivd.conf->store_path,
+	    &err) != 0) {
 		fprintf(stderr, "rivd: %s\n", err.msg);
 		rc = 1;
 		goto done;
 	}
 	rc = run();
 done:
+	manage_stop();
 	attesters_free();
 	if (rivd.store != NULL)
 		store_stop(rivd.store);

@@ -209,9 +209,50 @@ int		 attesters_make(struct riv_err *);
 void		 attesters_start(void);
 void		 attesters_free(void);
 int		 attesters_reload(struct conf *, struct riv_err *);
+struct attester	*attester_find(const char *);
 
 /* yangctx.c */
-int		 yang_context(const char *, struct ly_ctx **, struct riv_err *);
+int		 yang_context(const char *, int, struct ly_ctx **,
+		    struct riv_err *);
+
+/*
+ * request.c: a request of the management thread, carried out by the
+ * loop thread (request_run waits for it).
+ */
+enum request_kind {
+	REQ_APPLY,		/* apply the configuration file path */
+	REQ_APPRAISE,		/* appraise-now attester (stream, or -1) */
+	REQ_RESYNC		/* resync attester */
+};
+
+struct request {
+	enum request_kind kind;
+	char		 path[4096];
+	char		 attester[RIVD_NAME_MAX];
+	int		 stream;
+	char		 user[RIVD_NAME_MAX];	/* who asked, for the log */
+	int		 done;
+	int		 rc;
+	uint32_t	 count;		/* subscriptions acted on */
+	struct riv_err	 err;
+};
+
+int		 request_init(struct riv_err *);
+void		 request_shutdown(void);
+int		 request_run(struct request *);
+void		 request_conf_changed(void);
+unsigned	 request_conf_generation(void);
+
+/*
+ * manage.c: the NETCONF management server, on its own thread.
+ * manage_init reads the management settings of the configuration file
+ * and sets up the listeners (0 without management); manage_start starts
+ * the thread; manage_stop stops it and frees everything.
+ */
+int		 manage_init(const char *, const char *, const char *,
+		    struct riv_err *);
+int		 manage_start(struct riv_err *);
+void		 manage_stop(void);
 
 /* session.c */
 int		 session_init(struct riv_err *);
@@ -258,6 +299,7 @@ void		 sub_establish_all(struct attester *);
 void		 sub_modify(struct subscription *);
 void		 sub_delete(struct subscription *);
 void		 sub_stop(struct subscription *);
+void		 sub_resync(struct subscription *);
 void		 sub_probe_answered(struct attester *);
 void		 sub_rpc_reply(struct attester *, uint32_t, const char *);
 void		 sub_malformed(struct attester *, const char *, size_t,

@@ -508,6 +508,20 @@ sub_renew(struct subscription *s, const char *why)
 	sub_establish(s);
 }
 
+/*
+ * Restart the appraisal of s from the attester's full logs: forget its
+ * state and, if the session is up, subscribe again (the logs start at
+ * their first entry, the chain at a new seed).
+ */
+void
+sub_resync(struct subscription *s)
+{
+	if (s->appraisal != NULL)
+		appraisal_reset(s->appraisal);
+	if (s->att->state == ATT_UP)
+		sub_renew(s, "resync requested");
+}
+
 /* The reply to a subscription's RPC did not come in time. */
 static void
 sub_reply_due_cb(evutil_socket_t fd, short what, void *arg)

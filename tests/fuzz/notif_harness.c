@@ -187,7 +187,7 @@ setup(enum stream_kind kind)
 	v = getenv("RIV_FUZZ_KEEP");
 	h_keep = v != NULL ? strtoul(v, NULL, 10) : 0;
 	setenv("TSS2_LOG", "all+none", 0);
-	if (yang_context(yang_dir(), &rivd.ctx, &err) != 0)
+	if (yang_context(yang_dir(), 0, &rivd.ctx, &err) != 0)
 		die("%s (set RIV_YANGDIR)", err.msg);
 
 	h_conf.max_message = 16777216;

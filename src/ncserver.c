@@ -1,0 +1,535 @@
+/*
+ * ncserver.c — helpers shared by the project's NETCONF servers (rivd's
+ * management server, riv-attester): error replies, data replies through
+ * the filters of <get> and <get-config>, cert-to-name fingerprints and
+ * authorized_keys files.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <libyang/libyang.h>
+#include <nc_server.h>
+
+#include "ncserver.h"
+
+static struct ly_ctx *ncs_ctx;
+
+/* Record the server's libyang context. */
+void
+ncs_init(struct ly_ctx *ctx)
+{
+	ncs_ctx = ctx;
+}
+
+/* The element name at the end of a data path ("" if none). */
+static const char *
+path_element(const char *path)
+{
+	const char *p;
+
+	if (path == NULL)
+		return "";
+	if ((p = strrchr(path, '/')) != NULL)
+		path = p + 1;
+	if ((p = strchr(path, ':')) != NULL)
+		path = p + 1;
+	return path;
+}
+
+/*
+ * An rpc-error reply: tag, optional error-app-tag, message and path.
+ */
+struct nc_server_reply *
+ncs_error(NC_ERR tag, const char *app_tag, const char *path,
+    const char *fmt, ...)
+{
+	struct lyd_node *e;
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (tag == NC_ERR_IN_USE || tag == NC_ERR_INVALID_VALUE ||
+	    tag == NC_ERR_TOO_BIG || tag == NC_ERR_OP_NOT_SUPPORTED ||
+	    tag == NC_ERR_OP_FAILED || tag == NC_ERR_RES_DENIED ||
+	    tag == NC_ERR_ROLLBACK_FAILED || tag == NC_ERR_DATA_EXISTS ||
+	    tag == NC_ERR_DATA_MISSING)
+		e = nc_err(ncs_ctx, tag, NC_ERR_TYPE_APP);
+	else if (tag == NC_ERR_MISSING_ELEM || tag == NC_ERR_BAD_ELEM ||
+	    tag == NC_ERR_UNKNOWN_ELEM)
+		e = nc_err(ncs_ctx, tag, NC_ERR_TYPE_APP, path_element(path));
+	else
+		e = nc_err(ncs_ctx, NC_ERR_OP_FAILED, NC_ERR_TYPE_APP);
+	if (e == NULL)
+		return NULL;
+	if (app_tag != NULL)
+		nc_err_set_app_tag(e, app_tag);
+	if (path != NULL)
+		nc_err_set_path(e, path);
+	nc_err_set_msg(e, msg, "en");
+	return nc_server_reply_err(e);
+}
+
+/*
+ * An RFC 8639 error: tag, the reason identity (module-qualified, also the
+ * error-app-tag) in the error-info structure info (e.g.
+ * "establish-subscription-stream-error-info") and a message.
+ */
+struct nc_server_reply *
+ncs_sn_error(NC_ERR tag, const char *info, const char *reason,
+    const char *hint, const char *msg)
+{
+	const struct lys_module *mod;
+	const struct lysc_ext_instance *ext = NULL;
+	struct nc_server_reply *r;
+	struct lyd_node *node = NULL;
+	LY_ARRAY_COUNT_TYPE i;
+	char path[160];
+
+	if ((r = ncs_error(tag, reason, NULL, "%s", msg)) == NULL)
+		return NULL;
+	mod = ly_ctx_get_module_implemented(ncs_ctx,
+	    "ietf-subscribed-notifications");
+	if (mod == NULL || mod->compiled == NULL)
+		return r;
+	LY_ARRAY_FOR(mod->compiled->exts, i) {
+		if (mod->compiled->exts[i].argument != NULL &&
+		    strcmp(mod->compiled->exts[i].argument, info) == 0) {
+			ext = &mod->compiled->exts[i];
+			break;
+		}
+	}
+	if (ext == NULL)
+		return r;
+	snprintf(path, sizeof(path), "/ietf-subscribed-notifications:%s/"
+	    "reason", info);
+	if (lyd_new_ext_path(NULL, ext, path, reason, 0, &node) !=
+	    LY_SUCCESS)
+		return r;
+	if (hint != NULL) {
+		snprintf(path, sizeof(path), "/ietf-subscribed-notifications:"
+		    "%s/filter-failure-hint", info);
+		lyd_new_ext_path(node, ext, path, hint, 0, NULL);
+	}
+	nc_err_add_info_other((struct lyd_node *)
+	    nc_server_reply_get_last_err(r), node);
+	return r;
+}
+
+/*
+ * Write the cert-to-name fingerprint of the PEM certificate in path
+ * ("04:" then its SHA-256, colon-separated hex) into fp.
+ */
+int
+ncs_fingerprint(const char *path, char *fp, size_t cap, struct riv_err *err)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len, i;
+	X509 *x = NULL;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return err_set(err, -1, "%s: cannot open", path);
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (x == NULL)
+		return err_set(err, -1, "%s: not a PEM certificate", path);
+	if (X509_digest(x, EVP_sha256(), md, &len) != 1 || cap < 3 + 3 * len) {
+		X509_free(x);
+		return err_set(err, -1, "%s: cannot hash", path);
+	}
+	X509_free(x);
+	snprintf(fp, cap, "04");
+	for (i = 0; i < len; i++)
+		snprintf(fp + 2 + 3 * i, cap - 2 - 3 * i, ":%02x", md[i]);
+	return 0;
+}
+
+/*
+ * The error reply for libyang's last error in the server's context:
+ * missing-element for a missing mandatory node, else invalid-value, with
+ * the data path libyang named.
+ */
+struct nc_server_reply *
+ncs_libyang_error(void)
+{
+	const char *path, *msg, *q;
+	char node[512];
+	size_t n;
+
+	msg = ly_errmsg(ncs_ctx);
+	path = ly_errpath(ncs_ctx);
+	/* libyang says: Data location "/path". */
+	if (path != NULL && (q = strchr(path, '"')) != NULL &&
+	    (n = strcspn(q + 1, "\"")) < sizeof(node)) {
+		memcpy(node, q + 1, n);
+		node[n] = '\0';
+		path = node;
+	}
+	if (msg != NULL && strncmp(msg, "Mandatory node", 14) == 0)
+		return ncs_error(NC_ERR_MISSING_ELEM, NULL, path, "%s", msg);
+	return ncs_error(NC_ERR_INVALID_VALUE, NULL, path, "%s",
+	    msg ? msg : "invalid");
+}
+
+/*
+ * Validate rpc against the schema and the operational data oper (may be
+ * NULL).  NULL if valid, else the error reply naming the node.
+ */
+struct nc_server_reply *
+ncs_validate(struct lyd_node *rpc, const struct lyd_node *oper)
+{
+	if (lyd_validate_op(rpc, oper, LYD_TYPE_RPC_YANG, NULL) == LY_SUCCESS)
+		return NULL;
+	return ncs_libyang_error();
+}
+
+/*
+ * The reply to rpc, a <get> or <get-config>, with data (freed) through
+ * the rpc's filter.
+ */
+struct nc_server_reply *
+ncs_reply_data(struct lyd_node *rpc, struct lyd_node *data)
+{
+	struct nc_server_reply *r;
+	struct lyd_node *out = NULL;
+
+	if ((r = ncs_filter(rpc, &data)) != NULL) {
+		lyd_free_all(data);
+		return r;
+	}
+	if (lyd_dup_single(rpc, NULL, 0, &out) != LY_SUCCESS ||
+	    lyd_new_any(out, NULL, "data", data, 1, LYD_ANYDATA_DATATREE, 1,
+	    NULL) != LY_SUCCESS) {
+		lyd_free_all(out);
+		lyd_free_all(data);
+		return NULL;
+	}
+	return nc_server_reply_data(out, NC_WD_EXPLICIT, NC_PARAMTYPE_FREE);
+}
+
+/*
+ * Filtering (RFC 6241 6 and 8.9).  The selected nodes of a data tree are
+ * marked in their priv pointer, then everything unmarked is freed:
+ * FILTER_ALL keeps a node with all its descendants, FILTER_KEEP keeps a
+ * node (and a list entry's keys) for the sake of selected descendants.
+ */
+#define FILTER_KEEP	((uintptr_t)1)
+#define FILTER_ALL	((uintptr_t)2)
+
+/* Subtree matching of one sibling set. */
+#define MATCH_NONE	0	/* the parent is not selected */
+#define MATCH_SOME	1	/* the parent is selected for descendants */
+#define MATCH_ALL	2	/* the parent is selected with all below */
+
+/* Mark n with flag. */
+static void
+filter_mark(struct lyd_node *n, uintptr_t flag)
+{
+	n->priv = (void *)((uintptr_t)n->priv | flag);
+}
+
+/*
+ * Keep n for a selected descendant: n and its ancestors, with the keys of
+ * every list entry among them.
+ */
+static void
+filter_keep(struct lyd_node *n)
+{
+	struct lyd_node *k;
+
+	for (; n != NULL; n = lyd_parent(n)) {
+		filter_mark(n, FILTER_KEEP);
+		if (n->schema == NULL || n->schema->nodetype != LYS_LIST)
+			continue;
+		LY_LIST_FOR(lyd_child(n), k)
+			if (k->schema != NULL && lysc_is_key(k->schema))
+				filter_mark(k, FILTER_ALL);
+	}
+}
+
+/* Free every node of the siblings from first that is not marked; return
+ * the new first sibling. */
+static struct lyd_node *
+filter_prune(struct lyd_node *first)
+{
+	struct lyd_node *n, *next;
+	uintptr_t m;
+
+	for (n = first; n != NULL; n = next) {
+		next = n->next;
+		m = (uintptr_t)n->priv;
+		if (m & FILTER_ALL)
+			continue;
+		if (m & FILTER_KEEP) {
+			filter_prune(lyd_child(n));
+			continue;
+		}
+		if (n == first)
+			first = next;
+		lyd_free_tree(n);
+	}
+	return first;
+}
+
+/* The name and namespace of a filter or data node. */
+static void
+filter_name(const struct lyd_node *n, const char **name, const char **ns)
+{
+	const struct lyd_node_opaq *o;
+
+	if (n->schema != NULL) {
+		*name = n->schema->name;
+		*ns = n->schema->module->ns;
+	} else {
+		o = (const struct lyd_node_opaq *)n;
+		*name = o->name.name;
+		*ns = o->format == LY_VALUE_XML ? o->name.module_ns : NULL;
+	}
+}
+
+/*
+ * Whether filter node f names data node d: the same name, and the same
+ * namespace unless f has none (RFC 6241 6.2.2).
+ */
+static int
+filter_names(const struct lyd_node *f, const struct lyd_node *d)
+{
+	const char *fname, *fns, *dname, *dns;
+
+	filter_name(f, &fname, &fns);
+	filter_name(d, &dname, &dns);
+	return strcmp(fname, dname) == 0 && (fns == NULL || *fns == '\0' ||
+	    (dns != NULL && strcmp(fns, dns) == 0));
+}
+
+/*
+ * The text of a content match node f (a leaf with text, RFC 6241 6.2.5)
+ * without surrounding white space: its start, length in *len; NULL if f
+ * is no content match node.
+ */
+static const char *
+filter_content(const struct lyd_node *f, size_t *len)
+{
+	const char *v;
+	size_t n;
+
+	if (lyd_child(f) != NULL)
+		return NULL;
+	if (f->schema == NULL)
+		v = ((const struct lyd_node_opaq *)f)->value;
+	else if (f->schema->nodetype & LYD_NODE_TERM)
+		v = lyd_get_value(f);
+	else
+		return NULL;
+	if (v == NULL)
+		return NULL;
+	v += strspn(v, " \t\r\n");
+	for (n = strlen(v); n > 0 && strchr(" \t\r\n", v[n - 1]) != NULL; n--)
+		;
+	*len = n;
+	return n == 0 ? NULL : v;
+}
+
+/* Whether data node d is a leaf or leaf-list instance of value v. */
+static int
+filter_equal(const struct lyd_node *d, const char *v, size_t len)
+{
+	const char *dv;
+
+	if (d->schema == NULL || !(d->schema->nodetype & LYD_NODE_TERM) ||
+	    (dv = lyd_get_value(d)) == NULL)
+		return 0;
+	return strlen(dv) == len && memcmp(dv, v, len) == 0;
+}
+
+/*
+ * Match the filter siblings from fs against the data siblings from ds
+ * (the children of one node, or the top level when top is set) and mark
+ * what they select (RFC 6241 6.2.5): every content match node must match
+ * a sibling, else nothing is selected; with content match nodes only,
+ * the whole parent is; selection nodes select their nodes whole;
+ * containment nodes select what their children select below.
+ */
+static int
+filter_subtree(const struct lyd_node *fs, struct lyd_node *ds, int top)
+{
+	const struct lyd_node *f;
+	struct lyd_node *d;
+	const char *v;
+	size_t len;
+	int content = 0, other = 0, any = 0, r;
+
+	LY_LIST_FOR(fs, f) {
+		if ((v = filter_content(f, &len)) == NULL) {
+			other = 1;
+			continue;
+		}
+		content = 1;
+		LY_LIST_FOR(ds, d)
+			if (filter_names(f, d) && filter_equal(d, v, len))
+				break;
+		if (d == NULL)
+			return MATCH_NONE;
+	}
+	if (content && !other && !top)
+		return MATCH_ALL;
+	LY_LIST_FOR(fs, f) {
+		v = filter_content(f, &len);
+		LY_LIST_FOR(ds, d) {
+			if (!filter_names(f, d))
+				continue;
+			if (v != NULL)
+				r = filter_equal(d, v, len) ? MATCH_ALL :
+				    MATCH_NONE;
+			else if (lyd_child(f) == NULL)
+				r = MATCH_ALL;	/* selection node */
+			else if (d->schema != NULL && (d->schema->nodetype &
+			    (LYS_CONTAINER | LYS_LIST)))
+				r = filter_subtree(lyd_child(f), lyd_child(d),
+				    0);
+			else
+				r = MATCH_NONE;
+			if (r == MATCH_ALL)
+				filter_mark(d, FILTER_ALL);
+			else if (r == MATCH_SOME)
+				filter_keep(d);
+			any |= r != MATCH_NONE;
+		}
+	}
+	return any ? MATCH_SOME : MATCH_NONE;
+}
+
+/* Clear the marks of the data siblings from first and below. */
+static void
+filter_clear(struct lyd_node *first)
+{
+	struct lyd_node *top, *n;
+
+	LY_LIST_FOR(first, top) {
+		LYD_TREE_DFS_BEGIN(top, n) {
+			n->priv = NULL;
+			LYD_TREE_DFS_END(top, n);
+		}
+	}
+}
+
+/*
+ * Apply the <filter> of rpc, a <get> or <get-config>, to *data (RFC 6241
+ * 7.1, 7.7): subtree filters (6) and XPath filters (8.9, the :xpath
+ * capability; libyang has already turned the prefixes of 'select' into
+ * module names).  Without a filter *data stays whole; an empty subtree
+ * filter selects nothing.  NULL, or the error reply.
+ */
+struct nc_server_reply *
+ncs_filter(const struct lyd_node *rpc, struct lyd_node **data)
+{
+	const struct lyd_node_any *any;
+	struct lyd_node *f, *e;
+	struct lyd_meta *type, *sel;
+	struct ly_set *set = NULL;
+	uint32_t i;
+
+	if (lyd_find_path(rpc, "filter", 0, &f) != LY_SUCCESS)
+		return NULL;
+	type = lyd_find_meta(f->meta, NULL, "ietf-netconf:type");
+	filter_clear(*data);
+	if (type != NULL && strcmp(lyd_get_meta_value(type), "xpath") == 0) {
+		if ((sel = lyd_find_meta(f->meta, NULL,
+		    "ietf-netconf:select")) == NULL) {
+			e = nc_err(ncs_ctx, NC_ERR_MISSING_ATTR,
+			    NC_ERR_TYPE_PROT, "select", "filter");
+			return e == NULL ? NULL : nc_server_reply_err(e);
+		}
+		if (*data != NULL && lyd_find_xpath3(NULL, *data,
+		    lyd_get_meta_value(sel), NULL, &set) != LY_SUCCESS)
+			return ncs_error(NC_ERR_INVALID_VALUE, NULL, NULL,
+			    "filter select \"%s\": %s",
+			    lyd_get_meta_value(sel), ly_errmsg(ncs_ctx));
+		for (i = 0; set != NULL && i < set->count; i++) {
+			filter_mark(set->dnodes[i], FILTER_ALL);
+			filter_keep(set->dnodes[i]);
+		}
+		ly_set_free(set, NULL);
+	} else {
+		any = (const struct lyd_node_any *)f;
+		if (any->value_type != LYD_ANYDATA_DATATREE &&
+		    any->value.str != NULL)
+			return ncs_error(NC_ERR_OP_NOT_SUPPORTED, NULL, NULL,
+			    "subtree filter not understood");
+		if (any->value_type == LYD_ANYDATA_DATATREE)
+			filter_subtree(any->value.tree, *data, 1);
+	}
+	*data = filter_prune(*data);
+	return NULL;
+}
+
+/* Free the keys. */
+void
+ncs_keys_free(struct ncs_keys *k)
+{
+	while (k->n > 0)
+		ssh_key_free(k->keys[--k->n]);
+}
+
+/*
+ * Load the keys of an OpenSSH authorized_keys file (TYPE BASE64 [COMMENT]
+ * lines, no options) into k.  0, or -1 naming the file and line.
+ */
+int
+ncs_keys_load(const char *path, struct ncs_keys *k, struct riv_err *err)
+{
+	char line[16384], *type, *b64, *save;
+	enum ssh_keytypes_e kt;
+	ssh_key key;
+	int lineno = 0;
+	FILE *f;
+
+	k->n = 0;
+	if ((f = fopen(path, "r")) == NULL)
+		return err_set(err, -1, "%s: cannot open", path);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		if ((type = strtok_r(line, " \t\r\n", &save)) == NULL ||
+		    *type == '#')
+			continue;
+		b64 = strtok_r(NULL, " \t\r\n", &save);
+		kt = ssh_key_type_from_name(type);
+		key = NULL;
+		if (b64 == NULL || kt == SSH_KEYTYPE_UNKNOWN ||
+		    ssh_pki_import_pubkey_base64(b64, kt, &key) != SSH_OK ||
+		    k->n == NCS_AUTHKEYS_MAX) {
+			ssh_key_free(key);
+			fclose(f);
+			ncs_keys_free(k);
+			return err_set(err, -1, "%s:%d: not a public key line "
+			    "(TYPE BASE64 [COMMENT]; options are not "
+			    "supported) or too many keys", path, lineno);
+		}
+		k->keys[k->n++] = key;
+	}
+	fclose(f);
+	if (k->n == 0)
+		return err_set(err, -1, "%s: no keys", path);
+	return 0;
+}
+
+/* Tell whether key is one of k. */
+int
+ncs_keys_match(const struct ncs_keys *k, ssh_key key)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		if (ssh_key_cmp(key, k->keys[i], SSH_KEY_CMP_PUBLIC) == 0)
+			return 1;
+	return 0;
+}
