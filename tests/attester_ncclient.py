@@ -25,6 +25,9 @@ change the device for good):
   s7  errors of establish-subscription and malformed RPCs
   s4  device events: switchover, line cards, tamper, reboot, upgrade, with
       a bios-log subscription following them
+  s9  RFC 8639 suspend/resume when a subscription's only TPM is removed;
+      cert-change (a new AK); structured ima-log refused for an entry it
+      cannot carry
   s8  yanglint on every notification and establish reply, and on the
       <get> data; global checks (every sequence, every quote)
 """
@@ -1721,6 +1724,185 @@ def scenario4(s1):
     s1.delete(bl, wb + ": delete-subscription")
 
 
+# ------------------------------------------------------------ scenario 9
+
+AK_CHANGES = {}     # certificate name -> [(ALL_NOTIFS index, old AK file)]
+
+
+def ak_file(cert, index):
+    """The AK file that signed certificate cert's quotes in notification
+    number index (ALL_NOTIFS order): the one before the first change
+    after it, else the current one."""
+    for at, old in AK_CHANGES.get(cert, []):
+        if index < at:
+            return old
+    return os.path.join(ATT_STATE, "%s.pub" % cert)
+
+
+def scenario9_suspend(s1):
+    """A subscription whose only TPM (line card lc0) is removed is
+    suspended (RFC 8639 subscription-suspended, sn:insufficient-resources)
+    and resumed when the card comes back, then notified."""
+    w = "s9 suspend"
+    d, _ = s1.establish("pcr-trust-evidence", extra='<tpm-name xmlns="%s">'
+                        'lc0</tpm-name>%s' % (RAS, trigger_xml(
+                            events=("line-card-insert", "line-card-remove"))),
+                        what=w + ": establish (tpm-name lc0)")
+    other, _ = s1.establish("pcr-trust-evidence", extra=trigger_xml(
+        events=("line-card-remove", "line-card-insert")),
+        what=w + ": establish (the active TPMs)")
+    if d is None or other is None:
+        return
+    n0 = s1.next(d, 5)
+    R.check(n0 is not None and n0.trig() == "subscription-start" and
+            list(n0.tpms) == ["lc0"], w + ": first notification quotes lc0",
+            repr(n0))
+    s1.next(other, 5)
+    ok, out = ctl("card-remove", "lc0")
+    R.check(ok, w + ": ctl card-remove lc0", out)
+    n = s1.next(d, 5)
+    R.check(n is not None and n.name == "subscription-suspended" and
+            n.ns == SN and n.sub == d.id, w + ": card-remove of its only "
+            "TPM: subscription-suspended", repr(n))
+    if n is not None and n.name == "subscription-suspended":
+        R.equal(n.reason, (SN, "insufficient-resources"),
+                w + ": reason sn:insufficient-resources")
+    o = s1.next(other, 5)
+    R.check(o is not None and o.trig() == "line-card-remove" and
+            list(o.tpms) == ["rp1"], w + ": a subscription to the active "
+            "TPMs is notified of the removal, not suspended", repr(o))
+    got = s1.quiet(d, 1.5)
+    R.equal(got, [], w + ": nothing while suspended")
+    ok, out = ctl("card-insert", "lc0")
+    R.check(ok, w + ": ctl card-insert lc0", out)
+    n = s1.next(d, 5)
+    R.check(n is not None and n.name == "subscription-resumed" and
+            n.sub == d.id, w + ": card-insert: subscription-resumed", repr(n))
+    n = s1.next(d, 5)
+    if R.check(n is not None and n.evidence and
+               n.trig() == "line-card-insert" and list(n.tpms) == ["lc0"],
+               w + ": then a line-card-insert notification quoting lc0",
+               repr(n)):
+        R.equal(n.seq, 1, w + ": its sequence number follows the last "
+                "one sent before the suspension")
+        check_quote(d, n, n.tpms["lc0"], w + ": lc0 after resume",
+                    negative=False)
+    s1.delete(d, w + ": delete-subscription")
+    s1.delete(other, w + ": delete-subscription (active TPMs)")
+
+
+def scenario9_cert(s1):
+    """ctl cert-change replaces a TPM's AK: the certificate-change
+    notification's quote verifies with the new AK file only."""
+    w = "s9 cert-change"
+    d, _ = s1.establish("pcr-trust-evidence", extra='<tpm-name xmlns="%s">'
+                        'rp1</tpm-name>%s' % (RAS, trigger_xml(
+                            events=("certificate-change",))),
+                        what=w + ": establish (tpm-name rp1)")
+    if d is None:
+        return
+    n0 = s1.next(d, 5)
+    if not R.check(n0 is not None and "rp1" in n0.tpms,
+                   w + ": first notification quotes rp1", repr(n0)):
+        return
+    s1.quiet(d, 0.3)
+    s1.drain()
+    cur = os.path.join(ATT_STATE, "rp1-ak.pub")
+    with open(cur, "rb") as f:
+        old_pub = f.read()
+    old = wfile("rp1-ak-old.pub", old_pub)
+    AK_CHANGES.setdefault("rp1-ak", []).append((len(ALL_NOTIFS), old))
+    ok, out = ctl("cert-change", "rp1")
+    if not R.check(ok, w + ": ctl cert-change rp1", out):
+        return
+    with open(cur, "rb") as f:
+        new_pub = f.read()
+    R.check(new_pub != old_pub, w + ": %s holds a new key" % cur)
+    R.check(os.path.exists(os.path.join(ATT_STATE, "rp1-ak.pem")),
+            w + ": rp1-ak.pem is there")
+    n = s1.next(d, 5)
+    if not R.check(n is not None and n.trig() == "certificate-change" and
+                   list(n.tpms) == ["rp1"], w + ": a certificate-change "
+                   "notification quoting rp1", repr(n)):
+        return
+    R.check(n.detail is not None and "rp1-ak" in n.detail,
+            w + ": trigger-detail names the certificate", repr(n.detail))
+    qt = n.tpms["rp1"].quote
+    R.equal(qt.cert, "rp1-ak", w + ": certificate-name rp1-ak")
+    check_quote(d, n, n.tpms["rp1"], w + ": quote with the new AK")
+    rc, err = rivctl_quote(qt, d.nonce(n), ak=old)
+    R.equal(rc, 1, w + ": the quote does not verify with the old AK")
+    q0 = n0.tpms["rp1"].quote
+    rc, err = rivctl_quote(q0, d.nonce(n0), ak=old)
+    R.equal(rc, 0, w + ": the quote before the change verifies with the "
+            "old AK")
+    rc, err = rivctl_quote(q0, d.nonce(n0), ak=cur)
+    R.equal(rc, 1, w + ": the quote before the change does not verify "
+            "with the new AK")
+    s1.delete(d, w + ": delete-subscription")
+
+
+def scenario9_ima(s1):
+    """Structured ima-log entries never fall back to raw: an IMA entry the
+    structured form cannot carry makes structured subscriptions fail with
+    ras:trigger-unsupported, raw ones carry it."""
+    w = "s9 ima structured"
+    path = os.path.join(WORK, "tab\there")
+    with open(path, "wb") as f:
+        f.write(b"a file whose name holds a tab\n")
+    sel = '<tpm-name xmlns="%s">rp1</tpm-name>' % RAS
+    raw = ('<log-entry-encoding xmlns="%s" xmlns:ras="%s">ras:raw'
+           '</log-entry-encoding>' % (RAS, RAS))
+    st, _ = s1.establish("ima-log", extra=sel, what=w + ": establish "
+                         "structured")
+    if st is None:
+        return
+    take_backlog(s1, st, w)
+    ok, out = ctl("measure", path)
+    R.check(not ok and "structured" in out, w + ": measure of a name with a "
+            "tab is refused while a structured subscription exists", out)
+    got = s1.quiet(st, 0.5)
+    R.equal(got, [], w + ": and nothing was sent")
+    s1.delete(st, w + ": delete-subscription")
+    ok, out = ctl("measure", path)
+    R.check(ok, w + ": measure of it without such a subscription", out)
+    root = s1.rpc('<establish-subscription xmlns="%s"><stream>ima-log'
+                  '</stream><nonce-seed xmlns="%s">%s</nonce-seed>%s'
+                  '</establish-subscription>' % (SN, RAS,
+                                                 b64(os.urandom(32)), sel))
+    check_sn_error(root, w + ": establish structured after it",
+                   "operation-not-supported",
+                   "riv-attestation-streams:trigger-unsupported",
+                   (RAS, "trigger-unsupported"),
+                   "establish-subscription-stream-error-info")
+    rs, _ = s1.establish("ima-log", extra=sel + raw,
+                         what=w + ": establish raw")
+    if rs is None:
+        return
+    chunks, done = take_backlog(s1, rs, w + " raw")
+    data = b"".join(p.raw or b"" for c in chunks for p in c.tpms.values())
+    recs = parse_ima_raw(data) if data else []
+    R.check(recs and recs[-1]["name"] == "ima-ng" and
+            path.encode() in recs[-1]["data"], w + ": raw backlog ends with "
+            "the entry of the file with a tab", repr(recs[-1:])[:200])
+    root = s1.rpc('<modify-subscription xmlns="%s"><id>%d</id>'
+                  '<log-entry-encoding xmlns="%s" xmlns:ras="%s">'
+                  'ras:structured</log-entry-encoding></modify-subscription>'
+                  % (SN, rs.id, RAS, RAS))
+    check_sn_error(root, w + ": modify to structured",
+                   "operation-not-supported",
+                   "riv-attestation-streams:trigger-unsupported",
+                   (RAS, "trigger-unsupported"),
+                   "modify-subscription-stream-error-info")
+    s1.delete(rs, w + ": delete-subscription (raw)")
+
+
+def scenario9(s1):
+    scenario9_suspend(s1)
+    scenario9_cert(s1)
+    scenario9_ima(s1)
+
+
 # ------------------------------------------------------ scenario 8, global
 
 YL_FEATURES = ["-F", "ietf-subscribed-notifications:configured,replay,"
@@ -1816,7 +1998,8 @@ def global_checks(sessions):
                         continue
                     nq += 1
                     want = sub.nonce(n)
-                    rc, err = rivctl_quote(part.quote, want)
+                    rc, err = rivctl_quote(part.quote, want, ak=ak_file(
+                        part.quote.cert, n.index))
                     if want is None or rc != 0:
                         bad_q.append((sub.id, n.seq, name, rc, err))
     R.check(not bad_seq, w + ": every subscription's sequence numbers run "
@@ -1835,7 +2018,7 @@ def main():
             s1.m.server_capabilities, "the attester announces :interleave")
     oper = fetch_oper(s1)
     for f in (scenario1, scenario2, scenario3, scenario5, scenario6,
-              scenario7, scenario4):
+              scenario7, scenario4, scenario9):
         ts = time.monotonic()
         try:
             f(s1)

@@ -35,6 +35,14 @@ else
 	echo "FAIL: riv-attester is no longer running"
 	tail -20 "$ATT_LOG"
 fi
+# Every session's socket must be known (the send watchdog needs it).
+if grep -q 'its socket is unknown' "$ATT_LOG"; then
+	nfail=$((nfail + 1))
+	echo "FAIL: a session's socket was not found"
+	grep 'its socket is unknown' "$ATT_LOG" | head -3
+else
+	npass=$((npass + 1))
+fi
 # Stop it now, so that a sanitizer's exit report lands in its log.
 stop_attester
 if grep -Eq 'AddressSanitizer|runtime error:|LeakSanitizer' "$ATT_LOG"; then

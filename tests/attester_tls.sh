@@ -66,6 +66,13 @@ stop_checked() {
 		sed -n "$((LOG_SEEN + 1)),\$p" "$ATT_LOG" | grep -E -A12 \
 		    'ERROR: [A-Za-z]*Sanitizer|runtime error:' | head -40
 	fi
+	# Every session's socket must be known, so that a stalled send can
+	# be cut off (--send-timeout).
+	if sed -n "$((LOG_SEEN + 1)),\$p" "$ATT_LOG" | grep -q \
+	    'its socket is unknown'; then
+		nfail=$((nfail + 1))
+		echo "FAIL: a session's socket was not found $1"
+	fi
 	LOG_SEEN=$(wc -l <"$ATT_LOG")
 }
 

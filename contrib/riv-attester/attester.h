@@ -72,6 +72,7 @@ struct att_tpm {
 	int		 standby;	/* a standby route processor */
 	int		 present;	/* inserted (line cards) */
 	int		 failed;	/* stopped answering */
+	uint32_t	 ak_gen;	/* AK generation (cert-change) */
 	uint32_t	 boot;		/* TPM resets so far (log restarts) */
 	uint32_t	 pcr_changes[PCR_COUNT];	/* extends per PCR */
 	struct timespec	 boot_time;	/* wall clock of the last reset */
@@ -147,6 +148,7 @@ struct att_sub {
 	int		 start_pending;	/* first notification not sent yet */
 	int		 modified_pending;
 	int		 replay_pending;	/* replay-completed to send */
+	int		 suspended;	/* no TPM to quote (RFC 8639) */
 	struct att_pending pending[ATT_EVENT_MAX];
 	size_t		 npending;
 
@@ -170,6 +172,7 @@ struct attester {
 	struct timespec	 start_time;	/* wall clock at start */
 	const char	*admins[ATT_ADMIN_MAX];	/* read every seed */
 	size_t		 nadmins;
+	uint32_t	 send_timeout_ms;	/* --send-timeout */
 	volatile int	 quit;
 	int		 verbose;
 };
@@ -198,6 +201,7 @@ int		 device_reboot(int, const char *, struct riv_err *);
 int		 device_measure(const char *, struct riv_err *);
 int		 device_tamper(unsigned, struct riv_err *);
 int		 device_card(const char *, int, struct riv_err *);
+int		 device_cert_change(const char *, struct riv_err *);
 const char	*device_event_name(enum att_event);
 int		 device_event_by_name(const char *);
 
@@ -238,6 +242,8 @@ struct nc_server_reply *server_validate(struct lyd_node *);
 struct nc_server_reply *server_reply_data(struct lyd_node *,
 		    struct lyd_node *);
 void		 server_add_session(struct nc_session *);
+void		 server_note_fd(struct nc_session *, int);
+int		 server_session_fd(struct nc_session *);
 void		 server_end_session(struct nc_session *);
 
 /* config.c */
@@ -274,11 +280,16 @@ int64_t		 sub_next_due_ms(void);
 void		 sub_free_all(void);
 
 uint32_t	 sub_tpm_set(const struct att_sub *);
+int		 sub_structured_ima(uint32_t);
 
 /* notify.c */
 int		 notify_evidence(struct att_sub *, const char *, const char *);
 int		 notify_state(struct att_sub *, const char *, const char *);
 int		 notify_started(struct att_sub *);
+int		 notify_ima_check(const struct att_log *, uint64_t, uint64_t *,
+		    char *, size_t);
+int		 notify_ima_path_ok(const char *);
+void		 notify_init(void);
 
 /* control.c */
 int		 control_open(const char *, struct riv_err *);

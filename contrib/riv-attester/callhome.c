@@ -256,6 +256,7 @@ ch_connect(struct att_ch *ch, struct riv_err *err)
 	}
 	ch->session = s;
 	ch->fd = sp[1];
+	server_note_fd(s, sp[1]);
 	server_add_session(s);
 	log_info("call home to %s port %u: session %u (%s)", ch->host,
 	    ch->port, nc_session_get_id(s), user);

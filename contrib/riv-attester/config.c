@@ -320,14 +320,31 @@ config_validate(const struct lyd_node *cand)
 	if ((cand != NULL && lyd_dup_siblings(cand, NULL, LYD_DUP_RECURSIVE,
 	    &tree) != LY_SUCCESS) || (att.oper != NULL &&
 	    lyd_dup_siblings(att.oper, NULL, LYD_DUP_RECURSIVE, &oper) !=
-	    LY_SUCCESS) || lyd_merge_siblings(&tree, oper,
-	    LYD_MERGE_DESTRUCT) != LY_SUCCESS ||
+	    LY_SUCCESS)) {
+		r = reply_error(NC_ERR_OP_FAILED, NULL, NULL, "out of memory");
+		goto done;
+	}
+	/*
+	 * The operational data are validated first, alone: libyang 2.1.30
+	 * evaluating a configuration 'must' over operational nodes whose
+	 * 'when' is not resolved yet fails with an internal error (RFC
+	 * 9684's must on tpm20-hash-algo, in the tpm20-pcr-selection of a
+	 * configured subscription).
+	 */
+	if (oper != NULL && lyd_validate_all(&oper, NULL,
+	    LYD_VALIDATE_PRESENT, NULL) != LY_SUCCESS)
+		log_warnx("operational data: %s", ly_errmsg(att.ctx));
+	if (lyd_merge_siblings(&tree, oper, LYD_MERGE_DESTRUCT |
+	    LYD_MERGE_WITH_FLAGS) != LY_SUCCESS ||
 	    add_receiver_states(tree) != 0)
 		r = reply_error(NC_ERR_OP_FAILED, NULL, NULL, "out of memory");
 	else if (lyd_validate_all(&tree, NULL, LYD_VALIDATE_PRESENT, NULL) !=
 	    LY_SUCCESS)
 		r = reply_error(NC_ERR_INVALID_VALUE, NULL,
 		    ly_errpath(att.ctx), "%s", ly_errmsg(att.ctx));
+	oper = NULL;	/* merged into tree */
+done:
+	lyd_free_all(oper);
 	lyd_free_all(tree);
 	return r;
 }

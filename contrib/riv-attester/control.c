@@ -119,10 +119,13 @@ control_run(char *line, FILE *f)
 		rc = device_card(arg, 1, &err);
 	else if (strcmp(cmd, "card-remove") == 0 && arg != NULL)
 		rc = device_card(arg, 0, &err);
+	else if (strcmp(cmd, "cert-change") == 0)
+		rc = device_cert_change(arg, &err);
 	else
 		rc = err_set(&err, -1, "unknown command or missing argument: "
 		    "%s (switchover, upgrade BIOSLOG, reboot, measure PATH, "
-		    "tamper PCR, card-insert NAME, card-remove NAME, status)",
+		    "tamper PCR, card-insert NAME, card-remove NAME, "
+		    "cert-change [NAME], status)",
 		    cmd);
 	if (rc != 0)
 		fprintf(f, "error: %s\n", err.msg);

@@ -9,12 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/rand.h>
 
 #include "attester.h"
 
 #define RAS "riv-attestation-streams:"
+
+static uint32_t	ak_gen_read(const struct att_tpm *);
 
 static const char *const event_names[EV_COUNT] = {
 	RAS "startup-complete",
@@ -147,6 +150,8 @@ device_start(struct riv_err *err)
 		t = &att.tpms[i];
 		if (tpm_open(t->tcti, t->name, &t->tpm, err) != 0)
 			return -1;
+		t->ak_gen = ak_gen_read(t);
+		tpm_ak_generation(t->tpm, t->ak_gen);
 		t->banks = tpm_banks(t->tpm);
 		if (!tpm_swtpm(t->tpm))
 			log_warnx("TPM %s is not a swtpm: its PCRs are what the "
@@ -250,11 +255,103 @@ device_measure(const char *path, struct riv_err *err)
 	uint32_t set = device_active_set();
 	size_t i;
 
+	if (!notify_ima_path_ok(path) && sub_structured_ima(set))
+		return err_set(err, -1, "measure: the IMA entry of this file "
+		    "name would have no structured form, and an ima-log "
+		    "subscription with log-entry-encoding structured would "
+		    "have to carry it");
+
 	for (i = 0; i < att.ntpms; i++)
 		if ((set & (1u << i)) &&
 		    ima_measure_file(&att.tpms[i], path, err) != 0)
 			return -1;
 	log_info("measured %s", path);
+	return 0;
+}
+
+/* Read the AK generation of t from the state directory (0 if none). */
+static uint32_t
+ak_gen_read(const struct att_tpm *t)
+{
+	char path[1024];
+	unsigned long gen = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.gen", att.state_dir, t->cert);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fscanf(f, "%lu", &gen) != 1)
+		gen = 0;
+	fclose(f);
+	return (uint32_t)gen;
+}
+
+/* Write the AK generation of t to the state directory. */
+static int
+ak_gen_write(const struct att_tpm *t, struct riv_err *err)
+{
+	char path[1024], tmp[1040];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.gen", att.state_dir, t->cert);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((f = fopen(tmp, "w")) == NULL)
+		return err_set(err, -1, "%s: cannot write", tmp);
+	fprintf(f, "%u\n", t->ak_gen);
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return err_set(err, -1, "%s: cannot write", path);
+	}
+	return 0;
+}
+
+/*
+ * Replace the AK of TPM t (an AK certificate change): the next AK
+ * generation, its files written over the old ones like at first use, the
+ * generation kept in the state directory, and the certificate-change
+ * event queued.
+ */
+static int
+cert_change_one(struct att_tpm *t, struct riv_err *err)
+{
+	char detail[128];
+
+	tpm_ak_generation(t->tpm, t->ak_gen + 1);
+	if (tpm_ak(t->tpm, att.ak_alg, att.state_dir, NULL, NULL, err) != 0) {
+		tpm_ak_generation(t->tpm, t->ak_gen);
+		return -1;
+	}
+	t->ak_gen++;
+	if (ak_gen_write(t, err) != 0)
+		return -1;
+	snprintf(detail, sizeof(detail), "%s: %s replaced (AK generation "
+	    "%u)", t->name, t->cert, t->ak_gen);
+	log_info("certificate change: %s", detail);
+	sub_device_event(EV_CERT_CHANGE, detail);
+	return 0;
+}
+
+/*
+ * Change the AK certificate of the TPM called name, or of every TPM of
+ * the active set if name is NULL.
+ */
+int
+device_cert_change(const char *name, struct riv_err *err)
+{
+	uint32_t set = device_active_set();
+	size_t i;
+	int k;
+
+	if (name != NULL) {
+		if ((k = device_tpm_index(name)) < 0)
+			return err_set(err, -1, "no TPM named %s", name);
+		if (!att.tpms[k].present)
+			return err_set(err, -1, "line card %s is removed", name);
+		return cert_change_one(&att.tpms[k], err);
+	}
+	for (i = 0; i < att.ntpms; i++)
+		if ((set & (1u << i)) && cert_change_one(&att.tpms[i], err) != 0)
+			return -1;
 	return 0;
 }
 

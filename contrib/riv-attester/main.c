@@ -143,6 +143,8 @@ usage(int status)
 "                           the CA; the user name is their common name)\n"
 "  --ssh-listen ADDR:PORT   NETCONF over SSH (with --ssh-host-key and\n"
 "                           --ssh-authorized-keys; user --ssh-user, rivd)\n"
+"  --send-timeout MS        close a session that takes longer than MS\n"
+"                           to accept one notification (default 5000)\n"
 "  --admin-user USER        USER reads every configured subscription's\n"
 "                           nonce-seed (others only the seeds they wrote)\n"
 "  --yang-dir DIR           YANG modules (default " RIV_YANGDIR ")\n"
@@ -150,7 +152,8 @@ usage(int status)
 "  -h, --help               this help\n"
 "\n"
 "Control commands: switchover, upgrade BIOSLOG, reboot, measure PATH,\n"
-"tamper PCR, card-insert NAME, card-remove NAME, status.\n");
+"tamper PCR, card-insert NAME, card-remove NAME, cert-change [NAME],\n"
+"status.\n");
 	exit(status);
 }
 
@@ -175,11 +178,14 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "ssh-authorized-keys", required_argument, NULL, 'k' },
 		{ "ssh-user", required_argument, NULL, 'u' },
 		{ "admin-user", required_argument, NULL, 'U' },
+		{ "send-timeout", required_argument, NULL, 'T' },
 		{ "yang-dir", required_argument, NULL, 'y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct riv_err err;
+	unsigned long v;
+	char *end;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
@@ -224,6 +230,15 @@ parse_options(int argc, char **argv, struct options *o)
 			att.admins[att.nadmins++] = optarg;
 			break;
 		case 'y': o->yang_dir = optarg; break;
+		case 'T':
+			v = strtoul(optarg, &end, 10);
+			if (*end != '\0' || v < 10 || v > 600000) {
+				fprintf(stderr, "riv-attester: --send-timeout "
+				    "%s: 10 to 600000 ms\n", optarg);
+				usage(2);
+			}
+			att.send_timeout_ms = (uint32_t)v;
+			break;
 		case 'v': att.verbose = 1; break;
 		case 'h': usage(0); break;
 		default: usage(2);
@@ -285,6 +300,7 @@ run(const struct options *o)
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	notify_init();
 
 	clock_gettime(CLOCK_REALTIME, &att.start_time);
 	if (device_start(&err) != 0 ||
@@ -335,6 +351,7 @@ main(int argc, char **argv)
 	att.state_dir = ".";
 	att.ak_alg = TPM_AK_RSA;
 	att.next_id = SUB_DYNAMIC_ID_MIN;
+	att.send_timeout_ms = 5000;
 	parse_options(argc, argv, &o);
 	set_standby(&o);
 	return run(&o);

@@ -5,9 +5,12 @@
  * previous notification, split in chunks of max-entries; plus the RFC 8639
  * state-change notifications.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include <openssl/evp.h>
 #include <libyang/libyang.h>
@@ -17,7 +20,57 @@
 #include "ima.h"
 #include "nonce.h"
 
-#define NOTIFY_SEND_TIMEOUT	5000	/* ms to write one notification */
+/*
+ * The socket of the session a notification is being written to, while
+ * the send is under way (-1 otherwise).  libnetconf2 2.0.24 writes a
+ * message until it is all out, retrying every 100 us without a deadline
+ * (io.c nc_write), so a client that stops reading would hold the one
+ * thread for good; a timer (SIGALRM) shuts that socket down after
+ * --send-timeout instead, the write fails and the session ends.
+ */
+static volatile sig_atomic_t stall_fd = -1;
+
+/* SIGALRM: the send took too long; cut its session off (shutdown(2) is
+ * async-signal-safe, and the socket stays open until the session is
+ * freed, so it cannot be another one's). */
+static void
+stall_alarm(int sig)
+{
+	int fd = stall_fd;
+
+	(void)sig;
+	if (fd >= 0)
+		shutdown(fd, SHUT_RDWR);
+}
+
+/* Install the send watchdog's signal handler. */
+void
+notify_init(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = stall_alarm;
+	sigaction(SIGALRM, &sa, NULL);
+}
+
+/* Arm (fd >= 0, for ms) or disarm (fd -1) the send watchdog. */
+static void
+stall_arm(int fd, uint32_t ms)
+{
+	struct itimerval it;
+
+	memset(&it, 0, sizeof(it));
+	if (fd < 0) {
+		setitimer(ITIMER_REAL, &it, NULL);
+		stall_fd = -1;
+		return;
+	}
+	stall_fd = fd;
+	it.it_value.tv_sec = ms / 1000;
+	it.it_value.tv_usec = (ms % 1000) * 1000;
+	setitimer(ITIMER_REAL, &it, NULL);
+}
 
 /* Add leaf name = binary data (base64) under parent.  Return 0 or -1. */
 static int
@@ -194,8 +247,97 @@ printable_utf8(const char *s, size_t len)
 }
 
 /*
- * Add one IMA record as an RFC 9684 ima-event-entry.  Return 0, 1 if the
- * structured form cannot carry it (template, path), -1 on error.
+ * Open a reader on IMA record rec (entry index) and read it into e.
+ * Return 0 (the caller closes r) or -1.
+ */
+static int
+ima_open_entry(struct ima_reader *r, struct ima_entry *e, const uint8_t *rec,
+    size_t len, uint64_t index)
+{
+	struct riv_err err;
+
+	if (ima_reader_open(r, rec, len, IMA_FORMAT_BINARY, -1, index,
+	    &err) != RIV_OK)
+		return -1;
+	if (ima_reader_next(r, e, &err) != 1) {
+		ima_reader_close(r);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Why the structured form (RFC 9684 ima-event-entry) cannot carry IMA
+ * entry e, or NULL if it can: the templates ima, ima-ng and ima-sig with
+ * a path of printable UTF-8 (filename-hint is a string from which the
+ * Verifier rebuilds the template data).
+ */
+static const char *
+ima_unstructurable(const struct ima_entry *e)
+{
+	if (strcmp(e->template_name, "ima") != 0 &&
+	    strcmp(e->template_name, "ima-ng") != 0 &&
+	    strcmp(e->template_name, "ima-sig") != 0)
+		return "its template has no structured form";
+	if (e->path == NULL || e->path_len >= 4096 || e->file_algo[0] == '\0')
+		return "it has no file name or file hash";
+	if (!printable_utf8(e->path, e->path_len))
+		return "its file name is not printable UTF-8";
+	return NULL;
+}
+
+/*
+ * Tell whether the structured encoding can carry the entries of IMA list
+ * log from event number from on: 0 if so; 1 if not, with the first such
+ * entry's number in *bad and the reason in why; -1 if an entry cannot be
+ * read.
+ */
+int
+notify_ima_check(const struct att_log *log, uint64_t from, uint64_t *bad,
+    char *why, size_t whylen)
+{
+	struct ima_reader r;
+	struct ima_entry e;
+	const char *no;
+	uint64_t i;
+
+	for (i = from; i < log->n; i++) {
+		if (ima_open_entry(&r, &e, log->buf + log->off[i],
+		    log->off[i + 1] - log->off[i], i) != 0) {
+			*bad = i;
+			snprintf(why, whylen, "it cannot be read");
+			return -1;
+		}
+		no = ima_unstructurable(&e);
+		if (no != NULL)
+			snprintf(why, whylen, "template %s: %s",
+			    e.template_name, no);
+		ima_reader_close(&r);
+		if (no != NULL) {
+			*bad = i;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Tell whether an ima-ng entry for a file named path would have a
+ * structured form.
+ */
+int
+notify_ima_path_ok(const char *path)
+{
+	size_t len = strlen(path);
+
+	return len < 4096 && printable_utf8(path, len);
+}
+
+/*
+ * Add one IMA record as an RFC 9684 ima-event-entry.  Return 0, or -1 on
+ * error or if the structured form cannot carry it (establish-subscription
+ * refused 'structured' for such a list, and the control socket does not
+ * add such entries while a structured subscription could see them).
  */
 static int
 add_ima_entry(struct lyd_node *tn, const uint8_t *rec, size_t len,
@@ -203,26 +345,20 @@ add_ima_entry(struct lyd_node *tn, const uint8_t *rec, size_t len,
 {
 	struct ima_reader r;
 	struct ima_entry e;
-	struct riv_err err;
 	struct lyd_node *n;
 	char num[24], path[4097];
-	int rc = 1;
+	const char *no;
+	int rc = -1;
 
-	if (ima_reader_open(&r, rec, len, IMA_FORMAT_BINARY, -1, index,
-	    &err) != RIV_OK)
+	if (ima_open_entry(&r, &e, rec, len, index) != 0)
 		return -1;
-	if (ima_reader_next(&r, &e, &err) != 1) {
-		ima_reader_close(&r);
-		return -1;
-	}
-	if ((strcmp(e.template_name, "ima-ng") != 0 &&
-	    strcmp(e.template_name, "ima-sig") != 0) || e.path == NULL ||
-	    e.path_len >= sizeof(path) || !printable_utf8(e.path, e.path_len))
+	if ((no = ima_unstructurable(&e)) != NULL) {
+		log_warnx("IMA entry %llu: %s", (unsigned long long)index, no);
 		goto done;
+	}
 	memcpy(path, e.path, e.path_len);
 	path[e.path_len] = '\0';
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)index);
-	rc = -1;
 	if (lyd_new_list(tn, NULL, "ima-event-entry", 0, &n, num) !=
 	    LY_SUCCESS ||
 	    lyd_new_term(n, NULL, "ima-template", e.template_name, 0, NULL) !=
@@ -247,35 +383,23 @@ done:
 }
 
 /*
- * Add to tn the entries [from, to) of log (stream s): structured, or raw
- * when asked or when an entry has no structured form.
+ * Add to tn the entries [from, to) of log (stream s), in the encoding the
+ * subscription chose: never another one.
  */
 static int
 add_entries(struct lyd_node *tn, const struct att_sub *s,
     const struct att_log *log, uint64_t from, uint64_t to)
 {
-	struct lyd_node *first = NULL, *next;
 	uint64_t e;
-	int rc = 0;
 
 	if (!s->raw) {
-		for (e = from; e < to && rc == 0; e++)
-			rc = s->stream == STREAM_BIOS ?
+		for (e = from; e < to; e++)
+			if ((s->stream == STREAM_BIOS ?
 			    add_bios_entry(tn, &log->ev[e]) :
 			    add_ima_entry(tn, log->buf + log->off[e],
-			    log->off[e + 1] - log->off[e], e);
-		if (rc == 0)
-			return 0;
-		if (rc < 0)
-			return -1;
-		/* Some entry has no structured form: send the chunk raw. */
-		first = lyd_child(tn);
-		while (first != NULL) {
-			next = first->next;
-			if (strcmp(first->schema->name, "ima-event-entry") == 0)
-				lyd_free_tree(first);
-			first = next;
-		}
+			    log->off[e + 1] - log->off[e], e)) != 0)
+				return -1;
+		return 0;
 	}
 	if (to == from)
 		return 0;
@@ -344,6 +468,7 @@ send_tree(struct att_sub *s, struct lyd_node *n)
 	struct timespec now;
 	char *when = NULL;
 	NC_MSG_TYPE m;
+	int fd;
 
 	if (s->session == NULL) {
 		lyd_free_all(n);
@@ -356,8 +481,15 @@ send_tree(struct att_sub *s, struct lyd_node *n)
 		lyd_free_all(n);
 		return -1;
 	}
-	m = nc_server_notif_send(s->session, ntf, NOTIFY_SEND_TIMEOUT);
+	fd = server_session_fd(s->session);
+	stall_arm(fd, att.send_timeout_ms);
+	m = nc_server_notif_send(s->session, ntf, (int)att.send_timeout_ms);
+	stall_arm(-1, 0);
 	nc_server_notif_free(ntf);
+	if (m != NC_MSG_NOTIF)
+		log_warnx("session %u: notification not sent (the session "
+		    "failed, or did not take it within %u ms)",
+		    nc_session_get_id(s->session), att.send_timeout_ms);
 	return m == NC_MSG_NOTIF ? 0 : -1;
 }
 

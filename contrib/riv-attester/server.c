@@ -4,11 +4,16 @@
  * dispatching RPCs to the subscription code.  Every RPC is validated with
  * libyang against the operational data before it is acted on.
  */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -485,6 +490,75 @@ server_end_session(struct nc_session *s)
 		close(fd);
 }
 
+/*
+ * Remember fd as the socket (or socketpair end) of session s, so that a
+ * send that stalls can be cut off (notify.c); kept as the session's data.
+ */
+void
+server_note_fd(struct nc_session *s, int fd)
+{
+	nc_session_set_data(s, (void *)(intptr_t)(fd + 1));
+}
+
+/* Return the socket of session s, or -1 if unknown. */
+int
+server_session_fd(struct nc_session *s)
+{
+	return (int)(intptr_t)nc_session_get_data(s) - 1;
+}
+
+/* Tell whether the peer of socket fd is host (text form) port port. */
+static int
+peer_is(int fd, const char *host, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len = sizeof(ss);
+	char addr[INET6_ADDRSTRLEN];
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+		return 0;
+	if (ss.ss_family == AF_INET) {
+		if (ntohs(sin->sin_port) != port || inet_ntop(AF_INET,
+		    &sin->sin_addr, addr, sizeof(addr)) == NULL)
+			return 0;
+	} else if (ss.ss_family == AF_INET6) {
+		if (ntohs(sin6->sin6_port) != port || inet_ntop(AF_INET6,
+		    &sin6->sin6_addr, addr, sizeof(addr)) == NULL)
+			return 0;
+	} else
+		return 0;
+	if (strncmp(host, "::ffff:", 7) == 0 && strchr(addr, ':') == NULL)
+		host += 7;
+	return strcmp(addr, host) == 0;
+}
+
+/*
+ * Find the socket of a session accepted by libnetconf2, which does not
+ * tell it (2.0.24): the TCP socket whose peer is the session's host and
+ * port, looked up among the open descriptors.  Return it or -1.
+ */
+static int
+session_find_fd(struct nc_session *s)
+{
+	const char *host = nc_session_get_host(s);
+	uint16_t port = nc_session_get_port(s);
+	struct dirent *de;
+	DIR *d;
+	int fd, found = -1;
+
+	if (host == NULL || (d = opendir("/proc/self/fd")) == NULL)
+		return -1;
+	while (found == -1 && (de = readdir(d)) != NULL) {
+		fd = atoi(de->d_name);
+		if (fd > 2 && fd != dirfd(d) && peer_is(fd, host, port))
+			found = fd;
+	}
+	closedir(d);
+	return found;
+}
+
 /* Poll a session made elsewhere (call home) with the others. */
 void
 server_add_session(struct nc_session *s)
@@ -502,7 +576,7 @@ server_poll(int timeout)
 {
 	struct nc_session *s = NULL;
 	NC_MSG_TYPE m;
-	int r, i;
+	int r, i, fd;
 
 	m = nc_accept(0, &s);
 	if (m == NC_MSG_HELLO) {
@@ -510,6 +584,12 @@ server_poll(int timeout)
 		    nc_session_get_host(s) ? nc_session_get_host(s) : "?",
 		    nc_session_get_username(s) ? nc_session_get_username(s) :
 		    "?");
+		fd = session_find_fd(s);
+		if (fd == -1)
+			log_warnx("session %u: its socket is unknown: a client "
+			    "that stops reading stalls the attester",
+			    nc_session_get_id(s));
+		server_note_fd(s, fd);
 		if (nc_ps_add_session(server_ps, s) != 0)
 			nc_session_free(s, NULL);
 	} else if (m != NC_MSG_WOULDBLOCK && m != NC_MSG_ERROR)

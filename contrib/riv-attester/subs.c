@@ -372,6 +372,55 @@ parse_log_start(const struct lyd_node *rpc, struct att_sub *s)
 }
 
 /*
+ * Refuse log-entry-encoding structured on ima-log when the IMA list of a
+ * TPM the subscription may report holds an entry that the structured form
+ * cannot carry (riv-attestation-streams, identity 'structured'): the
+ * Verifier subscribes with raw instead; entries never change encoding
+ * behind its back.
+ */
+static reply_t
+check_encoding(const struct att_sub *s, int est)
+{
+	char why[160];
+	uint64_t bad;
+	size_t t;
+
+	if (s->stream != STREAM_IMA || s->raw)
+		return NULL;
+	for (t = 0; t < att.ntpms; t++) {
+		if (s->tpms != 0 && !(s->tpms & (1u << t)))
+			continue;
+		if (notify_ima_check(&att.tpms[t].ima, 0, &bad, why,
+		    sizeof(why)) != 0)
+			return sub_error(est, NC_ERR_OP_NOT_SUPPORTED,
+			    RAS ":trigger-unsupported", "TPM %s: IMA entry "
+			    "%llu (%s) has no structured form: subscribe with "
+			    "log-entry-encoding raw", att.tpms[t].name,
+			    (unsigned long long)bad, why);
+	}
+	return NULL;
+}
+
+/*
+ * Tell whether a live ima-log subscription with the structured encoding
+ * may report a TPM of set.
+ */
+int
+sub_structured_ima(uint32_t set)
+{
+	const struct att_sub *s;
+	size_t i;
+
+	for (i = 0; i < att.nsubs; i++) {
+		s = att.subs[i];
+		if (!s->dead && s->stream == STREAM_IMA && !s->raw &&
+		    (s->tpms == 0 || (s->tpms & set)))
+			return 1;
+	}
+	return 0;
+}
+
+/*
  * Read the parameters of a new subscription from node (the RPC input, or
  * a configured subscription entry) into s, whose stream is set.
  */
@@ -389,7 +438,7 @@ sub_parse(const struct lyd_node *node, struct att_sub *s)
 	    (r = parse_selection(node, s, 1)) != NULL ||
 	    (r = parse_trigger(node, s, 1)) != NULL ||
 	    (s->stream != STREAM_PCR && (r = parse_log_start(node, s)) !=
-	    NULL))
+	    NULL) || (r = check_encoding(s, 1)) != NULL)
 		return r;
 	if (s->seed_len == 0)
 		return sub_error(1, NC_ERR_INVALID_VALUE, RAS ":seed-invalid",
@@ -576,7 +625,8 @@ sub_modify(struct lyd_node *rpc, struct nc_session *session)
 	if ((r = parse_seed(rpc, &tmp, 0)) != NULL ||
 	    (r = parse_tpms(rpc, &tmp, 0)) != NULL ||
 	    (r = parse_selection(rpc, &tmp, 0)) != NULL ||
-	    (r = parse_trigger(rpc, &tmp, 0)) != NULL)
+	    (r = parse_trigger(rpc, &tmp, 0)) != NULL ||
+	    (r = check_encoding(&tmp, 0)) != NULL)
 		return r;
 	if (lyd_find_path(rpc, "stop-time", 0, NULL) == LY_SUCCESS &&
 	    parse_stop_time(rpc, &tmp.stop_time) != 0)
@@ -640,6 +690,7 @@ sub_start_on(struct att_sub *s, struct att_ch *ch)
 	memset(s->quoted, 0, sizeof(s->quoted));
 	s->started_pending = 1;
 	s->start_pending = 1;
+	s->suspended = 0;
 	s->replay_pending = s->stream != STREAM_PCR;
 }
 
@@ -924,21 +975,67 @@ sub_changed(const struct att_sub *s)
 	return 0;
 }
 
+/*
+ * A notification of s could not be sent: a dynamic subscription ends, a
+ * configured one waits for its next call-home session.
+ */
+static void
+sub_send_failed(struct att_sub *s)
+{
+	log_warnx("subscription %u: cannot notify%s", s->id,
+	    s->configured ? "" : "; ended");
+	if (s->configured)
+		s->session = NULL;
+	else
+		s->dead = 1;
+}
+
 /* Send evidence for s with trigger; mark it dead if the session failed. */
 static void
 sub_send(struct att_sub *s, const char *trigger, const char *detail)
 {
 	if (notify_evidence(s, trigger, detail) != 0) {
-		log_warnx("subscription %u: cannot notify%s", s->id,
-		    s->configured ? "" : "; ended");
-		if (s->configured)
-			s->session = NULL;
-		else
-			s->dead = 1;
+		sub_send_failed(s);
 		return;
 	}
 	mono_now(&s->last_sent);
 	s->change_pending = 0;
+}
+
+/*
+ * Suspend s while none of its TPMs can be quoted (the only subscribed
+ * line card removed, every subscribed TPM failed): RFC 8639
+ * subscription-suspended with reason sn:insufficient-resources, since an
+ * evidence notification needs the quote of at least one TPM; the device
+ * events queued so far are dropped with it.  Resume it (RFC 8639
+ * subscription-resumed) as soon as a TPM can be quoted again; its next
+ * notification follows with the triggers as usual.  Return 1 while s is
+ * suspended or if its session failed, else 0.
+ */
+static int
+sub_suspend_check(struct att_sub *s)
+{
+	int none = sub_tpm_set(s) == 0;
+
+	if (none == s->suspended)
+		return none;
+	if (none) {
+		log_info("subscription %u suspended: no TPM to quote", s->id);
+		s->npending = 0;
+		s->change_pending = 0;
+		if (notify_state(s, "subscription-suspended",
+		    SN ":insufficient-resources") != 0)
+			sub_send_failed(s);
+		s->suspended = 1;
+		return 1;
+	}
+	log_info("subscription %u resumed", s->id);
+	s->suspended = 0;
+	if (notify_state(s, "subscription-resumed", NULL) != 0) {
+		sub_send_failed(s);
+		return 1;
+	}
+	return 0;
 }
 
 /* Decide whether s has something to send now, and send it. */
@@ -962,6 +1059,8 @@ sub_run_one(struct att_sub *s, const struct timespec *now)
 			return;
 		}
 	}
+	if (sub_suspend_check(s) != 0)
+		return;
 	if (s->start_pending) {
 		s->start_pending = 0;
 		sub_send(s, RAS ":subscription-start", NULL);
@@ -1050,6 +1149,11 @@ sub_next_due_ms(void)
 		s = att.subs[i];
 		if (s->session == NULL)
 			continue;
+		if (s->suspended || sub_tpm_set(s) == 0) {
+			if (s->suspended != (sub_tpm_set(s) == 0))
+				return 0;
+			continue;
+		}
 		if (s->start_pending || s->modified_pending || s->npending ||
 		    s->change_pending)
 			return 0;

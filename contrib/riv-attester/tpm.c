@@ -55,6 +55,7 @@ struct tpm {
 	char		*host;		/* swtpm's host and control port */
 	char		 ctrl_port[8];
 	int		 ak_alg;	/* enum tpm_ak_alg, or -1: no AK */
+	uint32_t	 ak_gen;	/* AK generation (template unique) */
 	ESYS_TR		 ak;
 	TPM2B_PUBLIC	 ak_pub;
 	uint8_t		 ak_blob[TPM_PUB_MAX];	/* ak_pub marshalled */
@@ -362,13 +363,22 @@ tpm_startup(struct tpm *t, int loc, struct riv_err *err)
 	return 0;
 }
 
-/* Fill the public template of a restricted signing key of alg. */
+/*
+ * Fill the public template of a restricted signing key of alg.  A
+ * generation other than 0 goes (big-endian) into the unique field, from
+ * which the TPM derives another key; generation 0 leaves it empty.
+ */
 static void
-ak_template(enum tpm_ak_alg alg, TPM2B_PUBLIC *in)
+ak_template(enum tpm_ak_alg alg, uint32_t gen, TPM2B_PUBLIC *in)
 {
 	TPMT_PUBLIC *p = &in->publicArea;
+	uint8_t u[4];
 
 	memset(in, 0, sizeof(*in));
+	u[0] = gen >> 24;
+	u[1] = gen >> 16;
+	u[2] = gen >> 8;
+	u[3] = gen;
 	p->nameAlg = TPM2_ALG_SHA256;
 	p->objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
 	    TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
@@ -381,6 +391,10 @@ ak_template(enum tpm_ak_alg alg, TPM2B_PUBLIC *in)
 		    TPM2_ALG_SHA256;
 		p->parameters.rsaDetail.keyBits = 2048;
 		p->parameters.rsaDetail.exponent = 0;
+		if (gen != 0) {
+			p->unique.rsa.size = sizeof(u);
+			memcpy(p->unique.rsa.buffer, u, sizeof(u));
+		}
 	} else {
 		p->type = TPM2_ALG_ECC;
 		p->parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;
@@ -389,13 +403,17 @@ ak_template(enum tpm_ak_alg alg, TPM2B_PUBLIC *in)
 		    TPM2_ALG_SHA256;
 		p->parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
 		p->parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+		if (gen != 0) {
+			p->unique.ecc.x.size = sizeof(u);
+			memcpy(p->unique.ecc.x.buffer, u, sizeof(u));
+		}
 	}
 }
 
 /*
  * Create the AK of alg as a primary key in the endorsement hierarchy; the
- * TPM derives it from the endorsement seed and the template alone, so it
- * is the same key each time.
+ * TPM derives it from the endorsement seed and the template alone (with
+ * the AK generation), so it is the same key each time.
  */
 static int
 ak_create(struct tpm *t, enum tpm_ak_alg alg, ESYS_TR *handle,
@@ -410,7 +428,7 @@ ak_create(struct tpm *t, enum tpm_ak_alg alg, ESYS_TR *handle,
 	memset(&sens, 0, sizeof(sens));
 	memset(&outside, 0, sizeof(outside));
 	memset(&creation, 0, sizeof(creation));
-	ak_template(alg, &in);
+	ak_template(alg, t->ak_gen, &in);
 	if ((rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_ENDORSEMENT,
 	    ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &in, &outside,
 	    &creation, handle, &out, NULL, NULL, NULL)) != 0)
@@ -582,6 +600,13 @@ tpm_ak(struct tpm *t, enum tpm_ak_alg alg, const char *dir, uint8_t *pub,
 	if (publen != NULL)
 		*publen = t->ak_bloblen;
 	return 0;
+}
+
+/* Set the AK generation that the next tpm_ak uses. */
+void
+tpm_ak_generation(struct tpm *t, uint32_t gen)
+{
+	t->ak_gen = gen;
 }
 
 /* Fail unless pcr is a PCR rivd knows (0-23). */

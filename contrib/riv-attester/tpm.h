@@ -54,6 +54,10 @@ struct tpm;
  * and, if dir is not NULL, written to DIR/NAME-ak.pub (TPM2B_PUBLIC) and
  * DIR/NAME-ak.pem (SubjectPublicKeyInfo), each through a temporary file
  * renamed over it.
+ * tpm_ak_generation: choose the AK generation (0 when opened) that
+ * tpm_ak and tpm_reset use: generation g != 0 puts g (4 bytes,
+ * big-endian) into the template's unique field, so the TPM derives
+ * another key (an AK rotation); the same generation gives the same key.
  * tpm_extend: TPM2_PCR_Extend of PCR pcr with the digests of the banks in
  * mask (digests[bank]); banks the TPM has not allocated are skipped.
  * tpm_pcr_read: read the PCRs of mask in bank into values: the set's
@@ -83,6 +87,7 @@ uint32_t tpm_banks(const struct tpm *);
 int	 tpm_swtpm(const struct tpm *);
 int	 tpm_ak(struct tpm *, enum tpm_ak_alg, const char *, uint8_t *,
 	    size_t *, struct riv_err *);
+void	 tpm_ak_generation(struct tpm *, uint32_t);
 int	 tpm_extend(struct tpm *, unsigned,
 	    const uint8_t [BANK_COUNT][DIGEST_MAX], uint32_t, struct riv_err *);
 int	 tpm_pcr_read(struct tpm *, int, uint32_t, struct pcrset *,
