@@ -132,6 +132,8 @@ conf_attester(const struct lyd_node *e, const struct lyd_node *dflt,
 
 	snprintf(a->name, sizeof(a->name), "%s", conf_str(e, "name"));
 	a->address = strdup(conf_str(e, "address"));
+	v = conf_str(e, "delivery");
+	a->callhome = v != NULL && strcmp(v, "call-home") == 0;
 	if (lyd_find_path(e, "ssh", 0, NULL) == LY_SUCCESS) {
 		a->ssh = 1;
 		a->port = (uint16_t)conf_num(e, "port", 830);
@@ -187,6 +189,35 @@ rest:
 		}
 		ly_set_free(set, NULL);
 	}
+	return 0;
+}
+
+/*
+ * Read the call-home listener of verifier node v (absent: none), its TLS
+ * credentials defaulting to verifier/tls.  0, or -1 when some are missing.
+ */
+static int
+conf_callhome(const struct lyd_node *v, const char *dir, struct conf *c,
+    struct riv_err *err)
+{
+	struct lyd_node *ch;
+	const char *s;
+
+	if (lyd_find_path(v, "call-home", 0, &ch) != LY_SUCCESS)
+		return 0;
+	c->ch_address = strdup(conf_str(ch, "address"));
+	c->ch_port = (uint16_t)conf_num(ch, "port", 4335);
+	s = conf_str(ch, "receiver-address");
+	c->ch_receiver = strdup(s != NULL ? s : c->ch_address);
+	s = conf_str(ch, "certificate");
+	c->ch_cert = conf_file(dir, s ? s : conf_str(v, "tls/certificate"));
+	s = conf_str(ch, "key");
+	c->ch_key = conf_file(dir, s ? s : conf_str(v, "tls/key"));
+	s = conf_str(ch, "ca");
+	c->ch_ca = conf_file(dir, s ? s : conf_str(v, "tls/ca"));
+	if (c->ch_cert == NULL || c->ch_key == NULL || c->ch_ca == NULL)
+		return err_set(err, -1, "call-home: no TLS certificate, key or "
+		    "CA (set verifier/call-home or verifier/tls)");
 	return 0;
 }
 
@@ -259,6 +290,10 @@ conf_load(const char *path, struct ly_ctx *ctx, struct conf **cp,
 	    10);
 	c->message_timeout = (uint16_t)conf_num(v, "limits/message-timeout",
 	    30);
+	if (conf_callhome(v, dir, c, err) != 0) {
+		err_set(err, -1, "%s: %s", path, err->msg);
+		goto fail;
+	}
 	if (lyd_find_xpath(v, "attester", &set) != LY_SUCCESS)
 		goto done;
 	if (set->count > c->max_attesters) {
@@ -326,6 +361,11 @@ conf_free(struct conf *c)
 		}
 	}
 	free(c->attesters);
+	free(c->ch_address);
+	free(c->ch_receiver);
+	free(c->ch_cert);
+	free(c->ch_key);
+	free(c->ch_ca);
 	free(c->store_path);
 	free(c->synchronous);
 	free(c);
@@ -358,7 +398,8 @@ conf_same_connection(const struct conf_attester *a,
 	    !same_str(a->tls_cert,
 	    b->tls_cert) || !same_str(a->tls_key, b->tls_key) ||
 	    !same_str(a->tls_ca, b->tls_ca) || !same_str(a->server_name,
-	    b->server_name) || a->ntpms != b->ntpms)
+	    b->server_name) || a->ntpms != b->ntpms ||
+	    a->callhome != b->callhome)
 		return 0;
 	for (i = 0; i < a->ntpms; i++)
 		if (strcmp(a->tpms[i].name, b->tpms[i].name) != 0)

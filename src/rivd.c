@@ -99,7 +99,8 @@ run(void)
 	evsignal_add(ev_int, NULL);
 	evsignal_add(ev_term, NULL);
 	evsignal_add(ev_hup, NULL);
-	if (request_init(&err) != 0 || manage_start(&err) != 0) {
+	if (callhome_init(&err) != 0 || request_init(&err) != 0 ||
+	    manage_start(&err) != 0) {
 		log_warnx("%s", err.msg);
 		return 1;
 	}
@@ -110,6 +111,7 @@ run(void)
 	request_shutdown();
 	manage_stop();
 	attesters_free();
+	callhome_free();
 	session_free_all();
 	event_free(ev_int);
 	event_free(ev_term);

@@ -72,6 +72,9 @@ struct conf_attester {
 	char		*address;
 	uint16_t	 port;
 	int		 ssh;		/* transport: SSH, else TLS */
+	int		 callhome;	/* delivery call-home: configured
+					   subscriptions, delivered by RFC
+					   8071 call home */
 	char		*tls_cert, *tls_key, *tls_ca, *server_name;
 	char		*ssh_user, *ssh_key, *ssh_host_key;
 	struct conf_tpm	 tpms[RIVD_TPM_MAX];
@@ -87,6 +90,10 @@ struct conf {
 	uint32_t	 batch, linger_ms;
 	uint32_t	 max_message, max_entries, max_attesters;
 	uint16_t	 connect_timeout, message_timeout;
+	char		*ch_address;	/* call-home listener; NULL: none */
+	uint16_t	 ch_port;
+	char		*ch_receiver;	/* the address attesters call */
+	char		*ch_cert, *ch_key, *ch_ca;
 	struct conf_attester *attesters;
 	size_t		 nattesters;
 };
@@ -125,6 +132,8 @@ struct subscription {
 	struct event	*retry_ev;	/* subscribe again after a refusal */
 	struct event	*reply_ev;	/* the pending RPC's reply is due */
 	int		 conf_changed;	/* modify once the subscription is up */
+	int		 chain_open;	/* configured anew: the first number
+					   received starts the chain */
 	int		 stale;		/* a stale verdict was recorded */
 	int		 last_result;	/* of its last verdict; -1: none */
 	struct appraisal *appraisal;	/* streams/: per stream state */
@@ -151,6 +160,7 @@ struct attester {
 	struct ssh_link	*ssh;		/* ssh.c: the SSH side, if SSH */
 	struct framer	*framer;
 	int		 chunked;	/* base:1.1 framing after hello */
+	int		 via_callhome;	/* the session came by call home */
 	uint32_t	 next_msgid;
 	struct event	*retry_ev;	/* reconnect timer */
 	struct event	*deadline_ev;	/* connect / message deadline */
@@ -169,6 +179,7 @@ struct attester {
 #define ATT_CONNECTING	1	/* TCP + TLS */
 #define ATT_HELLO	2	/* hello sent, waiting for the attester's */
 #define ATT_UP		3	/* subscriptions running */
+#define ATT_AWAIT	4	/* configured: waiting for the call home */
 
 /* The daemon. */
 struct rivd {
@@ -216,6 +227,13 @@ int		 yang_context(const char *, int, struct ly_ctx **,
 		    struct riv_err *);
 
 /*
+ * callhome.c: the RFC 8071 listener for attesters with delivery
+ * call-home (verifier/call-home).
+ */
+int		 callhome_init(struct riv_err *);
+void		 callhome_free(void);
+
+/*
  * request.c: a request of the management thread, carried out by the
  * loop thread (request_run waits for it).
  */
@@ -261,6 +279,8 @@ void		 session_close(struct attester *, const char *);
 void		 session_stop(struct attester *);
 void		 session_probe(struct attester *);
 void		 session_forget_tls(void);
+void		 session_await_callhome(struct attester *);
+int		 session_adopt(struct attester *, struct bufferevent *);
 int		 session_send_rpc(struct attester *, const char *, uint32_t *);
 void		 session_free_all(void);
 
@@ -300,6 +320,7 @@ void		 sub_modify(struct subscription *);
 void		 sub_delete(struct subscription *);
 void		 sub_stop(struct subscription *);
 void		 sub_resync(struct subscription *);
+void		 sub_callhome_up(struct attester *);
 void		 sub_probe_answered(struct attester *);
 void		 sub_rpc_reply(struct attester *, uint32_t, const char *);
 void		 sub_malformed(struct attester *, const char *, size_t,

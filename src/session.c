@@ -35,6 +35,7 @@
 #define READ_BUDGET		16	/* messages per read callback */
 #define CAP_BASE11		"urn:ietf:params:netconf:base:1.1"
 #define CAP_BASE10		"urn:ietf:params:netconf:base:1.0"
+#define CALLHOME_WAIT_S		60	/* for an attester to call home */
 
 static struct evdns_base *session_dns;
 
@@ -51,6 +52,8 @@ static void session_event_cb(struct bufferevent *, short, void *);
 static void session_retry_cb(evutil_socket_t, short, void *);
 static void session_deadline_cb(evutil_socket_t, short, void *);
 static void session_probe_cb(evutil_socket_t, short, void *);
+static void session_wire(struct attester *);
+static int session_hello(struct attester *);
 
 /* Set up what every session shares (DNS).  Return 0 or -1. */
 int
@@ -156,9 +159,65 @@ session_close(struct attester *a, const char *reason)
 		evtimer_del(a->probe_ev);
 	a->probe_id = 0;
 	a->state = ATT_IDLE;
+	a->via_callhome = 0;
 	sub_session_down(a);
 	a->reconnects++;
 	session_plan_retry(a);
+}
+
+/*
+ * The configured subscriptions of a (delivery call-home) are written:
+ * close the session that wrote them and wait for the attester to call
+ * home.  If it does not within CALLHOME_WAIT_S, connect and write them
+ * again.
+ */
+void
+session_await_callhome(struct attester *a)
+{
+	struct timeval tv = { CALLHOME_WAIT_S, 0 };
+
+	if (a->bev == NULL)
+		return;
+	log_info("attester %s: subscriptions configured; waiting for it to "
+	    "call home", a->name);
+	store_note_attester(rivd.store, a->name, "awaiting call home", "");
+	bufferevent_free(a->bev);
+	a->bev = NULL;
+	ssh_close(a);
+	framer_free(a->framer);
+	free(a->framer);
+	a->framer = NULL;
+	session_deadline(a, 0);
+	if (a->probe_ev != NULL)
+		evtimer_del(a->probe_ev);
+	a->probe_id = 0;
+	a->state = ATT_AWAIT;
+	evtimer_add(a->retry_ev, &tv);
+}
+
+/*
+ * Take bev, a TLS connection the attester a opened to rivd's call-home
+ * listener (RFC 8071; handshake done, the attester's certificate
+ * checked), as a's session: NETCONF starts with the hellos.  0, or -1
+ * (bev is not taken) if a does not wait for a call.
+ */
+int
+session_adopt(struct attester *a, struct bufferevent *bev)
+{
+	if (a->state != ATT_AWAIT || a->bev != NULL ||
+	    (a->framer = calloc(1, sizeof(*a->framer))) == NULL)
+		return -1;
+	evtimer_del(a->retry_ev);
+	framer_init(a->framer, rivd.conf->max_message);
+	a->chunked = 0;
+	a->via_callhome = 1;
+	a->bev = bev;
+	session_wire(a);
+	a->state = ATT_HELLO;
+	log_info("attester %s: called home", a->name);
+	if (session_hello(a) != 0)
+		session_close(a, "cannot send hello");
+	return 0;
 }
 
 /* Send raw bytes of a message with the session's framing. */
@@ -249,8 +308,12 @@ session_take_hello(struct attester *a, const char *msg)
 	session_deadline(a, 0);
 	log_info("attester %s: session up (%s framing)", a->name,
 	    a->chunked ? "chunked" : "end-of-message");
-	store_note_attester(rivd.store, a->name, "connected", "");
-	sub_establish_all(a);
+	store_note_attester(rivd.store, a->name, "connected",
+	    a->via_callhome ? "call home" : "");
+	if (a->via_callhome)
+		sub_callhome_up(a);
+	else
+		sub_establish_all(a);
 	return 0;
 }
 
@@ -426,12 +489,22 @@ session_probe_cb(evutil_socket_t fd, short what, void *arg)
 	session_close(arg, "no answer to a probe after a missed heartbeat");
 }
 
-/* Time to try connecting again. */
+/* Time to try connecting again (or the call home did not come). */
 static void
 session_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct attester *a = arg;
+
 	(void)fd; (void)what;
-	session_start(arg);
+	if (a->state == ATT_AWAIT) {
+		log_warnx("attester %s: no call home within %d s: configuring "
+		    "its subscriptions again", a->name, CALLHOME_WAIT_S);
+		snprintf(a->last_error, sizeof(a->last_error), "no call home "
+		    "within %d s", CALLHOME_WAIT_S);
+		sub_session_down(a);
+		a->state = ATT_IDLE;
+	}
+	session_start(a);
 }
 
 /* Wire a's new bufferevent (TLS or SSH) to the session's callbacks. */
@@ -585,6 +658,7 @@ session_stop(struct attester *a)
 		event_free(a->probe_ev);
 	a->retry_ev = a->deadline_ev = a->probe_ev = NULL;
 	a->state = ATT_IDLE;
+	a->via_callhome = 0;
 	sub_session_down(a);
 }
 

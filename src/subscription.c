@@ -23,6 +23,8 @@
 #define SN_NS	"urn:ietf:params:xml:ns:yang:ietf-subscribed-notifications"
 #define RAS_NS	"urn:rivd:params:xml:ns:yang:riv-attestation-streams"
 #define TAA_NS	"urn:ietf:params:xml:ns:yang:ietf-tcg-algs"
+#define CONFIGURED_ID	0x52560000u	/* + stream kind + 1: the ids of
+					   rivd's configured subscriptions */
 #define RETRY_S	30	/* wait before re-subscribing after a refusal */
 #define STORE_WAIT_MS	10000	/* most the loop waits for the store */
 #define REPLY_S		30	/* time for an attester to answer an RPC (a
@@ -32,6 +34,9 @@ static void sub_heartbeat_cb(evutil_socket_t, short, void *);
 static void sub_reseed_cb(evutil_socket_t, short, void *);
 static void sub_retry_cb(evutil_socket_t, short, void *);
 static void sub_reply_due_cb(evutil_socket_t, short, void *);
+static void sub_arm_heartbeat(struct subscription *);
+static void sub_arm_reseed(struct subscription *);
+static void sub_note(struct subscription *, const char *, const char *);
 static void sub_plan_retry(struct subscription *, int);
 static void sub_drop_id(struct attester *, uint32_t);
 static void sub_renew(struct subscription *, const char *);
@@ -260,10 +265,136 @@ sub_send(struct subscription *s, int establish)
 	return 0;
 }
 
+/*
+ * Send the edit-config that writes s as a configured subscription into
+ * the attester (op "replace": its parameters with the current seed,
+ * delivered by call home to rivd's listener; op "delete": gone), and arm
+ * the reply's deadline.  0 or -1.
+ */
+static int
+sub_send_config(struct subscription *s, const char *op)
+{
+	struct timeval tv = { REPLY_S, 0 };
+	char *rpc = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc;
+
+	if ((f = open_memstream(&rpc, &len)) == NULL)
+		return -1;
+	fprintf(f, "<edit-config><target><running/></target><config>"
+	    "<subscriptions xmlns=\"%s\"><subscription xmlns:nc=\""
+	    "urn:ietf:params:xml:ns:netconf:base:1.0\" nc:operation=\"%s\">"
+	    "<id>%u</id>", SN_NS, op, s->id);
+	if (strcmp(op, "delete") != 0) {
+		fprintf(f, "<stream>%s</stream><transport xmlns:ras=\"%s\">"
+		    "ras:netconf-call-home</transport>",
+		    stream_kind_name(s->stream), RAS_NS);
+		rpc_params(s, f, 1);
+		fprintf(f, "<receivers><receiver><name>rivd</name>"
+		    "<call-home xmlns=\"%s\"><address>%s</address>"
+		    "<port>%u</port></call-home></receiver></receivers>",
+		    RAS_NS, rivd.conf->ch_receiver, rivd.conf->ch_port);
+	}
+	fprintf(f, "</subscription></subscriptions></config></edit-config>");
+	if (fclose(f) != 0) {
+		free(rpc);
+		return -1;
+	}
+	rc = session_send_rpc(s->att, rpc, &s->rpc_id);
+	free(rpc);
+	if (rc != 0 || strcmp(op, "delete") == 0)
+		return rc;
+	if (s->reply_ev == NULL)
+		s->reply_ev = evtimer_new(rivd.base, sub_reply_due_cb, s);
+	if (s->reply_ev != NULL)
+		evtimer_add(s->reply_ev, &tv);
+	return 0;
+}
+
+/*
+ * Write s into its attester as a configured subscription with a new
+ * seed (delivery call-home); the chain starts at the first number the
+ * attester sends with it.
+ */
+static void
+sub_configure(struct subscription *s)
+{
+	s->state = SUB_IDLE;
+	s->nseeds = 0;
+	s->stale = 0;
+	s->conf_changed = 0;
+	s->id = CONFIGURED_ID + (uint32_t)s->stream + 1;
+	if (sub_new_seed(s, 0) != 0 || sub_send_config(s, "replace") != 0) {
+		log_warnx("attester %s %s: cannot send edit-config",
+		    s->att->name, stream_kind_name(s->stream));
+		sub_plan_retry(s, RETRY_S);
+		return;
+	}
+	s->state = SUB_PENDING;
+}
+
+/*
+ * The attester took configured subscription s: it is active (its chain
+ * opens with the first notification), and once every subscription of
+ * the attester is written, rivd waits for the call home.
+ */
+static void
+sub_configured(struct subscription *s)
+{
+	struct attester *a = s->att;
+	size_t k;
+
+	s->state = SUB_ACTIVE;
+	s->next_seq = 0;
+	s->seen_base = 0;
+	s->chain_open = 1;
+	memset(s->seen, 0, sizeof(s->seen));
+	sub_arm_heartbeat(s);
+	sub_arm_reseed(s);
+	sub_note(s, "active", a->via_callhome ? "configured" :
+	    "configured, awaiting call home");
+	log_info("attester %s: configured subscription %u to %s", a->name,
+	    s->id, stream_kind_name(s->stream));
+	if (s->conf_changed)
+		sub_modify(s);
+	if (a->via_callhome)
+		return;
+	for (k = 0; k < STREAM_KINDS; k++)
+		if (a->subs[k].conf != NULL && a->subs[k].state != SUB_ACTIVE)
+			return;
+	session_await_callhome(a);
+}
+
+/*
+ * The attester called home and its session is up: the configured
+ * subscriptions deliver on it (ones not written yet are written now).
+ */
+void
+sub_callhome_up(struct attester *a)
+{
+	struct subscription *s;
+	size_t k;
+
+	for (k = 0; k < STREAM_KINDS; k++) {
+		s = &a->subs[k];
+		if (s->conf == NULL)
+			continue;
+		if (s->state == SUB_IDLE)
+			sub_configure(s);
+		else
+			sub_note(s, "active", "call home");
+	}
+}
+
 /* Send establish-subscription for s with a new seed. */
 void
 sub_establish(struct subscription *s)
 {
+	if (s->att->conf->callhome) {
+		sub_configure(s);
+		return;
+	}
 	s->state = SUB_IDLE;
 	s->nseeds = 0;
 	s->stale = 0;
@@ -394,11 +525,19 @@ sub_retry_cb(evutil_socket_t fd, short what, void *arg)
 static void
 sub_drop_id(struct attester *a, uint32_t id)
 {
-	char rpc[256];
+	char rpc[512];
 	uint32_t msgid;
 
-	snprintf(rpc, sizeof(rpc), "<delete-subscription xmlns=\"%s\">"
-	    "<id>%u</id></delete-subscription>", SN_NS, id);
+	if (a->conf->callhome)
+		snprintf(rpc, sizeof(rpc), "<edit-config><target><running/>"
+		    "</target><config><subscriptions xmlns=\"%s\">"
+		    "<subscription xmlns:nc=\"urn:ietf:params:xml:ns:netconf:"
+		    "base:1.0\" nc:operation=\"remove\"><id>%u</id>"
+		    "</subscription></subscriptions></config></edit-config>",
+		    SN_NS, id);
+	else
+		snprintf(rpc, sizeof(rpc), "<delete-subscription xmlns=\"%s\">"
+		    "<id>%u</id></delete-subscription>", SN_NS, id);
 	session_send_rpc(a, rpc, &msgid);
 }
 
@@ -422,8 +561,9 @@ sub_rpc_reply(struct attester *a, uint32_t msgid, const char *msg)
 		evtimer_del(s->reply_ev);
 	if (strstr(msg, "<rpc-error") != NULL) {
 		snprintf(buf, sizeof(buf), "%s refused: %s (%s)",
-		    s->state == SUB_PENDING ? "establish-subscription" :
-		    "modify-subscription", xml_text(msg, "error-message", tag,
+		    a->conf->callhome ? "edit-config of the configured "
+		    "subscription" : s->state == SUB_PENDING ?
+		    "establish-subscription" : "modify-subscription", xml_text(msg, "error-message", tag,
 		    sizeof(tag)) ? tag : "no message",
 		    xml_text(msg, "error-app-tag", b64, sizeof(b64)) ? b64 :
 		    "no app tag");
@@ -448,6 +588,10 @@ sub_rpc_reply(struct attester *a, uint32_t msgid, const char *msg)
 		}
 		sub_note(s, "refused", buf);
 		sub_plan_retry(s, RETRY_S);
+		return;
+	}
+	if (s->state == SUB_PENDING && a->conf->callhome) {
+		sub_configured(s);
 		return;
 	}
 	if (s->state == SUB_MODIFYING) {
@@ -567,7 +711,8 @@ sub_modify(struct subscription *s)
 	if (s->state != SUB_ACTIVE)
 		return;
 	s->conf_changed = 0;
-	if (sub_new_seed(s, s->next_seq) != 0 || sub_send(s, 0) != 0) {
+	if (sub_new_seed(s, s->next_seq) != 0 || (s->att->conf->callhome ?
+	    sub_send_config(s, "replace") : sub_send(s, 0)) != 0) {
 		log_warnx("attester %s %s: cannot send modify-subscription",
 		    s->att->name, stream_kind_name(s->stream));
 		sub_renew(s, "modify-subscription could not be sent");
@@ -732,7 +877,10 @@ chain_check(struct subscription *s, uint64_t n, const uint8_t *seed_id,
 		    "a replayed notification", (unsigned long long)n);
 		return -1;
 	}
-	if (n < s->next_seq) {
+	if (s->chain_open) {
+		/* A configured subscription written anew: its first
+		 * number starts the chain. */
+	} else if (n < s->next_seq) {
 		verdict_fail(v, "reordered");
 		verdict_reason(v, "sequence number %llu arrived after %llu",
 		    (unsigned long long)n,
@@ -762,6 +910,10 @@ chain_check(struct subscription *s, uint64_t n, const uint8_t *seed_id,
 void
 chain_commit(struct subscription *s, uint64_t n, const uint8_t *seed_id)
 {
+	if (s->chain_open) {
+		s->chain_open = 0;
+		s->next_seq = s->seen_base = n;
+	}
 	if (n < s->next_seq && s->gaps > 0)
 		s->gaps--;
 	else if (n > s->next_seq)

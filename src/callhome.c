@@ -1,0 +1,228 @@
+/*
+ * callhome.c — rivd's NETCONF call-home listener (RFC 8071 over TLS, RFC
+ * 7589) for attesters whose delivery is call-home: accept the TCP
+ * connection an attester opens, act as the TLS client on it (rivd's
+ * certificate; the attester's must chain to the CA), recognise the
+ * attester by its certificate, and hand the connection to session.c as
+ * that attester's session.  Everything runs in the loop, non-blocking; a
+ * handshake has connect-timeout seconds.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/listener.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "rivd.h"
+
+/* A call being set up: TLS handshake under way. */
+struct call {
+	struct bufferevent *bev;
+	struct event	*deadline;
+	char		 peer[INET6_ADDRSTRLEN + 8];
+};
+
+static struct evconnlistener *ch_listener;
+static SSL_CTX *ch_ssl;
+
+/* Free call c (and its connection unless kept). */
+static void
+call_free(struct call *c, int keep_bev)
+{
+	if (!keep_bev && c->bev != NULL)
+		bufferevent_free(c->bev);
+	if (c->deadline != NULL)
+		event_free(c->deadline);
+	free(c);
+}
+
+/*
+ * The attester waiting for a call whose name (tls/server-name, or its
+ * address) the certificate x carries, or NULL.
+ */
+static struct attester *
+call_attester(X509 *x)
+{
+	const struct conf_attester *c;
+	struct attester *a;
+	size_t i;
+
+	for (i = 0; i < rivd.nattesters; i++) {
+		a = rivd.attesters[i];
+		c = a->conf;
+		if (!c->callhome)
+			continue;
+		if (X509_check_ip_asc(x, c->server_name, 0) == 1 ||
+		    X509_check_host(x, c->server_name, 0, 0, NULL) == 1)
+			return a;
+	}
+	return NULL;
+}
+
+/* The handshake of call c ended (or failed). */
+static void
+call_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct call *c = arg;
+	struct attester *a;
+	unsigned long e;
+	X509 *x;
+
+	if (!(what & BEV_EVENT_CONNECTED)) {
+		e = bufferevent_get_openssl_error(bev);
+		log_warnx("call home from %s: %s", c->peer, e != 0 ?
+		    ERR_reason_error_string(e) : "closed during the TLS "
+		    "handshake");
+		call_free(c, 0);
+		return;
+	}
+	x = SSL_get1_peer_certificate(bufferevent_openssl_get_ssl(bev));
+	a = x != NULL ? call_attester(x) : NULL;
+	X509_free(x);
+	if (a == NULL) {
+		log_warnx("call home from %s: its certificate names no "
+		    "attester with delivery call-home: closed", c->peer);
+		call_free(c, 0);
+		return;
+	}
+	if (a->state != ATT_AWAIT) {
+		log_info("attester %s: call home from %s while its "
+		    "subscriptions are being written: closed (it calls again)",
+		    a->name, c->peer);
+		call_free(c, 0);
+		return;
+	}
+	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	if (session_adopt(a, bev) != 0) {
+		call_free(c, 0);
+		return;
+	}
+	call_free(c, 1);
+}
+
+/* The handshake of call c took too long. */
+static void
+call_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct call *c = arg;
+
+	(void)fd; (void)what;
+	log_warnx("call home from %s: no TLS handshake within %u s", c->peer,
+	    rivd.conf->connect_timeout);
+	call_free(c, 0);
+}
+
+/* A TCP connection arrived: start the TLS handshake as the client. */
+static void
+call_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int len, void *arg)
+{
+	struct timeval tv = { rivd.conf->connect_timeout, 0 };
+	struct call *c;
+	SSL *ssl;
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	(void)l; (void)len; (void)arg;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, host,
+		    sizeof(host));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr,
+		    host, sizeof(host));
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (ssl = SSL_new(ch_ssl)) == NULL) {
+		free(c);
+		evutil_closesocket(fd);
+		return;
+	}
+	snprintf(c->peer, sizeof(c->peer), "%s", host);
+	c->bev = bufferevent_openssl_socket_new(rivd.base, fd, ssl,
+	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		SSL_free(ssl);
+		evutil_closesocket(fd);
+		free(c);
+		return;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	bufferevent_setcb(c->bev, NULL, NULL, call_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if ((c->deadline = evtimer_new(rivd.base, call_deadline_cb, c)) !=
+	    NULL)
+		evtimer_add(c->deadline, &tv);
+	log_debug("call home from %s: TLS handshake", host);
+}
+
+/* The TLS client context of call-home sessions.  0 or -1. */
+static int
+callhome_tls(const struct conf *cf, struct riv_err *err)
+{
+	if ((ch_ssl = SSL_CTX_new(TLS_client_method())) == NULL ||
+	    SSL_CTX_set_min_proto_version(ch_ssl, TLS1_2_VERSION) != 1 ||
+	    SSL_CTX_use_certificate_chain_file(ch_ssl, cf->ch_cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ch_ssl, cf->ch_key,
+	    SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_load_verify_locations(ch_ssl, cf->ch_ca, NULL) != 1)
+		return err_set(err, -1, "call-home: cannot load TLS files %s, "
+		    "%s, %s: %s", cf->ch_cert, cf->ch_key, cf->ch_ca,
+		    ERR_reason_error_string(ERR_get_error()));
+	SSL_CTX_set_verify(ch_ssl, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_mode(ch_ssl, SSL_MODE_RELEASE_BUFFERS);
+	return 0;
+}
+
+/*
+ * Listen for call home if the configuration asks for it.  0 or -1.
+ * (A changed listener applies when rivd next starts.)
+ */
+int
+callhome_init(struct riv_err *err)
+{
+	const struct conf *cf = rivd.conf;
+	struct sockaddr_storage ss;
+	int len = sizeof(ss);
+
+	if (cf->ch_address == NULL)
+		return 0;
+	memset(&ss, 0, sizeof(ss));
+	if (evutil_parse_sockaddr_port(cf->ch_address, (struct sockaddr *)&ss,
+	    &len) != 0)
+		return err_set(err, -1, "call-home: bad address %s",
+		    cf->ch_address);
+	if (ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = htons(cf->ch_port);
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(cf->ch_port);
+	if (callhome_tls(cf, err) != 0)
+		return -1;
+	ch_listener = evconnlistener_new_bind(rivd.base, call_accept_cb, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+	    -1, (struct sockaddr *)&ss, len);
+	if (ch_listener == NULL)
+		return err_set(err, -1, "call-home: cannot listen on %s port "
+		    "%u: %s", cf->ch_address, cf->ch_port, strerror(errno));
+	log_info("call home: listening on %s port %u", cf->ch_address,
+	    cf->ch_port);
+	return 0;
+}
+
+/* Stop listening. */
+void
+callhome_free(void)
+{
+	if (ch_listener != NULL)
+		evconnlistener_free(ch_listener);
+	ch_listener = NULL;
+	SSL_CTX_free(ch_ssl);
+	ch_ssl = NULL;
+}
