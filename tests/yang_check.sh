@@ -77,9 +77,19 @@ compile() {
 }
 
 # type_of FILE: the yanglint -t arguments for an example, by its name.
+# mgmt-* are rivd's management messages (riv-verifier, extra_of), checked
+# against the data of <get> in mgmt-oper-verifier.xml.
 type_of() {
 	b=$(basename "$1")
 	case $b in
+	mgmt-rpc-reply-*)
+		echo "-t nc-reply -R $(dirname "$1")/mgmt-rpc-${b#mgmt-rpc-reply-}" \
+		    "-O $EX/mgmt-oper-verifier.xml" ;;
+	mgmt-rpc-*)	echo "-t nc-rpc -O $EX/mgmt-oper-verifier.xml" ;;
+	mgmt-notif-*)	echo "-t nc-notif -O $EX/mgmt-oper-verifier.xml" ;;
+	mgmt-edit-*)	echo "-t edit" ;;
+	mgmt-config-*)	echo "-t config" ;;
+	mgmt-oper-*)	echo "-t data" ;;
 	rpc-reply-*)
 		echo "-t nc-reply -R $(dirname "$1")/rpc-${b#rpc-reply-} -O $OPER" ;;
 	rpc-*)		echo "-t nc-rpc -O $OPER" ;;
@@ -87,6 +97,14 @@ type_of() {
 	config-*)	echo "-t config" ;;
 	oper-*)		echo "-t data" ;;
 	*)		echo "" ;;
+	esac
+}
+
+# extra_of FILE: the modules an example needs after MODS.
+extra_of() {
+	case $(basename "$1") in
+	mgmt-*)	echo "$YANG/ietf-netconf@2013-09-29.yang" \
+		    "$YANG/riv-verifier@2026-12-01.yang" ;;
 	esac
 }
 
@@ -99,7 +117,7 @@ valid() {
 		return
 	fi
 	# shellcheck disable=SC2086
-	if lint $t $MODS "$1"; then
+	if lint $t $MODS $(extra_of "$1") "$1"; then
 		pass
 	else
 		fail "$(basename "$1") ($RUN): does not validate"
@@ -117,7 +135,7 @@ invalid() {
 		return
 	fi
 	# shellcheck disable=SC2086
-	if lint $t $MODS "$1"; then
+	if lint $t $MODS $(extra_of "$1") "$1"; then
 		: >"$TMP/err"
 		fail "invalid/$b ($RUN): validates, but must fail"
 	elif grep -Eq -- "$want" "$TMP/err"; then
@@ -148,6 +166,7 @@ for RUN in no-mtpm mtpm; do
 	for f in "$EX"/*.xml; do
 		# Operational data is complete data only for its feature set.
 		case $f in
+		*/mgmt-oper-*)		[ "$RUN" = mtpm ] && continue ;;
 		*/oper-*-mtpm.xml)	[ "$RUN" = mtpm ] || continue ;;
 		*/oper-*)		[ "$RUN" = mtpm ] && continue ;;
 		esac
