@@ -81,8 +81,7 @@ call_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (!(what & BEV_EVENT_CONNECTED)) {
 		e = bufferevent_get_openssl_error(bev);
 		log_warnx("call home from %s: %s", c->peer, e != 0 ?
-		    ERR_reason_error_string(e) : "closed during the TLS "
-		    "handshake");
+		    tls_error(e) : "closed during the TLS handshake");
 		call_free(c, 0);
 		return;
 	}
@@ -175,7 +174,7 @@ callhome_tls(const struct conf *cf, struct riv_err *err)
 	    SSL_CTX_load_verify_locations(ch_ssl, cf->ch_ca, NULL) != 1)
 		return err_set(err, -1, "call-home: cannot load TLS files %s, "
 		    "%s, %s: %s", cf->ch_cert, cf->ch_key, cf->ch_ca,
-		    ERR_reason_error_string(ERR_get_error()));
+		    tls_error(ERR_get_error()));
 	SSL_CTX_set_verify(ch_ssl, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_mode(ch_ssl, SSL_MODE_RELEASE_BUFFERS);
 	return 0;

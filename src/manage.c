@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <libyang/libyang.h>
 #include <nc_server.h>
 
@@ -364,8 +366,10 @@ edit_tag(const char *tag)
 		{ "data-exists", NC_ERR_DATA_EXISTS },
 		{ "data-missing", NC_ERR_DATA_MISSING },
 		{ "operation-not-supported", NC_ERR_OP_NOT_SUPPORTED },
-		{ "bad-attribute", NC_ERR_OP_FAILED },
-		{ "unknown-element", NC_ERR_OP_FAILED },
+		{ "bad-attribute", NC_ERR_BAD_ATTR },
+		{ "unknown-attribute", NC_ERR_UNKNOWN_ATTR },
+		{ "unknown-element", NC_ERR_UNKNOWN_ELEM },
+		{ "missing-element", NC_ERR_MISSING_ELEM },
 		{ "invalid-value", NC_ERR_INVALID_VALUE },
 	};
 	size_t i;
@@ -393,6 +397,7 @@ static struct nc_server_reply *
 running_commit(struct lyd_node *cand, const char *user)
 {
 	struct request req;
+	struct stat st;
 	char *base;
 	int fd;
 
@@ -407,6 +412,8 @@ running_commit(struct lyd_node *cand, const char *user)
 	if ((fd = mkstemp(req.path)) == -1)
 		return ncs_error(NC_ERR_OP_FAILED, NULL, NULL, "cannot write "
 		    "beside %s: %s", mg.conf_path, strerror(errno));
+	if (stat(mg.conf_path, &st) == 0)
+		fchmod(fd, st.st_mode & 07777);	/* the file keeps its mode */
 	if (lyd_print_fd(fd, cand, mg.json ? LYD_JSON : LYD_XML,
 	    LYD_PRINT_WITHSIBLINGS) != LY_SUCCESS || fsync(fd) != 0) {
 		close(fd);
@@ -430,15 +437,19 @@ rpc_edit_config(struct lyd_node *rpc, struct nc_session *s)
 	enum edit_default dflt = EDIT_DEFAULT_MERGE;
 	struct edit_error e;
 	const char *v;
+	const char *op = "edit-config";
 	char *xml = NULL;
 	int failed = 1;
 
 	if (lyd_find_path(rpc, "target/running", 0, NULL) != LY_SUCCESS)
 		return ncs_error(NC_ERR_OP_NOT_SUPPORTED, NULL, NULL,
 		    "rivd has the running datastore only");
-	if (mg.lock_sid != 0 && mg.lock_sid != nc_session_get_id(s))
-		return ncs_error(NC_ERR_IN_USE, NULL, NULL, "the running "
+	if (mg.lock_sid != 0 && mg.lock_sid != nc_session_get_id(s)) {
+		r = ncs_error(NC_ERR_IN_USE, NULL, NULL, "the running "
 		    "datastore is locked by session %u", mg.lock_sid);
+		audit(s, op, "", r, 1);
+		return r;
+	}
 	if ((v = leaf_value(rpc, "default-operation")) != NULL)
 		dflt = strcmp(v, "replace") == 0 ? EDIT_DEFAULT_REPLACE :
 		    strcmp(v, "none") == 0 ? EDIT_DEFAULT_NONE :
@@ -469,6 +480,7 @@ rpc_edit_config(struct lyd_node *rpc, struct nc_session *s)
 	    strcmp(v, "test-only") == 0) {
 		r = nc_server_reply_ok();
 		failed = 0;
+		op = "edit-config test-only";
 		goto done;
 	}
 	if ((r = running_commit(cand, nc_session_get_username(s))) != NULL)
@@ -483,7 +495,7 @@ rpc_edit_config(struct lyd_node *rpc, struct nc_session *s)
 done:
 	if (r == NULL)
 		r = ncs_error(NC_ERR_OP_FAILED, NULL, NULL, "out of memory");
-	audit(s, "edit-config", xml, r, failed);
+	audit(s, op, xml, r, failed);
 	free(xml);
 	lyd_free_all(edit);
 	lyd_free_all(cand);
@@ -796,8 +808,11 @@ manage_rpc(struct lyd_node *rpc, struct nc_session *s)
 			audit(s, name, "", r, 1);
 		return r;
 	}
-	if ((r = ncs_validate(rpc, mg.running)) != NULL)
+	if ((r = ncs_validate(rpc, mg.running)) != NULL) {
+		if (rpc_writes(mod, name))
+			audit(s, name, "", r, 1);
 		return r;
+	}
 	if (strcmp(mod, RV) == 0) {
 		if (strcmp(name, "acknowledge") == 0)
 			return rpc_acknowledge(rpc, s);

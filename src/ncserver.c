@@ -61,11 +61,15 @@ ncs_error(NC_ERR tag, const char *app_tag, const char *path,
 	    tag == NC_ERR_TOO_BIG || tag == NC_ERR_OP_NOT_SUPPORTED ||
 	    tag == NC_ERR_OP_FAILED || tag == NC_ERR_RES_DENIED ||
 	    tag == NC_ERR_ROLLBACK_FAILED || tag == NC_ERR_DATA_EXISTS ||
-	    tag == NC_ERR_DATA_MISSING)
+	    tag == NC_ERR_DATA_MISSING || tag == NC_ERR_ACCESS_DENIED)
 		e = nc_err(ncs_ctx, tag, NC_ERR_TYPE_APP);
 	else if (tag == NC_ERR_MISSING_ELEM || tag == NC_ERR_BAD_ELEM ||
 	    tag == NC_ERR_UNKNOWN_ELEM)
 		e = nc_err(ncs_ctx, tag, NC_ERR_TYPE_APP, path_element(path));
+	else if (tag == NC_ERR_BAD_ATTR || tag == NC_ERR_UNKNOWN_ATTR ||
+	    tag == NC_ERR_MISSING_ATTR)
+		e = nc_err(ncs_ctx, tag, NC_ERR_TYPE_APP, "operation",
+		    path_element(path));
 	else
 		e = nc_err(ncs_ctx, NC_ERR_OP_FAILED, NC_ERR_TYPE_APP);
 	if (e == NULL)

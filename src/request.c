@@ -42,12 +42,16 @@ request_apply(struct request *r)
 		r->rc = err_set(&r->err, -1, "%s", err.msg);
 		return;
 	}
-	if (rename(r->path, rivd.conf_path) != 0) {
-		r->rc = err_set(&r->err, -1, "applied, but cannot replace "
-		    "%s: %s", rivd.conf_path, strerror(errno));
-		unlink(r->path);
-	}
 	request_conf_changed();
+	if (rename(r->path, rivd.conf_path) != 0) {
+		/* Applied all the same (the reply is ok); the log says where
+		 * the configuration is kept. */
+		log_warnx("configuration changed over NETCONF by %s and "
+		    "applied, but %s cannot be replaced (%s): the file does "
+		    "not hold it; it stays in %s", r->user, rivd.conf_path,
+		    strerror(errno), r->path);
+		return;
+	}
 	log_info("configuration changed over NETCONF by %s and saved in %s",
 	    r->user, rivd.conf_path);
 }

@@ -122,9 +122,12 @@ rsub_send(struct rsub *r, struct lyd_node *n, int64_t us)
 	return 0;
 }
 
-/* Send the RFC 8639 notification name (replay-completed, ...) of r. */
+/*
+ * Send the RFC 8639 notification name (replay-completed, ...) of r, with
+ * the reason identity if not NULL.
+ */
 static int
-rsub_send_state(struct rsub *r, const char *name)
+rsub_send_state(struct rsub *r, const char *name, const char *reason)
 {
 	const struct ly_ctx *ctx = nc_session_get_ctx(r->session);
 	struct lyd_node *n = NULL;
@@ -133,7 +136,8 @@ rsub_send_state(struct rsub *r, const char *name)
 	snprintf(id, sizeof(id), "%u", r->id);
 	if (lyd_new_inner(NULL, ly_ctx_get_module_implemented(ctx, SN), name,
 	    0, &n) != LY_SUCCESS || lyd_new_term(n, NULL, "id", id, 0,
-	    NULL) != LY_SUCCESS) {
+	    NULL) != LY_SUCCESS || (reason != NULL && lyd_new_term(n, NULL,
+	    "reason", reason, 0, NULL) != LY_SUCCESS)) {
 		lyd_free_all(n);
 		return -1;
 	}
@@ -230,7 +234,7 @@ rsub_replay(struct manage_db *db, struct rsub *r)
 	    scan_change, &sc, &last, &err) != 0)
 		log_warnx("attestation-results replay: %s", err.msg);
 	if (!r->dead)
-		rsub_send_state(r, "replay-completed");
+		rsub_send_state(r, "replay-completed", NULL);
 }
 
 /* Send r the changes committed since its cursor. */
@@ -272,7 +276,7 @@ results_poll(struct manage_db *db)
 		if (!r->dead)
 			rsub_live(db, r);
 		if (!r->dead && r->stop_us != 0 && now_us() >= r->stop_us) {
-			rsub_send_state(r, "subscription-completed");
+			rsub_send_state(r, "subscription-completed", NULL);
 			r->dead = 1;
 		}
 		if (r->dead) {
@@ -417,7 +421,8 @@ delete(struct lyd_node *rpc, struct nc_session *s, int kill)
 		    "no such subscription" : "no such subscription on this "
 		    "session");
 	if (kill && r->session != s)
-		rsub_send_state(r, "subscription-terminated");
+		rsub_send_state(r, "subscription-terminated",
+		    SN ":no-such-subscription");
 	r->dead = 1;
 	return nc_server_reply_ok();
 }

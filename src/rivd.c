@@ -77,7 +77,9 @@ signal_hup(evutil_socket_t sig, short what, void *arg)
 		log_warnx("configuration not applied, the running one stays: "
 		    "%s", err.msg);
 		conf_free(nc);
+		return;
 	}
+	request_conf_changed();	/* the management server reads it too */
 }
 
 /* Run the loop until a signal stops it. */

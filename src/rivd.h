@@ -273,6 +273,7 @@ int		 manage_start(struct riv_err *);
 void		 manage_stop(void);
 
 /* session.c */
+const char	*tls_error(unsigned long);
 int		 session_init(struct riv_err *);
 void		 session_start(struct attester *);
 void		 session_close(struct attester *, const char *);

@@ -36,6 +36,7 @@
 #define CAP_BASE11		"urn:ietf:params:netconf:base:1.1"
 #define CAP_BASE10		"urn:ietf:params:netconf:base:1.0"
 #define CALLHOME_WAIT_S		60	/* for an attester to call home */
+#define LINGER_S		5	/* to send the last bytes at a stop */
 
 static struct evdns_base *session_dns;
 
@@ -54,6 +55,15 @@ static void session_deadline_cb(evutil_socket_t, short, void *);
 static void session_probe_cb(evutil_socket_t, short, void *);
 static void session_wire(struct attester *);
 static int session_hello(struct attester *);
+
+/* OpenSSL's reason for error e, never NULL. */
+const char *
+tls_error(unsigned long e)
+{
+	const char *r = ERR_reason_error_string(e);
+
+	return r != NULL ? r : "unknown TLS error";
+}
 
 /* Set up what every session shares (DNS).  Return 0 or -1. */
 int
@@ -85,9 +95,9 @@ tls_ctx_get(const struct conf_attester *c, struct riv_err *err)
 	    SSL_CTX_use_PrivateKey_file(t->ctx, c->tls_key,
 	    SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_load_verify_locations(t->ctx, c->tls_ca, NULL) != 1) {
-		err_set(err, -1, "attester %s: cannot load TLS files %s, %s, "
-		    "%s: %s", c->name, c->tls_cert, c->tls_key, c->tls_ca,
-		    ERR_reason_error_string(ERR_get_error()));
+		err_set(err, -1, "cannot load TLS files %s, %s, %s: %s",
+		    c->tls_cert, c->tls_key, c->tls_ca,
+		    tls_error(ERR_get_error()));
 		SSL_CTX_free(t->ctx);
 		free(t);
 		return NULL;
@@ -426,8 +436,7 @@ session_event_cb(struct bufferevent *bev, short what, void *arg)
 	else if (what & BEV_EVENT_EOF)
 		snprintf(reason, sizeof(reason), "closed by the attester");
 	else if ((e = bufferevent_get_openssl_error(a->bev)) != 0)
-		snprintf(reason, sizeof(reason), "TLS: %s",
-		    ERR_reason_error_string(e));
+		snprintf(reason, sizeof(reason), "TLS: %s", tls_error(e));
 	else if (what & BEV_EVENT_ERROR)
 		snprintf(reason, sizeof(reason), "%s", evutil_socket_error_to_string(
 		    EVUTIL_SOCKET_ERROR()));
@@ -633,15 +642,80 @@ session_forget_tls(void)
 	tls_ctxs = NULL;
 }
 
+/* A connection closing once its last bytes are sent. */
+struct lingering {
+	struct bufferevent *bev;
+	struct lingering	*next;
+};
+static struct lingering *lingers;
+
+/* Free lingering connection l. */
+static void
+linger_free(struct lingering *l)
+{
+	struct lingering **lp;
+
+	for (lp = &lingers; *lp != NULL; lp = &(*lp)->next)
+		if (*lp == l) {
+			*lp = l->next;
+			break;
+		}
+	bufferevent_free(l->bev);
+	free(l);
+}
+
+/* A lingering connection sent what it had: free it. */
+static void
+linger_done_cb(struct bufferevent *bev, void *arg)
+{
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		linger_free(arg);
+}
+
+/* A lingering connection failed or timed out: free it. */
+static void
+linger_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev; (void)what;
+	linger_free(arg);
+}
+
+/*
+ * Close bev once what is queued on it (e.g. the removal of configured
+ * subscriptions) is sent, within LINGER_S; nothing it receives matters.
+ */
+static void
+session_linger(struct bufferevent *bev)
+{
+	struct timeval tv = { LINGER_S, 0 };
+	struct lingering *l;
+
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0 ||
+	    (l = calloc(1, sizeof(*l))) == NULL) {
+		bufferevent_free(bev);
+		return;
+	}
+	l->bev = bev;
+	l->next = lingers;
+	lingers = l;
+	bufferevent_setcb(bev, NULL, linger_done_cb, linger_event_cb, l);
+	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+	bufferevent_set_timeouts(bev, NULL, &tv);
+	bufferevent_disable(bev, EV_READ);
+}
+
 /*
  * Stop a's session for good (the attester is removed or rivd stops): no
- * reconnection.
+ * reconnection.  What is queued for the attester is still sent.
  */
 void
 session_stop(struct attester *a)
 {
 	if (a->bev != NULL) {
-		bufferevent_free(a->bev);
+		if (a->ssh != NULL)
+			bufferevent_free(a->bev);
+		else
+			session_linger(a->bev);
 		a->bev = NULL;
 		store_note_attester(rivd.store, a->name, "disconnected",
 		    "stopped");
@@ -666,6 +740,8 @@ session_stop(struct attester *a)
 void
 session_free_all(void)
 {
+	while (lingers != NULL)
+		linger_free(lingers);
 	session_forget_tls();
 	if (session_dns != NULL)
 		evdns_base_free(session_dns, 0);
