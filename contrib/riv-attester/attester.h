@@ -19,6 +19,7 @@
 
 #include "bank.h"
 #include "bootlog.h"
+#include "ncserver.h"
 #include "pcrset.h"
 #include "tpm.h"
 #include "util.h"
@@ -222,8 +223,6 @@ int		 yang_init(const char *, struct riv_err *);
 void		 yang_free(void);
 int		 yang_update_oper(void);
 int		 yang_library(struct lyd_node **);
-struct nc_server_reply *yang_filter(const struct lyd_node *,
-		    struct lyd_node **);
 const char	*stream_name(enum att_stream);
 int		 stream_by_name(const char *);
 
@@ -234,13 +233,6 @@ struct server_conf {
 	const char	*ssh_user;
 };
 int		 server_init(const struct server_conf *, struct riv_err *);
-struct nc_server_reply *reply_error(NC_ERR, const char *, const char *,
-		    const char *, ...) __attribute__((format(printf, 4, 5)));
-struct nc_server_reply *reply_sn_error(NC_ERR, const char *, const char *,
-		    const char *, const char *);
-struct nc_server_reply *server_validate(struct lyd_node *);
-struct nc_server_reply *server_reply_data(struct lyd_node *,
-		    struct lyd_node *);
 void		 server_add_session(struct nc_session *);
 void		 server_note_fd(struct nc_session *, int);
 int		 server_session_fd(struct nc_session *);

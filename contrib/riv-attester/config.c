@@ -321,7 +321,7 @@ config_validate(const struct lyd_node *cand)
 	    &tree) != LY_SUCCESS) || (att.oper != NULL &&
 	    lyd_dup_siblings(att.oper, NULL, LYD_DUP_RECURSIVE, &oper) !=
 	    LY_SUCCESS)) {
-		r = reply_error(NC_ERR_OP_FAILED, NULL, NULL, "out of memory");
+		r = ncs_error(NC_ERR_OP_FAILED, NULL, NULL, "out of memory");
 		goto done;
 	}
 	/*
@@ -337,10 +337,10 @@ config_validate(const struct lyd_node *cand)
 	if (lyd_merge_siblings(&tree, oper, LYD_MERGE_DESTRUCT |
 	    LYD_MERGE_WITH_FLAGS) != LY_SUCCESS ||
 	    add_receiver_states(tree) != 0)
-		r = reply_error(NC_ERR_OP_FAILED, NULL, NULL, "out of memory");
+		r = ncs_error(NC_ERR_OP_FAILED, NULL, NULL, "out of memory");
 	else if (lyd_validate_all(&tree, NULL, LYD_VALIDATE_PRESENT, NULL) !=
 	    LY_SUCCESS)
-		r = reply_error(NC_ERR_INVALID_VALUE, NULL,
+		r = ncs_error(NC_ERR_INVALID_VALUE, NULL,
 		    ly_errpath(att.ctx), "%s", ly_errmsg(att.ctx));
 	oper = NULL;	/* merged into tree */
 done:
@@ -381,17 +381,17 @@ edit_entry(struct lyd_node **cand, const struct lyd_node *e, const char *op)
 	struct lyd_node *cur = NULL, *dup = NULL, *parent;
 
 	if (edit_nested_op(e))
-		return reply_error(NC_ERR_OP_NOT_SUPPORTED, NULL, NULL,
+		return ncs_error(NC_ERR_OP_NOT_SUPPORTED, NULL, NULL,
 		    "operations below a subscription entry are not supported: "
 		    "replace the entry");
 	if (*cand != NULL)
 		lyd_find_sibling_first(lyd_child(*cand), e, &cur);
 	if (strcmp(op, "delete") == 0 && cur == NULL)
-		return reply_error(NC_ERR_DATA_MISSING, NULL, NULL,
+		return ncs_error(NC_ERR_DATA_MISSING, NULL, NULL,
 		    "no configured subscription %s", lyd_get_value(
 		    lyd_child(e)));
 	if (strcmp(op, "create") == 0 && cur != NULL)
-		return reply_error(NC_ERR_DATA_EXISTS, NULL, NULL,
+		return ncs_error(NC_ERR_DATA_EXISTS, NULL, NULL,
 		    "configured subscription %s exists", lyd_get_value(
 		    lyd_child(e)));
 	if (strcmp(op, "delete") == 0 || strcmp(op, "remove") == 0) {
@@ -399,7 +399,7 @@ edit_entry(struct lyd_node **cand, const struct lyd_node *e, const char *op)
 		return NULL;
 	}
 	if (strcmp(op, "none") == 0)
-		return cur != NULL ? NULL : reply_error(NC_ERR_DATA_MISSING,
+		return cur != NULL ? NULL : ncs_error(NC_ERR_DATA_MISSING,
 		    NULL, NULL, "no such configured subscription");
 	if (lyd_dup_single(e, NULL, LYD_DUP_RECURSIVE | LYD_DUP_NO_META,
 	    &dup) != LY_SUCCESS)
@@ -426,7 +426,7 @@ edit_entry(struct lyd_node **cand, const struct lyd_node *e, const char *op)
 			dup = lyd_parent(dup);
 		if (lyd_merge_siblings(cand, dup, 0) != LY_SUCCESS) {
 			lyd_free_all(dup);
-			return reply_error(NC_ERR_OP_FAILED, NULL, NULL,
+			return ncs_error(NC_ERR_OP_FAILED, NULL, NULL,
 			    "merge failed: %s", ly_errmsg(att.ctx));
 		}
 		lyd_free_all(dup);
@@ -434,7 +434,7 @@ edit_entry(struct lyd_node **cand, const struct lyd_node *e, const char *op)
 	}
 	if (lyd_insert_child(parent, dup) != LY_SUCCESS) {
 		lyd_free_tree(dup);
-		return reply_error(NC_ERR_OP_FAILED, NULL, NULL, "insert "
+		return ncs_error(NC_ERR_OP_FAILED, NULL, NULL, "insert "
 		    "failed: %s", ly_errmsg(att.ctx));
 	}
 	return NULL;
@@ -455,14 +455,14 @@ edit_apply(struct lyd_node **cand, const struct lyd_node *edit,
 	LY_LIST_FOR(edit, top) {
 		if (strcmp(top->schema->module->name, SN) != 0 ||
 		    strcmp(top->schema->name, "subscriptions") != 0)
-			return reply_error(NC_ERR_OP_NOT_SUPPORTED, NULL, NULL,
+			return ncs_error(NC_ERR_OP_NOT_SUPPORTED, NULL, NULL,
 			    "riv-attester's configuration is "
 			    "/ietf-subscribed-notifications:subscriptions/"
 			    "subscription only, not %s:%s",
 			    top->schema->module->name, top->schema->name);
 		op = edit_op(top, dflt);
 		if (strcmp(op, "delete") == 0 && *cand == NULL)
-			return reply_error(NC_ERR_DATA_MISSING, NULL, NULL,
+			return ncs_error(NC_ERR_DATA_MISSING, NULL, NULL,
 			    "no configured subscriptions");
 		if (strcmp(op, "delete") == 0 || strcmp(op, "remove") == 0 ||
 		    strcmp(op, "replace") == 0) {
@@ -474,7 +474,7 @@ edit_apply(struct lyd_node **cand, const struct lyd_node *edit,
 		}
 		LY_LIST_FOR(lyd_child(top), e) {
 			if (strcmp(e->schema->name, "subscription") != 0)
-				return reply_error(NC_ERR_OP_NOT_SUPPORTED,
+				return ncs_error(NC_ERR_OP_NOT_SUPPORTED,
 				    NULL, NULL, "only subscription entries can "
 				    "be configured, not %s", e->schema->name);
 			if ((r = edit_entry(cand, e, edit_op(e, op))) != NULL)
@@ -497,7 +497,7 @@ config_get(struct lyd_node *rpc, const char *user)
 	    LYD_DUP_RECURSIVE, &data) != LY_SUCCESS)
 		return NULL;
 	config_hide_seeds(data, user);
-	return server_reply_data(rpc, data);
+	return ncs_reply_data(rpc, data);
 }
 
 /*
@@ -515,7 +515,7 @@ config_commit(struct lyd_node *cand, int save, const char *user)
 	    (r = sub_configure(cand, 1)) != NULL)
 		return r;
 	if (save && config_save(cand, &err) != 0)
-		return reply_error(NC_ERR_OP_FAILED, NULL, NULL, "%s",
+		return ncs_error(NC_ERR_OP_FAILED, NULL, NULL, "%s",
 		    err.msg);
 	owners_update(cand, user);
 	if (save && owners_save(&err) != 0)
@@ -536,13 +536,13 @@ config_edit(struct lyd_node *rpc, const char *user)
 	char *xml = NULL;
 
 	if (lyd_find_path(rpc, "target/running", 0, NULL) != LY_SUCCESS)
-		return reply_error(NC_ERR_OP_NOT_SUPPORTED, NULL, NULL,
+		return ncs_error(NC_ERR_OP_NOT_SUPPORTED, NULL, NULL,
 		    "only the running datastore can be edited");
 	if (lyd_find_path(rpc, "default-operation", 0, &cfg) == LY_SUCCESS &&
 	    (v = lyd_get_value(cfg)) != NULL)
 		dflt = v;
 	if (lyd_find_path(rpc, "config", 0, &cfg) != LY_SUCCESS)
-		return reply_error(NC_ERR_OP_NOT_SUPPORTED, NULL, NULL,
+		return ncs_error(NC_ERR_OP_NOT_SUPPORTED, NULL, NULL,
 		    "only <config> edits (no <url>) are supported");
 	if (lyd_any_value_str(cfg, &xml) != LY_SUCCESS) {
 		free(xml);
@@ -551,7 +551,7 @@ config_edit(struct lyd_node *rpc, const char *user)
 	if (xml != NULL && lyd_parse_data_mem(att.ctx, xml, LYD_XML,
 	    LYD_PARSE_ONLY | LYD_PARSE_NO_STATE, 0, &edit) != LY_SUCCESS) {
 		free(xml);
-		return reply_error(NC_ERR_INVALID_VALUE, NULL,
+		return ncs_error(NC_ERR_INVALID_VALUE, NULL,
 		    ly_errpath(att.ctx), "%s", ly_errmsg(att.ctx));
 	}
 	free(xml);

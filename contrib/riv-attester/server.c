@@ -30,9 +30,7 @@ static char *server_tls_cert, *server_tls_key, *server_tls_ca;
 static char *server_ssh_key;
 static char *server_ssh_user;
 
-#define SERVER_AUTHKEYS_MAX	64
-static ssh_key server_authkeys[SERVER_AUTHKEYS_MAX];
-static size_t server_nauthkeys;
+static struct ncs_keys server_keys;
 
 #define SERVER_INTERLEAVE "urn:ietf:params:netconf:capability:interleave:1.0"
 
@@ -108,35 +106,6 @@ ssh_hostkey_clb(const char *name, void *arg, char **key_path, char **key_data,
 	return *key_path == NULL ? 1 : 0;
 }
 
-/*
- * Write the cert-to-name fingerprint of the PEM certificate in path
- * ("04:" then its SHA-256, colon-separated hex) into fp.
- */
-static int
-cert_fingerprint(const char *path, char *fp, size_t cap, struct riv_err *err)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len, i;
-	X509 *x = NULL;
-	FILE *f;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return err_set(err, -1, "%s: cannot open", path);
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	if (x == NULL)
-		return err_set(err, -1, "%s: not a PEM certificate", path);
-	if (X509_digest(x, EVP_sha256(), md, &len) != 1 || cap < 3 + 3 * len) {
-		X509_free(x);
-		return err_set(err, -1, "%s: cannot hash", path);
-	}
-	X509_free(x);
-	snprintf(fp, cap, "04");
-	for (i = 0; i < len; i++)
-		snprintf(fp + 2 + 3 * i, cap - 2 - 3 * i, ":%02x", md[i]);
-	return 0;
-}
-
 /* Set up the TLS endpoint. */
 static int
 tls_setup(const struct server_conf *c, struct riv_err *err)
@@ -145,7 +114,7 @@ tls_setup(const struct server_conf *c, struct riv_err *err)
 	uint16_t port;
 
 	if (parse_listen(c->tls_listen, addr, sizeof(addr), &port, err) != 0 ||
-	    cert_fingerprint(c->tls_ca, fp, sizeof(fp), err) != 0)
+	    ncs_fingerprint(c->tls_ca, fp, sizeof(fp), err) != 0)
 		return -1;
 	if (access(c->tls_cert, R_OK) != 0 || access(c->tls_key, R_OK) != 0)
 		return err_set(err, -1, "cannot read %s or %s", c->tls_cert,
@@ -172,53 +141,11 @@ static int
 ssh_pubkey_clb(const struct nc_session *session, ssh_key key, void *arg)
 {
 	const char *user = nc_session_get_username(session);
-	size_t i;
 
 	(void)arg;
 	if (user == NULL || strcmp(user, server_ssh_user) != 0)
 		return 1;
-	for (i = 0; i < server_nauthkeys; i++)
-		if (ssh_key_cmp(key, server_authkeys[i],
-		    SSH_KEY_CMP_PUBLIC) == 0)
-			return 0;
-	return 1;
-}
-
-/* Load the keys of an OpenSSH authorized_keys file (no options). */
-static int
-ssh_authorize(const char *path, struct riv_err *err)
-{
-	char line[16384], *type, *b64, *save;
-	enum ssh_keytypes_e kt;
-	ssh_key key;
-	int lineno = 0;
-	FILE *f;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return err_set(err, -1, "%s: cannot open", path);
-	while (fgets(line, sizeof(line), f) != NULL) {
-		lineno++;
-		if ((type = strtok_r(line, " \t\r\n", &save)) == NULL ||
-		    *type == '#')
-			continue;
-		b64 = strtok_r(NULL, " \t\r\n", &save);
-		kt = ssh_key_type_from_name(type);
-		key = NULL;
-		if (b64 == NULL || kt == SSH_KEYTYPE_UNKNOWN ||
-		    ssh_pki_import_pubkey_base64(b64, kt, &key) != SSH_OK ||
-		    server_nauthkeys == SERVER_AUTHKEYS_MAX) {
-			ssh_key_free(key);
-			fclose(f);
-			return err_set(err, -1, "%s:%d: not a public key line "
-			    "(TYPE BASE64 [COMMENT]; options are not "
-			    "supported) or too many keys", path, lineno);
-		}
-		server_authkeys[server_nauthkeys++] = key;
-	}
-	fclose(f);
-	if (server_nauthkeys == 0)
-		return err_set(err, -1, "%s: no keys", path);
-	return 0;
+	return ncs_keys_match(&server_keys, key) ? 0 : 1;
 }
 
 /* Set up the SSH endpoint. */
@@ -232,7 +159,7 @@ ssh_setup(const struct server_conf *c, struct riv_err *err)
 		return -1;
 	if (access(c->ssh_host_key, R_OK) != 0)
 		return err_set(err, -1, "cannot read %s", c->ssh_host_key);
-	if (ssh_authorize(c->ssh_authorized_keys, err) != 0)
+	if (ncs_keys_load(c->ssh_authorized_keys, &server_keys, err) != 0)
 		return -1;
 	server_ssh_key = strdup(c->ssh_host_key);
 	server_ssh_user = strdup(c->ssh_user ? c->ssh_user : "rivd");
@@ -247,157 +174,6 @@ ssh_setup(const struct server_conf *c, struct riv_err *err)
 		return err_set(err, -1, "cannot listen for SSH on %s",
 		    c->ssh_listen);
 	return 0;
-}
-
-/* The element name at the end of a data path ("" if none). */
-static const char *
-path_element(const char *path)
-{
-	const char *p;
-
-	if (path == NULL)
-		return "";
-	if ((p = strrchr(path, '/')) != NULL)
-		path = p + 1;
-	if ((p = strchr(path, ':')) != NULL)
-		path = p + 1;
-	return path;
-}
-
-/*
- * An rpc-error reply: tag, optional error-app-tag, message and path.
- */
-struct nc_server_reply *
-reply_error(NC_ERR tag, const char *app_tag, const char *path,
-    const char *fmt, ...)
-{
-	struct lyd_node *e;
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (tag == NC_ERR_IN_USE || tag == NC_ERR_INVALID_VALUE ||
-	    tag == NC_ERR_TOO_BIG || tag == NC_ERR_OP_NOT_SUPPORTED ||
-	    tag == NC_ERR_OP_FAILED || tag == NC_ERR_RES_DENIED ||
-	    tag == NC_ERR_ROLLBACK_FAILED || tag == NC_ERR_DATA_EXISTS ||
-	    tag == NC_ERR_DATA_MISSING)
-		e = nc_err(att.ctx, tag, NC_ERR_TYPE_APP);
-	else if (tag == NC_ERR_MISSING_ELEM || tag == NC_ERR_BAD_ELEM ||
-	    tag == NC_ERR_UNKNOWN_ELEM)
-		e = nc_err(att.ctx, tag, NC_ERR_TYPE_APP, path_element(path));
-	else
-		e = nc_err(att.ctx, NC_ERR_OP_FAILED, NC_ERR_TYPE_APP);
-	if (e == NULL)
-		return NULL;
-	if (app_tag != NULL)
-		nc_err_set_app_tag(e, app_tag);
-	if (path != NULL)
-		nc_err_set_path(e, path);
-	nc_err_set_msg(e, msg, "en");
-	return nc_server_reply_err(e);
-}
-
-/*
- * An RFC 8639 error: tag, the reason identity (module-qualified, also the
- * error-app-tag) in the error-info structure info (e.g.
- * "establish-subscription-stream-error-info") and a message.
- */
-struct nc_server_reply *
-reply_sn_error(NC_ERR tag, const char *info, const char *reason,
-    const char *hint, const char *msg)
-{
-	const struct lys_module *mod;
-	const struct lysc_ext_instance *ext = NULL;
-	struct nc_server_reply *r;
-	struct lyd_node *node = NULL;
-	LY_ARRAY_COUNT_TYPE i;
-	char path[160];
-
-	if ((r = reply_error(tag, reason, NULL, "%s", msg)) == NULL)
-		return NULL;
-	mod = ly_ctx_get_module_implemented(att.ctx,
-	    "ietf-subscribed-notifications");
-	if (mod == NULL || mod->compiled == NULL)
-		return r;
-	LY_ARRAY_FOR(mod->compiled->exts, i) {
-		if (mod->compiled->exts[i].argument != NULL &&
-		    strcmp(mod->compiled->exts[i].argument, info) == 0) {
-			ext = &mod->compiled->exts[i];
-			break;
-		}
-	}
-	if (ext == NULL)
-		return r;
-	snprintf(path, sizeof(path), "/ietf-subscribed-notifications:%s/"
-	    "reason", info);
-	if (lyd_new_ext_path(NULL, ext, path, reason, 0, &node) !=
-	    LY_SUCCESS) {
-		log_warnx("error-info %s: %s", info, ly_errmsg(att.ctx));
-		return r;
-	}
-	if (hint != NULL) {
-		snprintf(path, sizeof(path), "/ietf-subscribed-notifications:"
-		    "%s/filter-failure-hint", info);
-		lyd_new_ext_path(node, ext, path, hint, 0, NULL);
-	}
-	nc_err_add_info_other((struct lyd_node *)
-	    nc_server_reply_get_last_err(r), node);
-	return r;
-}
-
-/*
- * Validate rpc against the schema and the operational data.  NULL if
- * valid, else the error reply naming the node.
- */
-struct nc_server_reply *
-server_validate(struct lyd_node *rpc)
-{
-	const char *path, *msg, *q;
-	char node[512];
-	size_t n;
-
-	if (lyd_validate_op(rpc, att.oper, LYD_TYPE_RPC_YANG, NULL) ==
-	    LY_SUCCESS)
-		return NULL;
-	msg = ly_errmsg(att.ctx);
-	path = ly_errpath(att.ctx);
-	/* libyang says: Data location "/path". */
-	if (path != NULL && (q = strchr(path, '"')) != NULL &&
-	    (n = strcspn(q + 1, "\"")) < sizeof(node)) {
-		memcpy(node, q + 1, n);
-		node[n] = '\0';
-		path = node;
-	}
-	if (msg != NULL && strncmp(msg, "Mandatory node", 14) == 0)
-		return reply_error(NC_ERR_MISSING_ELEM, NULL, path, "%s", msg);
-	return reply_error(NC_ERR_INVALID_VALUE, NULL, path, "%s",
-	    msg ? msg : "invalid RPC");
-}
-
-/*
- * The reply to rpc, a <get> or <get-config>, with data (freed) through
- * the rpc's filter.
- */
-struct nc_server_reply *
-server_reply_data(struct lyd_node *rpc, struct lyd_node *data)
-{
-	struct nc_server_reply *r;
-	struct lyd_node *out = NULL;
-
-	if ((r = yang_filter(rpc, &data)) != NULL) {
-		lyd_free_all(data);
-		return r;
-	}
-	if (lyd_dup_single(rpc, NULL, 0, &out) != LY_SUCCESS ||
-	    lyd_new_any(out, NULL, "data", data, 1, LYD_ANYDATA_DATATREE, 1,
-	    NULL) != LY_SUCCESS) {
-		lyd_free_all(out);
-		lyd_free_all(data);
-		return NULL;
-	}
-	return nc_server_reply_data(out, NC_WD_EXPLICIT, NC_PARAMTYPE_FREE);
 }
 
 /*
@@ -418,7 +194,7 @@ rpc_get(struct lyd_node *rpc, const char *user)
 		return NULL;
 	}
 	config_hide_seeds(data, user);
-	return server_reply_data(rpc, data);
+	return ncs_reply_data(rpc, data);
 }
 
 /* Dispatch one RPC (libnetconf2's global callback). */
@@ -450,7 +226,7 @@ server_rpc(struct lyd_node *rpc, struct nc_session *session)
 		if (strcmp(name, "lock") == 0 || strcmp(name, "unlock") == 0)
 			return nc_server_reply_ok();
 	}
-	return reply_error(NC_ERR_OP_NOT_SUPPORTED, NULL, NULL,
+	return ncs_error(NC_ERR_OP_NOT_SUPPORTED, NULL, NULL,
 	    "%s:%s is not supported by riv-attester", mod, name);
 }
 
@@ -462,6 +238,7 @@ server_init(const struct server_conf *c, struct riv_err *err)
 {
 	if (nc_server_init(att.ctx) != 0)
 		return err_set(err, -1, "cannot start libnetconf2");
+	ncs_init(att.ctx);
 	nc_server_set_capability(SERVER_INTERLEAVE);
 	nc_set_global_rpc_clb(server_rpc);
 	nc_server_set_hello_timeout(10);
@@ -632,6 +409,5 @@ server_free(void)
 	free(server_tls_ca);
 	free(server_ssh_key);
 	free(server_ssh_user);
-	while (server_nauthkeys > 0)
-		ssh_key_free(server_authkeys[--server_nauthkeys]);
+	ncs_keys_free(&server_keys);
 }

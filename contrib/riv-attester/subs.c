@@ -72,7 +72,7 @@ sub_error(int est, NC_ERR tag, const char *reason, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return reply_sn_error(tag, est ? ES_INFO : MS_INFO, reason, NULL, msg);
+	return ncs_sn_error(tag, est ? ES_INFO : MS_INFO, reason, NULL, msg);
 }
 
 /* Read the nonce seed and its hash from rpc into s. */
@@ -461,7 +461,7 @@ check_unsupported(const struct lyd_node *rpc, int est)
 	    lyd_find_path(rpc, "stream-subtree-filter", 0, NULL) ==
 	    LY_SUCCESS ||
 	    lyd_find_path(rpc, "stream-xpath-filter", 0, NULL) == LY_SUCCESS)
-		return reply_sn_error(NC_ERR_INVALID_VALUE, est ? ES_INFO :
+		return ncs_sn_error(NC_ERR_INVALID_VALUE, est ? ES_INFO :
 		    MS_INFO, SN ":filter-unsupported", "riv-attester does not "
 		    "filter evidence streams: every notification is part of "
 		    "the nonce chain", "filters are not supported");
@@ -549,11 +549,11 @@ sub_establish(struct lyd_node *rpc, struct nc_session *session)
 	const char *v;
 	int stream;
 
-	if ((r = server_validate(rpc)) != NULL)
+	if ((r = ncs_validate(rpc, att.oper)) != NULL)
 		return r;
 	v = leaf_str(rpc, "stream");
 	if (v == NULL || (stream = stream_by_name(v)) < 0)
-		return reply_error(NC_ERR_INVALID_VALUE, NULL,
+		return ncs_error(NC_ERR_INVALID_VALUE, NULL,
 		    "/" SN ":establish-subscription/stream", "riv-attester "
 		    "publishes pcr-trust-evidence, bios-log and ima-log");
 	if ((r = check_unsupported(rpc, 1)) != NULL)
@@ -568,7 +568,7 @@ sub_establish(struct lyd_node *rpc, struct nc_session *session)
 	if ((r = sub_parse(rpc, s)) != NULL)
 		goto fail;
 	if (parse_stop_time(rpc, &s->stop_time) != 0) {
-		r = reply_error(NC_ERR_INVALID_VALUE, NULL, NULL,
+		r = ncs_error(NC_ERR_INVALID_VALUE, NULL, NULL,
 		    "bad stop-time");
 		goto fail;
 	}
@@ -599,12 +599,12 @@ sub_modify(struct lyd_node *rpc, struct nc_session *session)
 	reply_t r;
 	const char *v;
 
-	if ((r = server_validate(rpc)) != NULL)
+	if ((r = ncs_validate(rpc, att.oper)) != NULL)
 		return r;
 	v = leaf_str(rpc, "id");
 	s = v ? sub_find((uint32_t)strtoul(v, NULL, 10)) : NULL;
 	if (s == NULL || s->session != session)
-		return reply_sn_error(NC_ERR_INVALID_VALUE, MS_INFO,
+		return ncs_sn_error(NC_ERR_INVALID_VALUE, MS_INFO,
 		    SN ":no-such-subscription", NULL, "no such subscription "
 		    "on this session");
 	if ((r = check_unsupported(rpc, 0)) != NULL)
@@ -612,12 +612,12 @@ sub_modify(struct lyd_node *rpc, struct nc_session *session)
 	if (s->stream == STREAM_PCR) {
 		if (lyd_find_path(rpc, RAS ":log-entry-encoding", 0, NULL) ==
 		    LY_SUCCESS)
-			return reply_error(NC_ERR_UNKNOWN_ELEM, NULL,
+			return ncs_error(NC_ERR_UNKNOWN_ELEM, NULL,
 			    RAS ":log-entry-encoding", "not a parameter of "
 			    "pcr-trust-evidence");
 		if (lyd_find_path(rpc, RAS ":max-entries", 0, NULL) ==
 		    LY_SUCCESS)
-			return reply_error(NC_ERR_UNKNOWN_ELEM, NULL,
+			return ncs_error(NC_ERR_UNKNOWN_ELEM, NULL,
 			    RAS ":max-entries", "not a parameter of "
 			    "pcr-trust-evidence");
 	}
@@ -630,7 +630,7 @@ sub_modify(struct lyd_node *rpc, struct nc_session *session)
 		return r;
 	if (lyd_find_path(rpc, "stop-time", 0, NULL) == LY_SUCCESS &&
 	    parse_stop_time(rpc, &tmp.stop_time) != 0)
-		return reply_error(NC_ERR_INVALID_VALUE, NULL, NULL,
+		return ncs_error(NC_ERR_INVALID_VALUE, NULL, NULL,
 		    "bad stop-time");
 	if (tmp.period_cs != s->period_cs || tmp.anchor_ms != s->anchor_ms)
 		sub_plan_period(&tmp);
@@ -650,7 +650,7 @@ sub_delete(struct lyd_node *rpc, struct nc_session *session, int kill)
 	v = leaf_str(rpc, "id");
 	s = v ? sub_find((uint32_t)strtoul(v, NULL, 10)) : NULL;
 	if (s == NULL || s->configured || (!kill && s->session != session))
-		return reply_sn_error(NC_ERR_INVALID_VALUE, DS_INFO,
+		return ncs_sn_error(NC_ERR_INVALID_VALUE, DS_INFO,
 		    SN ":no-such-subscription", NULL, kill ? "no such dynamic"
 		    " subscription" : "no such subscription on this session");
 	if (kill && s->session != session)
@@ -735,26 +735,26 @@ sub_from_entry(const struct lyd_node *e, struct att_sub *s)
 	v = leaf_str(e, "id");
 	id = v ? strtoul(v, NULL, 10) : 0;
 	if (id == 0 || id >= SUB_DYNAMIC_ID_MIN)
-		return reply_error(NC_ERR_INVALID_VALUE, NULL, NULL,
+		return ncs_error(NC_ERR_INVALID_VALUE, NULL, NULL,
 		    "configured subscription ids are 1 to %u (dynamic "
 		    "subscriptions use the higher ones)",
 		    SUB_DYNAMIC_ID_MIN - 1);
 	s->id = (uint32_t)id;
 	v = leaf_str(e, "stream");
 	if (v == NULL || (stream = stream_by_name(v)) < 0)
-		return reply_error(NC_ERR_INVALID_VALUE, NULL, NULL,
+		return ncs_error(NC_ERR_INVALID_VALUE, NULL, NULL,
 		    "configured subscription %u: stream %s is not published "
 		    "here", s->id, v ? v : "(none)");
 	s->stream = (enum att_stream)stream;
 	v = leaf_str(e, "transport");
 	if (v == NULL || strstr(v, "netconf-call-home") == NULL)
-		return reply_error(NC_ERR_INVALID_VALUE, NULL, NULL,
+		return ncs_error(NC_ERR_INVALID_VALUE, NULL, NULL,
 		    "configured subscription %u: transport must be "
 		    RAS ":netconf-call-home", s->id);
 	if (lyd_find_xpath(e, "receivers/receiver", &set) != LY_SUCCESS ||
 	    set->count != 1) {
 		ly_set_free(set, NULL);
-		return reply_error(NC_ERR_INVALID_VALUE, NULL, NULL,
+		return ncs_error(NC_ERR_INVALID_VALUE, NULL, NULL,
 		    "configured subscription %u: exactly one receiver is "
 		    "supported", s->id);
 	}
@@ -762,7 +762,7 @@ sub_from_entry(const struct lyd_node *e, struct att_sub *s)
 	v = leaf_str(set->dnodes[0], RAS ":call-home/port");
 	if (host == NULL) {
 		ly_set_free(set, NULL);
-		return reply_error(NC_ERR_MISSING_ELEM, NULL, "address",
+		return ncs_error(NC_ERR_MISSING_ELEM, NULL, "address",
 		    "configured subscription %u: the receiver has no "
 		    "call-home address", s->id);
 	}
@@ -772,7 +772,7 @@ sub_from_entry(const struct lyd_node *e, struct att_sub *s)
 	if ((r = sub_parse(e, s)) != NULL)
 		return r;
 	if (parse_stop_time(e, &s->stop_time) != 0)
-		return reply_error(NC_ERR_INVALID_VALUE, NULL, NULL,
+		return ncs_error(NC_ERR_INVALID_VALUE, NULL, NULL,
 		    "bad stop-time");
 	return NULL;
 }
@@ -874,7 +874,7 @@ sub_configure(const struct lyd_node *cand, int check)
 			if (check) {
 				if ((s = sub_find(n.id)) != NULL &&
 				    !s->configured)
-					return reply_error(NC_ERR_IN_USE, NULL,
+					return ncs_error(NC_ERR_IN_USE, NULL,
 					    NULL, "id %u is a dynamic "
 					    "subscription's", n.id);
 				continue;
