@@ -48,16 +48,6 @@ static struct rsub	*rsubs;
 static uint32_t		 rs_next_id = 1;
 static int64_t		 rs_started_us;
 
-/* The current wall-clock time in microseconds. */
-static int64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Free subscription r. */
 static void
 rsub_free(struct rsub *r)

@@ -145,6 +145,22 @@ session_plan_retry(struct attester *a)
 	    a->backoff_ms * 2;
 }
 
+/* Free the connection of a and what belongs to it. */
+static void
+session_drop(struct attester *a)
+{
+	bufferevent_free(a->bev);
+	a->bev = NULL;
+	ssh_close(a);
+	framer_free(a->framer);
+	free(a->framer);
+	a->framer = NULL;
+	session_deadline(a, 0);
+	if (a->probe_ev != NULL)
+		evtimer_del(a->probe_ev);
+	a->probe_id = 0;
+}
+
 /*
  * Close the session of a (reason for the log), forget its subscriptions'
  * session state and plan a reconnection.
@@ -158,16 +174,7 @@ session_close(struct attester *a, const char *reason)
 	    a->name, reason, a->backoff_ms / 1000);
 	snprintf(a->last_error, sizeof(a->last_error), "%s", reason);
 	store_note_attester(rivd.store, a->name, "disconnected", reason);
-	bufferevent_free(a->bev);
-	a->bev = NULL;
-	ssh_close(a);
-	framer_free(a->framer);
-	free(a->framer);
-	a->framer = NULL;
-	session_deadline(a, 0);
-	if (a->probe_ev != NULL)
-		evtimer_del(a->probe_ev);
-	a->probe_id = 0;
+	session_drop(a);
 	a->state = ATT_IDLE;
 	a->via_callhome = 0;
 	sub_session_down(a);
@@ -191,16 +198,7 @@ session_await_callhome(struct attester *a)
 	log_info("attester %s: subscriptions configured; waiting for it to "
 	    "call home", a->name);
 	store_note_attester(rivd.store, a->name, "awaiting call home", "");
-	bufferevent_free(a->bev);
-	a->bev = NULL;
-	ssh_close(a);
-	framer_free(a->framer);
-	free(a->framer);
-	a->framer = NULL;
-	session_deadline(a, 0);
-	if (a->probe_ev != NULL)
-		evtimer_del(a->probe_ev);
-	a->probe_id = 0;
+	session_drop(a);
 	a->state = ATT_AWAIT;
 	evtimer_add(a->retry_ev, &tv);
 }
@@ -339,16 +337,6 @@ session_take_message(struct attester *a, const char *msg, size_t len,
 	if (a->probe_ev != NULL)
 		evtimer_del(a->probe_ev);	/* any message: it lives */
 	message_take(a, msg, len, received);
-}
-
-/* Wall clock in microseconds. */
-static int64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /*

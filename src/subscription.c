@@ -227,35 +227,21 @@ rpc_params(struct subscription *s, FILE *f, int establish)
 }
 
 /*
- * Send establish-subscription (establish set) or modify-subscription for
- * s with its current seed, and arm the reply's deadline.  0 or -1.
+ * Close the memory stream f holding the RPC *rpc for s, send it and arm
+ * the reply's deadline.  0 or -1.
  */
 static int
-sub_send(struct subscription *s, int establish)
+sub_send_stream(struct subscription *s, FILE *f, char **rpc)
 {
-	const char *op = establish ? "establish-subscription" :
-	    "modify-subscription";
 	struct timeval tv = { REPLY_S, 0 };
-	char *rpc = NULL;
-	size_t len = 0;
-	FILE *f;
 	int rc;
 
-	if ((f = open_memstream(&rpc, &len)) == NULL)
-		return -1;
-	fprintf(f, "<%s xmlns=\"%s\">", op, SN_NS);
-	if (establish)
-		fprintf(f, "<stream>%s</stream>", stream_kind_name(s->stream));
-	else
-		fprintf(f, "<id>%u</id>", s->id);
-	rpc_params(s, f, establish);
-	fprintf(f, "</%s>", op);
 	if (fclose(f) != 0) {
-		free(rpc);
+		free(*rpc);
 		return -1;
 	}
-	rc = session_send_rpc(s->att, rpc, &s->rpc_id);
-	free(rpc);
+	rc = session_send_rpc(s->att, *rpc, &s->rpc_id);
+	free(*rpc);
 	if (rc != 0)
 		return -1;
 	if (s->reply_ev == NULL)
@@ -266,50 +252,58 @@ sub_send(struct subscription *s, int establish)
 }
 
 /*
- * Send the edit-config that writes s as a configured subscription into
- * the attester (op "replace": its parameters with the current seed,
- * delivered by call home to rivd's listener; op "delete": gone), and arm
- * the reply's deadline.  0 or -1.
+ * Send establish-subscription (establish set) or modify-subscription for
+ * s with its current seed, and arm the reply's deadline.  0 or -1.
  */
 static int
-sub_send_config(struct subscription *s, const char *op)
+sub_send(struct subscription *s, int establish)
 {
-	struct timeval tv = { REPLY_S, 0 };
+	const char *op = establish ? "establish-subscription" :
+	    "modify-subscription";
 	char *rpc = NULL;
 	size_t len = 0;
 	FILE *f;
-	int rc;
+
+	if ((f = open_memstream(&rpc, &len)) == NULL)
+		return -1;
+	fprintf(f, "<%s xmlns=\"%s\">", op, SN_NS);
+	if (establish)
+		fprintf(f, "<stream>%s</stream>", stream_kind_name(s->stream));
+	else
+		fprintf(f, "<id>%u</id>", s->id);
+	rpc_params(s, f, establish);
+	fprintf(f, "</%s>", op);
+	return sub_send_stream(s, f, &rpc);
+}
+
+/*
+ * Send the edit-config that writes s as a configured subscription into
+ * the attester (replacing the entry of its id): its parameters with the
+ * current seed, delivered by call home to rivd's listener; arm the
+ * reply's deadline.  0 or -1.
+ */
+static int
+sub_send_config(struct subscription *s)
+{
+	char *rpc = NULL;
+	size_t len = 0;
+	FILE *f;
 
 	if ((f = open_memstream(&rpc, &len)) == NULL)
 		return -1;
 	fprintf(f, "<edit-config><target><running/></target><config>"
 	    "<subscriptions xmlns=\"%s\"><subscription xmlns:nc=\""
-	    "urn:ietf:params:xml:ns:netconf:base:1.0\" nc:operation=\"%s\">"
-	    "<id>%u</id>", SN_NS, op, s->id);
-	if (strcmp(op, "delete") != 0) {
-		fprintf(f, "<stream>%s</stream><transport xmlns:ras=\"%s\">"
-		    "ras:netconf-call-home</transport>",
-		    stream_kind_name(s->stream), RAS_NS);
-		rpc_params(s, f, 1);
-		fprintf(f, "<receivers><receiver><name>rivd</name>"
-		    "<call-home xmlns=\"%s\"><address>%s</address>"
-		    "<port>%u</port></call-home></receiver></receivers>",
-		    RAS_NS, rivd.conf->ch_receiver, rivd.conf->ch_port);
-	}
-	fprintf(f, "</subscription></subscriptions></config></edit-config>");
-	if (fclose(f) != 0) {
-		free(rpc);
-		return -1;
-	}
-	rc = session_send_rpc(s->att, rpc, &s->rpc_id);
-	free(rpc);
-	if (rc != 0 || strcmp(op, "delete") == 0)
-		return rc;
-	if (s->reply_ev == NULL)
-		s->reply_ev = evtimer_new(rivd.base, sub_reply_due_cb, s);
-	if (s->reply_ev != NULL)
-		evtimer_add(s->reply_ev, &tv);
-	return 0;
+	    "urn:ietf:params:xml:ns:netconf:base:1.0\" nc:operation=\""
+	    "replace\"><id>%u</id><stream>%s</stream><transport "
+	    "xmlns:ras=\"%s\">ras:netconf-call-home</transport>", SN_NS,
+	    s->id, stream_kind_name(s->stream), RAS_NS);
+	rpc_params(s, f, 1);
+	fprintf(f, "<receivers><receiver><name>rivd</name><call-home "
+	    "xmlns=\"%s\"><address>%s</address><port>%u</port></call-home>"
+	    "</receiver></receivers></subscription></subscriptions></config>"
+	    "</edit-config>", RAS_NS, rivd.conf->ch_receiver,
+	    rivd.conf->ch_port);
+	return sub_send_stream(s, f, &rpc);
 }
 
 /*
@@ -325,7 +319,7 @@ sub_configure(struct subscription *s)
 	s->stale = 0;
 	s->conf_changed = 0;
 	s->id = CONFIGURED_ID + (uint32_t)s->stream + 1;
-	if (sub_new_seed(s, 0) != 0 || sub_send_config(s, "replace") != 0) {
+	if (sub_new_seed(s, 0) != 0 || sub_send_config(s) != 0) {
 		log_warnx("attester %s %s: cannot send edit-config",
 		    s->att->name, stream_kind_name(s->stream));
 		sub_plan_retry(s, RETRY_S);
@@ -712,7 +706,7 @@ sub_modify(struct subscription *s)
 		return;
 	s->conf_changed = 0;
 	if (sub_new_seed(s, s->next_seq) != 0 || (s->att->conf->callhome ?
-	    sub_send_config(s, "replace") : sub_send(s, 0)) != 0) {
+	    sub_send_config(s) : sub_send(s, 0)) != 0) {
 		log_warnx("attester %s %s: cannot send modify-subscription",
 		    s->att->name, stream_kind_name(s->stream));
 		sub_renew(s, "modify-subscription could not be sent");

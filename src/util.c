@@ -1,11 +1,13 @@
 /*
- * util.c — error reporting, bounded file reading and hex conversion.
+ * util.c — error reporting, bounded file reading, hex conversion and the
+ * wall clock.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util.h"
 
@@ -139,4 +141,14 @@ all_zero(const uint8_t *p, size_t len)
 		if (p[i] != 0)
 			return 0;
 	return 1;
+}
+
+/* The wall clock in microseconds since 1970. */
+int64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }

@@ -33,5 +33,6 @@ void	 hex_encode(const uint8_t *, size_t, char *);
 int	 hex_decode(const char *, size_t, uint8_t *, size_t, size_t *);
 int	 hex_value(int);
 int	 all_zero(const uint8_t *, size_t);
+int64_t	 now_us(void);
 
 #endif
