@@ -158,6 +158,20 @@ sub_free(struct subscription *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/*
+ * Remove a's subscriptions from the attester (it is removed, or no
+ * longer delivers by call home): delete-subscription, or the removal of
+ * the configured ones, sent before the session closes.
+ */
+static void
+attester_unsubscribe(struct attester *a)
+{
+	size_t k;
+
+	for (k = 0; k < STREAM_KINDS; k++)
+		sub_delete(&a->subs[k]);
+}
+
 /* Free attester a: its session, subscriptions, keys and checks. */
 static void
 attester_free(struct attester *a)
@@ -388,11 +402,14 @@ attesters_check(const struct conf *nc, struct riv_err *err)
 int
 attesters_reload(struct conf *nc, struct riv_err *err)
 {
-	struct attester **next, *a;
+	struct attester **next, *a, *b;
 	const struct conf_attester *c;
 	struct riv_err e;
 	size_t i, n = 0;
 
+	if (!conf_same_callhome(rivd.conf, nc))
+		return err_set(err, -1, "verifier/call-home changed: it "
+		    "applies when rivd starts again");
 	if (attesters_check(nc, err) != 0)
 		return -1;
 	session_forget_tls();	/* certificates may have been renewed */
@@ -422,9 +439,11 @@ attesters_reload(struct conf *nc, struct riv_err *err)
 		a = rivd.attesters[i];
 		if (a->kept)
 			continue;
-		if (attester_find_in(next, n, a->name) == NULL)
+		if ((b = attester_find_in(next, n, a->name)) == NULL)
 			log_info("attester %s: removed from the configuration",
 			    a->name);
+		if (b == NULL || (a->conf->callhome && !b->conf->callhome))
+			attester_unsubscribe(a);
 		attester_free(a);
 	}
 	free(rivd.attesters);

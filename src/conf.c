@@ -407,6 +407,16 @@ conf_same_connection(const struct conf_attester *a,
 	return 1;
 }
 
+/* Tell whether two configurations have the same call-home listener. */
+int
+conf_same_callhome(const struct conf *a, const struct conf *b)
+{
+	return same_str(a->ch_address, b->ch_address) &&
+	    a->ch_port == b->ch_port && same_str(a->ch_receiver,
+	    b->ch_receiver) && same_str(a->ch_cert, b->ch_cert) &&
+	    same_str(a->ch_key, b->ch_key) && same_str(a->ch_ca, b->ch_ca);
+}
+
 /* Tell whether two subscription entries ask for the same thing. */
 int
 conf_same_sub(const struct conf_sub *a, const struct conf_sub *b)

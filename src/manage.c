@@ -663,7 +663,7 @@ rpc_get(struct lyd_node *rpc)
 			if (strcmp(a->schema->name, "attester") == 0 &&
 			    add_attester_state(a) != 0)
 				goto fail;
-	if (results_streams(&data) != 0)
+	if (results_streams(&data) != 0 || ncs_yang_library(&data) != 0)
 		goto fail;
 	return ncs_reply_data(rpc, data);
 fail:

@@ -156,6 +156,21 @@ place_insert(struct place *pl, struct lyd_node *node, const struct lyd_node *e,
 }
 
 /*
+ * The sibling of first that node e designates: the same list entry
+ * (keys) or leaf-list value, or the same single-instance node whatever
+ * its value (lyd_find_sibling_first compares leaf values too).
+ */
+static LY_ERR
+sibling_match(const struct lyd_node *first, const struct lyd_node *e,
+    struct lyd_node **match)
+{
+	if (e->schema != NULL &&
+	    !(e->schema->nodetype & (LYS_LIST | LYS_LEAFLIST)))
+		return lyd_find_sibling_val(first, e->schema, NULL, 0, match);
+	return lyd_find_sibling_first(first, e, match);
+}
+
+/*
  * Find the datastore node that edit node e designates in a place: NULL
  * when there is none.  Return 0 or -1.
  */
@@ -169,7 +184,7 @@ place_find(const struct place *pl, const struct lyd_node *e,
 	*match = NULL;
 	if (first == NULL)
 		return 0;
-	rc = lyd_find_sibling_first(first, e, match);
+	rc = sibling_match(first, e, match);
 	if (rc == LY_ENOTFOUND) {
 		*match = NULL;
 		return 0;
@@ -509,7 +524,7 @@ place_prune(struct place *pl, const struct lyd_node *efirst,
 			continue;
 		rc = LY_ENOTFOUND;
 		if (n->schema != NULL && efirst != NULL)
-			rc = lyd_find_sibling_first(efirst, n, &match);
+			rc = sibling_match(efirst, n, &match);
 		if (rc == LY_SUCCESS && (match->flags & LYD_DEFAULT))
 			rc = LY_ENOTFOUND;
 		if (rc == LY_ENOTFOUND && opaq && names_opaq(efirst, n))

@@ -21,11 +21,96 @@
 
 static struct ly_ctx *ncs_ctx;
 
-/* Record the server's libyang context. */
+/*
+ * Answer <get-schema> (RFC 6022): the module or submodule named, in YANG
+ * or YIN.  (libnetconf2 2.0.24's own answer hands libyang 2.1.30 a string
+ * it then frees twice: a garbled reply, then a crash.)
+ */
+static struct nc_server_reply *
+ncs_get_schema(struct lyd_node *rpc, struct nc_session *session)
+{
+	const struct lys_module *mod;
+	const struct lysp_submodule *sub = NULL;
+	struct lyd_node *out = NULL, *n;
+	const char *id, *rev = NULL;
+	LYS_OUTFORMAT fmt = LYS_OUT_YANG;
+	char *text = NULL;
+	LY_ERR rc;
+
+	(void)session;
+	if (lyd_find_path(rpc, "identifier", 0, &n) != LY_SUCCESS)
+		return ncs_error(NC_ERR_MISSING_ELEM, NULL, "identifier",
+		    "no identifier");
+	id = lyd_get_value(n);
+	if (lyd_find_path(rpc, "version", 0, &n) == LY_SUCCESS &&
+	    *lyd_get_value(n) != '\0')
+		rev = lyd_get_value(n);
+	if (lyd_find_path(rpc, "format", 0, &n) == LY_SUCCESS &&
+	    strstr(lyd_get_value(n), "yin") != NULL)
+		fmt = LYS_OUT_YIN;
+	mod = rev != NULL ? ly_ctx_get_module(ncs_ctx, id, rev) :
+	    ly_ctx_get_module_latest(ncs_ctx, id);
+	if (mod == NULL)
+		sub = rev != NULL ? ly_ctx_get_submodule(ncs_ctx, id, rev) :
+		    ly_ctx_get_submodule_latest(ncs_ctx, id);
+	if (mod == NULL && sub == NULL)
+		return ncs_error(NC_ERR_INVALID_VALUE, NULL, NULL, "no module "
+		    "%s%s%s here", id, rev ? "@" : "", rev ? rev : "");
+	rc = mod != NULL ? lys_print_mem(&text, mod, fmt, 0) :
+	    lys_print_submodule(NULL, sub, fmt, 0, 0);
+	if (mod == NULL && rc == LY_SUCCESS) {
+		struct ly_out *o = NULL;
+
+		rc = ly_out_new_memory(&text, 0, &o);
+		if (rc == LY_SUCCESS)
+			rc = lys_print_submodule(o, sub, fmt, 0, 0);
+		ly_out_free(o, NULL, 0);
+	}
+	if (rc != LY_SUCCESS || lyd_dup_single(rpc, NULL, 0, &out) !=
+	    LY_SUCCESS || lyd_new_any(out, NULL, "data", text, 0,
+	    LYD_ANYDATA_STRING, 1, NULL) != LY_SUCCESS) {
+		free(text);
+		lyd_free_all(out);
+		return ncs_error(NC_ERR_OP_FAILED, NULL, NULL, "cannot print "
+		    "%s", id);
+	}
+	free(text);
+	return nc_server_reply_data(out, NC_WD_EXPLICIT, NC_PARAMTYPE_FREE);
+}
+
+/*
+ * Record the server's libyang context (after nc_server_init) and answer
+ * <get-schema> here instead of in libnetconf2.
+ */
 void
 ncs_init(struct ly_ctx *ctx)
 {
+	struct lysc_node *n;
+
 	ncs_ctx = ctx;
+	n = (struct lysc_node *)lys_find_path(ctx, NULL,
+	    "/ietf-netconf-monitoring:get-schema", 0);
+	if (n != NULL)
+		n->priv = ncs_get_schema;
+}
+
+/*
+ * Add the YANG library (RFC 8525 and the deprecated RFC 7895 data) of
+ * the server's context to *tree.  0 or -1.
+ */
+int
+ncs_yang_library(struct lyd_node **tree)
+{
+	struct lyd_node *lib = NULL;
+
+	if (ly_ctx_get_yanglib_data(ncs_ctx, &lib, "%u",
+	    ly_ctx_get_change_count(ncs_ctx)) != LY_SUCCESS)
+		return -1;
+	if (lyd_merge_siblings(tree, lib, LYD_MERGE_DESTRUCT) != LY_SUCCESS) {
+		lyd_free_all(lib);
+		return -1;
+	}
+	return 0;
 }
 
 /* The element name at the end of a data path ("" if none). */

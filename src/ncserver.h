@@ -25,6 +25,7 @@ struct ncs_keys {
 };
 
 void		 ncs_init(struct ly_ctx *);
+int		 ncs_yang_library(struct lyd_node **);
 struct nc_server_reply *ncs_error(NC_ERR, const char *, const char *,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
 struct nc_server_reply *ncs_sn_error(NC_ERR, const char *, const char *,

@@ -214,6 +214,7 @@ const char	*stream_kind_name(enum stream_kind);
 int		 conf_same_connection(const struct conf_attester *,
 		    const struct conf_attester *);
 int		 conf_same_sub(const struct conf_sub *, const struct conf_sub *);
+int		 conf_same_callhome(const struct conf *, const struct conf *);
 
 /* attester.c */
 int		 attesters_make(struct riv_err *);

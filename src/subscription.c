@@ -669,8 +669,9 @@ sub_reply_due_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd; (void)what;
 	snprintf(why, sizeof(why), "no reply to %s within %d s",
-	    s->state == SUB_MODIFYING ? "modify-subscription" :
-	    "establish-subscription", REPLY_S);
+	    s->att->conf->callhome ? "edit-config" : s->state ==
+	    SUB_MODIFYING ? "modify-subscription" : "establish-subscription",
+	    REPLY_S);
 	sub_error_verdict(s, "subscription", why);
 	s->rpc_id = 0;
 	if (s->state == SUB_MODIFYING) {

@@ -234,6 +234,31 @@ START_TEST(merge_leaf)
 }
 END_TEST
 
+/*
+ * A merge of a leaf in a small container or list entry (libyang keeps
+ * no hash table for few siblings) replaces its value: never a second
+ * instance.
+ */
+START_TEST(merge_leaf_few_siblings)
+{
+	struct lyd_node *t = data("<verifier " RV "><tls><ca>/ca.pem</ca>"
+	    "</tls><management><user><name>u</name><role>read-only</role>"
+	    "<authorized-keys>/k</authorized-keys></user></management>"
+	    "</verifier>");
+
+	ok(&t, VER("<management><user><name>u</name><role>read-write</role>"
+	    "</user></management><tls><ca>/other.pem</ca></tls>"),
+	    EDIT_DEFAULT_MERGE);
+	ck_assert_int_eq(count(t, "<role>"), 1);
+	ck_assert(has(t, "<role>read-write</role>"));
+	ck_assert_int_eq(count(t, "<ca>"), 1);
+	ck_assert(has(t, "<ca>/other.pem</ca>"));
+	ck_assert(has(t, "<authorized-keys>/k</authorized-keys>"));
+	ck_assert(valid(&t));
+	lyd_free_siblings(t);
+}
+END_TEST
+
 START_TEST(merge_new_entry)
 {
 	struct lyd_node *t = data(base_xml);
@@ -1011,6 +1036,7 @@ edit_suite(void)
 	TCase *tc = tcase_create("edit");
 
 	tcase_add_test(tc, merge_leaf);
+	tcase_add_test(tc, merge_leaf_few_siblings);
 	tcase_add_test(tc, merge_new_entry);
 	tcase_add_test(tc, merge_nested_entry);
 	tcase_add_test(tc, merge_leaflist);

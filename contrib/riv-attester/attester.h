@@ -222,7 +222,6 @@ int		 ima_boot_aggregate(struct att_tpm *, struct riv_err *);
 int		 yang_init(const char *, struct riv_err *);
 void		 yang_free(void);
 int		 yang_update_oper(void);
-int		 yang_library(struct lyd_node **);
 const char	*stream_name(enum att_stream);
 int		 stream_by_name(const char *);
 

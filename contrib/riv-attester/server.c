@@ -188,7 +188,7 @@ rpc_get(struct lyd_node *rpc, const char *user)
 
 	if ((att.oper != NULL && lyd_dup_siblings(att.oper, NULL,
 	    LYD_DUP_RECURSIVE, &data) != LY_SUCCESS) ||
-	    config_oper(&data) != 0 || yang_library(&data) != 0) {
+	    config_oper(&data) != 0 || ncs_yang_library(&data) != 0) {
 		log_warnx("get: %s", ly_errmsg(att.ctx));
 		lyd_free_all(data);
 		return NULL;

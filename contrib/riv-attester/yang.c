@@ -218,25 +218,3 @@ yang_update_oper(void)
 	return 0;
 }
 
-/*
- * The YANG library (RFC 8525, and the deprecated RFC 7895 modules-state)
- * of the context, added to tree, the data of a <get>: the hello's
- * yang-library capability promises it, and it is where the YANG 1.1
- * modules are announced (RFC 7950 5.6.4).  Its content-id is the
- * context's change count, as in libnetconf2's hello.  Return 0 or -1.
- */
-int
-yang_library(struct lyd_node **tree)
-{
-	struct lyd_node *lib = NULL;
-
-	if (ly_ctx_get_yanglib_data(att.ctx, &lib, "%u",
-	    ly_ctx_get_change_count(att.ctx)) != LY_SUCCESS)
-		return -1;
-	if (lyd_merge_siblings(tree, lib, LYD_MERGE_DESTRUCT) != LY_SUCCESS) {
-		lyd_free_all(lib);
-		return -1;
-	}
-	return 0;
-}
-
