@@ -7,7 +7,11 @@
  * appraisers (one per attester) share it.  Names (paths, keyring names,
  * buffer names) are kept in open-addressing hash tables mapping a name to its
  * allowed digests; appraising an ordinary file entry is one hash, one probe
- * sequence and a few memcmp calls, with no allocation.  The exclude patterns
+ * sequence and a few memcmp calls, with no allocation.  Loading reads the
+ * text once (after its SHA-256): the name maps go straight from the text
+ * into the tables, one packed record per name with its digests in binary,
+ * and only the small members become a JSON tree (see "The policy's JSON
+ * reader" below).  The exclude patterns
  * are combined into one POSIX regular expression that is only run for an
  * entry that would otherwise fail.
  *
@@ -16,7 +20,11 @@
  * The registry holds no reference: the last ima_policy_unref() removes the
  * policy from it (under the registry's lock) and frees it.
  */
+#include <sys/stat.h>
+
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <regex.h>
@@ -25,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -72,33 +81,58 @@ static const struct algo algos[] = {
 #define IMA_VERITY_DIGSIG	6
 #define SIG_HDR_LEN		9
 
-/* One allowed digest. */
+/* One allowed digest, as decoded from the policy. */
 struct digest {
 	uint8_t		algo;		/* index into algos, or ALGO_ANY */
 	uint8_t		len;
 	uint8_t		d[IMA_DIGEST_MAX];
 };
 
-/* A name and the run of its allowed digests. */
+/*
+ * A name and its allowed digests, packed in a table's arena: the name's
+ * length (little endian), the number of digests, the name (not NUL ended),
+ * then each digest as its algorithm, its length and its bytes.  Every
+ * member is a byte, so a record needs no alignment.
+ */
 struct pname {
-	const char	*name;
-	uint32_t	 len;
-	uint32_t	 hash;
-	uint32_t	 first;
-	uint32_t	 count;
+	uint8_t		len[2];
+	uint8_t		count;
+	uint8_t		name[];
 };
 
-/* Names to allowed digests: an open-addressing table at most half full. */
-struct table {
-	struct pname	*names;
-	size_t		 nnames;
-	uint32_t	*slots;		/* 1 + index into names; 0 is empty */
-	size_t		 mask;
-	struct digest	*digests;
-	size_t		 ndigests;
-	char		*arena;		/* the names, NUL ended */
-	size_t		 used;
+/* A digest in a name's record. */
+struct pdigest {
+	uint8_t		algo;		/* index into algos, or ALGO_ANY */
+	uint8_t		len;
+	uint8_t		d[];
 };
+
+/* A slot of a table: a name's hash and 1 + its offset in the arena. */
+struct slot {
+	uint32_t	hash;
+	uint32_t	ref;		/* 0 is empty */
+};
+
+/*
+ * Names to allowed digests: an open-addressing table at most half full
+ * over one arena of records (struct pname), in the order of the policy.
+ * Appraising a name is one hash, a probe sequence and a memcmp, with no
+ * allocation; loading one costs a record (a few bytes more than the
+ * name and the binary digests) and two slots.
+ */
+struct table {
+	struct slot	*slots;
+	size_t		 mask;
+	size_t		 nnames;
+	uint8_t		*arena;
+	size_t		 used;
+	size_t		 cap;
+	size_t		 last;		/* offset of the newest record */
+	uint64_t	 seed;		/* of name_hash */
+};
+
+/* The first table size, in slots. */
+#define TABLE_SLOTS_MIN	64
 
 /* A public key trusted for IMA signatures. */
 struct sigkey {
@@ -145,14 +179,6 @@ struct ima_appraiser {
 /* Policies loaded by ima_policy_get(), by digest. */
 static pthread_mutex_t	 registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ima_policy *registry;
-
-/* Parsing context. */
-struct pctx {
-	struct ima_policy	*pol;
-	struct riv_err		*err;
-	int			 keylime;
-	size_t			 vkoff;		/* offset of verification-keys */
-};
 
 /* Longest name quoted in an error message or a reason. */
 #define QUOTE_MAX	160
@@ -205,35 +231,107 @@ entry_algo(const struct ima_entry *e)
 	return -1;
 }
 
-/* Hash a name (FNV-1a). */
-static uint32_t
-name_hash(const char *s, size_t len)
+/* Return a record's name length. */
+static size_t
+pname_len(const struct pname *p)
 {
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
-	return h;
+	return (size_t)p->len[0] | (size_t)p->len[1] << 8;
 }
 
-/* Allocate a table for a number of names, name bytes and digests. */
-static int
-table_reserve(struct table *t, size_t names, size_t bytes, size_t digests)
+/* Return a record's first digest. */
+static const struct pdigest *
+pname_digests(const struct pname *p)
 {
-	size_t cap = 16;
+	return (const struct pdigest *)(const void *)(p->name + pname_len(p));
+}
 
-	while (cap < 2 * names)
-		cap *= 2;
-	t->names = calloc(names ? names : 1, sizeof(*t->names));
-	t->slots = calloc(cap, sizeof(*t->slots));
-	t->digests = calloc(digests ? digests : 1, sizeof(*t->digests));
-	t->arena = malloc(bytes + names + 1);
-	if (t->names == NULL || t->slots == NULL || t->digests == NULL ||
-	    t->arena == NULL)
+/* Return the digest after d in a record. */
+static const struct pdigest *
+pdigest_next(const struct pdigest *d)
+{
+	return (const struct pdigest *)(const void *)(d->d + d->len);
+}
+
+/*
+ * Hash a name, eight bytes at a time, from a seed (a table's, taken from
+ * the policy's SHA-256, so the names of a policy cannot be chosen to
+ * collide without changing the seed).
+ */
+static uint32_t
+name_hash(uint64_t seed, const char *s, size_t len)
+{
+	const uint64_t k = 0x9e3779b97f4a7c15ull;
+	uint64_t h = seed ^ (len * k), w;
+
+	for (; len >= 8; s += 8, len -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * k;
+		h ^= h >> 29;
+	}
+	if (len > 0) {
+		w = 0;
+		memcpy(&w, s, len);
+		h = (h ^ w) * k;
+	}
+	h ^= h >> 32;
+	h *= k;
+	h ^= h >> 29;
+	return (uint32_t)h;
+}
+
+/* Make room for n more bytes in a table's arena; -1 if out of memory. */
+static int
+arena_reserve(struct table *t, size_t n)
+{
+	uint8_t *a;
+	size_t cap;
+
+	if (n <= t->cap - t->used)
+		return 0;
+	if (n > UINT32_MAX - 1 - t->used)
 		return -1;
+	for (cap = t->cap ? t->cap : 4096; cap - t->used < n; cap *= 2)
+		;
+	if ((a = realloc(t->arena, cap)) == NULL)
+		return -1;
+	t->arena = a;
+	t->cap = cap;
+	return 0;
+}
+
+/* Give back the arena's unused tail. */
+static void
+arena_shrink(struct table *t)
+{
+	uint8_t *a;
+
+	if (t->cap > t->used && t->used > 0 &&
+	    (a = realloc(t->arena, t->used)) != NULL) {
+		t->arena = a;
+		t->cap = t->used;
+	}
+}
+
+/* Double a table's slots (or make the first ones); -1 if out of memory. */
+static int
+table_grow(struct table *t)
+{
+	struct slot *s;
+	size_t cap = t->slots != NULL ? 2 * (t->mask + 1) : TABLE_SLOTS_MIN;
+	size_t i, k;
+
+	if ((s = calloc(cap, sizeof(*s))) == NULL)
+		return -1;
+	for (i = 0; t->slots != NULL && i <= t->mask; i++) {
+		if (t->slots[i].ref == 0)
+			continue;
+		for (k = t->slots[i].hash & (cap - 1); s[k].ref != 0;
+		    k = (k + 1) & (cap - 1))
+			;
+		s[k] = t->slots[i];
+	}
+	free(t->slots);
+	t->slots = s;
 	t->mask = cap - 1;
 	return 0;
 }
@@ -242,71 +340,111 @@ table_reserve(struct table *t, size_t names, size_t bytes, size_t digests)
 static void
 table_free(struct table *t)
 {
-	free(t->names);
 	free(t->slots);
-	free(t->digests);
 	free(t->arena);
+}
+
+/* Find a name by its hash; NULL if absent. */
+static const struct pname *
+table_lookup(const struct table *t, const char *name, size_t len,
+    uint32_t h)
+{
+	const struct pname *p;
+	size_t i;
+
+	for (i = h & t->mask; t->slots[i].ref != 0; i = (i + 1) & t->mask) {
+		if (t->slots[i].hash != h)
+			continue;
+		p = (const struct pname *)(const void *)(t->arena +
+		    t->slots[i].ref - 1);
+		if (pname_len(p) == len && memcmp(p->name, name, len) == 0)
+			return p;
+	}
+	return NULL;
 }
 
 /* Find a name; NULL if absent. */
 static const struct pname *
 table_find(const struct table *t, const char *name, size_t len)
 {
-	const struct pname *p;
-	uint32_t h, s;
-	size_t i;
-
 	if (t->slots == NULL || name == NULL || len > IMA_POLICY_NAME_MAX)
 		return NULL;
-	h = name_hash(name, len);
-	for (i = h & t->mask; (s = t->slots[i]) != 0; i = (i + 1) & t->mask) {
-		p = &t->names[s - 1];
-		if (p->hash == h && p->len == len &&
-		    memcmp(p->name, name, len) == 0)
-			return p;
-	}
-	return NULL;
+	return table_lookup(t, name, len, name_hash(t->seed, name, len));
 }
 
-/* Add a name (reserved for); NULL if it is already there. */
-static struct pname *
+/*
+ * Add the name already written at the end of the arena (after room for its
+ * record header) as a record with no digests yet: 1 if it was added, 0 if
+ * the table has it already, -1 if out of memory.
+ */
+static int
+table_add_last(struct table *t, size_t len)
+{
+	struct pname *p = (struct pname *)(void *)(t->arena + t->used);
+	uint32_t h = name_hash(t->seed, (const char *)p->name, len);
+	size_t i;
+
+	if (len > IMA_POLICY_NAME_MAX)
+		return -1;
+	if (t->slots != NULL && table_lookup(t, (const char *)p->name, len,
+	    h) != NULL)
+		return 0;
+	if ((t->slots == NULL || 2 * (t->nnames + 1) > t->mask + 1) &&
+	    table_grow(t) == -1)
+		return -1;
+	for (i = h & t->mask; t->slots[i].ref != 0; i = (i + 1) & t->mask)
+		;
+	p->len[0] = (uint8_t)len;
+	p->len[1] = (uint8_t)(len >> 8);
+	p->count = 0;
+	t->slots[i].hash = h;
+	t->slots[i].ref = (uint32_t)t->used + 1;
+	t->last = t->used;
+	t->used += sizeof(*p) + len;
+	t->nnames++;
+	return 1;
+}
+
+/* Add a name (as table_add_last) from a buffer. */
+static int
 table_add(struct table *t, const char *name, size_t len)
 {
-	struct pname *p;
-	size_t i;
-	uint32_t h;
+	if (len > IMA_POLICY_NAME_MAX ||
+	    arena_reserve(t, sizeof(struct pname) + len) == -1)
+		return -1;
+	memcpy(t->arena + t->used + sizeof(struct pname), name, len);
+	return table_add_last(t, len);
+}
 
-	if (table_find(t, name, len) != NULL)
-		return NULL;
-	h = name_hash(name, len);
-	for (i = h & t->mask; t->slots[i] != 0; i = (i + 1) & t->mask)
-		;
-	p = &t->names[t->nnames];
-	memcpy(t->arena + t->used, name, len);
-	t->arena[t->used + len] = '\0';
-	p->name = t->arena + t->used;
-	p->len = (uint32_t)len;
-	p->hash = h;
-	p->first = (uint32_t)t->ndigests;
-	p->count = 0;
-	t->used += len + 1;
-	t->slots[i] = (uint32_t)++t->nnames;
-	return p;
+/* Append a digest to the newest record; -1 if out of memory. */
+static int
+table_add_digest(struct table *t, const struct digest *d)
+{
+	struct pname *p;
+
+	if (arena_reserve(t, 2 + (size_t)d->len) == -1)
+		return -1;
+	t->arena[t->used] = d->algo;
+	t->arena[t->used + 1] = d->len;
+	memcpy(t->arena + t->used + 2, d->d, d->len);
+	t->used += 2 + (size_t)d->len;
+	p = (struct pname *)(void *)(t->arena + t->last);
+	p->count++;
+	return 0;
 }
 
 /* Tell whether an entry's file digest is one of a name's allowed digests. */
 static int
-digest_allowed(const struct table *t, const struct pname *p,
-    const struct ima_entry *e)
+digest_allowed(const struct pname *p, const struct ima_entry *e)
 {
-	const struct digest *d;
+	const struct pdigest *d;
 	uint32_t i;
 	int algo = -2;
 
 	if (e->file_digest == NULL)
 		return 0;
-	for (i = 0; i < p->count; i++) {
-		d = &t->digests[p->first + i];
+	for (i = 0, d = pname_digests(p); i < p->count;
+	    i++, d = pdigest_next(d)) {
 		if (d->len != e->file_digest_len ||
 		    memcmp(d->d, e->file_digest, d->len) != 0)
 			continue;
@@ -318,6 +456,664 @@ digest_allowed(const struct table *t, const struct pname *p,
 			return 1;
 	}
 	return 0;
+}
+
+/*
+ * The policy's JSON reader.  It reads what json_parse reads, with the same
+ * limits and the same errors at the same offsets (its code follows
+ * json.c's), but it never builds a tree for the big name maps of the root
+ * object ("digests", "keyrings", "ima-buf"): their names are decoded
+ * straight into a table's arena, their digests decoded to binary beside
+ * them, so a policy costs little more than its binary contents and one
+ * pass over its text.  Errors of the policy's rules found in a map are kept
+ * (the first of each kind) and reported, in the order of the rules, once
+ * the whole text is known to be JSON.
+ */
+
+/* The name maps of the root object: digests, keyrings, ima-buf. */
+#define NMAPS		3
+
+/* A name map of the root object read by the reader. */
+struct smap {
+	const char	*sect;		/* its member name */
+	struct table	*t;
+	const struct json *node;	/* its place in the tree (no members) */
+	size_t		 names;		/* names read */
+	size_t		 nameoff;	/* the name being read, in the arena */
+	size_t		 namelen;
+	char		 shape[RIV_ERR_MAX];	/* first error of shape */
+	char		 content[RIV_ERR_MAX];	/* first error of contents */
+};
+
+/* Parsing context. */
+struct pctx {
+	struct ima_policy	*pol;
+	struct riv_err		*err;
+	int			 keylime;
+	size_t			 vkoff;		/* offset of verification-keys */
+	/* The reader. */
+	const char		*buf;		/* the text */
+	size_t			 len;
+	size_t			 pos;
+	size_t			 values;	/* values read so far */
+	size_t			 max_values;
+	struct riv_err		*jerr;		/* JSON errors */
+	struct smap		 maps[NMAPS];
+	char			*scratch;	/* strings with escapes */
+	size_t			 scratchlen;
+};
+
+/* Member names of one object seen so far: indices hashed by name. */
+struct nameset {
+	uint32_t	*slots;		/* 1 + member index; 0 is empty */
+	size_t		 mask;
+};
+
+/* Objects this small are searched for a repeated name without a hash. */
+#define NAMESET_LINEAR	8
+/* Longest member name quoted in a JSON error. */
+#define NAME_QUOTE_MAX	48
+
+static struct json	*jr_value(struct pctx *, int);
+
+/* Record a JSON error at the reader's offset and return NULL. */
+static struct json *
+jr_fail(struct pctx *c, const char *what)
+{
+	err_set(c->jerr, RIV_MALFORMED, "JSON: %s at byte offset %zu", what,
+	    c->pos);
+	return NULL;
+}
+
+/* Skip white space. */
+static void
+jr_space(struct pctx *c)
+{
+	while (c->pos < c->len && (c->buf[c->pos] == ' ' ||
+	    c->buf[c->pos] == '\t' || c->buf[c->pos] == '\n' ||
+	    c->buf[c->pos] == '\r'))
+		c->pos++;
+}
+
+/* Count one more value against the budget; -1 if over it. */
+static int
+jr_count(struct pctx *c)
+{
+	if (c->values >= c->max_values) {
+		err_set(c->jerr, RIV_MALFORMED, "JSON: more than %zu values in "
+		    "%zu bytes at byte offset %zu", c->max_values, c->len,
+		    c->pos);
+		return -1;
+	}
+	c->values++;
+	return 0;
+}
+
+/*
+ * Allocate a value of a type at the current offset, with room for extra
+ * bytes of text after it (as json.c does, so json_free frees it).
+ */
+static struct json *
+jr_new(struct pctx *c, enum json_type type, size_t extra)
+{
+	struct json *v;
+
+	if (jr_count(c) == -1)
+		return NULL;
+	if (extra > SIZE_MAX - sizeof(*v) ||
+	    (v = calloc(1, sizeof(*v) + extra)) == NULL)
+		return jr_fail(c, "out of memory");
+	v->type = type;
+	v->offset = c->pos;
+	if (extra > 0)
+		v->str = (char *)(v + 1);
+	return v;
+}
+
+/* Append code point cp as UTF-8 to out at *n. */
+static void
+put_utf8(char *out, size_t *n, unsigned long cp)
+{
+	if (cp < 0x80) {
+		out[(*n)++] = (char)cp;
+	} else if (cp < 0x800) {
+		out[(*n)++] = (char)(0xc0 | cp >> 6);
+		out[(*n)++] = (char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		out[(*n)++] = (char)(0xe0 | cp >> 12);
+		out[(*n)++] = (char)(0x80 | (cp >> 6 & 0x3f));
+		out[(*n)++] = (char)(0x80 | (cp & 0x3f));
+	} else {
+		out[(*n)++] = (char)(0xf0 | cp >> 18);
+		out[(*n)++] = (char)(0x80 | (cp >> 12 & 0x3f));
+		out[(*n)++] = (char)(0x80 | (cp >> 6 & 0x3f));
+		out[(*n)++] = (char)(0x80 | (cp & 0x3f));
+	}
+}
+
+/* Read four hex digits of a \u escape. */
+static int
+jr_u4(struct pctx *c, unsigned long *cp)
+{
+	int i, d;
+
+	if (c->len - c->pos < 4)
+		return -1;
+	*cp = 0;
+	for (i = 0; i < 4; i++) {
+		if ((d = hex_value((unsigned char)c->buf[c->pos + i])) < 0)
+			return -1;
+		*cp = *cp << 4 | (unsigned long)d;
+	}
+	c->pos += 4;
+	return 0;
+}
+
+/* Read one escape sequence (after the backslash) into out. */
+static int
+jr_escape(struct pctx *c, char *out, size_t *n)
+{
+	unsigned long cp, lo;
+	char ch;
+
+	if (c->pos >= c->len)
+		return -1;
+	ch = c->buf[c->pos++];
+	switch (ch) {
+	case '"': case '\\': case '/':
+		out[(*n)++] = ch;
+		return 0;
+	case 'b': out[(*n)++] = '\b'; return 0;
+	case 'f': out[(*n)++] = '\f'; return 0;
+	case 'n': out[(*n)++] = '\n'; return 0;
+	case 'r': out[(*n)++] = '\r'; return 0;
+	case 't': out[(*n)++] = '\t'; return 0;
+	case 'u':
+		break;
+	default:
+		return -1;
+	}
+	if (jr_u4(c, &cp) == -1 || cp == 0)
+		return -1;
+	if (cp >= 0xdc00 && cp <= 0xdfff)
+		return -1;
+	if (cp >= 0xd800 && cp <= 0xdbff) {
+		if (c->len - c->pos < 2 || c->buf[c->pos] != '\\' ||
+		    c->buf[c->pos + 1] != 'u')
+			return -1;
+		c->pos += 2;
+		if (jr_u4(c, &lo) == -1 || lo < 0xdc00 || lo > 0xdfff)
+			return -1;
+		cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+	}
+	put_utf8(out, n, cp);
+	return 0;
+}
+
+/* Return the length of a valid UTF-8 sequence at s (max bytes), or 0. */
+static size_t
+utf8_len(const unsigned char *s, size_t max)
+{
+	size_t n, i;
+	unsigned long cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else
+		return 0;
+	if (n > max)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* Broadcast a byte to the eight bytes of a word. */
+#define BYTES(b)	(0x0101010101010101ull * (b))
+
+/*
+ * Tell whether eight bytes hold one that is not plain in a string: a quote,
+ * a backslash, a control character, DEL or a byte of UTF-8.
+ */
+static int
+word_special(const unsigned char *p)
+{
+	uint64_t w, q, b, d;
+
+	memcpy(&w, p, 8);
+	q = w ^ BYTES(0x22);
+	b = w ^ BYTES(0x5c);
+	d = w ^ BYTES(0x7f);
+	return (((q - BYTES(1)) & ~q) | ((b - BYTES(1)) & ~b) |
+	    ((d - BYTES(1)) & ~d) | ((w - BYTES(0x20)) & ~w) | w) &
+	    BYTES(0x80) ? 1 : 0;
+}
+
+/*
+ * Find the closing quote of the string opened at the reader's offset; -1 if
+ * there is none.  *plain tells whether the string has only printable ASCII
+ * and no escape, so its bytes are its value.
+ */
+static int
+jr_string_end(struct pctx *c, size_t *endp, int *plain)
+{
+	const unsigned char *p, *e;
+	unsigned char ch;
+
+	p = (const unsigned char *)c->buf + c->pos + 1;
+	e = (const unsigned char *)c->buf + c->len;
+	*plain = 1;
+	for (; p < e; p++) {
+		/* Skip eight plain bytes at a time. */
+		while (e - p >= 8 && !word_special(p))
+			p += 8;
+		if (p >= e)
+			break;
+		ch = *p;
+		if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\')
+			continue;
+		if (ch == '"')
+			break;
+		*plain = 0;
+		if (ch == '\\')
+			p++;
+	}
+	if (p >= e) {
+		jr_fail(c, "unterminated string");
+		return -1;
+	}
+	*endp = (size_t)((const char *)p - c->buf);
+	return 0;
+}
+
+/*
+ * Decode the string opened at the reader's offset and closed at end into out
+ * (room for end - offset bytes), NUL ended; -1 on an error.
+ */
+static int
+jr_decode(struct pctx *c, size_t end, char *out, size_t *lenp)
+{
+	size_t n = 0, u;
+
+	c->pos++;
+	while (c->pos < end) {
+		unsigned char ch = (unsigned char)c->buf[c->pos];
+
+		if (ch == '\\') {
+			c->pos++;
+			if (jr_escape(c, out, &n) == -1 || c->pos > end) {
+				jr_fail(c, "bad escape in string");
+				return -1;
+			}
+		} else if (ch < 0x20) {
+			jr_fail(c, "control character in string");
+			return -1;
+		} else {
+			if ((u = utf8_len((const unsigned char *)c->buf +
+			    c->pos, end - c->pos)) == 0) {
+				jr_fail(c, "invalid UTF-8 in string");
+				return -1;
+			}
+			memcpy(out + n, c->buf + c->pos, u);
+			n += u;
+			c->pos += u;
+		}
+	}
+	c->pos = end + 1;
+	out[n] = '\0';
+	*lenp = n;
+	return 0;
+}
+
+/* Read a member name (at its opening quote) into a malloc'd C string. */
+static char *
+jr_name(struct pctx *c)
+{
+	size_t end, n;
+	char *out;
+	int plain;
+
+	if (jr_string_end(c, &end, &plain) == -1)
+		return NULL;
+	if ((out = malloc(end - c->pos)) == NULL) {
+		jr_fail(c, "out of memory");
+		return NULL;
+	}
+	if (jr_decode(c, end, out, &n) == -1) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* Read a string value (at its opening quote). */
+static struct json *
+jr_string(struct pctx *c)
+{
+	struct json *v;
+	size_t end;
+	int plain;
+
+	if (jr_string_end(c, &end, &plain) == -1 ||
+	    (v = jr_new(c, JSON_STRING, end - c->pos)) == NULL)
+		return NULL;
+	if (jr_decode(c, end, v->str, &v->len) == -1) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* Skip a run of decimal digits. */
+static void
+jr_digits(struct pctx *c)
+{
+	while (c->pos < c->len && c->buf[c->pos] >= '0' &&
+	    c->buf[c->pos] <= '9')
+		c->pos++;
+}
+
+/* Tell whether the reader is at a decimal digit. */
+static int
+jr_at_digit(const struct pctx *c)
+{
+	return c->pos < c->len && c->buf[c->pos] >= '0' &&
+	    c->buf[c->pos] <= '9';
+}
+
+/* Read a number, keeping its text. */
+static struct json *
+jr_number(struct pctx *c)
+{
+	size_t start = c->pos;
+	struct json *v;
+
+	if (c->pos < c->len && c->buf[c->pos] == '-')
+		c->pos++;
+	if (!jr_at_digit(c))
+		return jr_fail(c, "bad number");
+	if (c->buf[c->pos] == '0')
+		c->pos++;
+	else
+		jr_digits(c);
+	if (c->pos < c->len && c->buf[c->pos] == '.') {
+		c->pos++;
+		if (!jr_at_digit(c))
+			return jr_fail(c, "bad number");
+		jr_digits(c);
+	}
+	if (c->pos < c->len && (c->buf[c->pos] == 'e' ||
+	    c->buf[c->pos] == 'E')) {
+		c->pos++;
+		if (c->pos < c->len && (c->buf[c->pos] == '+' ||
+		    c->buf[c->pos] == '-'))
+			c->pos++;
+		if (!jr_at_digit(c))
+			return jr_fail(c, "bad number");
+		jr_digits(c);
+	}
+	if ((v = jr_new(c, JSON_NUMBER, c->pos - start + 1)) == NULL)
+		return NULL;
+	v->offset = start;
+	v->len = c->pos - start;
+	memcpy(v->str, c->buf + start, v->len);
+	v->str[v->len] = '\0';
+	return v;
+}
+
+/* Append item (and key, for objects) to a container. */
+static int
+jr_append(struct pctx *c, struct json *v, struct json *item, char *key)
+{
+	struct json **items;
+	char **keys;
+	size_t cap;
+
+	/* Grow at powers of two. */
+	if ((v->n & (v->n - 1)) == 0) {
+		cap = v->n ? v->n * 2 : 4;
+		if ((items = realloc(v->items, cap * sizeof(*items))) == NULL)
+			goto oom;
+		v->items = items;
+		if (v->type == JSON_OBJECT) {
+			if ((keys = realloc(v->keys, cap * sizeof(*keys))) ==
+			    NULL)
+				goto oom;
+			v->keys = keys;
+		}
+	}
+	v->items[v->n] = item;
+	if (v->type == JSON_OBJECT)
+		v->keys[v->n] = key;
+	v->n++;
+	return 0;
+oom:
+	jr_fail(c, "out of memory");
+	return -1;
+}
+
+/* Put member index i of v into a name set (which has room). */
+static void
+nameset_put(struct nameset *s, const struct json *v, size_t i)
+{
+	size_t k;
+
+	for (k = name_hash(0, v->keys[i], strlen(v->keys[i])) & s->mask;
+	    s->slots[k] != 0; k = (k + 1) & s->mask)
+		;
+	s->slots[k] = (uint32_t)(i + 1);
+}
+
+/*
+ * Tell whether key names a member of object v already (1), after recording
+ * it as member v->n (0); -1 if out of memory.  Small objects are searched
+ * directly; larger ones through a hash set, kept at most half full.
+ */
+static int
+name_seen(struct nameset *s, const struct json *v, const char *key)
+{
+	uint32_t *slots;
+	size_t i, k, cap;
+
+	if (v->n < NAMESET_LINEAR) {
+		for (i = 0; i < v->n; i++)
+			if (strcmp(v->keys[i], key) == 0)
+				return 1;
+		return 0;
+	}
+	if (v->n >= UINT32_MAX - 1)
+		return -1;
+	if (s->slots == NULL || 2 * (v->n + 1) > s->mask + 1) {
+		for (cap = 32; cap < 4 * (v->n + 1); cap *= 2)
+			;
+		if ((slots = calloc(cap, sizeof(*slots))) == NULL)
+			return -1;
+		free(s->slots);
+		s->slots = slots;
+		s->mask = cap - 1;
+		for (i = 0; i < v->n; i++)
+			nameset_put(s, v, i);
+	}
+	for (k = name_hash(0, key, strlen(key)) & s->mask; s->slots[k] != 0;
+	    k = (k + 1) & s->mask)
+		if (strcmp(v->keys[s->slots[k] - 1], key) == 0)
+			return 1;
+	s->slots[k] = (uint32_t)(v->n + 1);
+	return 0;
+}
+
+/* Record a repeated member name (quoted printable, bounded) at offset. */
+static void
+jr_repeated(struct pctx *c, const char *key, size_t len, size_t offset)
+{
+	char q[NAME_QUOTE_MAX + 4];
+	size_t i;
+
+	for (i = 0; i < len && i < NAME_QUOTE_MAX; i++)
+		q[i] = (unsigned char)key[i] < 0x20 || key[i] == 0x7f ? '?' :
+		    key[i];
+	if (i < len) {
+		memcpy(q + i, "...", 3);
+		i += 3;
+	}
+	q[i] = '\0';
+	err_set(c->jerr, RIV_MALFORMED, "JSON: member name \"%s\" repeated at "
+	    "byte offset %zu", q, offset);
+}
+
+static struct json	*stream_map(struct pctx *, struct smap *, int);
+
+/* Return the name map a member of the root object is read into, or NULL. */
+static struct smap *
+jr_map(struct pctx *c, int depth, const char *key)
+{
+	size_t i;
+
+	if (depth != 0 || c->pos >= c->len || c->buf[c->pos] != '{')
+		return NULL;
+	for (i = 0; i < NMAPS; i++)
+		if (strcmp(key, c->maps[i].sect) == 0)
+			return &c->maps[i];
+	return NULL;
+}
+
+/*
+ * Read an array or object (at its opening bracket).  A member name repeated
+ * in one object is an error, so no reader of a document can be told one
+ * value while another reader (or a person) sees the other.
+ */
+static struct json *
+jr_container(struct pctx *c, int depth, enum json_type type)
+{
+	struct nameset names = { NULL, 0 };
+	struct json *v, *item;
+	struct smap *m;
+	char *key = NULL;
+	size_t kpos;
+	char close = type == JSON_ARRAY ? ']' : '}';
+	int seen;
+
+	if (depth >= JSON_DEPTH_MAX)
+		return jr_fail(c, "nesting too deep");
+	if ((v = jr_new(c, type, 0)) == NULL)
+		return NULL;
+	c->pos++;
+	jr_space(c);
+	if (c->pos < c->len && c->buf[c->pos] == close) {
+		c->pos++;
+		return v;
+	}
+	for (;;) {
+		jr_space(c);
+		key = NULL;
+		m = NULL;
+		if (type == JSON_OBJECT) {
+			if (c->pos >= c->len || c->buf[c->pos] != '"') {
+				jr_fail(c, "expected member name");
+				goto fail;
+			}
+			kpos = c->pos;
+			if ((key = jr_name(c)) == NULL)
+				goto fail;
+			if ((seen = name_seen(&names, v, key)) != 0) {
+				if (seen == 1)
+					jr_repeated(c, key, strlen(key), kpos);
+				else
+					jr_fail(c, "out of memory");
+				goto fail;
+			}
+			jr_space(c);
+			if (c->pos >= c->len || c->buf[c->pos] != ':') {
+				jr_fail(c, "expected ':'");
+				goto fail;
+			}
+			c->pos++;
+			jr_space(c);
+			m = jr_map(c, depth, key);
+		}
+		if ((item = m != NULL ? stream_map(c, m, depth + 1) :
+		    jr_value(c, depth + 1)) == NULL)
+			goto fail;
+		if (jr_append(c, v, item, key) == -1) {
+			json_free(item);
+			goto fail;
+		}
+		jr_space(c);
+		if (c->pos < c->len && c->buf[c->pos] == ',') {
+			c->pos++;
+			continue;
+		}
+		if (c->pos < c->len && c->buf[c->pos] == close) {
+			c->pos++;
+			free(names.slots);
+			return v;
+		}
+		jr_fail(c, type == JSON_ARRAY ? "expected ',' or ']'" :
+		    "expected ',' or '}'");
+		goto fail_nokey;
+	}
+fail:
+	free(key);
+fail_nokey:
+	free(names.slots);
+	json_free(v);
+	return NULL;
+}
+
+/* Read a literal word such as "true". */
+static struct json *
+jr_word(struct pctx *c, const char *word, enum json_type type)
+{
+	size_t n = strlen(word);
+	struct json *v;
+
+	if (c->len - c->pos < n || memcmp(c->buf + c->pos, word, n) != 0)
+		return jr_fail(c, "unexpected character");
+	if ((v = jr_new(c, type, 0)) == NULL)
+		return NULL;
+	c->pos += n;
+	return v;
+}
+
+/* Read any value. */
+static struct json *
+jr_value(struct pctx *c, int depth)
+{
+	jr_space(c);
+	if (c->pos >= c->len)
+		return jr_fail(c, "unexpected end of input");
+	switch (c->buf[c->pos]) {
+	case '{':
+		return jr_container(c, depth, JSON_OBJECT);
+	case '[':
+		return jr_container(c, depth, JSON_ARRAY);
+	case '"':
+		return jr_string(c);
+	case 't':
+		return jr_word(c, "true", JSON_TRUE);
+	case 'f':
+		return jr_word(c, "false", JSON_FALSE);
+	case 'n':
+		return jr_word(c, "null", JSON_NULL);
+	default:
+		return jr_number(c);
+	}
 }
 
 static int	perr(struct pctx *, const char *, ...)
@@ -339,13 +1135,50 @@ perr(struct pctx *c, const char *fmt, ...)
 
 /* Name a policy location, "section.name" or "name", for an error. */
 static const char *
-where(char *buf, size_t len, const char *sect, const char *name)
+where(char *buf, size_t len, const char *sect, const char *name,
+    size_t namelen)
 {
+	int n = namelen > QUOTE_MAX ? QUOTE_MAX : (int)namelen;
+
 	if (sect == NULL)
-		snprintf(buf, len, "%.*s", QUOTE_MAX, name);
+		snprintf(buf, len, "%.*s", n, name);
 	else
-		snprintf(buf, len, "%s.%.*s", sect, QUOTE_MAX, name);
+		snprintf(buf, len, "%s.%.*s", sect, n, name);
 	return buf;
+}
+
+/* Hex digits: 1 + their value; 0 for anything else. */
+static const uint8_t hexdigit[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6,
+	['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16
+};
+
+/*
+ * Decode slen hex digits into at most max bytes, as hex_decode does (a
+ * policy holds a hundred thousand of them): -1 on an odd length, a
+ * non-hex digit or overflow.
+ */
+static int
+digest_hex(const char *s, size_t slen, uint8_t *out, size_t max,
+    size_t *outlen)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i;
+	unsigned hi, lo;
+
+	if (slen % 2 != 0 || slen / 2 > max)
+		return -1;
+	for (i = 0; i < slen / 2; i++) {
+		hi = hexdigit[u[2 * i]];
+		lo = hexdigit[u[2 * i + 1]];
+		if (hi == 0 || lo == 0)
+			return -1;
+		out[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
+	}
+	*outlen = slen / 2;
+	return 0;
 }
 
 /* Count the values of a digest list: one string or an array. */
@@ -356,150 +1189,511 @@ count_values(const struct json *v)
 }
 
 /*
- * Decode one allowed digest: "algorithm:hex" in the native format, plain hex
- * (any algorithm of that size) in a Keylime policy.
+ * Decode digest idx of a name, the string s at byte offset off:
+ * "algorithm:hex" in the native format, plain hex (any algorithm of that
+ * size) in a Keylime policy.  -1, with the reason in why (RIV_ERR_MAX
+ * bytes), if it is not a digest.
  */
 static int
-read_digest(struct pctx *c, const char *sect, const char *name, size_t idx,
-    const struct json *v, struct digest *d)
+read_digest(const struct pctx *c, const char *sect, const char *name,
+    size_t namelen, size_t idx, const char *s, size_t slen, size_t off,
+    struct digest *d, char *why)
 {
-	const char *hex = v->str, *colon;
+	const char *hex = s, *colon;
 	char w[QUOTE_MAX + 32];
-	size_t hexlen = v->len, n;
+	size_t hexlen = slen, n;
 	int a, i;
 
-	if (v->type != JSON_STRING)
-		return perr(c, "%s[%zu]: expected a string, not %s, at "
-		    "byte offset %zu", where(w, sizeof(w), sect, name), idx,
-		    json_type_name(v->type), v->offset);
 	if (!c->keylime) {
-		if ((colon = memchr(v->str, ':', v->len)) == NULL)
-			return perr(c, "%s[%zu]: expected \"algorithm:hex\" "
-			    "at byte offset %zu", where(w, sizeof(w), sect,
-			    name), idx, v->offset);
-		if ((a = algo_by_name(v->str, (size_t)(colon - v->str))) < 0)
-			return perr(c, "%s[%zu]: unknown digest algorithm "
-			    "\"%.*s\" at byte offset %zu", where(w, sizeof(w),
-			    sect, name), idx, (int)(colon - v->str) > 32 ? 32 :
-			    (int)(colon - v->str), v->str, v->offset);
+		if ((colon = memchr(s, ':', slen)) == NULL) {
+			snprintf(why, RIV_ERR_MAX, "%s[%zu]: expected "
+			    "\"algorithm:hex\" at byte offset %zu", where(w,
+			    sizeof(w), sect, name, namelen), idx, off);
+			return -1;
+		}
+		if ((a = algo_by_name(s, (size_t)(colon - s))) < 0) {
+			snprintf(why, RIV_ERR_MAX, "%s[%zu]: unknown digest "
+			    "algorithm \"%.*s\" at byte offset %zu", where(w,
+			    sizeof(w), sect, name, namelen), idx,
+			    (int)(colon - s) > 32 ? 32 : (int)(colon - s), s,
+			    off);
+			return -1;
+		}
 		hex = colon + 1;
-		hexlen = v->len - (size_t)(colon + 1 - v->str);
-		if (hex_decode(hex, hexlen, d->d, sizeof(d->d), &n) == -1 ||
-		    n != algos[a].size)
-			return perr(c, "%s[%zu]: expected %u bytes of hex "
-			    "after \"%s:\" at byte offset %zu", where(w,
-			    sizeof(w), sect, name), idx, algos[a].size,
-			    algos[a].name, v->offset);
+		hexlen = slen - (size_t)(colon + 1 - s);
+		if (digest_hex(hex, hexlen, d->d, sizeof(d->d), &n) == -1 ||
+		    n != algos[a].size) {
+			snprintf(why, RIV_ERR_MAX, "%s[%zu]: expected %u bytes "
+			    "of hex after \"%s:\" at byte offset %zu", where(w,
+			    sizeof(w), sect, name, namelen), idx, algos[a].size,
+			    algos[a].name, off);
+			return -1;
+		}
 		d->algo = (uint8_t)a;
 		d->len = (uint8_t)n;
-		return RIV_OK;
+		return 0;
 	}
-	if (hex_decode(hex, hexlen, d->d, sizeof(d->d), &n) == -1)
-		return perr(c, "%s[%zu]: bad hex digest at byte offset %zu",
-		    where(w, sizeof(w), sect, name), idx, v->offset);
+	if (digest_hex(hex, hexlen, d->d, sizeof(d->d), &n) == -1) {
+		snprintf(why, RIV_ERR_MAX, "%s[%zu]: bad hex digest at byte "
+		    "offset %zu", where(w, sizeof(w), sect, name, namelen), idx,
+		    off);
+		return -1;
+	}
 	for (i = 0; i < ALGO_COUNT; i++)
 		if (algos[i].size == n)
 			break;
-	if (i == ALGO_COUNT)
-		return perr(c, "%s[%zu]: %zu bytes is no digest size at "
-		    "byte offset %zu", where(w, sizeof(w), sect, name), idx, n,
-		    v->offset);
+	if (i == ALGO_COUNT) {
+		snprintf(why, RIV_ERR_MAX, "%s[%zu]: %zu bytes is no digest "
+		    "size at byte offset %zu", where(w, sizeof(w), sect, name,
+		    namelen), idx, n, off);
+		return -1;
+	}
 	d->algo = ALGO_ANY;
 	d->len = (uint8_t)n;
-	return RIV_OK;
+	return 0;
 }
 
-/* Check a name and its digest list's shape before counting it. */
+/* Check the shape of a name and its digest list (the native boot_aggregate). */
 static int
-check_name(struct pctx *c, const char *sect, const char *name,
-    const struct json *v)
+check_name(struct pctx *c, const char *name, const struct json *v)
 {
 	size_t len = strlen(name);
 	char w[QUOTE_MAX + 32];
 
 	if (len == 0 || len > IMA_POLICY_NAME_MAX)
 		return perr(c, "%s: name of %zu bytes (1 to %d) at byte "
-		    "offset %zu", sect != NULL ? sect : name, len,
-		    IMA_POLICY_NAME_MAX, v->offset);
+		    "offset %zu", name, len, IMA_POLICY_NAME_MAX, v->offset);
 	if (v->type == JSON_STRING && !c->keylime)
 		return RIV_OK;
 	if (v->type != JSON_ARRAY)
 		return perr(c, "%s: expected an array of digests, not %s, "
-		    "at byte offset %zu", where(w, sizeof(w), sect, name),
+		    "at byte offset %zu", where(w, sizeof(w), NULL, name, len),
 		    json_type_name(v->type), v->offset);
 	if (v->n > IMA_POLICY_DIGESTS_MAX)
 		return perr(c, "%s: more than %d digests at byte offset "
-		    "%zu", where(w, sizeof(w), sect, name),
+		    "%zu", where(w, sizeof(w), NULL, name, len),
 		    IMA_POLICY_DIGESTS_MAX, v->offset);
 	return RIV_OK;
 }
 
-/* Add a name and its digests to a table (reserved for). */
+/* Add a name and its digests (the native boot_aggregate) to a table. */
 static int
-add_name(struct pctx *c, struct table *t, const char *sect, const char *name,
+add_name(struct pctx *c, struct table *t, const char *name,
     const struct json *v)
 {
-	struct pname *p;
-	char w[QUOTE_MAX + 32];
-	size_t i, n = count_values(v);
+	const struct json *d;
+	struct digest dg;
+	char w[QUOTE_MAX + 32], why[RIV_ERR_MAX];
+	size_t i, len = strlen(name), n = count_values(v);
 	int rc;
 
-	if ((p = table_add(t, name, strlen(name))) == NULL)
+	if ((rc = table_add(t, name, len)) == 0)
 		return perr(c, "%s: listed twice (byte offset %zu)",
-		    where(w, sizeof(w), sect, name), v->offset);
+		    where(w, sizeof(w), NULL, name, len), v->offset);
+	if (rc == -1)
+		return perr(c, "%s: out of memory", name);
 	for (i = 0; i < n; i++) {
-		rc = read_digest(c, sect, name, i, v->type == JSON_ARRAY ?
-		    v->items[i] : v, &t->digests[t->ndigests]);
-		if (rc != RIV_OK)
-			return rc;
-		t->ndigests++;
-		p->count++;
+		d = v->type == JSON_ARRAY ? v->items[i] : v;
+		if (d->type != JSON_STRING)
+			return perr(c, "%s[%zu]: expected a string, not %s, at "
+			    "byte offset %zu", where(w, sizeof(w), NULL, name,
+			    len), i, json_type_name(d->type), d->offset);
+		if (read_digest(c, NULL, name, len, i, d->str, d->len,
+		    d->offset, &dg, why) == -1)
+			return perr(c, "%s", why);
+		if (table_add_digest(t, &dg) == -1)
+			return perr(c, "%s: out of memory", name);
 	}
 	return RIV_OK;
 }
 
+static int	merr(char *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+/* Keep the first error of a kind (a map's shape or contents). */
+static int
+merr(char *slot, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (slot[0] == '\0') {
+		va_start(ap, fmt);
+		vsnprintf(slot, RIV_ERR_MAX, fmt, ap);
+		va_end(ap);
+	}
+	return 0;
+}
+
+/* Return the name the map member being read has, for an error. */
+static const char *
+map_name(const struct smap *m)
+{
+	return (const char *)m->t->arena + m->nameoff;
+}
+
 /*
- * Read an object of names to digest lists into a table; extra, if not NULL,
- * is one more list, named extra_name.
+ * Read a string of a map (at its opening quote) into *s and *slen: its
+ * bytes in the text if they are its value, else decoded into the scratch
+ * buffer.  It counts as a value.  -1 on a JSON error.
  */
 static int
-read_map(struct pctx *c, struct table *t, const char *sect,
-    const struct json *obj, const char *extra_name, const struct json *extra)
+stream_string(struct pctx *c, const char **s, size_t *slen)
 {
-	size_t i, names = 0, bytes = 0, digests = 0, n;
-	int rc;
+	size_t end;
+	char *p;
+	int plain;
 
-	if (obj != NULL && obj->type != JSON_OBJECT)
+	if (jr_string_end(c, &end, &plain) == -1 || jr_count(c) == -1)
+		return -1;
+	if (plain) {
+		*s = c->buf + c->pos + 1;
+		*slen = end - c->pos - 1;
+		c->pos = end + 1;
+		return 0;
+	}
+	if (end - c->pos > c->scratchlen) {
+		if ((p = realloc(c->scratch, end - c->pos)) == NULL) {
+			jr_fail(c, "out of memory");
+			return -1;
+		}
+		c->scratch = p;
+		c->scratchlen = end - c->pos;
+	}
+	if (jr_decode(c, end, c->scratch, slen) == -1)
+		return -1;
+	*s = c->scratch;
+	return 0;
+}
+
+/*
+ * Read digest idx of the member being read (a string, at its quote) and, if
+ * the member has a record (rec) and no error is known yet, add it there.
+ */
+static int
+stream_digest(struct pctx *c, struct smap *m, size_t idx, int rec)
+{
+	char why[RIV_ERR_MAX];
+	struct digest d;
+	const char *s;
+	size_t slen, off = c->pos;
+
+	if (stream_string(c, &s, &slen) == -1)
+		return -1;
+	if (!rec || m->shape[0] != '\0' || m->content[0] != '\0' ||
+	    idx >= IMA_POLICY_DIGESTS_MAX)
+		return 0;
+	if (read_digest(c, m->sect, map_name(m), m->namelen, idx, s, slen,
+	    off, &d, why) == -1)
+		return merr(m->content, "%s", why);
+	if (table_add_digest(m->t, &d) == -1) {
+		jr_fail(c, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* Read the array of digests (at its bracket) of the member being read. */
+static int
+stream_list(struct pctx *c, struct smap *m, int depth, int rec)
+{
+	char w[QUOTE_MAX + 32];
+	struct json *v;
+	size_t n = 0, off = c->pos;
+
+	if (depth >= JSON_DEPTH_MAX) {
+		jr_fail(c, "nesting too deep");
+		return -1;
+	}
+	if (jr_count(c) == -1)
+		return -1;
+	c->pos++;
+	jr_space(c);
+	if (c->pos < c->len && c->buf[c->pos] == ']') {
+		c->pos++;
+		return 0;
+	}
+	for (;; n++) {
+		jr_space(c);
+		if (c->pos >= c->len) {
+			jr_fail(c, "unexpected end of input");
+			return -1;
+		}
+		if (c->buf[c->pos] == '"') {
+			if (stream_digest(c, m, n, rec) == -1)
+				return -1;
+		} else {
+			if ((v = jr_value(c, depth + 1)) == NULL)
+				return -1;
+			if (rec)
+				merr(m->content, "%s[%zu]: expected a string, "
+				    "not %s, at byte offset %zu", where(w,
+				    sizeof(w), m->sect, map_name(m),
+				    m->namelen), n, json_type_name(v->type),
+				    v->offset);
+			json_free(v);
+		}
+		jr_space(c);
+		if (c->pos < c->len && c->buf[c->pos] == ',') {
+			c->pos++;
+			continue;
+		}
+		if (c->pos < c->len && c->buf[c->pos] == ']') {
+			c->pos++;
+			break;
+		}
+		jr_fail(c, "expected ',' or ']'");
+		return -1;
+	}
+	if (n + 1 > IMA_POLICY_DIGESTS_MAX)
+		merr(m->shape, "%s: more than %d digests at byte offset %zu",
+		    where(w, sizeof(w), m->sect, map_name(m), m->namelen),
+		    IMA_POLICY_DIGESTS_MAX, off);
+	return 0;
+}
+
+/*
+ * Read one member of a map (at its name's quote): the name, decoded into
+ * the arena and added to the table, then its digests.
+ */
+static int
+stream_member(struct pctx *c, struct smap *m, int depth)
+{
+	struct table *t = m->t;
+	char w[QUOTE_MAX + 32], *name;
+	struct json *v;
+	size_t end, kpos = c->pos, voff;
+	int plain, rec = 0, rc;
+
+	if (jr_string_end(c, &end, &plain) == -1)
+		return -1;
+	if (arena_reserve(t, sizeof(struct pname) + end - c->pos) == -1) {
+		jr_fail(c, "out of memory");
+		return -1;
+	}
+	m->nameoff = t->used + sizeof(struct pname);
+	name = (char *)t->arena + m->nameoff;
+	if (plain) {
+		m->namelen = end - c->pos - 1;
+		memcpy(name, c->buf + c->pos + 1, m->namelen);
+		c->pos = end + 1;
+	} else if (jr_decode(c, end, name, &m->namelen) == -1)
+		return -1;
+	if (++m->names <= IMA_POLICY_NAMES_MAX &&
+	    m->namelen <= IMA_POLICY_NAME_MAX) {
+		if ((rc = table_add_last(t, m->namelen)) == -1) {
+			jr_fail(c, "out of memory");
+			return -1;
+		}
+		if (rc == 0) {
+			jr_repeated(c, name, m->namelen, kpos);
+			return -1;
+		}
+		rec = 1;
+	}
+	jr_space(c);
+	if (c->pos >= c->len || c->buf[c->pos] != ':') {
+		jr_fail(c, "expected ':'");
+		return -1;
+	}
+	c->pos++;
+	jr_space(c);
+	if (c->pos >= c->len) {
+		jr_fail(c, "unexpected end of input");
+		return -1;
+	}
+	voff = c->pos;
+	if (m->namelen == 0 || m->namelen > IMA_POLICY_NAME_MAX)
+		merr(m->shape, "%s: name of %zu bytes (1 to %d) at byte offset "
+		    "%zu", m->sect, m->namelen, IMA_POLICY_NAME_MAX, voff);
+	if (c->buf[c->pos] == '"') {
+		if (c->keylime)
+			merr(m->shape, "%s: expected an array of digests, not "
+			    "string, at byte offset %zu", where(w, sizeof(w),
+			    m->sect, map_name(m), m->namelen), voff);
+		return stream_digest(c, m, 0, rec);
+	}
+	if (c->buf[c->pos] == '[')
+		return stream_list(c, m, depth + 1, rec);
+	if ((v = jr_value(c, depth + 1)) == NULL)
+		return -1;
+	merr(m->shape, "%s: expected an array of digests, not %s, at byte "
+	    "offset %zu", where(w, sizeof(w), m->sect, map_name(m),
+	    m->namelen), json_type_name(v->type), v->offset);
+	json_free(v);
+	return 0;
+}
+
+/*
+ * Read a name map of the root object (at its brace) into its table; the
+ * tree gets an empty object in its place.  The arena is reserved for the
+ * rest of the text at once: a record is never longer than the member's
+ * text, and pages the records do not reach are never touched.
+ */
+static struct json *
+stream_map(struct pctx *c, struct smap *m, int depth)
+{
+	struct json *v;
+
+	if (depth >= JSON_DEPTH_MAX)
+		return jr_fail(c, "nesting too deep");
+	if ((v = jr_new(c, JSON_OBJECT, 0)) == NULL)
+		return NULL;
+	if (arena_reserve(m->t, c->len - c->pos) == -1) {
+		json_free(v);
+		return jr_fail(c, "out of memory");
+	}
+	c->pos++;
+	jr_space(c);
+	if (c->pos < c->len && c->buf[c->pos] == '}') {
+		c->pos++;
+		goto done;
+	}
+	for (;;) {
+		jr_space(c);
+		if (c->pos >= c->len || c->buf[c->pos] != '"') {
+			jr_fail(c, "expected member name");
+			goto fail;
+		}
+		if (stream_member(c, m, depth) == -1)
+			goto fail;
+		jr_space(c);
+		if (c->pos < c->len && c->buf[c->pos] == ',') {
+			c->pos++;
+			continue;
+		}
+		if (c->pos < c->len && c->buf[c->pos] == '}') {
+			c->pos++;
+			break;
+		}
+		jr_fail(c, "expected ',' or '}'");
+		goto fail;
+	}
+done:
+	if (m->names > IMA_POLICY_NAMES_MAX)
+		snprintf(m->shape, sizeof(m->shape), "%s: more than %d names "
+		    "at byte offset %zu", m->sect, IMA_POLICY_NAMES_MAX,
+		    v->offset);
+	arena_shrink(m->t);
+	m->node = v;
+	return v;
+fail:
+	json_free(v);
+	return NULL;
+}
+
+/*
+ * Skip a value (see policy_is_keylime): strings whole, containers to their
+ * closing bracket, anything else to a delimiter.  -1 if the text ends.
+ */
+static int
+skip_value(struct pctx *c)
+{
+	size_t depth = 0, end;
+	int plain;
+	char ch;
+
+	for (;;) {
+		if (c->pos >= c->len)
+			return -1;
+		ch = c->buf[c->pos];
+		if (ch == '"') {
+			if (jr_string_end(c, &end, &plain) == -1)
+				return -1;
+			c->pos = end + 1;
+		} else if (ch == '{' || ch == '[') {
+			depth++;
+			c->pos++;
+		} else if (ch == '}' || ch == ']') {
+			if (depth == 0)
+				return 0;
+			depth--;
+			c->pos++;
+		} else if (depth == 0 && (ch == ',' || ch == ' ' ||
+		    ch == '\t' || ch == '\n' || ch == '\r'))
+			return 0;
+		else
+			c->pos++;
+		if (depth == 0 && (ch == '"' || ch == '}' || ch == ']'))
+			return 0;
+	}
+}
+
+/*
+ * Tell whether the text is a Keylime runtime policy, whose root object has
+ * a member "meta", before reading it (a map's digests are read by the
+ * format's rules).  The root's member names are decoded, its values
+ * skipped.  On text that is not JSON the answer does not matter: the
+ * reader reports the error before the format is used.
+ */
+static int
+policy_is_keylime(struct pctx *c)
+{
+	struct riv_err *jerr = c->jerr, ignored;
+	char name[64];
+	size_t end, n;
+	int plain, found = 0;
+
+	c->jerr = &ignored;
+	c->pos = 0;
+	jr_space(c);
+	if (c->pos >= c->len || c->buf[c->pos] != '{')
+		goto done;
+	c->pos++;
+	for (;;) {
+		jr_space(c);
+		if (c->pos >= c->len || c->buf[c->pos] != '"' ||
+		    jr_string_end(c, &end, &plain) == -1)
+			break;
+		if (end - c->pos <= sizeof(name)) {
+			if (jr_decode(c, end, name, &n) == -1)
+				break;
+			if (strcmp(name, "meta") == 0) {
+				found = 1;
+				break;
+			}
+		}
+		c->pos = end + 1;
+		jr_space(c);
+		if (c->pos >= c->len || c->buf[c->pos] != ':')
+			break;
+		c->pos++;
+		jr_space(c);
+		if (skip_value(c) == -1)
+			break;
+		jr_space(c);
+		if (c->pos >= c->len || c->buf[c->pos] != ',')
+			break;
+		c->pos++;
+	}
+done:
+	c->jerr = jerr;
+	c->pos = 0;
+	return found;
+}
+
+
+/*
+ * Check a name map that the reader read into its table (obj, from the
+ * tree, is NULL if the policy has none), then add extra, named extra_name,
+ * if not NULL: the native boot_aggregate.  Errors come in the order of the
+ * rules: the map's type and size, the shape of each name's list, extra's
+ * shape, then each name's digests, then extra's.
+ */
+static int
+read_map(struct pctx *c, struct smap *m, const struct json *obj,
+    const char *extra_name, const struct json *extra)
+{
+	if (obj != NULL && obj != m->node)
 		return perr(c, "%s: expected an object, not %s, at byte offset "
-		    "%zu", sect, json_type_name(obj->type), obj->offset);
-	n = obj != NULL ? obj->n : 0;
-	if (n > IMA_POLICY_NAMES_MAX)
-		return perr(c, "%s: more than %d names at byte offset %zu",
-		    sect, IMA_POLICY_NAMES_MAX, obj->offset);
-	for (i = 0; i < n; i++) {
-		if ((rc = check_name(c, sect, obj->keys[i], obj->items[i])) !=
-		    RIV_OK)
-			return rc;
-		names++;
-		bytes += strlen(obj->keys[i]);
-		digests += count_values(obj->items[i]);
-	}
-	if (extra != NULL) {
-		if ((rc = check_name(c, NULL, extra_name, extra)) !=
-		    RIV_OK)
-			return rc;
-		names++;
-		bytes += strlen(extra_name);
-		digests += count_values(extra);
-	}
-	if (table_reserve(t, names, bytes, digests) == -1)
-		return perr(c, "%s: out of memory", sect);
-	for (i = 0; i < n; i++)
-		if ((rc = add_name(c, t, sect, obj->keys[i], obj->items[i])) !=
-		    RIV_OK)
-			return rc;
+		    "%zu", m->sect, json_type_name(obj->type), obj->offset);
+	if (m->shape[0] != '\0')
+		return perr(c, "%s", m->shape);
+	if (extra != NULL && check_name(c, extra_name, extra) != RIV_OK)
+		return RIV_MALFORMED;
+	if (m->content[0] != '\0')
+		return perr(c, "%s", m->content);
 	if (extra != NULL)
-		return add_name(c, t, NULL, extra_name, extra);
+		return add_name(c, m->t, extra_name, extra);
 	return RIV_OK;
 }
 
@@ -1131,13 +2325,13 @@ parse_native(struct pctx *c, const struct json *doc)
 		return perr(c, "comment: expected a string, not %s, at byte "
 		    "offset %zu", json_type_name(v->type), v->offset);
 	if ((rc = check_members(c, doc)) != RIV_OK ||
-	    (rc = read_map(c, &c->pol->files, "digests",
-	    json_get(doc, "digests"), "boot_aggregate",
+	    (rc = read_map(c, &c->maps[0], json_get(doc, "digests"),
+	    "boot_aggregate",
 	    json_get(doc, "boot_aggregate"))) != RIV_OK ||
-	    (rc = read_map(c, &c->pol->keyrings, "keyrings",
-	    json_get(doc, "keyrings"), NULL, NULL)) != RIV_OK ||
-	    (rc = read_map(c, &c->pol->bufs, "ima-buf",
-	    json_get(doc, "ima-buf"), NULL, NULL)) != RIV_OK ||
+	    (rc = read_map(c, &c->maps[1], json_get(doc, "keyrings"), NULL,
+	    NULL)) != RIV_OK ||
+	    (rc = read_map(c, &c->maps[2], json_get(doc, "ima-buf"), NULL,
+	    NULL)) != RIV_OK ||
 	    (rc = read_excludes(c, json_get(doc, "excludes"))) != RIV_OK ||
 	    (rc = read_ignored(c, "ignored_keyrings",
 	    json_get(doc, "ignored_keyrings"))) != RIV_OK ||
@@ -1207,12 +2401,12 @@ parse_keylime(struct pctx *c, const struct json *doc)
 
 	read_release(c->pol, json_get(doc, "release"));
 	if ((rc = check_keylime_meta(c, doc)) != RIV_OK ||
-	    (rc = read_map(c, &c->pol->files, "digests",
-	    json_get(doc, "digests"), NULL, NULL)) != RIV_OK ||
-	    (rc = read_map(c, &c->pol->keyrings, "keyrings",
-	    json_get(doc, "keyrings"), NULL, NULL)) != RIV_OK ||
-	    (rc = read_map(c, &c->pol->bufs, "ima-buf",
-	    json_get(doc, "ima-buf"), NULL, NULL)) != RIV_OK ||
+	    (rc = read_map(c, &c->maps[0], json_get(doc, "digests"), NULL,
+	    NULL)) != RIV_OK ||
+	    (rc = read_map(c, &c->maps[1], json_get(doc, "keyrings"), NULL,
+	    NULL)) != RIV_OK ||
+	    (rc = read_map(c, &c->maps[2], json_get(doc, "ima-buf"), NULL,
+	    NULL)) != RIV_OK ||
 	    (rc = read_excludes(c, json_get(doc, "excludes"))) != RIV_OK ||
 	    (rc = read_ignored(c, "ima.ignored_keyrings",
 	    json_get(json_get(doc, "ima"), "ignored_keyrings"))) != RIV_OK ||
@@ -1257,19 +2451,50 @@ policy_hash(const char *buf, size_t len, uint8_t *digest)
 	return 0;
 }
 
-/* Parse a policy whose SHA-256 is known. */
+/*
+ * Parse a policy whose SHA-256 is known: read the text (the maps straight
+ * into the policy's tables), then apply the rules of its format.
+ */
 static struct ima_policy *
 policy_parse(const char *buf, size_t len, const uint8_t *digest,
     struct riv_err *err)
 {
-	struct pctx c = { NULL, err, 0, 0 };
+	struct pctx c;
 	struct riv_err jerr;
-	struct json *doc;
+	struct json *doc = NULL;
 	int rc;
 
-	if ((doc = json_parse(buf, len, &jerr)) == NULL) {
-		err_set(err, RIV_MALFORMED, "IMA policy: %s", jerr.msg);
+	memset(&c, 0, sizeof(c));
+	c.err = err;
+	c.buf = buf;
+	c.len = len;
+	c.max_values = JSON_VALUES(len);
+	c.jerr = &jerr;
+	if ((c.pol = calloc(1, sizeof(*c.pol))) == NULL) {
+		err_set(err, RIV_MALFORMED, "IMA policy: out of memory");
 		return NULL;
+	}
+	atomic_init(&c.pol->refs, 1);
+	memcpy(c.pol->digest, digest, IMA_POLICY_DIGEST_LEN);
+	c.maps[0].sect = "digests";
+	c.maps[0].t = &c.pol->files;
+	c.maps[1].sect = "keyrings";
+	c.maps[1].t = &c.pol->keyrings;
+	c.maps[2].sect = "ima-buf";
+	c.maps[2].t = &c.pol->bufs;
+	memcpy(&c.pol->files.seed, digest, sizeof(c.pol->files.seed));
+	c.pol->keyrings.seed = c.pol->bufs.seed = c.pol->files.seed;
+	c.keylime = policy_is_keylime(&c);
+	if ((doc = jr_value(&c, 0)) != NULL) {
+		jr_space(&c);
+		if (c.pos != c.len) {
+			json_free(doc);
+			doc = jr_fail(&c, "trailing data");
+		}
+	}
+	if (doc == NULL) {
+		err_set(err, RIV_MALFORMED, "IMA policy: %s", jerr.msg);
+		goto fail;
 	}
 	if (doc->type != JSON_OBJECT) {
 		err_set(err, RIV_MALFORMED, "IMA policy: expected a JSON "
@@ -1277,29 +2502,29 @@ policy_parse(const char *buf, size_t len, const uint8_t *digest,
 		    json_type_name(doc->type), doc->offset);
 		goto fail;
 	}
-	if (json_get(doc, "meta") != NULL)
-		c.keylime = 1;
-	else if (json_get(doc, "version") == NULL) {
+	if ((json_get(doc, "meta") != NULL) != c.keylime) {
+		/* Only text that is not JSON can mislead the guess. */
+		err_set(err, RIV_MALFORMED, "IMA policy: cannot tell its "
+		    "format");
+		goto fail;
+	}
+	if (!c.keylime && json_get(doc, "version") == NULL) {
 		err_set(err, RIV_MALFORMED, "IMA policy: neither a rivd policy "
 		    "(no member \"version\") nor a Keylime runtime policy (no "
 		    "member \"meta\")");
 		goto fail;
 	}
-	if ((c.pol = calloc(1, sizeof(*c.pol))) == NULL) {
-		err_set(err, RIV_MALFORMED, "IMA policy: out of memory");
-		goto fail;
-	}
-	atomic_init(&c.pol->refs, 1);
-	memcpy(c.pol->digest, digest, IMA_POLICY_DIGEST_LEN);
 	c.pol->format = c.keylime ? IMA_POLICY_KEYLIME : IMA_POLICY_NATIVE;
 	rc = c.keylime ? parse_keylime(&c, doc) : parse_native(&c, doc);
 	if (rc != RIV_OK)
 		goto fail;
 	json_free(doc);
+	free(c.scratch);
 	return c.pol;
 fail:
 	policy_free(c.pol);
 	json_free(doc);
+	free(c.scratch);
 	return NULL;
 }
 
@@ -1326,6 +2551,58 @@ ima_policy_parse(const char *buf, size_t len, struct riv_err *err)
 	return policy_parse(buf, len, digest, err);
 }
 
+/*
+ * Read a policy file as file_read does, but a regular file into one buffer
+ * of its size: file_read's doubling would copy a big policy a few times and
+ * hold two copies at once.  Anything else (a pipe, a file that grows while
+ * read) goes through file_read.
+ */
+static int
+policy_read(const char *path, uint8_t **bufp, size_t *lenp,
+    struct riv_err *err)
+{
+	struct stat st;
+	uint8_t *buf;
+	size_t size, n = 0;
+	ssize_t r;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return err_set(err, RIV_MALFORMED, "%s: %s", path,
+		    strerror(errno));
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > (off_t)IMA_POLICY_FILE_MAX)
+		goto other;
+	size = (size_t)st.st_size;
+	if ((buf = malloc(size + 2)) == NULL) {
+		close(fd);
+		return err_set(err, RIV_MALFORMED, "%s: out of memory", path);
+	}
+	while (n <= size && (r = read(fd, buf + n, size + 1 - n)) != 0) {
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			free(buf);
+			close(fd);
+			return err_set(err, RIV_MALFORMED, "%s: read error",
+			    path);
+		}
+		n += (size_t)r;
+	}
+	if (n > size) {
+		free(buf);
+		goto other;
+	}
+	close(fd);
+	buf[n] = '\0';
+	*bufp = buf;
+	*lenp = n;
+	return RIV_OK;
+other:
+	close(fd);
+	return file_read(path, IMA_POLICY_FILE_MAX, bufp, lenp, err);
+}
+
 /* Read and parse a policy file (not registered); errors name the file. */
 struct ima_policy *
 ima_policy_load(const char *path, struct riv_err *err)
@@ -1335,7 +2612,7 @@ ima_policy_load(const char *path, struct riv_err *err)
 	uint8_t *buf;
 	size_t len;
 
-	if (file_read(path, IMA_POLICY_FILE_MAX, &buf, &len, err) != RIV_OK)
+	if (policy_read(path, &buf, &len, err) != RIV_OK)
 		return NULL;
 	pol = ima_policy_parse((const char *)buf, len, &perr_);
 	free(buf);
@@ -1376,7 +2653,7 @@ ima_policy_get(const char *path, struct riv_err *err)
 	struct riv_err perr_;
 	size_t len;
 
-	if (file_read(path, IMA_POLICY_FILE_MAX, &buf, &len, err) != RIV_OK)
+	if (policy_read(path, &buf, &len, err) != RIV_OK)
 		return NULL;
 	if (policy_hash((const char *)buf, len, digest) == -1) {
 		free(buf);
@@ -1777,7 +3054,7 @@ appraise_boot(struct ima_appraiser *a, const struct ima_entry *e,
 		    "violation");
 	p = table_find(&a->pol->files, e->path, e->path_len);
 	if (p != NULL) {
-		if (digest_allowed(&a->pol->files, p, e))
+		if (digest_allowed(p, e))
 			return RIV_OK;
 		return fail(reason, len, "digest not allowed: %s for "
 		    "boot_aggregate", quote_digest(e, d, sizeof(d)));
@@ -1829,7 +3106,7 @@ appraise_file(struct ima_appraiser *a, const struct ima_entry *e,
 	int rc = RIV_FAIL;
 
 	p = table_find(&a->pol->files, e->path, e->path_len);
-	if (p != NULL && digest_allowed(&a->pol->files, p, e))
+	if (p != NULL && digest_allowed(p, e))
 		return RIV_OK;
 	if (excluded(a, e))
 		return RIV_OK;
@@ -1931,7 +3208,7 @@ appraise_key(struct ima_appraiser *a, const struct ima_entry *e, EVP_PKEY *pk,
 		return RIV_OK;
 	}
 	p = table_find(&a->pol->keyrings, e->path, e->path_len);
-	if (p != NULL && digest_allowed(&a->pol->keyrings, p, e)) {
+	if (p != NULL && digest_allowed(p, e)) {
 		if (!buf_digest_ok(e)) {
 			EVP_PKEY_free(pk);
 			return fail(reason, len, "key digest does not match "
@@ -1973,7 +3250,7 @@ appraise_buf(struct ima_appraiser *a, const struct ima_entry *e,
 		return appraise_key(a, e, pk, id, reason, len);
 	}
 	p = table_find(&a->pol->bufs, e->path, e->path_len);
-	if (p != NULL && digest_allowed(&a->pol->bufs, p, e))
+	if (p != NULL && digest_allowed(p, e))
 		return RIV_OK;
 	if (excluded(a, e))
 		return RIV_OK;
@@ -2059,7 +3336,7 @@ key_allowed(const struct ima_policy *pol, const char *keyring,
     const uint8_t *der, size_t len)
 {
 	uint8_t h[EVP_MAX_MD_SIZE];
-	const struct digest *d;
+	const struct pdigest *d;
 	const struct pname *p;
 	const EVP_MD *md;
 	unsigned n;
@@ -2070,8 +3347,8 @@ key_allowed(const struct ima_policy *pol, const char *keyring,
 	    (p = table_find(&pol->keyrings, keyring, strlen(keyring))) ==
 	    NULL)
 		return 0;
-	for (i = 0; i < p->count; i++) {
-		d = &pol->keyrings.digests[p->first + i];
+	for (i = 0, d = pname_digests(p); i < p->count;
+	    i++, d = pdigest_next(d)) {
 		for (al = 0; al < ALGO_COUNT; al++) {
 			if ((d->algo != ALGO_ANY && d->algo != al) ||
 			    algos[al].size != d->len || algos[al].ossl == NULL ||

@@ -2154,6 +2154,203 @@ START_TEST(test_many_paths)
 }
 END_TEST
 
+/*
+ * Check the policy reader against json_parse on text: where json_parse
+ * refuses it, the policy error must be its error, word for word (same
+ * offset); where it accepts it, the policy may only fail on its rules.
+ */
+static void
+same_json_error(const char *text, size_t len)
+{
+	struct ima_policy *pol;
+	struct riv_err err, jerr;
+	struct json *doc;
+	char want[RIV_ERR_MAX + 16];
+
+	memset(&err, 0, sizeof(err));
+	pol = ima_policy_parse(text, len, &err);
+	if ((doc = json_parse(text, len, &jerr)) != NULL) {
+		json_free(doc);
+		if (pol == NULL)
+			ck_assert_msg(strstr(err.msg, "JSON:") == NULL,
+			    "valid JSON refused as JSON: %s", err.msg);
+		ima_policy_unref(pol);
+		return;
+	}
+	ck_assert_msg(pol == NULL, "policy accepted: %.*s", (int)len, text);
+	snprintf(want, sizeof(want), "IMA policy: %s", jerr.msg);
+	ck_assert_msg(strcmp(err.msg, want) == 0, "\"%s\" is not \"%s\" "
+	    "for %.*s", err.msg, want, (int)len, text);
+}
+
+/*
+ * The maps are read without a tree: every prefix and many one-byte changes
+ * of policies of both formats give json_parse's error at the same offset,
+ * or a policy error, never a crash.
+ */
+START_TEST(test_reader_errors)
+{
+	static const char subst[] = "\"\\{}[],: 0a\x01\x7f\xc3\xff";
+	char text[2048], *m;
+	size_t i, k, j, len;
+
+	for (k = 0; k < 2; k++) {
+		if (k == 0)
+			snprintf(text, sizeof(text), "{\"meta\": {\"version\": "
+			    "1}, \"digests\": {\"/a\": [\"%s\", \"%s\"], "
+			    "\"/b\\u00e9\\/c\": [\"%s\"], \"\": [], \"/d\": "
+			    "[1, {\"x\": [true, null]}]}, \"keyrings\": "
+			    "{\".ima\": [\"%s\"]}, \"ima-buf\": {}, "
+			    "\"excludes\": [\"/tmp/.*\"], \"release\": "
+			    "-1.5e+3}", hexrep("11", 32), hexrep("22", 20),
+			    hexrep("33", 32), hexrep("44", 20));
+		else
+			snprintf(text, sizeof(text), "{\"version\": 1, "
+			    "\"digests\": {\"/a\": \"sha256:%s\", \"/b\": "
+			    "[\"sha1:%s\", \"sha256:%s\"]}, "
+			    "\"boot_aggregate\": [\"sha1:%s\"], \"ima-buf\": "
+			    "{\"x\": \"sha1:%s\"}}", hexrep("11", 32),
+			    hexrep("22", 20), hexrep("33", 32),
+			    hexrep("44", 20), hexrep("55", 20));
+		len = strlen(text);
+		for (i = 0; i < len; i++)
+			same_json_error(text, i);
+		if ((m = malloc(len)) == NULL)
+			ck_abort_msg("out of memory");
+		for (i = 0; i < len; i++)
+			for (j = 0; j < sizeof(subst) - 1; j++) {
+				memcpy(m, text, len);
+				m[i] = subst[j];
+				same_json_error(m, len);
+			}
+		free(m);
+	}
+}
+END_TEST
+
+/*
+ * Many paths with several digests each, found after the table has grown
+ * many times; paths that differ in one byte, a long path, escaped names,
+ * excludes beside them; a Keylime policy whose "meta" comes last.
+ */
+START_TEST(test_streamed_paths)
+{
+	struct ima_policy *pol;
+	struct ima_appraiser *a;
+	struct tentry t;
+	char *json, path[IMA_POLICY_NAME_MAX + 1];
+	uint8_t d[32];
+	size_t i, n = 20000, len = 0, cap = n * 200 + 3 * 4200;
+
+	ck_assert_ptr_nonnull(json = malloc(cap));
+	len += (size_t)snprintf(json + len, cap - len, "{\"digests\": {");
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(json + len, cap - len, "\"/p/%zu\": "
+		    "[\"%s\", \"%s\"%s], ", i, hexrep(i % 2 ? "ab" : "cd", 32),
+		    hexrep("ee", 20), i % 3 ? "" : ", \"0102030405060708090a0b0c"
+		    "0d0e0f1011121314\"");
+	memset(path, 'x', sizeof(path));
+	path[0] = '/';
+	len += (size_t)snprintf(json + len, cap - len, "\"%.*s\": [\"%s\"], "
+	    "\"\\/esc\\u0061ped\": [\"%s\"]}, \"excludes\": [\"/tmp/.*\"], "
+	    "\"meta\": {\"version\": 1}}", IMA_POLICY_NAME_MAX, path,
+	    hexrep("77", 32), hexrep("88", 32));
+	pol = policy_ok(json);
+	ck_assert_int_eq(ima_policy_format(pol), IMA_POLICY_KEYLIME);
+	ck_assert_uint_eq(ima_policy_paths(pol), n + 2);
+	ck_assert_ptr_nonnull(a = ima_appraiser_new(pol));
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "/p/%zu", i);
+		fill(d, 32, i % 2 ? 0xab : 0xcd);
+		mk_file(&t, "ima-ng", "sha256", d, 32, path);
+		expect_pass(a, &t);
+		fill(d, 20, 0xee);
+		mk_file(&t, "ima-ng", "sha1", d, 20, path);
+		expect_pass(a, &t);
+		fill(d, 32, i % 2 ? 0xcd : 0xab);
+		mk_file(&t, "ima-ng", "sha256", d, 32, path);
+		expect_fail(a, &t, "digest not allowed");
+	}
+	for (i = 0; i < 20; i++)
+		d[i] = (uint8_t)(i + 1);
+	mk_file(&t, "ima-ng", "sha1", d, 20, "/p/3");
+	expect_pass(a, &t);
+	mk_file(&t, "ima-ng", "sha1", d, 20, "/p/4");
+	expect_fail(a, &t, "digest not allowed");
+	fill(d, 32, 0xab);
+	mk_file(&t, "ima-ng", "sha256", d, 32, "/p/20000");
+	expect_fail(a, &t, "path not in policy");
+	mk_file(&t, "ima-ng", "sha256", d, 32, "/p/1/");
+	expect_fail(a, &t, "path not in policy");
+	mk_file(&t, "ima-ng", "sha256", d, 32, "/tmp/p/1");
+	expect_pass(a, &t);
+	fill(d, 32, 0x88);
+	mk_file(&t, "ima-ng", "sha256", d, 32, "/escaped");
+	expect_pass(a, &t);
+	ima_appraiser_free(a);
+	ima_policy_unref(pol);
+	free(json);
+}
+END_TEST
+
+/*
+ * The rules on a map, applied after the whole text was read, in their
+ * order: the shape of any name's list before the digests of an earlier
+ * one; duplicate and over-long names; the native boot_aggregate twice.
+ */
+START_TEST(test_streamed_rules)
+{
+	char json[16384], many[65 * 70];
+	size_t i, n = 0;
+
+	policy_bad_str("{\"meta\": {\"version\": 1}, \"digests\": {\"/a\": "
+	    "[\"zz\"], \"/b\": \"11\"}}", "digests./b: expected an array of "
+	    "digests, not string, at byte offset 57");
+	policy_bad_str("{\"meta\": {\"version\": 1}, \"digests\": {\"/a\": "
+	    "[\"zz\"], \"/b\": [\"11\"]}}", "digests./a[0]: bad hex digest at "
+	    "byte offset 44");
+	policy_bad_str("{\"meta\": {\"version\": 1}, \"digests\": {\"/a\": "
+	    "[\"11\"], \"/a\": [\"22\"]}}",
+	    "JSON: member name \"/a\" repeated at byte offset 51");
+	policy_bad_str("{\"meta\": {\"version\": 1}, \"digests\": {\"/a\": "
+	    "[\"11\"], \"\\/a\": [\"22\"]}}",
+	    "JSON: member name \"/a\" repeated at byte offset 51");
+	policy_bad_str("{\"meta\": {\"version\": 1}, \"digests\": {\"/a\": "
+	    "[\"11\", 7]}}", "digests./a[0]: 1 bytes is no digest size at "
+	    "byte offset 44");
+	policy_bad_str("{\"meta\": {\"version\": 1}, \"digests\": {\"/a\": "
+	    "[7]}}", "digests./a[0]: expected a string, not number, at byte "
+	    "offset 44");
+	policy_bad_str("{\"meta\": {\"version\": 1}, \"digests\": {\"\": "
+	    "[]}}", "digests: name of 0 bytes (1 to 4096) at byte offset 41");
+	policy_bad_str("{\"meta\": {\"version\": 1}, \"digests\": []}",
+	    "digests: expected an object, not array, at byte offset 36");
+	policy_bad_str("{\"digests\": {\"/a\": [\"11\"]}}", "neither a rivd "
+	    "policy");
+	policy_bad_str("{\"version\": 1, \"digests\": {\"boot_aggregate\": "
+	    "\"sha1:00\"}, \"boot_aggregate\": \"sha1:00\"}",
+	    "digests.boot_aggregate[0]: expected 20 bytes of hex");
+	snprintf(json, sizeof(json), "{\"version\": 1, \"digests\": "
+	    "{\"boot_aggregate\": \"sha1:%s\"}, \"boot_aggregate\": "
+	    "\"sha1:%s\"}", hexrep("00", 20), hexrep("00", 20));
+	policy_bad_str(json, "boot_aggregate: listed twice");
+	for (i = 0; i < 65; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n, "%s\"%s\"",
+		    i ? ", " : "", hexrep("12", 20));
+	snprintf(json, sizeof(json), "{\"meta\": {\"version\": 1}, "
+	    "\"digests\": {\"/a\": [\"zz\"], \"/b\": [%s]}}", many);
+	policy_bad_str(json, "digests./b: more than 64 digests at byte "
+	    "offset 57");
+	memset(json, 0, sizeof(json));
+	n = (size_t)snprintf(json, sizeof(json), "{\"meta\": {\"version\": 1}, "
+	    "\"digests\": {\"/");
+	memset(json + n, 'y', IMA_POLICY_NAME_MAX);
+	snprintf(json + n + IMA_POLICY_NAME_MAX, sizeof(json) - n -
+	    IMA_POLICY_NAME_MAX, "\": []}}");
+	policy_bad_str(json, "digests: name of 4097 bytes (1 to 4096)");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -2176,6 +2373,9 @@ main(void)
 	tcase_add_test(tc, test_reason_bounds);
 	tcase_add_test(tc, test_load_file);
 	tcase_add_test(tc, test_many_paths);
+	tcase_add_test(tc, test_reader_errors);
+	tcase_add_test(tc, test_streamed_paths);
+	tcase_add_test(tc, test_streamed_rules);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(sig, test_sig_rsa);
 	tcase_add_test(sig, test_sig_ec);
