@@ -57,7 +57,6 @@ static struct {
 	unsigned	 generation;	/* of the running tree */
 	struct mg_user	*users;
 	size_t		 nusers;
-	char		*ssh_host_key, *tls_cert, *tls_key, *tls_ca;
 	struct nc_pollsession *ps;
 	struct manage_db *db;
 	uint32_t	 lock_sid;	/* session holding the running lock */
@@ -205,51 +204,6 @@ running_refresh(void)
 	users_load();
 }
 
-/* libnetconf2 asks for the TLS certificate and key. */
-static int
-tls_cert_clb(const char *name, void *arg, char **cert_path, char **cert_data,
-    char **key_path, char **key_data, NC_SSH_KEY_TYPE *key_type)
-{
-	(void)name; (void)arg;
-	*cert_path = strdup(mg.tls_cert);
-	*key_path = strdup(mg.tls_key);
-	*cert_data = *key_data = NULL;
-	*key_type = NC_SSH_KEY_UNKNOWN;
-	return *cert_path == NULL || *key_path == NULL ? 1 : 0;
-}
-
-/* libnetconf2 asks for the CA client certificates must chain to. */
-static int
-tls_ca_clb(const char *name, void *arg, char ***paths, int *npaths,
-    char ***data, int *ndata)
-{
-	(void)name; (void)arg;
-	*data = NULL;
-	*ndata = 0;
-	*npaths = 0;
-	if ((*paths = calloc(1, sizeof(**paths))) == NULL)
-		return 1;
-	if (((*paths)[0] = strdup(mg.tls_ca)) == NULL) {
-		free(*paths);
-		*paths = NULL;
-		return 1;
-	}
-	*npaths = 1;
-	return 0;
-}
-
-/* libnetconf2 asks for the SSH host key. */
-static int
-ssh_hostkey_clb(const char *name, void *arg, char **key_path, char **key_data,
-    NC_SSH_KEY_TYPE *key_type)
-{
-	(void)name; (void)arg;
-	*key_path = strdup(mg.ssh_host_key);
-	*key_data = NULL;
-	*key_type = NC_SSH_KEY_UNKNOWN;
-	return *key_path == NULL ? 1 : 0;
-}
-
 /* Accept an SSH public key if it is one of the user's. */
 static int
 ssh_pubkey_clb(const struct nc_session *session, ssh_key key, void *arg)
@@ -267,23 +221,16 @@ listen_ssh(const struct lyd_node *m, struct riv_err *err)
 {
 	const char *addr = leaf_value(m, "ssh/address");
 	const char *port = leaf_value(m, "ssh/port");
+	char *key;
+	int rc;
 
-	if ((mg.ssh_host_key = conf_file(leaf_value(m, "ssh/host-key"))) ==
-	    NULL)
+	if ((key = conf_file(leaf_value(m, "ssh/host-key"))) == NULL)
 		return err_set(err, -1, "out of memory");
-	if (access(mg.ssh_host_key, R_OK) != 0)
-		return err_set(err, -1, "management ssh host-key %s: %s",
-		    mg.ssh_host_key, strerror(errno));
-	nc_server_ssh_set_hostkey_clb(ssh_hostkey_clb, NULL, NULL);
-	nc_server_ssh_set_pubkey_auth_clb(ssh_pubkey_clb, NULL, NULL);
-	if (nc_server_add_endpt("ssh", NC_TI_LIBSSH) != 0 ||
-	    nc_server_endpt_set_address("ssh", addr) != 0 ||
-	    nc_server_endpt_set_port("ssh", (uint16_t)atoi(port)) != 0 ||
-	    nc_server_ssh_endpt_add_hostkey("ssh", "hostkey", -1) != 0 ||
-	    nc_server_ssh_endpt_set_auth_methods("ssh",
-	    NC_SSH_AUTH_PUBLICKEY) != 0)
-		return err_set(err, -1, "management: cannot listen for SSH on "
-		    "%s port %s", addr, port);
+	rc = ncs_listen_ssh(addr, (uint16_t)atoi(port), key, ssh_pubkey_clb,
+	    err);
+	free(key);
+	if (rc != 0)
+		return err_set(err, -1, "management ssh: %s", err->msg);
 	log_info("management: NETCONF over SSH on %s port %s", addr, port);
 	return 0;
 }
@@ -294,28 +241,22 @@ listen_tls(const struct lyd_node *m, struct riv_err *err)
 {
 	const char *addr = leaf_value(m, "tls/address");
 	const char *port = leaf_value(m, "tls/port");
-	char fp[128];
+	char *cert, *key, *ca;
+	int rc = -1;
 
-	if ((mg.tls_cert = conf_file(leaf_value(m, "tls/certificate"))) ==
-	    NULL || (mg.tls_key = conf_file(leaf_value(m, "tls/key"))) ==
-	    NULL || (mg.tls_ca = conf_file(leaf_value(m, "tls/ca"))) == NULL)
-		return err_set(err, -1, "out of memory");
-	if (access(mg.tls_cert, R_OK) != 0 || access(mg.tls_key, R_OK) != 0)
-		return err_set(err, -1, "management tls: cannot read %s or "
-		    "%s", mg.tls_cert, mg.tls_key);
-	if (ncs_fingerprint(mg.tls_ca, fp, sizeof(fp), err) != 0)
+	cert = conf_file(leaf_value(m, "tls/certificate"));
+	key = conf_file(leaf_value(m, "tls/key"));
+	ca = conf_file(leaf_value(m, "tls/ca"));
+	if (cert == NULL || key == NULL || ca == NULL)
+		err_set(err, -1, "out of memory");
+	else if ((rc = ncs_listen_tls(addr, (uint16_t)atoi(port), cert, key,
+	    ca, err)) != 0)
+		err_set(err, -1, "management tls: %s", err->msg);
+	free(cert);
+	free(key);
+	free(ca);
+	if (rc != 0)
 		return -1;
-	nc_server_tls_set_server_cert_clb(tls_cert_clb, NULL, NULL);
-	nc_server_tls_set_trusted_cert_list_clb(tls_ca_clb, NULL, NULL);
-	if (nc_server_add_endpt("tls", NC_TI_OPENSSL) != 0 ||
-	    nc_server_endpt_set_address("tls", addr) != 0 ||
-	    nc_server_endpt_set_port("tls", (uint16_t)atoi(port)) != 0 ||
-	    nc_server_tls_endpt_set_server_cert("tls", "server") != 0 ||
-	    nc_server_tls_endpt_add_trusted_cert_list("tls", "ca") != 0 ||
-	    nc_server_tls_endpt_add_ctn("tls", 1, fp, NC_TLS_CTN_COMMON_NAME,
-	    NULL) != 0)
-		return err_set(err, -1, "management: cannot listen for TLS on "
-		    "%s port %s", addr, port);
 	log_info("management: NETCONF over TLS on %s port %s", addr, port);
 	return 0;
 }
@@ -988,6 +929,7 @@ manage_stop(void)
 			session_end(s);
 		nc_ps_free(mg.ps);
 		nc_server_destroy();
+		ncs_free();
 	}
 	mg.ps = NULL;
 	results_free();
@@ -1002,9 +944,5 @@ manage_stop(void)
 	mg.ctx = NULL;
 	free(mg.conf_path);
 	free(mg.conf_dir);
-	free(mg.ssh_host_key);
-	free(mg.tls_cert);
-	free(mg.tls_key);
-	free(mg.tls_ca);
 	memset(&mg, 0, sizeof(mg));
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -621,4 +622,127 @@ ncs_keys_match(const struct ncs_keys *k, ssh_key key)
 		if (ssh_key_cmp(key, k->keys[i], SSH_KEY_CMP_PUBLIC) == 0)
 			return 1;
 	return 0;
+}
+
+/* The files of the listeners (libnetconf2 asks for them by callback). */
+static char *ncs_tls_cert, *ncs_tls_key, *ncs_tls_ca, *ncs_ssh_key;
+
+/* libnetconf2 asks for the TLS certificate and key. */
+static int
+ncs_tls_cert_clb(const char *name, void *arg, char **cert_path,
+    char **cert_data, char **key_path, char **key_data,
+    NC_SSH_KEY_TYPE *key_type)
+{
+	(void)name; (void)arg;
+	*cert_path = strdup(ncs_tls_cert);
+	*key_path = strdup(ncs_tls_key);
+	*cert_data = *key_data = NULL;
+	*key_type = NC_SSH_KEY_UNKNOWN;
+	return *cert_path == NULL || *key_path == NULL ? 1 : 0;
+}
+
+/* libnetconf2 asks for the CA client certificates must chain to. */
+static int
+ncs_tls_ca_clb(const char *name, void *arg, char ***paths, int *npaths,
+    char ***data, int *ndata)
+{
+	(void)name; (void)arg;
+	*data = NULL;
+	*ndata = 0;
+	*npaths = 0;
+	if ((*paths = calloc(1, sizeof(**paths))) == NULL)
+		return 1;
+	if (((*paths)[0] = strdup(ncs_tls_ca)) == NULL) {
+		free(*paths);
+		*paths = NULL;
+		return 1;
+	}
+	*npaths = 1;
+	return 0;
+}
+
+/* libnetconf2 asks for the SSH host key. */
+static int
+ncs_ssh_hostkey_clb(const char *name, void *arg, char **key_path,
+    char **key_data, NC_SSH_KEY_TYPE *key_type)
+{
+	(void)name; (void)arg;
+	*key_path = strdup(ncs_ssh_key);
+	*key_data = NULL;
+	*key_type = NC_SSH_KEY_UNKNOWN;
+	return *key_path == NULL ? 1 : 0;
+}
+
+/*
+ * Listen for NETCONF over TLS (RFC 7589) on addr, port with certificate
+ * cert and key; client certificates must chain to the first certificate
+ * of ca, and their common name is the user name.  0 or -1.
+ */
+int
+ncs_listen_tls(const char *addr, uint16_t port, const char *cert,
+    const char *key, const char *ca, struct riv_err *err)
+{
+	char fp[128];
+
+	if (access(cert, R_OK) != 0 || access(key, R_OK) != 0)
+		return err_set(err, -1, "cannot read %s or %s", cert, key);
+	if (ncs_fingerprint(ca, fp, sizeof(fp), err) != 0)
+		return -1;
+	free(ncs_tls_cert);
+	free(ncs_tls_key);
+	free(ncs_tls_ca);
+	if ((ncs_tls_cert = strdup(cert)) == NULL ||
+	    (ncs_tls_key = strdup(key)) == NULL ||
+	    (ncs_tls_ca = strdup(ca)) == NULL)
+		return err_set(err, -1, "out of memory");
+	nc_server_tls_set_server_cert_clb(ncs_tls_cert_clb, NULL, NULL);
+	nc_server_tls_set_trusted_cert_list_clb(ncs_tls_ca_clb, NULL, NULL);
+	if (nc_server_add_endpt("tls", NC_TI_OPENSSL) != 0 ||
+	    nc_server_endpt_set_address("tls", addr) != 0 ||
+	    nc_server_endpt_set_port("tls", port) != 0 ||
+	    nc_server_tls_endpt_set_server_cert("tls", "server") != 0 ||
+	    nc_server_tls_endpt_add_trusted_cert_list("tls", "ca") != 0 ||
+	    nc_server_tls_endpt_add_ctn("tls", 1, fp, NC_TLS_CTN_COMMON_NAME,
+	    NULL) != 0)
+		return err_set(err, -1, "cannot listen for TLS on %s port %u",
+		    addr, port);
+	return 0;
+}
+
+/*
+ * Listen for NETCONF over SSH (RFC 6242) on addr, port with host key
+ * hostkey; pubkey decides which public keys log which user in.  0 or -1.
+ */
+int
+ncs_listen_ssh(const char *addr, uint16_t port, const char *hostkey,
+    int (*pubkey)(const struct nc_session *, ssh_key, void *),
+    struct riv_err *err)
+{
+	if (access(hostkey, R_OK) != 0)
+		return err_set(err, -1, "cannot read %s", hostkey);
+	free(ncs_ssh_key);
+	if ((ncs_ssh_key = strdup(hostkey)) == NULL)
+		return err_set(err, -1, "out of memory");
+	nc_server_ssh_set_hostkey_clb(ncs_ssh_hostkey_clb, NULL, NULL);
+	nc_server_ssh_set_pubkey_auth_clb(pubkey, NULL, NULL);
+	if (nc_server_add_endpt("ssh", NC_TI_LIBSSH) != 0 ||
+	    nc_server_endpt_set_address("ssh", addr) != 0 ||
+	    nc_server_endpt_set_port("ssh", port) != 0 ||
+	    nc_server_ssh_endpt_add_hostkey("ssh", "hostkey", -1) != 0 ||
+	    nc_server_ssh_endpt_set_auth_methods("ssh",
+	    NC_SSH_AUTH_PUBLICKEY) != 0)
+		return err_set(err, -1, "cannot listen for SSH on %s port %u",
+		    addr, port);
+	return 0;
+}
+
+/* Forget the listeners' files (after nc_server_destroy). */
+void
+ncs_free(void)
+{
+	free(ncs_tls_cert);
+	free(ncs_tls_key);
+	free(ncs_tls_ca);
+	free(ncs_ssh_key);
+	ncs_tls_cert = ncs_tls_key = ncs_tls_ca = ncs_ssh_key = NULL;
 }

@@ -11,6 +11,7 @@
 #define RIV_NCSERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <nc_server.h>
 
@@ -42,5 +43,11 @@ int		 ncs_keys_load(const char *, struct ncs_keys *,
 		    struct riv_err *);
 int		 ncs_keys_match(const struct ncs_keys *, ssh_key);
 void		 ncs_keys_free(struct ncs_keys *);
+int		 ncs_listen_tls(const char *, uint16_t, const char *,
+		    const char *, const char *, struct riv_err *);
+int		 ncs_listen_ssh(const char *, uint16_t, const char *,
+		    int (*)(const struct nc_session *, ssh_key, void *),
+		    struct riv_err *);
+void		 ncs_free(void);
 
 #endif

@@ -26,8 +26,6 @@
 #include "attester.h"
 
 static struct nc_pollsession *server_ps;
-static char *server_tls_cert, *server_tls_key, *server_tls_ca;
-static char *server_ssh_key;
 static char *server_ssh_user;
 
 static struct ncs_keys server_keys;
@@ -62,78 +60,17 @@ parse_listen(const char *s, char *addr, size_t cap, uint16_t *port,
 	return 0;
 }
 
-/* Give libnetconf2 the server certificate and key paths. */
-static int
-tls_cert_clb(const char *name, void *arg, char **cert_path, char **cert_data,
-    char **key_path, char **key_data, NC_SSH_KEY_TYPE *key_type)
-{
-	(void)name; (void)arg;
-	*cert_path = strdup(server_tls_cert);
-	*key_path = strdup(server_tls_key);
-	*cert_data = *key_data = NULL;
-	*key_type = NC_SSH_KEY_UNKNOWN;
-	return *cert_path == NULL || *key_path == NULL ? 1 : 0;
-}
-
-/* Give libnetconf2 the CA that client certificates must chain to. */
-static int
-tls_ca_clb(const char *name, void *arg, char ***paths, int *npaths,
-    char ***data, int *ndata)
-{
-	(void)name; (void)arg;
-	*data = NULL;
-	*ndata = 0;
-	if ((*paths = calloc(1, sizeof(**paths))) == NULL ||
-	    ((*paths)[0] = strdup(server_tls_ca)) == NULL) {
-		free(*paths);
-		*paths = NULL;
-		*npaths = 0;
-		return 1;
-	}
-	*npaths = 1;
-	return 0;
-}
-
-/* Give libnetconf2 the SSH host key path. */
-static int
-ssh_hostkey_clb(const char *name, void *arg, char **key_path, char **key_data,
-    NC_SSH_KEY_TYPE *key_type)
-{
-	(void)name; (void)arg;
-	*key_path = strdup(server_ssh_key);
-	*key_data = NULL;
-	*key_type = NC_SSH_KEY_UNKNOWN;
-	return *key_path == NULL ? 1 : 0;
-}
-
 /* Set up the TLS endpoint. */
 static int
 tls_setup(const struct server_conf *c, struct riv_err *err)
 {
-	char addr[256], fp[128];
+	char addr[256];
 	uint16_t port;
 
-	if (parse_listen(c->tls_listen, addr, sizeof(addr), &port, err) != 0 ||
-	    ncs_fingerprint(c->tls_ca, fp, sizeof(fp), err) != 0)
+	if (parse_listen(c->tls_listen, addr, sizeof(addr), &port, err) != 0)
 		return -1;
-	if (access(c->tls_cert, R_OK) != 0 || access(c->tls_key, R_OK) != 0)
-		return err_set(err, -1, "cannot read %s or %s", c->tls_cert,
-		    c->tls_key);
-	server_tls_cert = strdup(c->tls_cert);
-	server_tls_key = strdup(c->tls_key);
-	server_tls_ca = strdup(c->tls_ca);
-	nc_server_tls_set_server_cert_clb(tls_cert_clb, NULL, NULL);
-	nc_server_tls_set_trusted_cert_list_clb(tls_ca_clb, NULL, NULL);
-	if (nc_server_add_endpt("tls", NC_TI_OPENSSL) != 0 ||
-	    nc_server_endpt_set_address("tls", addr) != 0 ||
-	    nc_server_endpt_set_port("tls", port) != 0 ||
-	    nc_server_tls_endpt_set_server_cert("tls", "server") != 0 ||
-	    nc_server_tls_endpt_add_trusted_cert_list("tls", "ca") != 0 ||
-	    nc_server_tls_endpt_add_ctn("tls", 1, fp, NC_TLS_CTN_COMMON_NAME,
-	    NULL) != 0)
-		return err_set(err, -1, "cannot listen for TLS on %s",
-		    c->tls_listen);
-	return 0;
+	return ncs_listen_tls(addr, port, c->tls_cert, c->tls_key, c->tls_ca,
+	    err);
 }
 
 /* Accept a public key offered by user name if it is an authorized one. */
@@ -155,25 +92,14 @@ ssh_setup(const struct server_conf *c, struct riv_err *err)
 	char addr[256];
 	uint16_t port;
 
-	if (parse_listen(c->ssh_listen, addr, sizeof(addr), &port, err) != 0)
+	if (parse_listen(c->ssh_listen, addr, sizeof(addr), &port, err) != 0 ||
+	    ncs_keys_load(c->ssh_authorized_keys, &server_keys, err) != 0)
 		return -1;
-	if (access(c->ssh_host_key, R_OK) != 0)
-		return err_set(err, -1, "cannot read %s", c->ssh_host_key);
-	if (ncs_keys_load(c->ssh_authorized_keys, &server_keys, err) != 0)
-		return -1;
-	server_ssh_key = strdup(c->ssh_host_key);
-	server_ssh_user = strdup(c->ssh_user ? c->ssh_user : "rivd");
-	nc_server_ssh_set_hostkey_clb(ssh_hostkey_clb, NULL, NULL);
-	nc_server_ssh_set_pubkey_auth_clb(ssh_pubkey_clb, NULL, NULL);
-	if (nc_server_add_endpt("ssh", NC_TI_LIBSSH) != 0 ||
-	    nc_server_endpt_set_address("ssh", addr) != 0 ||
-	    nc_server_endpt_set_port("ssh", port) != 0 ||
-	    nc_server_ssh_endpt_add_hostkey("ssh", "hostkey", -1) != 0 ||
-	    nc_server_ssh_endpt_set_auth_methods("ssh",
-	    NC_SSH_AUTH_PUBLICKEY) != 0)
-		return err_set(err, -1, "cannot listen for SSH on %s",
-		    c->ssh_listen);
-	return 0;
+	if ((server_ssh_user = strdup(c->ssh_user ? c->ssh_user : "rivd")) ==
+	    NULL)
+		return err_set(err, -1, "out of memory");
+	return ncs_listen_ssh(addr, port, c->ssh_host_key, ssh_pubkey_clb,
+	    err);
 }
 
 /*
@@ -404,10 +330,7 @@ server_free(void)
 	}
 	callhome_free();
 	nc_server_destroy();
-	free(server_tls_cert);
-	free(server_tls_key);
-	free(server_tls_ca);
-	free(server_ssh_key);
+	ncs_free();
 	free(server_ssh_user);
 	ncs_keys_free(&server_keys);
 }
