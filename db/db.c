@@ -429,14 +429,15 @@ fail:
 }
 
 /*
- * Open an existing rivd database at path to read it: read-only and
- * query_only, with busy_timeout.  A missing file, another program's
- * database and a newer schema are errors naming the path.
+ * Open the existing rivd database file at path with flags (SQLITE_OPEN_*;
+ * a read-only one is query_only as well), with busy_timeout, and read
+ * its identity into id: a missing file, another program's database and a
+ * newer schema are errors naming the path.
  */
-int
-db_open_reader(const char *path, sqlite3 **dbp, struct riv_err *err)
+static int
+open_existing(const char *path, int flags, sqlite3 **dbp,
+    struct identity *id, struct riv_err *err)
 {
-	struct identity id;
 	struct stat sb;
 	sqlite3 *db = NULL;
 
@@ -447,25 +448,39 @@ db_open_reader(const char *path, sqlite3 **dbp, struct riv_err *err)
 	if (!S_ISREG(sb.st_mode))
 		return err_set(err, RIV_MALFORMED, "%s: not a regular file",
 		    path);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
 		set_db_error(err, db, path, "");
 		goto fail;
 	}
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_timeout(db, DB_BUSY_MS);
-	if (sqlite3_exec(db, "PRAGMA query_only = 1", NULL, NULL, NULL) !=
-	    SQLITE_OK || read_identity(db, &id) == -1) {
+	if (((flags & SQLITE_OPEN_READONLY) && sqlite3_exec(db,
+	    "PRAGMA query_only = 1", NULL, NULL, NULL) != SQLITE_OK) ||
+	    read_identity(db, id) == -1) {
 		set_db_error(err, db, path, "");
 		goto fail;
 	}
-	if (check_identity(path, &id, 0, err) != RIV_OK)
+	if (check_identity(path, id, 0, err) != RIV_OK)
 		goto fail;
 	*dbp = db;
 	return RIV_OK;
 fail:
 	sqlite3_close(db);
 	return RIV_MALFORMED;
+}
+
+/*
+ * Open an existing rivd database at path to read it: read-only and
+ * query_only, with busy_timeout.  A missing file, another program's
+ * database and a newer schema are errors naming the path.
+ */
+int
+db_open_reader(const char *path, sqlite3 **dbp, struct riv_err *err)
+{
+	struct identity id;
+
+	return open_existing(path, SQLITE_OPEN_READONLY, dbp, &id, err);
 }
 
 /*
@@ -479,31 +494,14 @@ db_open_existing(const char *path, int min, sqlite3 **dbp,
     struct riv_err *err)
 {
 	struct identity id;
-	struct stat sb;
-	sqlite3 *db = NULL;
+	sqlite3 *db;
 	sqlite3_stmt *st = NULL;
 	const unsigned char *mode;
 
 	*dbp = NULL;
-	if (stat(path, &sb) == -1)
-		return err_set(err, RIV_MALFORMED, "%s: %s", path,
-		    strerror(errno));
-	if (!S_ISREG(sb.st_mode))
-		return err_set(err, RIV_MALFORMED, "%s: not a regular file",
-		    path);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		set_db_error(err, db, path, "");
-		goto fail;
-	}
-	sqlite3_extended_result_codes(db, 1);
-	sqlite3_busy_timeout(db, DB_BUSY_MS);
-	if (read_identity(db, &id) == -1) {
-		set_db_error(err, db, path, "");
-		goto fail;
-	}
-	if (check_identity(path, &id, 0, err) != RIV_OK)
-		goto fail;
+	if (open_existing(path, SQLITE_OPEN_READWRITE, &db, &id, err) !=
+	    RIV_OK)
+		return RIV_MALFORMED;
 	if (id.version < min) {
 		err_set(err, RIV_MALFORMED, "%s: schema version %d, %d at "
 		    "least needed (rivd migrates it when it opens it)", path,

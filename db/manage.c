@@ -327,6 +327,26 @@ check_owner(struct manage_db *m, const char *attester, uint64_t id,
 	return 0;
 }
 
+/*
+ * Count attester's verdicts other than pass after the last one it had
+ * acknowledged, up to verdict upto, into *n; 0 or -1.
+ */
+static int
+count_unacknowledged(struct manage_db *m, const char *attester,
+    int64_t upto, int64_t *n, struct riv_err *err)
+{
+	sqlite3_stmt *st = m->st[MS_COUNT_PROBLEMS];
+	int64_t last;
+
+	bind_text(m->st[MS_LAST_ACK], 1, attester);
+	if (fetch_i64(m, MS_LAST_ACK, &last, err) == -1)
+		return -1;
+	bind_text(st, 1, attester);
+	sqlite3_bind_int64(st, 2, last);
+	sqlite3_bind_int64(st, 3, upto);
+	return fetch_i64(m, MS_COUNT_PROBLEMS, n, err);
+}
+
 /* Acknowledge an attester's verdicts; see manage.h. */
 int
 manage_acknowledge(struct manage_db *m, const char *user,
@@ -334,7 +354,7 @@ manage_acknowledge(struct manage_db *m, const char *user,
     uint64_t *count, struct riv_err *err)
 {
 	sqlite3_stmt *st;
-	int64_t id = (int64_t)verdict_id, prev, n = 0;
+	int64_t id = (int64_t)verdict_id, n = 0;
 
 	*count = 0;
 	if (attester == NULL)
@@ -354,17 +374,8 @@ manage_acknowledge(struct manage_db *m, const char *user,
 		goto fail;
 	} else if (check_owner(m, attester, verdict_id, err) == -1)
 		goto fail;
-	bind_text(m->st[MS_LAST_ACK], 1, attester);
-	if (fetch_i64(m, MS_LAST_ACK, &prev, err) == -1)
+	if (count_unacknowledged(m, attester, id, &n, err) == -1)
 		goto fail;
-	if (id > prev) {
-		st = m->st[MS_COUNT_PROBLEMS];
-		bind_text(st, 1, attester);
-		sqlite3_bind_int64(st, 2, prev);
-		sqlite3_bind_int64(st, 3, id);
-		if (fetch_i64(m, MS_COUNT_PROBLEMS, &n, err) == -1)
-			goto fail;
-	}
 	st = m->st[MS_INSERT_ACK];
 	sqlite3_bind_int64(st, 1, db_now_us());
 	bind_text(st, 2, user);
@@ -514,7 +525,6 @@ int
 manage_attester_state(struct manage_db *m, const char *attester,
     struct manage_attester *a, struct riv_err *err)
 {
-	sqlite3_stmt *st;
 	int64_t n;
 
 	memset(a, 0, sizeof(*a));
@@ -535,14 +545,7 @@ manage_attester_state(struct manage_db *m, const char *attester,
 	if (fetch_i64(m, MS_RECONNECTS, &n, err) == -1)
 		goto fail;
 	a->reconnects = n > 1 ? (uint64_t)n - 1 : 0;
-	bind_text(m->st[MS_LAST_ACK], 1, attester);
-	if (fetch_i64(m, MS_LAST_ACK, &n, err) == -1)
-		goto fail;
-	st = m->st[MS_COUNT_PROBLEMS];
-	bind_text(st, 1, attester);
-	sqlite3_bind_int64(st, 2, n);
-	sqlite3_bind_int64(st, 3, INT64_MAX);
-	if (fetch_i64(m, MS_COUNT_PROBLEMS, &n, err) == -1)
+	if (count_unacknowledged(m, attester, INT64_MAX, &n, err) == -1)
 		goto fail;
 	a->unacknowledged = (uint64_t)n;
 	if (run(m, MS_COMMIT, err) == -1)

@@ -1,8 +1,9 @@
 # attester_lib.sh — sourced by the riv-attester tests: software TPMs
 # (swtpm), a throw-away CA with TLS certificates and SSH keys, and a
 # riv-attester on free loopback ports; everything is stopped and removed on
-# exit.  Scripts call need_tools, make_pki, start_swtpm NAME..., then
-# start_attester [OPTIONS...], and end with `finish` (cli_lib.sh).
+# exit.  Scripts call need_tools (need_bios), make_pki, start_swtpm NAME...,
+# then start_attester [OPTIONS...], and end with `attester_finish` (or
+# `finish`, cli_lib.sh).
 #
 # After start_attester: ATT_TLS_PORT, ATT_SSH_PORT, ATT_CTL (control
 # socket), ATT_STATE (state directory, AK files NAME-ak.pub), ATT_LOG, and
@@ -33,6 +34,46 @@ stop_attester() {
 		wait "$ATT_PID" 2>/dev/null
 		ATT_PID=""
 	fi
+}
+
+# check_attester_alive: riv-attester still runs.
+check_attester_alive() {
+	if kill -0 "$ATT_PID" 2>/dev/null; then
+		npass=$((npass + 1))
+	else
+		nfail=$((nfail + 1))
+		echo "FAIL: riv-attester is no longer running"
+		tail -20 "$ATT_LOG"
+	fi
+}
+
+# check_no_sanitizer WHAT FILE...: the FILEs (WHAT names them) hold no
+# sanitizer report.
+check_no_sanitizer() {
+	ns_what=$1
+	shift
+	if cat "$@" 2>/dev/null |
+	    grep -Eq 'AddressSanitizer|runtime error:|LeakSanitizer'; then
+		nfail=$((nfail + 1))
+		echo "FAIL: sanitizer report in $ns_what"
+		grep -E -A12 'AddressSanitizer|runtime error:|LeakSanitizer' \
+		    "$@" 2>/dev/null | head -40
+	else
+		npass=$((npass + 1))
+	fi
+}
+
+# attester_finish: stop riv-attester, so that a sanitizer's exit report
+# lands in its log, check that its log holds none, show the log's end if a
+# check failed, and finish.
+attester_finish() {
+	stop_attester
+	check_no_sanitizer "the attester log" "$ATT_LOG"
+	if [ "$nfail" -ne 0 ]; then
+		echo "attester log (last 30 lines):"
+		tail -30 "$ATT_LOG" | sed 's/^/  /'
+	fi
+	finish
 }
 
 # cleanup: stop every process this test started, remove $TMP.
@@ -70,6 +111,14 @@ need_tools() {
 		echo "SKIP: python3-ncclient is not installed"
 		exit 77
 	fi
+}
+
+# need_bios: BIOS, the absolute path of the corpus boot log the devices
+# boot with (go-tpm-tools, Ubuntu 21.04); stop unless it is readable.
+need_bios() {
+	BIOS=$RIV_CORPUS/bios/go-tpm-tools__ubuntu-2104-no-secure-boot.bin
+	case $BIOS in /*) ;; *) BIOS=$(pwd)/$BIOS ;; esac
+	[ -r "$BIOS" ] || die "no boot log $BIOS (set RIV_CORPUS)"
 }
 
 # free_ports N: print the first of N consecutive free loopback TCP ports.

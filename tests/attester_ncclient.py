@@ -39,7 +39,6 @@ import hmac
 import json
 import os
 import struct
-import subprocess
 import sys
 import tempfile
 import time
@@ -49,6 +48,10 @@ from lxml import etree
 from ncclient import manager
 from ncclient.operations import RaiseMode
 from ncclient.xml_ import to_ele
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nc_testlib import (R, YANG, YL_FEATURES, YL_MODS,  # noqa: E402
+                        info, q, run)
 
 RAS = "urn:rivd:params:xml:ns:yang:riv-attestation-streams"
 SN = "urn:ietf:params:xml:ns:yang:ietf-subscribed-notifications"
@@ -73,51 +76,13 @@ RIVCTL = ENV["RIVCTL"]
 RIV_ATTESTER = ENV["RIV_ATTESTER"]
 ATT_CTL = ENV["ATT_CTL"]
 ATT_STATE = ENV["ATT_STATE"]
-SRCDIR = ENV.get("RIV_SRCDIR", ".")
 CORPUS = ENV.get("RIV_CORPUS", "../shared/corpus")
-YANG = os.path.join(SRCDIR, "yang")
 
 if len(sys.argv) > 1:
     WORK = sys.argv[1]
     os.makedirs(WORK, exist_ok=True)
 else:
     WORK = tempfile.mkdtemp(prefix="attester_ncclient.")
-
-
-# ---------------------------------------------------------------- results
-
-class Results:
-    """Counts checks and prints one line per check."""
-
-    def __init__(self):
-        self.npass = 0
-        self.nfail = 0
-
-    def ok(self, what):
-        self.npass += 1
-        print("ok: " + what, flush=True)
-
-    def fail(self, what, details=""):
-        self.nfail += 1
-        print("FAIL: %s: %s" % (what, details), flush=True)
-
-    def check(self, cond, what, details=""):
-        if cond:
-            self.ok(what)
-        else:
-            self.fail(what, details)
-        return bool(cond)
-
-    def equal(self, got, want, what):
-        return self.check(got == want, what,
-                          "got %r, wanted %r" % (got, want))
-
-
-R = Results()
-
-
-def info(msg):
-    print("info: " + msg, flush=True)
 
 
 # ---------------------------------------------------------------- helpers
@@ -150,10 +115,6 @@ def ident(el):
     return (el.nsmap.get(prefix, prefix), name)
 
 
-def q(ns, name):
-    return "{%s}%s" % (ns, name)
-
-
 def child(el, ns, name):
     return el.find(q(ns, name)) if el is not None else None
 
@@ -175,13 +136,6 @@ def wfile(stem, data):
     with open(path, "wb") as f:
         f.write(data.encode() if isinstance(data, str) else data)
     return path
-
-
-def run(argv, timeout=30):
-    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=timeout)
-    return p.returncode, p.stdout.decode(errors="replace"), \
-        p.stderr.decode(errors="replace")
 
 
 def ctl(*args):
@@ -1905,16 +1859,6 @@ def scenario9(s1):
 
 # ------------------------------------------------------ scenario 8, global
 
-YL_FEATURES = ["-F", "ietf-subscribed-notifications:configured,replay,"
-               "subtree,xpath,encode-xml", "-F", "ietf-tcg-algs:tpm20",
-               "-F", "ietf-tpm-remote-attestation:bios,ima"]
-YL_MODS = [os.path.join(YANG, m) for m in (
-    "ietf-tcg-algs@2024-12-05.yang",
-    "ietf-tpm-remote-attestation@2024-12-05.yang",
-    "ietf-subscribed-notifications@2019-09-09.yang",
-    "riv-attestation-streams@2026-12-01.yang")]
-
-
 def yanglint(args):
     """Run yanglint; (0, "") only if it passed without a word (it exits 0
     on some errors, an input file of unknown format for one)."""
@@ -2033,7 +1977,7 @@ def main():
     info("global checks and yanglint took %.1f s" % (time.monotonic() - ts))
     s1.close()
     info("client ran %.1f s" % (time.monotonic() - t0))
-    print("%d passed, %d failed" % (R.npass, R.nfail), flush=True)
+    R.summary()
     return 0
 
 

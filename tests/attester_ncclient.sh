@@ -12,9 +12,7 @@
 . "${RIV_SRCDIR:-.}/tests/attester_lib.sh"
 
 need_tools
-BIOS=$RIV_CORPUS/bios/go-tpm-tools__ubuntu-2104-no-secure-boot.bin
-case $BIOS in /*) ;; *) BIOS=$(pwd)/$BIOS ;; esac
-[ -r "$BIOS" ] || die "no boot log $BIOS (set RIV_CORPUS)"
+need_bios
 RIV_CORPUS=$(cd "$(dirname "$BIOS")/.." && pwd)
 export RIV_CORPUS
 
@@ -28,13 +26,7 @@ mkdir -p "$TMP/client" || die "mkdir"
 run_client attester_ncclient.py "$TMP/client"
 
 # The attester must have survived everything the client did to it.
-if kill -0 "$ATT_PID" 2>/dev/null; then
-	npass=$((npass + 1))
-else
-	nfail=$((nfail + 1))
-	echo "FAIL: riv-attester is no longer running"
-	tail -20 "$ATT_LOG"
-fi
+check_attester_alive
 # Every session's socket must be known (the send watchdog needs it).
 if grep -q 'its socket is unknown' "$ATT_LOG"; then
 	nfail=$((nfail + 1))
@@ -43,18 +35,4 @@ if grep -q 'its socket is unknown' "$ATT_LOG"; then
 else
 	npass=$((npass + 1))
 fi
-# Stop it now, so that a sanitizer's exit report lands in its log.
-stop_attester
-if grep -Eq 'AddressSanitizer|runtime error:|LeakSanitizer' "$ATT_LOG"; then
-	nfail=$((nfail + 1))
-	echo "FAIL: sanitizer report in the attester log"
-	grep -E -A12 'AddressSanitizer|runtime error:|LeakSanitizer' \
-	    "$ATT_LOG" | head -40
-else
-	npass=$((npass + 1))
-fi
-if [ "$nfail" -ne 0 ]; then
-	echo "attester log (last 30 lines):"
-	tail -30 "$ATT_LOG" | sed 's/^/  /'
-fi
-finish
+attester_finish

@@ -27,6 +27,9 @@ from ncclient import manager
 from ncclient.operations import RaiseMode
 from ncclient.xml_ import to_ele
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nc_testlib import R  # noqa: E402
+
 RAS = "urn:rivd:params:xml:ns:yang:riv-attestation-streams"
 SN = "urn:ietf:params:xml:ns:yang:ietf-subscribed-notifications"
 NOTIF = "urn:ietf:params:xml:ns:netconf:notification:1.0"
@@ -36,20 +39,6 @@ KEY = os.path.join(ENV["PKI"], "client_ssh_key")
 SEND_TIMEOUT = 1.0      # --send-timeout of the attester, seconds
 PERIOD = 1.0            # the reading subscriber's period
 WORK = sys.argv[1] if len(sys.argv) > 1 else "."
-
-npass = nfail = 0
-
-
-def check(cond, what, details=""):
-    global npass, nfail
-    if cond:
-        npass += 1
-        print("ok: " + what, flush=True)
-    else:
-        nfail += 1
-        print("FAIL: %s: %s" % (what, details), flush=True)
-    return cond
-
 
 def establish_xml(period_cs, seed):
     return ('<establish-subscription xmlns="%s"><stream>pcr-trust-evidence'
@@ -124,8 +113,8 @@ def main():
     reply = m.dispatch(to_ele(establish_xml(int(PERIOD * 100), seed)))
     root = etree.fromstring(reply.xml.encode())
     sid = root.find("{%s}id" % SN)
-    if not check(sid is not None, "ncclient: establish-subscription",
-                 reply.xml[:300]):
+    if not R.check(sid is not None, "ncclient: establish-subscription",
+                   reply.xml[:300]):
         return
     sid = int(sid.text)
     arrivals = []           # (monotonic time, sequence number, nonce ok)
@@ -151,38 +140,38 @@ def main():
 
     take(time.monotonic() + 2.5)
     stalled = Stalled()
-    if not check(stalled.start(), "stalled client: hello and "
-                 "establish-subscription (period 10 cs) answered"):
+    if not R.check(stalled.start(), "stalled client: hello and "
+                   "establish-subscription (period 10 cs) answered"):
         return
     t_stall = time.monotonic()
     before = status()
-    check(before.count("subscription ") == 2, "ctl status: two "
-          "subscriptions", before)
+    R.check(before.count("subscription ") == 2, "ctl status: two "
+            "subscriptions", before)
     take(t_stall + 8)
     gone = not stalled.alive()
-    check(gone, "the attester closed the session that stopped reading")
+    R.check(gone, "the attester closed the session that stopped reading")
     after = status()
-    check(after.count("subscription ") == 1 and
-          ("subscription %d " % sid) in after,
-          "only the reading client's subscription is left", after)
+    R.check(after.count("subscription ") == 1 and
+            ("subscription %d " % sid) in after,
+            "only the reading client's subscription is left", after)
     take(time.monotonic() + 3)
     seqs = [a[1] for a in arrivals]
-    check(seqs == list(range(seqs[0], seqs[0] + len(seqs))) if seqs else
-          False, "ncclient: consecutive sequence numbers, no loss",
-          str(seqs))
-    check(all(a[2] for a in arrivals), "ncclient: every quote carries "
-          "nonce_n as extraData")
+    R.check(seqs == list(range(seqs[0], seqs[0] + len(seqs))) if seqs else
+            False, "ncclient: consecutive sequence numbers, no loss",
+            str(seqs))
+    R.check(all(a[2] for a in arrivals), "ncclient: every quote carries "
+            "nonce_n as extraData")
     times = [a[0] for a in arrivals]
     gaps = [b - a for a, b in zip(times, times[1:])]
-    check(gaps and max(gaps) <= PERIOD + SEND_TIMEOUT + 0.5,
-          "ncclient: no gap longer than the period plus the send timeout "
-          "(+0.5 s)", "max gap %.2f s" % max(gaps or [0]))
+    R.check(gaps and max(gaps) <= PERIOD + SEND_TIMEOUT + 0.5,
+            "ncclient: no gap longer than the period plus the send timeout "
+            "(+0.5 s)", "max gap %.2f s" % max(gaps or [0]))
     late = [g for a, g in zip(times, gaps) if a > t_stall + 4]
-    check(late and max(late) <= PERIOD + 0.3, "ncclient: after the stalled "
-          "session is gone, one notification per period again",
-          "gaps %s" % ["%.2f" % g for g in late])
-    check(len(arrivals) >= 11, "ncclient: %d notifications in ~13.5 s at a "
-          "1 s period" % len(arrivals))
+    R.check(late and max(late) <= PERIOD + 0.3, "ncclient: after the "
+            "stalled session is gone, one notification per period again",
+            "gaps %s" % ["%.2f" % g for g in late])
+    R.check(len(arrivals) >= 11, "ncclient: %d notifications in ~13.5 s "
+            "at a 1 s period" % len(arrivals))
     try:
         m.close_session()
     except Exception:               # noqa: BLE001 — best effort
@@ -195,6 +184,6 @@ if __name__ == "__main__":
     except Exception as e:          # noqa: BLE001 — report
         import traceback
         traceback.print_exc(file=sys.stdout)
-        check(False, "client", "exception %s: %s" % (type(e).__name__, e))
-    print("%d passed, %d failed" % (npass, nfail), flush=True)
+        R.check(False, "client", "exception %s: %s" % (type(e).__name__, e))
+    R.summary()
     sys.exit(0)

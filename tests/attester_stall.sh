@@ -27,23 +27,5 @@ else
 	nfail=$((nfail + 1))
 	echo "FAIL: the attester did not log the send that timed out"
 fi
-if kill -0 "$ATT_PID" 2>/dev/null; then
-	npass=$((npass + 1))
-else
-	nfail=$((nfail + 1))
-	echo "FAIL: riv-attester is no longer running"
-fi
-stop_attester
-if grep -Eq 'AddressSanitizer|runtime error:|LeakSanitizer' "$ATT_LOG"; then
-	nfail=$((nfail + 1))
-	echo "FAIL: sanitizer report in the attester log"
-	grep -E -A12 'AddressSanitizer|runtime error:|LeakSanitizer' \
-	    "$ATT_LOG" | head -40
-else
-	npass=$((npass + 1))
-fi
-if [ "$nfail" -ne 0 ]; then
-	echo "attester log (last 30 lines):"
-	tail -30 "$ATT_LOG" | sed 's/^/  /'
-fi
-finish
+check_attester_alive
+attester_finish

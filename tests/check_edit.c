@@ -12,6 +12,7 @@
 #include <libyang/libyang.h>
 
 #include "nc_edit.h"
+#include "rivd.h"
 #include "testutil.h"
 
 #define RV	"xmlns=\"urn:rivd:params:xml:ns:yang:riv-verifier\""
@@ -24,24 +25,6 @@
 #define OP(o)		" nc:operation=\"" o "\""
 /* Attester a's path, for error paths. */
 #define PATH_A		"/riv-verifier:verifier/attester[name='a']"
-
-/* A module to load and its features (as src/yangctx.c). */
-struct test_module {
-	const char	*name;
-	const char	*features[6];
-};
-
-/* In this order: libyang needs ietf-tcg-algs implemented first. */
-static const struct test_module test_modules[] = {
-	{ "ietf-netconf", { NULL } },
-	{ "ietf-tcg-algs", { "tpm20", NULL } },
-	{ "ietf-tpm-remote-attestation", { "bios", "ima", NULL } },
-	{ "ietf-subscribed-notifications", { "configured", "replay",
-	    "subtree", "xpath", "encode-xml", NULL } },
-	{ "riv-attestation-streams", { NULL } },
-	{ "riv-verifier", { NULL } },
-	{ "ietf-netconf-acm", { NULL } },
-};
 
 /* The datastore most tests start from. */
 static const char base_xml[] =
@@ -61,39 +44,28 @@ static const char base_xml[] =
 
 static struct ly_ctx *ctx;
 
-/* Keep libyang quiet: the tests look at the errors they expect. */
-static void
-quiet(LY_LOG_LEVEL level, const char *msg, const char *path)
-{
-	(void)level; (void)msg; (void)path;
-}
-
-/* Build the context from RIV_SRCDIR/yang (default ../yang). */
+/*
+ * Build the management server's context (src/yangctx.c) from
+ * RIV_SRCDIR/yang (default ../yang), plus ietf-netconf-acm.
+ */
 static void
 ctx_build(void)
 {
 	const char *src = getenv("RIV_SRCDIR");
-	const struct test_module *m;
+	struct riv_err err;
 	char dir[4096];
-	size_t i;
 
 	if (src == NULL || *src == '\0')
 		src = "..";
 	snprintf(dir, sizeof(dir), "%s/yang", src);
-	ly_set_log_clb(quiet, 1);
-	if (ly_ctx_new(dir, LY_CTX_DISABLE_SEARCHDIR_CWD, &ctx) != LY_SUCCESS) {
-		fprintf(stderr, "check_edit: cannot create a context in %s\n",
-		    dir);
+	if (yang_context(dir, 1, &ctx, &err) != 0) {
+		fprintf(stderr, "check_edit: %s\n", err.msg);
 		exit(1);
 	}
-	for (i = 0; i < sizeof(test_modules) / sizeof(test_modules[0]); i++) {
-		m = &test_modules[i];
-		if (ly_ctx_load_module(ctx, m->name, NULL, m->features[0] ?
-		    (const char **)m->features : NULL) == NULL) {
-			fprintf(stderr, "check_edit: cannot load %s from %s: "
-			    "%s\n", m->name, dir, ly_errmsg(ctx));
-			exit(1);
-		}
+	if (ly_ctx_load_module(ctx, "ietf-netconf-acm", NULL, NULL) == NULL) {
+		fprintf(stderr, "check_edit: cannot load ietf-netconf-acm from "
+		    "%s: %s\n", dir, ly_errmsg(ctx));
+		exit(1);
 	}
 }
 

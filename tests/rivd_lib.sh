@@ -17,6 +17,8 @@
 #       count a pass, or a failure after SECONDS (default 30)
 #   check_verdicts PYTHON-EXPR DESCRIPTION: the expression over `vs` (every
 #       verdict) must hold now
+#   check_log_count PATTERN MIN DESCRIPTION: rivd logged PATTERN at least
+#       MIN times; wait_log PATTERN MIN [SECONDS]: wait until it has
 #   write_reference FILE BIOSLOG: reference values of PCRs 0-7 (SHA-256)
 #       as the boot log replays them; write_policy FILE: an IMA policy that
 #       allows /bin/true and nothing else
@@ -315,13 +317,30 @@ check_rivd_alive() {
 
 # check_sanitizers: no sanitizer report in rivd's or a device's log.
 check_sanitizers() {
-	if cat "$RIVD_LOG" "$TMP"/dev-*/log* 2>/dev/null |
-	    grep -Eq 'AddressSanitizer|runtime error:|LeakSanitizer'; then
-		nfail=$((nfail + 1))
-		echo "FAIL: sanitizer report"
-		grep -E -A12 'AddressSanitizer|runtime error:|LeakSanitizer' \
-		    "$RIVD_LOG" "$TMP"/dev-*/log* | head -40
-	else
+	check_no_sanitizer "rivd's or a device's log" "$RIVD_LOG" \
+	    "$TMP"/dev-*/log*
+}
+
+# check_log_count PATTERN MIN DESCRIPTION: rivd logged PATTERN (grep -E)
+# at least MIN times; on failure, the last lines of rivd's log that match
+# RIVD_LOG_TOPIC (grep -E, default every line).
+check_log_count() {
+	n=$(grep -Ec -- "$1" "$RIVD_LOG")
+	if [ "$n" -ge "$2" ]; then
 		npass=$((npass + 1))
+	else
+		nfail=$((nfail + 1))
+		echo "FAIL: $3: rivd logged /$1/ $n times, wanted $2 or more"
+		grep -E -- "${RIVD_LOG_TOPIC:-.}" "$RIVD_LOG" | tail -5
 	fi
+}
+
+# wait_log PATTERN MIN [SECONDS]: wait until rivd logged PATTERN MIN times.
+wait_log() {
+	wl_n=0
+	while [ "$(grep -Ec -- "$1" "$RIVD_LOG")" -lt "$2" ] &&
+	    [ $wl_n -lt $((${3:-30} * 5)) ]; do
+		sleep 0.2
+		wl_n=$((wl_n + 1))
+	done
 }

@@ -30,7 +30,6 @@ import json
 import os
 import re
 import sqlite3
-import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ElementTree
@@ -42,6 +41,8 @@ from ncclient.xml_ import to_ele
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import netconf_tls  # noqa: E402
+from nc_testlib import (R, YANG, YL_FEATURES, YL_MODS,  # noqa: E402
+                        info, q, run)
 
 NC = "urn:ietf:params:xml:ns:netconf:base:1.0"
 NOTIF = "urn:ietf:params:xml:ns:netconf:notification:1.0"
@@ -60,53 +61,12 @@ DB = ENV["RIVD_DB"]
 LOG = ENV["RIVD_LOG"]
 RIVCTL = ENV["RIVCTL"]
 RIV_ATTESTER = ENV["RIV_ATTESTER"]
-YANG = os.path.join(ENV.get("RIV_SRCDIR", "."), "yang")
 PHASE = sys.argv[1]
 WORK = sys.argv[2]
 os.makedirs(WORK, exist_ok=True)
 
 
-# ---------------------------------------------------------------- results
-
-class Results:
-    """Counts checks and prints one line per check."""
-
-    def __init__(self):
-        self.npass = 0
-        self.nfail = 0
-
-    def ok(self, what):
-        self.npass += 1
-        print("ok: " + what, flush=True)
-
-    def fail(self, what, details=""):
-        self.nfail += 1
-        print("FAIL: %s: %s" % (what, details), flush=True)
-
-    def check(self, cond, what, details=""):
-        if cond:
-            self.ok(what)
-        else:
-            self.fail(what, details)
-        return bool(cond)
-
-    def equal(self, got, want, what):
-        return self.check(got == want, what,
-                          "got %r, wanted %r" % (got, want))
-
-
-R = Results()
-
-
-def info(msg):
-    print("info: " + msg, flush=True)
-
-
 # ---------------------------------------------------------------- helpers
-
-def q(ns, name):
-    return "{%s}%s" % (ns, name)
-
 
 def canon(e):
     """A comparable form of an element: name, text, sorted children
@@ -152,20 +112,7 @@ def sub_period(v, name, stream="pcr-trust-evidence"):
     return None
 
 
-def run(cmd, timeout=30):
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    return p.returncode, p.stdout, p.stderr
-
-
-YL_FEATURES = ["-F", "ietf-subscribed-notifications:configured,replay,"
-               "subtree,xpath,encode-xml", "-F", "ietf-tcg-algs:tpm20",
-               "-F", "ietf-tpm-remote-attestation:bios,ima"]
-YL_MODS = [os.path.join(YANG, m) for m in (
-    "ietf-tcg-algs@2024-12-05.yang",
-    "ietf-tpm-remote-attestation@2024-12-05.yang",
-    "ietf-subscribed-notifications@2019-09-09.yang",
-    "riv-attestation-streams@2026-12-01.yang",
-    "riv-verifier@2026-12-01.yang")]
+YL_MODS = YL_MODS + [os.path.join(YANG, "riv-verifier@2026-12-01.yang")]
 nlint = 0
 
 
@@ -1052,4 +999,4 @@ if __name__ == "__main__":
         traceback.print_exc()
         R.fail("phase %s" % PHASE, "%s: %s" % (type(e).__name__, e))
     info("phase %s took %.1f s" % (PHASE, time.monotonic() - t0))
-    print("%d passed, %d failed" % (R.npass, R.nfail))
+    R.summary()

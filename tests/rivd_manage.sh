@@ -20,32 +20,10 @@ fi
 rivd_cleanup' EXIT
 
 need_tools
-BIOS=$RIV_CORPUS/bios/go-tpm-tools__ubuntu-2104-no-secure-boot.bin
-case $BIOS in /*) ;; *) BIOS=$(pwd)/$BIOS ;; esac
-[ -r "$BIOS" ] || die "no boot log $BIOS (set RIV_CORPUS)"
+need_bios
 
-# check_log_count PATTERN MIN DESCRIPTION: rivd logged PATTERN (grep -E)
-# at least MIN times.
-check_log_count() {
-	n=$(grep -Ec -- "$1" "$RIVD_LOG")
-	if [ "$n" -ge "$2" ]; then
-		npass=$((npass + 1))
-	else
-		nfail=$((nfail + 1))
-		echo "FAIL: $3: rivd logged /$1/ $n times, wanted $2 or more"
-		grep -E "management|configuration" "$RIVD_LOG" | tail -5
-	fi
-}
-
-# wait_log PATTERN MIN [SECONDS]: wait until rivd logged PATTERN MIN times.
-wait_log() {
-	wl_n=0
-	while [ "$(grep -Ec -- "$1" "$RIVD_LOG")" -lt "$2" ] &&
-	    [ $wl_n -lt $((${3:-30} * 5)) ]; do
-		sleep 0.2
-		wl_n=$((wl_n + 1))
-	done
-}
+# What check_log_count shows of rivd's log when a check fails.
+RIVD_LOG_TOPIC='management|configuration'
 
 make_pki
 # d1 is configured in the file; d2 runs but is added over NETCONF.
