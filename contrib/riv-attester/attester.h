@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include <nc_server.h>
@@ -156,6 +157,25 @@ struct att_sub {
 	uint64_t	 sent;		/* notifications sent */
 };
 
+/*
+ * The draft's stream `attestation` (ietf.c): the /tpm:rats-support-structures
+ * parameters of ietf-tpm-remote-attestation-stream and the test-only hostile
+ * modes.
+ */
+#define IETF_LATE_QUOTE		0x01	/* quote 12 s after its extends */
+#define IETF_NO_HEARTBEAT	0x02	/* no heartbeat quotes */
+#define IETF_EXTEND_AFTER	0x04	/* pcr-extend after its quote */
+#define IETF_WRONG_EXTEND	0x08	/* extended-with altered */
+#define IETF_WRONG_NONCE	0x10	/* quotes with a random nonce */
+struct ietf_conf {
+	uint8_t		 marshalling;	/* marshalling-period, seconds */
+	uint16_t	 heartbeat;	/* tpm20-subscription-heartbeat */
+	uint32_t	 pcrs;		/* tpm20-pcr-index (subscribable) */
+	int		 pcrs_set;	/* configured (else 0-23) */
+	uint32_t	 hostile;	/* IETF_* test-only modes */
+	int		 enabled;	/* --ietf-stream: published */
+};
+
 /* The daemon. */
 struct attester {
 	struct ly_ctx	*ctx;
@@ -174,6 +194,7 @@ struct attester {
 	const char	*admins[ATT_ADMIN_MAX];	/* read every seed */
 	size_t		 nadmins;
 	uint32_t	 send_timeout_ms;	/* --send-timeout */
+	struct ietf_conf ietf;		/* stream attestation */
 	volatile int	 quit;
 	int		 verbose;
 };
@@ -273,7 +294,33 @@ void		 sub_free_all(void);
 uint32_t	 sub_tpm_set(const struct att_sub *);
 int		 sub_structured_ima(uint32_t);
 
+/* ietf.c */
+int		 ietf_is_stream(const struct lyd_node *);
+struct nc_server_reply *ietf_establish(struct lyd_node *, struct nc_session *);
+struct nc_server_reply *ietf_delete(struct lyd_node *, struct nc_session *,
+		    int);
+struct nc_server_reply *ietf_challenge(struct lyd_node *);
+struct nc_server_reply *ietf_log_retrieval(struct lyd_node *);
+void		 ietf_session_gone(struct nc_session *);
+void		 ietf_run(void);
+int64_t		 ietf_next_due_ms(void);
+void		 ietf_free_all(void);
+int		 ietf_oper(struct lyd_node **);
+int		 ietf_config_tree(struct lyd_node **);
+int		 ietf_hostile(const char *, struct riv_err *);
+void		 ietf_status(FILE *);
+
 /* notify.c */
+int		 notify_send(struct nc_session *, struct lyd_node *);
+int		 notify_bin(struct lyd_node *, const char *, const uint8_t *,
+		    size_t);
+int		 notify_uint(struct lyd_node *, const char *, unsigned long long);
+int		 notify_pcr_values(struct lyd_node *, struct att_tpm *,
+		    const uint32_t *, struct riv_err *);
+int		 notify_bios_entry(struct lyd_node *,
+		    const struct bootlog_event *);
+int		 notify_ima_entry(struct lyd_node *, const uint8_t *, size_t,
+		    uint64_t);
 int		 notify_evidence(struct att_sub *, const char *, const char *);
 int		 notify_state(struct att_sub *, const char *, const char *);
 int		 notify_started(struct att_sub *);

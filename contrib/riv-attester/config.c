@@ -485,6 +485,109 @@ edit_apply(struct lyd_node **cand, const struct lyd_node *edit,
 }
 
 /*
+ * Apply to c the edit top of /tpm:rats-support-structures (the leaves of
+ * the draft's augments: marshalling-period, tpm20-subscription-heartbeat,
+ * tpms/tpm20-pcr-index) under default operation dflt.  NULL, or the
+ * error reply.  Not saved: the command line sets the start values.
+ */
+static struct nc_server_reply *
+edit_rats(const struct lyd_node *top, const char *dflt, struct ietf_conf *c)
+{
+	const struct lyd_node *n, *p;
+	const char *op = edit_op(top, dflt), *nop, *pop, *v;
+	unsigned long x;
+	int del;
+
+	if (strcmp(op, "delete") == 0 || strcmp(op, "remove") == 0 ||
+	    strcmp(op, "replace") == 0) {
+		c->marshalling = 5;
+		c->heartbeat = 300;
+		c->pcrs_set = 0;
+		c->pcrs = 0;
+		if (strcmp(op, "replace") != 0)
+			return NULL;
+		op = "merge";
+	}
+	LY_LIST_FOR(lyd_child(top), n) {
+		nop = edit_op(n, op);
+		del = strcmp(nop, "delete") == 0 || strcmp(nop, "remove") == 0;
+		v = lyd_get_value(n);
+		x = v != NULL ? strtoul(v, NULL, 10) : 0;
+		if (strcmp(n->schema->name, "marshalling-period") == 0)
+			c->marshalling = del ? 5 : (uint8_t)x;
+		else if (strcmp(n->schema->name,
+		    "tpm20-subscription-heartbeat") == 0)
+			c->heartbeat = del ? 300 : (uint16_t)x;
+		else if (strcmp(n->schema->name, "tpms") == 0) {
+			if (del || strcmp(nop, "replace") == 0) {
+				c->pcrs_set = 0;
+				c->pcrs = 0;
+				if (del)
+					continue;
+			}
+			LY_LIST_FOR(lyd_child(n), p) {
+				if (strcmp(p->schema->name, "tpm20-pcr-index") !=
+				    0)
+					return ncs_error(NC_ERR_OP_NOT_SUPPORTED,
+					    NULL, NULL, "tpms/%s is not "
+					    "configurable here: only "
+					    "tpm20-pcr-index", p->schema->name);
+				pop = edit_op(p, nop);
+				x = strtoul(lyd_get_value(p), NULL, 10);
+				if (x >= PCR_COUNT)
+					return ncs_error(NC_ERR_INVALID_VALUE,
+					    NULL, NULL, "tpm20-pcr-index %lu: "
+					    "the TPMs have PCRs 0 to 23", x);
+				if (!c->pcrs_set)
+					c->pcrs = 0;
+				c->pcrs_set = 1;
+				if (strcmp(pop, "delete") == 0 ||
+				    strcmp(pop, "remove") == 0)
+					c->pcrs &= ~(1u << x);
+				else
+					c->pcrs |= 1u << x;
+			}
+		} else
+			return ncs_error(NC_ERR_OP_NOT_SUPPORTED, NULL, NULL,
+			    "rats-support-structures/%s is not configurable",
+			    n->schema->name);
+	}
+	if (c->heartbeat == 0)
+		return ncs_error(NC_ERR_INVALID_VALUE, NULL, NULL,
+		    "tpm20-subscription-heartbeat: 1 to 65535");
+	return NULL;
+}
+
+/*
+ * Take the /tpm:rats-support-structures trees out of the edit *edit and
+ * apply them to c.  NULL, or the error reply.
+ */
+static struct nc_server_reply *
+edit_take_rats(struct lyd_node **edit, const char *dflt, struct ietf_conf *c)
+{
+	struct lyd_node *top, *next;
+	struct nc_server_reply *r;
+
+	for (top = *edit; top != NULL; top = next) {
+		next = top->next;
+		if (strcmp(top->schema->module->name,
+		    "ietf-tpm-remote-attestation") != 0 ||
+		    strcmp(top->schema->name, "rats-support-structures") != 0)
+			continue;
+		if (!att.ietf.enabled)
+			return ncs_error(NC_ERR_OP_NOT_SUPPORTED, NULL, NULL,
+			    "rats-support-structures is configurable only "
+			    "with --ietf-stream");
+		if ((r = edit_rats(top, dflt, c)) != NULL)
+			return r;
+		if (top == *edit)
+			*edit = next;
+		lyd_free_tree(top);
+	}
+	return NULL;
+}
+
+/*
  * Answer <get-config> of user: the configured subscriptions, without the
  * seeds user may not read, through the filter.
  */
@@ -497,6 +600,10 @@ config_get(struct lyd_node *rpc, const char *user)
 	    LYD_DUP_RECURSIVE, &data) != LY_SUCCESS)
 		return NULL;
 	config_hide_seeds(data, user);
+	if (ietf_config_tree(&data) != 0) {
+		lyd_free_all(data);
+		return ncs_libyang_error();
+	}
 	return ncs_reply_data(rpc, data);
 }
 
@@ -532,8 +639,10 @@ config_edit(struct lyd_node *rpc, const char *user)
 {
 	struct lyd_node *cand = NULL, *edit = NULL, *cfg;
 	struct nc_server_reply *r;
+	struct ietf_conf ic = att.ietf;
 	const char *dflt = "merge", *v;
 	char *xml = NULL;
+	int rats;
 
 	if (lyd_find_path(rpc, "target/running", 0, NULL) != LY_SUCCESS)
 		return ncs_error(NC_ERR_OP_NOT_SUPPORTED, NULL, NULL,
@@ -555,6 +664,19 @@ config_edit(struct lyd_node *rpc, const char *user)
 		    ly_errpath(att.ctx), "%s", ly_errmsg(att.ctx));
 	}
 	free(xml);
+	rats = edit != NULL;
+	if ((r = edit_take_rats(&edit, dflt, &ic)) != NULL) {
+		lyd_free_all(edit);
+		return r;
+	}
+	if (rats && edit == NULL) {
+		/* Only the attestation stream's parameters. */
+		att.ietf = ic;
+		yang_update_oper();
+		log_info("rats-support-structures: marshalling-period %u, "
+		    "heartbeat %u", ic.marshalling, ic.heartbeat);
+		return nc_server_reply_ok();
+	}
 	if (running != NULL && lyd_dup_siblings(running, NULL,
 	    LYD_DUP_RECURSIVE, &cand) != LY_SUCCESS) {
 		lyd_free_all(edit);
@@ -566,8 +688,11 @@ config_edit(struct lyd_node *rpc, const char *user)
 		lyd_free_all(cand);
 		cand = NULL;
 	}
-	if (r == NULL && (r = config_commit(cand, 1, user)) == NULL)
+	if (r == NULL && (r = config_commit(cand, 1, user)) == NULL) {
+		att.ietf = ic;
+		yang_update_oper();
 		return nc_server_reply_ok();
+	}
 	lyd_free_all(cand);
 	return r;
 }

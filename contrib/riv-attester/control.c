@@ -101,8 +101,11 @@ control_run(char *line, FILE *f)
 	}
 	arg = strtok_r(NULL, "\r\n", &save);
 	log_info("control: %s%s%s", cmd, arg ? " " : "", arg ? arg : "");
-	if (strcmp(cmd, "status") == 0)
+	if (strcmp(cmd, "status") == 0) {
 		control_status(f);
+		ietf_status(f);
+	} else if (strcmp(cmd, "ietf-hostile") == 0 && arg != NULL)
+		rc = ietf_hostile(arg, &err);
 	else if (strcmp(cmd, "switchover") == 0)
 		rc = device_switchover(&err);
 	else if (strcmp(cmd, "reboot") == 0)
@@ -125,7 +128,7 @@ control_run(char *line, FILE *f)
 		rc = err_set(&err, -1, "unknown command or missing argument: "
 		    "%s (switchover, upgrade BIOSLOG, reboot, measure PATH, "
 		    "tamper PCR, card-insert NAME, card-remove NAME, "
-		    "cert-change [NAME], status)",
+		    "cert-change [NAME], ietf-hostile MODES, status)",
 		    cmd);
 	if (rc != 0)
 		fprintf(f, "error: %s\n", err.msg);

@@ -127,7 +127,8 @@ usage(int status)
 "       riv-attester ctl SOCKET COMMAND [ARGUMENT]\n"
 "\n"
 "Publish TPM evidence on the NETCONF event streams pcr-trust-evidence,\n"
-"bios-log and ima-log (yang/riv-attestation-streams).\n"
+"bios-log and ima-log (yang/riv-attestation-streams) and attestation\n"
+"(draft-ietf-rats-network-device-subscription-13).\n"
 "\n"
 "  --tpm NAME=TCTI          a TPM and its TCTI (swtpm:host=H,port=P or\n"
 "                           device:/dev/tpmrm0); the first is the active\n"
@@ -148,12 +149,19 @@ usage(int status)
 "  --admin-user USER        USER reads every configured subscription's\n"
 "                           nonce-seed (others only the seeds they wrote)\n"
 "  --yang-dir DIR           YANG modules (default " RIV_YANGDIR ")\n"
+"  --ietf-stream            also publish the stream attestation of\n"
+"                           draft-ietf-rats-network-device-subscription-13\n"
+"  --ietf-heartbeat S       its tpm20-subscription-heartbeat (default 300)\n"
+"  --ietf-marshalling S     its marshalling-period (default 5)\n"
+"  --ietf-hostile MODES     TEST ONLY: break the draft's rules (late-quote,\n"
+"                           no-heartbeat, extend-after-quote, wrong-extend,\n"
+"                           wrong-nonce; comma-separated)\n"
 "  -v                       debug logging\n"
 "  -h, --help               this help\n"
 "\n"
 "Control commands: switchover, upgrade BIOSLOG, reboot, measure PATH,\n"
 "tamper PCR, card-insert NAME, card-remove NAME, cert-change [NAME],\n"
-"status.\n");
+"ietf-hostile MODES (test only), status.\n");
 	exit(status);
 }
 
@@ -180,6 +188,10 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "admin-user", required_argument, NULL, 'U' },
 		{ "send-timeout", required_argument, NULL, 'T' },
 		{ "yang-dir", required_argument, NULL, 'y' },
+		{ "ietf-stream", no_argument, NULL, 'I' },
+		{ "ietf-heartbeat", required_argument, NULL, 'E' },
+		{ "ietf-marshalling", required_argument, NULL, 'M' },
+		{ "ietf-hostile", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -238,6 +250,34 @@ parse_options(int argc, char **argv, struct options *o)
 				usage(2);
 			}
 			att.send_timeout_ms = (uint32_t)v;
+			break;
+		case 'I':
+			att.ietf.enabled = 1;
+			break;
+		case 'E':
+			v = strtoul(optarg, &end, 10);
+			if (*end != '\0' || v < 1 || v > 65535) {
+				fprintf(stderr, "riv-attester: --ietf-heartbeat "
+				    "%s: 1 to 65535 s\n", optarg);
+				usage(2);
+			}
+			att.ietf.heartbeat = (uint16_t)v;
+			break;
+		case 'M':
+			v = strtoul(optarg, &end, 10);
+			if (*end != '\0' || v > 255) {
+				fprintf(stderr, "riv-attester: "
+				    "--ietf-marshalling %s: 0 to 255 s\n",
+				    optarg);
+				usage(2);
+			}
+			att.ietf.marshalling = (uint8_t)v;
+			break;
+		case 'X':
+			if (ietf_hostile(optarg, &err) != 0) {
+				fprintf(stderr, "riv-attester: %s\n", err.msg);
+				exit(2);
+			}
 			break;
 		case 'v': att.verbose = 1; break;
 		case 'h': usage(0); break;
@@ -317,15 +357,19 @@ run(const struct options *o)
 	    o->srv.ssh_listen : "");
 	while (!att.quit) {
 		due = sub_next_due_ms();
+		if (ietf_next_due_ms() < due)
+			due = ietf_next_due_ms();
 		if (due < 0 || due > 20)
 			due = 20;
 		server_poll((int)due);
 		control_poll();
 		callhome_run();
 		sub_run();
+		ietf_run();
 	}
 	log_info("stopping");
 	sub_free_all();
+	ietf_free_all();
 	control_close();
 	server_free();
 	config_free();
@@ -352,6 +396,8 @@ main(int argc, char **argv)
 	att.ak_alg = TPM_AK_RSA;
 	att.next_id = SUB_DYNAMIC_ID_MIN;
 	att.send_timeout_ms = 5000;
+	att.ietf.marshalling = 5;
+	att.ietf.heartbeat = 300;
 	parse_options(argc, argv, &o);
 	set_standby(&o);
 	return run(&o);

@@ -73,8 +73,8 @@ stall_arm(int fd, uint32_t ms)
 }
 
 /* Add leaf name = binary data (base64) under parent.  Return 0 or -1. */
-static int
-add_bin(struct lyd_node *parent, const char *name, const uint8_t *p,
+int
+notify_bin(struct lyd_node *parent, const char *name, const uint8_t *p,
     size_t len)
 {
 	char *b64;
@@ -90,8 +90,8 @@ add_bin(struct lyd_node *parent, const char *name, const uint8_t *p,
 }
 
 /* Add leaf name = the decimal value v under parent.  Return 0 or -1. */
-static int
-add_uint(struct lyd_node *parent, const char *name, unsigned long long v)
+int
+notify_uint(struct lyd_node *parent, const char *name, unsigned long long v)
 {
 	char num[24];
 
@@ -105,9 +105,9 @@ static int
 add_header(struct lyd_node *n, const struct att_sub *s, const char *trigger,
     const char *detail)
 {
-	if (add_uint(n, "subscription-id", s->id) != 0 ||
-	    add_uint(n, "sequence-number", s->seq) != 0 ||
-	    add_bin(n, "seed-id", s->seed_id, NONCE_SEED_ID) != 0 ||
+	if (notify_uint(n, "subscription-id", s->id) != 0 ||
+	    notify_uint(n, "sequence-number", s->seq) != 0 ||
+	    notify_bin(n, "seed-id", s->seed_id, NONCE_SEED_ID) != 0 ||
 	    lyd_new_term(n, NULL, "trigger", trigger, 0, NULL) != LY_SUCCESS)
 		return -1;
 	if (detail != NULL && *detail != '\0' &&
@@ -118,13 +118,13 @@ add_header(struct lyd_node *n, const struct att_sub *s, const char *trigger,
 }
 
 /* Add the PCR values of the selection in every bank under quote node q. */
-static int
-add_pcr_values(struct lyd_node *q, struct att_tpm *t, const uint32_t *sel,
+int
+notify_pcr_values(struct lyd_node *q, struct att_tpm *t, const uint32_t *sel,
     struct riv_err *err)
 {
 	struct lyd_node *u, *pv;
 	struct pcrset v;
-	char idx[4], alg[64];
+	char idx[12], alg[64];
 	int b, p;
 
 	for (b = 0; b < BANK_COUNT; b++) {
@@ -142,7 +142,7 @@ add_pcr_values(struct lyd_node *q, struct att_tpm *t, const uint32_t *sel,
 				continue;
 			snprintf(idx, sizeof(idx), "%d", p);
 			if (lyd_new_list(u, NULL, "pcr-values", 0, &pv, idx) !=
-			    LY_SUCCESS || add_bin(pv, "pcr-value",
+			    LY_SUCCESS || notify_bin(pv, "pcr-value",
 			    pcrset_get(&v, b, (unsigned)p),
 			    bank_get(b)->size) != 0)
 				return err_set(err, -1, "yang: %s",
@@ -172,12 +172,12 @@ add_quote(struct lyd_node *tn, struct att_sub *s, size_t i,
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (lyd_new_inner(tn, NULL, "quote", 0, &qn) != LY_SUCCESS ||
 	    lyd_new_term(qn, NULL, "certificate-name", t->cert, 0, NULL) !=
-	    LY_SUCCESS || add_bin(qn, "quote-data", q.attest,
-	    q.attest_len) != 0 || add_bin(qn, "quote-signature", q.sig,
-	    q.sig_len) != 0 || add_uint(qn, "up-time",
+	    LY_SUCCESS || notify_bin(qn, "quote-data", q.attest,
+	    q.attest_len) != 0 || notify_bin(qn, "quote-signature", q.sig,
+	    q.sig_len) != 0 || notify_uint(qn, "up-time",
 	    (unsigned long long)(now.tv_sec - t->boot_time.tv_sec)) != 0)
 		return err_set(err, -1, "yang: %s", ly_errmsg(att.ctx));
-	if (add_pcr_values(qn, t, s->sel, err) != 0)
+	if (notify_pcr_values(qn, t, s->sel, err) != 0)
 		return -1;
 	for (b = 0; b < BANK_COUNT; b++)
 		pcrs |= s->sel[b];
@@ -185,7 +185,7 @@ add_quote(struct lyd_node *tn, struct att_sub *s, size_t i,
 		if (!(pcrs & (1u << p)))
 			continue;
 		if (s->quoted[i] && t->pcr_changes[p] !=
-		    s->changes_seen[i][p] && add_uint(qn, "pcr-index-changed",
+		    s->changes_seen[i][p] && notify_uint(qn, "pcr-index-changed",
 		    (unsigned long long)p) != 0)
 			return err_set(err, -1, "yang: %s", ly_errmsg(att.ctx));
 		s->changes_seen[i][p] = t->pcr_changes[p];
@@ -195,8 +195,8 @@ add_quote(struct lyd_node *tn, struct att_sub *s, size_t i,
 }
 
 /* Add one boot-log event as an RFC 9684 bios-event-entry. */
-static int
-add_bios_entry(struct lyd_node *tn, const struct bootlog_event *ev)
+int
+notify_bios_entry(struct lyd_node *tn, const struct bootlog_event *ev)
 {
 	struct lyd_node *e, *dl;
 	char num[16], alg[64];
@@ -204,9 +204,9 @@ add_bios_entry(struct lyd_node *tn, const struct bootlog_event *ev)
 
 	snprintf(num, sizeof(num), "%u", ev->number);
 	if (lyd_new_list(tn, NULL, "bios-event-entry", 0, &e, num) !=
-	    LY_SUCCESS || add_uint(e, "event-type", ev->type) != 0)
+	    LY_SUCCESS || notify_uint(e, "event-type", ev->type) != 0)
 		return -1;
-	if (ev->pcr < 32 && add_uint(e, "pcr-index", ev->pcr) != 0)
+	if (ev->pcr < 32 && notify_uint(e, "pcr-index", ev->pcr) != 0)
 		return -1;
 	for (b = 0; b < BANK_COUNT; b++) {
 		if (!(ev->bank_mask & (1u << b)))
@@ -214,12 +214,12 @@ add_bios_entry(struct lyd_node *tn, const struct bootlog_event *ev)
 		snprintf(alg, sizeof(alg), "ietf-tcg-algs:%s", tcgalg_name(b));
 		if (lyd_new_list(e, NULL, "digest-list", 0, &dl) !=
 		    LY_SUCCESS || lyd_new_term(dl, NULL, "hash-algo", alg, 0,
-		    NULL) != LY_SUCCESS || add_bin(dl, "digest",
+		    NULL) != LY_SUCCESS || notify_bin(dl, "digest",
 		    ev->digests[b], bank_get(b)->size) != 0)
 			return -1;
 	}
-	if (add_uint(e, "event-size", ev->data_len) != 0 ||
-	    add_bin(e, "event-data", ev->data, ev->data_len) != 0)
+	if (notify_uint(e, "event-size", ev->data_len) != 0 ||
+	    notify_bin(e, "event-data", ev->data, ev->data_len) != 0)
 		return -1;
 	return 0;
 }
@@ -339,8 +339,8 @@ notify_ima_path_ok(const char *path)
  * refused 'structured' for such a list, and the control socket does not
  * add such entries while a structured subscription could see them).
  */
-static int
-add_ima_entry(struct lyd_node *tn, const uint8_t *rec, size_t len,
+int
+notify_ima_entry(struct lyd_node *tn, const uint8_t *rec, size_t len,
     uint64_t index)
 {
 	struct ima_reader r;
@@ -365,16 +365,16 @@ add_ima_entry(struct lyd_node *tn, const uint8_t *rec, size_t len,
 	    LY_SUCCESS ||
 	    lyd_new_term(n, NULL, "filename-hint", path, 0, NULL) !=
 	    LY_SUCCESS ||
-	    add_bin(n, "filedata-hash", e.file_digest, e.file_digest_len) !=
+	    notify_bin(n, "filedata-hash", e.file_digest, e.file_digest_len) !=
 	    0 ||
 	    lyd_new_term(n, NULL, "filedata-hash-algorithm", e.file_algo, 0,
 	    NULL) != LY_SUCCESS ||
 	    lyd_new_term(n, NULL, "template-hash-algorithm",
 	    bank_get(r.list_bank)->name, 0, NULL) != LY_SUCCESS ||
-	    add_bin(n, "template-hash", e.template_digest,
+	    notify_bin(n, "template-hash", e.template_digest,
 	    e.template_digest_len) != 0 ||
-	    add_uint(n, "pcr-index", e.pcr) != 0 ||
-	    (e.sig_len > 0 && add_bin(n, "signature", e.sig, e.sig_len) != 0))
+	    notify_uint(n, "pcr-index", e.pcr) != 0 ||
+	    (e.sig_len > 0 && notify_bin(n, "signature", e.sig, e.sig_len) != 0))
 		goto done;
 	rc = 0;
 done:
@@ -395,15 +395,15 @@ add_entries(struct lyd_node *tn, const struct att_sub *s,
 	if (!s->raw) {
 		for (e = from; e < to; e++)
 			if ((s->stream == STREAM_BIOS ?
-			    add_bios_entry(tn, &log->ev[e]) :
-			    add_ima_entry(tn, log->buf + log->off[e],
+			    notify_bios_entry(tn, &log->ev[e]) :
+			    notify_ima_entry(tn, log->buf + log->off[e],
 			    log->off[e + 1] - log->off[e], e)) != 0)
 				return -1;
 		return 0;
 	}
 	if (to == from)
 		return 0;
-	return add_bin(tn, "raw-entries", log->buf + log->off[from],
+	return notify_bin(tn, "raw-entries", log->buf + log->off[from],
 	    log->off[to] - log->off[from]);
 }
 
@@ -443,7 +443,7 @@ add_tpm(struct lyd_node *n, struct att_sub *s, size_t i, const uint8_t *nonce,
 		 * entries"). */
 		if (to == log->n && add_quote(tn, s, i, nonce, nlen, err) != 0)
 			return -1;
-		if (to > from && (add_uint(tn, "first-event-number", from) !=
+		if (to > from && (notify_uint(tn, "first-event-number", from) !=
 		    0 || add_entries(tn, s, log, from, to) != 0))
 			return err_set(err, -1, "yang: entries %llu-%llu: %s",
 			    (unsigned long long)from, (unsigned long long)to,
@@ -464,13 +464,20 @@ add_tpm(struct lyd_node *n, struct att_sub *s, size_t i, const uint8_t *nonce,
 static int
 send_tree(struct att_sub *s, struct lyd_node *n)
 {
+	return notify_send(s->session, n);
+}
+
+/* Send the notification tree n on session (n is consumed). */
+int
+notify_send(struct nc_session *session, struct lyd_node *n)
+{
 	struct nc_server_notif *ntf;
 	struct timespec now;
 	char *when = NULL;
 	NC_MSG_TYPE m;
 	int fd;
 
-	if (s->session == NULL) {
+	if (session == NULL) {
 		lyd_free_all(n);
 		return -1;
 	}
@@ -481,15 +488,15 @@ send_tree(struct att_sub *s, struct lyd_node *n)
 		lyd_free_all(n);
 		return -1;
 	}
-	fd = server_session_fd(s->session);
+	fd = server_session_fd(session);
 	stall_arm(fd, att.send_timeout_ms);
-	m = nc_server_notif_send(s->session, ntf, (int)att.send_timeout_ms);
+	m = nc_server_notif_send(session, ntf, (int)att.send_timeout_ms);
 	stall_arm(-1, 0);
 	nc_server_notif_free(ntf);
 	if (m != NC_MSG_NOTIF)
 		log_warnx("session %u: notification not sent (the session "
 		    "failed, or did not take it within %u ms)",
-		    nc_session_get_id(s->session), att.send_timeout_ms);
+		    nc_session_get_id(session), att.send_timeout_ms);
 	return m == NC_MSG_NOTIF ? 0 : -1;
 }
 
@@ -562,7 +569,7 @@ notify_state(struct att_sub *s, const char *name, const char *reason)
 	mod = ly_ctx_get_module_implemented(att.ctx,
 	    "ietf-subscribed-notifications");
 	if (lyd_new_inner(NULL, mod, name, 0, &n) != LY_SUCCESS ||
-	    add_uint(n, "id", s->id) != 0 || (reason != NULL &&
+	    notify_uint(n, "id", s->id) != 0 || (reason != NULL &&
 	    lyd_new_term(n, NULL, "reason", reason, 0, NULL) != LY_SUCCESS)) {
 		lyd_free_all(n);
 		return -1;
@@ -583,7 +590,7 @@ notify_started(struct att_sub *s)
 	mod = ly_ctx_get_module_implemented(att.ctx,
 	    "ietf-subscribed-notifications");
 	if (lyd_new_inner(NULL, mod, "subscription-started", 0, &n) !=
-	    LY_SUCCESS || add_uint(n, "id", s->id) != 0 ||
+	    LY_SUCCESS || notify_uint(n, "id", s->id) != 0 ||
 	    lyd_new_term(n, NULL, "stream", stream_name(s->stream), 0, NULL) !=
 	    LY_SUCCESS || lyd_new_term(n, NULL, "transport",
 	    "riv-attestation-streams:netconf-call-home", 0, NULL) !=

@@ -130,18 +130,27 @@ server_rpc(struct lyd_node *rpc, struct nc_session *session)
 	const char *mod = rpc->schema->module->name;
 	const char *name = rpc->schema->name;
 	const char *user = nc_session_get_username(session);
+	struct nc_server_reply *r;
 
 	log_debug("session %u: rpc %s:%s", nc_session_get_id(session), mod,
 	    name);
 	if (strcmp(mod, "ietf-subscribed-notifications") == 0) {
 		if (strcmp(name, "establish-subscription") == 0)
-			return sub_establish(rpc, session);
+			return ietf_is_stream(rpc) ? ietf_establish(rpc,
+			    session) : sub_establish(rpc, session);
 		if (strcmp(name, "modify-subscription") == 0)
 			return sub_modify(rpc, session);
 		if (strcmp(name, "delete-subscription") == 0)
-			return sub_delete(rpc, session, 0);
+			return (r = ietf_delete(rpc, session, 0)) != NULL ? r :
+			    sub_delete(rpc, session, 0);
 		if (strcmp(name, "kill-subscription") == 0)
-			return sub_delete(rpc, session, 1);
+			return (r = ietf_delete(rpc, session, 1)) != NULL ? r :
+			    sub_delete(rpc, session, 1);
+	} else if (strcmp(mod, "ietf-tpm-remote-attestation") == 0) {
+		if (strcmp(name, "tpm20-challenge-response-attestation") == 0)
+			return ietf_challenge(rpc);
+		if (strcmp(name, "log-retrieval") == 0)
+			return ietf_log_retrieval(rpc);
 	} else if (strcmp(mod, "ietf-netconf") == 0) {
 		if (strcmp(name, "get") == 0)
 			return rpc_get(rpc, user);
@@ -186,6 +195,7 @@ server_end_session(struct nc_session *s)
 	log_info("session %u (%s) closed", nc_session_get_id(s),
 	    nc_session_get_username(s) ? nc_session_get_username(s) : "?");
 	sub_session_gone(s);
+	ietf_session_gone(s);
 	fd = callhome_session_gone(s);
 	nc_ps_del_session(server_ps, s);
 	nc_session_free(s, NULL);

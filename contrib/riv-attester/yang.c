@@ -2,7 +2,7 @@
  * yang.c — riv-attester's one libyang context (every module loaded at start
  * from the project's yang/ directory, read-only afterwards) and the
  * operational data it serves and validates RPCs against: /sn:streams and
- * /tpm:rats-support-structures.
+ * /tpm:rats-support-structures (with the draft's augments, ietf.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +32,7 @@ static const struct yang_module yang_modules[] = {
 	{ "ietf-tpm-remote-attestation", { "bios", "ima", NULL } },
 	{ "ietf-subscribed-notifications", { "configured", "replay",
 	    "subtree", "xpath", "encode-xml", "encode-json", NULL } },
+	{ "ietf-tpm-remote-attestation-stream", { NULL } },
 	{ "riv-attestation-streams", { NULL } },
 	{ "riv-attester-deviations", { NULL } },
 };
@@ -148,7 +149,7 @@ oper_streams(struct lyd_node **tree)
 static int
 oper_tpm(struct lyd_node **tree, const struct att_tpm *t)
 {
-	char base[128], path[384], num[4];
+	char base[128], path[384], num[12];
 	int b, p, rc = 0;
 
 	snprintf(base, sizeof(base), "/ietf-tpm-remote-attestation:"
@@ -192,6 +193,8 @@ yang_update_oper(void)
 	rc = oper_streams(&tree);
 	for (i = 0; i < att.ntpms && rc == 0; i++)
 		rc = oper_tpm(&tree, &att.tpms[i]);
+	if (rc == 0)
+		rc = ietf_oper(&tree);
 	for (b = 0; b < BANK_COUNT && rc == 0; b++) {
 		char val[64];
 
