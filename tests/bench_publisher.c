@@ -1,9 +1,10 @@
 /*
  * bench_publisher.c — TEST-ONLY load generator for `make bench`
  * (tests/bench_rivd.sh).  It is NOT an attester: there is no TPM behind it.
- * Its quotes are signed with a software ECDSA P-256 key made at start-up
- * and its "attestation key" is that key's public part dressed as a TPM
- * public area, so nothing it publishes proves anything about any platform.
+ * Its quotes are signed with a software key made at start-up (ECDSA
+ * P-256, or with -a rsa an RSA-2048 key, e = 65537, RSASSA-PKCS1-v1_5 /
+ * SHA-256) and its "attestation key" is that key's public part dressed as
+ * a TPM public area (restricted signing, the scheme fixed), so nothing it publishes proves anything about any platform.
  * Never configure a production rivd with its AK file, never install it.
  *
  * One process, one thread, one libevent loop: TLS server sessions (mutual
@@ -16,8 +17,23 @@
  * TPM_ST_ATTEST_QUOTE (TPM_GENERATED_VALUE, extraData = nonce n of the
  * subscription's chain, clockInfo advancing with real time, the PCR
  * selection and the digest of the reported PCR values) in a TPMT_SIGNATURE
- * (ECDSA/SHA-256), and for ima-log ENTRIES raw ima-ng records per
- * notification whose PCR 10 replay matches the quote.
+ * (ECDSA or RSASSA, SHA-256), and for ima-log ENTRIES raw ima-ng records
+ * per notification whose PCR 10 replay matches the quote.
+ *
+ * Pre-signing (-Q DEPTH, -j THREADS): an RSA-2048 signature costs this
+ * publisher ~1 ms, 40 times rivd's verification, so signing inline could
+ * never load rivd flat out.  With -Q, THREADS signer threads keep DEPTH
+ * signed quotes ready per pcr-trust-evidence subscription (the nonces of
+ * the chain are known once the seed is), and the loop only sends them;
+ * a subscription with none ready is skipped ("starved" in the status).
+ * -M 3 makes the RSA key a 3-prime one (RFC 8017): it signs faster and
+ * verifies exactly as a 2-prime key of the same modulus size (rivd sees
+ * n and e only).  Pre-signed quotes carry a clock that advances PRESIGN_STEP
+ * ms per sequence number from the subscription's start (a fresh clock
+ * reading would jump when the pool is refilled), and there is no
+ * subscription-start notification (it would precede the first pre-signed
+ * one by the time the pool takes to fill): rivd's clock rule compares
+ * consecutive quotes of a subscription only, within +-15 % and 2 s.
  *
  * Rate: -r RATE notifications per second over every subscription (round
  * robin); 0 sends as fast as each session's output drains; a negative rate
@@ -25,7 +41,9 @@
  * sessions).  -R FILE re-reads the rate from FILE every 100 ms.  -S FILE
  * gets a status line every 200 ms.
  */
+#define _GNU_SOURCE		/* gettid */
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
@@ -33,6 +51,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,6 +70,7 @@
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/rsa.h>
 #include <openssl/ssl.h>
 #include <tss2/tss2_mu.h>
 
@@ -71,6 +91,10 @@
 #define IMA_PCR		10
 #define IMA_DEFAULT	100		/* entries per ima-log notification */
 #define SUB_ID_FIRST	0x80000000u	/* dynamic ids, as riv-attester */
+#define ATT_CAP		256		/* a marshalled quote TPMS_ATTEST */
+#define SIG_CAP		(6 + 512)	/* a marshalled TPMT_SIGNATURE */
+#define PRESIGN_STEP	1		/* ms of TPM clock per pre-signed n */
+#define THREADS_MAX	16
 
 #define NC_NS	"urn:ietf:params:xml:ns:netconf:base:1.0"
 #define NTF_NS	"urn:ietf:params:xml:ns:netconf:notification:1.0"
@@ -100,6 +124,20 @@ struct psub {
 	uint64_t	 next_entry;	/* ima-log */
 	uint8_t		 digest[32];	/* pcr-trust-evidence: fixed pcrDigest */
 	size_t		 slot;		/* index in pub.active */
+	/* Pre-signing (pub.pmx): quote n in pool[n % pub.presign]. */
+	struct presigned *pool;
+	uint64_t	 pool_next;	/* next n handed to a signer */
+	uint32_t	 gen;		/* bumped when the seed changes */
+	uint64_t	 clock0;	/* ms since start-up at establish */
+};
+
+/* A quote signed ahead of time. */
+struct presigned {
+	uint64_t	 seq;
+	uint16_t	 alen, slen;
+	int		 ready;
+	uint8_t		 att[ATT_CAP];
+	uint8_t		 sig[SIG_CAP];
 };
 
 /* One TLS session (one simulated attester with one TPM). */
@@ -112,6 +150,7 @@ struct psess {
 	struct psub	*subs[SUBS_PER_SESS];
 	size_t		 nsubs;
 	size_t		 rr;		/* next sub to send (flat out) */
+	int		 starved;	/* flat out, no pre-signed quote */
 };
 
 /* The IMA list every ima-log subscription replays (shared: each starts at
@@ -130,6 +169,17 @@ static struct {
 	SSL_CTX		*ssl;
 	EVP_PKEY	*key;
 	EVP_PKEY_CTX	*sign;
+	int		 rsa;		/* -a rsa: RSA-2048 AK, RSASSA */
+	int		 primes;	/* -M: primes of the RSA key */
+	uint32_t	 presign;	/* -Q: signed quotes kept per sub */
+	int		 nthreads;	/* -j: signer threads */
+	pthread_t	 threads[THREADS_MAX];
+	pthread_mutex_t	 pmx;		/* pool, active (vs the signers) */
+	pthread_cond_t	 pcv;		/* a pool has room */
+	uint64_t	 pooled;	/* quotes ready in every pool */
+	uint64_t	 signs;		/* by the loop */
+	uint64_t	 psigns, stale;	/* by the signers (pmx) */
+	uint64_t	 starved;	/* sends skipped: no quote ready */
 	TPM2B_NAME	 name;		/* the AK's name: qualifiedSigner */
 	struct evconnlistener *lis[PORTS_MAX];
 	int		 nlis;
@@ -278,7 +328,42 @@ xml_text(const char *msg, const char *tag, char *buf, size_t cap)
 	return q;
 }
 
-/* Make the AK: a P-256 key, its TPM2B_PUBLIC written to path, its name. */
+/* A signing context of the AK (one per thread): PKCS#1 v1.5 for RSA. */
+static EVP_PKEY_CTX *
+sign_ctx(void)
+{
+	EVP_PKEY_CTX *c;
+
+	if ((c = EVP_PKEY_CTX_new(pub.key, NULL)) == NULL ||
+	    EVP_PKEY_sign_init(c) != 1 || (pub.rsa &&
+	    (EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) != 1 ||
+	    EVP_PKEY_CTX_set_signature_md(c, EVP_sha256()) != 1)))
+		fatal("cannot sign with the key");
+	return c;
+}
+
+/* An RSA-2048 key (e = 65537, pub.primes primes). */
+static EVP_PKEY *
+rsa_gen(void)
+{
+	EVP_PKEY_CTX *c;
+	EVP_PKEY *k = NULL;
+
+	if ((c = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL ||
+	    EVP_PKEY_keygen_init(c) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_keygen_bits(c, 2048) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_keygen_primes(c, pub.primes) != 1 ||
+	    EVP_PKEY_keygen(c, &k) != 1)
+		fatal("cannot make an RSA-2048 key with %d primes", pub.primes);
+	EVP_PKEY_CTX_free(c);
+	return k;
+}
+
+/*
+ * Make the AK: a P-256 key (or RSA-2048 with -a rsa), its TPM2B_PUBLIC
+ * (restricted signing, scheme ECDSA or RSASSA with SHA-256) written to
+ * path, its name.
+ */
 static void
 ak_make(const char *path)
 {
@@ -289,26 +374,46 @@ ak_make(const char *path)
 	size_t off = 0, toff = 0;
 	FILE *f;
 
-	if ((pub.key = EVP_EC_gen("P-256")) == NULL ||
-	    EVP_PKEY_get_bn_param(pub.key, OSSL_PKEY_PARAM_EC_PUB_X, &x) != 1 ||
-	    EVP_PKEY_get_bn_param(pub.key, OSSL_PKEY_PARAM_EC_PUB_Y, &y) != 1)
-		fatal("cannot make a P-256 key");
 	memset(&pb, 0, sizeof(pb));
-	p->type = TPM2_ALG_ECC;
 	p->nameAlg = TPM2_ALG_SHA256;
 	p->objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
 	    TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
 	    TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT;
-	p->parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;
-	p->parameters.eccDetail.scheme.scheme = TPM2_ALG_ECDSA;
-	p->parameters.eccDetail.scheme.details.ecdsa.hashAlg = TPM2_ALG_SHA256;
-	p->parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
-	p->parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
-	p->unique.ecc.x.size = 32;
-	p->unique.ecc.y.size = 32;
-	if (BN_bn2binpad(x, p->unique.ecc.x.buffer, 32) != 32 ||
-	    BN_bn2binpad(y, p->unique.ecc.y.buffer, 32) != 32)
-		fatal("cannot read the key's point");
+	if (pub.rsa) {
+		pub.key = rsa_gen();
+		if (EVP_PKEY_get_bn_param(pub.key, OSSL_PKEY_PARAM_RSA_N,
+		    &x) != 1)
+			fatal("cannot read the RSA modulus");
+		p->type = TPM2_ALG_RSA;
+		p->parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_NULL;
+		p->parameters.rsaDetail.scheme.scheme = TPM2_ALG_RSASSA;
+		p->parameters.rsaDetail.scheme.details.rsassa.hashAlg =
+		    TPM2_ALG_SHA256;
+		p->parameters.rsaDetail.keyBits = 2048;
+		p->parameters.rsaDetail.exponent = 0;	/* 65537 */
+		p->unique.rsa.size = 256;
+		if (BN_bn2binpad(x, p->unique.rsa.buffer, 256) != 256)
+			fatal("cannot read the RSA modulus");
+	} else {
+		if ((pub.key = EVP_EC_gen("P-256")) == NULL ||
+		    EVP_PKEY_get_bn_param(pub.key, OSSL_PKEY_PARAM_EC_PUB_X,
+		    &x) != 1 ||
+		    EVP_PKEY_get_bn_param(pub.key, OSSL_PKEY_PARAM_EC_PUB_Y,
+		    &y) != 1)
+			fatal("cannot make a P-256 key");
+		p->type = TPM2_ALG_ECC;
+		p->parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;
+		p->parameters.eccDetail.scheme.scheme = TPM2_ALG_ECDSA;
+		p->parameters.eccDetail.scheme.details.ecdsa.hashAlg =
+		    TPM2_ALG_SHA256;
+		p->parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
+		p->parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+		p->unique.ecc.x.size = 32;
+		p->unique.ecc.y.size = 32;
+		if (BN_bn2binpad(x, p->unique.ecc.x.buffer, 32) != 32 ||
+		    BN_bn2binpad(y, p->unique.ecc.y.buffer, 32) != 32)
+			fatal("cannot read the key's point");
+	}
 	BN_free(x);
 	BN_free(y);
 	if (Tss2_MU_TPM2B_PUBLIC_Marshal(&pb, buf, sizeof(buf), &off) != 0 ||
@@ -323,9 +428,7 @@ ak_make(const char *path)
 	if ((f = fopen(path, "wb")) == NULL || fwrite(buf, 1, off, f) != off ||
 	    fclose(f) != 0)
 		fatal("%s: %s", path, strerror(errno));
-	if ((pub.sign = EVP_PKEY_CTX_new(pub.key, NULL)) == NULL ||
-	    EVP_PKEY_sign_init(pub.sign) != 1)
-		fatal("cannot sign with the key");
+	pub.sign = sign_ctx();
 }
 
 /* The fixed value of PCR p in bank b (what the PCR streams report). */
@@ -462,22 +565,16 @@ sub_digest(const struct psub *s, uint64_t upto, uint8_t *out)
 }
 
 /*
- * Make the quote of s for nonce: TPMS_ATTEST into att, TPMT_SIGNATURE
- * into sig.  Return 0 or -1.
+ * Marshal the quote TPMS_ATTEST of a subscription (its bank, PCRs) for
+ * nonce, pcrDigest digest and TPM clock into att.  Return 0 or -1.
  */
 static int
-quote_make(const struct psub *s, const uint8_t *nonce, size_t nlen,
-    const uint8_t *digest, uint8_t *att, size_t *alen, uint8_t *sig,
-    size_t *slen)
+quote_att(int bank, uint32_t pcrs, const uint8_t *nonce, size_t nlen,
+    const uint8_t *digest, uint64_t clock, uint8_t *att, size_t cap,
+    size_t *alen)
 {
 	TPMS_ATTEST a;
-	TPMT_SIGNATURE ts;
 	TPMS_PCR_SELECTION *ps;
-	uint8_t md[32], der[80];
-	const unsigned char *dp = der;
-	size_t dlen = sizeof(der);
-	ECDSA_SIG *es;
-	const BIGNUM *r, *sv;
 	int k;
 
 	memset(&a, 0, sizeof(a));
@@ -486,39 +583,234 @@ quote_make(const struct psub *s, const uint8_t *nonce, size_t nlen,
 	a.qualifiedSigner = pub.name;
 	a.extraData.size = (uint16_t)nlen;
 	memcpy(a.extraData.buffer, nonce, nlen);
-	a.clockInfo.clock = CLOCK_BASE_MS + mono_ms();
+	a.clockInfo.clock = clock;
 	a.clockInfo.resetCount = 1;
 	a.clockInfo.restartCount = 0;
 	a.clockInfo.safe = 1;
 	a.firmwareVersion = FW_VERSION;
 	a.attested.quote.pcrSelect.count = 1;
 	ps = &a.attested.quote.pcrSelect.pcrSelections[0];
-	ps->hash = bank_get(s->bank)->alg;
+	ps->hash = bank_get(bank)->alg;
 	ps->sizeofSelect = 3;
 	for (k = 0; k < 3; k++)
-		ps->pcrSelect[k] = (uint8_t)(s->pcrs >> (8 * k));
+		ps->pcrSelect[k] = (uint8_t)(pcrs >> (8 * k));
 	a.attested.quote.pcrDigest.size = 32;
 	memcpy(a.attested.quote.pcrDigest.buffer, digest, 32);
 	*alen = 0;
-	if (Tss2_MU_TPMS_ATTEST_Marshal(&a, att, sizeof(TPMS_ATTEST), alen) !=
-	    0)
+	return Tss2_MU_TPMS_ATTEST_Marshal(&a, att, cap, alen) == 0 ? 0 : -1;
+}
+
+/*
+ * Sign att (alen bytes) with the AK through ctx (this thread's): the
+ * marshalled TPMT_SIGNATURE into sig (cap bytes).  Return 0 or -1.
+ */
+static int
+quote_sign(EVP_PKEY_CTX *ctx, const uint8_t *att, size_t alen, uint8_t *sig,
+    size_t cap, size_t *slen)
+{
+	TPMT_SIGNATURE ts;
+	uint8_t md[32], der[512];
+	const unsigned char *dp = der;
+	size_t dlen = sizeof(der);
+	ECDSA_SIG *es;
+	const BIGNUM *r, *sv;
+
+	if (EVP_Digest(att, alen, md, NULL, EVP_sha256(), NULL) != 1 ||
+	    EVP_PKEY_sign(ctx, der, &dlen, md, sizeof(md)) != 1)
 		return -1;
-	if (bank_hash(BANK_SHA256, att, *alen, md) != 0 ||
-	    EVP_PKEY_sign(pub.sign, der, &dlen, md, sizeof(md)) != 1 ||
-	    (es = d2i_ECDSA_SIG(NULL, &dp, (long)dlen)) == NULL)
-		return -1;
-	ECDSA_SIG_get0(es, &r, &sv);
 	memset(&ts, 0, sizeof(ts));
-	ts.sigAlg = TPM2_ALG_ECDSA;
-	ts.signature.ecdsa.hash = TPM2_ALG_SHA256;
-	ts.signature.ecdsa.signatureR.size = 32;
-	ts.signature.ecdsa.signatureS.size = 32;
-	BN_bn2binpad(r, ts.signature.ecdsa.signatureR.buffer, 32);
-	BN_bn2binpad(sv, ts.signature.ecdsa.signatureS.buffer, 32);
-	ECDSA_SIG_free(es);
+	if (pub.rsa) {
+		if (dlen != 256)
+			return -1;
+		ts.sigAlg = TPM2_ALG_RSASSA;
+		ts.signature.rsassa.hash = TPM2_ALG_SHA256;
+		ts.signature.rsassa.sig.size = (uint16_t)dlen;
+		memcpy(ts.signature.rsassa.sig.buffer, der, dlen);
+	} else {
+		if ((es = d2i_ECDSA_SIG(NULL, &dp, (long)dlen)) == NULL)
+			return -1;
+		ECDSA_SIG_get0(es, &r, &sv);
+		ts.sigAlg = TPM2_ALG_ECDSA;
+		ts.signature.ecdsa.hash = TPM2_ALG_SHA256;
+		ts.signature.ecdsa.signatureR.size = 32;
+		ts.signature.ecdsa.signatureS.size = 32;
+		BN_bn2binpad(r, ts.signature.ecdsa.signatureR.buffer, 32);
+		BN_bn2binpad(sv, ts.signature.ecdsa.signatureS.buffer, 32);
+		ECDSA_SIG_free(es);
+	}
 	*slen = 0;
-	return Tss2_MU_TPMT_SIGNATURE_Marshal(&ts, sig, sizeof(ts), slen) ==
-	    0 ? 0 : -1;
+	return Tss2_MU_TPMT_SIGNATURE_Marshal(&ts, sig, cap, slen) == 0 ? 0 :
+	    -1;
+}
+
+/*
+ * Make the quote of s for nonce now: TPMS_ATTEST into att, TPMT_SIGNATURE
+ * into sig.  Return 0 or -1.
+ */
+static int
+quote_make(const struct psub *s, const uint8_t *nonce, size_t nlen,
+    const uint8_t *digest, uint8_t *att, size_t *alen, uint8_t *sig,
+    size_t *slen)
+{
+	if (quote_att(s->bank, s->pcrs, nonce, nlen, digest, CLOCK_BASE_MS +
+	    mono_ms(), att, sizeof(TPMS_ATTEST), alen) != 0)
+		return -1;
+	pub.signs++;
+	return quote_sign(pub.sign, att, *alen, sig, sizeof(TPMT_SIGNATURE),
+	    slen);
+}
+
+/* Whether s takes its quotes from a pool of pre-signed ones. */
+static int
+presigning(const struct psub *s)
+{
+	return pub.presign > 0 && s->stream == ST_PCR;
+}
+
+/*
+ * Take pre-signed quote n of s into att and sig: 0, or 1 if it is not
+ * ready yet.
+ */
+static int
+pool_take(struct psub *s, uint8_t *att, size_t *alen, uint8_t *sig,
+    size_t *slen)
+{
+	struct presigned *p;
+	int r = 1;
+
+	pthread_mutex_lock(&pub.pmx);
+	p = &s->pool[s->seq % pub.presign];
+	if (p->ready && p->seq == s->seq) {
+		memcpy(att, p->att, p->alen);
+		memcpy(sig, p->sig, p->slen);
+		*alen = p->alen;
+		*slen = p->slen;
+		p->ready = 0;
+		pub.pooled--;
+		r = 0;
+		pthread_cond_signal(&pub.pcv);
+	}
+	pthread_mutex_unlock(&pub.pmx);
+	return r;
+}
+
+/* What a signer thread copies of a subscription to sign its quote n. */
+struct job {
+	struct psub	*s;
+	uint32_t	 id, gen;
+	uint64_t	 seq, clock;
+	int		 hash, bank;
+	uint32_t	 pcrs;
+	uint8_t		 seed[NONCE_SEED_MAX];
+	size_t		 seed_len;
+	uint8_t		 digest[32];
+};
+
+/* With pub.pmx held: the next quote to sign (the emptiest pool), or 0. */
+static int
+job_next(struct job *j)
+{
+	struct psub *s, *best = NULL;
+	uint64_t ahead, least = UINT64_MAX;
+	size_t i;
+
+	for (i = 0; i < pub.nactive; i++) {
+		s = pub.active[i];
+		if (!presigning(s))
+			continue;
+		if (s->pool_next < s->seq)
+			s->pool_next = s->seq;
+		ahead = s->pool_next - s->seq;
+		if (ahead < pub.presign && ahead < least) {
+			least = ahead;
+			best = s;
+		}
+	}
+	if ((s = best) == NULL)
+		return 0;
+	j->s = s;
+	j->id = s->id;
+	j->gen = s->gen;
+	j->seq = s->pool_next++;
+	j->clock = CLOCK_BASE_MS + s->clock0 + j->seq * PRESIGN_STEP;
+	j->hash = s->hash;
+	j->bank = s->bank;
+	j->pcrs = s->pcrs;
+	memcpy(j->seed, s->seed, s->seed_len);
+	j->seed_len = s->seed_len;
+	memcpy(j->digest, s->digest, sizeof(j->digest));
+	return 1;
+}
+
+/* With pub.pmx held: whether j's subscription is still there, unchanged. */
+static int
+job_live(const struct job *j)
+{
+	size_t i;
+
+	for (i = 0; i < pub.nactive; i++)
+		if (pub.active[i] == j->s)
+			return j->s->id == j->id && j->s->gen == j->gen &&
+			    j->seq >= j->s->seq &&
+			    j->seq < j->s->seq + pub.presign;
+	return 0;
+}
+
+/* A signer thread (nice 19): fill the pools, forever. */
+static void *
+signer(void *arg)
+{
+	EVP_PKEY_CTX *ctx = sign_ctx();
+	struct presigned *p;
+	struct job j;
+	uint8_t nonce[DIGEST_MAX], att[ATT_CAP], sig[SIG_CAP];
+	size_t nlen, alen, slen;
+
+	(void)arg;
+	/* Spare CPU only: the loop that sends (and rivd) come first. */
+	setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
+	pthread_mutex_lock(&pub.pmx);
+	for (;;) {
+		if (!job_next(&j)) {
+			pthread_cond_wait(&pub.pcv, &pub.pmx);
+			continue;
+		}
+		pthread_mutex_unlock(&pub.pmx);
+		if (nonce_derive(j.hash, j.seed, j.seed_len, j.seq, nonce,
+		    &nlen) != 0 || quote_att(j.bank, j.pcrs, nonce, nlen,
+		    j.digest, j.clock, att, sizeof(att), &alen) != 0 ||
+		    quote_sign(ctx, att, alen, sig, sizeof(sig), &slen) != 0)
+			fatal("a signer thread cannot quote");
+		pthread_mutex_lock(&pub.pmx);
+		pub.psigns++;
+		if (!job_live(&j)) {
+			pub.stale++;
+			continue;
+		}
+		p = &j.s->pool[j.seq % pub.presign];
+		p->seq = j.seq;
+		p->alen = (uint16_t)alen;
+		p->slen = (uint16_t)slen;
+		memcpy(p->att, att, alen);
+		memcpy(p->sig, sig, slen);
+		if (!p->ready)
+			pub.pooled++;
+		p->ready = 1;
+	}
+	return NULL;
+}
+
+/* Start the signer threads (with -Q). */
+static void
+signers_start(void)
+{
+	int i;
+
+	if (pub.presign == 0)
+		return;
+	for (i = 0; i < pub.nthreads; i++)
+		if (pthread_create(&pub.threads[i], NULL, signer, NULL) != 0)
+			fatal("cannot start a signer thread");
 }
 
 /* Write a message with the session's framing (hello: end-of-message). */
@@ -553,7 +845,8 @@ event_time(char *buf, size_t cap)
 
 /*
  * Send the next evidence notification of s with trigger (an identity of
- * riv-attestation-streams).  Return 0 or -1.
+ * riv-attestation-streams).  Return 0, 1 if its next pre-signed quote is
+ * not ready (nothing sent), or -1.
  */
 static int
 sub_send(struct psub *s, const char *trigger)
@@ -577,7 +870,12 @@ sub_send(struct psub *s, const char *trigger)
 		sub_digest(s, to, digest);
 	} else
 		memcpy(digest, s->digest, sizeof(digest));
-	if (nonce_derive(s->hash, s->seed, s->seed_len, s->seq, nonce,
+	if (presigning(s)) {
+		if (pool_take(s, att, &alen, sig, &slen) != 0) {
+			pub.starved++;
+			return 1;
+		}
+	} else if (nonce_derive(s->hash, s->seed, s->seed_len, s->seq, nonce,
 	    &nlen) != 0 || quote_make(s, nonce, nlen, digest, att, &alen, sig,
 	    &slen) != 0) {
 		fprintf(stderr, "bench_publisher: subscription %u: cannot "
@@ -629,7 +927,12 @@ sub_send(struct psub *s, const char *trigger)
 	if (append(pub.msg, cap, &n, "</tpm></%s></notification>", name) != 0)
 		return -1;
 	sess_write(s->sess, pub.msg, n, 0);
-	s->seq++;
+	if (presigning(s)) {	/* the signers read it */
+		pthread_mutex_lock(&pub.pmx);
+		s->seq++;
+		pthread_mutex_unlock(&pub.pmx);
+	} else
+		s->seq++;
 	pub.sent++;
 	pub.bytes += n;
 	return 0;
@@ -660,6 +963,7 @@ sess_pending(const struct psess *ss)
 static void
 active_add(struct psub *s)
 {
+	pthread_mutex_lock(&pub.pmx);
 	if (pub.nactive == pub.capactive) {
 		pub.capactive = pub.capactive ? pub.capactive * 2 : 256;
 		if ((pub.active = realloc(pub.active, pub.capactive *
@@ -668,16 +972,25 @@ active_add(struct psub *s)
 	}
 	s->slot = pub.nactive;
 	pub.active[pub.nactive++] = s;
+	pthread_cond_broadcast(&pub.pcv);
+	pthread_mutex_unlock(&pub.pmx);
 }
 
 /* Remove s from the active subscriptions. */
 static void
 active_del(struct psub *s)
 {
-	struct psub *last = pub.active[--pub.nactive];
+	struct psub *last;
+	uint32_t i;
 
+	pthread_mutex_lock(&pub.pmx);
+	last = pub.active[--pub.nactive];
 	pub.active[s->slot] = last;
 	last->slot = s->slot;
+	for (i = 0; s->pool != NULL && i < pub.presign; i++)
+		if (s->pool[i].ready)
+			pub.pooled--;
+	pthread_mutex_unlock(&pub.pmx);
 }
 
 /* Free subscription s of its session. */
@@ -693,6 +1006,7 @@ sub_free(struct psub *s)
 			ss->subs[i] = ss->subs[--ss->nsubs];
 			break;
 		}
+	free(s->pool);
 	free(s);
 }
 
@@ -815,6 +1129,10 @@ rpc_establish(struct psess *ss, const char *mid, const char *rpc)
 	s->id = pub.next_sub++;
 	if (s->stream == ST_PCR)
 		sub_digest(s, 0, s->digest);
+	s->clock0 = mono_ms();
+	if (presigning(s) && (s->pool = calloc(pub.presign,
+	    sizeof(*s->pool))) == NULL)
+		fatal("out of memory");
 	ss->subs[ss->nsubs++] = s;
 	active_add(s);
 	if (append(body, sizeof(body), &n, "<id xmlns=\"" SN_NS "\">%u</id>"
@@ -822,7 +1140,7 @@ rpc_establish(struct psess *ss, const char *mid, const char *rpc)
 	    s->seed_b64) == 0)
 		reply(ss, mid, body);
 	debug("session %u: subscription %u to %s", ss->id, s->id, stream);
-	if (!pub.nostart) {
+	if (!pub.nostart && !presigning(s)) {
 		sub_send(s, "subscription-start");
 		if (s->stream == ST_IMA)
 			sub_state(s, "replay-completed");
@@ -853,6 +1171,7 @@ static void
 rpc_modify(struct psess *ss, const char *mid, const char *rpc)
 {
 	struct psub *s, tmp;
+	uint32_t n;
 
 	if ((s = rpc_sub(ss, rpc)) == NULL) {
 		reply_error(ss, mid, "invalid-value", "ietf-subscribed-"
@@ -866,9 +1185,20 @@ rpc_modify(struct psess *ss, const char *mid, const char *rpc)
 		    "seed-invalid", "bad nonce-seed, hash or PCR selection");
 		return;
 	}
+	pthread_mutex_lock(&pub.pmx);
 	*s = tmp;
 	if (s->stream == ST_PCR)
 		sub_digest(s, 0, s->digest);
+	s->gen++;	/* pre-signed quotes: the old chain, dropped (and
+			 * the "modified" notification is not sent) */
+	s->pool_next = s->seq;
+	for (n = 0; s->pool != NULL && n < pub.presign; n++)
+		if (s->pool[n].ready) {
+			s->pool[n].ready = 0;
+			pub.pooled--;
+		}
+	pthread_cond_broadcast(&pub.pcv);
+	pthread_mutex_unlock(&pub.pmx);
 	reply(ss, mid, "<ok/>");
 	sub_send(s, "modified");
 }
@@ -968,13 +1298,22 @@ static void
 sess_fill(struct psess *ss)
 {
 	struct psub *s;
+	size_t dry = 0;
+	int r;
 
+	ss->starved = 0;
 	if (pub.rate != 0 || ss->nsubs == 0 || ss->closing)
 		return;
 	while (sess_pending(ss) < FILL_WM) {
 		s = ss->subs[ss->rr++ % ss->nsubs];
-		if (sub_send(s, "periodic") != 0)
+		if ((r = sub_send(s, "periodic")) < 0)
 			return;
+		if (r == 0)
+			dry = 0;
+		else if (++dry >= ss->nsubs) {
+			ss->starved = 1;	/* tick_cb comes back */
+			return;
+		}
 	}
 }
 
@@ -1107,6 +1446,11 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd; (void)what; (void)arg;
 	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (pub.rate == 0 && pub.presign > 0)	/* the signers caught up? */
+		for (tried = 0; tried < pub.nactive; tried++)
+			if (pub.active[tried]->sess->starved)
+				sess_fill(pub.active[tried]->sess);
+	tried = 0;
 	if (pub.rate <= 0 || pub.nactive == 0) {
 		pub.last_tick = now;
 		pub.tokens = 0;
@@ -1123,9 +1467,12 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 			tried++;
 			continue;
 		}
+		if (sub_send(s, "periodic") == 1) {
+			tried++;	/* its next quote is not signed yet */
+			continue;
+		}
 		tried = 0;
 		pub.tokens -= 1;
-		sub_send(s, "periodic");
 	}
 }
 
@@ -1166,12 +1513,19 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", pub.status_file);
 	if ((f = fopen(tmp, "w")) == NULL)
 		return;
+	pthread_mutex_lock(&pub.pmx);
 	fprintf(f, "sessions %zu subscriptions %zu sent %llu bytes %llu "
-	    "deferred %llu handshake_fail %llu rpcs %llu rate %g\n",
+	    "deferred %llu handshake_fail %llu rpcs %llu rate %g "
+	    "signs %llu presigned %llu pool %llu starved %llu stale %llu\n",
 	    pub.nsess, pub.nactive, (unsigned long long)pub.sent,
 	    (unsigned long long)pub.bytes, (unsigned long long)pub.deferred,
 	    (unsigned long long)pub.handshake_fail,
-	    (unsigned long long)pub.rpcs, pub.rate);
+	    (unsigned long long)pub.rpcs, pub.rate,
+	    (unsigned long long)(pub.signs + pub.psigns),
+	    (unsigned long long)pub.pooled,
+	    (unsigned long long)pub.presign * pub.nactive,
+	    (unsigned long long)pub.starved, (unsigned long long)pub.stale);
+	pthread_mutex_unlock(&pub.pmx);
 	if (fclose(f) == 0)
 		rename(tmp, pub.status_file);
 }
@@ -1229,10 +1583,16 @@ usage(int status)
 	fprintf(status ? stderr : stdout,
 "usage: bench_publisher -A AKFILE -c CERT -k KEY -C CA -p PORT [-P NPORTS]\n"
 "           [-l ADDR] [-r RATE] [-R RATEFILE] [-S STATUSFILE] [-e ENTRIES]\n"
-"           [-b SNDBUF] [-nv]\n"
+"           [-b SNDBUF] [-a ecdsa|rsa] [-M PRIMES] [-Q DEPTH [-j THREADS]]\n"
+"           [-nv]\n"
 "TEST-ONLY load generator for tests/bench_rivd.sh: quotes signed with a\n"
 "software key, not a TPM.\n"
 "  -A FILE  write the (software) AK as a TPM2B_PUBLIC to FILE\n"
+"  -a ALG   AK: ecdsa (P-256, the default) or rsa (RSA-2048, RSASSA)\n"
+"  -M N     primes of the RSA key (default 2; 3 signs faster)\n"
+"  -Q N     keep N pre-signed quotes per pcr-trust-evidence subscription\n"
+"           (no subscription-start notification then)\n"
+"  -j N     signer threads with -Q (default 1)\n"
 "  -r RATE  notifications/s over all subscriptions; 0 flat out; <0 idle\n"
 "  -R FILE  re-read the rate from FILE every 100 ms\n"
 "  -S FILE  write a status line to FILE every 200 ms\n"
@@ -1255,9 +1615,22 @@ main(int argc, char **argv)
 	pub.ima_entries = IMA_DEFAULT;
 	pub.next_sub = SUB_ID_FIRST;
 	pub.rate = -1;
-	while ((ch = getopt(argc, argv, "A:b:c:C:e:hk:l:np:P:r:R:S:v")) != -1) {
+	pub.primes = 2;
+	pub.nthreads = 1;
+	while ((ch = getopt(argc, argv, "a:A:b:c:C:e:hj:k:l:M:np:P:Q:r:R:S:v"))
+	    != -1) {
 		switch (ch) {
+		case 'a':
+			if (strcmp(optarg, "rsa") == 0)
+				pub.rsa = 1;
+			else if (strcmp(optarg, "ecdsa") != 0)
+				usage(2);
+			break;
 		case 'A': ak = optarg; break;
+		case 'j': pub.nthreads = atoi(optarg); break;
+		case 'M': pub.primes = atoi(optarg); break;
+		case 'Q': pub.presign = (uint32_t)strtoul(optarg, NULL, 10);
+		    break;
 		case 'b': pub.sndbuf = atoi(optarg); break;
 		case 'c': cert = optarg; break;
 		case 'C': ca = optarg; break;
@@ -1278,14 +1651,18 @@ main(int argc, char **argv)
 	}
 	if (ak == NULL || cert == NULL || key == NULL || ca == NULL ||
 	    port <= 0 || nports < 1 || nports > PORTS_MAX ||
-	    pub.ima_entries == 0 || optind != argc)
+	    pub.ima_entries == 0 || pub.nthreads < 1 ||
+	    pub.nthreads > THREADS_MAX || optind != argc)
 		usage(2);
+	pthread_mutex_init(&pub.pmx, NULL);
+	pthread_cond_init(&pub.pcv, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	clock_gettime(CLOCK_MONOTONIC, &pub.t0);
 	pub.last_tick = pub.t0;
 	ak_make(ak);
 	pcr_values_init();
 	tls_init(cert, key, ca);
+	signers_start();
 	if ((pub.base = event_base_new()) == NULL)
 		fatal("cannot start the event loop");
 	listen_all(addr, port, nports);
@@ -1297,9 +1674,9 @@ main(int argc, char **argv)
 	sig_term = evsignal_new(pub.base, SIGTERM, signal_cb, NULL);
 	evsignal_add(sig_int, NULL);
 	evsignal_add(sig_term, NULL);
-	fprintf(stderr, "bench_publisher: TEST-ONLY, software AK: ready: "
-	    "%s ports %d-%d, rate %g\n", addr, port, port + nports - 1,
-	    pub.rate);
+	fprintf(stderr, "bench_publisher: TEST-ONLY, software %s AK: ready: "
+	    "%s ports %d-%d, rate %g\n", pub.rsa ? "RSA-2048" : "ECDSA P-256",
+	    addr, port, port + nports - 1, pub.rate);
 	event_base_dispatch(pub.base);
 	fprintf(stderr, "bench_publisher: stopping: %zu sessions, %llu "
 	    "notifications sent\n", pub.nsess, (unsigned long long)pub.sent);

@@ -5,13 +5,29 @@
 #
 # The attesters are tests/bench_publisher, a TEST-ONLY publisher whose
 # quotes are real TPMS_ATTEST structures signed with a software ECDSA P-256
-# key (no TPM): one TLS session per attester, one subscription per session.
-# Every phase runs a fresh publisher, rivd (the build's binary) and store:
+# key (no TPM), or in quote-rsa an RSA-2048 one: one TLS session per
+# attester, one subscription per session.  Every phase runs a fresh
+# publisher, rivd (the build's binary) and store:
 #
 #   quote      pcr-trust-evidence (PCRs 0-9), publisher flat out; then the
-#              floor (ECDSA P-256 verify alone, openssl speed) and, with
-#              perf, 3 s of rivd's CPU profile after the window
-#   quote @R   the same at half that rate, synchronous=full, then normal
+#              floor (ECDSA P-256 verify alone, openssl speed, measured in
+#              the same run) and, with perf, 3 s of rivd's CPU profile after
+#              the window, summed by cost (verify, parse, framing, TLS
+#              read, store...) in us per notification
+#   quote-rsa  the same with an RSA-2048 AK (RSASSA-PKCS1-v1_5/SHA-256,
+#              e = 65537) and the RSA-2048 verify floor.  Signing costs the
+#              publisher ~1 ms per quote, so it pre-signs: it fills a pool
+#              of quotes per subscription with 2 signer threads before the
+#              load starts (RIV_BENCH_RSA_RATE, default 4500/s, sizes it for
+#              the window) and refills it at nice 19 during the run;
+#              "starved" says when rivd got ahead of it
+#   quote @R   the same as quote at half its rate, synchronous=full, then
+#              normal
+#   latency    quote at RIV_BENCH_LAT_RATE/s (default: half of quote's
+#              rate, else 1000) with store synchronous / linger / batch of
+#              full/5/256 (the defaults), normal/5/256, full/0/256,
+#              normal/0/256 and full/0/16: received -> committed p50/p99,
+#              the interval between commits and the batch sizes
 #   ima        ima-log, ENTRIES raw ima-ng entries per notification, flat out
 #   idle       VmRSS with 0, then 100 / 1000 / 5000 idle subscriptions
 #
@@ -28,7 +44,8 @@
 # RIV_BENCH_ATTESTERS (sessions of the load phases, default 100),
 # RIV_BENCH_ENTRIES (IMA entries per notification, default 100),
 # RIV_BENCH_IDLE (idle subscription counts, default "100 1000 5000"),
-# RIV_BENCH_PHASES (default "quote rate ima idle"; rate needs quote),
+# RIV_BENCH_PHASES (default "quote rate ima idle"; also quote-rsa and
+# latency; rate needs quote), RIV_BENCH_RSA_RATE, RIV_BENCH_LAT_RATE,
 # RIV_BENCH_PERF=0 (no CPU profile of rivd after the quote window),
 # RIV_BENCH_KEEP=1 (keep the work directory).
 
@@ -140,21 +157,27 @@ sys.exit(1)
 EOF
 }
 
-# write_conf FILE N NPORTS STREAM SYNC: N attesters spread over the ports,
-# one subscription each, no heartbeat to speak of, no re-seeding.
+# write_conf FILE N NPORTS STREAM SYNC [LINGER BATCH]: N attesters spread
+# over the ports, one subscription each, no heartbeat to speak of, no
+# re-seeding; the store's linger and batch when given (else the defaults).
 write_conf() {
-	$PY - "$@" "$TMP" "$PORT" <<'EOF'
+	$PY - "$1" "$2" "$3" "$4" "$5" "$TMP" "$PORT" "${6:-}" "${7:-}" <<'EOF'
 import sys
-path, n, nports, stream, sync, tmp, port = sys.argv[1:8]
+path, n, nports, stream, sync, tmp, port, linger, batch = sys.argv[1:10]
 n, nports, port = int(n), int(nports), int(port)
+extra = ""
+if linger:
+    extra += "<linger>%s</linger>" % linger
+if batch:
+    extra += "<batch>%s</batch>" % batch
 with open(path, "w") as f:
     f.write('<verifier xmlns="urn:rivd:params:xml:ns:yang:riv-verifier">\n'
             '  <store><path>%s/rivd.db</path><synchronous>%s</synchronous>'
-            '</store>\n'
+            '%s</store>\n'
             '  <limits><connect-timeout>120</connect-timeout></limits>\n'
             '  <tls><certificate>%s/pki/client.pem</certificate>'
             '<key>%s/pki/client.key</key><ca>%s/pki/ca.pem</ca></tls>\n'
-            % (tmp, sync, tmp, tmp, tmp))
+            % (tmp, sync, extra, tmp, tmp, tmp))
     for i in range(n):
         f.write('  <attester><name>b%d</name><address>127.0.0.1</address>'
                 '<port>%d</port><tpm><name>tpm0</name><ak>%s/ak.pub</ak>'
@@ -166,13 +189,16 @@ with open(path, "w") as f:
 EOF
 }
 
-# start_pub NPORTS RATE: the publisher (its AK in $TMP/ak.pub).
+# start_pub NPORTS RATE [OPTION...]: the publisher (its AK in $TMP/ak.pub),
+# with more options of its own (the AK's algorithm, pre-signing).
 start_pub() {
-	echo "$2" >"$TMP/rate"
+	np=$1 r=$2
+	shift 2
+	echo "$r" >"$TMP/rate"
 	rm -f "$TMP/status"
 	"$RIV_BENCH_PUBLISHER" -A "$TMP/ak.pub" -c "$PKI/server.pem" \
-	    -k "$PKI/server.key" -C "$PKI/ca.pem" -p "$PORT" -P "$1" \
-	    -R "$TMP/rate" -S "$TMP/status" -b 32768 -e "$ENTRIES" \
+	    -k "$PKI/server.key" -C "$PKI/ca.pem" -p "$PORT" -P "$np" \
+	    -R "$TMP/rate" -S "$TMP/status" -b 32768 -e "$ENTRIES" "$@" \
 	    >"$TMP/pub.log" 2>&1 &
 	PUB_PID=$!
 	i=0
@@ -337,8 +363,17 @@ if trace:
               % (len(calls), pct(calls, .5), pct(calls, .99), calls[-1],
                  sum(calls) / 1e3))
 batches = collections.Counter(r[1] for r in rows)
-print("  commits     %8.1f /s (%d transactions, %.1f verdicts each)"
-      % (len(batches) / secs, len(batches), n / len(batches)))
+sizes = sorted(batches.values())
+ts = sorted(batches)
+gaps = sorted((b - a) / 1e3 for a, b in zip(ts, ts[1:])) or [0]
+print("  commits     %8.1f /s (%d transactions, %.1f verdicts each: p50 %d"
+      " p99 %d max %d); between commits p50 %.2f ms p99 %.2f ms"
+      % (len(batches) / secs, len(batches), n / len(batches),
+         pct(sizes, .5), pct(sizes, .99), sizes[-1], pct(gaps, .5),
+         pct(gaps, .99)))
+with open(db + ".fig", "w") as f:
+    f.write("%d %f %f %f %f %f\n" % (n, cpu, loop, writer, pct(lat, .5),
+                                    pct(lat, .99)))
 res = collections.Counter(r[2] + (" (%s)" % r[3] if r[3] else "")
                           for r in rows)
 print("  verdicts    " + ", ".join("%d %s" % (k, v) for v, k in
@@ -350,12 +385,146 @@ EOF
 HOT='appraise|quote_|lyd_|digest_verify|EVP_Digest|writer_|sqlite3_step'
 HOT="$HOT|SSL_read|read_pcr|nonce_derive|leaf_|ima_|store_submit|sub_record"
 
-# load_phase NAME STREAM RATE SYNC: one measured window under load.
+# floor ALG: openssl speed's verifications per second of one core for the
+# AK's algorithm (ecdsa: P-256, rsa: RSA-2048), now, on this machine, and
+# how far rivd's figure of the window (FIG) is from it.
+floor() {
+	if [ "$1" = rsa ]; then
+		vps=$(openssl speed -seconds 2 rsa2048 2>/dev/null |
+		    awk '/^rsa 2048 bits/ { print $NF }')
+		what="RSA-2048 (e = 65537) verify"
+	else
+		vps=$(openssl speed -seconds 2 ecdsap256 2>/dev/null |
+		    awk '/ecdsa \(nistp256\)/ { print $NF }')
+		what="ECDSA P-256 verify"
+	fi
+	[ -n "$vps" ] || return 0
+	$PY - "$vps" "$what" "$TMP/rivd.db.fig" <<'EOF'
+import sys, os
+vps, what, fig = float(sys.argv[1]), sys.argv[2], sys.argv[3]
+print("  floor       %s alone: %.0f/s per CPU second (openssl speed "
+      "-seconds 2, this run), %.1f us" % (what, vps, 1e6 / vps))
+if os.path.exists(fig):
+    n, cpu, loop = (float(x) for x in open(fig).read().split()[:3])
+    if n and cpu:
+        each = cpu / n * 1e6
+        print("              rivd: %.0f/s per core = %.0f%% of that floor; "
+              "verify is %.0f%% of rivd's %.0f us per notification"
+              % (n / cpu, 100 * n / cpu / vps, 100 * 1e6 / vps / each, each))
+EOF
+}
+
+# breakdown PERFDATA FIG PID: rivd's CPU profile summed by cost, leaf to
+# root (a sample counts for the first frame of its stack that names a
+# cost: a malloc under libyang's parser is parse; libyang's own internals
+# count for the entry point rivd called), scaled to us per
+# notification with the window's CPU per notification of each thread (FIG).
+breakdown() {
+	perf script -i "$1" -F tid,ip,sym >"$TMP/perf.txt" 2>/dev/null
+	$PY - "$2" "$3" "$TMP/perf.txt" <<'EOF'
+import sys, re, collections
+fig, pid, script = sys.argv[1:4]
+try:
+    n, cpu, loop, writer = (float(x) for x in open(fig).read().split()[:4])
+except (OSError, ValueError):
+    n = cpu = loop = writer = 0
+cats = [
+    ("verify (signature)", r"EVP_DigestVerify|EVP_PKEY_verify|digest_verify"
+     r"|verify_rsa|verify_ecdsa|ossl_ecdsa|ecdsa_|ECDSA_|rsa_verify|"
+     r"RSA_verify|ossl_rsa_verify|rsa_ossl_public|^quote_verify"),
+    ("TPMS_ATTEST unmarshal", r"^Tss2_MU|^quote_parse|^parse_clock|"
+     r"^check_tpm2b|^quote_load"),
+    ("hashing (nonce, PCR digest)", r"^nonce_|^pcr_digest|^bank_hash|"
+     r"^hasher_|^EVP_MAC|^HMAC|^pcrset_"),
+    ("base64", r"EVP_Decode|^b64|^unb64|base64"),
+    # libyang by its entry point (its internals, lydict_* or lyplg_*,
+    # serve all of them): the parser, lookups of the tree, freeing it.
+    ("libyang parse (XML -> tree)", r"^lyd_parse"),
+    ("libyang free (tree)", r"^lyd_free"),
+    ("libyang lookups (lyd_find_*, leaves)", r"^lyd_find|^leaf_text|"
+     r"^leaf_bin|^has_child|^read_pcr_values|^lyd_child|^lyd_get_value"),
+    ("framing (chunks)", r"^framer_|^framing_"),
+    ("TLS read (SSL_read, decrypt, recv)", r"SSL_read|ssl3_read|ssl_read|"
+     r"tls1_|tls13_|^BIO_read|aesni_gcm|gcm_|^tcp_recvmsg|sock_read|"
+     r"^__libc_read|^read$|bufferevent_openssl|be_openssl"),
+    ("store (queue, record)", r"^store_|^sub_record|^verdict_"),
+    ("appraisal logic", r"^appraise|^check_clock|^chain_|^check_quote|"
+     r"^read_pcr|^appraisal_|^message_take|^keep_quoted|^pcr_check"),
+    ("event loop, epoll, timers", r"^event_|^evbuffer|^bufferevent|"
+     r"epoll|^evmap|^evutil|^session_"),
+]
+cats = [(k, re.compile(v)) for k, v in cats]
+loopc = collections.Counter()
+other = collections.Counter()
+tid, stack = None, []
+def done():
+    if tid is None:
+        return
+    if tid != pid:
+        other[stack[0] if stack else "?"] += 1
+        return
+    for f in stack:
+        for k, r in cats:
+            if r.search(f):
+                loopc[k] += 1
+                return
+    loopc["other: " + (stack[0] if stack else "?")] += 1
+for l in open(script, errors="replace"):
+    if not l.strip():
+        continue
+    if not l.startswith("\t"):
+        done()
+        tid, stack = l.split()[0], []
+    else:
+        w = l.split(None, 1)
+        stack.append(w[1].strip() if len(w) > 1 else w[0])
+done()
+tot_loop = sum(loopc.values())
+tot_other = sum(other.values())
+if not tot_loop:
+    print("    (no samples of rivd's loop)")
+    sys.exit(0)
+us_loop = loop / n * 1e6 if n else 0
+us_writer = writer / n * 1e6 if n else 0
+print("    where rivd's loop thread spends its CPU (%d samples; %.0f us per "
+      "notification in the window):" % (tot_loop, us_loop))
+print("      %-40s %6s %8s" % ("cost", "share", "us/notif"))
+small = 0
+for k, c in sorted(loopc.items(), key=lambda x: -x[1]):
+    if k.startswith("other: ") and c < tot_loop * 0.01:
+        small += c
+        continue
+    print("      %-40s %5.1f%% %8.1f" % (k[:40], 100 * c / tot_loop,
+                                        us_loop * c / tot_loop))
+if small:
+    print("      %-40s %5.1f%% %8.1f" % ("other (each < 1 %)",
+                                        100 * small / tot_loop,
+                                        us_loop * small / tot_loop))
+print("    other threads (the store writer, SQLite): %d samples, %.0f us per"
+      " notification in the window; top: %s" % (tot_other, us_writer,
+      ", ".join("%s %.0f%%" % (k, 100 * c / tot_other)
+                for k, c in other.most_common(4)) if tot_other else "-"))
+EOF
+}
+
+# load_phase NAME STREAM RATE SYNC [ALG [LINGER [BATCH [PROFILE]]]]: one
+# measured window under load; ALG ecdsa (the default) or rsa (pre-signed);
+# the store's linger and batch (else the defaults); PROFILE 1: the floor
+# and, with perf, rivd's CPU profile after the window.
 load_phase() {
-	name=$1 stream=$2 rate=$3 sync=$4
+	name=$1 stream=$2 rate=$3 sync=$4 alg=${5:-ecdsa} linger=${6:-}
+	batch=${7:-} profile=${8:-0}
 	echo "== $name"
-	write_conf "$TMP/conf.xml" "$NLOAD" 1 "$stream" "$sync"
-	start_pub 1 -1
+	write_conf "$TMP/conf.xml" "$NLOAD" 1 "$stream" "$sync" "$linger" \
+	    "$batch"
+	if [ "$alg" = rsa ]; then
+		# The pool: the warm-up and the window at RSA_RATE, refilled
+		# by the signers (nice 19) as it drains.
+		depth=$(( (RSA_RATE * (SECS + WARM + 1) + NLOAD - 1) / NLOAD ))
+		start_pub 1 -1 -a rsa -M 3 -Q "$depth" -j 2
+	else
+		start_pub 1 -1
+	fi
 	start_rivd "$TMP/conf.xml"
 	if ! wait_subs "$NLOAD" 60; then
 		echo "  only $(status_field subscriptions) of $NLOAD " \
@@ -363,6 +532,21 @@ load_phase() {
 		    "$TMP/rivd.log" | tail -1)"
 		stop_run
 		return
+	fi
+	if [ "$alg" = rsa ]; then
+		ts=$(now)
+		i=0
+		while :; do
+			got=$(status_field presigned)
+			want=$(status_field pool)
+			[ -n "$want" ] && [ "${got:-0}" -ge "$want" ] && break
+			i=$((i + 1))
+			[ $i -lt 3000 ] || break
+			sleep 0.1
+		done
+		echo "  publisher: ${got:-0} of ${want:-?} quotes pre-signed" \
+		    "($depth per subscription) in $($PY -c "print('%.0f' % \
+($(now) - $ts))") s: 2 signer threads, 3-prime RSA-2048"
 	fi
 	echo "$rate" >"$TMP/rate"
 	trace=""
@@ -380,6 +564,7 @@ load_phase() {
 	w0=$(writer_ticks "$RIVD_PID")
 	l0=$(ticks "$RIVD_PID" "$RIVD_PID")
 	p0=$(ticks "$PUB_PID")
+	s0=$(status_field starved)
 	sleep "$SECS"
 	t1=$(now)
 	b1=$(busy_ticks)
@@ -387,8 +572,10 @@ load_phase() {
 	w1=$(writer_ticks "$RIVD_PID")
 	l1=$(ticks "$RIVD_PID" "$RIVD_PID")
 	p1=$(ticks "$PUB_PID")
+	s1=$(status_field starved)
 	rss=$(rss_kb "$RIVD_PID")
-	if [ "$name" = quote ] && [ -n "$PERF_CPU" ]; then
+	pid=$RIVD_PID
+	if [ "$profile" = 1 ] && [ -n "$PERF_CPU" ]; then
 		# After the window, not in it: the profiler costs CPU.
 		perf record -q -F 999 --call-graph dwarf,16384 -p "$RIVD_PID" \
 		    -o "$TMP/perf.cpu" >/dev/null 2>&1 &
@@ -407,28 +594,35 @@ load_phase() {
 	[ -n "$trace" ] && { $PY -c 'import time; print(time.time() -
 time.clock_gettime(time.CLOCK_MONOTONIC))'; perf script --ns \
 	    -F tid,time,event -i "$TMP/perf.fsync" 2>/dev/null; } >"$trace"
+	rm -f "$TMP/rivd.db.fig"
 	report "$TMP/rivd.db" "$t0" "$t1" $((c1 - c0)) $((l1 - l0)) \
 	    $((w1 - w0)) $((p1 - p0)) $((b1 - b0)) "$sync" $trace
 	echo "  rivd VmRSS  $((rss / 1024)) MB"
+	if [ "$alg" = rsa ] && [ -n "$s0" ] && [ -n "$s1" ]; then
+		if [ "$s1" -gt "$s0" ]; then
+			echo "  publisher   starved $((s1 - s0)) times in the" \
+			    "window: its signers fell behind, rivd was not" \
+			    "flat out all the time (raise RIV_BENCH_RSA_RATE)"
+		else
+			echo "  publisher   never starved in the window: rivd" \
+			    "flat out on pre-signed quotes"
+		fi
+	fi
 	LAST_RATE=$($PY -c "import sqlite3; print(sqlite3.connect('$TMP/rivd.db')\
 .execute('SELECT count(*) FROM verdicts WHERE received_us >= ? AND \
 received_us < ?', ($t0 * 1e6, $t1 * 1e6)).fetchone()[0] / ($t1 - $t0))")
-	if [ "$name" = quote ]; then
-		openssl speed -seconds 1 ecdsap256 2>/dev/null | awk '
-		    /ecdsa \(nistp256\)/ { printf("  floor       ECDSA P-256 " \
-		    "verify alone: %.0f/s per CPU second (openssl speed), " \
-		    "%.0f us\n", $NF, 1e6 / $NF) }'
-	fi
+	[ "$profile" = 1 ] && floor "$alg"
 	if [ -f "$TMP/perf.cpu" ]; then
 		echo "  perf (3 s after the window): rivd's hottest symbols, then" \
-		    "its hot path with callees"
+		    "its hot path with callees, then the costs summed"
 		perf report -i "$TMP/perf.cpu" --no-children --sort dso,sym \
 		    -g none 2>/dev/null | grep -v '^#' | grep -v '^$' |
 		    head -12 | sed 's/^/    /'
 		perf report -i "$TMP/perf.cpu" --children --sort sym -g none \
 		    2>/dev/null | grep -v '^#' | grep -v '^$' | grep -E "$HOT" |
 		    head -25 | sed 's/^/    /'
-		rm -f "$TMP/perf.cpu"
+		breakdown "$TMP/perf.cpu" "$TMP/rivd.db.fig" "$pid"
+		rm -f "$TMP/perf.cpu" "$TMP/perf.txt"
 	fi
 }
 
@@ -494,18 +688,40 @@ perf_ok && PERF_SYSCALLS=1
 PERF_CPU=""
 [ -n "$PERF_SYSCALLS" ] && [ "${RIV_BENCH_PERF:-1}" != 0 ] && PERF_CPU=1
 echo "rivd under load: $NLOAD attesters over TLS on loopback (publisher:" \
-    "tests/bench_publisher, TEST-ONLY, software ECDSA P-256 AK)"
+    "tests/bench_publisher, TEST-ONLY, software ECDSA P-256 AK, RSA-2048 in" \
+    "quote-rsa)"
 echo "  $(nproc) CPUs; load average at start $(cut -d' ' -f1-3 \
 /proc/loadavg); store in $TMP ($(df -P "$TMP" | awk 'NR == 2 { print $1 }'))"
 echo "  targets: >= 10000 quote notifications/s/core, p99 <= 10 ms," \
     "<= 100 KB per idle subscription, 5000 subscriptions held"
 
 LAST_RATE=""
+RSA_RATE=${RIV_BENCH_RSA_RATE:-4500}
 case " $PHASES " in *" quote "*)
-	load_phase quote pcr-trust-evidence 0 full ;;
+	load_phase quote pcr-trust-evidence 0 full ecdsa "" "" 1 ;;
+esac
+QUOTE_RATE=$LAST_RATE
+case " $PHASES " in *" quote-rsa "*)
+	load_phase "quote-rsa (RSA-2048 AK, pre-signed quotes)" \
+	    pcr-trust-evidence 0 full rsa "" "" 1 ;;
+esac
+case " $PHASES " in *" latency "*)
+	if [ -n "${RIV_BENCH_LAT_RATE:-}" ]; then
+		lr=$RIV_BENCH_LAT_RATE
+	elif [ -n "$QUOTE_RATE" ]; then
+		lr=$($PY -c "print(max(100, int(float('$QUOTE_RATE') / 2 / 100) \
+* 100))")
+	else
+		lr=1000
+	fi
+	for c in full:5:256 normal:5:256 full:0:256 normal:0:256 full:0:16; do
+		sy=${c%%:*} li=${c#*:} ba=${li#*:} li=${li%%:*}
+		load_phase "latency @ $lr/s: synchronous=$sy linger=$li ms \
+batch=$ba" pcr-trust-evidence "$lr" "$sy" ecdsa "$li" "$ba"
+	done ;;
 esac
 case " $PHASES " in *" rate "*)
-	sat=${LAST_RATE:-1000}
+	sat=${QUOTE_RATE:-1000}
 	rate=$($PY -c "print(max(100, int(float('$sat') / 2 / 100) * 100))")
 	load_phase "quote @ $rate/s (half of flat out), synchronous=full" \
 	    pcr-trust-evidence "$rate" full
