@@ -10,10 +10,10 @@
  * sequence and a few memcmp calls, with no allocation.  Loading reads the
  * text once (after its SHA-256): the name maps go straight from the text
  * into the tables, one packed record per name with its digests in binary,
- * and only the small members become a JSON tree (see "The policy's JSON
- * reader" below).  The exclude patterns
- * are combined into one POSIX regular expression that is only run for an
- * entry that would otherwise fail.
+ * and only the small members become a JSON tree (json.c's reader with a
+ * member hook, see policy_member).  The exclude patterns are combined into
+ * one POSIX regular expression that is only run for an entry that would
+ * otherwise fail.
  *
  * Policies loaded with ima_policy_get() are kept in a registry, keyed by the
  * SHA-256 of the file, so every attester using one version shares one copy.
@@ -459,15 +459,15 @@ digest_allowed(const struct pname *p, const struct ima_entry *e)
 }
 
 /*
- * The policy's JSON reader.  It reads what json_parse reads, with the same
- * limits and the same errors at the same offsets (its code follows
- * json.c's), but it never builds a tree for the big name maps of the root
- * object ("digests", "keyrings", "ima-buf"): their names are decoded
- * straight into a table's arena, their digests decoded to binary beside
- * them, so a policy costs little more than its binary contents and one
- * pass over its text.  Errors of the policy's rules found in a map are kept
- * (the first of each kind) and reported, in the order of the rules, once
- * the whole text is known to be JSON.
+ * The policy's text is read by json.c's reader (struct json_reader), with
+ * its limits and its errors at the same offsets, but the big name maps of
+ * the root object ("digests", "keyrings", "ima-buf") never become a tree:
+ * the reader's member hook (policy_member) reads them with json_read_items,
+ * their names go straight into a table's arena and their digests, decoded
+ * to binary, beside them, so a policy costs little more than its binary
+ * contents and one pass over its text.  Errors of the policy's rules found
+ * in a map are kept (the first of each kind) and reported, in the order of
+ * the rules, once the whole text is known to be JSON.
  */
 
 /* The name maps of the root object: digests, keyrings, ima-buf. */
@@ -481,6 +481,8 @@ struct smap {
 	size_t		 names;		/* names read */
 	size_t		 nameoff;	/* the name being read, in the arena */
 	size_t		 namelen;
+	int		 rec;		/* the name has a record */
+	size_t		 ndigests;	/* items of its list read */
 	char		 shape[RIV_ERR_MAX];	/* first error of shape */
 	char		 content[RIV_ERR_MAX];	/* first error of contents */
 };
@@ -491,630 +493,10 @@ struct pctx {
 	struct riv_err		*err;
 	int			 keylime;
 	size_t			 vkoff;		/* offset of verification-keys */
-	/* The reader. */
-	const char		*buf;		/* the text */
-	size_t			 len;
-	size_t			 pos;
-	size_t			 values;	/* values read so far */
-	size_t			 max_values;
-	struct riv_err		*jerr;		/* JSON errors */
+	struct json_reader	 r;		/* the text; JSON errors */
 	struct smap		 maps[NMAPS];
-	char			*scratch;	/* strings with escapes */
-	size_t			 scratchlen;
+	struct smap		*cur;		/* the map being read */
 };
-
-/* Member names of one object seen so far: indices hashed by name. */
-struct nameset {
-	uint32_t	*slots;		/* 1 + member index; 0 is empty */
-	size_t		 mask;
-};
-
-/* Objects this small are searched for a repeated name without a hash. */
-#define NAMESET_LINEAR	8
-/* Longest member name quoted in a JSON error. */
-#define NAME_QUOTE_MAX	48
-
-static struct json	*jr_value(struct pctx *, int);
-
-/* Record a JSON error at the reader's offset and return NULL. */
-static struct json *
-jr_fail(struct pctx *c, const char *what)
-{
-	err_set(c->jerr, RIV_MALFORMED, "JSON: %s at byte offset %zu", what,
-	    c->pos);
-	return NULL;
-}
-
-/* Skip white space. */
-static void
-jr_space(struct pctx *c)
-{
-	while (c->pos < c->len && (c->buf[c->pos] == ' ' ||
-	    c->buf[c->pos] == '\t' || c->buf[c->pos] == '\n' ||
-	    c->buf[c->pos] == '\r'))
-		c->pos++;
-}
-
-/* Count one more value against the budget; -1 if over it. */
-static int
-jr_count(struct pctx *c)
-{
-	if (c->values >= c->max_values) {
-		err_set(c->jerr, RIV_MALFORMED, "JSON: more than %zu values in "
-		    "%zu bytes at byte offset %zu", c->max_values, c->len,
-		    c->pos);
-		return -1;
-	}
-	c->values++;
-	return 0;
-}
-
-/*
- * Allocate a value of a type at the current offset, with room for extra
- * bytes of text after it (as json.c does, so json_free frees it).
- */
-static struct json *
-jr_new(struct pctx *c, enum json_type type, size_t extra)
-{
-	struct json *v;
-
-	if (jr_count(c) == -1)
-		return NULL;
-	if (extra > SIZE_MAX - sizeof(*v) ||
-	    (v = calloc(1, sizeof(*v) + extra)) == NULL)
-		return jr_fail(c, "out of memory");
-	v->type = type;
-	v->offset = c->pos;
-	if (extra > 0)
-		v->str = (char *)(v + 1);
-	return v;
-}
-
-/* Append code point cp as UTF-8 to out at *n. */
-static void
-put_utf8(char *out, size_t *n, unsigned long cp)
-{
-	if (cp < 0x80) {
-		out[(*n)++] = (char)cp;
-	} else if (cp < 0x800) {
-		out[(*n)++] = (char)(0xc0 | cp >> 6);
-		out[(*n)++] = (char)(0x80 | (cp & 0x3f));
-	} else if (cp < 0x10000) {
-		out[(*n)++] = (char)(0xe0 | cp >> 12);
-		out[(*n)++] = (char)(0x80 | (cp >> 6 & 0x3f));
-		out[(*n)++] = (char)(0x80 | (cp & 0x3f));
-	} else {
-		out[(*n)++] = (char)(0xf0 | cp >> 18);
-		out[(*n)++] = (char)(0x80 | (cp >> 12 & 0x3f));
-		out[(*n)++] = (char)(0x80 | (cp >> 6 & 0x3f));
-		out[(*n)++] = (char)(0x80 | (cp & 0x3f));
-	}
-}
-
-/* Read four hex digits of a \u escape. */
-static int
-jr_u4(struct pctx *c, unsigned long *cp)
-{
-	int i, d;
-
-	if (c->len - c->pos < 4)
-		return -1;
-	*cp = 0;
-	for (i = 0; i < 4; i++) {
-		if ((d = hex_value((unsigned char)c->buf[c->pos + i])) < 0)
-			return -1;
-		*cp = *cp << 4 | (unsigned long)d;
-	}
-	c->pos += 4;
-	return 0;
-}
-
-/* Read one escape sequence (after the backslash) into out. */
-static int
-jr_escape(struct pctx *c, char *out, size_t *n)
-{
-	unsigned long cp, lo;
-	char ch;
-
-	if (c->pos >= c->len)
-		return -1;
-	ch = c->buf[c->pos++];
-	switch (ch) {
-	case '"': case '\\': case '/':
-		out[(*n)++] = ch;
-		return 0;
-	case 'b': out[(*n)++] = '\b'; return 0;
-	case 'f': out[(*n)++] = '\f'; return 0;
-	case 'n': out[(*n)++] = '\n'; return 0;
-	case 'r': out[(*n)++] = '\r'; return 0;
-	case 't': out[(*n)++] = '\t'; return 0;
-	case 'u':
-		break;
-	default:
-		return -1;
-	}
-	if (jr_u4(c, &cp) == -1 || cp == 0)
-		return -1;
-	if (cp >= 0xdc00 && cp <= 0xdfff)
-		return -1;
-	if (cp >= 0xd800 && cp <= 0xdbff) {
-		if (c->len - c->pos < 2 || c->buf[c->pos] != '\\' ||
-		    c->buf[c->pos + 1] != 'u')
-			return -1;
-		c->pos += 2;
-		if (jr_u4(c, &lo) == -1 || lo < 0xdc00 || lo > 0xdfff)
-			return -1;
-		cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-	}
-	put_utf8(out, n, cp);
-	return 0;
-}
-
-/* Return the length of a valid UTF-8 sequence at s (max bytes), or 0. */
-static size_t
-utf8_len(const unsigned char *s, size_t max)
-{
-	size_t n, i;
-	unsigned long cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else
-		return 0;
-	if (n > max)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-/* Broadcast a byte to the eight bytes of a word. */
-#define BYTES(b)	(0x0101010101010101ull * (b))
-
-/*
- * Tell whether eight bytes hold one that is not plain in a string: a quote,
- * a backslash, a control character, DEL or a byte of UTF-8.
- */
-static int
-word_special(const unsigned char *p)
-{
-	uint64_t w, q, b, d;
-
-	memcpy(&w, p, 8);
-	q = w ^ BYTES(0x22);
-	b = w ^ BYTES(0x5c);
-	d = w ^ BYTES(0x7f);
-	return (((q - BYTES(1)) & ~q) | ((b - BYTES(1)) & ~b) |
-	    ((d - BYTES(1)) & ~d) | ((w - BYTES(0x20)) & ~w) | w) &
-	    BYTES(0x80) ? 1 : 0;
-}
-
-/*
- * Find the closing quote of the string opened at the reader's offset; -1 if
- * there is none.  *plain tells whether the string has only printable ASCII
- * and no escape, so its bytes are its value.
- */
-static int
-jr_string_end(struct pctx *c, size_t *endp, int *plain)
-{
-	const unsigned char *p, *e;
-	unsigned char ch;
-
-	p = (const unsigned char *)c->buf + c->pos + 1;
-	e = (const unsigned char *)c->buf + c->len;
-	*plain = 1;
-	for (; p < e; p++) {
-		/* Skip eight plain bytes at a time. */
-		while (e - p >= 8 && !word_special(p))
-			p += 8;
-		if (p >= e)
-			break;
-		ch = *p;
-		if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\')
-			continue;
-		if (ch == '"')
-			break;
-		*plain = 0;
-		if (ch == '\\')
-			p++;
-	}
-	if (p >= e) {
-		jr_fail(c, "unterminated string");
-		return -1;
-	}
-	*endp = (size_t)((const char *)p - c->buf);
-	return 0;
-}
-
-/*
- * Decode the string opened at the reader's offset and closed at end into out
- * (room for end - offset bytes), NUL ended; -1 on an error.
- */
-static int
-jr_decode(struct pctx *c, size_t end, char *out, size_t *lenp)
-{
-	size_t n = 0, u;
-
-	c->pos++;
-	while (c->pos < end) {
-		unsigned char ch = (unsigned char)c->buf[c->pos];
-
-		if (ch == '\\') {
-			c->pos++;
-			if (jr_escape(c, out, &n) == -1 || c->pos > end) {
-				jr_fail(c, "bad escape in string");
-				return -1;
-			}
-		} else if (ch < 0x20) {
-			jr_fail(c, "control character in string");
-			return -1;
-		} else {
-			if ((u = utf8_len((const unsigned char *)c->buf +
-			    c->pos, end - c->pos)) == 0) {
-				jr_fail(c, "invalid UTF-8 in string");
-				return -1;
-			}
-			memcpy(out + n, c->buf + c->pos, u);
-			n += u;
-			c->pos += u;
-		}
-	}
-	c->pos = end + 1;
-	out[n] = '\0';
-	*lenp = n;
-	return 0;
-}
-
-/* Read a member name (at its opening quote) into a malloc'd C string. */
-static char *
-jr_name(struct pctx *c)
-{
-	size_t end, n;
-	char *out;
-	int plain;
-
-	if (jr_string_end(c, &end, &plain) == -1)
-		return NULL;
-	if ((out = malloc(end - c->pos)) == NULL) {
-		jr_fail(c, "out of memory");
-		return NULL;
-	}
-	if (jr_decode(c, end, out, &n) == -1) {
-		free(out);
-		return NULL;
-	}
-	return out;
-}
-
-/* Read a string value (at its opening quote). */
-static struct json *
-jr_string(struct pctx *c)
-{
-	struct json *v;
-	size_t end;
-	int plain;
-
-	if (jr_string_end(c, &end, &plain) == -1 ||
-	    (v = jr_new(c, JSON_STRING, end - c->pos)) == NULL)
-		return NULL;
-	if (jr_decode(c, end, v->str, &v->len) == -1) {
-		free(v);
-		return NULL;
-	}
-	return v;
-}
-
-/* Skip a run of decimal digits. */
-static void
-jr_digits(struct pctx *c)
-{
-	while (c->pos < c->len && c->buf[c->pos] >= '0' &&
-	    c->buf[c->pos] <= '9')
-		c->pos++;
-}
-
-/* Tell whether the reader is at a decimal digit. */
-static int
-jr_at_digit(const struct pctx *c)
-{
-	return c->pos < c->len && c->buf[c->pos] >= '0' &&
-	    c->buf[c->pos] <= '9';
-}
-
-/* Read a number, keeping its text. */
-static struct json *
-jr_number(struct pctx *c)
-{
-	size_t start = c->pos;
-	struct json *v;
-
-	if (c->pos < c->len && c->buf[c->pos] == '-')
-		c->pos++;
-	if (!jr_at_digit(c))
-		return jr_fail(c, "bad number");
-	if (c->buf[c->pos] == '0')
-		c->pos++;
-	else
-		jr_digits(c);
-	if (c->pos < c->len && c->buf[c->pos] == '.') {
-		c->pos++;
-		if (!jr_at_digit(c))
-			return jr_fail(c, "bad number");
-		jr_digits(c);
-	}
-	if (c->pos < c->len && (c->buf[c->pos] == 'e' ||
-	    c->buf[c->pos] == 'E')) {
-		c->pos++;
-		if (c->pos < c->len && (c->buf[c->pos] == '+' ||
-		    c->buf[c->pos] == '-'))
-			c->pos++;
-		if (!jr_at_digit(c))
-			return jr_fail(c, "bad number");
-		jr_digits(c);
-	}
-	if ((v = jr_new(c, JSON_NUMBER, c->pos - start + 1)) == NULL)
-		return NULL;
-	v->offset = start;
-	v->len = c->pos - start;
-	memcpy(v->str, c->buf + start, v->len);
-	v->str[v->len] = '\0';
-	return v;
-}
-
-/* Append item (and key, for objects) to a container. */
-static int
-jr_append(struct pctx *c, struct json *v, struct json *item, char *key)
-{
-	struct json **items;
-	char **keys;
-	size_t cap;
-
-	/* Grow at powers of two. */
-	if ((v->n & (v->n - 1)) == 0) {
-		cap = v->n ? v->n * 2 : 4;
-		if ((items = realloc(v->items, cap * sizeof(*items))) == NULL)
-			goto oom;
-		v->items = items;
-		if (v->type == JSON_OBJECT) {
-			if ((keys = realloc(v->keys, cap * sizeof(*keys))) ==
-			    NULL)
-				goto oom;
-			v->keys = keys;
-		}
-	}
-	v->items[v->n] = item;
-	if (v->type == JSON_OBJECT)
-		v->keys[v->n] = key;
-	v->n++;
-	return 0;
-oom:
-	jr_fail(c, "out of memory");
-	return -1;
-}
-
-/* Put member index i of v into a name set (which has room). */
-static void
-nameset_put(struct nameset *s, const struct json *v, size_t i)
-{
-	size_t k;
-
-	for (k = name_hash(0, v->keys[i], strlen(v->keys[i])) & s->mask;
-	    s->slots[k] != 0; k = (k + 1) & s->mask)
-		;
-	s->slots[k] = (uint32_t)(i + 1);
-}
-
-/*
- * Tell whether key names a member of object v already (1), after recording
- * it as member v->n (0); -1 if out of memory.  Small objects are searched
- * directly; larger ones through a hash set, kept at most half full.
- */
-static int
-name_seen(struct nameset *s, const struct json *v, const char *key)
-{
-	uint32_t *slots;
-	size_t i, k, cap;
-
-	if (v->n < NAMESET_LINEAR) {
-		for (i = 0; i < v->n; i++)
-			if (strcmp(v->keys[i], key) == 0)
-				return 1;
-		return 0;
-	}
-	if (v->n >= UINT32_MAX - 1)
-		return -1;
-	if (s->slots == NULL || 2 * (v->n + 1) > s->mask + 1) {
-		for (cap = 32; cap < 4 * (v->n + 1); cap *= 2)
-			;
-		if ((slots = calloc(cap, sizeof(*slots))) == NULL)
-			return -1;
-		free(s->slots);
-		s->slots = slots;
-		s->mask = cap - 1;
-		for (i = 0; i < v->n; i++)
-			nameset_put(s, v, i);
-	}
-	for (k = name_hash(0, key, strlen(key)) & s->mask; s->slots[k] != 0;
-	    k = (k + 1) & s->mask)
-		if (strcmp(v->keys[s->slots[k] - 1], key) == 0)
-			return 1;
-	s->slots[k] = (uint32_t)(v->n + 1);
-	return 0;
-}
-
-/* Record a repeated member name (quoted printable, bounded) at offset. */
-static void
-jr_repeated(struct pctx *c, const char *key, size_t len, size_t offset)
-{
-	char q[NAME_QUOTE_MAX + 4];
-	size_t i;
-
-	for (i = 0; i < len && i < NAME_QUOTE_MAX; i++)
-		q[i] = (unsigned char)key[i] < 0x20 || key[i] == 0x7f ? '?' :
-		    key[i];
-	if (i < len) {
-		memcpy(q + i, "...", 3);
-		i += 3;
-	}
-	q[i] = '\0';
-	err_set(c->jerr, RIV_MALFORMED, "JSON: member name \"%s\" repeated at "
-	    "byte offset %zu", q, offset);
-}
-
-static struct json	*stream_map(struct pctx *, struct smap *, int);
-
-/* Return the name map a member of the root object is read into, or NULL. */
-static struct smap *
-jr_map(struct pctx *c, int depth, const char *key)
-{
-	size_t i;
-
-	if (depth != 0 || c->pos >= c->len || c->buf[c->pos] != '{')
-		return NULL;
-	for (i = 0; i < NMAPS; i++)
-		if (strcmp(key, c->maps[i].sect) == 0)
-			return &c->maps[i];
-	return NULL;
-}
-
-/*
- * Read an array or object (at its opening bracket).  A member name repeated
- * in one object is an error, so no reader of a document can be told one
- * value while another reader (or a person) sees the other.
- */
-static struct json *
-jr_container(struct pctx *c, int depth, enum json_type type)
-{
-	struct nameset names = { NULL, 0 };
-	struct json *v, *item;
-	struct smap *m;
-	char *key = NULL;
-	size_t kpos;
-	char close = type == JSON_ARRAY ? ']' : '}';
-	int seen;
-
-	if (depth >= JSON_DEPTH_MAX)
-		return jr_fail(c, "nesting too deep");
-	if ((v = jr_new(c, type, 0)) == NULL)
-		return NULL;
-	c->pos++;
-	jr_space(c);
-	if (c->pos < c->len && c->buf[c->pos] == close) {
-		c->pos++;
-		return v;
-	}
-	for (;;) {
-		jr_space(c);
-		key = NULL;
-		m = NULL;
-		if (type == JSON_OBJECT) {
-			if (c->pos >= c->len || c->buf[c->pos] != '"') {
-				jr_fail(c, "expected member name");
-				goto fail;
-			}
-			kpos = c->pos;
-			if ((key = jr_name(c)) == NULL)
-				goto fail;
-			if ((seen = name_seen(&names, v, key)) != 0) {
-				if (seen == 1)
-					jr_repeated(c, key, strlen(key), kpos);
-				else
-					jr_fail(c, "out of memory");
-				goto fail;
-			}
-			jr_space(c);
-			if (c->pos >= c->len || c->buf[c->pos] != ':') {
-				jr_fail(c, "expected ':'");
-				goto fail;
-			}
-			c->pos++;
-			jr_space(c);
-			m = jr_map(c, depth, key);
-		}
-		if ((item = m != NULL ? stream_map(c, m, depth + 1) :
-		    jr_value(c, depth + 1)) == NULL)
-			goto fail;
-		if (jr_append(c, v, item, key) == -1) {
-			json_free(item);
-			goto fail;
-		}
-		jr_space(c);
-		if (c->pos < c->len && c->buf[c->pos] == ',') {
-			c->pos++;
-			continue;
-		}
-		if (c->pos < c->len && c->buf[c->pos] == close) {
-			c->pos++;
-			free(names.slots);
-			return v;
-		}
-		jr_fail(c, type == JSON_ARRAY ? "expected ',' or ']'" :
-		    "expected ',' or '}'");
-		goto fail_nokey;
-	}
-fail:
-	free(key);
-fail_nokey:
-	free(names.slots);
-	json_free(v);
-	return NULL;
-}
-
-/* Read a literal word such as "true". */
-static struct json *
-jr_word(struct pctx *c, const char *word, enum json_type type)
-{
-	size_t n = strlen(word);
-	struct json *v;
-
-	if (c->len - c->pos < n || memcmp(c->buf + c->pos, word, n) != 0)
-		return jr_fail(c, "unexpected character");
-	if ((v = jr_new(c, type, 0)) == NULL)
-		return NULL;
-	c->pos += n;
-	return v;
-}
-
-/* Read any value. */
-static struct json *
-jr_value(struct pctx *c, int depth)
-{
-	jr_space(c);
-	if (c->pos >= c->len)
-		return jr_fail(c, "unexpected end of input");
-	switch (c->buf[c->pos]) {
-	case '{':
-		return jr_container(c, depth, JSON_OBJECT);
-	case '[':
-		return jr_container(c, depth, JSON_ARRAY);
-	case '"':
-		return jr_string(c);
-	case 't':
-		return jr_word(c, "true", JSON_TRUE);
-	case 'f':
-		return jr_word(c, "false", JSON_FALSE);
-	case 'n':
-		return jr_word(c, "null", JSON_NULL);
-	default:
-		return jr_number(c);
-	}
-}
 
 static int	perr(struct pctx *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
@@ -1332,189 +714,118 @@ map_name(const struct smap *m)
 }
 
 /*
- * Read a string of a map (at its opening quote) into *s and *slen: its
- * bytes in the text if they are its value, else decoded into the scratch
- * buffer.  It counts as a value.  -1 on a JSON error.
- */
-static int
-stream_string(struct pctx *c, const char **s, size_t *slen)
-{
-	size_t end;
-	char *p;
-	int plain;
-
-	if (jr_string_end(c, &end, &plain) == -1 || jr_count(c) == -1)
-		return -1;
-	if (plain) {
-		*s = c->buf + c->pos + 1;
-		*slen = end - c->pos - 1;
-		c->pos = end + 1;
-		return 0;
-	}
-	if (end - c->pos > c->scratchlen) {
-		if ((p = realloc(c->scratch, end - c->pos)) == NULL) {
-			jr_fail(c, "out of memory");
-			return -1;
-		}
-		c->scratch = p;
-		c->scratchlen = end - c->pos;
-	}
-	if (jr_decode(c, end, c->scratch, slen) == -1)
-		return -1;
-	*s = c->scratch;
-	return 0;
-}
-
-/*
  * Read digest idx of the member being read (a string, at its quote) and, if
- * the member has a record (rec) and no error is known yet, add it there.
+ * the member has a record and no error is known yet, add it there.
  */
 static int
-stream_digest(struct pctx *c, struct smap *m, size_t idx, int rec)
+stream_digest(struct pctx *c, struct smap *m, size_t idx)
 {
 	char why[RIV_ERR_MAX];
 	struct digest d;
 	const char *s;
-	size_t slen, off = c->pos;
+	size_t slen, off = c->r.pos;
 
-	if (stream_string(c, &s, &slen) == -1)
+	if (json_read_str(&c->r, &s, &slen) == -1)
 		return -1;
-	if (!rec || m->shape[0] != '\0' || m->content[0] != '\0' ||
+	if (!m->rec || m->shape[0] != '\0' || m->content[0] != '\0' ||
 	    idx >= IMA_POLICY_DIGESTS_MAX)
 		return 0;
 	if (read_digest(c, m->sect, map_name(m), m->namelen, idx, s, slen,
 	    off, &d, why) == -1)
 		return merr(m->content, "%s", why);
 	if (table_add_digest(m->t, &d) == -1) {
-		jr_fail(c, "out of memory");
+		json_fail(&c->r, "out of memory");
 		return -1;
 	}
 	return 0;
 }
 
-/* Read the array of digests (at its bracket) of the member being read. */
+/* Read item idx of the digest list of the member being read. */
 static int
-stream_list(struct pctx *c, struct smap *m, int depth, int rec)
+stream_item(struct json_reader *r, void *arg, size_t idx, int depth)
 {
+	struct pctx *c = arg;
+	struct smap *m = c->cur;
 	char w[QUOTE_MAX + 32];
 	struct json *v;
-	size_t n = 0, off = c->pos;
 
-	if (depth >= JSON_DEPTH_MAX) {
-		jr_fail(c, "nesting too deep");
+	m->ndigests = idx + 1;
+	json_skip_space(r);
+	if (r->pos < r->len && r->buf[r->pos] == '"')
+		return stream_digest(c, m, idx);
+	if ((v = json_read_value(r, depth)) == NULL)
 		return -1;
-	}
-	if (jr_count(c) == -1)
-		return -1;
-	c->pos++;
-	jr_space(c);
-	if (c->pos < c->len && c->buf[c->pos] == ']') {
-		c->pos++;
-		return 0;
-	}
-	for (;; n++) {
-		jr_space(c);
-		if (c->pos >= c->len) {
-			jr_fail(c, "unexpected end of input");
-			return -1;
-		}
-		if (c->buf[c->pos] == '"') {
-			if (stream_digest(c, m, n, rec) == -1)
-				return -1;
-		} else {
-			if ((v = jr_value(c, depth + 1)) == NULL)
-				return -1;
-			if (rec)
-				merr(m->content, "%s[%zu]: expected a string, "
-				    "not %s, at byte offset %zu", where(w,
-				    sizeof(w), m->sect, map_name(m),
-				    m->namelen), n, json_type_name(v->type),
-				    v->offset);
-			json_free(v);
-		}
-		jr_space(c);
-		if (c->pos < c->len && c->buf[c->pos] == ',') {
-			c->pos++;
-			continue;
-		}
-		if (c->pos < c->len && c->buf[c->pos] == ']') {
-			c->pos++;
-			break;
-		}
-		jr_fail(c, "expected ',' or ']'");
-		return -1;
-	}
-	if (n + 1 > IMA_POLICY_DIGESTS_MAX)
-		merr(m->shape, "%s: more than %d digests at byte offset %zu",
-		    where(w, sizeof(w), m->sect, map_name(m), m->namelen),
-		    IMA_POLICY_DIGESTS_MAX, off);
+	if (m->rec)
+		merr(m->content, "%s[%zu]: expected a string, not %s, at byte "
+		    "offset %zu", where(w, sizeof(w), m->sect, map_name(m),
+		    m->namelen), idx, json_type_name(v->type), v->offset);
+	json_free(v);
 	return 0;
 }
 
 /*
- * Read one member of a map (at its name's quote): the name, decoded into
- * the arena and added to the table, then its digests.
+ * Read one member of a map (at its name's quote): the name, copied into the
+ * arena and added to the table, then its digests.
  */
 static int
-stream_member(struct pctx *c, struct smap *m, int depth)
+stream_member(struct json_reader *r, void *arg, size_t idx, int depth)
 {
+	struct pctx *c = arg;
+	struct smap *m = c->cur;
 	struct table *t = m->t;
-	char w[QUOTE_MAX + 32], *name;
+	char w[QUOTE_MAX + 32];
+	const char *name;
 	struct json *v;
-	size_t end, kpos = c->pos, voff;
-	int plain, rec = 0, rc;
+	size_t kpos = r->pos, voff;
+	int rc;
 
-	if (jr_string_end(c, &end, &plain) == -1)
+	if (json_read_key(r, &name, &m->namelen) == -1)
 		return -1;
-	if (arena_reserve(t, sizeof(struct pname) + end - c->pos) == -1) {
-		jr_fail(c, "out of memory");
+	if (arena_reserve(t, sizeof(struct pname) + m->namelen) == -1) {
+		json_fail(r, "out of memory");
 		return -1;
 	}
 	m->nameoff = t->used + sizeof(struct pname);
-	name = (char *)t->arena + m->nameoff;
-	if (plain) {
-		m->namelen = end - c->pos - 1;
-		memcpy(name, c->buf + c->pos + 1, m->namelen);
-		c->pos = end + 1;
-	} else if (jr_decode(c, end, name, &m->namelen) == -1)
-		return -1;
-	if (++m->names <= IMA_POLICY_NAMES_MAX &&
+	memcpy(t->arena + m->nameoff, name, m->namelen);
+	m->names = idx + 1;
+	m->rec = 0;
+	if (m->names <= IMA_POLICY_NAMES_MAX &&
 	    m->namelen <= IMA_POLICY_NAME_MAX) {
 		if ((rc = table_add_last(t, m->namelen)) == -1) {
-			jr_fail(c, "out of memory");
+			json_fail(r, "out of memory");
 			return -1;
 		}
 		if (rc == 0) {
-			jr_repeated(c, name, m->namelen, kpos);
+			json_fail_repeated(r, map_name(m), m->namelen, kpos);
 			return -1;
 		}
-		rec = 1;
+		m->rec = 1;
 	}
-	jr_space(c);
-	if (c->pos >= c->len || c->buf[c->pos] != ':') {
-		jr_fail(c, "expected ':'");
+	if (json_read_colon(r) == -1)
 		return -1;
-	}
-	c->pos++;
-	jr_space(c);
-	if (c->pos >= c->len) {
-		jr_fail(c, "unexpected end of input");
-		return -1;
-	}
-	voff = c->pos;
+	json_skip_space(r);
+	voff = r->pos;
 	if (m->namelen == 0 || m->namelen > IMA_POLICY_NAME_MAX)
 		merr(m->shape, "%s: name of %zu bytes (1 to %d) at byte offset "
 		    "%zu", m->sect, m->namelen, IMA_POLICY_NAME_MAX, voff);
-	if (c->buf[c->pos] == '"') {
+	if (r->pos < r->len && r->buf[r->pos] == '"') {
 		if (c->keylime)
 			merr(m->shape, "%s: expected an array of digests, not "
 			    "string, at byte offset %zu", where(w, sizeof(w),
 			    m->sect, map_name(m), m->namelen), voff);
-		return stream_digest(c, m, 0, rec);
+		return stream_digest(c, m, 0);
 	}
-	if (c->buf[c->pos] == '[')
-		return stream_list(c, m, depth + 1, rec);
-	if ((v = jr_value(c, depth + 1)) == NULL)
+	if (r->pos < r->len && r->buf[r->pos] == '[') {
+		m->ndigests = 0;
+		if (json_read_items(r, depth, stream_item, c) == -1)
+			return -1;
+		if (m->ndigests > IMA_POLICY_DIGESTS_MAX)
+			merr(m->shape, "%s: more than %d digests at byte offset "
+			    "%zu", where(w, sizeof(w), m->sect, map_name(m),
+			    m->namelen), IMA_POLICY_DIGESTS_MAX, voff);
+		return 0;
+	}
+	if ((v = json_read_value(r, depth)) == NULL)
 		return -1;
 	merr(m->shape, "%s: expected an array of digests, not %s, at byte "
 	    "offset %zu", where(w, sizeof(w), m->sect, map_name(m),
@@ -1534,41 +845,18 @@ stream_map(struct pctx *c, struct smap *m, int depth)
 {
 	struct json *v;
 
-	if (depth >= JSON_DEPTH_MAX)
-		return jr_fail(c, "nesting too deep");
-	if ((v = jr_new(c, JSON_OBJECT, 0)) == NULL)
+	if ((v = calloc(1, sizeof(*v))) == NULL ||
+	    arena_reserve(m->t, c->r.len - c->r.pos) == -1) {
+		free(v);
+		return json_fail(&c->r, "out of memory");
+	}
+	v->type = JSON_OBJECT;
+	v->offset = c->r.pos;
+	c->cur = m;
+	if (json_read_items(&c->r, depth, stream_member, c) == -1) {
+		free(v);
 		return NULL;
-	if (arena_reserve(m->t, c->len - c->pos) == -1) {
-		json_free(v);
-		return jr_fail(c, "out of memory");
 	}
-	c->pos++;
-	jr_space(c);
-	if (c->pos < c->len && c->buf[c->pos] == '}') {
-		c->pos++;
-		goto done;
-	}
-	for (;;) {
-		jr_space(c);
-		if (c->pos >= c->len || c->buf[c->pos] != '"') {
-			jr_fail(c, "expected member name");
-			goto fail;
-		}
-		if (stream_member(c, m, depth) == -1)
-			goto fail;
-		jr_space(c);
-		if (c->pos < c->len && c->buf[c->pos] == ',') {
-			c->pos++;
-			continue;
-		}
-		if (c->pos < c->len && c->buf[c->pos] == '}') {
-			c->pos++;
-			break;
-		}
-		jr_fail(c, "expected ',' or '}'");
-		goto fail;
-	}
-done:
 	if (m->names > IMA_POLICY_NAMES_MAX)
 		snprintf(m->shape, sizeof(m->shape), "%s: more than %d names "
 		    "at byte offset %zu", m->sect, IMA_POLICY_NAMES_MAX,
@@ -1576,9 +864,24 @@ done:
 	arena_shrink(m->t);
 	m->node = v;
 	return v;
-fail:
-	json_free(v);
-	return NULL;
+}
+
+/*
+ * Read the value of a member of an object at depth (the reader's member
+ * hook): a name map of the root object straight into its table.
+ */
+static struct json *
+policy_member(struct json_reader *r, int depth, const char *key)
+{
+	struct pctx *c = r->arg;
+	size_t i;
+
+	json_skip_space(r);
+	if (depth == 1 && r->pos < r->len && r->buf[r->pos] == '{')
+		for (i = 0; i < NMAPS; i++)
+			if (strcmp(key, c->maps[i].sect) == 0)
+				return stream_map(c, &c->maps[i], depth);
+	return json_read_value(r, depth);
 }
 
 /*
@@ -1586,33 +889,32 @@ fail:
  * closing bracket, anything else to a delimiter.  -1 if the text ends.
  */
 static int
-skip_value(struct pctx *c)
+skip_value(struct json_reader *r)
 {
-	size_t depth = 0, end;
-	int plain;
+	const char *s;
+	size_t depth = 0, n;
 	char ch;
 
 	for (;;) {
-		if (c->pos >= c->len)
+		if (r->pos >= r->len)
 			return -1;
-		ch = c->buf[c->pos];
+		ch = r->buf[r->pos];
 		if (ch == '"') {
-			if (jr_string_end(c, &end, &plain) == -1)
+			if (json_read_key(r, &s, &n) == -1)
 				return -1;
-			c->pos = end + 1;
 		} else if (ch == '{' || ch == '[') {
 			depth++;
-			c->pos++;
+			r->pos++;
 		} else if (ch == '}' || ch == ']') {
 			if (depth == 0)
 				return 0;
 			depth--;
-			c->pos++;
+			r->pos++;
 		} else if (depth == 0 && (ch == ',' || ch == ' ' ||
 		    ch == '\t' || ch == '\n' || ch == '\r'))
 			return 0;
 		else
-			c->pos++;
+			r->pos++;
 		if (depth == 0 && (ch == '"' || ch == '}' || ch == ']'))
 			return 0;
 	}
@@ -1621,56 +923,47 @@ skip_value(struct pctx *c)
 /*
  * Tell whether the text is a Keylime runtime policy, whose root object has
  * a member "meta", before reading it (a map's digests are read by the
- * format's rules).  The root's member names are decoded, its values
- * skipped.  On text that is not JSON the answer does not matter: the
- * reader reports the error before the format is used.
+ * format's rules).  The root's member names are read, its values skipped.
+ * On text that is not JSON the answer does not matter: the reader reports
+ * the error before the format is used.
  */
 static int
-policy_is_keylime(struct pctx *c)
+policy_is_keylime(struct json_reader *r)
 {
-	struct riv_err *jerr = c->jerr, ignored;
-	char name[64];
-	size_t end, n;
-	int plain, found = 0;
+	struct riv_err *err = r->err, ignored;
+	const char *name;
+	size_t n;
+	int found = 0;
 
-	c->jerr = &ignored;
-	c->pos = 0;
-	jr_space(c);
-	if (c->pos >= c->len || c->buf[c->pos] != '{')
+	r->err = &ignored;
+	json_skip_space(r);
+	if (r->pos >= r->len || r->buf[r->pos] != '{')
 		goto done;
-	c->pos++;
+	r->pos++;
 	for (;;) {
-		jr_space(c);
-		if (c->pos >= c->len || c->buf[c->pos] != '"' ||
-		    jr_string_end(c, &end, &plain) == -1)
+		json_skip_space(r);
+		if (r->pos >= r->len || r->buf[r->pos] != '"' ||
+		    json_read_key(r, &name, &n) == -1)
 			break;
-		if (end - c->pos <= sizeof(name)) {
-			if (jr_decode(c, end, name, &n) == -1)
-				break;
-			if (strcmp(name, "meta") == 0) {
-				found = 1;
-				break;
-			}
+		if (n == 4 && memcmp(name, "meta", 4) == 0) {
+			found = 1;
+			break;
 		}
-		c->pos = end + 1;
-		jr_space(c);
-		if (c->pos >= c->len || c->buf[c->pos] != ':')
+		if (json_read_colon(r) == -1)
 			break;
-		c->pos++;
-		jr_space(c);
-		if (skip_value(c) == -1)
+		json_skip_space(r);
+		if (skip_value(r) == -1)
 			break;
-		jr_space(c);
-		if (c->pos >= c->len || c->buf[c->pos] != ',')
+		json_skip_space(r);
+		if (r->pos >= r->len || r->buf[r->pos] != ',')
 			break;
-		c->pos++;
+		r->pos++;
 	}
 done:
-	c->jerr = jerr;
-	c->pos = 0;
+	r->err = err;
+	r->pos = 0;
 	return found;
 }
-
 
 /*
  * Check a name map that the reader read into its table (obj, from the
@@ -2466,10 +1759,9 @@ policy_parse(const char *buf, size_t len, const uint8_t *digest,
 
 	memset(&c, 0, sizeof(c));
 	c.err = err;
-	c.buf = buf;
-	c.len = len;
-	c.max_values = JSON_VALUES(len);
-	c.jerr = &jerr;
+	json_reader_init(&c.r, buf, len, &jerr);
+	c.r.member = policy_member;
+	c.r.arg = &c;
 	if ((c.pol = calloc(1, sizeof(*c.pol))) == NULL) {
 		err_set(err, RIV_MALFORMED, "IMA policy: out of memory");
 		return NULL;
@@ -2484,15 +1776,8 @@ policy_parse(const char *buf, size_t len, const uint8_t *digest,
 	c.maps[2].t = &c.pol->bufs;
 	memcpy(&c.pol->files.seed, digest, sizeof(c.pol->files.seed));
 	c.pol->keyrings.seed = c.pol->bufs.seed = c.pol->files.seed;
-	c.keylime = policy_is_keylime(&c);
-	if ((doc = jr_value(&c, 0)) != NULL) {
-		jr_space(&c);
-		if (c.pos != c.len) {
-			json_free(doc);
-			doc = jr_fail(&c, "trailing data");
-		}
-	}
-	if (doc == NULL) {
+	c.keylime = policy_is_keylime(&c.r);
+	if ((doc = json_read(&c.r)) == NULL) {
 		err_set(err, RIV_MALFORMED, "IMA policy: %s", jerr.msg);
 		goto fail;
 	}
@@ -2519,12 +1804,10 @@ policy_parse(const char *buf, size_t len, const uint8_t *digest,
 	if (rc != RIV_OK)
 		goto fail;
 	json_free(doc);
-	free(c.scratch);
 	return c.pol;
 fail:
 	policy_free(c.pol);
 	json_free(doc);
-	free(c.scratch);
 	return NULL;
 }
 

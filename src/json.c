@@ -8,7 +8,10 @@
  * (so they are safe as C strings).
  *
  * A scalar's text (string or number) is allocated with its node, so a value
- * costs one allocation.
+ * costs one allocation.  The reader's pieces (struct json_reader) are
+ * exported for a parser that reads some values without a tree: it reads
+ * containers with json_read_items and strings with json_read_str and
+ * json_read_key, and gets json_parse's errors.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,19 +19,16 @@
 
 #include "json.h"
 
-struct reader {
-	const char	*buf;
-	size_t		 len;
-	size_t		 pos;
-	size_t		 values;	/* values allocated so far */
-	size_t		 max_values;
-	struct riv_err	*err;
-};
-
 /* Member names of one object seen so far: indices hashed by name. */
 struct nameset {
 	uint32_t	*slots;		/* 1 + member index; 0 is empty */
 	size_t		 mask;
+};
+
+/* A container being read into a tree: its node and its names so far. */
+struct build {
+	struct json	*v;
+	struct nameset	 names;
 };
 
 /* Objects this small are searched for a repeated name without a hash. */
@@ -36,11 +36,12 @@ struct nameset {
 /* Longest member name quoted in an error. */
 #define NAME_QUOTE_MAX	48
 
-static struct json	*read_value(struct reader *, int);
+/* Broadcast a byte to the eight bytes of a word. */
+#define BYTES(b)	(0x0101010101010101ull * (b))
 
 /* Record a parse error at the reader's offset and return NULL. */
-static struct json *
-fail_at(struct reader *r, const char *what)
+struct json *
+json_fail(struct json_reader *r, const char *what)
 {
 	err_set(r->err, RIV_MALFORMED, "JSON: %s at byte offset %zu", what,
 	    r->pos);
@@ -48,8 +49,8 @@ fail_at(struct reader *r, const char *what)
 }
 
 /* Skip white space. */
-static void
-skip_space(struct reader *r)
+void
+json_skip_space(struct json_reader *r)
 {
 	while (r->pos < r->len && (r->buf[r->pos] == ' ' ||
 	    r->buf[r->pos] == '\t' || r->buf[r->pos] == '\n' ||
@@ -57,27 +58,35 @@ skip_space(struct reader *r)
 		r->pos++;
 }
 
-/*
- * Allocate a value of a type at the current offset, with room for extra bytes
- * of text (str) after it; counts against the reader's value budget.
- */
-static struct json *
-new_value(struct reader *r, enum json_type type, size_t extra)
+/* Count one more value against the reader's budget; -1 if over it. */
+static int
+count_value(struct json_reader *r)
 {
-	struct json *v;
-
 	if (r->values >= r->max_values) {
 		err_set(r->err, RIV_MALFORMED, "JSON: more than %zu values in "
 		    "%zu bytes at byte offset %zu", r->max_values, r->len,
 		    r->pos);
-		return NULL;
+		return -1;
 	}
+	r->values++;
+	return 0;
+}
+
+/*
+ * Allocate a value (already counted) of a type at an offset, with room for
+ * extra bytes of text (str) after it.
+ */
+static struct json *
+new_value(struct json_reader *r, enum json_type type, size_t extra,
+    size_t offset)
+{
+	struct json *v;
+
 	if (extra > SIZE_MAX - sizeof(*v) ||
 	    (v = calloc(1, sizeof(*v) + extra)) == NULL)
-		return fail_at(r, "out of memory");
-	r->values++;
+		return json_fail(r, "out of memory");
 	v->type = type;
-	v->offset = r->pos;
+	v->offset = offset;
 	if (extra > 0)
 		v->str = (char *)(v + 1);
 	return v;
@@ -106,7 +115,7 @@ put_utf8(char *out, size_t *n, unsigned long cp)
 
 /* Read four hex digits of a \u escape. */
 static int
-read_u4(struct reader *r, unsigned long *cp)
+read_u4(struct json_reader *r, unsigned long *cp)
 {
 	int i, d;
 
@@ -124,7 +133,7 @@ read_u4(struct reader *r, unsigned long *cp)
 
 /* Read one escape sequence (after the backslash) into out. */
 static int
-read_escape(struct reader *r, char *out, size_t *n)
+read_escape(struct json_reader *r, char *out, size_t *n)
 {
 	unsigned long cp, lo;
 	char c;
@@ -198,22 +207,57 @@ utf8_len(const unsigned char *s, size_t max)
 }
 
 /*
- * Find the closing quote of the string opened at the reader's offset; -1 if
- * there is none.
+ * Tell whether eight bytes hold one that is not plain in a string: a quote,
+ * a backslash, a control character, DEL or a byte of UTF-8.
  */
 static int
-string_end(struct reader *r, size_t *endp)
+word_special(const unsigned char *p)
 {
-	size_t end;
+	uint64_t w, q, b, d;
 
-	for (end = r->pos + 1; end < r->len && r->buf[end] != '"'; end++)
-		if (r->buf[end] == '\\')
-			end++;
-	if (end >= r->len) {
-		fail_at(r, "unterminated string");
+	memcpy(&w, p, 8);
+	q = w ^ BYTES(0x22);
+	b = w ^ BYTES(0x5c);
+	d = w ^ BYTES(0x7f);
+	return (((q - BYTES(1)) & ~q) | ((b - BYTES(1)) & ~b) |
+	    ((d - BYTES(1)) & ~d) | ((w - BYTES(0x20)) & ~w) | w) &
+	    BYTES(0x80) ? 1 : 0;
+}
+
+/*
+ * Find the closing quote of the string opened at the reader's offset; -1 if
+ * there is none.  *plain tells whether the string has only printable ASCII
+ * and no escape, so its bytes are its value.
+ */
+static int
+string_end(struct json_reader *r, size_t *endp, int *plain)
+{
+	const unsigned char *p, *e;
+	unsigned char c;
+
+	p = (const unsigned char *)r->buf + r->pos + 1;
+	e = (const unsigned char *)r->buf + r->len;
+	*plain = 1;
+	for (; p < e; p++) {
+		/* Skip eight plain bytes at a time. */
+		while (e - p >= 8 && !word_special(p))
+			p += 8;
+		if (p >= e)
+			break;
+		c = *p;
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
+			continue;
+		if (c == '"')
+			break;
+		*plain = 0;
+		if (c == '\\')
+			p++;
+	}
+	if (p >= e) {
+		json_fail(r, "unterminated string");
 		return -1;
 	}
-	*endp = end;
+	*endp = (size_t)((const char *)p - r->buf);
 	return 0;
 }
 
@@ -222,7 +266,7 @@ string_end(struct reader *r, size_t *endp)
  * (room for end - offset bytes), NUL ended; -1 on an error.
  */
 static int
-decode_string(struct reader *r, size_t end, char *out, size_t *lenp)
+decode_string(struct json_reader *r, size_t end, char *out, size_t *lenp)
 {
 	size_t n = 0, u;
 
@@ -233,16 +277,16 @@ decode_string(struct reader *r, size_t end, char *out, size_t *lenp)
 		if (c == '\\') {
 			r->pos++;
 			if (read_escape(r, out, &n) == -1 || r->pos > end) {
-				fail_at(r, "bad escape in string");
+				json_fail(r, "bad escape in string");
 				return -1;
 			}
 		} else if (c < 0x20) {
-			fail_at(r, "control character in string");
+			json_fail(r, "control character in string");
 			return -1;
 		} else {
 			if ((u = utf8_len((const unsigned char *)r->buf +
 			    r->pos, end - r->pos)) == 0) {
-				fail_at(r, "invalid UTF-8 in string");
+				json_fail(r, "invalid UTF-8 in string");
 				return -1;
 			}
 			memcpy(out + n, r->buf + r->pos, u);
@@ -256,68 +300,123 @@ decode_string(struct reader *r, size_t end, char *out, size_t *lenp)
 	return 0;
 }
 
-/* Read a member name (at its opening quote) into a malloc'd C string. */
-static char *
-read_name(struct reader *r)
+/*
+ * Read a string (at its opening quote), a value (counted) or a member name:
+ * *s and *lenp are its bytes in the text if they are its value, else its
+ * value decoded into the reader's scratch buffer (valid until the next
+ * string).  It holds no NUL.
+ */
+static int
+read_chars(struct json_reader *r, int value, const char **s, size_t *lenp)
 {
-	size_t end, n;
-	char *out;
+	size_t end;
+	char *p;
+	int plain;
 
-	if (string_end(r, &end) == -1)
-		return NULL;
-	if ((out = malloc(end - r->pos)) == NULL) {
-		fail_at(r, "out of memory");
-		return NULL;
+	if (string_end(r, &end, &plain) == -1 ||
+	    (value && count_value(r) == -1))
+		return -1;
+	if (plain) {
+		*s = r->buf + r->pos + 1;
+		*lenp = end - r->pos - 1;
+		r->pos = end + 1;
+		return 0;
 	}
-	if (decode_string(r, end, out, &n) == -1) {
-		free(out);
-		return NULL;
+	if (end - r->pos > r->scratchlen) {
+		if ((p = realloc(r->scratch, end - r->pos)) == NULL) {
+			json_fail(r, "out of memory");
+			return -1;
+		}
+		r->scratch = p;
+		r->scratchlen = end - r->pos;
 	}
-	return out;
+	if (decode_string(r, end, r->scratch, lenp) == -1)
+		return -1;
+	*s = r->scratch;
+	return 0;
+}
+
+/* Read a string value (as read_chars); it counts as a value. */
+int
+json_read_str(struct json_reader *r, const char **s, size_t *lenp)
+{
+	return read_chars(r, 1, s, lenp);
+}
+
+/* Read a member name (as read_chars), not the ':' after it. */
+int
+json_read_key(struct json_reader *r, const char **s, size_t *lenp)
+{
+	return read_chars(r, 0, s, lenp);
+}
+
+/* Read the ':' after a member name. */
+int
+json_read_colon(struct json_reader *r)
+{
+	json_skip_space(r);
+	if (r->pos >= r->len || r->buf[r->pos] != ':') {
+		json_fail(r, "expected ':'");
+		return -1;
+	}
+	r->pos++;
+	return 0;
 }
 
 /* Read a string value (at its opening quote). */
 static struct json *
-read_string(struct reader *r)
+read_string(struct json_reader *r)
 {
 	struct json *v;
-	size_t end;
+	const char *s;
+	size_t start = r->pos, n;
 
-	if (string_end(r, &end) == -1 ||
-	    (v = new_value(r, JSON_STRING, end - r->pos)) == NULL)
+	if (json_read_str(r, &s, &n) == -1 ||
+	    (v = new_value(r, JSON_STRING, n + 1, start)) == NULL)
 		return NULL;
-	if (decode_string(r, end, v->str, &v->len) == -1) {
-		free(v);
-		return NULL;
-	}
+	memcpy(v->str, s, n);
+	v->str[n] = '\0';
+	v->len = n;
 	return v;
+}
+
+/* Skip a run of decimal digits. */
+static void
+skip_digits(struct json_reader *r)
+{
+	while (r->pos < r->len && r->buf[r->pos] >= '0' &&
+	    r->buf[r->pos] <= '9')
+		r->pos++;
+}
+
+/* Tell whether the reader is at a decimal digit. */
+static int
+at_digit(const struct json_reader *r)
+{
+	return r->pos < r->len && r->buf[r->pos] >= '0' &&
+	    r->buf[r->pos] <= '9';
 }
 
 /* Read a number, keeping its text. */
 static struct json *
-read_number(struct reader *r)
+read_number(struct json_reader *r)
 {
 	size_t start = r->pos;
 	struct json *v;
 
 	if (r->pos < r->len && r->buf[r->pos] == '-')
 		r->pos++;
-	if (r->pos >= r->len || r->buf[r->pos] < '0' || r->buf[r->pos] > '9')
-		return fail_at(r, "bad number");
+	if (!at_digit(r))
+		return json_fail(r, "bad number");
 	if (r->buf[r->pos] == '0')
 		r->pos++;
 	else
-		while (r->pos < r->len && r->buf[r->pos] >= '0' &&
-		    r->buf[r->pos] <= '9')
-			r->pos++;
+		skip_digits(r);
 	if (r->pos < r->len && r->buf[r->pos] == '.') {
 		r->pos++;
-		if (r->pos >= r->len || r->buf[r->pos] < '0' ||
-		    r->buf[r->pos] > '9')
-			return fail_at(r, "bad number");
-		while (r->pos < r->len && r->buf[r->pos] >= '0' &&
-		    r->buf[r->pos] <= '9')
-			r->pos++;
+		if (!at_digit(r))
+			return json_fail(r, "bad number");
+		skip_digits(r);
 	}
 	if (r->pos < r->len && (r->buf[r->pos] == 'e' ||
 	    r->buf[r->pos] == 'E')) {
@@ -325,16 +424,13 @@ read_number(struct reader *r)
 		if (r->pos < r->len && (r->buf[r->pos] == '+' ||
 		    r->buf[r->pos] == '-'))
 			r->pos++;
-		if (r->pos >= r->len || r->buf[r->pos] < '0' ||
-		    r->buf[r->pos] > '9')
-			return fail_at(r, "bad number");
-		while (r->pos < r->len && r->buf[r->pos] >= '0' &&
-		    r->buf[r->pos] <= '9')
-			r->pos++;
+		if (!at_digit(r))
+			return json_fail(r, "bad number");
+		skip_digits(r);
 	}
-	if ((v = new_value(r, JSON_NUMBER, r->pos - start + 1)) == NULL)
+	if (count_value(r) == -1 || (v = new_value(r, JSON_NUMBER,
+	    r->pos - start + 1, start)) == NULL)
 		return NULL;
-	v->offset = start;
 	v->len = r->pos - start;
 	memcpy(v->str, r->buf + start, v->len);
 	v->str[v->len] = '\0';
@@ -343,7 +439,8 @@ read_number(struct reader *r)
 
 /* Append item (and key, for objects) to a container. */
 static int
-append_item(struct reader *r, struct json *c, struct json *item, char *key)
+append_item(struct json_reader *r, struct json *c, struct json *item,
+    char *key)
 {
 	struct json **items;
 	char **keys;
@@ -368,7 +465,7 @@ append_item(struct reader *r, struct json *c, struct json *item, char *key)
 	c->n++;
 	return 0;
 oom:
-	fail_at(r, "out of memory");
+	json_fail(r, "out of memory");
 	return -1;
 }
 
@@ -435,17 +532,21 @@ name_seen(struct nameset *s, const struct json *c, const char *key)
 	return 0;
 }
 
-/* Record a repeated member name (quoted printable, bounded) at offset. */
-static void
-fail_repeated(struct reader *r, const char *key, size_t offset)
+/*
+ * Record a member name (len bytes) repeated at offset, quoted printable and
+ * bounded.
+ */
+void
+json_fail_repeated(struct json_reader *r, const char *key, size_t len,
+    size_t offset)
 {
 	char q[NAME_QUOTE_MAX + 4];
 	size_t i;
 
-	for (i = 0; key[i] != '\0' && i < NAME_QUOTE_MAX; i++)
+	for (i = 0; i < len && i < NAME_QUOTE_MAX; i++)
 		q[i] = (unsigned char)key[i] < 0x20 || key[i] == 0x7f ? '?' :
 		    key[i];
-	if (key[i] != '\0') {
+	if (i < len) {
 		memcpy(q + i, "...", 3);
 		i += 3;
 	}
@@ -455,105 +556,141 @@ fail_repeated(struct reader *r, const char *key, size_t offset)
 }
 
 /*
- * Read an array or object (at its opening bracket).  A member name repeated
- * in one object is an error, so no reader of a document can be told one
- * value while another reader (or a person) sees the other.
+ * Read an array or object (at its opening bracket), counted as one value:
+ * fn reads each item, called at its first byte (an object's member: at its
+ * name, which it reads with the ':' and the value) with the item's depth.
+ * The reader checks the nesting, the separators and the brackets.
  */
-static struct json *
-read_container(struct reader *r, int depth, enum json_type type)
+int
+json_read_items(struct json_reader *r, int depth, json_item_fn *fn,
+    void *arg)
 {
-	struct nameset names = { NULL, 0 };
-	struct json *c, *item;
-	char *key = NULL;
-	size_t kpos;
-	char close = type == JSON_ARRAY ? ']' : '}';
-	int seen;
+	char close = r->buf[r->pos] == '[' ? ']' : '}';
+	size_t i;
 
-	if (depth >= JSON_DEPTH_MAX)
-		return fail_at(r, "nesting too deep");
-	if ((c = new_value(r, type, 0)) == NULL)
-		return NULL;
+	if (depth >= JSON_DEPTH_MAX) {
+		json_fail(r, "nesting too deep");
+		return -1;
+	}
+	if (count_value(r) == -1)
+		return -1;
 	r->pos++;
-	skip_space(r);
+	json_skip_space(r);
 	if (r->pos < r->len && r->buf[r->pos] == close) {
 		r->pos++;
-		return c;
+		return 0;
 	}
-	for (;;) {
-		skip_space(r);
-		key = NULL;
-		if (type == JSON_OBJECT) {
-			if (r->pos >= r->len || r->buf[r->pos] != '"') {
-				fail_at(r, "expected member name");
-				goto fail;
-			}
-			kpos = r->pos;
-			if ((key = read_name(r)) == NULL)
-				goto fail;
-			if ((seen = name_seen(&names, c, key)) != 0) {
-				if (seen == 1)
-					fail_repeated(r, key, kpos);
-				else
-					fail_at(r, "out of memory");
-				goto fail;
-			}
-			skip_space(r);
-			if (r->pos >= r->len || r->buf[r->pos] != ':') {
-				fail_at(r, "expected ':'");
-				goto fail;
-			}
-			r->pos++;
+	for (i = 0;; i++) {
+		json_skip_space(r);
+		if (close == '}' && (r->pos >= r->len ||
+		    r->buf[r->pos] != '"')) {
+			json_fail(r, "expected member name");
+			return -1;
 		}
-		if ((item = read_value(r, depth + 1)) == NULL)
-			goto fail;
-		if (append_item(r, c, item, key) == -1) {
-			json_free(item);
-			goto fail;
-		}
-		skip_space(r);
+		if (fn(r, arg, i, depth + 1) == -1)
+			return -1;
+		json_skip_space(r);
 		if (r->pos < r->len && r->buf[r->pos] == ',') {
 			r->pos++;
 			continue;
 		}
 		if (r->pos < r->len && r->buf[r->pos] == close) {
 			r->pos++;
-			free(names.slots);
-			return c;
+			return 0;
 		}
-		fail_at(r, type == JSON_ARRAY ? "expected ',' or ']'" :
+		json_fail(r, close == ']' ? "expected ',' or ']'" :
 		    "expected ',' or '}'");
-		goto fail_nokey;
+		return -1;
 	}
+}
+
+/*
+ * Read one item of a container into its tree.  A member name repeated in
+ * one object is an error, so no reader of a document can be told one value
+ * while another reader (or a person) sees the other.
+ */
+static int
+build_item(struct json_reader *r, void *arg, size_t idx, int depth)
+{
+	struct build *b = arg;
+	struct json *item;
+	const char *s;
+	char *key = NULL;
+	size_t n, kpos = r->pos;
+	int seen;
+
+	(void)idx;
+	if (b->v->type == JSON_OBJECT) {
+		if (json_read_key(r, &s, &n) == -1)
+			return -1;
+		if ((key = malloc(n + 1)) == NULL) {
+			json_fail(r, "out of memory");
+			return -1;
+		}
+		memcpy(key, s, n);
+		key[n] = '\0';
+		if ((seen = name_seen(&b->names, b->v, key)) != 0) {
+			if (seen == 1)
+				json_fail_repeated(r, key, n, kpos);
+			else
+				json_fail(r, "out of memory");
+			goto fail;
+		}
+		if (json_read_colon(r) == -1)
+			goto fail;
+	}
+	if ((item = key != NULL && r->member != NULL ?
+	    r->member(r, depth, key) : json_read_value(r, depth)) == NULL)
+		goto fail;
+	if (append_item(r, b->v, item, key) == -1) {
+		json_free(item);
+		goto fail;
+	}
+	return 0;
 fail:
 	free(key);
-fail_nokey:
-	free(names.slots);
-	json_free(c);
-	return NULL;
+	return -1;
+}
+
+/* Read an array or object (at its opening bracket) into a tree. */
+static struct json *
+read_container(struct json_reader *r, int depth, enum json_type type)
+{
+	struct build b = { NULL, { NULL, 0 } };
+
+	if ((b.v = new_value(r, type, 0, r->pos)) == NULL)
+		return NULL;
+	if (json_read_items(r, depth, build_item, &b) == -1) {
+		json_free(b.v);
+		b.v = NULL;
+	}
+	free(b.names.slots);
+	return b.v;
 }
 
 /* Read a literal word such as "true". */
 static struct json *
-read_word(struct reader *r, const char *word, enum json_type type)
+read_word(struct json_reader *r, const char *word, enum json_type type)
 {
 	size_t n = strlen(word);
 	struct json *v;
 
 	if (r->len - r->pos < n || memcmp(r->buf + r->pos, word, n) != 0)
-		return fail_at(r, "unexpected character");
-	if ((v = new_value(r, type, 0)) == NULL)
+		return json_fail(r, "unexpected character");
+	if (count_value(r) == -1 ||
+	    (v = new_value(r, type, 0, r->pos)) == NULL)
 		return NULL;
 	r->pos += n;
 	return v;
 }
 
-/* Read any value. */
-static struct json *
-read_value(struct reader *r, int depth)
+/* Read any value, at a depth (0: the text's). */
+struct json *
+json_read_value(struct json_reader *r, int depth)
 {
-	skip_space(r);
+	json_skip_space(r);
 	if (r->pos >= r->len)
-		return fail_at(r, "unexpected end of input");
+		return json_fail(r, "unexpected end of input");
 	switch (r->buf[r->pos]) {
 	case '{':
 		return read_container(r, depth, JSON_OBJECT);
@@ -572,6 +709,40 @@ read_value(struct reader *r, int depth)
 	}
 }
 
+/* Set a reader at the start of len bytes of text; errors go to err. */
+void
+json_reader_init(struct json_reader *r, const char *buf, size_t len,
+    struct riv_err *err)
+{
+	memset(r, 0, sizeof(*r));
+	r->buf = buf;
+	r->len = len;
+	r->max_values = JSON_VALUES(len);
+	r->err = err;
+}
+
+/*
+ * Read the text of a reader: one value and white space; NULL with the
+ * reader's err set on any error.  Frees the scratch buffer.
+ */
+struct json *
+json_read(struct json_reader *r)
+{
+	struct json *v;
+
+	if ((v = json_read_value(r, 0)) != NULL) {
+		json_skip_space(r);
+		if (r->pos != r->len) {
+			json_free(v);
+			v = json_fail(r, "trailing data");
+		}
+	}
+	free(r->scratch);
+	r->scratch = NULL;
+	r->scratchlen = 0;
+	return v;
+}
+
 /*
  * Parse len bytes of JSON text; NULL with err set on any error.  The text may
  * hold at most JSON_VALUES(len) values.
@@ -579,17 +750,10 @@ read_value(struct reader *r, int depth)
 struct json *
 json_parse(const char *buf, size_t len, struct riv_err *err)
 {
-	struct reader r = { buf, len, 0, 0, JSON_VALUES(len), err };
-	struct json *v;
+	struct json_reader r;
 
-	if ((v = read_value(&r, 0)) == NULL)
-		return NULL;
-	skip_space(&r);
-	if (r.pos != r.len) {
-		json_free(v);
-		return fail_at(&r, "trailing data");
-	}
-	return v;
+	json_reader_init(&r, buf, len, err);
+	return json_read(&r);
 }
 
 /* Read and parse a JSON file; errors name the file. */
