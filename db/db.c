@@ -142,8 +142,14 @@ static const char *const migrations[DB_VERSION] = {
 	 * that caused it; operations are audited; operators acknowledge an
 	 * attester's verdicts.  Two partial indexes serve its reads: the
 	 * attester's overall posture changes, and its verdicts that did
-	 * not pass.
+	 * not pass.  Evidence is one verdict per nonce too: a subscription
+	 * id and sequence number come again when an attester restarts its
+	 * ids, or a configured subscription is written anew.
 	 */
+	"DROP INDEX verdicts_evidence;\n"
+	"CREATE UNIQUE INDEX verdicts_evidence ON verdicts\n"
+	"\t(attester, stream, tpm, subscription, sequence, nonce)\n"
+	"\tWHERE evidence = 1;\n"
 	"ALTER TABLE events ADD COLUMN verdict_id INTEGER;\n"
 	"CREATE INDEX events_overall ON events (attester, id)\n"
 	"\tWHERE what = 'posture' AND stream IS NULL;\n"

@@ -16,7 +16,9 @@ PRAGMA application_id = 1919514212;	-- 0x72697664, "rivd"
 -- One row per appraised notification, or per verdict that judges no
 -- notification (evidence 0: a missed heartbeat, a malformed or foreign
 -- message, a refused subscription).  The unique index makes it impossible
--- to store one verdict on evidence twice.  Ids follow the commit order and
+-- to store one verdict on evidence twice (the nonce belongs to the key: a
+-- subscription id and sequence number come again when an attester
+-- restarts its ids or a configured subscription is written anew).  Ids follow the commit order and
 -- are never reused (AUTOINCREMENT), so readers (rivctl tail) may use them
 -- as a cursor.
 CREATE TABLE verdicts (
@@ -37,7 +39,8 @@ CREATE TABLE verdicts (
 	evidence	INTEGER NOT NULL DEFAULT 1 CHECK (evidence IN (0, 1))
 );
 CREATE UNIQUE INDEX verdicts_evidence ON verdicts
-	(attester, stream, tpm, subscription, sequence) WHERE evidence = 1;
+	(attester, stream, tpm, subscription, sequence, nonce)
+	WHERE evidence = 1;
 CREATE INDEX verdicts_received ON verdicts (received_us);
 CREATE INDEX verdicts_result ON verdicts (result);
 -- An attester's verdicts that did not pass, by id: acknowledgements.

@@ -51,7 +51,7 @@ static const char *const writer_sql[ST_COUNT] = {
 	    "sequence, result, codes, reasons, nonce, pcr_digest, "
 	    "received_us, committed_us, evidence) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
-	    "ON CONFLICT (attester, stream, tpm, subscription, sequence) "
+	    "ON CONFLICT (attester, stream, tpm, subscription, sequence, nonce) "
 	    "WHERE evidence = 1 DO NOTHING",
 	[ST_PUT_STATE] =
 	    "INSERT INTO state (attester, stream, tpm, sequence, blob, "

@@ -628,20 +628,27 @@ START_TEST(test_duplicates)
 	fill_item(&it, "r1", "ima-log", 5, VERDICT_PASS, 5);
 	it.verdict.subscription = 8;
 	ck_assert_int_eq(store_submit(s, &it), 0);
+	/* And the same subscription and number under another nonce (a
+	 * configured subscription written anew, ids an attester reuses). */
+	fill_item(&it, "r1", "ima-log", 5, VERDICT_STALE, 6);
+	it.verdict.nonce[0] ^= 0xff;
+	ck_assert_int_eq(store_submit(s, &it), 0);
 	store_stop(s);
 
-	ck_assert_uint_eq(sn.n, 5);
+	ck_assert_uint_eq(sn.n, 6);
 	ck_assert_uint_eq(sn.failed, 0);
 	ck_assert_uint_eq(sn.cookies[0], 1);
 	ck_assert_uint_eq(sn.cookies[1], 2);
 	ck_assert_uint_eq(sn.cookies[4], 5);
 	db = open_raw(t.path);
-	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM verdicts"), 3);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM verdicts"), 4);
 	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM verdicts WHERE "
 	    "sequence = 5 AND subscription = 7 AND result = 'pass'"), 1);
 	ck_assert_int_eq(query_i64(db, "SELECT nerror + nfail FROM posture"),
 	    0);
 	ck_assert_int_eq(query_i64(db, "SELECT npass FROM posture"), 3);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM verdicts WHERE "
+	    "sequence = 5 AND subscription = 7"), 2);
 	ck_assert_int_eq(query_i64(db, "SELECT sequence FROM state"), 5);
 	sqlite3_close(db);
 	seen_free(&sn);
