@@ -158,20 +158,6 @@ sub_free(struct subscription *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/*
- * Remove a's subscriptions from the attester (it is removed, or no
- * longer delivers by call home): delete-subscription, or the removal of
- * the configured ones, sent before the session closes.
- */
-static void
-attester_unsubscribe(struct attester *a)
-{
-	size_t k;
-
-	for (k = 0; k < STREAM_KINDS; k++)
-		sub_delete(&a->subs[k]);
-}
-
 /* Free attester a: its session, subscriptions, keys and checks. */
 static void
 attester_free(struct attester *a)
@@ -442,8 +428,10 @@ attesters_reload(struct conf *nc, struct riv_err *err)
 		if ((b = attester_find_in(next, n, a->name)) == NULL)
 			log_info("attester %s: removed from the configuration",
 			    a->name);
+		/* Its subscriptions go first (configured ones stay on
+		 * the attester otherwise). */
 		if (b == NULL || (a->conf->callhome && !b->conf->callhome))
-			attester_unsubscribe(a);
+			sub_delete_all(a);
 		attester_free(a);
 	}
 	free(rivd.attesters);

@@ -95,9 +95,10 @@ call_event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (a->state != ATT_AWAIT) {
-		log_info("attester %s: call home from %s while its "
-		    "subscriptions are being written: closed (it calls again)",
-		    a->name, c->peer);
+		log_info("attester %s: call home from %s while %s: closed (it "
+		    "calls again)", a->name, c->peer, a->state == ATT_UP ?
+		    "its session is up" : "its subscriptions are being "
+		    "written");
 		call_free(c, 0);
 		return;
 	}

@@ -16,7 +16,7 @@
 #include "rivd.h"
 
 static const char *const stream_names[STREAM_KINDS] = {
-	"pcr-trust-evidence", "bios-log", "ima-log"
+	"pcr-trust-evidence", "bios-log", "ima-log", "attestation"
 };
 
 /* Return the name of a stream. */
@@ -24,6 +24,18 @@ const char *
 stream_kind_name(enum stream_kind s)
 {
 	return s < STREAM_KINDS ? stream_names[s] : "?";
+}
+
+/* Return the stream called name, or -1. */
+int
+stream_kind_by_name(const char *name)
+{
+	int i;
+
+	for (i = 0; name != NULL && i < STREAM_KINDS; i++)
+		if (strcmp(stream_names[i], name) == 0)
+			return i;
+	return -1;
 }
 
 /* The value of the leaf at path under node, or NULL. */
@@ -74,13 +86,12 @@ conf_sub(const struct lyd_node *e, struct conf_sub *s, struct riv_err *err)
 	const char *v;
 	char *path;
 	uint32_t i;
+	int k;
 
 	memset(s, 0, sizeof(*s));
 	s->enabled = 1;
-	v = conf_str(e, "stream");
-	for (i = 0; i < STREAM_KINDS; i++)
-		if (v != NULL && strcmp(v, stream_names[i]) == 0)
-			s->stream = (enum stream_kind)i;
+	if ((k = stream_kind_by_name(conf_str(e, "stream"))) >= 0)
+		s->stream = (enum stream_kind)k;	/* YANG allows no other */
 	s->period_cs = (uint32_t)conf_num(e, "period", 0);
 	if (lyd_find_path(e, "on-change", 0, NULL) == LY_SUCCESS) {
 		s->on_change = 1;

@@ -665,7 +665,6 @@ rpc_attester_request(struct lyd_node *rpc, struct nc_session *s,
 {
 	struct nc_server_reply *r;
 	struct request req;
-	const char *v;
 	int failed;
 
 	memset(&req, 0, sizeof(req));
@@ -674,11 +673,7 @@ rpc_attester_request(struct lyd_node *rpc, struct nc_session *s,
 	    leaf_value(rpc, "attester"));
 	snprintf(req.user, sizeof(req.user), "%s",
 	    nc_session_get_username(s));
-	req.stream = -1;
-	if ((v = leaf_value(rpc, "stream")) != NULL)
-		req.stream = strcmp(v, "pcr-trust-evidence") == 0 ?
-		    STREAM_PCR : strcmp(v, "bios-log") == 0 ? STREAM_BIOS :
-		    STREAM_IMA;
+	req.stream = stream_kind_by_name(leaf_value(rpc, "stream"));
 	if ((failed = request_run(&req) != 0))
 		r = ncs_error(NC_ERR_OP_FAILED, NULL, NULL, "%s", req.err.msg);
 	else if (resync)

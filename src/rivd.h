@@ -44,6 +44,8 @@ enum stream_kind {
 	STREAM_PCR,		/* pcr-trust-evidence */
 	STREAM_BIOS,		/* bios-log */
 	STREAM_IMA,		/* ima-log */
+	STREAM_ATTESTATION,	/* attestation: the IETF draft's stream
+				   (streams/ietf_attestation.c) */
 	STREAM_KINDS
 };
 
@@ -112,6 +114,43 @@ struct seed {
 	uint64_t	 from;		/* first sequence number it may cover */
 };
 
+/*
+ * What a subscription to the draft's stream `attestation` holds instead
+ * of a nonce chain (streams/ietf_attestation.c): the one nonce, the RPC
+ * under way, the quotes counted, the certificate-name -> TPM map read
+ * from /tpm:rats-support-structures.
+ */
+#define IETF_STREAM_MODULE "ietf-tpm-remote-attestation-stream"
+#define IETF_NONCE_LEN	32
+#define IETF_CERTS_MAX	16
+
+struct ietf_cert {
+	char		 name[RIVD_NAME_MAX];	/* certificate-name */
+	int		 tpm;		/* index in the attester's TPMs */
+};
+
+struct ietf_sub {
+	uint8_t		 nonce[IETF_NONCE_LEN];	/* of the subscription */
+	uint8_t		 challenge[IETF_NONCE_LEN];	/* of the RPC */
+	int		 rpc;		/* IETF_RPC_*: what rpc_id is */
+	uint32_t	 live_id;	/* the attester's subscription, to
+					   delete before a new one */
+	int		 replaying;	/* before replay-completed */
+	uint64_t	 quotes;	/* tpm20-attestations: the sequence */
+	struct ietf_cert certs[IETF_CERTS_MAX];
+	size_t		 ncerts;
+	uint16_t	 attester_heartbeat;	/* its own, 0: unknown */
+	uint32_t	 pcrs;		/* subscribed with: PCRs, bank */
+	int		 bank;
+	struct timespec	 hb_mark;	/* every subscribed PCR was quoted
+					   since (monotonic) */
+};
+
+#define IETF_RPC_NONE		0
+#define IETF_RPC_GET		1	/* <get> rats-support-structures */
+#define IETF_RPC_ESTABLISH	2
+#define IETF_RPC_CHALLENGE	3	/* tpm20-challenge-response-... */
+
 /* One subscription to one stream of one attester. */
 struct subscription {
 	struct attester	*att;
@@ -128,7 +167,8 @@ struct subscription {
 	uint8_t		 seen[RIVD_SEEN_WINDOW / 8];
 	uint64_t	 gaps;		/* sequence numbers never received */
 	struct event	*heartbeat_ev;
-	struct event	*reseed_ev;
+	struct event	*reseed_ev;	/* attestation: the quote due after
+					   pcr-extends */
 	struct event	*retry_ev;	/* subscribe again after a refusal */
 	struct event	*reply_ev;	/* the pending RPC's reply is due */
 	int		 conf_changed;	/* modify once the subscription is up */
@@ -138,6 +178,7 @@ struct subscription {
 	int		 last_result;	/* of its last verdict; -1: none */
 	struct appraisal *appraisal;	/* streams/: per stream state */
 	uint64_t	 notifications;
+	struct ietf_sub	 ietf;		/* STREAM_ATTESTATION only */
 };
 
 #define SUB_IDLE	0	/* not subscribed */
@@ -211,6 +252,7 @@ int		 conf_load(const char *, struct ly_ctx *, struct conf **,
 		    struct riv_err *);
 void		 conf_free(struct conf *);
 const char	*stream_kind_name(enum stream_kind);
+int		 stream_kind_by_name(const char *);
 int		 conf_same_connection(const struct conf_attester *,
 		    const struct conf_attester *);
 int		 conf_same_sub(const struct conf_sub *, const struct conf_sub *);
@@ -320,6 +362,7 @@ void		 sub_establish(struct subscription *);
 void		 sub_establish_all(struct attester *);
 void		 sub_modify(struct subscription *);
 void		 sub_delete(struct subscription *);
+void		 sub_delete_all(struct attester *);
 void		 sub_stop(struct subscription *);
 void		 sub_resync(struct subscription *);
 void		 sub_callhome_up(struct attester *);
@@ -327,6 +370,17 @@ void		 sub_probe_answered(struct attester *);
 void		 sub_rpc_reply(struct attester *, uint32_t, const char *);
 void		 sub_malformed(struct attester *, const char *, size_t,
 		    int64_t);
+void		 verdict_start(struct verdict *, const struct subscription *,
+		    int64_t);
+void		 sub_record(struct subscription *, const char *,
+		    struct verdict *, struct store_state *);
+void		 sub_arm_heartbeat(struct subscription *);
+void		 sub_error_verdict(struct subscription *, const char *,
+		    const char *);
+void		 sub_note(struct subscription *, const char *, const char *);
+void		 sub_plan_retry(struct subscription *, int);
+void		 sub_drop_id(struct attester *, uint32_t);
+int		 sub_send_stream(struct subscription *, FILE *, char **);
 void		 sub_notification(struct attester *, struct lyd_node *,
 		    int64_t);
 void		 sub_session_down(struct attester *);
@@ -337,9 +391,24 @@ void		 appraisal_free(struct appraisal *);
 void		 appraisal_log_start(const struct appraisal *, FILE *);
 uint64_t	 appraisal_position(const struct appraisal *);
 void		 appraisal_reset(struct appraisal *);
+int		 appraisal_wants_resync(const struct appraisal *);
 int		 appraisal_restore(struct appraisal *, const uint8_t *, size_t,
 		    struct riv_err *);
 int		 appraise_notification(struct subscription *, struct lyd_node *,
 		    struct verdict *, struct store_state *);
+
+/*
+ * streams/ietf_attestation.c: the stream `attestation` of
+ * draft-ietf-rats-network-device-subscription-13 (one nonce, the TPM
+ * clock, pcr-extend replay); subscription.c hands it its subscription's
+ * life (establish, replies, modify, replay-completed) and its
+ * notifications.
+ */
+void		 ietf_establish(struct subscription *);
+void		 ietf_modify(struct subscription *);
+void		 ietf_rpc_reply(struct subscription *, const char *);
+void		 ietf_replay_completed(struct subscription *);
+void		 ietf_notification(struct attester *, struct lyd_node *,
+		    int64_t);
 
 #endif

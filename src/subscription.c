@@ -34,11 +34,7 @@ static void sub_heartbeat_cb(evutil_socket_t, short, void *);
 static void sub_reseed_cb(evutil_socket_t, short, void *);
 static void sub_retry_cb(evutil_socket_t, short, void *);
 static void sub_reply_due_cb(evutil_socket_t, short, void *);
-static void sub_arm_heartbeat(struct subscription *);
 static void sub_arm_reseed(struct subscription *);
-static void sub_note(struct subscription *, const char *, const char *);
-static void sub_plan_retry(struct subscription *, int);
-static void sub_drop_id(struct attester *, uint32_t);
 static void sub_renew(struct subscription *, const char *);
 
 /* Add a reason (printf-style) to verdict v. */
@@ -99,7 +95,7 @@ verdict_error(struct verdict *v, const char *code)
 }
 
 /* Start a verdict on subscription s. */
-static void
+void
 verdict_start(struct verdict *v, const struct subscription *s,
     int64_t received)
 {
@@ -137,7 +133,7 @@ store_submit_wait(struct store_item *item)
 }
 
 /* Hand verdict v (and state st, if any) to the store. */
-static void
+void
 sub_record(struct subscription *s, const char *what, struct verdict *v,
     struct store_state *st)
 {
@@ -230,7 +226,7 @@ rpc_params(struct subscription *s, FILE *f, int establish)
  * Close the memory stream f holding the RPC *rpc for s, send it and arm
  * the reply's deadline.  0 or -1.
  */
-static int
+int
 sub_send_stream(struct subscription *s, FILE *f, char **rpc)
 {
 	struct timeval tv = { REPLY_S, 0 };
@@ -385,6 +381,10 @@ sub_callhome_up(struct attester *a)
 void
 sub_establish(struct subscription *s)
 {
+	if (s->stream == STREAM_ATTESTATION) {
+		ietf_establish(s);	/* the draft's stream: no seed */
+		return;
+	}
 	if (s->att->conf->callhome) {
 		sub_configure(s);
 		return;
@@ -437,7 +437,7 @@ xml_text(const char *msg, const char *tag, char *buf, size_t cap)
 }
 
 /* Arm (or re-arm) the heartbeat deadline of s. */
-static void
+void
 sub_arm_heartbeat(struct subscription *s)
 {
 	struct timeval tv;
@@ -467,7 +467,7 @@ sub_arm_reseed(struct subscription *s)
 }
 
 /* Record an error verdict for s about the attester's reply or message. */
-static void
+void
 sub_error_verdict(struct subscription *s, const char *code, const char *why)
 {
 	struct verdict v;
@@ -485,7 +485,7 @@ sub_error_verdict(struct subscription *s, const char *code, const char *why)
 }
 
 /* Note the state of subscription s in the store (rivctl status). */
-static void
+void
 sub_note(struct subscription *s, const char *state, const char *detail)
 {
 	store_note_subscription(rivd.store, s->att->name,
@@ -493,7 +493,7 @@ sub_note(struct subscription *s, const char *state, const char *detail)
 }
 
 /* Try establish-subscription for s again in seconds. */
-static void
+void
 sub_plan_retry(struct subscription *s, int seconds)
 {
 	struct timeval tv = { seconds, 0 };
@@ -516,7 +516,7 @@ sub_retry_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Delete the attester's subscription id, which rivd will not use. */
-static void
+void
 sub_drop_id(struct attester *a, uint32_t id)
 {
 	char rpc[512];
@@ -553,6 +553,10 @@ sub_rpc_reply(struct attester *a, uint32_t msgid, const char *msg)
 	s->rpc_id = 0;
 	if (s->reply_ev != NULL)
 		evtimer_del(s->reply_ev);
+	if (s->stream == STREAM_ATTESTATION) {
+		ietf_rpc_reply(s, msg);	/* get, establish or challenge */
+		return;
+	}
 	if (strstr(msg, "<rpc-error") != NULL) {
 		snprintf(buf, sizeof(buf), "%s refused: %s (%s)",
 		    a->conf->callhome ? "edit-config of the configured "
@@ -699,6 +703,10 @@ sub_reseed_cb(evutil_socket_t fd, short what, void *arg)
 void
 sub_modify(struct subscription *s)
 {
+	if (s->stream == STREAM_ATTESTATION) {
+		ietf_modify(s);	/* no modify in the draft */
+		return;
+	}
 	if (s->state == SUB_PENDING || s->state == SUB_MODIFYING) {
 		s->conf_changed = 1;	/* sent when the reply comes */
 		return;
@@ -771,6 +779,52 @@ sub_delete(struct subscription *s)
 		return;
 	sub_drop_id(s->att, s->id);
 	sub_note(s, "deleted", "");
+}
+
+/*
+ * Delete every established subscription of a: the configured ones
+ * (delivery call-home) in one edit-config, which the attester applies
+ * whole even if the session closes right after it.
+ */
+void
+sub_delete_all(struct attester *a)
+{
+	struct subscription *s;
+	char *rpc = NULL;
+	size_t k, len = 0, n = 0;
+	uint32_t msgid;
+	FILE *f;
+
+	if (!a->conf->callhome) {
+		for (k = 0; k < STREAM_KINDS; k++)
+			sub_delete(&a->subs[k]);
+		return;
+	}
+	if ((f = open_memstream(&rpc, &len)) == NULL)
+		return;
+	fprintf(f, "<edit-config><target><running/></target><config>"
+	    "<subscriptions xmlns=\"%s\" xmlns:nc=\"urn:ietf:params:xml:ns:"
+	    "netconf:base:1.0\">", SN_NS);
+	for (k = 0; k < STREAM_KINDS; k++) {
+		s = &a->subs[k];
+		if (s->conf == NULL || (s->state != SUB_ACTIVE &&
+		    s->state != SUB_MODIFYING))
+			continue;
+		fprintf(f, "<subscription nc:operation=\"remove\"><id>%u</id>"
+		    "</subscription>", s->id);
+		sub_note(s, "deleted", "");
+		n++;
+	}
+	fprintf(f, "</subscriptions></config></edit-config>");
+	if (fclose(f) == 0 && n > 0) {
+		if (session_send_rpc(a, rpc, &msgid) == 0)
+			log_info("attester %s: removing its %zu configured "
+			    "subscription(s)", a->name, n);
+		else
+			log_warnx("attester %s: its configured subscriptions "
+			    "cannot be removed: no session", a->name);
+	}
+	free(rpc);
 }
 
 /* Subscription s ends (its session went down, or it is removed). */
@@ -953,7 +1007,10 @@ sub_state_change(struct attester *a, struct lyd_node *op)
 		    "the subscription; re-subscribing");
 		sub_note(s, "terminated", "");
 		sub_establish(s);
-	} else
+	} else if (s->stream == STREAM_ATTESTATION &&
+	    strcmp(name, "replay-completed") == 0)
+		ietf_replay_completed(s);
+	else
 		log_debug("attester %s: %s for subscription %u", a->name,
 		    name, s->id);
 }
@@ -975,6 +1032,10 @@ sub_notification(struct attester *a, struct lyd_node *op, int64_t received)
 	if (strcmp(op->schema->module->name,
 	    "ietf-subscribed-notifications") == 0) {
 		sub_state_change(a, op);
+		return;
+	}
+	if (strcmp(op->schema->module->name, IETF_STREAM_MODULE) == 0) {
+		ietf_notification(a, op, received);	/* no chain */
 		return;
 	}
 	for (i = 0; i < STREAM_KINDS; i++)
@@ -1018,6 +1079,8 @@ sub_notification(struct attester *a, struct lyd_node *op, int64_t received)
 		sub_arm_heartbeat(s);
 	}
 	sub_record(s, "appraised", &v, st.attester[0] ? &st : NULL);
+	if (s->appraisal != NULL && appraisal_wants_resync(s->appraisal))
+		sub_resync(s);
 }
 
 /* A message from a could not be parsed: an error verdict. */

@@ -26,6 +26,7 @@ static const struct yang_module yang_modules[] = {
 	{ "ietf-subscribed-notifications", { "configured", "replay",
 	    "subtree", "xpath", "encode-xml", NULL } },
 	{ "riv-attestation-streams", { NULL } },
+	{ "ietf-tpm-remote-attestation-stream", { NULL } },	/* the draft's */
 	{ "riv-verifier", { NULL } },
 };
 

@@ -20,7 +20,7 @@
 #define CLOCK_SLACK_MS	2000	/* transport delays the drift ignores */
 
 static const struct stream_ops *const stream_ops[STREAM_KINDS] = {
-	&pcr_evidence_ops, &bios_log_ops, &ima_log_ops
+	&pcr_evidence_ops, &bios_log_ops, &ima_log_ops, &ietf_attestation_ops
 };
 
 /* The value of the leaf at path under node, or NULL. */
@@ -123,6 +123,18 @@ appraisal_reset(struct appraisal *ap)
 			ap->ops->tpm_restart(ap->tpm[i]);
 		memset(&ap->clock[i], 0, sizeof(ap->clock[i]));
 	}
+	ap->resync = 0;
+	ap->dirty = 1;
+}
+
+/*
+ * Whether the last notification showed that the logs must be appraised
+ * again from their start (sub_resync).
+ */
+int
+appraisal_wants_resync(const struct appraisal *ap)
+{
+	return ap->resync;
 }
 
 /*
@@ -447,9 +459,15 @@ appraise_tpm(struct appraisal *ap, struct lyd_node *node, const uint8_t *nonce,
 		ap->restart_pending[i] = 0;
 		if (tp.reset && !was_restarted &&
 		    ap->sub->stream != STREAM_PCR) {
-			verdict_fail(v, "reset");
-			verdict_reason(v, "TPM %s was reset but its log did "
-			    "not restart", tp.tpm->name);
+			/* A reboot while rivd was away: the subscription
+			 * went on from the saved position of the old boot's
+			 * log.  Nothing to replay it against: start over. */
+			verdict_error(v, "reset");
+			verdict_reason(v, "TPM %s was reset and its log did "
+			    "not restart from its first entry: it is "
+			    "appraised again from there", tp.tpm->name);
+			ap->resync = 1;
+			return 0;
 		}
 		if (was_restarted && !tp.reset && known) {
 			/* Only a reset starts a TPM's logs again. */

@@ -70,11 +70,14 @@ struct appraisal {
 	int		 dirty;		/* changed since it was last saved */
 	int		 restart_pending[RIVD_TPM_MAX];	/* a log restarted in a
 					   chunk without a quote */
+	int		 resync;	/* appraise the logs again from their
+					   start (a reset rivd did not see) */
 };
 
 extern const struct stream_ops pcr_evidence_ops;
 extern const struct stream_ops bios_log_ops;
 extern const struct stream_ops ima_log_ops;
+extern const struct stream_ops ietf_attestation_ops;	/* ietf_attestation.c */
 
 /* appraise.c: helpers for the stream files. */
 const uint8_t	*leaf_bin(const struct lyd_node *, const char *, size_t *);

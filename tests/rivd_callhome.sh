@@ -72,12 +72,6 @@ check_no_log() {
 	fi
 }
 
-# last_id: the id of the last stored verdict (0 if none).
-last_id() {
-	"$RIVCTL" verdicts --db "$RIVD_DB" --json | $PY -c \
-	    'import json,sys; vs=json.load(sys.stdin); print(vs[-1]["id"] if vs else 0)'
-}
-
 # check_status PYTHON-EXPR DESCRIPTION: over `a`, a dict from attester
 # name to its object in `rivctl status --json`.
 check_status() {

@@ -293,6 +293,12 @@ wait_verdicts() {
 	fi
 }
 
+# last_id: the id of the last stored verdict (0 if none).
+last_id() {
+	"$RIVCTL" verdicts --db "$RIVD_DB" --json | $PY -c \
+	    'import json,sys; vs=json.load(sys.stdin); print(vs[-1]["id"] if vs else 0)'
+}
+
 # check_verdicts EXPR DESCRIPTION
 check_verdicts() {
 	if verdicts_py 0 0 "$1" all >"$TMP/wv.out" 2>&1; then

@@ -95,6 +95,8 @@ struct att_ch {
 	char		 host[256];
 	uint16_t	 port;
 	struct nc_session *session;	/* NULL while not connected */
+	char		 user[256];	/* the receiver's certificate CN:
+					   the session's NETCONF user */
 	int		 fd;		/* our end of the session's pair */
 	int		 refs;		/* subscriptions delivered here */
 	int		 close_pending;	/* no longer used: close the session */
@@ -274,6 +276,7 @@ int		 callhome_init(const char *, const char *, const char *,
 struct att_ch	*callhome_get(const char *, uint16_t);
 void		 callhome_run(void);
 int		 callhome_session_gone(struct nc_session *);
+const char	*callhome_user(const struct nc_session *);
 void		 callhome_free(void);
 void		 server_poll(int);
 void		 server_free(void);

@@ -256,6 +256,7 @@ ch_connect(struct att_ch *ch, struct riv_err *err)
 	}
 	ch->session = s;
 	ch->fd = sp[1];
+	snprintf(ch->user, sizeof(ch->user), "%s", user);
 	server_note_fd(s, sp[1]);
 	server_add_session(s);
 	log_info("call home to %s port %u: session %u (%s)", ch->host,
@@ -338,6 +339,21 @@ callhome_session_gone(struct nc_session *s)
 		return fd;
 	}
 	return -1;
+}
+
+/*
+ * The NETCONF user of call-home session s (libnetconf2 2.0.24 keeps no
+ * user name for a session made by nc_accept_inout), or NULL.
+ */
+const char *
+callhome_user(const struct nc_session *s)
+{
+	size_t i;
+
+	for (i = 0; i < nchs; i++)
+		if (chs[i]->session == s)
+			return chs[i]->user;
+	return NULL;
 }
 
 /* Free the destinations no subscription uses (closing their sessions is

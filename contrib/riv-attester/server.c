@@ -32,6 +32,15 @@ static struct ncs_keys server_keys;
 
 #define SERVER_INTERLEAVE "urn:ietf:params:netconf:capability:interleave:1.0"
 
+/* The NETCONF user of session s, or NULL. */
+static const char *
+session_user(const struct nc_session *s)
+{
+	const char *u = nc_session_get_username(s);
+
+	return u != NULL ? u : callhome_user(s);
+}
+
 /* Split "ADDR:PORT" or "[V6ADDR]:PORT" into addr (cap bytes) and port. */
 static int
 parse_listen(const char *s, char *addr, size_t cap, uint16_t *port,
@@ -77,7 +86,7 @@ tls_setup(const struct server_conf *c, struct riv_err *err)
 static int
 ssh_pubkey_clb(const struct nc_session *session, ssh_key key, void *arg)
 {
-	const char *user = nc_session_get_username(session);
+	const char *user = session_user(session);
 
 	(void)arg;
 	if (user == NULL || strcmp(user, server_ssh_user) != 0)
@@ -129,7 +138,7 @@ server_rpc(struct lyd_node *rpc, struct nc_session *session)
 {
 	const char *mod = rpc->schema->module->name;
 	const char *name = rpc->schema->name;
-	const char *user = nc_session_get_username(session);
+	const char *user = session_user(session);
 	struct nc_server_reply *r;
 
 	log_debug("session %u: rpc %s:%s", nc_session_get_id(session), mod,
@@ -193,7 +202,7 @@ server_end_session(struct nc_session *s)
 	int fd;
 
 	log_info("session %u (%s) closed", nc_session_get_id(s),
-	    nc_session_get_username(s) ? nc_session_get_username(s) : "?");
+	    session_user(s) ? session_user(s) : "?");
 	sub_session_gone(s);
 	ietf_session_gone(s);
 	fd = callhome_session_gone(s);
@@ -295,7 +304,7 @@ server_poll(int timeout)
 	if (m == NC_MSG_HELLO) {
 		log_info("session %u from %s (%s)", nc_session_get_id(s),
 		    nc_session_get_host(s) ? nc_session_get_host(s) : "?",
-		    nc_session_get_username(s) ? nc_session_get_username(s) :
+		    session_user(s) ? session_user(s) :
 		    "?");
 		fd = session_find_fd(s);
 		if (fd == -1)

@@ -549,6 +549,13 @@ session_probe(struct attester *a)
 	(void)a;
 }
 
+/* Stub: no call home to wait for (delivery is never call-home here). */
+void
+session_await_callhome(struct attester *a)
+{
+	(void)a;
+}
+
 /* Write a log line when verbose. */
 static void
 log_line(const char *tag, const char *fmt, va_list ap)
