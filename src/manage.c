@@ -116,6 +116,25 @@ users_free(void)
 	mg.nusers = 0;
 }
 
+/* Read user entry u of the configuration into mu (its keys too). */
+static void
+user_read(const struct lyd_node *u, struct mg_user *mu)
+{
+	struct riv_err err;
+	const char *v;
+	char *path;
+
+	snprintf(mu->name, sizeof(mu->name), "%s", leaf_value(u, "name"));
+	v = leaf_value(u, "role");
+	mu->write = v != NULL && strcmp(v, "read-write") == 0;
+	if ((v = leaf_value(u, "authorized-keys")) == NULL ||
+	    (path = conf_file(v)) == NULL)
+		return;
+	if (ncs_keys_load(path, &mu->keys, &err) != 0)
+		log_warnx("management user %s: %s", mu->name, err.msg);
+	free(path);
+}
+
 /*
  * Read the users of the running configuration and their keys; a key file
  * that cannot be read leaves its user without SSH access (logged).
@@ -124,9 +143,6 @@ static void
 users_load(void)
 {
 	struct lyd_node *m, *u;
-	struct riv_err err;
-	const char *v;
-	char *path;
 	size_t n = 0;
 
 	users_free();
@@ -135,24 +151,13 @@ users_load(void)
 	LY_LIST_FOR(lyd_child(m), u)
 		if (strcmp(u->schema->name, "user") == 0)
 			n++;
+	if (n > MG_USERS_MAX)
+		n = MG_USERS_MAX;
 	if (n == 0 || (mg.users = calloc(n, sizeof(*mg.users))) == NULL)
 		return;
-	LY_LIST_FOR(lyd_child(m), u) {
-		if (strcmp(u->schema->name, "user") != 0 ||
-		    mg.nusers == MG_USERS_MAX)
-			continue;
-		struct mg_user *mu = &mg.users[mg.nusers++];
-		snprintf(mu->name, sizeof(mu->name), "%s",
-		    leaf_value(u, "name"));
-		v = leaf_value(u, "role");
-		mu->write = v != NULL && strcmp(v, "read-write") == 0;
-		if ((v = leaf_value(u, "authorized-keys")) == NULL ||
-		    (path = conf_file(v)) == NULL)
-			continue;
-		if (ncs_keys_load(path, &mu->keys, &err) != 0)
-			log_warnx("management user %s: %s", mu->name, err.msg);
-		free(path);
-	}
+	LY_LIST_FOR(lyd_child(m), u)
+		if (strcmp(u->schema->name, "user") == 0 && mg.nusers < n)
+			user_read(u, &mg.users[mg.nusers++]);
 }
 
 /* The user called name, or NULL. */
