@@ -384,6 +384,8 @@ int		 sub_send_stream(struct subscription *, FILE *, char **);
 void		 sub_notification(struct attester *, struct lyd_node *,
 		    int64_t);
 void		 sub_session_down(struct attester *);
+int		 sub_take_id(struct subscription *, const char *);
+const char	*xml_text(const char *, const char *, char *, size_t);
 
 /* streams/appraise.c */
 struct appraisal *appraisal_new(struct subscription *, struct riv_err *);

@@ -414,7 +414,7 @@ sub_establish_all(struct attester *a)
 }
 
 /* The text between <tag and </tag> in msg, copied into buf; NULL if none. */
-static const char *
+const char *
 xml_text(const char *msg, const char *tag, char *buf, size_t cap)
 {
 	char open[64];
@@ -434,6 +434,26 @@ xml_text(const char *msg, const char *tag, char *buf, size_t cap)
 	memcpy(buf, p + 1, n);
 	buf[n] = '\0';
 	return buf;
+}
+
+/*
+ * Take the id of s from msg, the reply to its establish-subscription;
+ * without one, an error verdict and a retry later.  0 or -1.
+ */
+int
+sub_take_id(struct subscription *s, const char *msg)
+{
+	char buf[64];
+
+	if (xml_text(msg, "id", buf, sizeof(buf)) == NULL) {
+		sub_error_verdict(s, "subscription", "establish-subscription "
+		    "reply without an id");
+		s->state = SUB_IDLE;
+		sub_plan_retry(s, RETRY_S);
+		return -1;
+	}
+	s->id = (uint32_t)strtoul(buf, NULL, 10);
+	return 0;
 }
 
 /* Arm (or re-arm) the heartbeat deadline of s. */
@@ -603,14 +623,8 @@ sub_rpc_reply(struct attester *a, uint32_t msgid, const char *msg)
 			sub_modify(s);
 		return;
 	}
-	if (xml_text(msg, "id", buf, sizeof(buf)) == NULL) {
-		sub_error_verdict(s, "subscription", "establish-subscription "
-		    "reply without an id");
-		s->state = SUB_IDLE;
-		sub_plan_retry(s, RETRY_S);
+	if (sub_take_id(s, msg) != 0)
 		return;
-	}
-	s->id = (uint32_t)strtoul(buf, NULL, 10);
 	/* 8 bytes are 12 base64 characters: anything else is wrong. */
 	if (xml_text(msg, "seed-id", b64, sizeof(b64)) == NULL ||
 	    strlen(b64) != 12 || EVP_DecodeBlock(id, (const unsigned char *)b64,

@@ -159,10 +159,14 @@ appraisal_log_start(const struct appraisal *ap, FILE *f)
 	}
 }
 
-/* Read the unsigned PCR values of a quote node into set. */
-static int
-read_pcr_values(const struct lyd_node *q, struct pcrset *set,
-    struct verdict *v)
+/*
+ * Read the unsigned-pcr-values under node (a quote) into set.  A
+ * pcr-values entry without its value is malformed if need_value, else left
+ * out.  0, or -1 with v in error.
+ */
+int
+read_pcr_values(const struct lyd_node *node, int need_value,
+    struct pcrset *set, struct verdict *v)
 {
 	struct ly_set *banks = NULL, *vals;
 	const uint8_t *val;
@@ -173,7 +177,7 @@ read_pcr_values(const struct lyd_node *q, struct pcrset *set,
 	int bank, rc = 0;
 
 	pcrset_init(set);
-	if (lyd_find_xpath(q, "unsigned-pcr-values", &banks) != LY_SUCCESS)
+	if (lyd_find_xpath(node, "unsigned-pcr-values", &banks) != LY_SUCCESS)
 		return 0;
 	for (i = 0; i < banks->count && rc == 0; i++) {
 		alg = leaf_text(banks->dnodes[i], "tpm20-hash-algo");
@@ -186,12 +190,14 @@ read_pcr_values(const struct lyd_node *q, struct pcrset *set,
 			p = strtoul(leaf_text(vals->dnodes[j], "pcr-index"),
 			    NULL, 10);
 			val = leaf_bin(vals->dnodes[j], "pcr-value", &len);
+			if (val == NULL && !need_value)
+				continue;
 			if (p >= PCR_COUNT || val == NULL ||
 			    len != bank_get(bank)->size) {
 				verdict_error(v, "malformed");
-				verdict_reason(v, "%s PCR %lu: a value of %zu "
-				    "bytes", bank_get(bank)->name, p, val ?
-				    len : 0);
+				verdict_reason(v, "unsigned-pcr-values: %s PCR "
+				    "%lu has %zu bytes", bank_get(bank)->name,
+				    p, val ? len : 0);
 				rc = -1;
 				break;
 			}
@@ -302,7 +308,7 @@ check_quote(struct tpm_part *tp, const uint8_t *nonce, size_t nlen,
 		verdict_reason(v, "TPM %s: %s", tp->tpm->name, err.msg);
 		return -1;
 	}
-	if (read_pcr_values(q, &tp->reported, v) != 0)
+	if (read_pcr_values(q, 1, &tp->reported, v) != 0)
 		return -1;
 	if (v->pcr_digest_len == 0) {
 		memcpy(v->pcr_digest, tp->quote.pcr_digest,
@@ -380,18 +386,12 @@ reported_within_quote(const struct tpm_part *tp, struct verdict *v)
 	return 1;
 }
 
-/* What refvals_failed needs: the verdict and the subscription's PCRs. */
-struct refvals_arg {
-	struct verdict	*v;
-	const struct conf_sub *sub;
-};
-
 /*
  * Reference values: a PCR the file names fails when its verified value is
  * not allowed; PCRs and banks the subscription does not quote are another
  * stream's business.
  */
-static void
+void
 refvals_failed(int bank, unsigned pcr, const char *msg, void *arg)
 {
 	struct refvals_arg *ra = arg;
@@ -402,8 +402,8 @@ refvals_failed(int bank, unsigned pcr, const char *msg, void *arg)
 	verdict_reason(ra->v, "%s", msg);
 }
 
-/* Find the TPM view of a with this name; its index or -1. */
-static int
+/* The index of the attester's TPM called name, or -1. */
+int
 tpm_index(const struct attester *a, const char *name)
 {
 	size_t i;

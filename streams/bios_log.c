@@ -37,13 +37,6 @@ bios_tpm_restart(void *t)
 	bootlog_init(&((struct bios_tpm *)t)->st);
 }
 
-/* Free a state. */
-static void
-bios_tpm_free(void *t)
-{
-	free(t);
-}
-
 /* Feed the raw events of a TPM entry to the parser. */
 static int
 bios_entries(struct appraisal *ap, void *t, struct tpm_part *tp,
@@ -198,6 +191,6 @@ bios_position(const void *t)
 
 const struct stream_ops bios_log_ops = {
 	"bios-log",
-	bios_tpm_new, bios_tpm_restart, bios_tpm_free,
+	bios_tpm_new, bios_tpm_restart, free,
 	bios_entries, bios_pcrs, bios_save, bios_load, bios_position
 };

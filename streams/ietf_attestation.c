@@ -147,36 +147,6 @@ ietf_tpm_restart(void *t)
 	pcrset_init(&((struct ietf_tpm *)t)->pcrs);
 }
 
-/* stream_ops: free a TPM's state. */
-static void
-ietf_tpm_free(void *t)
-{
-	free(t);
-}
-
-/* stream_ops: nothing is saved: every subscription replays from boot. */
-static void
-ietf_save(FILE *f, const void *t)
-{
-	(void)f; (void)t;
-}
-
-/* stream_ops: nothing to load. */
-static int
-ietf_load(void *t, const struct json *j, struct riv_err *err)
-{
-	(void)t; (void)j; (void)err;
-	return 0;
-}
-
-/* stream_ops: no log position (replay since boot). */
-static uint64_t
-ietf_position(const void *t)
-{
-	(void)t;
-	return 0;
-}
-
 /* stream_ops: not called (sub_notification hands the stream over). */
 static int
 ietf_pcrs_unused(struct appraisal *ap, void *t, struct tpm_part *tp,
@@ -186,10 +156,14 @@ ietf_pcrs_unused(struct appraisal *ap, void *t, struct tpm_part *tp,
 	return -1;
 }
 
+/*
+ * Nothing is saved and there is no log position, as for quotes only
+ * (pcr_evidence.c): every subscription replays from boot.
+ */
 const struct stream_ops ietf_attestation_ops = {
 	"attestation",
-	ietf_tpm_new, ietf_tpm_restart, ietf_tpm_free,
-	NULL, ietf_pcrs_unused, ietf_save, ietf_load, ietf_position
+	ietf_tpm_new, ietf_tpm_restart, free,
+	NULL, ietf_pcrs_unused, pcr_save, pcr_load, pcr_position
 };
 
 /* The TPM state i of subscription s. */
@@ -313,41 +287,6 @@ xml_subtree(const char *msg, const char *name)
 	return strndup(start, (size_t)(end - start + 1));
 }
 
-/* The text between <tag> and </tag> (no prefix) in msg, or NULL. */
-static const char *
-xml_leaf(const char *msg, const char *tag, char *buf, size_t cap)
-{
-	char open[64];
-	const char *p, *q;
-	size_t n;
-
-	snprintf(open, sizeof(open), "<%s", tag);
-	for (p = msg; (p = strstr(p, open)) != NULL; p++)
-		if (p[strlen(open)] == '>' || p[strlen(open)] == ' ')
-			break;
-	if (p == NULL || (p = strchr(p, '>')) == NULL ||
-	    (q = strchr(p + 1, '<')) == NULL)
-		return NULL;
-	n = (size_t)(q - p - 1);
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(buf, p + 1, n);
-	buf[n] = '\0';
-	return buf;
-}
-
-/* The index of the attester's TPM called name, or -1. */
-static int
-tpm_by_name(const struct attester *a, const char *name)
-{
-	size_t i;
-
-	for (i = 0; name != NULL && i < a->ntpms; i++)
-		if (strcmp(a->tpms[i].name, name) == 0)
-			return (int)i;
-	return -1;
-}
-
 /*
  * The attester's TPM that certificate-name names: through the
  * certificates read from /tpm:rats-support-structures, else a TPM of
@@ -361,7 +300,7 @@ tpm_by_cert(const struct subscription *s, const char *cert)
 	for (i = 0; cert != NULL && i < s->ietf.ncerts; i++)
 		if (strcmp(s->ietf.certs[i].name, cert) == 0)
 			return s->ietf.certs[i].tpm;
-	return tpm_by_name(s->att, cert);
+	return tpm_index(s->att, cert);
 }
 
 /*
@@ -397,7 +336,7 @@ read_support(struct subscription *s, const char *msg)
 		goto done;
 	for (i = 0; i < tpms->count; i++) {
 		name = leaf_text(tpms->dnodes[i], "name");
-		if ((t = tpm_by_name(s->att, name)) < 0)
+		if ((t = tpm_index(s->att, name)) < 0)
 			continue;	/* a TPM rivd has no AK of */
 		certs = NULL;
 		if (lyd_find_xpath(tpms->dnodes[i], "certificates/certificate",
@@ -439,19 +378,13 @@ take_established(struct subscription *s, const char *msg)
 {
 	char buf[64];
 
-	if (xml_leaf(msg, "id", buf, sizeof(buf)) == NULL) {
-		sub_error_verdict(s, "subscription", "establish-subscription "
-		    "reply without an id");
-		s->state = SUB_IDLE;
-		sub_plan_retry(s, RETRY_S);
+	if (sub_take_id(s, msg) != 0)
 		return;
-	}
-	s->id = (uint32_t)strtoul(buf, NULL, 10);
 	s->ietf.live_id = s->id;
 	s->state = SUB_ACTIVE;
 	s->ietf.replaying = 1;
 	sub_arm_heartbeat(s);
-	sub_note(s, "active", xml_leaf(msg, "replay-start-time-revision",
+	sub_note(s, "active", xml_text(msg, "replay-start-time-revision",
 	    buf, sizeof(buf)) ? "replay since boot" : "");
 	log_info("attester %s: subscribed to attestation (id %u)",
 	    s->att->name, s->id);
@@ -467,8 +400,8 @@ take_refusal(struct subscription *s, const char *op, const char *msg)
 	char why[512], m[256], tag[128];
 
 	snprintf(why, sizeof(why), "%s refused: %s (%s)", op,
-	    xml_leaf(msg, "error-message", m, sizeof(m)) ? m : "no message",
-	    xml_leaf(msg, "error-app-tag", tag, sizeof(tag)) ? tag :
+	    xml_text(msg, "error-message", m, sizeof(m)) ? m : "no message",
+	    xml_text(msg, "error-app-tag", tag, sizeof(tag)) ? tag :
 	    strstr(msg, "pcr-unsubscribable") ? "pcr-unsubscribable" :
 	    "no app tag");
 	log_warnx("attester %s attestation: %s", s->att->name, why);
@@ -904,51 +837,6 @@ done:
 		plan_quote_due(s);
 }
 
-/* Read the unsigned PCR values of tpm20-attestation op into set. */
-static int
-read_unsigned(const struct lyd_node *op, struct pcrset *set,
-    struct verdict *v)
-{
-	struct ly_set *banks = NULL, *vals;
-	const uint8_t *val;
-	const char *alg;
-	uint32_t i, j;
-	size_t len;
-	unsigned long p;
-	int bank, rc = 0;
-
-	pcrset_init(set);
-	if (lyd_find_xpath(op, "unsigned-pcr-values", &banks) != LY_SUCCESS)
-		return 0;
-	for (i = 0; i < banks->count && rc == 0; i++) {
-		alg = leaf_text(banks->dnodes[i], "tpm20-hash-algo");
-		bank = alg ? tcgalg_bank(alg) : BANK_SHA256;
-		vals = NULL;
-		if (bank < 0 || lyd_find_xpath(banks->dnodes[i], "pcr-values",
-		    &vals) != LY_SUCCESS)
-			continue;
-		for (j = 0; j < vals->count; j++) {
-			p = strtoul(leaf_text(vals->dnodes[j], "pcr-index"),
-			    NULL, 10);
-			val = leaf_bin(vals->dnodes[j], "pcr-value", &len);
-			if (val == NULL)
-				continue;
-			if (p >= PCR_COUNT || len != bank_get(bank)->size) {
-				verdict_error(v, "malformed");
-				verdict_reason(v, "unsigned-pcr-values: %s PCR "
-				    "%lu has %zu bytes", bank_get(bank)->name,
-				    p, len);
-				rc = -1;
-				break;
-			}
-			pcrset_set(set, bank, (unsigned)p, val);
-		}
-		ly_set_free(vals, NULL);
-	}
-	ly_set_free(banks, NULL);
-	return rc;
-}
-
 /*
  * Parse and verify a quote (att, sig) of TPM i against nonce: structure,
  * signature with the TPM's AK, extraData, a selection rivd can check.
@@ -1071,24 +959,6 @@ quote_mask(const struct quote *q, int bank)
 	return m;
 }
 
-/* What the reference-value callback needs. */
-struct ref_arg {
-	struct verdict	*v;
-	const struct conf_sub *c;
-};
-
-/* A reference value failed: only the subscription's PCRs count. */
-static void
-ref_failed(int bank, unsigned pcr, const char *msg, void *arg)
-{
-	struct ref_arg *ra = arg;
-
-	if (bank != ra->c->bank || !(ra->c->pcrs & (1u << pcr)))
-		return;
-	verdict_fail(ra->v, "reference");
-	verdict_reason(ra->v, "%s", msg);
-}
-
 /*
  * The quoted PCRs of q (TPM i) against the replay and the unsigned values
  * (reported): the digest must be the replay's; a mismatch names the PCRs
@@ -1103,7 +973,7 @@ check_pcrs(struct subscription *s, int i, const struct quote *q,
 	const char *name = s->att->tpms[i].name;
 	int bank = s->conf->bank;
 	size_t size = bank_get(bank)->size;
-	struct ref_arg ra = { v, s->conf };
+	struct refvals_arg ra = { v, s->conf };
 	struct pcrset merged = *reported;
 	const uint8_t *r, *u;
 	struct riv_err err;
@@ -1133,7 +1003,8 @@ check_pcrs(struct subscription *s, int i, const struct quote *q,
 			if ((int)p != bank)
 				merged.mask[p] &= quote_mask(q, (int)p);
 		if (s->att->refvals != NULL)
-			refvals_check(s->att->refvals, &merged, ref_failed, &ra);
+			refvals_check(s->att->refvals, &merged, refvals_failed,
+			    &ra);
 		return;
 	}
 	t->held = 1;
@@ -1213,7 +1084,7 @@ take_quote(struct subscription *s, struct lyd_node *op, int i,
 	att = leaf_bin(op, "quote-data", &alen);
 	sig = leaf_bin(op, "quote-signature", &slen);
 	if (verify_quote(s, i, att, alen, sig, slen, s->ietf.nonce, &q, v) !=
-	    0 || read_unsigned(op, &reported, v) != 0)
+	    0 || read_pcr_values(op, 0, &reported, v) != 0)
 		return;
 	if ((rc = check_clock(s, i, &q, a->read_at, v)) > 0) {
 		resubscribe(s, "TPM reset or restart");
@@ -1399,7 +1270,7 @@ take_challenge(struct subscription *s, const char *msg)
 		sig = leaf_bin(set->dnodes[k], "quote-signature", &slen);
 		if (verify_quote(s, i, att, alen, sig, slen,
 		    s->ietf.challenge, &q, &v) == 0 &&
-		    read_unsigned(set->dnodes[k], &reported, &v) == 0) {
+		    read_pcr_values(set->dnodes[k], 0, &reported, &v) == 0) {
 			struct ietf_tpm *t = tpm_state(s, i);
 
 			if (t->have_clock && (q.reset_count != t->reset_count ||

@@ -79,9 +79,27 @@ extern const struct stream_ops bios_log_ops;
 extern const struct stream_ops ima_log_ops;
 extern const struct stream_ops ietf_attestation_ops;	/* ietf_attestation.c */
 
+/* What refvals_failed needs: the verdict and the subscription's PCRs. */
+struct refvals_arg {
+	struct verdict	*v;
+	const struct conf_sub *sub;
+};
+
 /* appraise.c: helpers for the stream files. */
 const uint8_t	*leaf_bin(const struct lyd_node *, const char *, size_t *);
 const char	*leaf_text(const struct lyd_node *, const char *);
 int		 has_child(const struct lyd_node *, const char *);
+int		 tpm_index(const struct attester *, const char *);
+int		 read_pcr_values(const struct lyd_node *, int, struct pcrset *,
+		    struct verdict *);
+void		 refvals_failed(int, unsigned, const char *, void *);
+
+/*
+ * pcr_evidence.c: the ops of a stream that keeps no state between
+ * notifications (ietf_attestation.c's too).
+ */
+void		 pcr_save(FILE *, const void *);
+int		 pcr_load(void *, const struct json *, struct riv_err *);
+uint64_t	 pcr_position(const void *);
 
 #endif

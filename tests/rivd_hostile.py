@@ -81,12 +81,12 @@ import xml.etree.ElementTree as ET
 sys.dont_write_bytecode = True		# no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import netconf_tls as nt  # noqa: E402
+import rivd_fake as rf  # noqa: E402
+from rivd_fake import SN, TAA, b64  # noqa: E402
 
 BASE_NS = nt.BASE_NS
 NOTIF_NS = nt.NOTIF_NS
-SN = "urn:ietf:params:xml:ns:yang:ietf-subscribed-notifications"
 RAS = "urn:rivd:params:xml:ns:yang:riv-attestation-streams"
-TAA = "urn:ietf:params:xml:ns:yang:ietf-tcg-algs"
 MAX_MESSAGE = 65536		# limits/max-message-size in the test's rivd.conf
 TPM = "hx0"			# the TPM name of every hostile attester
 
@@ -95,10 +95,6 @@ FLOOD_MAX = 2000
 STEADY_SECONDS = 3.0		# then a steady stream, never stalling
 STEADY_TICK = 0.05
 HOLD_SECONDS = 600		# a well-behaved connection waits this long
-
-
-def b64(data):
-    return base64.b64encode(data).decode()
 
 
 def seed_id(seed):
@@ -1009,27 +1005,14 @@ SCENARIOS = {
 }
 
 
-class Server:
-    """A scenario's listening socket and accept loop."""
+class Server(rf.Listener):
+    """A scenario's listener, and the step its next connection plays."""
 
     def __init__(self, name, index, ctx, rec, pki, device_port):
-        self.name, self.index, self.ctx, self.rec = name, index, ctx, rec
-        self.pki, self.device_port = pki, device_port
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(4)
-        self.port = self.sock.getsockname()[1]
-        self.nconn = 0
+        rf.Listener.__init__(self, name, ctx, rec)
+        self.index, self.pki, self.device_port = index, pki, device_port
         self.step = 1
         self.lock = threading.Lock()
-
-    def serve(self):
-        while True:
-            raw, _ = self.sock.accept()
-            self.nconn += 1
-            threading.Thread(target=self.run, args=(raw, self.nconn),
-                             daemon=True).start()
 
     def run(self, raw, nconn):
         """Run the scenario's current step on this connection; the next
@@ -1058,28 +1041,14 @@ class Server:
 
 
 def serve(args):
-    os.makedirs(args.dir, exist_ok=True)
+    ctx = rf.prepare(args)
     rec = Recorder(args.dir)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    ctx.load_cert_chain(os.path.join(args.pki, "server.pem"),
-                        os.path.join(args.pki, "server.key"))
-    ctx.load_verify_locations(os.path.join(args.pki, "ca.pem"))
-    ctx.verify_mode = ssl.CERT_REQUIRED
     servers = [Server(n, i + 1, ctx, rec, args.pki, args.device_port)
                for i, n in enumerate(args.scenarios)]
     if "flood" not in args.scenarios:
         rec.flood_done.set()
-    with open(os.path.join(args.dir, "ports.tmp"), "w") as f:
-        for s in servers:
-            f.write("%s %d\n" % (s.name, s.port))
-    os.rename(os.path.join(args.dir, "ports.tmp"),
-              os.path.join(args.dir, "ports"))
-    for s in servers:
-        threading.Thread(target=s.serve, daemon=True).start()
     signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
-    time.sleep(args.max_seconds)	# a safety net: never outlive the test
-    os._exit(1)
+    rf.run(args.dir, servers, args.max_seconds)
 
 
 # -- report -------------------------------------------------------------------
@@ -1268,12 +1237,8 @@ def report(args):
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
-    p = sub.add_parser("serve")
-    p.add_argument("--pki", required=True)
-    p.add_argument("--dir", required=True)
+    p = rf.add_serve(sub, SCENARIOS, 300)
     p.add_argument("--device-port", type=int, default=0)
-    p.add_argument("--max-seconds", type=float, default=300)
-    p.add_argument("scenarios", nargs="+", choices=sorted(SCENARIOS))
     p = sub.add_parser("report")
     p.add_argument("--dir", required=True)
     p.add_argument("--verdicts", required=True)

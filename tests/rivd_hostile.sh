@@ -18,10 +18,10 @@
 # Exit 77 (skip) without swtpm, yanglint or ncclient.
 . "${RIV_SRCDIR:-.}/tests/attester_lib.sh"
 . "$RIV_SRCDIR/tests/rivd_lib.sh"
+. "$RIV_SRCDIR/tests/rivd_fake.sh"
 
 need_tools
-HOSTILE_PID=""
-trap '[ -n "$HOSTILE_PID" ] && stop_pid "$HOSTILE_PID"
+trap '[ -n "$FAKE_PID" ] && stop_pid "$FAKE_PID"
 if [ -n "${RIV_HOSTILE_KEEP:-}" ]; then
 	mkdir -p "$RIV_HOSTILE_KEEP" && cp -r "$RIVD_LOG" "$HDIR" "$TMP/rivd.xml" \
 	    "$RIV_HOSTILE_KEEP/" 2>/dev/null
@@ -92,20 +92,9 @@ start_device good rp0
 AK=$TMP/dev-good/state/rp0-ak.pub
 
 # The hostile attesters, each on its own port.
-mkdir -p "$HDIR" || die "mkdir"
 # shellcheck disable=SC2086,SC2154
-$PY "$RIV_SRCDIR/tests/rivd_hostile.py" serve --pki "$PKI" --dir "$HDIR" \
-    --device-port "$DEV_PORT_good" --max-seconds 240 $SCENARIOS \
-    >"$HDIR/serve.log" 2>&1 &
-HOSTILE_PID=$!
-i=0
-while [ ! -s "$HDIR/ports" ]; do
-	kill -0 "$HOSTILE_PID" 2>/dev/null ||
-	    die "rivd_hostile.py exited: $(tail -5 "$HDIR/serve.log")"
-	i=$((i + 1))
-	[ $i -lt 100 ] || die "rivd_hostile.py did not start"
-	sleep 0.1
-done
+start_fake rivd_hostile.py "$HDIR" --device-port "$DEV_PORT_good" \
+    --max-seconds 240 $SCENARIOS
 
 conf_begin "$TMP/rivd.xml"
 # Limits: 64 KiB messages, 3 s to connect and say hello, 2 s per message.
@@ -280,7 +269,7 @@ T3=$(date +%s)
 echo "  time: set-up and baseline $((T1 - T0)) s, hostile period $((T2 - T1)) s," \
     "checks $((T3 - T2)) s"
 stop_rivd
-stop_pid "$HOSTILE_PID"
-HOSTILE_PID=""
+stop_pid "$FAKE_PID"
+FAKE_PID=""
 check_sanitizers
 finish

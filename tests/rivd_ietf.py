@@ -39,7 +39,6 @@ import argparse
 import base64
 import hashlib
 import os
-import socket
 import ssl
 import struct
 import sys
@@ -54,21 +53,17 @@ from cryptography.hazmat.primitives.asymmetric.utils import \
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import netconf_tls as nt  # noqa: E402
+import rivd_fake as rf  # noqa: E402
+from rivd_fake import SN, TAA, b64  # noqa: E402
 
 BASE_NS = nt.BASE_NS
 NOTIF_NS = nt.NOTIF_NS
-SN = "urn:ietf:params:xml:ns:yang:ietf-subscribed-notifications"
 TPM = "urn:ietf:params:xml:ns:yang:ietf-tpm-remote-attestation"
 TRAS = "urn:ietf:params:xml:ns:yang:ietf-tpm-remote-attestation-stream"
-TAA = "urn:ietf:params:xml:ns:yang:ietf-tcg-algs"
 CERT = "ak-cert-0"
 TPM_NAME = "tpm0"
 EV_SEPARATOR = 4
 EV_ACTION = 5
-
-
-def b64(data):
-    return base64.b64encode(data).decode()
 
 
 def sha256(data):
@@ -463,11 +458,11 @@ SCENARIOS = {
 }
 
 
-class Server:
+class Server(rf.Listener):
     """A scenario's device: its TPM, its history and its listener."""
 
     def __init__(self, name, ctx, rec, heartbeat):
-        self.name, self.ctx, self.rec = name, ctx, rec
+        rf.Listener.__init__(self, name, ctx, rec)
         self.heartbeat = heartbeat
         self.tpm = SoftTPM(os.path.join(rec.d, "%s-ak.pub" % name))
         self.ids = 100
@@ -483,11 +478,6 @@ class Server:
                                       b"boot"))
         for e in self.history:
             self.tpm.extend(e[1], e[0])
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(4)
-        self.port = self.sock.getsockname()[1]
 
     def nevent(self):
         self.nev += 1
@@ -497,13 +487,7 @@ class Server:
         self.ids += 1
         return self.ids
 
-    def serve(self):
-        while True:
-            raw, _ = self.sock.accept()
-            threading.Thread(target=self.run, args=(raw,),
-                             daemon=True).start()
-
-    def run(self, raw):
+    def run(self, raw, nconn):
         try:
             raw.settimeout(10)
             tls = self.ctx.wrap_socket(raw, server_side=True)
@@ -528,36 +512,17 @@ class Server:
 
 
 def serve(args):
-    os.makedirs(args.dir, exist_ok=True)
+    ctx = rf.prepare(args)
     rec = Recorder(args.dir)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    ctx.load_cert_chain(os.path.join(args.pki, "server.pem"),
-                        os.path.join(args.pki, "server.key"))
-    ctx.load_verify_locations(os.path.join(args.pki, "ca.pem"))
-    ctx.verify_mode = ssl.CERT_REQUIRED
-    servers = [Server(n, ctx, rec, 300) for n in args.scenarios]
-    with open(os.path.join(args.dir, "ports.tmp"), "w") as f:
-        for s in servers:
-            f.write("%s %d\n" % (s.name, s.port))
-    os.rename(os.path.join(args.dir, "ports.tmp"),
-              os.path.join(args.dir, "ports"))
-    for s in servers:
-        threading.Thread(target=s.serve, daemon=True).start()
-    time.sleep(args.max_seconds)
-    os._exit(1)
+    rf.run(args.dir, [Server(n, ctx, rec, 300) for n in args.scenarios],
+           args.max_seconds)
 
 
 def main():
     ap = argparse.ArgumentParser()
-    sp = ap.add_subparsers(dest="cmd", required=True)
-    s = sp.add_parser("serve")
-    s.add_argument("--pki", required=True)
-    s.add_argument("--dir", required=True)
-    s.add_argument("--max-seconds", type=float, default=600)
-    s.add_argument("scenarios", nargs="+", choices=sorted(SCENARIOS))
-    args = ap.parse_args()
-    serve(args)
+    rf.add_serve(ap.add_subparsers(dest="cmd", required=True), SCENARIOS,
+                 600)
+    serve(ap.parse_args())
 
 
 if __name__ == "__main__":

@@ -13,14 +13,14 @@
 # Exit 77 (skip) without openssl, yanglint or python3-cryptography.
 . "${RIV_SRCDIR:-.}/tests/attester_lib.sh"
 . "$RIV_SRCDIR/tests/rivd_lib.sh"
+. "$RIV_SRCDIR/tests/rivd_fake.sh"
 
 command -v openssl >/dev/null 2>&1 || { echo "skip: no openssl"; exit 77; }
 command -v yanglint >/dev/null 2>&1 || { echo "skip: no yanglint"; exit 77; }
 $PY -c "import cryptography" 2>/dev/null ||
     { echo "skip: no python3-cryptography"; exit 77; }
 
-IETF_PID=""
-trap '[ -n "$IETF_PID" ] && stop_pid "$IETF_PID"
+trap '[ -n "$FAKE_PID" ] && stop_pid "$FAKE_PID"
 if [ -n "${RIV_IETF_KEEP:-}" ]; then
 	mkdir -p "$RIV_IETF_KEEP" && cp -r "$RIVD_LOG" "$IDIR" "$TMP/rivd.xml" \
 	    "$RIVD_DB" "$RIV_IETF_KEEP/" 2>/dev/null
@@ -54,19 +54,8 @@ wait_event() {
 }
 
 make_pki
-mkdir -p "$IDIR" || die "mkdir"
 # shellcheck disable=SC2086
-$PY "$RIV_SRCDIR/tests/rivd_ietf.py" serve --pki "$PKI" --dir "$IDIR" \
-    --max-seconds 300 $SCENARIOS >"$IDIR/serve.log" 2>&1 &
-IETF_PID=$!
-i=0
-while [ ! -s "$IDIR/ports" ]; do
-	kill -0 "$IETF_PID" 2>/dev/null ||
-	    die "rivd_ietf.py exited: $(tail -5 "$IDIR/serve.log")"
-	i=$((i + 1))
-	[ $i -lt 100 ] || die "rivd_ietf.py did not start"
-	sleep 0.1
-done
+start_fake rivd_ietf.py "$IDIR" --max-seconds 300 $SCENARIOS
 
 conf_begin "$TMP/rivd.xml"
 while read -r name port; do
