@@ -40,188 +40,28 @@ import hashlib
 import json
 import os
 import struct
-import subprocess
 import sys
-import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from lxml import etree
-from ncclient import manager
-from ncclient.operations import RaiseMode
 from ncclient.xml_ import to_ele
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nc_testlib import (NC, NOTIF, SN, TAA, TPM, YL_MODS,  # noqa: E402
+                        Quote, R, b64, check_sn_error, child, collect,
+                        connect, ctl, err_summary, errors_of, extend, ident,
+                        info, notif_job, q, reply_job, run, run_scenario,
+                        text, wfile, workdir, yanglint, yanglint_jobs)
+
 TRAS = "urn:ietf:params:xml:ns:yang:ietf-tpm-remote-attestation-stream"
-SN = "urn:ietf:params:xml:ns:yang:ietf-subscribed-notifications"
-TPM = "urn:ietf:params:xml:ns:yang:ietf-tpm-remote-attestation"
-TAA = "urn:ietf:params:xml:ns:yang:ietf-tcg-algs"
-NC = "urn:ietf:params:xml:ns:netconf:base:1.0"
-NOTIF = "urn:ietf:params:xml:ns:netconf:notification:1.0"
 
 ENV = os.environ
 RIVCTL = ENV["RIVCTL"]
-RIV_ATTESTER = ENV["RIV_ATTESTER"]
-ATT_CTL = ENV["ATT_CTL"]
 ATT_STATE = ENV["ATT_STATE"]
-SRCDIR = ENV.get("RIV_SRCDIR", ".")
-YANG = os.path.join(SRCDIR, "yang")
 TPMS = ["lc0", "rp0"]
 PCRS = [0, 1, 2, 3, 4, 5, 6, 7, 10]
 HEARTBEAT = 6                   # --ietf-heartbeat of attester_ietf.sh
-
-if len(sys.argv) > 1:
-    WORK = sys.argv[1]
-    os.makedirs(WORK, exist_ok=True)
-else:
-    WORK = tempfile.mkdtemp(prefix="attester_ietf.")
-
-
-class Results:
-    def __init__(self):
-        self.npass = 0
-        self.nfail = 0
-
-    def ok(self, what):
-        self.npass += 1
-        print("ok: " + what, flush=True)
-
-    def fail(self, what, details=""):
-        self.nfail += 1
-        print("FAIL: %s: %s" % (what, details), flush=True)
-
-    def check(self, cond, what, details=""):
-        if cond:
-            self.ok(what)
-        else:
-            self.fail(what, details)
-        return bool(cond)
-
-    def equal(self, got, want, what):
-        return self.check(got == want, what,
-                          "got %r, wanted %r" % (got, want))
-
-
-R = Results()
-
-
-def info(msg):
-    print("info: " + msg, flush=True)
-
-
-def b64(data):
-    return base64.b64encode(data).decode()
-
-
-def q(ns, name):
-    return "{%s}%s" % (ns, name)
-
-
-def child(el, ns, name):
-    return el.find(q(ns, name)) if el is not None else None
-
-
-def text(el, ns, name):
-    c = child(el, ns, name)
-    return c.text.strip() if c is not None and c.text is not None else None
-
-
-def ident(el):
-    if el is None or el.text is None:
-        return None
-    t = el.text.strip()
-    if ":" not in t:
-        return (None, t)
-    prefix, name = t.split(":", 1)
-    return (el.nsmap.get(prefix, prefix), name)
-
-
-_files = collections.Counter()
-
-
-def wfile(stem, data):
-    _files[stem] += 1
-    base, ext = os.path.splitext(stem)
-    path = os.path.join(WORK, "%s-%d%s" % (base, _files[stem], ext))
-    with open(path, "wb") as f:
-        f.write(data.encode() if isinstance(data, str) else data)
-    return path
-
-
-def run(argv, timeout=60):
-    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=timeout)
-    return p.returncode, p.stdout.decode(errors="replace"), \
-        p.stderr.decode(errors="replace")
-
-
-def ctl(*args):
-    rc, out, err = run([RIV_ATTESTER, "ctl", ATT_CTL] + list(args), 120)
-    return rc == 0 and out.rstrip().endswith("ok"), (out + err).strip()
-
-
-def parse_attest(data):
-    """The fields of a TPMS_ATTEST (quote)."""
-    off = 0
-
-    def take(n):
-        nonlocal off
-        if off + n > len(data):
-            raise ValueError("TPMS_ATTEST truncated at %d" % off)
-        v = data[off:off + n]
-        off += n
-        return v
-
-    def tpm2b():
-        (size,) = struct.unpack(">H", take(2))
-        return take(size)
-
-    a = {}
-    (a["magic"],) = struct.unpack(">I", take(4))
-    (a["type"],) = struct.unpack(">H", take(2))
-    a["signer"] = tpm2b()
-    a["extra"] = tpm2b()
-    a["clock"], a["reset"], a["restart"], a["safe"] = \
-        struct.unpack(">QIIB", take(17))
-    take(8)
-    sel = {}
-    if a["type"] == 0x8018:
-        (count,) = struct.unpack(">I", take(4))
-        for _ in range(count):
-            alg, size = struct.unpack(">HB", take(3))
-            bits = take(size)
-            sel[alg] = sorted(i for i in range(8 * size)
-                              if bits[i // 8] & (1 << (i % 8)))
-        a["pcr_digest"] = tpm2b()
-    a["sel"] = sel
-    return a
-
-
-BANK_OF_ALG = {"TPM_ALG_SHA1": "sha1", "TPM_ALG_SHA256": "sha256",
-               "TPM_ALG_SHA384": "sha384"}
-
-
-class Quote:
-    """A tpm20-attestation notification or an RPC response entry."""
-
-    def __init__(self, el, ns):
-        self.el = el
-        self.cert = text(el, ns, "certificate-name")
-        self.attest = base64.b64decode(text(el, ns, "quote-data") or "")
-        self.sig = base64.b64decode(text(el, ns, "quote-signature") or "")
-        self.up_time = text(el, ns, "up-time")
-        self.pcrs = {}
-        for u in el.findall(q(ns, "unsigned-pcr-values")):
-            alg = ident(child(u, ns, "tpm20-hash-algo"))
-            bank = BANK_OF_ALG.get(alg[1] if alg else "", str(alg))
-            vals = self.pcrs.setdefault(bank, {})
-            for pv in u.findall(q(ns, "pcr-values")):
-                vals[int(text(pv, ns, "pcr-index"))] = \
-                    base64.b64decode(text(pv, ns, "pcr-value") or "")
-        try:
-            self.a = parse_attest(self.attest)
-        except (ValueError, struct.error) as e:
-            self.a = {"error": str(e), "extra": b"", "sel": {}, "reset": -1,
-                      "restart": -1, "clock": -1}
+WORK = workdir("attester_ietf.")
 
 
 class Notif:
@@ -267,13 +107,7 @@ ALL_REPLIES = []                # (rpc xml, reply xml)
 
 class Session:
     def __init__(self):
-        self.m = manager.connect(
-            host="127.0.0.1", port=int(ENV["ATT_SSH_PORT"]),
-            username="rivd",
-            key_filename=os.path.join(ENV["PKI"], "client_ssh_key"),
-            hostkey_verify=False, allow_agent=False, look_for_keys=False,
-            timeout=30)
-        self.m.raise_mode = RaiseMode.NONE
+        self.m = connect()
         self.queue = collections.deque()
 
     def close(self):
@@ -309,14 +143,7 @@ class Session:
 
     def collect(self, seconds):
         """Every notification arriving within seconds."""
-        deadline = time.monotonic() + seconds
-        out = list(self.queue)
-        self.queue.clear()
-        while time.monotonic() < deadline:
-            self.pump(min(deadline - time.monotonic(), 0.2))
-            out.extend(self.queue)
-            self.queue.clear()
-        return out
+        return collect(self.pump, self.queue, seconds)
 
     def until(self, pred, timeout=15.0):
         """Notifications up to and including the first with pred."""
@@ -347,42 +174,6 @@ class Session:
         return child(root, NC, "ok") is not None
 
 
-def errors_of(root):
-    out = []
-    for e in root.findall(q(NC, "rpc-error")):
-        d = {"tag": text(e, NC, "error-tag"),
-             "app_tag": text(e, NC, "error-app-tag"),
-             "message": text(e, NC, "error-message"), "reason": None,
-             "info_name": None}
-        inf = child(e, NC, "error-info")
-        if inf is not None:
-            for c in inf:
-                if etree.QName(c).namespace == SN:
-                    d["info_name"] = etree.QName(c).localname
-                    d["reason"] = ident(child(c, SN, "reason"))
-        out.append(d)
-    return out
-
-
-def err_summary(root):
-    errs = errors_of(root)
-    if not errs:
-        return etree.tostring(root).decode()[:300]
-    return "; ".join("%s app-tag %s info %s reason %s (%s)" % (
-        e["tag"], e["app_tag"], e["info_name"], e["reason"], e["message"])
-        for e in errs)
-
-
-def check_sn_error(root, what, tag, reason, info_name):
-    errs = errors_of(root)
-    if not R.check(len(errs) == 1, what + ": one rpc-error",
-                   err_summary(root)):
-        return
-    R.equal(errs[0]["tag"], tag, what + ": error-tag")
-    R.equal((errs[0]["info_name"], errs[0]["reason"]), (info_name, reason),
-            what + ": error-info reason")
-
-
 def pcr_json(pcrs):
     d = {b: {str(i): v.hex() for i, v in vals.items()}
          for b, vals in pcrs.items()}
@@ -411,10 +202,6 @@ def ima_sha256(ie, ns=TRAS):
     p = path.encode() + b"\0"
     data = struct.pack("<I", len(d)) + d + struct.pack("<I", len(p)) + p
     return hashlib.sha256(data).digest()
-
-
-def extend(pcr, d, h=hashlib.sha256):
-    return h(pcr + d).digest()
 
 
 def replay_extends(notifs):
@@ -530,9 +317,9 @@ def scenario_b(s):
     w = "b"
     sid, root = s.establish(os.urandom(32), [10, 24])
     R.check(sid is None, w + " PCR 24 refused")
-    check_sn_error(root, w + " PCR 24", "invalid-value",
+    check_sn_error(root, w + " PCR 24", "invalid-value", None,
                    (TRAS, "pcr-unsubscribable"),
-                   "establish-subscription-stream-error-info")
+                   "establish-subscription-stream-error-info", None)
     root = s.rpc('<edit-config xmlns="%s"><target><running/></target>'
                  '<config><rats-support-structures xmlns="%s"><tpms>%s'
                  '</tpms></rats-support-structures></config></edit-config>'
@@ -543,9 +330,9 @@ def scenario_b(s):
             "tpms/tpm20-pcr-index 0-10", err_summary(root))
     sid, root = s.establish(os.urandom(32), [10, 11])
     R.check(sid is None, w + " PCR 11 (not configured) refused")
-    check_sn_error(root, w + " PCR 11", "invalid-value",
+    check_sn_error(root, w + " PCR 11", "invalid-value", None,
                    (TRAS, "pcr-unsubscribable"),
-                   "establish-subscription-stream-error-info")
+                   "establish-subscription-stream-error-info", None)
     data = get_oper(s)
     R.equal(sorted(int(p.text) for p in
                    data.iter(q(TRAS, "tpm20-pcr-index"))),
@@ -566,14 +353,14 @@ def scenario_b(s):
         s.collect(1.0)
     sid, root = s.establish(os.urandom(32), [10], extra=(
         '<stream-xpath-filter>/pcr-extend</stream-xpath-filter>'))
-    check_sn_error(root, w + " a filter", "invalid-value",
+    check_sn_error(root, w + " a filter", "invalid-value", None,
                    (SN, "filter-unsupported"),
-                   "establish-subscription-stream-error-info")
+                   "establish-subscription-stream-error-info", None)
     sid, root = s.establish(os.urandom(32), [10], extra=(
         '<encoding>encode-json</encoding>'))
-    check_sn_error(root, w + " JSON encoding", "invalid-value",
+    check_sn_error(root, w + " JSON encoding", "invalid-value", None,
                    (SN, "encoding-unsupported"),
-                   "establish-subscription-stream-error-info")
+                   "establish-subscription-stream-error-info", None)
     root = s.rpc('<establish-subscription xmlns="%s"><stream>attestation'
                  '</stream><pcr-index xmlns="%s">10</pcr-index>'
                  '</establish-subscription>' % (SN, TRAS), keep=False)
@@ -585,8 +372,8 @@ def scenario_b(s):
     root = s.rpc('<delete-subscription xmlns="%s"><id>999</id>'
                  '</delete-subscription>' % SN, keep=False)
     check_sn_error(root, w + " delete of an unknown id", "invalid-value",
-                   (SN, "no-such-subscription"),
-                   "delete-subscription-error-info")
+                   None, (SN, "no-such-subscription"),
+                   "delete-subscription-error-info", None)
 
 
 # ------------------------------------------------------------ scenario c
@@ -802,7 +589,6 @@ def scenario_d(s):
     return rev
 
 
-
 # ------------------------------------------------------------ scenario e
 
 def scenario_e(s):
@@ -998,52 +784,21 @@ def scenario_g(s, rev_before):
 
 # ------------------------------------------------------------ yanglint
 
-YL_FEATURES = ["-F", "ietf-subscribed-notifications:configured,replay,"
-               "subtree,xpath,encode-xml", "-F", "ietf-tcg-algs:tpm20",
-               "-F", "ietf-tpm-remote-attestation:bios,ima"]
-YL_MODS = [os.path.join(YANG, m) for m in (
-    "ietf-tcg-algs@2024-12-05.yang",
-    "ietf-tpm-remote-attestation@2024-12-05.yang",
-    "ietf-subscribed-notifications@2019-09-09.yang",
-    "ietf-tpm-remote-attestation-stream@2026-06-16.yang")]
-
-
-def yanglint(args):
-    # -y: the <get> data holds the YANG library (RFC 7950 5.6.4).
-    rc, out, err = run(["yanglint", "-D", "-y", "-p", YANG] + YL_FEATURES +
-                       args, 60)
-    out = (out + err).strip()
-    return (rc if rc != 0 or not out else -1), out
-
-
 def scenario_h(oper):
     w = "h yanglint"
     if oper is None:
         return
-    jobs = []
-    for k, n in enumerate(ALL_NOTIFS):
-        jobs.append(("notification %d (%r)" % (k, n),
-                     ["-t", "nc-notif", "-O", oper] + YL_MODS +
-                     [wfile("notif.xml", n.xml)]))
-    nrep = 0
+    jobs = [notif_job(k, n, oper) for k, n in enumerate(ALL_NOTIFS)]
     for k, (rpc, reply) in enumerate(ALL_REPLIES):
-        root = etree.fromstring(reply.encode())
-        if root.find(q(NC, "rpc-error")) is not None:
+        if etree.fromstring(reply.encode()).find(q(NC, "rpc-error")) is \
+                not None or "<edit-config" in rpc or \
+                "<delete-subscription" in rpc:
             continue
-        nrep += 1
-        mid = root.get("message-id")
-        rpcf = wfile("rpc.xml", '<rpc message-id="%s" xmlns="%s">%s</rpc>'
-                     % (mid, NC, rpc))
-        if "<edit-config" in rpc or "<delete-subscription" in rpc:
-            continue
+        rpcf, job = reply_job("reply %d" % k, rpc, reply, oper)
         jobs.append(("rpc %d" % k, ["-t", "nc-rpc", "-O", oper] + YL_MODS +
                      [rpcf]))
-        jobs.append(("reply %d" % k,
-                     ["-t", "nc-reply", "-R", rpcf, "-O", oper] + YL_MODS +
-                     [wfile("reply.xml", reply)]))
-    with ThreadPoolExecutor(max_workers=4) as ex:
-        results = list(ex.map(lambda j: (j[0], yanglint(j[1])), jobs))
-    bad = [(what, out[:300]) for what, (rc, out) in results if rc != 0]
+        jobs.append(job)
+    bad = yanglint_jobs(jobs)
     nn = len(ALL_NOTIFS)
     R.check(nn >= 30 and not [b for b in bad if b[0].startswith("notif")],
             "%s: all %d notifications validate against the patched module"
@@ -1064,35 +819,17 @@ def scenario_h(oper):
 def main():
     t0 = time.monotonic()
     s = Session()
-    oper = None
-    rev = None
-    for f in ("a", "b", "c", "d", "e", "f", "g"):
-        ts = time.monotonic()
-        try:
-            if f == "a":
-                oper = scenario_a(s)
-            elif f == "b":
-                scenario_b(s)
-            elif f == "c":
-                scenario_c(s)
-            elif f == "d":
-                rev = scenario_d(s)
-            elif f == "e":
-                scenario_e(s)
-            elif f == "f":
-                scenario_f(s)
-            elif f == "g":
-                scenario_g(s, rev)
-        except Exception as e:          # noqa: BLE001
-            import traceback
-            R.fail("scenario " + f, "exception %s: %s" % (type(e).__name__,
-                                                           e))
-            traceback.print_exc(file=sys.stdout)
-        info("scenario %s took %.1f s" % (f, time.monotonic() - ts))
+    oper = run_scenario("scenario a", scenario_a, s)
+    run_scenario("scenario b", scenario_b, s)
+    run_scenario("scenario c", scenario_c, s)
+    rev = run_scenario("scenario d", scenario_d, s)
+    run_scenario("scenario e", scenario_e, s)
+    run_scenario("scenario f", scenario_f, s)
+    run_scenario("scenario g", scenario_g, s, rev)
     scenario_h(oper)
     s.close()
     info("client ran %.1f s" % (time.monotonic() - t0))
-    print("%d passed, %d failed" % (R.npass, R.nfail), flush=True)
+    R.summary()
     return 0
 
 

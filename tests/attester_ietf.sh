@@ -14,37 +14,16 @@
 . "${RIV_SRCDIR:-.}/tests/attester_lib.sh"
 
 need_tools
-BIOS=$RIV_CORPUS/bios/go-tpm-tools__ubuntu-2104-no-secure-boot.bin
-case $BIOS in /*) ;; *) BIOS=$(pwd)/$BIOS ;; esac
-[ -r "$BIOS" ] || die "no boot log $BIOS (set RIV_CORPUS)"
+need_bios
 
 make_pki
 start_swtpm rp0 lc0
 # shellcheck disable=SC2154
 start_attester --tpm "rp0=$TCTI_rp0" --tpm "lc0=$TCTI_lc0" \
-    --bios-log "$BIOS" --ietf-stream --ietf-heartbeat 6
+    --bios-log "$BIOS" --ietf-heartbeat 6
 
 mkdir -p "$TMP/client" || die "mkdir"
 run_client attester_ietf.py "$TMP/client"
 
-if kill -0 "$ATT_PID" 2>/dev/null; then
-	npass=$((npass + 1))
-else
-	nfail=$((nfail + 1))
-	echo "FAIL: riv-attester is no longer running"
-	tail -20 "$ATT_LOG"
-fi
-stop_attester
-if grep -Eq 'AddressSanitizer|runtime error:|LeakSanitizer' "$ATT_LOG"; then
-	nfail=$((nfail + 1))
-	echo "FAIL: sanitizer report in the attester log"
-	grep -E -A12 'AddressSanitizer|runtime error:|LeakSanitizer' \
-	    "$ATT_LOG" | head -40
-else
-	npass=$((npass + 1))
-fi
-if [ "$nfail" -ne 0 ]; then
-	echo "attester log (last 30 lines):"
-	tail -30 "$ATT_LOG" | sed 's/^/  /'
-fi
-finish
+check_attester_alive
+attester_finish

@@ -40,28 +40,21 @@ import json
 import os
 import struct
 import sys
-import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from lxml import etree
-from ncclient import manager
-from ncclient.operations import RaiseMode
 from ncclient.xml_ import to_ele
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nc_testlib import (R, YANG, YL_FEATURES, YL_MODS,  # noqa: E402
-                        info, q, run)
+from nc_testlib import (BANK_OF_ALG, NC, NOTIF, SN, TAA, TPM,  # noqa: E402
+                        YL_MODS, Quote, R, b64, check_sn_error, child,
+                        collect, connect, ctl, err_summary, errors_of, extend,
+                        ident, info, notif_job, q, reply_job, run,
+                        run_scenario, text, wfile, workdir, yanglint,
+                        yanglint_jobs)
 
 RAS = "urn:rivd:params:xml:ns:yang:riv-attestation-streams"
-SN = "urn:ietf:params:xml:ns:yang:ietf-subscribed-notifications"
-TPM = "urn:ietf:params:xml:ns:yang:ietf-tpm-remote-attestation"
-TAA = "urn:ietf:params:xml:ns:yang:ietf-tcg-algs"
-NC = "urn:ietf:params:xml:ns:netconf:base:1.0"
-NOTIF = "urn:ietf:params:xml:ns:netconf:notification:1.0"
 
-BANK_OF_ALG = {"TPM_ALG_SHA1": "sha1", "TPM_ALG_SHA256": "sha256",
-               "TPM_ALG_SHA384": "sha384", "TPM_ALG_SHA512": "sha512"}
 HASH_OF_ALG = {"TPM_ALG_SHA1": hashlib.sha1,
                "TPM_ALG_SHA256": hashlib.sha256,
                "TPM_ALG_SHA384": hashlib.sha384,
@@ -73,23 +66,12 @@ UPGRADE_LOG = "go-tpm-tools__arch-linux-workstation.bin"
 
 ENV = os.environ
 RIVCTL = ENV["RIVCTL"]
-RIV_ATTESTER = ENV["RIV_ATTESTER"]
-ATT_CTL = ENV["ATT_CTL"]
 ATT_STATE = ENV["ATT_STATE"]
 CORPUS = ENV.get("RIV_CORPUS", "../shared/corpus")
-
-if len(sys.argv) > 1:
-    WORK = sys.argv[1]
-    os.makedirs(WORK, exist_ok=True)
-else:
-    WORK = tempfile.mkdtemp(prefix="attester_ncclient.")
+WORK = workdir("attester_ncclient.")
 
 
 # ---------------------------------------------------------------- helpers
-
-def b64(data):
-    return base64.b64encode(data).decode()
-
 
 def nonce(seed, n, hname="TPM_ALG_SHA256"):
     """nonce_n of the chain: HMAC-H(seed, n as 8-byte big-endian)."""
@@ -104,116 +86,14 @@ def le32(v):
     return struct.pack("<I", v)
 
 
-def ident(el):
-    """An identityref element's value as (namespace, name), or None."""
-    if el is None or el.text is None:
-        return None
-    text = el.text.strip()
-    if ":" not in text:
-        return (None, text)
-    prefix, name = text.split(":", 1)
-    return (el.nsmap.get(prefix, prefix), name)
-
-
-def child(el, ns, name):
-    return el.find(q(ns, name)) if el is not None else None
-
-
-def text(el, ns, name):
-    c = child(el, ns, name)
-    return c.text.strip() if c is not None and c.text is not None else None
-
-
-_files = collections.Counter()
-
-
-def wfile(stem, data):
-    """Write data (bytes or str) to a new file in WORK; return its path
-    (stem "notif.xml" gives notif-1.xml, notif-2.xml, ...)."""
-    _files[stem] += 1
-    base, ext = os.path.splitext(stem)
-    path = os.path.join(WORK, "%s-%d%s" % (base, _files[stem], ext))
-    with open(path, "wb") as f:
-        f.write(data.encode() if isinstance(data, str) else data)
-    return path
-
-
-def ctl(*args):
-    """Drive the attester's control socket; (ok, output)."""
-    rc, out, err = run([RIV_ATTESTER, "ctl", ATT_CTL] + list(args), 120)
-    return rc == 0 and out.rstrip().endswith("ok"), (out + err).strip()
-
-
-def parse_attest(data):
-    """The fields of a TPMS_ATTEST (quote) the checks need."""
-    off = 0
-
-    def take(n):
-        nonlocal off
-        if off + n > len(data):
-            raise ValueError("TPMS_ATTEST truncated at %d" % off)
-        v = data[off:off + n]
-        off += n
-        return v
-
-    def tpm2b():
-        (size,) = struct.unpack(">H", take(2))
-        return take(size)
-
-    a = {}
-    (a["magic"],) = struct.unpack(">I", take(4))
-    (a["type"],) = struct.unpack(">H", take(2))
-    a["signer"] = tpm2b()
-    a["extra"] = tpm2b()
-    a["clock"], a["reset"], a["restart"], a["safe"] = \
-        struct.unpack(">QIIB", take(17))
-    take(8)                                     # firmwareVersion
-    sel = {}
-    if a["type"] == 0x8018:                     # TPM_ST_ATTEST_QUOTE
-        (count,) = struct.unpack(">I", take(4))
-        for _ in range(count):
-            alg, size = struct.unpack(">HB", take(3))
-            bits = take(size)
-            sel[alg] = sorted(i for i in range(8 * size)
-                              if bits[i // 8] & (1 << (i % 8)))
-        a["pcr_digest"] = tpm2b()
-    a["sel"] = sel
-    a["rest"] = len(data) - off
-    return a
-
-
 # ---------------------------------------------------------- notifications
-
-class Quote:
-    def __init__(self, el):
-        self.el = el
-        self.cert = text(el, RAS, "certificate-name")
-        self.attest = base64.b64decode(text(el, RAS, "quote-data") or "")
-        self.sig = base64.b64decode(text(el, RAS, "quote-signature") or "")
-        self.up_time = text(el, RAS, "up-time")
-        self.pcrs = {}                  # bank name -> {index: bytes}
-        for u in el.findall(q(RAS, "unsigned-pcr-values")):
-            alg = ident(child(u, RAS, "tpm20-hash-algo"))
-            bank = BANK_OF_ALG.get(alg[1] if alg else "", str(alg))
-            vals = self.pcrs.setdefault(bank, {})
-            for pv in u.findall(q(RAS, "pcr-values")):
-                vals[int(text(pv, RAS, "pcr-index"))] = \
-                    base64.b64decode(text(pv, RAS, "pcr-value") or "")
-        self.changed = [int(c.text) for c in
-                        el.findall(q(RAS, "pcr-index-changed"))]
-        try:
-            self.a = parse_attest(self.attest)
-        except (ValueError, struct.error) as e:
-            self.a = {"error": str(e), "extra": b"", "sel": {},
-                      "reset": -1, "clock": -1, "restart": -1}
-
 
 class TpmPart:
     def __init__(self, el):
         self.el = el
         self.name = text(el, RAS, "name")
         qe = child(el, RAS, "quote")
-        self.quote = Quote(qe) if qe is not None else None
+        self.quote = Quote(qe, RAS) if qe is not None else None
         fe = text(el, RAS, "first-event-number")
         self.first = int(fe) if fe is not None else None
         self.more = child(el, RAS, "more-entries") is not None
@@ -307,13 +187,7 @@ class Session:
 
     def __init__(self, label):
         self.label = label
-        self.m = manager.connect(
-            host="127.0.0.1", port=int(ENV["ATT_SSH_PORT"]),
-            username="rivd",
-            key_filename=os.path.join(ENV["PKI"], "client_ssh_key"),
-            hostkey_verify=False, allow_agent=False, look_for_keys=False,
-            timeout=30)
-        self.m.raise_mode = RaiseMode.NONE
+        self.m = connect()
         self.subs = {}
         self.arrivals = []
 
@@ -379,14 +253,7 @@ class Session:
 
     def quiet(self, sub, seconds):
         """Notifications of sub arriving within seconds (wanted: none)."""
-        deadline = time.monotonic() + seconds
-        got = list(sub.queue)
-        sub.queue.clear()
-        while time.monotonic() < deadline:
-            self.pump(min(deadline - time.monotonic(), 0.2))
-            got.extend(sub.queue)
-            sub.queue.clear()
-        return got
+        return collect(self.pump, sub.queue, seconds)
 
     def establish(self, stream, seed=None, extra="", hname="TPM_ALG_SHA256",
                   what="establish"):
@@ -419,55 +286,6 @@ class Session:
         if ok:
             sub.ended = True
         return ok
-
-
-def errors_of(root):
-    """The rpc-errors of a reply, each as a dict."""
-    out = []
-    for e in root.findall(q(NC, "rpc-error")):
-        d = {"type": text(e, NC, "error-type"),
-             "tag": text(e, NC, "error-tag"),
-             "app_tag": text(e, NC, "error-app-tag"),
-             "path": text(e, NC, "error-path"),
-             "message": text(e, NC, "error-message"),
-             "info": child(e, NC, "error-info"),
-             "bad_element": None, "reason": None, "info_name": None}
-        if d["info"] is not None:
-            d["bad_element"] = text(d["info"], NC, "bad-element")
-            for c in d["info"]:
-                if etree.QName(c).namespace == SN:
-                    d["info_name"] = etree.QName(c).localname
-                    d["reason"] = ident(child(c, SN, "reason"))
-        out.append(d)
-    return out
-
-
-def err_summary(root):
-    errs = errors_of(root)
-    if not errs:
-        return etree.tostring(root).decode()[:300]
-    return "; ".join("%s/%s app-tag %s info %s reason %s bad-element %s "
-                     "(%s)" % (e["type"], e["tag"], e["app_tag"],
-                               e["info_name"], e["reason"], e["bad_element"],
-                               e["message"]) for e in errs)
-
-
-def check_sn_error(root, what, tag, app_tag, reason, info_name,
-                   etype="application"):
-    """The reply must be one rpc-error with this tag, app-tag and reason
-    (reason: (namespace, identity)) in error-info info_name."""
-    errs = errors_of(root)
-    if not R.check(len(errs) == 1, what + ": one rpc-error",
-                   err_summary(root)):
-        return
-    e = errs[0]
-    R.equal(e["type"], etype, what + ": error-type")
-    R.equal(e["tag"], tag, what + ": error-tag")
-    if app_tag is not None:
-        R.equal(e["app_tag"], app_tag, what + ": error-app-tag")
-    if reason is not None:
-        R.equal((e["info_name"], e["reason"]), (info_name, reason),
-                what + ": error-info reason")
 
 
 # ----------------------------------------------------------- quote checks
@@ -849,10 +667,6 @@ def ima_ng_data(algo, digest, path):
     d = algo.encode() + b":\0" + digest
     p = path.encode() + b"\0"
     return le32(len(d)) + d + le32(len(p)) + p
-
-
-def extend(pcr, data_hash, h=hashlib.sha256):
-    return h(pcr + data_hash).digest()
 
 
 def parse_ima_raw(raw):
@@ -1859,16 +1673,6 @@ def scenario9(s1):
 
 # ------------------------------------------------------ scenario 8, global
 
-def yanglint(args):
-    """Run yanglint; (0, "") only if it passed without a word (it exits 0
-    on some errors, an input file of unknown format for one)."""
-    # -y: the <get> data holds the YANG library (RFC 7950 5.6.4).
-    rc, out, err = run(["yanglint", "-D", "-y", "-p", YANG] + YL_FEATURES +
-                       args, 60)
-    out = (out + err).strip()
-    return (rc if rc != 0 or not out else -1), out
-
-
 def fetch_oper(s1):
     """The attester's operational data (<get>) as a yanglint -O file."""
     root = s1.rpc('<get xmlns="%s"/>' % NC)
@@ -1889,8 +1693,10 @@ def fetch_oper(s1):
     streams = {text(st, SN, "name"): child(st, SN, "replay-support")
                is not None for st in data.iter(q(SN, "stream"))}
     R.equal(streams, {"pcr-trust-evidence": False, "bios-log": True,
-                      "ima-log": True}, "s8 <get>: the three streams, "
-            "bios-log and ima-log with replay-support")
+                      "ima-log": True, "attestation": True},
+            "s8 <get>: the three project streams and the draft's "
+            "attestation; bios-log, ima-log and attestation with "
+            "replay-support")
     rc, out = yanglint(["-t", "data"] + YL_MODS + [path])
     R.check(rc == 0, "s8 yanglint: the operational data is valid",
             out[:300])
@@ -1901,21 +1707,10 @@ def scenario8(oper):
     w = "s8 yanglint"
     if oper is None:
         return
-    jobs = []
-    for k, (label, n) in enumerate(ALL_NOTIFS):
-        jobs.append(("notification %d (%r)" % (k, n),
-                     ["-t", "nc-notif", "-O", oper] + YL_MODS +
-                     [wfile("notif.xml", n.xml)]))
+    jobs = [notif_job(k, n, oper) for k, (_, n) in enumerate(ALL_NOTIFS)]
     for k, (rpc, reply) in enumerate(ALL_REPLIES):
-        mid = etree.fromstring(reply.encode()).get("message-id")
-        rpcf = wfile("rpc.xml", '<rpc message-id="%s" xmlns="%s">%s</rpc>'
-                     % (mid, NC, rpc))
-        jobs.append(("establish reply %d" % k,
-                     ["-t", "nc-reply", "-R", rpcf, "-O", oper] + YL_MODS +
-                     [wfile("reply.xml", reply)]))
-    with ThreadPoolExecutor(max_workers=4) as ex:
-        results = list(ex.map(lambda j: (j[0], yanglint(j[1])), jobs))
-    bad = [(what, out[:300]) for what, (rc, out) in results if rc != 0]
+        jobs.append(reply_job("establish reply %d" % k, rpc, reply, oper)[1])
+    bad = yanglint_jobs(jobs)
     nn = len(ALL_NOTIFS)
     R.check(nn >= 50 and not [b for b in bad if b[0].startswith("notif")],
             "%s: all %d notifications validate" % (w, nn),
@@ -1963,14 +1758,7 @@ def main():
     oper = fetch_oper(s1)
     for f in (scenario1, scenario2, scenario3, scenario5, scenario6,
               scenario7, scenario4, scenario9):
-        ts = time.monotonic()
-        try:
-            f(s1)
-        except Exception as e:          # noqa: BLE001 — report, go on
-            import traceback
-            R.fail(f.__name__, "exception %s: %s" % (type(e).__name__, e))
-            traceback.print_exc(file=sys.stdout)
-        info("%s took %.1f s" % (f.__name__, time.monotonic() - ts))
+        run_scenario(f.__name__, f, s1)
     ts = time.monotonic()
     global_checks([s1])
     scenario8(oper)

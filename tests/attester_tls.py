@@ -48,6 +48,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from netconf_tls import (BASE11, BASE_NS, CallHomeListener, Closed,  # noqa: E402
                          NetconfError, Reply, Session, Timeout, child,
                          children, text)
+from nc_testlib import YANG, YL_FEATURES, YL_MODS  # noqa: E402
 
 SN = "urn:ietf:params:xml:ns:yang:ietf-subscribed-notifications"
 RAS = "urn:rivd:params:xml:ns:yang:riv-attestation-streams"
@@ -313,18 +314,10 @@ class Saved:
         """6: yanglint every saved notification against the modules and
         the attester's operational data (and that data itself if
         check_oper)."""
-        y = os.path.join(ENV["RIV_SRCDIR"], "yang")
-        mods = [os.path.join(y, m) for m in (
-            "ietf-tcg-algs@2024-12-05.yang",
-            "ietf-tpm-remote-attestation@2024-12-05.yang",
-            "ietf-subscribed-notifications@2019-09-09.yang",
-            "riv-attestation-streams@2026-12-01.yang")]
+        mods = YL_MODS
         # -y: the <get> data holds the YANG library (RFC 8525, and the
         # modules-state of RFC 7895), which RFC 7950 5.6.4 requires.
-        base = ["yanglint", "-D", "-y", "-p", y, "-F",
-                "ietf-subscribed-notifications:configured,replay,subtree,"
-                "xpath,encode-xml", "-F", "ietf-tcg-algs:tpm20", "-F",
-                "ietf-tpm-remote-attestation:bios,ima"]
+        base = ["yanglint", "-D", "-y", "-p", YANG] + YL_FEATURES
         if check_oper:
             r = subprocess.run(base + ["-t", "data"] + mods + [oper],
                                stdout=subprocess.PIPE,

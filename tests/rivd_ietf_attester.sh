@@ -1,10 +1,10 @@
 #!/bin/sh
 # rivd_ietf_attester.sh — both sides of draft-ietf-rats-network-device-
 # subscription-13 against each other: rivd subscribes to the stream
-# `attestation` of a swtpm-backed riv-attester (--ietf-stream) with a real
-# boot log: the replay since boot and the quote pass against the reference
-# values, a measured file (IMA, PCR 10) is reported by pcr-extend and the
-# next quote passes, an extend no log records fails naming the replay, and
+# `attestation` of a swtpm-backed riv-attester with a real boot log: the
+# replay since boot and the quote pass against the reference values, a
+# measured file (IMA, PCR 10) is reported by pcr-extend and the next quote
+# passes, an extend no log records fails naming the replay, and
 # a reboot ends the subscription and rivd subscribes again with a new nonce
 # and passes.  Exit 77 (skip) without swtpm or ncclient.
 . "${RIV_SRCDIR:-.}/tests/attester_lib.sh"
@@ -14,8 +14,8 @@ trap 'rivd_cleanup' EXIT
 need_tools
 need_bios
 make_pki
-start_device e1 rp0 -- --bios-log "$BIOS" --ietf-stream \
-    --ietf-marshalling 1 --ietf-heartbeat 30
+start_device e1 rp0 -- --bios-log "$BIOS" --ietf-marshalling 1 \
+    --ietf-heartbeat 30
 write_reference "$TMP/reference.json" "$BIOS"
 conf_begin "$TMP/rivd.xml"
 conf_attester e1 "<reference-values>$TMP/reference.json</reference-values>

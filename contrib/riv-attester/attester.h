@@ -175,7 +175,6 @@ struct ietf_conf {
 	uint32_t	 pcrs;		/* tpm20-pcr-index (subscribable) */
 	int		 pcrs_set;	/* configured (else 0-23) */
 	uint32_t	 hostile;	/* IETF_* test-only modes */
-	int		 enabled;	/* --ietf-stream: published */
 };
 
 /* The daemon. */
@@ -212,6 +211,8 @@ void		 log_debug(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
 void		 mono_now(struct timespec *);
 int64_t		 ts_ms_until(const struct timespec *, const struct timespec *);
+int64_t		 ts_ms_left(const struct timespec *, const struct timespec *,
+		    uint32_t);
 void		 ts_add_cs(struct timespec *, uint32_t);
 
 /* device.c */
@@ -247,6 +248,8 @@ void		 yang_free(void);
 int		 yang_update_oper(void);
 const char	*stream_name(enum att_stream);
 int		 stream_by_name(const char *);
+const char	*yang_leaf(const struct lyd_node *, const char *);
+const struct lyd_value_binary *yang_bin(const struct lyd_node *);
 
 /* server.c */
 struct server_conf {
@@ -296,6 +299,11 @@ void		 sub_free_all(void);
 
 uint32_t	 sub_tpm_set(const struct att_sub *);
 int		 sub_structured_ima(uint32_t);
+int		 sub_stopped(uint32_t, time_t, int *);
+#define SEL_BANK	1	/* sub_parse_pcrs: bank not allocated */
+#define SEL_PCR		2	/* sub_parse_pcrs: no such PCR */
+int		 sub_parse_pcrs(const struct lyd_node *, const char *, uint32_t,
+		    uint32_t[BANK_COUNT], struct riv_err *);
 
 /* ietf.c */
 int		 ietf_is_stream(const struct lyd_node *);
@@ -305,9 +313,8 @@ struct nc_server_reply *ietf_delete(struct lyd_node *, struct nc_session *,
 struct nc_server_reply *ietf_challenge(struct lyd_node *);
 struct nc_server_reply *ietf_log_retrieval(struct lyd_node *);
 void		 ietf_session_gone(struct nc_session *);
-void		 ietf_run(void);
+void		 ietf_run(int);
 int64_t		 ietf_next_due_ms(void);
-void		 ietf_free_all(void);
 int		 ietf_oper(struct lyd_node **);
 int		 ietf_config_tree(struct lyd_node **);
 int		 ietf_hostile(const char *, struct riv_err *);

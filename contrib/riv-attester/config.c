@@ -574,10 +574,6 @@ edit_take_rats(struct lyd_node **edit, const char *dflt, struct ietf_conf *c)
 		    "ietf-tpm-remote-attestation") != 0 ||
 		    strcmp(top->schema->name, "rats-support-structures") != 0)
 			continue;
-		if (!att.ietf.enabled)
-			return ncs_error(NC_ERR_OP_NOT_SUPPORTED, NULL, NULL,
-			    "rats-support-structures is configurable only "
-			    "with --ietf-stream");
 		if ((r = edit_rats(top, dflt, c)) != NULL)
 			return r;
 		if (top == *edit)

@@ -68,34 +68,13 @@ static const char *const hostile_names[] = {
 	"wrong-nonce"
 };
 
-/* Return the value of the node at path under node, or NULL. */
-static const char *
-ietf_leaf(const struct lyd_node *node, const char *path)
-{
-	struct lyd_node *n;
-
-	if (lyd_find_path(node, path, 0, &n) != LY_SUCCESS)
-		return NULL;
-	return lyd_get_value(n);
-}
-
-/* Return the binary value of a term node. */
-static const struct lyd_value_binary *
-ietf_bin(const struct lyd_node *n)
-{
-	const struct lyd_value_binary *bin;
-
-	LYD_VALUE_GET(&((const struct lyd_node_term *)n)->value, bin);
-	return bin;
-}
-
 /* Tell whether an establish-subscription asks for stream attestation. */
 int
 ietf_is_stream(const struct lyd_node *rpc)
 {
-	const char *v = ietf_leaf(rpc, "stream");
+	const char *v = yang_leaf(rpc, "stream");
 
-	return att.ietf.enabled && v != NULL && strcmp(v, IETF_STREAM) == 0;
+	return v != NULL && strcmp(v, IETF_STREAM) == 0;
 }
 
 /* Find the live subscription with this id, or NULL. */
@@ -153,7 +132,7 @@ ietf_establish(struct lyd_node *rpc, struct nc_session *session)
 
 	if ((r = ncs_validate(rpc, att.oper)) != NULL)
 		return r;
-	if ((v = ietf_leaf(rpc, "encoding")) != NULL &&
+	if ((v = yang_leaf(rpc, "encoding")) != NULL &&
 	    strstr(v, "encode-xml") == NULL)
 		return ietf_error(NC_ERR_INVALID_VALUE,
 		    SN ":encoding-unsupported", "only XML encoding");
@@ -169,7 +148,7 @@ ietf_establish(struct lyd_node *rpc, struct nc_session *session)
 	if (lyd_find_path(rpc, TRAS ":nonce-value", 0, &n) != LY_SUCCESS)
 		return ncs_error(NC_ERR_MISSING_ELEM, NULL, "nonce-value",
 		    "nonce-value is missing");
-	bin = ietf_bin(n);
+	bin = yang_bin(n);
 	if (bin->size == 0 || bin->size > 64)
 		return ncs_error(NC_ERR_INVALID_VALUE, NULL,
 		    "/" SN ":establish-subscription/" TRAS ":nonce-value",
@@ -202,7 +181,7 @@ ietf_establish(struct lyd_node *rpc, struct nc_session *session)
 		s->pcrs |= 1u << p;
 	}
 	ly_set_free(set, NULL);
-	if ((v = ietf_leaf(rpc, "stop-time")) != NULL &&
+	if ((v = yang_leaf(rpc, "stop-time")) != NULL &&
 	    ly_time_str2time(v, &s->stop_time, NULL) != LY_SUCCESS) {
 		free(s);
 		return ncs_error(NC_ERR_INVALID_VALUE, NULL, NULL,
@@ -248,7 +227,7 @@ ietf_delete(struct lyd_node *rpc, struct nc_session *session, int kill)
 	struct ietf_sub *s;
 	const char *v;
 
-	v = ietf_leaf(rpc, "id");
+	v = yang_leaf(rpc, "id");
 	if (v == NULL || (s = ietf_find((uint32_t)strtoul(v, NULL, 10))) ==
 	    NULL)
 		return NULL;
@@ -638,12 +617,7 @@ ietf_run_one(struct ietf_sub *s, const struct timespec *now)
 {
 	size_t i;
 
-	if (s->stop_time != 0 && time(NULL) >= s->stop_time) {
-		log_info("subscription %u reached its stop-time", s->id);
-		s->dead = 1;
-		return;
-	}
-	if (s->session == NULL)
+	if (sub_stopped(s->id, s->stop_time, &s->dead) || s->session == NULL)
 		return;
 	for (i = 0; i < att.ntpms; i++)
 		if (att.tpms[i].boot != s->boot_seen[i]) {
@@ -674,16 +648,21 @@ ietf_run_one(struct ietf_sub *s, const struct timespec *now)
 		ietf_extends_then_quote(s, 0);
 }
 
-/* Run every subscription of the stream; free those that ended. */
+/*
+ * Run every subscription of the stream, or end them all (shutdown); free
+ * those that ended.
+ */
 void
-ietf_run(void)
+ietf_run(int end)
 {
 	struct timespec now;
 	size_t i = 0;
 
 	mono_now(&now);
 	for (i = 0; i < ietf_nsubs; i++)
-		if (!ietf_subs[i]->dead)
+		if (end)
+			ietf_subs[i]->dead = 1;
+		else if (!ietf_subs[i]->dead)
 			ietf_run_one(ietf_subs[i], &now);
 	i = 0;
 	while (i < ietf_nsubs) {
@@ -702,7 +681,7 @@ ietf_run(void)
 int64_t
 ietf_next_due_ms(void)
 {
-	struct timespec now, t;
+	struct timespec now;
 	struct ietf_sub *s;
 	int64_t due = 1000, d;
 	size_t i;
@@ -714,32 +693,17 @@ ietf_next_due_ms(void)
 			continue;
 		if (!s->started)
 			return 0;
-		if (s->window) {
-			t = s->window_start;
-			t.tv_sec += att.ietf.marshalling;
-			if ((d = ts_ms_until(&now, &t)) < due)
-				due = d;
-		}
+		if (s->window && (d = ts_ms_left(&now, &s->window_start,
+		    att.ietf.marshalling)) < due)
+			due = d;
 		if (s->quote_late && (d = ts_ms_until(&now, &s->quote_due)) <
 		    due)
 			due = d;
-		t = s->last_quote;
-		t.tv_sec += att.ietf.heartbeat;
-		if ((d = ts_ms_until(&now, &t)) < due)
+		if ((d = ts_ms_left(&now, &s->last_quote,
+		    att.ietf.heartbeat)) < due)
 			due = d;
 	}
 	return due < 0 ? 0 : due;
-}
-
-/* End every subscription (shutdown). */
-void
-ietf_free_all(void)
-{
-	size_t i;
-
-	for (i = 0; i < ietf_nsubs; i++)
-		ietf_subs[i]->dead = 1;
-	ietf_run();
 }
 
 /* Write the subscriptions of the stream to f (control status). */
@@ -794,56 +758,6 @@ ietf_hostile(const char *list, struct riv_err *err)
 	return 0;
 }
 
-/* Parse the tpm20-pcr-selection entries under node into sel.  0 or -1. */
-static int
-ietf_selection(const struct lyd_node *node, uint32_t sel[BANK_COUNT],
-    struct riv_err *err)
-{
-	struct ly_set *set = NULL, *pcrs;
-	uint32_t set_tpms = device_active_set(), i, j;
-	const char *alg;
-	unsigned long p;
-	size_t t;
-	int bank;
-
-	memset(sel, 0, sizeof(uint32_t) * BANK_COUNT);
-	if (lyd_find_xpath(node, "tpm20-pcr-selection", &set) != LY_SUCCESS)
-		return err_set(err, -1, "no tpm20-pcr-selection");
-	for (i = 0; i < set->count; i++) {
-		alg = ietf_leaf(set->dnodes[i], "tpm20-hash-algo");
-		bank = alg ? tcgalg_bank(alg) : BANK_SHA256;
-		for (t = 0; t < att.ntpms && bank >= 0; t++)
-			if ((set_tpms & (1u << t)) &&
-			    !(att.tpms[t].banks & (1u << bank)))
-				bank = -1;
-		if (bank < 0) {
-			ly_set_free(set, NULL);
-			return err_set(err, -1, "PCR bank %s is not allocated "
-			    "in every TPM", alg ? alg : "sha256");
-		}
-		pcrs = NULL;
-		if (lyd_find_xpath(set->dnodes[i], "pcr-index", &pcrs) !=
-		    LY_SUCCESS)
-			continue;
-		for (j = 0; j < pcrs->count; j++) {
-			p = strtoul(lyd_get_value(pcrs->dnodes[j]), NULL, 10);
-			if (p >= PCR_COUNT) {
-				ly_set_free(pcrs, NULL);
-				ly_set_free(set, NULL);
-				return err_set(err, -1, "PCR %lu: the TPMs "
-				    "have PCRs 0 to 23", p);
-			}
-			sel[bank] |= 1u << p;
-		}
-		ly_set_free(pcrs, NULL);
-	}
-	ly_set_free(set, NULL);
-	for (i = 0; i < BANK_COUNT; i++)
-		if (sel[i] != 0)
-			return 0;
-	return err_set(err, -1, "no PCR selected");
-}
-
 /* Answer RFC 9684 tpm20-challenge-response-attestation. */
 struct nc_server_reply *
 ietf_challenge(struct lyd_node *rpc)
@@ -863,14 +777,19 @@ ietf_challenge(struct lyd_node *rpc)
 	    LY_SUCCESS)
 		return ncs_error(NC_ERR_MISSING_ELEM, NULL, "nonce-value",
 		    "tpm20-attestation-challenge/nonce-value is missing");
-	bin = ietf_bin(n);
+	bin = yang_bin(n);
 	if (bin->size == 0 || bin->size > 64)
 		return ncs_error(NC_ERR_INVALID_VALUE, NULL, NULL,
 		    "nonce-value has %zu bytes; 1 to 64 are accepted",
 		    bin->size);
-	if (ietf_selection(ch, sel, &err) != 0)
+	if (sub_parse_pcrs(ch, "tpm20-pcr-selection", set, sel, &err) != 0)
 		return ncs_error(NC_ERR_INVALID_VALUE, NULL, NULL, "%s",
 		    err.msg);
+	for (i = 0; i < BANK_COUNT && sel[i] == 0; i++)
+		;
+	if (i == BANK_COUNT)
+		return ncs_error(NC_ERR_INVALID_VALUE, NULL, NULL,
+		    "no PCR selected");
 	if (lyd_dup_single(rpc, NULL, 0, &out) != LY_SUCCESS)
 		return NULL;
 	for (i = 0; i < att.ntpms; i++) {
@@ -929,17 +848,17 @@ ietf_parse_selector(const struct lyd_node *sn, struct ietf_selector *sel)
 		}
 	}
 	ly_set_free(set, NULL);
-	if ((v = ietf_leaf(sn, "last-index-number")) != NULL) {
+	if ((v = yang_leaf(sn, "last-index-number")) != NULL) {
 		sel->have_index = 1;
 		sel->last_index = strtoull(v, NULL, 10);
 	}
 	if (lyd_find_path(sn, "last-entry-value", 0, &n) == LY_SUCCESS)
-		sel->last_entry = ietf_bin(n);
+		sel->last_entry = yang_bin(n);
 	if (lyd_find_path(sn, "timestamp", 0, NULL) == LY_SUCCESS)
 		return ncs_error(NC_ERR_OP_NOT_SUPPORTED, NULL, NULL,
 		    "log entries carry no time here: select by "
 		    "last-index-number or last-entry-value");
-	if ((v = ietf_leaf(sn, "log-entry-quantity")) != NULL)
+	if ((v = yang_leaf(sn, "log-entry-quantity")) != NULL)
 		sel->quantity = strtoull(v, NULL, 10);
 	return NULL;
 }
@@ -1006,7 +925,7 @@ ietf_log_retrieval(struct lyd_node *rpc)
 
 	if ((r = ncs_validate(rpc, att.oper)) != NULL)
 		return r;
-	type = ietf_leaf(rpc, "log-type");
+	type = yang_leaf(rpc, "log-type");
 	if (type != NULL && strchr(type, ':') != NULL)
 		type = strchr(type, ':') + 1;
 	if (type == NULL || (strcmp(type, "bios") != 0 &&
@@ -1072,8 +991,6 @@ ietf_config_tree(struct lyd_node **tree)
 	char num[12];
 	int p, rc = 0;
 
-	if (!att.ietf.enabled)
-		return 0;
 	snprintf(num, sizeof(num), "%u", att.ietf.marshalling);
 	rc |= ietf_set(tree, "/" TPMM ":rats-support-structures/" TRAS
 	    ":marshalling-period", num);
@@ -1092,8 +1009,7 @@ ietf_config_tree(struct lyd_node **tree)
 
 /*
  * Add the draft's /tpm:rats-support-structures nodes to the operational
- * data tree, and the stream attestation to /sn:streams, if the stream is
- * published (--ietf-stream).  Return 0 or -1.
+ * data tree, and the stream attestation to /sn:streams.  Return 0 or -1.
  */
 int
 ietf_oper(struct lyd_node **tree)
@@ -1104,8 +1020,6 @@ ietf_oper(struct lyd_node **tree)
 	int p, rc = 0;
 	size_t i;
 
-	if (!att.ietf.enabled)
-		return 0;
 	if (ly_time_ts2str(&boot, &when) != LY_SUCCESS)
 		return -1;
 	rc |= ietf_set(tree, "/" SN ":streams/stream[name='" IETF_STREAM

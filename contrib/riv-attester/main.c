@@ -96,6 +96,14 @@ ts_ms_until(const struct timespec *a, const struct timespec *b)
 	    (b->tv_nsec - a->tv_nsec) / 1000000;
 }
 
+/* Milliseconds from now until secs seconds after from. */
+int64_t
+ts_ms_left(const struct timespec *now, const struct timespec *from,
+    uint32_t secs)
+{
+	return ts_ms_until(now, from) + (int64_t)secs * 1000;
+}
+
 /* Add cs centiseconds to ts. */
 void
 ts_add_cs(struct timespec *ts, uint32_t cs)
@@ -149,9 +157,8 @@ usage(int status)
 "  --admin-user USER        USER reads every configured subscription's\n"
 "                           nonce-seed (others only the seeds they wrote)\n"
 "  --yang-dir DIR           YANG modules (default " RIV_YANGDIR ")\n"
-"  --ietf-stream            also publish the stream attestation of\n"
-"                           draft-ietf-rats-network-device-subscription-13\n"
-"  --ietf-heartbeat S       its tpm20-subscription-heartbeat (default 300)\n"
+"  --ietf-heartbeat S       tpm20-subscription-heartbeat of the stream\n"
+"                           attestation (default 300)\n"
 "  --ietf-marshalling S     its marshalling-period (default 5)\n"
 "  --ietf-hostile MODES     TEST ONLY: break the draft's rules (late-quote,\n"
 "                           no-heartbeat, extend-after-quote, wrong-extend,\n"
@@ -188,7 +195,6 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "admin-user", required_argument, NULL, 'U' },
 		{ "send-timeout", required_argument, NULL, 'T' },
 		{ "yang-dir", required_argument, NULL, 'y' },
-		{ "ietf-stream", no_argument, NULL, 'I' },
 		{ "ietf-heartbeat", required_argument, NULL, 'E' },
 		{ "ietf-marshalling", required_argument, NULL, 'M' },
 		{ "ietf-hostile", required_argument, NULL, 'X' },
@@ -250,9 +256,6 @@ parse_options(int argc, char **argv, struct options *o)
 				usage(2);
 			}
 			att.send_timeout_ms = (uint32_t)v;
-			break;
-		case 'I':
-			att.ietf.enabled = 1;
 			break;
 		case 'E':
 			v = strtoul(optarg, &end, 10);
@@ -332,7 +335,7 @@ run(const struct options *o)
 {
 	struct riv_err err;
 	struct sigaction sa;
-	int64_t due;
+	int64_t due, d;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = handle_quit;
@@ -357,19 +360,19 @@ run(const struct options *o)
 	    o->srv.ssh_listen : "");
 	while (!att.quit) {
 		due = sub_next_due_ms();
-		if (ietf_next_due_ms() < due)
-			due = ietf_next_due_ms();
+		if ((d = ietf_next_due_ms()) < due)
+			due = d;
 		if (due < 0 || due > 20)
 			due = 20;
 		server_poll((int)due);
 		control_poll();
 		callhome_run();
 		sub_run();
-		ietf_run();
+		ietf_run(0);
 	}
 	log_info("stopping");
 	sub_free_all();
-	ietf_free_all();
+	ietf_run(1);
 	control_close();
 	server_free();
 	config_free();

@@ -25,27 +25,6 @@
 /* A parse outcome: NULL, or the error reply to send. */
 typedef struct nc_server_reply *reply_t;
 
-/* Return the value of the node at path under node, or NULL. */
-static const char *
-leaf_str(const struct lyd_node *node, const char *path)
-{
-	struct lyd_node *n;
-
-	if (lyd_find_path(node, path, 0, &n) != LY_SUCCESS)
-		return NULL;
-	return lyd_get_value(n);
-}
-
-/* Return the binary value of a term node. */
-static const struct lyd_value_binary *
-term_bin(const struct lyd_node *n)
-{
-	const struct lyd_value_binary *bin;
-
-	LYD_VALUE_GET(&((const struct lyd_node_term *)n)->value, bin);
-	return bin;
-}
-
 /* Find the subscription with this id, or NULL. */
 static struct att_sub *
 sub_find(uint32_t id)
@@ -84,7 +63,7 @@ parse_seed(const struct lyd_node *rpc, struct att_sub *s, int est)
 	const char *alg;
 	int bank;
 
-	if ((alg = leaf_str(rpc, RAS ":nonce-hash-algo")) != NULL) {
+	if ((alg = yang_leaf(rpc, RAS ":nonce-hash-algo")) != NULL) {
 		if ((bank = tcgalg_bank(alg)) < 0 || !bank_available(bank))
 			return sub_error(est, NC_ERR_OP_NOT_SUPPORTED,
 			    RAS ":hash-algo-unsupported", "nonce-hash-algo "
@@ -93,7 +72,7 @@ parse_seed(const struct lyd_node *rpc, struct att_sub *s, int est)
 	}
 	if (lyd_find_path(rpc, RAS ":nonce-seed", 0, &n) != LY_SUCCESS)
 		return NULL;
-	bin = term_bin(n);
+	bin = yang_bin(n);
 	if (bin->size < NONCE_SEED_MIN || bin->size > NONCE_SEED_MAX)
 		return sub_error(est, NC_ERR_INVALID_VALUE, RAS ":seed-invalid",
 		    "nonce-seed has %zu bytes; 16 to 64 are needed",
@@ -167,55 +146,79 @@ sub_tpm_set(const struct att_sub *s)
 	return set;
 }
 
-/* Read the PCR selection from rpc into s (default when absent). */
-static reply_t
-parse_selection(const struct lyd_node *rpc, struct att_sub *s, int est)
+/*
+ * Parse the tpm20-pcr-selection entries at path under node into sel: a bank
+ * missing in one of the TPMs of set is SEL_BANK, a PCR above 23 SEL_PCR
+ * (err says which).  Shared with ietf.c's challenge-response.
+ */
+int
+sub_parse_pcrs(const struct lyd_node *node, const char *path, uint32_t set,
+    uint32_t sel[BANK_COUNT], struct riv_err *err)
 {
-	uint32_t sel[BANK_COUNT], i, j;
-	struct ly_set *set = NULL, *pcrs;
+	struct ly_set *sels = NULL, *pcrs;
 	const char *alg;
 	unsigned long p;
+	uint32_t i, j;
 	size_t t;
-	int bank, any = 0;
+	int bank;
 
-	memset(sel, 0, sizeof(sel));
-	if (lyd_find_xpath(rpc, RAS ":tpm20-pcr-selection", &set) !=
-	    LY_SUCCESS)
-		return NULL;
-	for (i = 0; i < set->count; i++) {
-		alg = leaf_str(set->dnodes[i], "tpm20-hash-algo");
+	memset(sel, 0, sizeof(uint32_t) * BANK_COUNT);
+	if (lyd_find_xpath(node, path, &sels) != LY_SUCCESS)
+		return 0;
+	for (i = 0; i < sels->count; i++) {
+		alg = yang_leaf(sels->dnodes[i], "tpm20-hash-algo");
 		bank = alg ? tcgalg_bank(alg) : BANK_SHA256;
 		for (t = 0; t < att.ntpms && bank >= 0; t++)
-			if (!(att.tpms[t].banks & (1u << bank)) &&
-			    (s->tpms == 0 || (s->tpms & (1u << t))))
+			if ((set & (1u << t)) &&
+			    !(att.tpms[t].banks & (1u << bank)))
 				bank = -1;
 		if (bank < 0) {
-			ly_set_free(set, NULL);
-			return sub_error(est, NC_ERR_OP_NOT_SUPPORTED,
-			    RAS ":hash-algo-unsupported", "PCR bank %s is not "
+			ly_set_free(sels, NULL);
+			return err_set(err, SEL_BANK, "PCR bank %s is not "
 			    "allocated in every TPM", alg ? alg : "sha256");
 		}
 		pcrs = NULL;
-		if (lyd_find_xpath(set->dnodes[i], "pcr-index", &pcrs) !=
+		if (lyd_find_xpath(sels->dnodes[i], "pcr-index", &pcrs) !=
 		    LY_SUCCESS)
 			continue;
 		for (j = 0; j < pcrs->count; j++) {
 			p = strtoul(lyd_get_value(pcrs->dnodes[j]), NULL, 10);
 			if (p >= PCR_COUNT) {
 				ly_set_free(pcrs, NULL);
-				ly_set_free(set, NULL);
-				return sub_error(est, NC_ERR_INVALID_VALUE,
-				    RAS ":pcr-unsubscribable", "PCR %lu: this"
-				    " attester's TPMs have PCRs 0 to 23", p);
+				ly_set_free(sels, NULL);
+				return err_set(err, SEL_PCR, "PCR %lu: this "
+				    "attester's TPMs have PCRs 0 to 23", p);
 			}
 			sel[bank] |= 1u << p;
-			any = 1;
 		}
 		ly_set_free(pcrs, NULL);
 	}
-	ly_set_free(set, NULL);
-	if (any)
-		memcpy(s->sel, sel, sizeof(sel));
+	ly_set_free(sels, NULL);
+	return 0;
+}
+
+/* Read the PCR selection from rpc into s (default when absent). */
+static reply_t
+parse_selection(const struct lyd_node *rpc, struct att_sub *s, int est)
+{
+	uint32_t sel[BANK_COUNT];
+	struct riv_err err;
+	int b;
+
+	switch (sub_parse_pcrs(rpc, RAS ":tpm20-pcr-selection", s->tpms ?
+	    s->tpms : (1u << att.ntpms) - 1, sel, &err)) {
+	case SEL_BANK:
+		return sub_error(est, NC_ERR_OP_NOT_SUPPORTED,
+		    RAS ":hash-algo-unsupported", "%s", err.msg);
+	case SEL_PCR:
+		return sub_error(est, NC_ERR_INVALID_VALUE,
+		    RAS ":pcr-unsubscribable", "%s", err.msg);
+	}
+	for (b = 0; b < BANK_COUNT; b++)
+		if (sel[b] != 0) {
+			memcpy(s->sel, sel, sizeof(sel));
+			break;
+		}
 	return NULL;
 }
 
@@ -259,11 +262,11 @@ parse_trigger(const struct lyd_node *rpc, struct att_sub *s, int est)
 	uint32_t i;
 	int ev;
 
-	if ((v = leaf_str(rpc, RAS ":heartbeat")) != NULL)
+	if ((v = yang_leaf(rpc, RAS ":heartbeat")) != NULL)
 		s->heartbeat = (uint16_t)strtoul(v, NULL, 10);
-	if ((v = leaf_str(rpc, RAS ":log-entry-encoding")) != NULL)
+	if ((v = yang_leaf(rpc, RAS ":log-entry-encoding")) != NULL)
 		s->raw = strstr(v, ":raw") != NULL || strcmp(v, "raw") == 0;
-	if ((v = leaf_str(rpc, RAS ":max-entries")) != NULL)
+	if ((v = yang_leaf(rpc, RAS ":max-entries")) != NULL)
 		s->max_entries = (uint32_t)strtoul(v, NULL, 10);
 	if (lyd_find_path(rpc, RAS ":trigger", 0, &trig) != LY_SUCCESS)
 		return NULL;
@@ -271,7 +274,7 @@ parse_trigger(const struct lyd_node *rpc, struct att_sub *s, int est)
 	s->on_change = 0;
 	s->events = 0;
 	s->anchor_ms = 0;
-	if ((v = leaf_str(trig, "anchor-time")) != NULL) {
+	if ((v = yang_leaf(trig, "anchor-time")) != NULL) {
 		time_t t;
 		char *frac = NULL;
 
@@ -279,7 +282,7 @@ parse_trigger(const struct lyd_node *rpc, struct att_sub *s, int est)
 			s->anchor_ms = (int64_t)t * 1000 + frac_ms(frac);
 		free(frac);
 	}
-	if ((v = leaf_str(trig, "period")) != NULL) {
+	if ((v = yang_leaf(trig, "period")) != NULL) {
 		s->period_cs = (uint32_t)strtoul(v, NULL, 10);
 		if (s->period_cs < 10)
 			return sub_error(est, NC_ERR_OP_NOT_SUPPORTED,
@@ -288,7 +291,7 @@ parse_trigger(const struct lyd_node *rpc, struct att_sub *s, int est)
 	}
 	if (lyd_find_path(trig, "on-change", 0, NULL) == LY_SUCCESS) {
 		s->on_change = 1;
-		if ((v = leaf_str(trig, "on-change/dampening-period")) !=
+		if ((v = yang_leaf(trig, "on-change/dampening-period")) !=
 		    NULL)
 			s->dampening_cs = (uint32_t)strtoul(v, NULL, 10);
 	}
@@ -330,7 +333,7 @@ parse_log_start(const struct lyd_node *rpc, struct att_sub *s)
 	if (lyd_find_xpath(rpc, RAS ":log-start", &set) != LY_SUCCESS)
 		return NULL;
 	for (i = 0; i < set->count; i++) {
-		v = leaf_str(set->dnodes[i], "tpm-name");
+		v = yang_leaf(set->dnodes[i], "tpm-name");
 		if (v == NULL || (t = device_tpm_index(v)) < 0) {
 			ly_set_free(set, NULL);
 			return sub_error(1, NC_ERR_INVALID_VALUE,
@@ -341,14 +344,14 @@ parse_log_start(const struct lyd_node *rpc, struct att_sub *s)
 		    &att.tpms[t].ima;
 		found = 0;
 		idx = 0;
-		if ((v = leaf_str(set->dnodes[i], "last-index-number")) !=
+		if ((v = yang_leaf(set->dnodes[i], "last-index-number")) !=
 		    NULL) {
 			idx = strtoull(v, NULL, 10);
 			found = idx < log->n;
 		}
 		if (lyd_find_path(set->dnodes[i], "last-entry-value", 0, &n) ==
 		    LY_SUCCESS) {
-			bin = term_bin(n);
+			bin = yang_bin(n);
 			for (e = v != NULL ? idx : 0; e < log->n; e++) {
 				found = log->off[e + 1] - log->off[e] ==
 				    bin->size && memcmp(log->buf + log->off[e],
@@ -453,7 +456,7 @@ check_unsupported(const struct lyd_node *rpc, int est)
 {
 	const char *v;
 
-	if ((v = leaf_str(rpc, "encoding")) != NULL &&
+	if ((v = yang_leaf(rpc, "encoding")) != NULL &&
 	    strstr(v, "encode-xml") == NULL)
 		return sub_error(est, NC_ERR_INVALID_VALUE,
 		    SN ":encoding-unsupported", "encoding %s: only XML", v);
@@ -475,7 +478,7 @@ parse_stop_time(const struct lyd_node *rpc, time_t *t)
 	const char *v;
 
 	*t = 0;
-	if ((v = leaf_str(rpc, "stop-time")) == NULL)
+	if ((v = yang_leaf(rpc, "stop-time")) == NULL)
 		return 0;
 	return ly_time_str2time(v, t, NULL) == LY_SUCCESS ? 0 : -1;
 }
@@ -551,7 +554,7 @@ sub_establish(struct lyd_node *rpc, struct nc_session *session)
 
 	if ((r = ncs_validate(rpc, att.oper)) != NULL)
 		return r;
-	v = leaf_str(rpc, "stream");
+	v = yang_leaf(rpc, "stream");
 	if (v == NULL || (stream = stream_by_name(v)) < 0)
 		return ncs_error(NC_ERR_INVALID_VALUE, NULL,
 		    "/" SN ":establish-subscription/stream", "riv-attester "
@@ -601,7 +604,7 @@ sub_modify(struct lyd_node *rpc, struct nc_session *session)
 
 	if ((r = ncs_validate(rpc, att.oper)) != NULL)
 		return r;
-	v = leaf_str(rpc, "id");
+	v = yang_leaf(rpc, "id");
 	s = v ? sub_find((uint32_t)strtoul(v, NULL, 10)) : NULL;
 	if (s == NULL || s->session != session)
 		return ncs_sn_error(NC_ERR_INVALID_VALUE, MS_INFO,
@@ -647,7 +650,7 @@ sub_delete(struct lyd_node *rpc, struct nc_session *session, int kill)
 	struct att_sub *s;
 	const char *v;
 
-	v = leaf_str(rpc, "id");
+	v = yang_leaf(rpc, "id");
 	s = v ? sub_find((uint32_t)strtoul(v, NULL, 10)) : NULL;
 	if (s == NULL || s->configured || (!kill && s->session != session))
 		return ncs_sn_error(NC_ERR_INVALID_VALUE, DS_INFO,
@@ -732,7 +735,7 @@ sub_from_entry(const struct lyd_node *e, struct att_sub *s)
 	int stream;
 
 	memset(s, 0, sizeof(*s));
-	v = leaf_str(e, "id");
+	v = yang_leaf(e, "id");
 	id = v ? strtoul(v, NULL, 10) : 0;
 	if (id == 0 || id >= SUB_DYNAMIC_ID_MIN)
 		return ncs_error(NC_ERR_INVALID_VALUE, NULL, NULL,
@@ -740,13 +743,13 @@ sub_from_entry(const struct lyd_node *e, struct att_sub *s)
 		    "subscriptions use the higher ones)",
 		    SUB_DYNAMIC_ID_MIN - 1);
 	s->id = (uint32_t)id;
-	v = leaf_str(e, "stream");
+	v = yang_leaf(e, "stream");
 	if (v == NULL || (stream = stream_by_name(v)) < 0)
 		return ncs_error(NC_ERR_INVALID_VALUE, NULL, NULL,
 		    "configured subscription %u: stream %s is not published "
 		    "here", s->id, v ? v : "(none)");
 	s->stream = (enum att_stream)stream;
-	v = leaf_str(e, "transport");
+	v = yang_leaf(e, "transport");
 	if (v == NULL || strstr(v, "netconf-call-home") == NULL)
 		return ncs_error(NC_ERR_INVALID_VALUE, NULL, NULL,
 		    "configured subscription %u: transport must be "
@@ -758,8 +761,8 @@ sub_from_entry(const struct lyd_node *e, struct att_sub *s)
 		    "configured subscription %u: exactly one receiver is "
 		    "supported", s->id);
 	}
-	host = leaf_str(set->dnodes[0], RAS ":call-home/address");
-	v = leaf_str(set->dnodes[0], RAS ":call-home/port");
+	host = yang_leaf(set->dnodes[0], RAS ":call-home/address");
+	v = yang_leaf(set->dnodes[0], RAS ":call-home/port");
 	if (host == NULL) {
 		ly_set_free(set, NULL);
 		return ncs_error(NC_ERR_MISSING_ELEM, NULL, "address",
@@ -915,7 +918,7 @@ sub_configure(const struct lyd_node *cand, int check)
 		found = 0;
 		if (cand != NULL)
 			LY_LIST_FOR(lyd_child(cand), e) {
-				const char *v = leaf_str(e, "id");
+				const char *v = yang_leaf(e, "id");
 
 				if (v != NULL && strtoul(v, NULL, 10) == s->id)
 					found = 1;
@@ -1038,6 +1041,20 @@ sub_suspend_check(struct att_sub *s)
 	return 0;
 }
 
+/*
+ * Tell whether subscription id reached its stop-time (0: none) and then
+ * mark it dead.  Shared with ietf.c.
+ */
+int
+sub_stopped(uint32_t id, time_t stop_time, int *dead)
+{
+	if (stop_time == 0 || time(NULL) < stop_time)
+		return 0;
+	log_info("subscription %u reached its stop-time", id);
+	*dead = 1;
+	return 1;
+}
+
 /* Decide whether s has something to send now, and send it. */
 static void
 sub_run_one(struct att_sub *s, const struct timespec *now)
@@ -1045,12 +1062,7 @@ sub_run_one(struct att_sub *s, const struct timespec *now)
 	struct att_pending ev;
 	int64_t since;
 
-	if (s->stop_time != 0 && time(NULL) >= s->stop_time) {
-		log_info("subscription %u reached its stop-time", s->id);
-		s->dead = 1;
-		return;
-	}
-	if (s->session == NULL)
+	if (sub_stopped(s->id, s->stop_time, &s->dead) || s->session == NULL)
 		return;
 	if (s->started_pending) {
 		s->started_pending = 0;
@@ -1139,7 +1151,7 @@ sub_run(void)
 int64_t
 sub_next_due_ms(void)
 {
-	struct timespec now, t;
+	struct timespec now;
 	int64_t due = 1000, d;
 	size_t i;
 	struct att_sub *s;
@@ -1160,9 +1172,7 @@ sub_next_due_ms(void)
 		if (s->period_cs != 0 &&
 		    (d = ts_ms_until(&now, &s->next_period)) < due)
 			due = d;
-		t = s->last_sent;
-		t.tv_sec += s->heartbeat;
-		if ((d = ts_ms_until(&now, &t)) < due)
+		if ((d = ts_ms_left(&now, &s->last_sent, s->heartbeat)) < due)
 			due = d;
 	}
 	return due < 0 ? 0 : due;

@@ -56,6 +56,27 @@ stream_by_name(const char *name)
 	return -1;
 }
 
+/* Return the value of the node at path under node, or NULL. */
+const char *
+yang_leaf(const struct lyd_node *node, const char *path)
+{
+	struct lyd_node *n;
+
+	if (lyd_find_path(node, path, 0, &n) != LY_SUCCESS)
+		return NULL;
+	return lyd_get_value(n);
+}
+
+/* Return the binary value of a term node. */
+const struct lyd_value_binary *
+yang_bin(const struct lyd_node *n)
+{
+	const struct lyd_value_binary *bin;
+
+	LYD_VALUE_GET(&((const struct lyd_node_term *)n)->value, bin);
+	return bin;
+}
+
 /* Send libyang's messages to the attester's log. */
 static void
 yang_log(LY_LOG_LEVEL level, const char *msg, const char *path)
