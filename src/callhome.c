@@ -32,13 +32,19 @@ struct call {
 	char		 peer[INET6_ADDRSTRLEN + 8];
 };
 
+#define CALLS_MAX	64	/* handshakes under way at once */
+#define PAUSE_MS	1000	/* listening pauses without descriptors */
+
 static struct evconnlistener *ch_listener;
+static struct event *ch_resume;
 static SSL_CTX *ch_ssl;
+static int ch_calls;		/* calls being set up */
 
 /* Free call c (and its connection unless kept). */
 static void
 call_free(struct call *c, int keep_bev)
 {
+	ch_calls--;
 	if (!keep_bev && c->bev != NULL)
 		bufferevent_free(c->bev);
 	if (c->deadline != NULL)
@@ -133,6 +139,12 @@ call_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	char host[INET6_ADDRSTRLEN] = "?";
 
 	(void)l; (void)len; (void)arg;
+	if (ch_calls >= CALLS_MAX) {
+		log_debug("call home: %d handshakes under way: connection "
+		    "closed", ch_calls);
+		evutil_closesocket(fd);
+		return;
+	}
 	if (sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, host,
 		    sizeof(host));
@@ -145,13 +157,14 @@ call_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		evutil_closesocket(fd);
 		return;
 	}
+	ch_calls++;
 	snprintf(c->peer, sizeof(c->peer), "%s", host);
 	c->bev = bufferevent_openssl_socket_new(rivd.base, fd, ssl,
 	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		SSL_free(ssl);
 		evutil_closesocket(fd);
-		free(c);
+		call_free(c, 1);
 		return;
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
@@ -161,6 +174,33 @@ call_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	    NULL)
 		evtimer_add(c->deadline, &tv);
 	log_debug("call home from %s: TLS handshake", host);
+}
+
+/* Listening may go on again after a pause. */
+static void
+call_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what; (void)arg;
+	if (ch_listener != NULL)
+		evconnlistener_enable(ch_listener);
+}
+
+/*
+ * accept() failed (out of descriptors): pause listening for PAUSE_MS
+ * instead of being called again at once for the same connection.
+ */
+static void
+call_error_cb(struct evconnlistener *l, void *arg)
+{
+	struct timeval tv = { PAUSE_MS / 1000, (PAUSE_MS % 1000) * 1000 };
+	int e = EVUTIL_SOCKET_ERROR();
+
+	(void)arg;
+	log_warnx("call home: accept: %s: listening pauses",
+	    evutil_socket_error_to_string(e));
+	evconnlistener_disable(l);
+	if (ch_resume != NULL)
+		evtimer_add(ch_resume, &tv);
 }
 
 /* The TLS client context of call-home sessions.  0 or -1. */
@@ -211,6 +251,8 @@ callhome_init(struct riv_err *err)
 	if (ch_listener == NULL)
 		return err_set(err, -1, "call-home: cannot listen on %s port "
 		    "%u: %s", cf->ch_address, cf->ch_port, strerror(errno));
+	evconnlistener_set_error_cb(ch_listener, call_error_cb);
+	ch_resume = evtimer_new(rivd.base, call_resume_cb, NULL);
 	log_info("call home: listening on %s port %u", cf->ch_address,
 	    cf->ch_port);
 	return 0;
@@ -223,6 +265,9 @@ callhome_free(void)
 	if (ch_listener != NULL)
 		evconnlistener_free(ch_listener);
 	ch_listener = NULL;
+	if (ch_resume != NULL)
+		event_free(ch_resume);
+	ch_resume = NULL;
 	SSL_CTX_free(ch_ssl);
 	ch_ssl = NULL;
 }

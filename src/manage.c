@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,7 @@ static struct {
 	struct nc_pollsession *ps;
 	struct manage_db *db;
 	uint32_t	 lock_sid;	/* session holding the running lock */
+	int		 prune;		/* users changed: check the sessions */
 	pthread_t	 thread;
 	int		 started;
 	atomic_int	 quit;
@@ -146,6 +148,7 @@ users_load(void)
 	size_t n = 0;
 
 	users_free();
+	mg.prune = 1;
 	if ((m = find_management(mg.running)) == NULL)
 		return;
 	LY_LIST_FOR(lyd_child(m), u)
@@ -158,6 +161,7 @@ users_load(void)
 	LY_LIST_FOR(lyd_child(m), u)
 		if (strcmp(u->schema->name, "user") == 0 && mg.nusers < n)
 			user_read(u, &mg.users[mg.nusers++]);
+	mg.prune = 1;
 }
 
 /* The user called name, or NULL. */
@@ -351,7 +355,7 @@ running_commit(struct lyd_node *cand, const char *user)
 	req.kind = REQ_APPLY;
 	snprintf(req.user, sizeof(req.user), "%s", user);
 	if ((base = strdup(mg.conf_path)) == NULL)
-		return NULL;
+		return ncs_error(NC_ERR_OP_FAILED, NULL, NULL, "out of memory");
 	snprintf(req.path, sizeof(req.path), "%s/.%s.XXXXXX", mg.conf_dir,
 	    basename(base));
 	free(base);
@@ -812,6 +816,8 @@ session_accept(void)
 	}
 	log_info("management session %u from %s (%s)", nc_session_get_id(s),
 	    source, nc_session_get_username(s));
+	/* Its socket, for the write guard (results.c). */
+	nc_session_set_data(s, (void *)(intptr_t)(ncs_session_socket(s) + 1));
 	if (nc_ps_add_session(mg.ps, s) != 0)
 		nc_session_free(s, NULL);
 }
@@ -839,6 +845,33 @@ sessions_poll(int timeout)
 	}
 }
 
+/*
+ * The users changed: sessions of users no longer configured end (with
+ * their subscriptions), and a lock held by a user who may no longer
+ * write is released.  Outside nc_ps_poll (sessions cannot end inside it).
+ */
+static void
+sessions_prune(void)
+{
+	const struct mg_user *u;
+	struct nc_session *s;
+	int i;
+
+	mg.prune = 0;
+	for (i = nc_ps_session_count(mg.ps) - 1; i >= 0; i--) {
+		if ((s = nc_ps_get_session(mg.ps, (uint16_t)i)) == NULL)
+			continue;
+		u = user_find(nc_session_get_username(s));
+		if (u == NULL) {
+			log_info("management session %u: user %s is no longer "
+			    "configured", nc_session_get_id(s),
+			    nc_session_get_username(s));
+			session_end(s);
+		} else if (!u->write && mg.lock_sid == nc_session_get_id(s))
+			mg.lock_sid = 0;
+	}
+}
+
 /* The management thread: accept, answer, publish verdict changes. */
 static void *
 manage_main(void *arg)
@@ -848,6 +881,8 @@ manage_main(void *arg)
 		session_accept();
 		sessions_poll(MG_POLL_MS);
 		running_refresh();
+		if (mg.prune)
+			sessions_prune();
 		results_poll(mg.db);
 	}
 	return NULL;
@@ -933,6 +968,7 @@ manage_stop(void)
 	}
 	mg.ps = NULL;
 	results_free();
+	ncs_watchdog_stop();
 	if (mg.db != NULL)
 		manage_close(mg.db);
 	mg.db = NULL;

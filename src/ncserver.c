@@ -4,12 +4,19 @@
  * the filters of <get> and <get-config>, cert-to-name fingerprints and
  * authorized_keys files.
  */
+#include <dirent.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -35,6 +42,7 @@ ncs_get_schema(struct lyd_node *rpc, struct nc_session *session)
 	struct lyd_node *out = NULL, *n;
 	const char *id, *rev = NULL;
 	LYS_OUTFORMAT fmt = LYS_OUT_YANG;
+	struct ly_out *o = NULL;
 	char *text = NULL;
 	LY_ERR rc;
 
@@ -57,14 +65,10 @@ ncs_get_schema(struct lyd_node *rpc, struct nc_session *session)
 	if (mod == NULL && sub == NULL)
 		return ncs_error(NC_ERR_INVALID_VALUE, NULL, NULL, "no module "
 		    "%s%s%s here", id, rev ? "@" : "", rev ? rev : "");
-	rc = mod != NULL ? lys_print_mem(&text, mod, fmt, 0) :
-	    lys_print_submodule(NULL, sub, fmt, 0, 0);
-	if (mod == NULL && rc == LY_SUCCESS) {
-		struct ly_out *o = NULL;
-
-		rc = ly_out_new_memory(&text, 0, &o);
-		if (rc == LY_SUCCESS)
-			rc = lys_print_submodule(o, sub, fmt, 0, 0);
+	if (mod != NULL)
+		rc = lys_print_mem(&text, mod, fmt, 0);
+	else if ((rc = ly_out_new_memory(&text, 0, &o)) == LY_SUCCESS) {
+		rc = lys_print_submodule(o, sub, fmt, 0, 0);
 		ly_out_free(o, NULL, 0);
 	}
 	if (rc != LY_SUCCESS || lyd_dup_single(rpc, NULL, 0, &out) !=
@@ -745,4 +749,160 @@ ncs_free(void)
 	free(ncs_tls_ca);
 	free(ncs_ssh_key);
 	ncs_tls_cert = ncs_tls_key = ncs_tls_ca = ncs_ssh_key = NULL;
+}
+
+/* Tell whether the peer of socket fd is host (text form) port port. */
+static int
+peer_is(int fd, const char *host, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len = sizeof(ss);
+	char addr[INET6_ADDRSTRLEN];
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+		return 0;
+	if (ss.ss_family == AF_INET) {
+		if (ntohs(sin->sin_port) != port || inet_ntop(AF_INET,
+		    &sin->sin_addr, addr, sizeof(addr)) == NULL)
+			return 0;
+	} else if (ss.ss_family == AF_INET6) {
+		if (ntohs(sin6->sin6_port) != port || inet_ntop(AF_INET6,
+		    &sin6->sin6_addr, addr, sizeof(addr)) == NULL)
+			return 0;
+	} else
+		return 0;
+	if (strncmp(host, "::ffff:", 7) == 0 && strchr(addr, ':') == NULL)
+		host += 7;
+	return strcmp(addr, host) == 0;
+}
+
+/*
+ * Find the socket of a session accepted by libnetconf2, which does not
+ * tell it (2.0.24): the TCP socket whose peer is the session's host and
+ * port, looked up among the open descriptors.  Return it or -1.
+ */
+int
+ncs_session_socket(const struct nc_session *s)
+{
+	const char *host = nc_session_get_host(s);
+	uint16_t port = nc_session_get_port(s);
+	struct dirent *de;
+	DIR *d;
+	int fd, found = -1;
+
+	if (host == NULL || (d = opendir("/proc/self/fd")) == NULL)
+		return -1;
+	while (found == -1 && (de = readdir(d)) != NULL) {
+		fd = atoi(de->d_name);
+		if (fd > 2 && fd != dirfd(d) && peer_is(fd, host, port))
+			found = fd;
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * A guard on a blocking write: libnetconf2 2.0.24 writes a message until
+ * it is all out, without a deadline, so a peer that does not read would
+ * hold the writing thread for ever.  While a guard is set, a watchdog
+ * thread shuts the socket down when the deadline passes: the write then
+ * fails and the session ends.
+ */
+static struct {
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 cond;
+	pthread_t	 thread;
+	int		 running;
+	int		 quit;
+	int		 fd;		/* -1: no guard */
+	struct timespec	 deadline;	/* CLOCK_REALTIME */
+} wd = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, -1,
+    { 0, 0 } };
+
+/* The watchdog thread. */
+static void *
+watchdog_run(void *arg)
+{
+	struct timespec now;
+
+	(void)arg;
+	pthread_mutex_lock(&wd.lock);
+	while (!wd.quit) {
+		if (wd.fd == -1) {
+			pthread_cond_wait(&wd.cond, &wd.lock);
+			continue;
+		}
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (now.tv_sec > wd.deadline.tv_sec ||
+		    (now.tv_sec == wd.deadline.tv_sec &&
+		    now.tv_nsec >= wd.deadline.tv_nsec)) {
+			shutdown(wd.fd, SHUT_RDWR);
+			wd.fd = -1;
+			continue;
+		}
+		pthread_cond_timedwait(&wd.cond, &wd.lock, &wd.deadline);
+	}
+	pthread_mutex_unlock(&wd.lock);
+	return NULL;
+}
+
+/*
+ * Guard the socket fd (from ncs_session_socket; -1: nothing to guard) for
+ * ms milliseconds, until ncs_unguard.  0, or -1 if the watchdog cannot run.
+ */
+int
+ncs_guard(int fd, int ms)
+{
+	struct timespec t;
+
+	if (fd < 0)
+		return 0;
+	pthread_mutex_lock(&wd.lock);
+	if (!wd.running) {
+		wd.quit = 0;
+		if (pthread_create(&wd.thread, NULL, watchdog_run, NULL) != 0) {
+			pthread_mutex_unlock(&wd.lock);
+			return -1;
+		}
+		wd.running = 1;
+	}
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	wd.fd = fd;
+	wd.deadline = t;
+	pthread_cond_signal(&wd.cond);
+	pthread_mutex_unlock(&wd.lock);
+	return 0;
+}
+
+/* The guarded write is over. */
+void
+ncs_unguard(void)
+{
+	pthread_mutex_lock(&wd.lock);
+	wd.fd = -1;
+	pthread_mutex_unlock(&wd.lock);
+}
+
+/* Stop the watchdog thread (if it runs). */
+void
+ncs_watchdog_stop(void)
+{
+	int running;
+
+	pthread_mutex_lock(&wd.lock);
+	running = wd.running;
+	wd.quit = 1;
+	wd.running = 0;
+	pthread_cond_signal(&wd.cond);
+	pthread_mutex_unlock(&wd.lock);
+	if (running)
+		pthread_join(wd.thread, NULL);
 }

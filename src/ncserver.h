@@ -49,5 +49,9 @@ int		 ncs_listen_ssh(const char *, uint16_t, const char *,
 		    int (*)(const struct nc_session *, ssh_key, void *),
 		    struct riv_err *);
 void		 ncs_free(void);
+int		 ncs_session_socket(const struct nc_session *);
+int		 ncs_guard(int, int);
+void		 ncs_unguard(void);
+void		 ncs_watchdog_stop(void);
 
 #endif

@@ -66,9 +66,10 @@ request_appraise(struct request *r, struct attester *a)
 	struct subscription *s;
 	size_t k;
 
-	if (a->state != ATT_UP) {
+	if (a->state != ATT_UP || (a->conf->callhome && !a->via_callhome)) {
 		r->rc = err_set(&r->err, -1, "attester %s is not connected%s%s",
-		    a->name, a->last_error[0] ? ": " : "", a->last_error);
+		    a->name, a->last_error[0] ? ": " : "", a->state == ATT_UP ?
+		    " (its call home is awaited)" : a->last_error);
 		return;
 	}
 	for (k = 0; k < STREAM_KINDS; k++) {

@@ -9,6 +9,7 @@
  * writer committed since the last poll and sends it; a subscriber that
  * does not read for NOTIF_TIMEOUT_MS loses its subscription.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,8 @@
 #define FILTERS_MAX	64	/* attesters named in one subscription */
 #define NOTIF_TIMEOUT_MS 2000
 #define POLL_CHANGES	1000	/* changes read per subscription and poll */
+#define SUBS_MAX	64	/* subscriptions at once */
+#define SESSION_SUBS_MAX 8	/* of one session */
 
 /* One subscription to attestation-results. */
 struct rsub {
@@ -37,6 +40,7 @@ struct rsub {
 	unsigned	 results;	/* bit per verdict result; 0: any */
 	int		 replay;	/* replay still to send */
 	int64_t		 replay_from_us;
+	int64_t		 replay_cursor;	/* last event id replayed */
 	int64_t		 stop_us;	/* 0: none */
 	int64_t		 cursor;	/* last event id sent; -1: not set */
 	int64_t		 live_from;	/* first live event id is above */
@@ -101,7 +105,11 @@ rsub_send(struct rsub *r, struct lyd_node *n, int64_t us)
 		lyd_free_all(n);
 		return -1;
 	}
+	/* libnetconf2 writes without a deadline: the guard has one. */
+	ncs_guard((int)(intptr_t)nc_session_get_data(r->session) - 1,
+	    NOTIF_TIMEOUT_MS);
 	m = nc_server_notif_send(r->session, ntf, NOTIF_TIMEOUT_MS);
+	ncs_unguard();
 	nc_server_notif_free(ntf);
 	if (m != NC_MSG_NOTIF) {
 		log_warnx("attestation-results subscription %u: the "
@@ -206,25 +214,39 @@ scan_change(const struct manage_change *c, void *arg)
 	if (!rsub_wants(sc->r, c))
 		return 0;
 	if ((n = change_notif(nc_session_get_ctx(sc->r->session), c)) ==
-	    NULL)
-		return 0;
+	    NULL) {
+		log_warnx("attestation-results subscription %u: verdict %llu "
+		    "cannot be made a notification: subscription ended",
+		    sc->r->id, (unsigned long long)c->verdict_id);
+		sc->r->dead = 1;
+		return 1;
+	}
 	return rsub_send(sc->r, n, c->time_us) != 0;
 }
 
-/* Send r the replay from its start time, then replay-completed. */
+/*
+ * Send r the next page of its replay (changes from its start time up to
+ * where its live part begins), and replay-completed after the last.
+ */
 static void
 rsub_replay(struct manage_db *db, struct rsub *r)
 {
 	struct scan sc = { r, r->live_from };
 	struct riv_err err;
-	int64_t last;
+	int64_t before = r->replay_cursor;
 
-	r->replay = 0;
-	if (r->live_from > 0 && manage_changes(db, 0, r->replay_from_us, 0,
-	    scan_change, &sc, &last, &err) != 0)
+	if (r->live_from > r->replay_cursor && manage_changes(db,
+	    r->replay_cursor, r->replay_from_us, POLL_CHANGES, scan_change, &sc,
+	    &r->replay_cursor, &err) != 0) {
 		log_warnx("attestation-results replay: %s", err.msg);
-	if (!r->dead)
-		rsub_send_state(r, "replay-completed", NULL);
+		r->dead = 1;
+		return;
+	}
+	if (r->dead || (r->replay_cursor != before &&
+	    r->replay_cursor < r->live_from))
+		return;		/* more next time */
+	r->replay = 0;
+	rsub_send_state(r, "replay-completed", NULL);
 }
 
 /* Send r the changes committed since its cursor. */
@@ -263,7 +285,7 @@ results_poll(struct manage_db *db)
 		}
 		if (r->replay)
 			rsub_replay(db, r);
-		if (!r->dead)
+		else if (!r->dead)
 			rsub_live(db, r);
 		if (!r->dead && r->stop_us != 0 && now_us() >= r->stop_us) {
 			rsub_send_state(r, "subscription-completed", NULL);
@@ -351,11 +373,20 @@ establish(struct lyd_node *rpc, struct nc_session *s)
 	struct lyd_node *out = NULL, *n;
 	struct rsub *r;
 	char id[16];
+	int total, mine;
 
 	if (lyd_find_path(rpc, "stream", 0, &n) != LY_SUCCESS ||
 	    strcmp(lyd_get_value(n), RESULTS_STREAM) != 0)
 		return establish_error("stream-unavailable", "rivd publishes "
 		    "the stream " RESULTS_STREAM " only");
+	for (r = rsubs, total = mine = 0; r != NULL; r = r->next) {
+		total++;
+		mine += r->session == s;
+	}
+	if (total >= SUBS_MAX || mine >= SESSION_SUBS_MAX)
+		return ncs_error(NC_ERR_RES_DENIED, NULL, NULL, "at most %d "
+		    "subscriptions to " RESULTS_STREAM " (%d per session)",
+		    SUBS_MAX, SESSION_SUBS_MAX);
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
 	if ((e = establish_filters(rpc, r)) != NULL) {

@@ -325,6 +325,23 @@ sub_configure(struct subscription *s)
 }
 
 /*
+ * Once every configured subscription of a is written (none waits for a
+ * reply) on the session rivd opened, wait for the attester's call home.
+ */
+static void
+sub_await_callhome(struct attester *a)
+{
+	size_t k;
+
+	if (!a->conf->callhome || a->via_callhome || a->state != ATT_UP)
+		return;
+	for (k = 0; k < STREAM_KINDS; k++)
+		if (a->subs[k].conf != NULL && a->subs[k].state != SUB_ACTIVE)
+			return;
+	session_await_callhome(a);
+}
+
+/*
  * The attester took configured subscription s: it is active (its chain
  * opens with the first notification), and once every subscription of
  * the attester is written, rivd waits for the call home.
@@ -333,7 +350,6 @@ static void
 sub_configured(struct subscription *s)
 {
 	struct attester *a = s->att;
-	size_t k;
 
 	s->state = SUB_ACTIVE;
 	s->next_seq = 0;
@@ -348,12 +364,7 @@ sub_configured(struct subscription *s)
 	    s->id, stream_kind_name(s->stream));
 	if (s->conf_changed)
 		sub_modify(s);
-	if (a->via_callhome)
-		return;
-	for (k = 0; k < STREAM_KINDS; k++)
-		if (a->subs[k].conf != NULL && a->subs[k].state != SUB_ACTIVE)
-			return;
-	session_await_callhome(a);
+	sub_await_callhome(a);
 }
 
 /*
@@ -621,6 +632,7 @@ sub_rpc_reply(struct attester *a, uint32_t msgid, const char *msg)
 		sub_arm_reseed(s);
 		if (s->conf_changed)
 			sub_modify(s);
+		sub_await_callhome(a);
 		return;
 	}
 	if (sub_take_id(s, msg) != 0)

@@ -81,6 +81,19 @@ grep -q "period" "$TMP/bad.out"
 ok $? "the refusal names the node: $(head -c 200 "$TMP/bad.out")"
 "$RIVD" -n -y "$RIV_SRCDIR/yang" -c "$TMP/rivd.xml" >"$TMP/good.out" 2>&1
 ok $? "rivd -n takes the attestation subscriptions: $(cat "$TMP/good.out")"
+# The draft's stream has no configured subscriptions: call home refused.
+$PY - "$TMP/rivd.xml" "$TMP/bad2.xml" <<'EOF'
+import sys
+s = open(sys.argv[1]).read()
+s = s.replace("<tls>", "<call-home><address>127.0.0.1</address>"
+              "</call-home><tls>", 1)
+s = s.replace("</port>", "</port><delivery>call-home</delivery>", 1)
+open(sys.argv[2], "w").write(s)
+EOF
+"$RIVD" -n -y "$RIV_SRCDIR/yang" -c "$TMP/bad2.xml" >"$TMP/bad2.out" 2>&1
+ok $(( $? == 0 )) "delivery call-home of the attestation stream is refused"
+grep -q "use delivery dynamic" "$TMP/bad2.out"
+ok $? "the refusal says why: $(head -c 300 "$TMP/bad2.out")"
 
 start_rivd "$TMP/rivd.xml"
 

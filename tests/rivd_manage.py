@@ -563,6 +563,18 @@ def roles(m):
     R.check(not r.ok, "viewer, read-only again, may not edit-config",
             describe(r))
 
+    # At most 8 attestation-results subscriptions per session.
+    cap = ssh("viewer", os.path.join(PKI, "other_ssh_key"))
+    ids = [establish(cap) for _ in range(8)]
+    R.check(all(r.ok for r in ids), "viewer holds 8 attestation-results "
+            "subscriptions", describe(ids[-1]))
+    r = establish(cap)
+    R.check(not r.ok and errors_of(r)[0][0] == "resource-denied",
+            "a 9th subscription of one session: resource-denied",
+            describe(r))
+    cap.close_session()
+
+
     # TLS: CN intruder is not a user; CN rivd is.
     closed = False
     try:
@@ -648,6 +660,29 @@ def locks(m, t):
             r.describe())
     R.equal(sub_period(file_tree(), "d1"), "150",
             "the TLS user's edit is in the file")
+
+
+def user_removal(m):
+    """A user removed from the configuration loses its open session."""
+    viewer = ssh("viewer", os.path.join(PKI, "other_ssh_key"))
+    users = verifier_of(get_config(m)).find(q(RV, "management"))
+    keep = [u for u in users.findall(q(RV, "user"))
+            if u.findtext(q(RV, "name")) == "viewer"]
+    r = edit(m, '<management><user xmlns:nc="%s" nc:operation="delete">'
+             '<name>viewer</name></user></management>' % NC)
+    R.check(r.ok, "admin removes the user viewer", describe(r))
+    gone = False
+    try:
+        gone = wait_for(lambda: not viewer.connected, 5)
+    except Exception:
+        gone = True
+    R.check(gone, "viewer's open session is closed when viewer is removed")
+    R.check(log_count("user viewer is no longer configured") >= 1,
+            "rivd logs why it closed viewer's session")
+    if keep:
+        r = edit(m, "<management>%s</management>" % etree.tostring(
+            keep[0]).decode())
+        R.check(r.ok, "admin adds viewer back", describe(r))
 
 
 def phase_main():
@@ -894,6 +929,7 @@ def phase_main():
     t.close_session()
     audit()
     get_schema()
+    user_removal(admin())
 
 
 def get_schema():

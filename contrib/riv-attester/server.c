@@ -229,58 +229,6 @@ server_session_fd(struct nc_session *s)
 	return (int)(intptr_t)nc_session_get_data(s) - 1;
 }
 
-/* Tell whether the peer of socket fd is host (text form) port port. */
-static int
-peer_is(int fd, const char *host, uint16_t port)
-{
-	struct sockaddr_storage ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-	socklen_t len = sizeof(ss);
-	char addr[INET6_ADDRSTRLEN];
-
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
-		return 0;
-	if (ss.ss_family == AF_INET) {
-		if (ntohs(sin->sin_port) != port || inet_ntop(AF_INET,
-		    &sin->sin_addr, addr, sizeof(addr)) == NULL)
-			return 0;
-	} else if (ss.ss_family == AF_INET6) {
-		if (ntohs(sin6->sin6_port) != port || inet_ntop(AF_INET6,
-		    &sin6->sin6_addr, addr, sizeof(addr)) == NULL)
-			return 0;
-	} else
-		return 0;
-	if (strncmp(host, "::ffff:", 7) == 0 && strchr(addr, ':') == NULL)
-		host += 7;
-	return strcmp(addr, host) == 0;
-}
-
-/*
- * Find the socket of a session accepted by libnetconf2, which does not
- * tell it (2.0.24): the TCP socket whose peer is the session's host and
- * port, looked up among the open descriptors.  Return it or -1.
- */
-static int
-session_find_fd(struct nc_session *s)
-{
-	const char *host = nc_session_get_host(s);
-	uint16_t port = nc_session_get_port(s);
-	struct dirent *de;
-	DIR *d;
-	int fd, found = -1;
-
-	if (host == NULL || (d = opendir("/proc/self/fd")) == NULL)
-		return -1;
-	while (found == -1 && (de = readdir(d)) != NULL) {
-		fd = atoi(de->d_name);
-		if (fd > 2 && fd != dirfd(d) && peer_is(fd, host, port))
-			found = fd;
-	}
-	closedir(d);
-	return found;
-}
-
 /* Poll a session made elsewhere (call home) with the others. */
 void
 server_add_session(struct nc_session *s)
@@ -306,7 +254,7 @@ server_poll(int timeout)
 		    nc_session_get_host(s) ? nc_session_get_host(s) : "?",
 		    session_user(s) ? session_user(s) :
 		    "?");
-		fd = session_find_fd(s);
+		fd = ncs_session_socket(s);
 		if (fd == -1)
 			log_warnx("session %u: its socket is unknown: a client "
 			    "that stops reading stalls the attester",
