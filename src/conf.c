@@ -38,22 +38,11 @@ stream_kind_by_name(const char *name)
 	return -1;
 }
 
-/* The value of the leaf at path under node, or NULL. */
-static const char *
-conf_str(const struct lyd_node *node, const char *path)
-{
-	struct lyd_node *n;
-
-	if (lyd_find_path(node, path, 0, &n) != LY_SUCCESS)
-		return NULL;
-	return lyd_get_value(n);
-}
-
 /* The numeric value of the leaf at path (its default applies), or dflt. */
 static unsigned long
 conf_num(const struct lyd_node *node, const char *path, unsigned long dflt)
 {
-	const char *v = conf_str(node, path);
+	const char *v = leaf_text(node, path);
 
 	return v != NULL ? strtoul(v, NULL, 10) : dflt;
 }
@@ -90,8 +79,9 @@ conf_sub(const struct lyd_node *e, struct conf_sub *s, struct riv_err *err)
 
 	memset(s, 0, sizeof(*s));
 	s->enabled = 1;
-	if ((k = stream_kind_by_name(conf_str(e, "stream"))) >= 0)
-		s->stream = (enum stream_kind)k;	/* YANG allows no other */
+	/* YANG allows no other stream name. */
+	if ((k = stream_kind_by_name(leaf_text(e, "stream"))) >= 0)
+		s->stream = (enum stream_kind)k;
 	s->period_cs = (uint32_t)conf_num(e, "period", 0);
 	if (lyd_find_path(e, "on-change", 0, NULL) == LY_SUCCESS) {
 		s->on_change = 1;
@@ -106,7 +96,7 @@ conf_sub(const struct lyd_node *e, struct conf_sub *s, struct riv_err *err)
 		ly_set_free(set, NULL);
 	}
 	s->heartbeat = (uint16_t)conf_num(e, "heartbeat", 300);
-	v = conf_str(e, "bank");
+	v = leaf_text(e, "bank");
 	s->bank = v != NULL ? tcgalg_bank(v) : BANK_SHA256;
 	if (s->bank < 0) {
 		path = lyd_path(e, LYD_PATH_STD, NULL, 0);
@@ -141,36 +131,36 @@ conf_attester(const struct lyd_node *e, const struct lyd_node *dflt,
 	const char *v;
 	uint32_t i;
 
-	snprintf(a->name, sizeof(a->name), "%s", conf_str(e, "name"));
-	a->address = strdup(conf_str(e, "address"));
-	v = conf_str(e, "delivery");
+	snprintf(a->name, sizeof(a->name), "%s", leaf_text(e, "name"));
+	a->address = strdup(leaf_text(e, "address"));
+	v = leaf_text(e, "delivery");
 	a->callhome = v != NULL && strcmp(v, "call-home") == 0;
 	if (lyd_find_path(e, "ssh", 0, NULL) == LY_SUCCESS) {
 		a->ssh = 1;
 		a->port = (uint16_t)conf_num(e, "port", 830);
-		a->ssh_user = strdup(conf_str(e, "ssh/user"));
-		a->ssh_key = conf_file(dir, conf_str(e, "ssh/key"));
-		a->ssh_host_key = conf_file(dir, conf_str(e, "ssh/host-key"));
+		a->ssh_user = strdup(leaf_text(e, "ssh/user"));
+		a->ssh_key = conf_file(dir, leaf_text(e, "ssh/key"));
+		a->ssh_host_key = conf_file(dir, leaf_text(e, "ssh/host-key"));
 		a->server_name = strdup(a->address);
 		goto rest;
 	}
 	a->port = (uint16_t)conf_num(e, "port", 6513);
-	v = conf_str(e, "tls/certificate");
-	a->tls_cert = conf_file(dir, v ? v : dflt ? conf_str(dflt,
+	v = leaf_text(e, "tls/certificate");
+	a->tls_cert = conf_file(dir, v ? v : dflt ? leaf_text(dflt,
 	    "certificate") : NULL);
-	v = conf_str(e, "tls/key");
-	a->tls_key = conf_file(dir, v ? v : dflt ? conf_str(dflt, "key") :
+	v = leaf_text(e, "tls/key");
+	a->tls_key = conf_file(dir, v ? v : dflt ? leaf_text(dflt, "key") :
 	    NULL);
-	v = conf_str(e, "tls/ca");
-	a->tls_ca = conf_file(dir, v ? v : dflt ? conf_str(dflt, "ca") : NULL);
-	v = conf_str(e, "tls/server-name");
+	v = leaf_text(e, "tls/ca");
+	a->tls_ca = conf_file(dir, v ? v : dflt ? leaf_text(dflt, "ca") : NULL);
+	v = leaf_text(e, "tls/server-name");
 	a->server_name = strdup(v ? v : a->address);
 	if (a->tls_cert == NULL || a->tls_key == NULL || a->tls_ca == NULL)
 		return err_set(err, -1, "attester %s: no TLS certificate, key "
 		    "or CA (set verifier/tls or attester/tls)", a->name);
 rest:
-	a->refvals_path = conf_file(dir, conf_str(e, "reference-values"));
-	a->policy_path = conf_file(dir, conf_str(e, "ima-policy"));
+	a->refvals_path = conf_file(dir, leaf_text(e, "reference-values"));
+	a->policy_path = conf_file(dir, leaf_text(e, "ima-policy"));
 	if (lyd_find_xpath(e, "tpm", &set) == LY_SUCCESS) {
 		for (i = 0; i < set->count; i++) {
 			if (a->ntpms == RIVD_TPM_MAX) {
@@ -180,9 +170,9 @@ rest:
 			}
 			snprintf(a->tpms[a->ntpms].name,
 			    sizeof(a->tpms[0].name), "%s",
-			    conf_str(set->dnodes[i], "name"));
+			    leaf_text(set->dnodes[i], "name"));
 			a->tpms[a->ntpms].ak_path = conf_file(dir,
-			    conf_str(set->dnodes[i], "ak"));
+			    leaf_text(set->dnodes[i], "ak"));
 			a->ntpms++;
 		}
 		ly_set_free(set, NULL);
@@ -216,16 +206,16 @@ conf_callhome(const struct lyd_node *v, const char *dir, struct conf *c,
 
 	if (lyd_find_path(v, "call-home", 0, &ch) != LY_SUCCESS)
 		return 0;
-	c->ch_address = strdup(conf_str(ch, "address"));
+	c->ch_address = strdup(leaf_text(ch, "address"));
 	c->ch_port = (uint16_t)conf_num(ch, "port", 4335);
-	s = conf_str(ch, "receiver-address");
+	s = leaf_text(ch, "receiver-address");
 	c->ch_receiver = strdup(s != NULL ? s : c->ch_address);
-	s = conf_str(ch, "certificate");
-	c->ch_cert = conf_file(dir, s ? s : conf_str(v, "tls/certificate"));
-	s = conf_str(ch, "key");
-	c->ch_key = conf_file(dir, s ? s : conf_str(v, "tls/key"));
-	s = conf_str(ch, "ca");
-	c->ch_ca = conf_file(dir, s ? s : conf_str(v, "tls/ca"));
+	s = leaf_text(ch, "certificate");
+	c->ch_cert = conf_file(dir, s ? s : leaf_text(v, "tls/certificate"));
+	s = leaf_text(ch, "key");
+	c->ch_key = conf_file(dir, s ? s : leaf_text(v, "tls/key"));
+	s = leaf_text(ch, "ca");
+	c->ch_ca = conf_file(dir, s ? s : leaf_text(v, "tls/ca"));
 	if (c->ch_cert == NULL || c->ch_key == NULL || c->ch_ca == NULL)
 		return err_set(err, -1, "call-home: no TLS certificate, key or "
 		    "CA (set verifier/call-home or verifier/tls)");
@@ -288,8 +278,8 @@ conf_load(const char *path, struct ly_ctx *ctx, struct conf **cp,
 		err_set(err, -1, "out of memory");
 		goto fail;
 	}
-	c->store_path = conf_file(dir, conf_str(v, "store/path"));
-	c->synchronous = strdup(conf_str(v, "store/synchronous"));
+	c->store_path = conf_file(dir, leaf_text(v, "store/path"));
+	c->synchronous = strdup(leaf_text(v, "store/synchronous"));
 	c->batch = (uint32_t)conf_num(v, "store/batch", 256);
 	c->linger_ms = (uint32_t)conf_num(v, "store/linger", 5);
 	c->max_message = (uint32_t)conf_num(v, "limits/max-message-size",

@@ -82,17 +82,6 @@ conf_file(const char *f)
 	return p;
 }
 
-/* The value of the leaf at path below n, or NULL. */
-static const char *
-leaf_value(const struct lyd_node *n, const char *path)
-{
-	struct lyd_node *m;
-
-	if (n == NULL || lyd_find_path(n, path, 0, &m) != LY_SUCCESS)
-		return NULL;
-	return lyd_get_value(m);
-}
-
 /* The management container of tree, or NULL. */
 static struct lyd_node *
 find_management(const struct lyd_node *tree)
@@ -126,10 +115,10 @@ user_read(const struct lyd_node *u, struct mg_user *mu)
 	const char *v;
 	char *path;
 
-	snprintf(mu->name, sizeof(mu->name), "%s", leaf_value(u, "name"));
-	v = leaf_value(u, "role");
+	snprintf(mu->name, sizeof(mu->name), "%s", leaf_text(u, "name"));
+	v = leaf_text(u, "role");
 	mu->write = v != NULL && strcmp(v, "read-write") == 0;
-	if ((v = leaf_value(u, "authorized-keys")) == NULL ||
+	if ((v = leaf_text(u, "authorized-keys")) == NULL ||
 	    (path = conf_file(v)) == NULL)
 		return;
 	if (ncs_keys_load(path, &mu->keys, &err) != 0)
@@ -228,12 +217,12 @@ ssh_pubkey_clb(const struct nc_session *session, ssh_key key, void *arg)
 static int
 listen_ssh(const struct lyd_node *m, struct riv_err *err)
 {
-	const char *addr = leaf_value(m, "ssh/address");
-	const char *port = leaf_value(m, "ssh/port");
+	const char *addr = leaf_text(m, "ssh/address");
+	const char *port = leaf_text(m, "ssh/port");
 	char *key;
 	int rc;
 
-	if ((key = conf_file(leaf_value(m, "ssh/host-key"))) == NULL)
+	if ((key = conf_file(leaf_text(m, "ssh/host-key"))) == NULL)
 		return err_set(err, -1, "out of memory");
 	rc = ncs_listen_ssh(addr, (uint16_t)atoi(port), key, ssh_pubkey_clb,
 	    err);
@@ -248,14 +237,14 @@ listen_ssh(const struct lyd_node *m, struct riv_err *err)
 static int
 listen_tls(const struct lyd_node *m, struct riv_err *err)
 {
-	const char *addr = leaf_value(m, "tls/address");
-	const char *port = leaf_value(m, "tls/port");
+	const char *addr = leaf_text(m, "tls/address");
+	const char *port = leaf_text(m, "tls/port");
 	char *cert, *key, *ca;
 	int rc = -1;
 
-	cert = conf_file(leaf_value(m, "tls/certificate"));
-	key = conf_file(leaf_value(m, "tls/key"));
-	ca = conf_file(leaf_value(m, "tls/ca"));
+	cert = conf_file(leaf_text(m, "tls/certificate"));
+	key = conf_file(leaf_text(m, "tls/key"));
+	ca = conf_file(leaf_text(m, "tls/ca"));
 	if (cert == NULL || key == NULL || ca == NULL)
 		err_set(err, -1, "out of memory");
 	else if ((rc = ncs_listen_tls(addr, (uint16_t)atoi(port), cert, key,
@@ -400,7 +389,7 @@ rpc_edit_config(struct lyd_node *rpc, struct nc_session *s)
 		audit(s, op, "", r, 1);
 		return r;
 	}
-	if ((v = leaf_value(rpc, "default-operation")) != NULL)
+	if ((v = leaf_text(rpc, "default-operation")) != NULL)
 		dflt = strcmp(v, "replace") == 0 ? EDIT_DEFAULT_REPLACE :
 		    strcmp(v, "none") == 0 ? EDIT_DEFAULT_NONE :
 		    EDIT_DEFAULT_MERGE;
@@ -426,7 +415,7 @@ rpc_edit_config(struct lyd_node *rpc, struct nc_session *s)
 		r = ncs_libyang_error();
 		goto done;
 	}
-	if ((v = leaf_value(rpc, "test-option")) != NULL &&
+	if ((v = leaf_text(rpc, "test-option")) != NULL &&
 	    strcmp(v, "test-only") == 0) {
 		r = nc_server_reply_ok();
 		failed = 0;
@@ -574,7 +563,7 @@ add_attester_state(struct lyd_node *a)
 	size_t i;
 	int rc = 0;
 
-	if (manage_attester_state(mg.db, leaf_value(a, "name"), &ma,
+	if (manage_attester_state(mg.db, leaf_text(a, "name"), &ma,
 	    &err) != 0) {
 		log_warnx("management: state: %s", err.msg);
 		return 0;
@@ -679,10 +668,10 @@ rpc_attester_request(struct lyd_node *rpc, struct nc_session *s,
 	memset(&req, 0, sizeof(req));
 	req.kind = resync ? REQ_RESYNC : REQ_APPRAISE;
 	snprintf(req.attester, sizeof(req.attester), "%s",
-	    leaf_value(rpc, "attester"));
+	    leaf_text(rpc, "attester"));
 	snprintf(req.user, sizeof(req.user), "%s",
 	    nc_session_get_username(s));
-	req.stream = stream_kind_by_name(leaf_value(rpc, "stream"));
+	req.stream = stream_kind_by_name(leaf_text(rpc, "stream"));
 	if ((failed = request_run(&req) != 0))
 		r = ncs_error(NC_ERR_OP_FAILED, NULL, NULL, "%s", req.err.msg);
 	else if (resync)
@@ -699,15 +688,15 @@ rpc_acknowledge(struct lyd_node *rpc, struct nc_session *s)
 {
 	struct nc_server_reply *r;
 	struct riv_err err;
-	const char *v, *attester = leaf_value(rpc, "attester");
+	const char *v, *attester = leaf_text(rpc, "attester");
 	uint64_t id = 0, count = 0;
 	char detail[300];
 	int failed;
 
-	if ((v = leaf_value(rpc, "verdict-id")) != NULL)
+	if ((v = leaf_text(rpc, "verdict-id")) != NULL)
 		id = strtoull(v, NULL, 10);
 	if ((failed = manage_acknowledge(mg.db, nc_session_get_username(s),
-	    attester, id, (v = leaf_value(rpc, "comment")) ? v : "", &count,
+	    attester, id, (v = leaf_text(rpc, "comment")) ? v : "", &count,
 	    &err) != 0))
 		r = ncs_error(NC_ERR_INVALID_VALUE, NULL, NULL, "%s", err.msg);
 	else

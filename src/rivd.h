@@ -268,6 +268,7 @@ struct attester	*attester_find(const char *);
 /* yangctx.c */
 int		 yang_context(const char *, int, struct ly_ctx **,
 		    struct riv_err *);
+const char	*leaf_text(const struct lyd_node *, const char *);
 
 /*
  * callhome.c: the RFC 8071 listener for attesters with delivery

@@ -546,23 +546,46 @@ sub_retry_cb(evutil_socket_t fd, short what, void *arg)
 		sub_establish(s);
 }
 
+/*
+ * Send the edit-config that removes the configured subscriptions ids (n
+ * of them) from a, in one RPC the attester applies whole.  0 or -1.
+ */
+static int
+sub_remove_configured(struct attester *a, const uint32_t *ids, size_t n)
+{
+	char *rpc = NULL;
+	size_t i, len = 0;
+	uint32_t msgid;
+	FILE *f;
+	int rc;
+
+	if ((f = open_memstream(&rpc, &len)) == NULL)
+		return -1;
+	fprintf(f, "<edit-config><target><running/></target><config>"
+	    "<subscriptions xmlns=\"%s\" xmlns:nc=\"urn:ietf:params:xml:ns:"
+	    "netconf:base:1.0\">", SN_NS);
+	for (i = 0; i < n; i++)
+		fprintf(f, "<subscription nc:operation=\"remove\"><id>%u</id>"
+		    "</subscription>", ids[i]);
+	fprintf(f, "</subscriptions></config></edit-config>");
+	rc = fclose(f) == 0 ? session_send_rpc(a, rpc, &msgid) : -1;
+	free(rpc);
+	return rc;
+}
+
 /* Delete the attester's subscription id, which rivd will not use. */
 void
 sub_drop_id(struct attester *a, uint32_t id)
 {
-	char rpc[512];
+	char rpc[256];
 	uint32_t msgid;
 
-	if (a->conf->callhome)
-		snprintf(rpc, sizeof(rpc), "<edit-config><target><running/>"
-		    "</target><config><subscriptions xmlns=\"%s\">"
-		    "<subscription xmlns:nc=\"urn:ietf:params:xml:ns:netconf:"
-		    "base:1.0\" nc:operation=\"remove\"><id>%u</id>"
-		    "</subscription></subscriptions></config></edit-config>",
-		    SN_NS, id);
-	else
-		snprintf(rpc, sizeof(rpc), "<delete-subscription xmlns=\"%s\">"
-		    "<id>%u</id></delete-subscription>", SN_NS, id);
+	if (a->conf->callhome) {
+		sub_remove_configured(a, &id, 1);
+		return;
+	}
+	snprintf(rpc, sizeof(rpc), "<delete-subscription xmlns=\"%s\">"
+	    "<id>%u</id></delete-subscription>", SN_NS, id);
 	session_send_rpc(a, rpc, &msgid);
 }
 
@@ -816,41 +839,30 @@ void
 sub_delete_all(struct attester *a)
 {
 	struct subscription *s;
-	char *rpc = NULL;
-	size_t k, len = 0, n = 0;
-	uint32_t msgid;
-	FILE *f;
+	uint32_t ids[STREAM_KINDS];
+	size_t k, n = 0;
 
 	if (!a->conf->callhome) {
 		for (k = 0; k < STREAM_KINDS; k++)
 			sub_delete(&a->subs[k]);
 		return;
 	}
-	if ((f = open_memstream(&rpc, &len)) == NULL)
-		return;
-	fprintf(f, "<edit-config><target><running/></target><config>"
-	    "<subscriptions xmlns=\"%s\" xmlns:nc=\"urn:ietf:params:xml:ns:"
-	    "netconf:base:1.0\">", SN_NS);
 	for (k = 0; k < STREAM_KINDS; k++) {
 		s = &a->subs[k];
 		if (s->conf == NULL || (s->state != SUB_ACTIVE &&
 		    s->state != SUB_MODIFYING))
 			continue;
-		fprintf(f, "<subscription nc:operation=\"remove\"><id>%u</id>"
-		    "</subscription>", s->id);
+		ids[n++] = s->id;
 		sub_note(s, "deleted", "");
-		n++;
 	}
-	fprintf(f, "</subscriptions></config></edit-config>");
-	if (fclose(f) == 0 && n > 0) {
-		if (session_send_rpc(a, rpc, &msgid) == 0)
-			log_info("attester %s: removing its %zu configured "
-			    "subscription(s)", a->name, n);
-		else
-			log_warnx("attester %s: its configured subscriptions "
-			    "cannot be removed: no session", a->name);
-	}
-	free(rpc);
+	if (n == 0)
+		return;
+	if (sub_remove_configured(a, ids, n) == 0)
+		log_info("attester %s: removing its %zu configured "
+		    "subscription(s)", a->name, n);
+	else
+		log_warnx("attester %s: its configured subscriptions "
+		    "cannot be removed: no session", a->name);
 }
 
 /* Subscription s ends (its session went down, or it is removed). */

@@ -88,3 +88,14 @@ yang_context(const char *dir, int server, struct ly_ctx **ctx,
 	}
 	return 0;
 }
+
+/* The value of the leaf at path under node, or NULL. */
+const char *
+leaf_text(const struct lyd_node *node, const char *path)
+{
+	struct lyd_node *n;
+
+	if (node == NULL || lyd_find_path(node, path, 0, &n) != LY_SUCCESS)
+		return NULL;
+	return lyd_get_value(n);
+}

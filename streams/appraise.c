@@ -23,17 +23,6 @@ static const struct stream_ops *const stream_ops[STREAM_KINDS] = {
 	&pcr_evidence_ops, &bios_log_ops, &ima_log_ops, &ietf_attestation_ops
 };
 
-/* The value of the leaf at path under node, or NULL. */
-const char *
-leaf_text(const struct lyd_node *node, const char *path)
-{
-	struct lyd_node *n;
-
-	if (lyd_find_path(node, path, 0, &n) != LY_SUCCESS)
-		return NULL;
-	return lyd_get_value(n);
-}
-
 /* The bytes of the binary leaf at path under node, or NULL. */
 const uint8_t *
 leaf_bin(const struct lyd_node *node, const char *path, size_t *len)

@@ -87,7 +87,6 @@ struct refvals_arg {
 
 /* appraise.c: helpers for the stream files. */
 const uint8_t	*leaf_bin(const struct lyd_node *, const char *, size_t *);
-const char	*leaf_text(const struct lyd_node *, const char *);
 int		 has_child(const struct lyd_node *, const char *);
 int		 tpm_index(const struct attester *, const char *);
 int		 read_pcr_values(const struct lyd_node *, int, struct pcrset *,
