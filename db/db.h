@@ -68,6 +68,7 @@ struct writer_counts {
 	uint64_t	 items;		/* verdict records */
 	uint64_t	 duplicates;	/* of which already stored: dropped */
 	uint64_t	 notes;
+	int		 transient;	/* failed for a reason that passes */
 };
 
 struct writer;

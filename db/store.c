@@ -11,6 +11,14 @@
  * are made compact at submit, on the caller's thread (reasons as JSON
  * text, nonce and digest as hex, one allocation per record), so a full
  * queue of typical verdicts holds a few hundred bytes per record.
+ *
+ * Back-pressure: the queue has a high-water mark, at which store_full
+ * turns 1 (the loop stops reading its attesters), and a low-water mark,
+ * at which it turns 0 again and the writer calls the drain callback to
+ * wake the loop.  Both count the records of the batch being written as
+ * well: a writer stuck on a lock does not make room.  Nothing here ever
+ * makes the loop wait; the writer thread alone waits, to try a batch the
+ * database refused for now again.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -37,6 +45,13 @@ struct store {
 	size_t		 count;
 	size_t		 wake_at;	/* signal at this count; 0: none */
 	int		 stopping;
+	int		 cap_set;	/* store_set_queue_max was called */
+	size_t		 taken;		/* records of the batch being written */
+	size_t		 high, low;	/* watermarks of count + taken */
+	int		 full;		/* reached high, not yet drained to low */
+	store_drain_cb	 drain;
+	void		*drain_arg;
+	int		 failing;	/* the last batch failed: no retries */
 	struct store_stats stats;
 
 	int		 started;
@@ -48,6 +63,8 @@ struct store {
 	struct store_rec **take;	/* the batch being written */
 	uint64_t	*cookies;	/* its cookies, for the callback */
 };
+
+static void	set_capacity(struct store *, size_t);
 
 /* Lengths of the strings of a verdict item, once checked. */
 struct item_lens {
@@ -323,6 +340,8 @@ enqueue(struct store *s, struct store_rec *r)
 	}
 	s->ring[(s->head + s->count) % s->cap] = r;
 	s->count++;
+	if (s->count + s->taken >= s->high)
+		s->full = 1;
 	if (s->wake_at != 0 && s->count >= s->wake_at) {
 		s->wake_at = 0;
 		pthread_cond_signal(&s->cond);
@@ -385,7 +404,7 @@ store_open(const char *path, const char *synchronous, struct store **sp,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	s->cap = STORE_QUEUE_MAX;
+	set_capacity(s, STORE_QUEUE_MAX);
 	if ((s->path = strdup(path)) == NULL ||
 	    (s->ring = calloc(s->cap, sizeof(*s->ring))) == NULL) {
 		err_set(err, RIV_MALFORMED, "out of memory");
@@ -402,7 +421,6 @@ store_open(const char *path, const char *synchronous, struct store **sp,
 		    sqlite3_errmsg(s->rdb));
 		goto fail;
 	}
-	s->stats.queue_max = s->cap;
 	*sp = s;
 	return RIV_OK;
 fail:
@@ -410,24 +428,86 @@ fail:
 	return RIV_MALFORMED;
 }
 
+/*
+ * Set the queue's capacity and its default watermarks (half and a quarter
+ * of it: the other half takes what the loop already read); the ring is
+ * the caller's to make.
+ */
+static void
+set_capacity(struct store *s, size_t max)
+{
+	s->cap = s->stats.queue_max = max;
+	s->high = max / 2 > 0 ? max / 2 : 1;
+	s->low = max / 4;
+}
+
+/*
+ * Make the empty queue hold max records (under the lock); 0, or -1 if it
+ * is not empty or out of memory.
+ */
+static int
+resize_queue(struct store *s, size_t max)
+{
+	struct store_rec **ring;
+
+	if (max == 0 || s->count != 0 ||
+	    (ring = calloc(max, sizeof(*ring))) == NULL)
+		return -1;
+	free(s->ring);
+	s->ring = ring;
+	s->head = 0;
+	set_capacity(s, max);
+	s->full = s->count + s->taken >= s->high;
+	return 0;
+}
+
 /* Change the queue's capacity while it is empty; 0 or -1. */
 int
 store_set_queue_max(struct store *s, size_t max)
 {
-	struct store_rec **ring;
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	if ((rc = resize_queue(s, max)) == 0)
+		s->cap_set = 1;
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+/* Set the watermarks and the drain callback; see store.h. */
+int
+store_set_watermarks(struct store *s, size_t high, size_t low,
+    store_drain_cb drain, void *arg)
+{
 	int rc = -1;
 
 	pthread_mutex_lock(&s->lock);
-	if (max > 0 && s->count == 0 &&
-	    (ring = calloc(max, sizeof(*ring))) != NULL) {
-		free(s->ring);
-		s->ring = ring;
-		s->cap = s->stats.queue_max = max;
-		s->head = 0;
+	if (high == 0)
+		high = s->high;
+	if (low == 0 && high > s->low)
+		low = s->low;
+	if (low < high && high <= s->cap) {
+		s->high = high;
+		s->low = low;
+		s->drain = drain;
+		s->drain_arg = arg;
+		s->full = s->count + s->taken >= s->high;
 		rc = 0;
 	}
 	pthread_mutex_unlock(&s->lock);
 	return rc;
+}
+
+/* Whether the queue is above its high-water mark; see store.h. */
+int
+store_full(struct store *s)
+{
+	int full;
+
+	pthread_mutex_lock(&s->lock);
+	full = s->full;
+	pthread_mutex_unlock(&s->lock);
+	return full;
 }
 
 /* Return the monotonic time linger_ms from now, for a timed wait. */
@@ -478,8 +558,61 @@ take_batch(struct store *s)
 		s->head = (s->head + 1) % s->cap;
 	}
 	s->count -= n;
+	s->taken = n;
 	pthread_mutex_unlock(&s->lock);
 	return n;
+}
+
+/*
+ * Whether a batch that failed (transient: for a reason that passes),
+ * first tried at start, should be tried again; if so, wait *pause_ms
+ * (doubled for the next time, up to a second) and count the retry.
+ */
+static int
+retry_batch(struct store *s, int transient, const struct timespec *start,
+    unsigned *pause_ms, const struct riv_err *err)
+{
+	struct timespec now, until;
+	long waited;
+	int retry;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	waited = (now.tv_sec - start->tv_sec) * 1000 +
+	    (now.tv_nsec - start->tv_nsec) / 1000000;
+	pthread_mutex_lock(&s->lock);
+	retry = transient && !s->failing && waited < STORE_RETRY_MS;
+	if (retry) {
+		s->stats.retries++;
+		s->stats.retrying = 1;
+		memcpy(s->stats.last_error, err->msg, sizeof(err->msg));
+		until = deadline_after(*pause_ms);
+		while (pthread_cond_timedwait(&s->cond, &s->lock, &until) !=
+		    ETIMEDOUT)
+			;	/* store_stop too: it commits what is queued */
+		*pause_ms = *pause_ms * 2 > 1000 ? 1000 : *pause_ms * 2;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return retry;
+}
+
+/*
+ * The batch of the writer is done (written or failed): its records no
+ * longer count against the watermarks.  Call the drain callback if the
+ * queue drained to its low-water mark (under the lock, so that once
+ * store_set_watermarks took the callback away it is not running).
+ */
+static void
+end_batch(struct store *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->taken = 0;
+	s->stats.retrying = 0;
+	if (s->full && s->count <= s->low) {
+		s->full = 0;
+		if (s->drain != NULL)
+			s->drain(s->drain_arg);
+	}
+	pthread_mutex_unlock(&s->lock);
 }
 
 /* Write the n records of s->take in one transaction, report, free them. */
@@ -488,10 +621,16 @@ commit_batch(struct store *s, size_t n)
 {
 	struct writer_counts c;
 	struct riv_err err = { "" };
+	struct timespec start;
+	unsigned pause_ms = 50;
 	size_t i, k = 0;
 	int rc;
 
-	rc = writer_write(s->w, s->take, n, db_now_us(), &c, &err);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while ((rc = writer_write(s->w, s->take, n, db_now_us(), &c,
+	    &err)) != RIV_OK && retry_batch(s, c.transient, &start, &pause_ms,
+	    &err))
+		;
 	for (i = 0; i < n; i++)
 		if (s->take[i]->kind == STORE_REC_VERDICT)
 			s->cookies[k++] = s->take[i]->cookie;
@@ -501,7 +640,9 @@ commit_batch(struct store *s, size_t n)
 		s->stats.duplicates += c.duplicates;
 		s->stats.notes += c.notes;
 		s->stats.batches++;
+		s->failing = 0;
 	} else {
+		s->failing = 1;
 		s->stats.failed_batches++;
 		s->stats.failed_items += k;
 		memcpy(s->stats.last_error, err.msg, sizeof(err.msg));
@@ -513,6 +654,7 @@ commit_batch(struct store *s, size_t n)
 		free_rec(s->take[i]);
 		s->take[i] = NULL;
 	}
+	end_batch(s);
 }
 
 /* The writer thread: batches until stopped and drained. */
@@ -545,6 +687,10 @@ store_start(struct store *s, size_t batch, unsigned linger_ms,
 		s->take = NULL;
 		return err_set(err, RIV_MALFORMED, "out of memory");
 	}
+	pthread_mutex_lock(&s->lock);
+	if (!s->cap_set && batch < STORE_QUEUE_MAX / STORE_QUEUE_BATCHES)
+		resize_queue(s, batch * STORE_QUEUE_BATCHES);
+	pthread_mutex_unlock(&s->lock);
 	s->batch = batch;
 	s->linger_ms = linger_ms;
 	s->cb = cb;
@@ -668,5 +814,7 @@ store_get_stats(struct store *s, struct store_stats *out)
 	pthread_mutex_lock(&s->lock);
 	*out = s->stats;
 	out->queued = s->count;
+	out->high_water = s->high;
+	out->low_water = s->low;
 	pthread_mutex_unlock(&s->lock);
 }

@@ -25,7 +25,11 @@
 #define STORE_DETAIL_LEN	256	/* bytes of a note's detail kept */
 #define STORE_BLOB_MAX		(64u * 1024 * 1024) /* one engine state */
 #define STORE_QUEUE_MAX		65536	/* records queued, by default */
+#define STORE_QUEUE_BATCHES	256	/* or batches of records, if fewer */
 #define STORE_BATCH_DEFAULT	256	/* items per transaction */
+#define STORE_RETRY_MS		60000	/* a batch the database refuses for
+					   now (locked, busy, disk full) is
+					   tried again for this long */
 
 enum verdict_result {
 	VERDICT_PASS,
@@ -89,6 +93,14 @@ struct store;
  */
 typedef void (*store_commit_cb)(const uint64_t *, size_t, int, void *);
 
+/*
+ * Called on the writer thread, with the store's lock held, when the
+ * queue, having reached its high-water mark, drained to its low-water
+ * mark (see store_set_watermarks): it must only wake the loop (write to
+ * a pipe), never call the store.
+ */
+typedef void (*store_drain_cb)(void *);
+
 /* What the writer did so far, for the daemon's log and status. */
 struct store_stats {
 	uint64_t	 items;		/* items committed */
@@ -97,8 +109,11 @@ struct store_stats {
 	uint64_t	 batches;	/* transactions committed */
 	uint64_t	 failed_batches;
 	uint64_t	 failed_items;	/* items of those: not stored */
+	uint64_t	 retries;	/* transactions tried again */
+	int		 retrying;	/* a batch waits to be tried again */
 	size_t		 queued;	/* records waiting now */
 	size_t		 queue_max;
+	size_t		 high_water, low_water;
 	char		 last_error[RIV_ERR_MAX];	/* of a failed batch */
 };
 
@@ -108,15 +123,35 @@ struct store_stats {
  * as given (NULL or "FULL" keeps commits across power loss, "NORMAL"
  * across process crashes only; "EXTRA" too).  The parent directory must
  * exist; errors name the path.
- * store_set_queue_max: change the queue's capacity (default
- * STORE_QUEUE_MAX records) while it is empty; 0 or -1.
+ * store_set_queue_max: change the queue's capacity (default: the smaller
+ * of STORE_QUEUE_MAX records and STORE_QUEUE_BATCHES batches, set by
+ * store_start) while it is empty; the watermarks become half and a
+ * quarter of it.  0 or -1.
+ * store_set_watermarks: set the queue's high-water mark (records queued
+ * or being written at which store_full turns 1) and low-water mark (at
+ * which it turns 0 again and drain is called on the writer thread, with
+ * arg); 0 for either keeps it.  The room between the high-water mark and
+ * the capacity takes what the loop already read when it stops reading.
+ * 0, or -1 unless low < high <= capacity.
+ * store_full: 1 once the queue reached its high-water mark, until it
+ * drained to its low-water mark; the loop stops reading its attesters
+ * meanwhile (back-pressure) and never waits for the store.
  * store_start: start the writer thread with a batch limit (items) and a
  * linger (ms to wait for more items before committing a batch that is not
  * full; 0: commit what is there).  Signals are blocked in the thread.
+ * Unless store_set_queue_max was called, an empty queue is made to hold
+ * STORE_QUEUE_BATCHES batches if that is fewer records.  A
+ * batch the database refuses for a reason that passes (SQLITE_BUSY or
+ * SQLITE_LOCKED: another process holds the lock beyond DB_BUSY_MS;
+ * SQLITE_FULL) is tried again, with pauses growing to a second, for up
+ * to STORE_RETRY_MS; then, or at once for any other reason, it fails
+ * (reported to the commit callback with ok 0), and until a batch
+ * commits again failing batches are not retried.
  * store_submit: queue an item (copied; blob ownership passes to the
  * store, and item->state.blob is set to NULL); 0, or -1 with errno
- * EAGAIN if the queue is full (the loop then stops reading its
- * attesters: backpressure), EINVAL if the item breaks a bound above (a
+ * EAGAIN if the queue is at its capacity (the loop stopped reading at
+ * the high-water mark: only a store that fails for a long time gets
+ * there), EINVAL if the item breaks a bound above (a
  * string without its NUL, a result out of range, a blob larger than
  * STORE_BLOB_MAX), ENOMEM; on -1 the caller keeps the blob.  Items
  * submitted before store_start wait for it.
@@ -137,6 +172,9 @@ struct store_stats {
 int	 store_open(const char *, const char *, struct store **,
 	    struct riv_err *);
 int	 store_set_queue_max(struct store *, size_t);
+int	 store_set_watermarks(struct store *, size_t, size_t, store_drain_cb,
+	    void *);
+int	 store_full(struct store *);
 int	 store_start(struct store *, size_t, unsigned, store_commit_cb, void *,
 	    struct riv_err *);
 int	 store_submit(struct store *, struct store_item *);

@@ -12,7 +12,9 @@
  * events with the verdict's id (the overall change right after its
  * stream's, in the same transaction: its id is the next one).  For each
  * note: the attester's connection or a subscription's state, a change
- * logged in events.
+ * logged in events.  A transaction that fails is rolled back whole, and
+ * says whether its reason passes (a lock, a full disk) so that the store
+ * tries it again.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -510,10 +512,25 @@ put_subscription(struct writer *w, const struct store_rec *r,
 	return put_event(w, &ev, err);
 }
 
+/* Whether SQLite's result code rc names a reason that passes. */
+static int
+is_transient(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_FULL:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /*
  * Store n records in one transaction, now being the commit time of its
  * verdicts; count what was stored into c.  RIV_OK once committed, or
- * RIV_MALFORMED (rolled back: nothing stored) with the reason in err.
+ * RIV_MALFORMED (rolled back: nothing stored) with the reason in err and
+ * c->transient set if trying again later may succeed.
  */
 int
 writer_write(struct writer *w, struct store_rec *const *recs, size_t n,
@@ -521,11 +538,11 @@ writer_write(struct writer *w, struct store_rec *const *recs, size_t n,
 {
 	const struct store_rec *r;
 	size_t i;
-	int rc = 0;
+	int rc = 0, transient;
 
 	memset(c, 0, sizeof(*c));
 	if (run(w, ST_BEGIN, err) == -1)
-		return RIV_MALFORMED;
+		goto fail;
 	for (i = 0; i < n && rc == 0; i++) {
 		r = recs[i];
 		switch (r->kind) {
@@ -546,9 +563,11 @@ writer_write(struct writer *w, struct store_rec *const *recs, size_t n,
 		goto fail;
 	return RIV_OK;
 fail:
+	transient = is_transient(sqlite3_extended_errcode(w->db));
 	if (!sqlite3_get_autocommit(w->db))
 		sqlite3_step(w->st[ST_ROLLBACK]);
 	sqlite3_reset(w->st[ST_ROLLBACK]);
 	memset(c, 0, sizeof(*c));
+	c->transient = transient;
 	return RIV_MALFORMED;
 }

@@ -1,11 +1,13 @@
 /*
- * callhome.c — rivd's NETCONF call-home listener (RFC 8071 over TLS, RFC
- * 7589) for attesters whose delivery is call-home: accept the TCP
- * connection an attester opens, act as the TLS client on it (rivd's
- * certificate; the attester's must chain to the CA), recognise the
- * attester by its certificate, and hand the connection to session.c as
- * that attester's session.  Everything runs in the loop, non-blocking; a
- * handshake has connect-timeout seconds.
+ * callhome.c — rivd's NETCONF call-home listeners (RFC 8071) for
+ * attesters whose delivery is call-home: accept the TCP connection an
+ * attester opens, act as the client of its secure transport, recognise
+ * the attester, and hand the connection to session.c as that attester's
+ * session.  Over TLS (RFC 7589) rivd presents its certificate, the
+ * attester's must chain to the CA and names it; over SSH (RFC 6242,
+ * ssh.c) the attester's host key names it before rivd authenticates as
+ * its user.  Everything runs in the loop, non-blocking; a handshake has
+ * connect-timeout seconds, and at most CALLS_MAX run at once.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,9 +27,10 @@
 
 #include "rivd.h"
 
-/* A call being set up: TLS handshake under way. */
+/* A call being set up: TLS or SSH handshake under way. */
 struct call {
-	struct bufferevent *bev;
+	struct bufferevent *bev;	/* TLS, or rivd's end of the SSH link */
+	struct ssh_link	*link;		/* SSH: the link; NULL for TLS */
 	struct event	*deadline;
 	char		 peer[INET6_ADDRSTRLEN + 8];
 };
@@ -35,7 +38,8 @@ struct call {
 #define CALLS_MAX	64	/* handshakes under way at once */
 #define PAUSE_MS	1000	/* listening pauses without descriptors */
 
-static struct evconnlistener *ch_listener;
+static struct evconnlistener *ch_listener;	/* TLS */
+static struct evconnlistener *ch_ssh_listener;	/* SSH */
 static struct event *ch_resume;
 static SSL_CTX *ch_ssl;
 static int ch_calls;		/* calls being set up */
@@ -47,6 +51,8 @@ call_free(struct call *c, int keep_bev)
 	ch_calls--;
 	if (!keep_bev && c->bev != NULL)
 		bufferevent_free(c->bev);
+	if (!keep_bev)
+		ssh_call_free(c->link);
 	if (c->deadline != NULL)
 		event_free(c->deadline);
 	free(c);
@@ -123,27 +129,27 @@ call_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	struct call *c = arg;
 
 	(void)fd; (void)what;
-	log_warnx("call home from %s: no TLS handshake within %u s", c->peer,
-	    rivd.conf->connect_timeout);
+	log_warnx("call home from %s: no %s handshake within %u s", c->peer,
+	    c->link != NULL ? "SSH" : "TLS", rivd.conf->connect_timeout);
 	call_free(c, 0);
 }
 
-/* A TCP connection arrived: start the TLS handshake as the client. */
-static void
-call_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
-    struct sockaddr *sa, int len, void *arg)
+/*
+ * A TCP connection arrived from sa: a new call with its deadline, or NULL
+ * (fd closed) when too many are under way.
+ */
+static struct call *
+call_new(evutil_socket_t fd, struct sockaddr *sa)
 {
 	struct timeval tv = { rivd.conf->connect_timeout, 0 };
 	struct call *c;
-	SSL *ssl;
 	char host[INET6_ADDRSTRLEN] = "?";
 
-	(void)l; (void)len; (void)arg;
 	if (ch_calls >= CALLS_MAX) {
 		log_debug("call home: %d handshakes under way: connection "
 		    "closed", ch_calls);
 		evutil_closesocket(fd);
-		return;
+		return NULL;
 	}
 	if (sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, host,
@@ -151,14 +157,34 @@ call_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	else if (sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr,
 		    host, sizeof(host));
-	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (ssl = SSL_new(ch_ssl)) == NULL) {
-		free(c);
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		evutil_closesocket(fd);
-		return;
+		return NULL;
 	}
 	ch_calls++;
 	snprintf(c->peer, sizeof(c->peer), "%s", host);
+	if ((c->deadline = evtimer_new(rivd.base, call_deadline_cb, c)) !=
+	    NULL)
+		evtimer_add(c->deadline, &tv);
+	return c;
+}
+
+/* A TCP connection arrived: start the TLS handshake as the client. */
+static void
+call_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int len, void *arg)
+{
+	struct call *c;
+	SSL *ssl;
+
+	(void)l; (void)len; (void)arg;
+	if ((c = call_new(fd, sa)) == NULL)
+		return;
+	if ((ssl = SSL_new(ch_ssl)) == NULL) {
+		evutil_closesocket(fd);
+		call_free(c, 1);
+		return;
+	}
 	c->bev = bufferevent_openssl_socket_new(rivd.base, fd, ssl,
 	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
@@ -170,10 +196,67 @@ call_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	bufferevent_setcb(c->bev, NULL, NULL, call_event_cb, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	if ((c->deadline = evtimer_new(rivd.base, call_deadline_cb, c)) !=
-	    NULL)
-		evtimer_add(c->deadline, &tv);
-	log_debug("call home from %s: TLS handshake", host);
+	log_debug("call home from %s: TLS handshake", c->peer);
+}
+
+/*
+ * The SSH handshake of call c ended: the subsystem is open (the attester
+ * recognised by its host key, rivd authenticated), or it failed.
+ */
+static void
+call_ssh_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct call *c = arg;
+	struct attester *a;
+	const char *e;
+
+	if (!(what & BEV_EVENT_CONNECTED)) {
+		e = ssh_call_error(c->link);
+		log_warnx("call home from %s: %s", c->peer, e != NULL ? e :
+		    "closed during the SSH handshake");
+		call_free(c, 0);
+		return;
+	}
+	if ((a = ssh_call_attester(c->link)) == NULL) {
+		log_warnx("call home from %s: its attester is no longer "
+		    "configured for call home over SSH: closed", c->peer);
+		call_free(c, 0);
+		return;
+	}
+	if (a->state != ATT_AWAIT) {
+		log_info("attester %s: call home from %s while %s: closed (it "
+		    "calls again)", a->name, c->peer, a->state == ATT_UP ?
+		    "its session is up" : "its subscriptions are being "
+		    "written");
+		call_free(c, 0);
+		return;
+	}
+	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	if (ssh_call_adopt(c->link, a) != 0) {
+		call_free(c, 0);
+		return;
+	}
+	call_free(c, 1);
+}
+
+/* A TCP connection arrived on the SSH listener: start the SSH client. */
+static void
+call_ssh_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int len, void *arg)
+{
+	struct riv_err err;
+	struct call *c;
+
+	(void)l; (void)len; (void)arg;
+	if ((c = call_new(fd, sa)) == NULL)
+		return;
+	if ((c->link = ssh_call_accept(fd, c->peer, &c->bev, &err)) == NULL) {
+		log_warnx("call home from %s: %s", c->peer, err.msg);
+		call_free(c, 1);	/* ssh_call_accept closed fd */
+		return;
+	}
+	bufferevent_setcb(c->bev, NULL, NULL, call_ssh_event_cb, c);
+	log_debug("call home from %s: SSH handshake", c->peer);
 }
 
 /* Listening may go on again after a pause. */
@@ -183,6 +266,8 @@ call_resume_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd; (void)what; (void)arg;
 	if (ch_listener != NULL)
 		evconnlistener_enable(ch_listener);
+	if (ch_ssh_listener != NULL)
+		evconnlistener_enable(ch_ssh_listener);
 }
 
 /*
@@ -222,39 +307,63 @@ callhome_tls(const struct conf *cf, struct riv_err *err)
 }
 
 /*
- * Listen for call home if the configuration asks for it.  0 or -1.
- * (A changed listener applies when rivd next starts.)
+ * Listen on the call-home address, port port, calling cb for each
+ * connection (what: "TLS" or "SSH", for the log).  The listener, or NULL
+ * with err set.
+ */
+static struct evconnlistener *
+callhome_listen(uint16_t port, evconnlistener_cb cb, const char *what,
+    struct riv_err *err)
+{
+	const struct conf *cf = rivd.conf;
+	struct evconnlistener *l;
+	struct sockaddr_storage ss;
+	int len = sizeof(ss);
+
+	memset(&ss, 0, sizeof(ss));
+	if (evutil_parse_sockaddr_port(cf->ch_address, (struct sockaddr *)&ss,
+	    &len) != 0) {
+		err_set(err, -1, "call-home: bad address %s", cf->ch_address);
+		return NULL;
+	}
+	if (ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = htons(port);
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
+	l = evconnlistener_new_bind(rivd.base, cb, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+	    -1, (struct sockaddr *)&ss, len);
+	if (l == NULL) {
+		err_set(err, -1, "call-home: cannot listen for %s on %s port "
+		    "%u: %s", what, cf->ch_address, port, strerror(errno));
+		return NULL;
+	}
+	evconnlistener_set_error_cb(l, call_error_cb);
+	log_info("call home: listening on %s port %u%s", cf->ch_address, port,
+	    strcmp(what, "SSH") == 0 ? " (SSH)" : "");
+	return l;
+}
+
+/*
+ * Listen for call home if the configuration asks for it: over TLS when
+ * it has the TLS credentials, over SSH when it has call-home/ssh.  0 or
+ * -1.  (A changed listener applies when rivd next starts.)
  */
 int
 callhome_init(struct riv_err *err)
 {
 	const struct conf *cf = rivd.conf;
-	struct sockaddr_storage ss;
-	int len = sizeof(ss);
 
 	if (cf->ch_address == NULL)
 		return 0;
-	memset(&ss, 0, sizeof(ss));
-	if (evutil_parse_sockaddr_port(cf->ch_address, (struct sockaddr *)&ss,
-	    &len) != 0)
-		return err_set(err, -1, "call-home: bad address %s",
-		    cf->ch_address);
-	if (ss.ss_family == AF_INET)
-		((struct sockaddr_in *)&ss)->sin_port = htons(cf->ch_port);
-	else
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons(cf->ch_port);
-	if (callhome_tls(cf, err) != 0)
+	if (cf->ch_cert != NULL && (callhome_tls(cf, err) != 0 ||
+	    (ch_listener = callhome_listen(cf->ch_port, call_accept_cb, "TLS",
+	    err)) == NULL))
 		return -1;
-	ch_listener = evconnlistener_new_bind(rivd.base, call_accept_cb, NULL,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
-	    -1, (struct sockaddr *)&ss, len);
-	if (ch_listener == NULL)
-		return err_set(err, -1, "call-home: cannot listen on %s port "
-		    "%u: %s", cf->ch_address, cf->ch_port, strerror(errno));
-	evconnlistener_set_error_cb(ch_listener, call_error_cb);
+	if (cf->ch_ssh_port != 0 && (ch_ssh_listener = callhome_listen(
+	    cf->ch_ssh_port, call_ssh_accept_cb, "SSH", err)) == NULL)
+		return -1;
 	ch_resume = evtimer_new(rivd.base, call_resume_cb, NULL);
-	log_info("call home: listening on %s port %u", cf->ch_address,
-	    cf->ch_port);
 	return 0;
 }
 
@@ -265,6 +374,9 @@ callhome_free(void)
 	if (ch_listener != NULL)
 		evconnlistener_free(ch_listener);
 	ch_listener = NULL;
+	if (ch_ssh_listener != NULL)
+		evconnlistener_free(ch_ssh_listener);
+	ch_ssh_listener = NULL;
 	if (ch_resume != NULL)
 		event_free(ch_resume);
 	ch_resume = NULL;

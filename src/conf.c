@@ -194,8 +194,9 @@ rest:
 }
 
 /*
- * Read the call-home listener of verifier node v (absent: none), its TLS
- * credentials defaulting to verifier/tls.  0, or -1 when some are missing.
+ * Read the call-home listeners of verifier node v (absent: none): TLS
+ * with credentials defaulting to verifier/tls, SSH if call-home/ssh is
+ * there.  0, or -1 when neither can run.
  */
 static int
 conf_callhome(const struct lyd_node *v, const char *dir, struct conf *c,
@@ -208,6 +209,8 @@ conf_callhome(const struct lyd_node *v, const char *dir, struct conf *c,
 		return 0;
 	c->ch_address = strdup(leaf_text(ch, "address"));
 	c->ch_port = (uint16_t)conf_num(ch, "port", 4335);
+	if (lyd_find_path(ch, "ssh", 0, NULL) == LY_SUCCESS)
+		c->ch_ssh_port = (uint16_t)conf_num(ch, "ssh/port", 4334);
 	s = leaf_text(ch, "receiver-address");
 	c->ch_receiver = strdup(s != NULL ? s : c->ch_address);
 	s = leaf_text(ch, "certificate");
@@ -216,10 +219,33 @@ conf_callhome(const struct lyd_node *v, const char *dir, struct conf *c,
 	c->ch_key = conf_file(dir, s ? s : leaf_text(v, "tls/key"));
 	s = leaf_text(ch, "ca");
 	c->ch_ca = conf_file(dir, s ? s : leaf_text(v, "tls/ca"));
-	if (c->ch_cert == NULL || c->ch_key == NULL || c->ch_ca == NULL)
+	if (c->ch_cert != NULL && c->ch_key != NULL && c->ch_ca != NULL)
+		return 0;
+	/* No TLS listener: only SSH call home. */
+	free(c->ch_cert);
+	free(c->ch_key);
+	free(c->ch_ca);
+	c->ch_cert = c->ch_key = c->ch_ca = NULL;
+	if (c->ch_ssh_port == 0)
 		return err_set(err, -1, "call-home: no TLS certificate, key or "
-		    "CA (set verifier/call-home or verifier/tls)");
+		    "CA (set verifier/call-home or verifier/tls) and no "
+		    "call-home/ssh");
 	return 0;
+}
+
+/*
+ * Refuse attester a if it is delivered by TLS call home while the
+ * configuration c has no TLS call-home listener.  0 or -1.
+ */
+static int
+conf_check_callhome(const struct conf *c, const struct conf_attester *a,
+    struct riv_err *err)
+{
+	if (!a->callhome || a->ssh || c->ch_cert != NULL)
+		return 0;
+	return err_set(err, -1, "attester %s: delivery call-home over TLS "
+	    "needs TLS credentials for the call-home listener (set "
+	    "verifier/call-home or verifier/tls)", a->name);
 }
 
 /* The directory part of path (a copy), "." if none. */
@@ -312,7 +338,8 @@ conf_load(const char *path, struct ly_ctx *ctx, struct conf **cp,
 	for (i = 0; i < set->count; i++) {
 		c->nattesters++;
 		if (conf_attester(set->dnodes[i], v, dir,
-		    &c->attesters[i], err) != 0) {
+		    &c->attesters[i], err) != 0 ||
+		    conf_check_callhome(c, &c->attesters[i], err) != 0) {
 			err_set(err, -1, "%s: %s", path, err->msg);
 			goto fail;
 		}
@@ -413,7 +440,8 @@ int
 conf_same_callhome(const struct conf *a, const struct conf *b)
 {
 	return same_str(a->ch_address, b->ch_address) &&
-	    a->ch_port == b->ch_port && same_str(a->ch_receiver,
+	    a->ch_port == b->ch_port && a->ch_ssh_port == b->ch_ssh_port &&
+	    same_str(a->ch_receiver,
 	    b->ch_receiver) && same_str(a->ch_cert, b->ch_cert) &&
 	    same_str(a->ch_key, b->ch_key) && same_str(a->ch_ca, b->ch_ca);
 }

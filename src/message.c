@@ -2,16 +2,19 @@
  * message.c — one complete NETCONF message from an attester's established
  * session, told apart and handed on: an rpc-reply (checked to be XML and
  * to answer an RPC rivd sent: a probe, or a subscription's), or a
- * notification, parsed against rivd's YANG context and given to its
- * subscription.  Anything else is a malformed message.  The fuzz targets
+ * notification: evidence read by xdoc.c (no libyang tree on the hot
+ * path), the rest parsed by libyang against rivd's YANG context; each
+ * given to its subscription.  Anything else is a malformed message.  The fuzz targets
  * (tests/fuzz/notif_harness.c) feed messages here too.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <libyang/libyang.h>
 
 #include "rivd.h"
+#include "xdoc.h"
 
 /* The value of attribute message-id in msg, or 0. */
 static uint32_t
@@ -55,28 +58,56 @@ take_reply(struct attester *a, const char *msg, size_t len, int64_t received)
 }
 
 /*
- * Take message msg (len bytes, NUL-terminated, received at wall-clock
- * microseconds) from a's established session.
+ * libyang's verdict on a message xdoc.c refused: if libyang parses it and
+ * it is evidence, print it in libyang's canonical form and read that
+ * again; otherwise hand libyang's notification on, or call it malformed.
  */
-void
-message_take(struct attester *a, const char *msg, size_t len,
+static void
+take_refused(struct attester *a, struct xdoc *d, const char *msg, size_t len,
     int64_t received)
 {
 	struct lyd_node *envp = NULL, *op = NULL;
 	struct ly_in *in = NULL;
+	char why[256];
 
-	if (message_is_reply(msg)) {
-		take_reply(a, msg, len, received);
-		return;
-	}
+	snprintf(why, sizeof(why), "%s", xdoc_why(d));
 	if (ly_in_new_memory(msg, &in) != LY_SUCCESS)
 		return;
 	if (lyd_parse_op(rivd.ctx, NULL, in, LYD_XML, LYD_TYPE_NOTIF_NETCONF,
 	    &envp, &op) != LY_SUCCESS || op == NULL)
 		sub_malformed(a, ly_errmsg(rivd.ctx), len, received);
-	else
+	else if (strcmp(op->schema->module->name, STREAMS_MODULE) != 0)
 		sub_notification(a, op, received);
+	else if (xdoc_read_tree(d, rivd.ctx, op) != XDOC_EVIDENCE)
+		sub_malformed(a, why, len, received);
+	else
+		sub_evidence(a, xdoc_op(d), received);
 	lyd_free_all(envp);
 	lyd_free_all(op);
 	ly_in_free(in, 0);
+}
+
+/*
+ * Take message msg (len bytes, NUL-terminated, received at wall-clock
+ * microseconds) from a's established session.  Evidence is read by
+ * xdoc.c; anything else, and what xdoc.c refuses, by libyang.
+ */
+void
+message_take(struct attester *a, const char *msg, size_t len,
+    int64_t received)
+{
+	static struct xdoc *d;
+
+	if (message_is_reply(msg)) {
+		take_reply(a, msg, len, received);
+		return;
+	}
+	if (d == NULL && (d = xdoc_new()) == NULL) {
+		sub_malformed(a, "out of memory", len, received);
+		return;
+	}
+	if (xdoc_read(d, rivd.ctx, msg, len) == XDOC_EVIDENCE)
+		sub_evidence(a, xdoc_op(d), received);
+	else
+		take_refused(a, d, msg, len, received);
 }

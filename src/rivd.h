@@ -28,6 +28,7 @@
 struct bufferevent;
 struct ly_ctx;
 struct lyd_node;
+struct xnode;
 struct refvals;
 struct ima_policy;
 struct framer;
@@ -93,7 +94,8 @@ struct conf {
 	uint32_t	 max_message, max_entries, max_attesters;
 	uint16_t	 connect_timeout, message_timeout;
 	char		*ch_address;	/* call-home listener; NULL: none */
-	uint16_t	 ch_port;
+	uint16_t	 ch_port;	/* TLS; with ch_cert NULL: none */
+	uint16_t	 ch_ssh_port;	/* SSH listener; 0: none */
 	char		*ch_receiver;	/* the address attesters call */
 	char		*ch_cert, *ch_key, *ch_ca;
 	struct conf_attester *attesters;
@@ -121,6 +123,7 @@ struct seed {
  * from /tpm:rats-support-structures.
  */
 #define IETF_STREAM_MODULE "ietf-tpm-remote-attestation-stream"
+#define STREAMS_MODULE "riv-attestation-streams"
 #define IETF_NONCE_LEN	32
 #define IETF_CERTS_MAX	16
 
@@ -328,6 +331,8 @@ void		 session_await_callhome(struct attester *);
 int		 session_adopt(struct attester *, struct bufferevent *);
 int		 session_send_rpc(struct attester *, const char *, uint32_t *);
 void		 session_free_all(void);
+int		 session_store_check(void);
+int64_t		 session_paused_ms(void);
 
 /*
  * ssh.c: NETCONF over SSH with libssh in non-blocking mode, driven by the
@@ -344,6 +349,25 @@ int		 ssh_open(struct attester *, struct bufferevent **,
 		    struct riv_err *);
 const char	*ssh_error(const struct attester *);
 void		 ssh_close(struct attester *);
+
+/*
+ * ssh.c, call home (RFC 8071 over SSH): ssh_call_accept runs the SSH
+ * client over fd, a connection an attester opened to the call-home listener
+ * (peer: its address, for the log); *bev is rivd's end of the pair.
+ * The attester is recognised by its host key (the ssh/host-key of
+ * exactly one attester with delivery call-home) before rivd authenticates
+ * as its ssh/user.  When the netconf subsystem is open, *bev gets
+ * BEV_EVENT_CONNECTED and ssh_call_attester names the attester; on any
+ * failure BEV_EVENT_ERROR and ssh_call_error says why.  ssh_call_adopt
+ * gives the link to its attester as its session (session_adopt);
+ * ssh_call_free frees a link not given (callhome.c frees *bev itself).
+ */
+struct ssh_link	*ssh_call_accept(evutil_socket_t, const char *,
+		    struct bufferevent **, struct riv_err *);
+const char	*ssh_call_error(const struct ssh_link *);
+struct attester	*ssh_call_attester(const struct ssh_link *);
+int		 ssh_call_adopt(struct ssh_link *, struct attester *);
+void		 ssh_call_free(struct ssh_link *);
 
 /* message.c */
 void		 message_take(struct attester *, const char *, size_t,
@@ -384,6 +408,8 @@ void		 sub_drop_id(struct attester *, uint32_t);
 int		 sub_send_stream(struct subscription *, FILE *, char **);
 void		 sub_notification(struct attester *, struct lyd_node *,
 		    int64_t);
+void		 sub_evidence(struct attester *, const struct xnode *,
+		    int64_t);
 void		 sub_session_down(struct attester *);
 int		 sub_take_id(struct subscription *, const char *);
 const char	*xml_text(const char *, const char *, char *, size_t);
@@ -397,8 +423,8 @@ void		 appraisal_reset(struct appraisal *);
 int		 appraisal_wants_resync(const struct appraisal *);
 int		 appraisal_restore(struct appraisal *, const uint8_t *, size_t,
 		    struct riv_err *);
-int		 appraise_notification(struct subscription *, struct lyd_node *,
-		    struct verdict *, struct store_state *);
+int		 appraise_notification(struct subscription *,
+		    const struct xnode *, struct verdict *, struct store_state *);
 
 /*
  * streams/ietf_attestation.c: the stream `attestation` of

@@ -7,13 +7,26 @@
  * exponential backoff and jitter.  A slow, silent or hostile attester costs
  * only its own session: nothing here blocks.
  *
+ * Back-pressure from the store: when its queue reaches the high-water
+ * mark, every session stops reading (the bytes wait in the kernel, and TCP
+ * flow control holds the attesters back; over SSH the link stops reading
+ * the channel once rivd's end is full) and holds the deadlines that judge
+ * the attester on what it sends, since rivd, not the attester, is late:
+ * heartbeats, probes, the message deadline and RPC replies.  Timers of
+ * rivd's own (reconnection, re-seeding, call home) and management go on.
+ * When the writer drained the queue to the low-water mark it wakes the
+ * loop through a pipe; every session reads again and its held deadlines
+ * start afresh, a whole interval from then.
+ *
  * libnetconf2's client is not used on this path: it blocks inside a
  * message, and connects with extra round trips (notes/libnetconf2.md).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -37,6 +50,9 @@
 #define CAP_BASE10		"urn:ietf:params:netconf:base:1.0"
 #define CALLHOME_WAIT_S		60	/* for an attester to call home */
 #define LINGER_S		5	/* to send the last bytes at a stop */
+#define HOLD_TICK_S		1	/* while paused: hold what came up */
+#define HELD_REPLY_S		30	/* an RPC's reply deadline, restarted
+					   (subscription.c's REPLY_S) */
 
 static struct evdns_base *session_dns;
 
@@ -48,11 +64,22 @@ struct tls_ctx {
 };
 static struct tls_ctx *tls_ctxs;
 
+/* Reading paused for the store (back-pressure). */
+static int		 paused;
+static struct timespec	 paused_at;
+static int64_t		 paused_ms;	/* paused in all, before paused_at */
+static struct event	*drain_ev;	/* the writer's wake-up */
+static struct event	*hold_ev;	/* every HOLD_TICK_S while paused */
+static int		 drain_pipe[2] = { -1, -1 };
+
 static void session_read_cb(struct bufferevent *, void *);
 static void session_event_cb(struct bufferevent *, short, void *);
 static void session_retry_cb(evutil_socket_t, short, void *);
 static void session_deadline_cb(evutil_socket_t, short, void *);
 static void session_probe_cb(evutil_socket_t, short, void *);
+static void session_drain_cb(evutil_socket_t, short, void *);
+static void session_hold_cb(evutil_socket_t, short, void *);
+static void session_deadline(struct attester *, int);
 static void session_wire(struct attester *);
 static int session_hello(struct attester *);
 
@@ -65,7 +92,24 @@ tls_error(unsigned long e)
 	return r != NULL ? r : "unknown TLS error";
 }
 
-/* Set up what every session shares (DNS).  Return 0 or -1. */
+/*
+ * The store's queue drained to its low-water mark (writer thread, store
+ * lock held): wake the loop.  A byte already waiting in the pipe will do.
+ */
+static void
+session_store_drained(void *arg)
+{
+	ssize_t n;
+
+	(void)arg;
+	n = write(drain_pipe[1], "", 1);
+	(void)n;
+}
+
+/*
+ * Set up what every session shares (DNS, the store's wake-up).  Return 0
+ * or -1.
+ */
 int
 session_init(struct riv_err *err)
 {
@@ -73,7 +117,188 @@ session_init(struct riv_err *err)
 	    EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL &&
 	    (session_dns = evdns_base_new(rivd.base, 0)) == NULL)
 		return err_set(err, -1, "cannot start the DNS resolver");
+	if (pipe(drain_pipe) != 0 ||
+	    fcntl(drain_pipe[0], F_SETFL, O_NONBLOCK) != 0 ||
+	    fcntl(drain_pipe[1], F_SETFL, O_NONBLOCK) != 0)
+		return err_set(err, -1, "pipe: %s", strerror(errno));
+	if ((drain_ev = event_new(rivd.base, drain_pipe[0], EV_READ |
+	    EV_PERSIST, session_drain_cb, NULL)) == NULL ||
+	    (hold_ev = evtimer_new(rivd.base, session_hold_cb, NULL)) ==
+	    NULL || event_add(drain_ev, NULL) != 0)
+		return err_set(err, -1, "out of memory");
+	if (store_set_watermarks(rivd.store, 0, 0, session_store_drained,
+	    NULL) != 0)
+		return err_set(err, -1, "cannot watch the store's queue");
 	return 0;
+}
+
+/*
+ * Stop reading the session of a, which is up, and hold the deadlines that
+ * judge the attester on what it sends (see the top of the file).  Done
+ * again on every HOLD_TICK_S: an RPC sent meanwhile arms its reply
+ * deadline anew.
+ */
+static void
+session_hold(struct attester *a)
+{
+	struct subscription *s;
+	size_t k;
+
+	bufferevent_disable(a->bev, EV_READ);
+	session_deadline(a, 0);
+	if (a->probe_ev != NULL)
+		evtimer_del(a->probe_ev);
+	for (k = 0; k < STREAM_KINDS; k++) {
+		s = &a->subs[k];
+		if (s->heartbeat_ev != NULL)
+			evtimer_del(s->heartbeat_ev);
+		if (s->reply_ev != NULL)
+			evtimer_del(s->reply_ev);
+	}
+}
+
+/*
+ * Read the session of a again and start its held deadlines afresh: a
+ * whole heartbeat (and a quarter) for every subscription that has one,
+ * the reply deadline of a pending RPC, the probe's and the message's.
+ * What waits in the input buffer is taken on the next pass.
+ */
+static void
+session_release(struct attester *a)
+{
+	struct timeval reply = { HELD_REPLY_S, 0 };
+	struct timeval probe = { rivd.conf->message_timeout, 0 };
+	struct subscription *s;
+	size_t k;
+
+	for (k = 0; k < STREAM_KINDS; k++) {
+		s = &a->subs[k];
+		if (s->conf == NULL)
+			continue;
+		if (s->state == SUB_ACTIVE || s->state == SUB_MODIFYING)
+			sub_arm_heartbeat(s);
+		if (s->rpc_id != 0 && s->reply_ev != NULL)
+			evtimer_add(s->reply_ev, &reply);
+	}
+	if (a->probe_id != 0 && a->probe_ev != NULL)
+		evtimer_add(a->probe_ev, &probe);
+	if (framer_partial(a->framer))
+		session_deadline(a, rivd.conf->message_timeout);
+	bufferevent_enable(a->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_input(a->bev)) > 0)
+		bufferevent_trigger(a->bev, EV_READ,
+		    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
+/* Hold every session that is up (reading paused). */
+static void
+session_hold_all(void)
+{
+	struct timeval tv = { HOLD_TICK_S, 0 };
+	size_t i;
+
+	for (i = 0; i < rivd.nattesters; i++)
+		if (rivd.attesters[i]->bev != NULL &&
+		    rivd.attesters[i]->state == ATT_UP)
+			session_hold(rivd.attesters[i]);
+	evtimer_add(hold_ev, &tv);
+}
+
+/* The store's queue reached its high-water mark: stop reading. */
+static void
+session_pause(void)
+{
+	struct store_stats st;
+
+	store_get_stats(rivd.store, &st);
+	paused = 1;
+	clock_gettime(CLOCK_MONOTONIC, &paused_at);
+	log_warnx("store: %zu records queued (high-water mark %zu): reading "
+	    "from attesters paused%s%s", st.queued, st.high_water,
+	    st.retrying ? "; the writer retries: " : "",
+	    st.retrying ? st.last_error : "");
+	session_hold_all();
+}
+
+/* The store's queue drained to its low-water mark: read again. */
+static void
+session_resume(void)
+{
+	struct store_stats st;
+	struct timespec now;
+	size_t i;
+
+	store_get_stats(rivd.store, &st);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	paused = 0;
+	paused_ms += (now.tv_sec - paused_at.tv_sec) * 1000 +
+	    (now.tv_nsec - paused_at.tv_nsec) / 1000000;
+	evtimer_del(hold_ev);
+	log_info("store: %zu records queued (low-water mark %zu): reading from "
+	    "attesters resumed after %.1f s", st.queued, st.low_water,
+	    (double)(now.tv_sec - paused_at.tv_sec) +
+	    (now.tv_nsec - paused_at.tv_nsec) / 1e9);
+	for (i = 0; i < rivd.nattesters; i++)
+		if (rivd.attesters[i]->bev != NULL &&
+		    rivd.attesters[i]->state == ATT_UP)
+			session_release(rivd.attesters[i]);
+}
+
+/*
+ * How long, in all, reading was paused for the store (milliseconds, up to
+ * now): the TPM clock rule does not count it against an attester.
+ */
+int64_t
+session_paused_ms(void)
+{
+	struct timespec now;
+
+	if (!paused)
+		return paused_ms;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return paused_ms + (now.tv_sec - paused_at.tv_sec) * 1000 +
+	    (now.tv_nsec - paused_at.tv_nsec) / 1000000;
+}
+
+/*
+ * Whether reading is paused for the store: pause now if its queue
+ * reached the high-water mark.  Never waits.
+ */
+int
+session_store_check(void)
+{
+	if (!paused && hold_ev != NULL && store_full(rivd.store))
+		session_pause();
+	return paused;
+}
+
+/* The writer woke the loop: read again unless the queue filled since. */
+static void
+session_drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	char buf[64];
+
+	(void)what; (void)arg;
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	if (paused && !store_full(rivd.store))
+		session_resume();
+}
+
+/*
+ * While paused: hold the sessions that came up and the deadlines armed
+ * since; resume if a wake-up was missed.
+ */
+static void
+session_hold_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what; (void)arg;
+	if (!paused)
+		return;
+	if (!store_full(rivd.store))
+		session_resume();
+	else
+		session_hold_all();
 }
 
 /* Return the TLS context for an attester's credentials, made once. */
@@ -357,6 +582,12 @@ session_take_input(struct attester *a, struct bufferevent *bev, int budget)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	while (a->bev != NULL && evbuffer_peek(in, -1, NULL, &v, 1) > 0 &&
 	    v.iov_len > 0) {
+		if (budget > 0 && a->state == ATT_UP &&
+		    session_store_check()) {
+			/* The store is full: the rest waits (in the kernel). */
+			session_hold(a);
+			return;
+		}
 		if (budget > 0 && delivered == budget) {
 			/* Fairness: the others' turn; the rest comes later. */
 			bufferevent_trigger(bev, EV_READ,
@@ -384,8 +615,8 @@ session_take_input(struct attester *a, struct bufferevent *bev, int budget)
 	}
 	/* A peer in the middle of a message has message-timeout seconds to
 	 * finish it; between messages it may be silent (heartbeats watch
-	 * that). */
-	if (a->bev == NULL || a->state != ATT_UP)
+	 * that).  While paused, session_release arms it. */
+	if (a->bev == NULL || a->state != ATT_UP || paused)
 		return;
 	if (!framer_partial(a->framer))
 		session_deadline(a, 0);
@@ -728,6 +959,19 @@ session_stop(struct attester *a)
 void
 session_free_all(void)
 {
+	if (rivd.store != NULL)
+		store_set_watermarks(rivd.store, 0, 0, NULL, NULL);
+	if (drain_ev != NULL)
+		event_free(drain_ev);
+	if (hold_ev != NULL)
+		event_free(hold_ev);
+	drain_ev = hold_ev = NULL;
+	if (drain_pipe[0] != -1) {
+		close(drain_pipe[0]);
+		close(drain_pipe[1]);
+	}
+	drain_pipe[0] = drain_pipe[1] = -1;
+	paused = 0;
 	while (lingers != NULL)
 		linger_free(lingers);
 	session_forget_tls();

@@ -24,6 +24,17 @@
  *   it wrote; the link never offers more than ssh_channel_window_size().
  * - libssh resolves host names with getaddrinfo(), which blocks: names
  *   are resolved here with evdns and libssh gets the address.
+ * - A socket given with SSH_OPTIONS_FD is not closed by ssh_disconnect or
+ *   ssh_free, but libssh closes it (and ssh_get_fd() turns -1) when a
+ *   read or write on it fails during the handshake: the link closes a
+ *   call-home connection itself unless libssh did.
+ *
+ * Call home (RFC 8071): callhome.c accepts the TCP connection an attester
+ * opens and ssh_call_accept runs the same client over it.  Until the host
+ * key names the attester the link belongs to no attester; it
+ * authenticates as that attester's user, opens the subsystem, then holds
+ * still (reads nothing) until callhome.c gives it to the attester
+ * (ssh_call_adopt).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -61,7 +72,16 @@ enum link_state {
 
 /* The SSH side of one attester's session. */
 struct ssh_link {
-	struct attester	*att;
+	struct attester	*att;		/* NULL: a call not yet given */
+	char		 who[RIVD_NAME_MAX + 64];	/* for the log */
+	int		 call;		/* call home: accepted, not dialled */
+	int		 held;		/* call home: open, not given yet */
+	evutil_socket_t	 fd;		/* call home: the accepted socket */
+	int		 fd_given;	/* libssh has fd (ssh_connect ran) */
+	char		 call_name[RIVD_NAME_MAX];	/* call home: whose
+					   host key it presented */
+	char		*user;		/* the user rivd logs in as */
+	char		*key_path;	/* rivd's private key, for the log */
 	enum link_state	 state;
 	struct bufferevent *rivd_end;	/* session.c's end of the pair */
 	struct bufferevent *end;	/* the link's end */
@@ -93,6 +113,7 @@ static size_t ssh_nlookups;		/* lookups whose callback is due */
 static void link_fail(struct ssh_link *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 static void link_step(struct ssh_link *);
+static int link_identify(struct ssh_link *);
 static void link_io_cb(evutil_socket_t, short, void *);
 
 /* Give up on l: remember why and tell session.c (BEV_EVENT_ERROR). */
@@ -135,8 +156,7 @@ link_eof(struct ssh_link *l)
 		event_del(l->read_ev);
 	if (l->write_ev != NULL)
 		event_del(l->write_ev);
-	log_debug("attester %s: SSH channel closed by the attester",
-	    l->att->name);
+	log_debug("%s: SSH channel closed by the attester", l->who);
 	/* Moves the rest to rivd's end and runs its BEV_EVENT_EOF. */
 	bufferevent_flush(l->end, EV_WRITE, BEV_FINISHED);
 }
@@ -162,8 +182,8 @@ link_nonblock(struct ssh_link *l)
 	    (fl & O_NONBLOCK))
 		return;
 	if (fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
-		log_warnx("attester %s: cannot make the SSH socket "
-		    "non-blocking", l->att->name);
+		log_warnx("%s: cannot make the SSH socket non-blocking",
+		    l->who);
 }
 
 /*
@@ -187,7 +207,7 @@ link_watch(struct ssh_link *l)
 	}
 	if (l->read_ev == NULL)
 		return;
-	if (l->state == LINK_DONE || l->throttled) {
+	if (l->state == LINK_DONE || l->throttled || l->held) {
 		event_del(l->read_ev);
 		event_del(l->write_ev);
 		return;
@@ -420,19 +440,24 @@ link_step_connect(struct ssh_link *l)
 {
 	int rc;
 
+	l->fd_given = 1;
 	rc = ssh_connect(l->s);
 	link_nonblock(l);
 	if (rc == SSH_AGAIN)
 		return 1;
+	if (rc != SSH_OK && l->call) {
+		link_fail(l, "SSH: %s", link_ssh_error(l));
+		return -1;
+	}
 	if (rc != SSH_OK) {
 		link_fail(l, "cannot connect to %s port %u: %s",
 		    l->att->conf->address, l->att->conf->port,
 		    link_ssh_error(l));
 		return -1;
 	}
-	if (link_check_host_key(l) != 0)
+	if (l->call ? link_identify(l) != 0 : link_check_host_key(l) != 0)
 		return -1;
-	log_debug("attester %s: SSH host key checked", l->att->name);
+	log_debug("%s: SSH host key checked", l->who);
 	l->state = LINK_AUTHENTICATING;
 	return 0;
 }
@@ -441,10 +466,10 @@ link_step_connect(struct ssh_link *l)
 static int
 link_step_auth(struct ssh_link *l)
 {
-	const struct conf_attester *c = l->att->conf;
+	const char *name = l->call ? l->call_name : l->att->name;
 	int rc;
 
-	rc = ssh_userauth_publickey(l->s, NULL, l->key);
+	rc = ssh_userauth_publickey(l->s, l->user, l->key);
 	if (rc == SSH_AUTH_AGAIN)
 		return 1;
 	if (rc == SSH_AUTH_ERROR) {
@@ -453,11 +478,10 @@ link_step_auth(struct ssh_link *l)
 	}
 	if (rc != SSH_AUTH_SUCCESS) {
 		link_fail(l, "authentication failed: %s refused user %s with "
-		    "the key %s", l->att->name, c->ssh_user, c->ssh_key);
+		    "the key %s", name, l->user, l->key_path);
 		return -1;
 	}
-	log_debug("attester %s: SSH authenticated as %s", l->att->name,
-	    c->ssh_user);
+	log_debug("%s: SSH authenticated as %s", l->who, l->user);
 	if ((l->ch = ssh_channel_new(l->s)) == NULL) {
 		link_fail(l, "cannot make a channel: %s", link_ssh_error(l));
 		return -1;
@@ -494,7 +518,8 @@ link_step_channel(struct ssh_link *l)
 		return -1;
 	}
 	l->state = LINK_OPEN;
-	log_debug("attester %s: SSH netconf subsystem open", l->att->name);
+	l->held = l->call;	/* until callhome.c gives it */
+	log_debug("%s: SSH netconf subsystem open", l->who);
 	bufferevent_trigger_event(l->rivd_end, BEV_EVENT_CONNECTED,
 	    BEV_TRIG_DEFER_CALLBACKS);
 	return 0;
@@ -520,7 +545,7 @@ link_step(struct ssh_link *l)
 	if (r == 0 && (l->state == LINK_OPENING ||
 	    l->state == LINK_SUBSYSTEM))
 		r = link_step_channel(l);
-	if (r == 0 && l->state == LINK_OPEN)
+	if (r == 0 && l->state == LINK_OPEN && !l->held)
 		link_pump(l);
 	if (r >= 0 && l->state != LINK_DONE)
 		link_watch(l);
@@ -549,7 +574,7 @@ link_read_callback(struct bufferevent *bev, void *arg)
 	struct ssh_link *l = arg;
 
 	(void)bev;
-	if (l->state != LINK_OPEN)
+	if (l->state != LINK_OPEN || l->held)
 		return;		/* sent once the channel is open */
 	if (link_to_channel(l) == 0)
 		link_watch(l);
@@ -565,7 +590,7 @@ link_write_callback(struct bufferevent *bev, void *arg)
 	if (!l->throttled)
 		return;
 	l->throttled = 0;
-	if (l->state == LINK_OPEN)
+	if (l->state == LINK_OPEN && !l->held)
 		link_step(l);
 }
 
@@ -623,14 +648,49 @@ link_free(struct ssh_link *l)
 	if (l->ch != NULL)
 		ssh_channel_free(l->ch);
 	if (l->s != NULL) {
+		if (l->fd != -1 && l->fd_given && ssh_get_fd(l->s) != l->fd)
+			l->fd = -1;	/* libssh closed it on an error */
 		ssh_disconnect(l->s);
 		ssh_free(l->s);
 	}
+	if (l->fd != -1)
+		evutil_closesocket(l->fd);
+	free(l->user);
+	free(l->key_path);
 	ssh_key_free(l->key);
 	ssh_key_free(l->host_key);
 	if (l->end != NULL)
 		bufferevent_free(l->end);
 	free(l);
+}
+
+/*
+ * Make l's bufferevent pair and its step event, and schedule the first
+ * step.  0, or -1 (memory).
+ */
+static int
+link_pair(struct ssh_link *l, struct riv_err *err)
+{
+	struct bufferevent *pair[2] = { NULL, NULL };
+
+	if (bufferevent_pair_new(rivd.base, BEV_OPT_DEFER_CALLBACKS,
+	    pair) != 0 || (l->step_ev = event_new(rivd.base, -1, 0,
+	    link_step_cb, l)) == NULL) {
+		if (pair[0] != NULL)
+			bufferevent_free(pair[0]);
+		if (pair[1] != NULL)
+			bufferevent_free(pair[1]);
+		return err_set(err, -1, "out of memory");
+	}
+	l->rivd_end = pair[0];
+	l->end = pair[1];
+	bufferevent_setcb(l->end, link_read_callback, link_write_callback,
+	    NULL, l);
+	bufferevent_setwatermark(l->end, EV_READ, 0, LINK_HIGH_WATER);
+	bufferevent_setwatermark(l->end, EV_WRITE, LINK_LOW_WATER, 0);
+	bufferevent_enable(l->end, EV_READ | EV_WRITE);
+	link_again(l);
+	return 0;
 }
 
 /*
@@ -642,7 +702,6 @@ int
 ssh_open(struct attester *a, struct bufferevent **bev, struct riv_err *err)
 {
 	const struct conf_attester *c = a->conf;
-	struct bufferevent *pair[2] = { NULL, NULL };
 	struct ssh_link *l;
 
 	*bev = NULL;
@@ -650,7 +709,14 @@ ssh_open(struct attester *a, struct bufferevent **bev, struct riv_err *err)
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return err_set(err, -1, "out of memory");
 	l->att = a;
+	l->fd = -1;
 	l->state = LINK_RESOLVING;
+	snprintf(l->who, sizeof(l->who), "attester %s", a->name);
+	if ((l->user = strdup(c->ssh_user)) == NULL ||
+	    (l->key_path = strdup(c->ssh_key)) == NULL) {
+		err_set(err, -1, "out of memory");
+		goto fail;
+	}
 	if (ssh_pki_import_privkey_file(c->ssh_key, NULL, NULL, NULL,
 	    &l->key) != SSH_OK) {
 		err_set(err, -1, "cannot read the SSH key %s (a private key "
@@ -667,32 +733,228 @@ ssh_open(struct attester *a, struct bufferevent **bev, struct riv_err *err)
 		err_set(err, -1, "out of memory");
 		goto fail;
 	}
-	if (link_options(l, err) != 0)
+	if (link_options(l, err) != 0 || link_pair(l, err) != 0)
 		goto fail;
-	if (bufferevent_pair_new(rivd.base, BEV_OPT_DEFER_CALLBACKS,
-	    pair) != 0 || (l->step_ev = event_new(rivd.base, -1, 0,
-	    link_step_cb, l)) == NULL) {
-		err_set(err, -1, "out of memory");
-		goto fail;
-	}
-	l->rivd_end = pair[0];
-	l->end = pair[1];
-	bufferevent_setcb(l->end, link_read_callback, link_write_callback,
-	    NULL, l);
-	bufferevent_setwatermark(l->end, EV_READ, 0, LINK_HIGH_WATER);
-	bufferevent_setwatermark(l->end, EV_WRITE, LINK_LOW_WATER, 0);
-	bufferevent_enable(l->end, EV_READ | EV_WRITE);
-	link_again(l);
 	a->ssh = l;
 	ssh_nlinks++;
 	*bev = l->rivd_end;
 	return 0;
 fail:
-	if (pair[0] != NULL)
-		bufferevent_free(pair[0]);
-	l->end = pair[1];
 	link_free(l);
 	return -1;
+}
+
+/*
+ * The SHA-256 fingerprint of key k ("SHA256:..."), to free with
+ * ssh_string_free_char, or NULL.
+ */
+static char *
+link_fingerprint(ssh_key k)
+{
+	unsigned char *hash = NULL;
+	char *fp = NULL;
+	size_t hlen;
+
+	if (ssh_get_publickey_hash(k, SSH_PUBLICKEY_HASH_SHA256, &hash,
+	    &hlen) == 0)
+		fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash,
+		    hlen);
+	ssh_clean_pubkey_hash(&hash);
+	return fp;
+}
+
+/*
+ * Call home: the attester whose ssh/host-key is srv, among those with
+ * delivery call-home over SSH; NULL with why set when none is, or more
+ * than one.
+ */
+static struct attester *
+link_host_owner(ssh_key srv, char *why, size_t cap)
+{
+	const struct conf_attester *c;
+	struct attester *a, *found = NULL;
+	ssh_key k;
+	size_t i;
+
+	for (i = 0; i < rivd.nattesters; i++) {
+		a = rivd.attesters[i];
+		c = a->conf;
+		if (!c->callhome || !c->ssh)
+			continue;
+		k = NULL;
+		if (ssh_pki_import_pubkey_file(c->ssh_host_key, &k) !=
+		    SSH_OK) {
+			log_warnx("attester %s: cannot read the SSH host key "
+			    "%s", a->name, c->ssh_host_key);
+			continue;
+		}
+		if (ssh_key_cmp(srv, k, SSH_KEY_CMP_PUBLIC) == 0) {
+			if (found != NULL) {
+				ssh_key_free(k);
+				snprintf(why, cap, "is the ssh/host-key of "
+				    "attesters %s and %s", found->name,
+				    a->name);
+				return NULL;
+			}
+			found = a;
+		}
+		ssh_key_free(k);
+	}
+	if (found == NULL)
+		snprintf(why, cap, "is the ssh/host-key of no attester with "
+		    "delivery call-home");
+	return found;
+}
+
+/*
+ * Call home: recognise the attester by the host key it presented (before
+ * authenticating) and take its user and key.  0, or -1 when l failed.
+ */
+static int
+link_identify(struct ssh_link *l)
+{
+	const struct conf_attester *c;
+	struct attester *a;
+	ssh_key srv = NULL;
+	char why[RIVD_NAME_MAX * 2 + 64], *fp;
+
+	if (ssh_get_server_publickey(l->s, &srv) != SSH_OK) {
+		link_fail(l, "no host key: %s", link_ssh_error(l));
+		return -1;
+	}
+	if ((a = link_host_owner(srv, why, sizeof(why))) == NULL) {
+		fp = link_fingerprint(srv);
+		link_fail(l, "its host key %s %s %s: refused",
+		    ssh_key_type_to_char(ssh_key_type(srv)),
+		    fp != NULL ? fp : "?", why);
+		ssh_string_free_char(fp);
+		ssh_key_free(srv);
+		return -1;
+	}
+	ssh_key_free(srv);
+	c = a->conf;
+	snprintf(l->call_name, sizeof(l->call_name), "%s", a->name);
+	snprintf(l->who + strlen(l->who), sizeof(l->who) - strlen(l->who),
+	    " (attester %s)", a->name);
+	if ((l->user = strdup(c->ssh_user)) == NULL ||
+	    (l->key_path = strdup(c->ssh_key)) == NULL) {
+		link_fail(l, "out of memory");
+		return -1;
+	}
+	if (ssh_pki_import_privkey_file(c->ssh_key, NULL, NULL, NULL,
+	    &l->key) != SSH_OK) {
+		link_fail(l, "cannot read the SSH key %s of attester %s",
+		    c->ssh_key, a->name);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Call home: run the SSH client over fd, a connection an attester opened
+ * to the listener (peer: its address); *bev is rivd's end of the pair.
+ * The link owns fd from here on, even on failure.  The link, or NULL.
+ */
+struct ssh_link *
+ssh_call_accept(evutil_socket_t fd, const char *peer,
+    struct bufferevent **bev, struct riv_err *err)
+{
+	struct ssh_link *l;
+	socket_t sfd = fd;
+	bool no = false;
+
+	*bev = NULL;
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		evutil_closesocket(fd);
+		err_set(err, -1, "out of memory");
+		return NULL;
+	}
+	l->fd = fd;
+	l->call = 1;
+	l->state = LINK_CONNECTING;
+	snprintf(l->who, sizeof(l->who), "call home from %s", peer);
+	if ((l->s = ssh_new()) == NULL) {
+		err_set(err, -1, "out of memory");
+		goto fail;
+	}
+	/*
+	 * The host key decides who calls, so ask for every usual type (no
+	 * known_hosts guesswork); the host name only names the session.
+	 */
+	if (ssh_options_set(l->s, SSH_OPTIONS_PROCESS_CONFIG, &no) !=
+	    SSH_OK || ssh_options_set(l->s, SSH_OPTIONS_HOST, peer) !=
+	    SSH_OK || ssh_options_set(l->s, SSH_OPTIONS_FD, &sfd) != SSH_OK ||
+	    ssh_options_set(l->s, SSH_OPTIONS_HOSTKEYS, "ssh-ed25519,"
+	    "ecdsa-sha2-nistp521,ecdsa-sha2-nistp384,ecdsa-sha2-nistp256,"
+	    "rsa-sha2-512,rsa-sha2-256") != SSH_OK) {
+		err_set(err, -1, "SSH options: %s", ssh_get_error(l->s));
+		goto fail;
+	}
+	ssh_set_blocking(l->s, 0);
+	if (link_pair(l, err) != 0)
+		goto fail;
+	*bev = l->rivd_end;
+	return l;
+fail:
+	link_free(l);
+	return NULL;
+}
+
+/* Why call l failed, or NULL (a clean EOF). */
+const char *
+ssh_call_error(const struct ssh_link *l)
+{
+	return l->error[0] != '\0' ? l->error : NULL;
+}
+
+/*
+ * The attester call l presented the host key of, if it is still one
+ * with delivery call-home over SSH; else NULL.
+ */
+struct attester *
+ssh_call_attester(const struct ssh_link *l)
+{
+	struct attester *a;
+
+	if (l->call_name[0] == '\0' ||
+	    (a = attester_find(l->call_name)) == NULL ||
+	    !a->conf->callhome || !a->conf->ssh)
+		return NULL;
+	return a;
+}
+
+/*
+ * Give call l (its subsystem open) to attester a as a's session: from
+ * here on l is a's (ssh_close frees it).  0, or -1 (l is not taken).
+ */
+int
+ssh_call_adopt(struct ssh_link *l, struct attester *a)
+{
+	if (a->ssh != NULL)
+		return -1;
+	l->att = a;
+	l->held = 0;
+	a->ssh = l;
+	ssh_nlinks++;
+	snprintf(l->who, sizeof(l->who), "attester %s", a->name);
+	link_again(l);		/* what arrived meanwhile */
+	/* On success session.c may already have closed (and freed) l. */
+	if (session_adopt(a, l->rivd_end) == 0)
+		return 0;
+	event_del(l->step_ev);
+	a->ssh = NULL;
+	ssh_nlinks--;
+	l->att = NULL;
+	l->held = 1;
+	return -1;
+}
+
+/* Free call l, never given to an attester. */
+void
+ssh_call_free(struct ssh_link *l)
+{
+	if (l != NULL)
+		link_free(l);
 }
 
 /* Why the SSH side of a failed, or NULL (none, or a clean EOF). */

@@ -19,6 +19,7 @@
 #include <libyang/libyang.h>
 
 #include "rivd.h"
+#include "xdoc.h"
 
 #define SN_NS	"urn:ietf:params:xml:ns:yang:ietf-subscribed-notifications"
 #define RAS_NS	"urn:rivd:params:xml:ns:yang:riv-attestation-streams"
@@ -109,27 +110,19 @@ verdict_start(struct verdict *v, const struct subscription *s,
 }
 
 /*
- * Queue item in the store.  A full queue holds the loop (and so every
- * session's reading) until the writer makes room, for up to
- * STORE_WAIT_MS: back-pressure rather than a lost verdict.  0 or -1.
+ * Queue item in the store, never waiting: once the queue reaches its
+ * high-water mark the sessions stop reading (session_store_check), and
+ * the room above the mark takes what was read already.  Only a store
+ * that fails for long fills it: then the verdict is refused.  0 or -1.
  */
 static int
 store_submit_wait(struct store_item *item)
 {
-	struct timespec pause = { 0, 1000000 };
-	int i;
+	int rc;
 
-	for (i = 0; i < STORE_WAIT_MS; i++) {
-		if (store_submit(rivd.store, item) == 0)
-			return 0;
-		if (errno != EAGAIN)
-			return -1;
-		if (i == 0)
-			log_warnx("the store's queue is full: waiting for the "
-			    "writer");
-		nanosleep(&pause, NULL);
-	}
-	return -1;
+	rc = store_submit(rivd.store, item);
+	session_store_check();
+	return rc;
 }
 
 /* Hand verdict v (and state st, if any) to the store. */
@@ -159,9 +152,10 @@ sub_record(struct subscription *s, const char *what, struct verdict *v,
 		log_debug("attester %s %s %llu: pass (%s)", v->attester,
 		    v->stream, (unsigned long long)v->sequence, what);
 	if (store_submit_wait(&item) != 0) {
-		log_warnx("attester %s: the store does not take verdicts: "
-		    "verdict on %s %llu lost", v->attester, v->stream,
-		    (unsigned long long)v->sequence);
+		log_warnx("attester %s: the store does not take verdicts "
+		    "(%s): verdict on %s %llu lost", v->attester,
+		    errno == EAGAIN ? "its queue is full" : strerror(errno),
+		    v->stream, (unsigned long long)v->sequence);
 		free(item.state.blob);
 	}
 }
@@ -294,11 +288,14 @@ sub_send_config(struct subscription *s)
 	    "xmlns:ras=\"%s\">ras:netconf-call-home</transport>", SN_NS,
 	    s->id, stream_kind_name(s->stream), RAS_NS);
 	rpc_params(s, f, 1);
+	/* An SSH attester calls the SSH listener, over SSH. */
 	fprintf(f, "<receivers><receiver><name>rivd</name><call-home "
-	    "xmlns=\"%s\"><address>%s</address><port>%u</port></call-home>"
-	    "</receiver></receivers></subscription></subscriptions></config>"
-	    "</edit-config>", RAS_NS, rivd.conf->ch_receiver,
-	    rivd.conf->ch_port);
+	    "xmlns=\"%s\"><address>%s</address><port>%u</port>%s"
+	    "</call-home></receiver></receivers></subscription>"
+	    "</subscriptions></config></edit-config>", RAS_NS,
+	    rivd.conf->ch_receiver, s->att->conf->ssh ?
+	    rivd.conf->ch_ssh_port : rivd.conf->ch_port,
+	    s->att->conf->ssh ? "<ssh/>" : "");
 	return sub_send_stream(s, f, &rpc);
 }
 
@@ -1054,58 +1051,75 @@ sub_state_change(struct attester *a, struct lyd_node *op)
 }
 
 /*
- * A notification arrived from a: check it against its subscription's
- * nonce chain, appraise it and record the verdict.
+ * A notification other than evidence arrived from a (libyang's tree):
+ * a subscription's state change, or the IETF stream's evidence.
  */
 void
 sub_notification(struct attester *a, struct lyd_node *op, int64_t received)
 {
+	if (strcmp(op->schema->module->name,
+	    "ietf-subscribed-notifications") == 0)
+		sub_state_change(a, op);
+	else if (strcmp(op->schema->module->name, IETF_STREAM_MODULE) == 0)
+		ietf_notification(a, op, received);	/* no chain */
+	else
+		sub_malformed(a, "an unexpected notification", 0, received);
+}
+
+/*
+ * Evidence of subscription id on stream k that rivd does not hold: a
+ * foreign verdict, and the subscription is stopped if nobody holds it.
+ */
+static void
+sub_foreign(struct attester *a, int k, const char *id, const char *seq,
+    int64_t received)
+{
+	struct subscription fake;
+	struct verdict v;
+
+	memset(&fake, 0, sizeof(fake));
+	fake.att = a;
+	fake.stream = (enum stream_kind)k;
+	fake.id = (uint32_t)strtoul(id, NULL, 10);
+	verdict_start(&v, &fake, received);
+	if (seq != NULL)
+		v.sequence = strtoull(seq, NULL, 10);
+	verdict_fail(&v, "foreign");
+	v.no_evidence = 1;
+	/* Nobody else subscribes on rivd's session: stop it. */
+	if (sub_by_id(a, fake.id) == NULL)
+		sub_drop_id(a, fake.id);
+	verdict_reason(&v, "%s notification for subscription %s, which rivd "
+	    "does not hold", stream_kind_name((enum stream_kind)k), id);
+	sub_record(&fake, "foreign", &v, NULL);
+}
+
+/*
+ * Evidence arrived from a (op, read by xdoc.c): check it against its
+ * subscription's nonce chain, appraise it and record the verdict.
+ */
+void
+sub_evidence(struct attester *a, const struct xnode *op, int64_t received)
+{
 	struct subscription *s = NULL;
 	struct store_state st;
 	struct verdict v;
-	struct lyd_node *n, *sn;
+	const char *id;
 	size_t i;
 	int k = -1;
 
-	if (strcmp(op->schema->module->name,
-	    "ietf-subscribed-notifications") == 0) {
-		sub_state_change(a, op);
-		return;
-	}
-	if (strcmp(op->schema->module->name, IETF_STREAM_MODULE) == 0) {
-		ietf_notification(a, op, received);	/* no chain */
-		return;
-	}
 	for (i = 0; i < STREAM_KINDS; i++)
-		if (strcmp(op->schema->name, stream_kind_name(i)) == 0)
+		if (strcmp(op->name, stream_kind_name(i)) == 0)
 			k = (int)i;
-	if (k < 0 || lyd_find_path(op, "subscription-id", 0, &n) !=
-	    LY_SUCCESS) {
+	if (k < 0 || (id = xnode_text(op, "subscription-id")) == NULL) {
 		sub_malformed(a, k < 0 ? "an unexpected notification" :
 		    "a notification without subscription-id", 0, received);
 		return;
 	}
-	s = sub_by_id(a, (uint32_t)strtoul(lyd_get_value(n), NULL, 10));
+	s = sub_by_id(a, (uint32_t)strtoul(id, NULL, 10));
 	if (s == NULL || (int)s->stream != k) {
-		struct subscription fake;
-
-		memset(&fake, 0, sizeof(fake));
-		fake.att = a;
-		fake.stream = (enum stream_kind)k;
-		fake.id = (uint32_t)strtoul(lyd_get_value(n), NULL, 10);
-		verdict_start(&v, &fake, received);
-		if (lyd_find_path(op, "sequence-number", 0, &sn) ==
-		    LY_SUCCESS)
-			v.sequence = strtoull(lyd_get_value(sn), NULL, 10);
-		verdict_fail(&v, "foreign");
-		v.no_evidence = 1;
-		/* Nobody else subscribes on rivd's session: stop it. */
-		if (sub_by_id(a, fake.id) == NULL)
-			sub_drop_id(a, fake.id);
-		verdict_reason(&v, "%s notification for subscription %s, "
-		    "which rivd does not hold", op->schema->name,
-		    lyd_get_value(n));
-		sub_record(&fake, "foreign", &v, NULL);
+		sub_foreign(a, k, id, xnode_text(op, "sequence-number"),
+		    received);
 		return;
 	}
 	verdict_start(&v, s, received);

@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libyang/libyang.h>
-
 #include "json.h"
 #include "refvals.h"
 #include "stream.h"
@@ -22,32 +20,6 @@
 static const struct stream_ops *const stream_ops[STREAM_KINDS] = {
 	&pcr_evidence_ops, &bios_log_ops, &ima_log_ops, &ietf_attestation_ops
 };
-
-/* The bytes of the binary leaf at path under node, or NULL. */
-const uint8_t *
-leaf_bin(const struct lyd_node *node, const char *path, size_t *len)
-{
-	const struct lyd_value_binary *bin;
-	struct lyd_node *n;
-
-	if (lyd_find_path(node, path, 0, &n) != LY_SUCCESS)
-		return NULL;
-	LYD_VALUE_GET(&((struct lyd_node_term *)n)->value, bin);
-	*len = bin->size;
-	return bin->data;
-}
-
-/* Tell whether node has a child called name. */
-int
-has_child(const struct lyd_node *node, const char *name)
-{
-	const struct lyd_node *c;
-
-	LY_LIST_FOR(lyd_child(node), c)
-		if (strcmp(c->schema->name, name) == 0)
-			return 1;
-	return 0;
-}
 
 /* Create the appraisal state of subscription s. */
 struct appraisal *
@@ -149,60 +121,104 @@ appraisal_log_start(const struct appraisal *ap, FILE *f)
 }
 
 /*
- * Read the unsigned-pcr-values under node (a quote) into set.  A
- * pcr-values entry without its value is malformed if need_value, else left
- * out.  0, or -1 with v in error.
+ * Read the unsigned-pcr-values of quote q into set.  A pcr-values entry
+ * without its value is malformed.  0, or -1 with v in error.
  */
-int
-read_pcr_values(const struct lyd_node *node, int need_value,
-    struct pcrset *set, struct verdict *v)
+static int
+read_reported(const struct xnode *q, struct pcrset *set, struct verdict *v)
 {
-	struct ly_set *banks = NULL, *vals;
-	const uint8_t *val;
+	const struct xnode *bank, *val;
+	const uint8_t *d;
 	const char *alg;
-	uint32_t i, j;
 	size_t len;
 	unsigned long p;
-	int bank, rc = 0;
+	int b;
 
 	pcrset_init(set);
-	if (lyd_find_xpath(node, "unsigned-pcr-values", &banks) != LY_SUCCESS)
-		return 0;
-	for (i = 0; i < banks->count && rc == 0; i++) {
-		alg = leaf_text(banks->dnodes[i], "tpm20-hash-algo");
-		bank = alg ? tcgalg_bank(alg) : BANK_SHA256;
-		vals = NULL;
-		if (bank < 0 || lyd_find_xpath(banks->dnodes[i], "pcr-values",
-		    &vals) != LY_SUCCESS)
+	for (bank = xnode_child(q, "unsigned-pcr-values"); bank != NULL;
+	    bank = xnode_next_named(bank)) {
+		alg = xnode_text(bank, "tpm20-hash-algo");
+		if ((b = alg ? tcgalg_bank(alg) : BANK_SHA256) < 0)
 			continue;
-		for (j = 0; j < vals->count; j++) {
-			p = strtoul(leaf_text(vals->dnodes[j], "pcr-index"),
-			    NULL, 10);
-			val = leaf_bin(vals->dnodes[j], "pcr-value", &len);
-			if (val == NULL && !need_value)
-				continue;
-			if (p >= PCR_COUNT || val == NULL ||
-			    len != bank_get(bank)->size) {
+		for (val = xnode_child(bank, "pcr-values"); val != NULL;
+		    val = xnode_next_named(val)) {
+			p = strtoul(xnode_text(val, "pcr-index"), NULL, 10);
+			d = xnode_bin(val, "pcr-value", &len);
+			if (p >= PCR_COUNT || d == NULL ||
+			    len != bank_get(b)->size) {
 				verdict_error(v, "malformed");
 				verdict_reason(v, "unsigned-pcr-values: %s PCR "
-				    "%lu has %zu bytes", bank_get(bank)->name,
-				    p, val ? len : 0);
-				rc = -1;
-				break;
+				    "%lu has %zu bytes", bank_get(b)->name, p,
+				    len);
+				return -1;
 			}
-			pcrset_set(set, bank, (unsigned)p, val);
+			pcrset_set(set, b, (unsigned)p, d);
 		}
-		ly_set_free(vals, NULL);
 	}
-	ly_set_free(banks, NULL);
-	return rc;
+	return 0;
+}
+
+/* Milliseconds from a to b (monotonic times). */
+int64_t
+ms_between(struct timespec a, struct timespec b)
+{
+	return (int64_t)(b.tv_sec - a.tv_sec) * 1000 +
+	    (b.tv_nsec - a.tv_nsec) / 1000000;
+}
+
+/*
+ * Check the pace of a TPM clock that reads clock now against anchors p:
+ * not faster than rivd's time since the least delayed quote, not slower
+ * than rivd's time since the first less the time reading was paused for
+ * the store (±CLOCK_DRIFT, plus CLOCK_SLACK_MS for transport).  0, or -1
+ * with v failed.
+ */
+int
+clock_pace_check(const struct clock_pace *p, const char *tpm, uint64_t clock,
+    struct timespec now, struct verdict *v)
+{
+	int64_t dv, dt;
+
+	dv = ms_between(p->early_seen, now);
+	dt = (int64_t)(clock - p->early_clock);
+	if (dt <= dv * (1 + CLOCK_DRIFT) + CLOCK_SLACK_MS) {
+		dv = ms_between(p->first_seen, now) - (session_paused_ms() -
+		    p->first_paused);
+		dt = (int64_t)(clock - p->first_clock);
+		if (dt >= dv * (1 - CLOCK_DRIFT) - CLOCK_SLACK_MS)
+			return 0;
+	}
+	verdict_fail(v, "clock");
+	verdict_reason(v, "TPM %s: its clock advanced %lld ms while %lld ms "
+	    "passed here (within 15 %%)", tpm, (long long)dt, (long long)dv);
+	return -1;
+}
+
+/*
+ * Note a quote's clock, read now, in anchors p: both anchors start anew
+ * if anew (first quote, reset, clock gone back); otherwise it becomes the
+ * early anchor if it was read with less delay.
+ */
+void
+clock_pace_note(struct clock_pace *p, int anew, uint64_t clock,
+    struct timespec now)
+{
+	if (anew) {
+		p->first_clock = p->early_clock = clock;
+		p->first_seen = p->early_seen = now;
+		p->first_paused = session_paused_ms();
+	} else if (ms_between(p->early_seen, now) <
+	    (int64_t)(clock - p->early_clock)) {
+		p->early_clock = clock;
+		p->early_seen = now;
+	}
 }
 
 /*
  * The TPM clock rules (draft-ietf-rats-network-device-subscription): the
  * clock never goes back within a boot and advances in step (±15 %) with
  * the verifier's own time; a resetCount or restartCount change is a
- * reboot.  rivd's time is when it read the notification (at) from the
+ * reboot.  rivd's time is when it read the notification (now) from the
  * session.  Returns 1 if the TPM was reset since its previous quote on this
  * subscription.
  */
@@ -210,8 +226,7 @@ static int
 check_clock(struct tpm_clock *c, const char *tpm, const struct quote *q,
     struct timespec now, struct verdict *v)
 {
-	int64_t dv, dt;
-	int reset = 0;
+	int reset = 0, anew = !c->have_clock;
 
 	if (c->have_counts && (q->reset_count != c->reset_count ||
 	    q->restart_count != c->restart_count)) {
@@ -227,31 +242,22 @@ check_clock(struct tpm_clock *c, const char *tpm, const struct quote *q,
 			verdict_reason(v, "TPM %s was reset (reboot): "
 			    "resetCount %u, restartCount %u", tpm,
 			    q->reset_count, q->restart_count);
-		reset = 1;
+		reset = anew = 1;
 	} else if (c->have_clock && q->clock < c->clock) {
 		verdict_fail(v, "clock");
 		verdict_reason(v, "TPM %s: the clock went back from %llu to "
 		    "%llu ms", tpm, (unsigned long long)c->clock,
 		    (unsigned long long)q->clock);
-	} else if (c->have_clock) {
-		dv = (now.tv_sec - c->clock_seen.tv_sec) * 1000 +
-		    (now.tv_nsec - c->clock_seen.tv_nsec) / 1000000;
-		dt = (int64_t)(q->clock - c->clock);
-		if (dt > dv * (1 + CLOCK_DRIFT) + CLOCK_SLACK_MS ||
-		    dt < dv * (1 - CLOCK_DRIFT) - CLOCK_SLACK_MS) {
-			verdict_fail(v, "clock");
-			verdict_reason(v, "TPM %s: its clock advanced %lld ms "
-			    "while %lld ms passed here", tpm, (long long)dt,
-			    (long long)dv);
-		}
-	}
+		anew = 1;
+	} else if (c->have_clock)
+		clock_pace_check(&c->pace, tpm, q->clock, now, v);
 	if (!q->safe)
 		verdict_reason(v, "TPM %s: the clock is not marked safe", tpm);
+	clock_pace_note(&c->pace, anew, q->clock, now);
 	c->have_counts = c->have_clock = 1;
 	c->clock = q->clock;
 	c->reset_count = q->reset_count;
 	c->restart_count = q->restart_count;
-	c->clock_seen = now;
 	return reset;
 }
 
@@ -263,12 +269,12 @@ check_quote(struct tpm_part *tp, const uint8_t *nonce, size_t nlen,
 	const uint8_t *att, *sig;
 	size_t alen, slen;
 	struct riv_err err;
-	struct lyd_node *q;
+	const struct xnode *q;
 
-	if (lyd_find_path(tp->node, "quote", 0, &q) != LY_SUCCESS)
+	if ((q = xnode_child(tp->node, "quote")) == NULL)
 		return 0;
-	att = leaf_bin(q, "quote-data", &alen);
-	sig = leaf_bin(q, "quote-signature", &slen);
+	att = xnode_bin(q, "quote-data", &alen);
+	sig = xnode_bin(q, "quote-signature", &slen);
 	if (att == NULL || sig == NULL) {
 		verdict_error(v, "malformed");
 		verdict_reason(v, "TPM %s: a quote without data or signature",
@@ -297,7 +303,7 @@ check_quote(struct tpm_part *tp, const uint8_t *nonce, size_t nlen,
 		verdict_reason(v, "TPM %s: %s", tp->tpm->name, err.msg);
 		return -1;
 	}
-	if (read_pcr_values(q, 1, &tp->reported, v) != 0)
+	if (read_reported(q, &tp->reported, v) != 0)
 		return -1;
 	if (v->pcr_digest_len == 0) {
 		memcpy(v->pcr_digest, tp->quote.pcr_digest,
@@ -410,13 +416,13 @@ tpm_index(const struct attester *a, const char *name)
  * its quote verified (signature and nonce), else 0.
  */
 static int
-appraise_tpm(struct appraisal *ap, struct lyd_node *node, const uint8_t *nonce,
-    size_t nlen, struct verdict *v)
+appraise_tpm(struct appraisal *ap, const struct xnode *node,
+    const uint8_t *nonce, size_t nlen, struct verdict *v)
 {
 	struct attester *a = ap->sub->att;
 	struct refvals_arg ra = { v, ap->sub->conf };
 	struct tpm_part tp;
-	const char *name = leaf_text(node, "name");
+	const char *name = xnode_text(node, "name");
 	uint64_t pos;
 	int i, restarted, was_restarted, rc, known, covered = 1;
 
@@ -430,11 +436,11 @@ appraise_tpm(struct appraisal *ap, struct lyd_node *node, const uint8_t *nonce,
 	tp.tpm = &a->tpms[i];
 	tp.index = i;
 	tp.node = node;
-	restarted = has_child(node, "log-restarted");
+	restarted = xnode_child(node, "log-restarted") != NULL;
 	if (check_quote(&tp, nonce, nlen, v) != 0)
 		return 0;
 	if (!tp.have_quote && (ap->sub->stream == STREAM_PCR ||
-	    !has_child(node, "more-entries"))) {
+	    xnode_child(node, "more-entries") == NULL)) {
 		verdict_fail(v, "quote");
 		verdict_reason(v, "TPM %s: evidence without a quote", name);
 		return 0;
@@ -579,10 +585,10 @@ appraisal_restore(struct appraisal *ap, const uint8_t *blob, size_t len,
  * device event (with its detail) or an on-change.
  */
 static void
-note_trigger(const struct lyd_node *op, struct verdict *v)
+note_trigger(const struct xnode *op, struct verdict *v)
 {
-	const char *t = leaf_text(op, "trigger");
-	const char *d = leaf_text(op, "trigger-detail");
+	const char *t = xnode_text(op, "trigger");
+	const char *d = xnode_text(op, "trigger-detail");
 	const char *colon;
 
 	if (t == NULL)
@@ -595,16 +601,15 @@ note_trigger(const struct lyd_node *op, struct verdict *v)
 	    d ? ")" : "");
 }
 
-/* Whether TPM entry i of set has the name of an entry before it. */
+/* Whether TPM entry t has the name of an entry before it. */
 static int
-tpm_listed_before(const struct ly_set *set, uint32_t i)
+tpm_listed_before(const struct xnode *first, const struct xnode *t)
 {
-	const char *a = leaf_text(set->dnodes[i], "name"), *b;
-	uint32_t j;
+	const char *a = xnode_text(t, "name"), *b;
+	const struct xnode *o;
 
-	for (j = 0; a != NULL && j < i; j++)
-		if ((b = leaf_text(set->dnodes[j], "name")) != NULL &&
-		    strcmp(a, b) == 0)
+	for (o = first; a != NULL && o != t; o = xnode_next_named(o))
+		if ((b = xnode_text(o, "name")) != NULL && strcmp(a, b) == 0)
 			return 1;
 	return 0;
 }
@@ -615,19 +620,18 @@ tpm_listed_before(const struct ly_set *set, uint32_t i)
  * of its quotes verified (signature and this notification's nonce).
  */
 int
-appraise_notification(struct subscription *s, struct lyd_node *op,
+appraise_notification(struct subscription *s, const struct xnode *op,
     struct verdict *v, struct store_state *st)
 {
 	uint8_t nonce[DIGEST_MAX];
 	const uint8_t *seed_id;
-	struct ly_set *set = NULL;
+	const struct xnode *first, *t;
 	const char *seq;
 	size_t nlen, idlen;
-	uint32_t i;
 	int quoted = 0;
 
-	seq = leaf_text(op, "sequence-number");
-	seed_id = leaf_bin(op, "seed-id", &idlen);
+	seq = xnode_text(op, "sequence-number");
+	seed_id = xnode_bin(op, "seed-id", &idlen);
 	if (seq == NULL || seed_id == NULL) {
 		if (seq != NULL)
 			v->sequence = strtoull(seq, NULL, 10);
@@ -650,23 +654,20 @@ appraise_notification(struct subscription *s, struct lyd_node *op,
 		return 0;
 	memcpy(v->nonce, nonce, nlen);
 	v->nonce_len = nlen;
-	if (lyd_find_xpath(op, "tpm", &set) != LY_SUCCESS || set->count == 0) {
+	if ((first = xnode_child(op, "tpm")) == NULL) {
 		verdict_error(v, "malformed");
 		verdict_reason(v, "a notification without TPM evidence");
-		ly_set_free(set, NULL);
 		return 0;
 	}
-	for (i = 0; i < set->count; i++) {
-		if (tpm_listed_before(set, i)) {
+	for (t = first; t != NULL; t = xnode_next_named(t)) {
+		if (tpm_listed_before(first, t)) {
 			verdict_error(v, "malformed");
 			verdict_reason(v, "TPM %s twice in one notification",
-			    leaf_text(set->dnodes[i], "name"));
+			    xnode_text(t, "name"));
 			continue;
 		}
-		quoted += appraise_tpm(s->appraisal, set->dnodes[i], nonce,
-		    nlen, v);
+		quoted += appraise_tpm(s->appraisal, t, nonce, nlen, v);
 	}
-	ly_set_free(set, NULL);
 	/* A number ahead of the chain moves it only with a verified quote:
 	 * a forged one cannot poison the window. */
 	if (quoted > 0 || v->sequence <= s->next_seq)

@@ -49,9 +49,9 @@ bios_entries(struct appraisal *ap, void *t, struct tpm_part *tp,
 	size_t len, used = 0;
 
 	(void)ap;
-	if ((first = leaf_text(tp->node, "first-event-number")) == NULL)
+	if ((first = xnode_text(tp->node, "first-event-number")) == NULL)
 		return 0;
-	if (has_child(tp->node, "bios-event-entry")) {
+	if (xnode_child(tp->node, "bios-event-entry") != NULL) {
 		verdict_error(v, "malformed");
 		verdict_reason(v, "TPM %s: structured boot-log entries; rivd "
 		    "subscribes with raw ones", tp->tpm->name);
@@ -63,7 +63,7 @@ bios_entries(struct appraisal *ap, void *t, struct tpm_part *tp,
 		    "expected %u", tp->tpm->name, first, b->st.nevents);
 		return -1;
 	}
-	if ((raw = leaf_bin(tp->node, "raw-entries", &len)) == NULL)
+	if ((raw = xnode_bin(tp->node, "raw-entries", &len)) == NULL)
 		return 0;
 	if (bootlog_feed(&b->st, raw, len, 0, &used, NULL, NULL, &err) !=
 	    RIV_OK || used != len) {

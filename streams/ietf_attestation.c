@@ -36,8 +36,6 @@
 #define TPM_NS	"urn:ietf:params:xml:ns:yang:ietf-tpm-remote-attestation"
 #define TRAS_NS	"urn:ietf:params:xml:ns:yang:ietf-tpm-remote-attestation-stream"
 #define TAA_NS	"urn:ietf:params:xml:ns:yang:ietf-tcg-algs"
-#define CLOCK_DRIFT	0.15	/* TPM clock vs. rivd's time, each way */
-#define CLOCK_SLACK_MS	2000	/* transport delays the drift ignores */
 #define QUOTE_DUE_MS	10000	/* the draft: a quote within 10 s of the
 				   pcr-extends it covers */
 #define QUOTE_SLACK_MS	2000
@@ -45,6 +43,71 @@
 #define RETRY_S		30
 #define EV_SEPARATOR	0x00000004u
 #define EV_ACTION	0x00000005u
+
+/* The bytes of the binary leaf at path under node, or NULL. */
+static const uint8_t *
+leaf_bin(const struct lyd_node *node, const char *path, size_t *len)
+{
+	const struct lyd_value_binary *bin;
+	struct lyd_node *n;
+
+	*len = 0;
+	if (lyd_find_path(node, path, 0, &n) != LY_SUCCESS)
+		return NULL;
+	LYD_VALUE_GET(&((struct lyd_node_term *)n)->value, bin);
+	*len = bin->size;
+	return bin->data;
+}
+
+/*
+ * Read the unsigned-pcr-values under node (a quote) into set.  A
+ * pcr-values entry without its value is malformed if need_value, else left
+ * out.  0, or -1 with v in error.
+ */
+static int
+read_pcr_values(const struct lyd_node *node, int need_value,
+    struct pcrset *set, struct verdict *v)
+{
+	struct ly_set *banks = NULL, *vals;
+	const uint8_t *val;
+	const char *alg;
+	uint32_t i, j;
+	size_t len;
+	unsigned long p;
+	int bank, rc = 0;
+
+	pcrset_init(set);
+	if (lyd_find_xpath(node, "unsigned-pcr-values", &banks) != LY_SUCCESS)
+		return 0;
+	for (i = 0; i < banks->count && rc == 0; i++) {
+		alg = leaf_text(banks->dnodes[i], "tpm20-hash-algo");
+		bank = alg ? tcgalg_bank(alg) : BANK_SHA256;
+		vals = NULL;
+		if (bank < 0 || lyd_find_xpath(banks->dnodes[i], "pcr-values",
+		    &vals) != LY_SUCCESS)
+			continue;
+		for (j = 0; j < vals->count; j++) {
+			p = strtoul(leaf_text(vals->dnodes[j], "pcr-index"),
+			    NULL, 10);
+			val = leaf_bin(vals->dnodes[j], "pcr-value", &len);
+			if (val == NULL && !need_value)
+				continue;
+			if (p >= PCR_COUNT || val == NULL ||
+			    len != bank_get(bank)->size) {
+				verdict_error(v, "malformed");
+				verdict_reason(v, "unsigned-pcr-values: %s PCR "
+				    "%lu has %zu bytes", bank_get(bank)->name,
+				    p, val ? len : 0);
+				rc = -1;
+				break;
+			}
+			pcrset_set(set, bank, (unsigned)p, val);
+		}
+		ly_set_free(vals, NULL);
+	}
+	ly_set_free(banks, NULL);
+	return rc;
+}
 
 /* What rivd keeps of one TPM on the subscription. */
 struct ietf_tpm {
@@ -61,7 +124,7 @@ struct ietf_tpm {
 	int		 have_clock;
 	uint64_t	 clock;
 	uint32_t	 reset_count, restart_count;
-	struct timespec	 clock_seen;	/* monotonic, when that quote came */
+	struct clock_pace pace;		/* the clock's pace anchors */
 	int		 have_counts;	/* across subscriptions: reboots */
 	uint32_t	 boot_reset, boot_restart;
 	struct timespec	 covered[PCR_COUNT];	/* last quote of each PCR */
@@ -70,14 +133,6 @@ struct ietf_tpm {
 
 static void ietf_quote_due_cb(evutil_socket_t, short, void *);
 static void ietf_challenge(struct subscription *, const char *);
-
-/* Milliseconds from a to b (monotonic times). */
-static int64_t
-ms_between(struct timespec a, struct timespec b)
-{
-	return (int64_t)(b.tv_sec - a.tv_sec) * 1000 +
-	    (b.tv_nsec - a.tv_nsec) / 1000000;
-}
 
 /* The monotonic time now. */
 static struct timespec
@@ -898,8 +953,7 @@ check_clock(struct subscription *s, int i, const struct quote *q,
 {
 	struct ietf_tpm *t = tpm_state(s, i);
 	const char *name = s->att->tpms[i].name;
-	int64_t dv, dt;
-	int rc = 0;
+	int rc = 0, anew = !t->have_clock;
 
 	if (t->have_clock && (q->reset_count != t->reset_count ||
 	    q->restart_count != t->restart_count)) {
@@ -921,18 +975,10 @@ check_clock(struct subscription *s, int i, const struct quote *q,
 		    "%llu ms", name, (unsigned long long)t->clock,
 		    (unsigned long long)q->clock);
 		rc = -1;
-	} else if (t->have_clock) {
-		dv = ms_between(t->clock_seen, now);
-		dt = (int64_t)(q->clock - t->clock);
-		if (dt > dv * (1 + CLOCK_DRIFT) + CLOCK_SLACK_MS ||
-		    dt < dv * (1 - CLOCK_DRIFT) - CLOCK_SLACK_MS) {
-			verdict_fail(v, "clock");
-			verdict_reason(v, "TPM %s: its clock advanced %lld ms "
-			    "while %lld ms passed here (draft: within 15 %%)",
-			    name, (long long)dt, (long long)dv);
-			rc = -1;
-		}
-	}
+		anew = 1;
+	} else if (t->have_clock &&
+	    clock_pace_check(&t->pace, name, q->clock, now, v) != 0)
+		rc = -1;
 	if (!q->safe) {
 		verdict_fail(v, "clock");
 		verdict_reason(v, "TPM %s: the clock is not marked safe", name);
@@ -942,7 +988,7 @@ check_clock(struct subscription *s, int i, const struct quote *q,
 	t->clock = q->clock;
 	t->reset_count = t->boot_reset = q->reset_count;
 	t->restart_count = t->boot_restart = q->restart_count;
-	t->clock_seen = now;
+	clock_pace_note(&t->pace, anew, q->clock, now);
 	return rc;
 }
 
@@ -1285,7 +1331,8 @@ take_challenge(struct subscription *s, const char *msg)
 				/* A fresh anchor for the clock rules. */
 				t->have_clock = 1;
 				t->clock = q.clock;
-				t->clock_seen = mono_now();
+				clock_pace_note(&t->pace, 1, q.clock,
+				    mono_now());
 			}
 		}
 		sub_record(s, "challenge", &v, NULL);

@@ -108,9 +108,9 @@ ima_entries(struct appraisal *ap, void *t, struct tpm_part *tp,
 	struct riv_err err;
 	size_t len;
 
-	if ((first = leaf_text(tp->node, "first-event-number")) == NULL)
+	if ((first = xnode_text(tp->node, "first-event-number")) == NULL)
 		return 0;
-	if (has_child(tp->node, "ima-event-entry")) {
+	if (xnode_child(tp->node, "ima-event-entry") != NULL) {
 		verdict_error(v, "malformed");
 		verdict_reason(v, "TPM %s: structured IMA entries; rivd "
 		    "subscribes with raw ones", tp->tpm->name);
@@ -123,7 +123,7 @@ ima_entries(struct appraisal *ap, void *t, struct tpm_part *tp,
 		    (unsigned long long)it->st->next);
 		return -1;
 	}
-	if ((raw = leaf_bin(tp->node, "raw-entries", &len)) == NULL)
+	if ((raw = xnode_bin(tp->node, "raw-entries", &len)) == NULL)
 		return 0;
 	/* The boot aggregate is checked against quoted PCRs 0-9. */
 	if (it->ap != NULL && tp->have_quote && quote_check_pcrs(&tp->quote,

@@ -12,15 +12,16 @@
 #include <stdio.h>
 
 #include "rivd.h"
+#include "xdoc.h"
 
-struct lyd_node;
 struct json;
+struct xnode;
 
 /* What the appraisal of one TPM's part of a notification works with. */
 struct tpm_part {
 	struct tpm_view	*tpm;
 	int		 index;		/* in the attester's TPMs */
-	struct lyd_node	*node;		/* the notification's tpm entry */
+	const struct xnode *node;	/* the notification's tpm entry */
 	struct quote	 quote;
 	int		 have_quote;	/* verified signature and nonce */
 	struct pcrset	 reported;	/* unsigned-pcr-values */
@@ -49,15 +50,33 @@ struct stream_ops {
 };
 
 /*
- * What one subscription last saw of a TPM's clock: each stream notices a
- * reset on its own, and the counters are saved with the stream's state.
+ * The two anchors that judge a TPM clock's pace (clock_pace_check): the
+ * quote read with the least delay (smallest read time minus TPM clock),
+ * against which the clock must not run fast, and the first quote, against
+ * which it must not run slow.  A notification read late — rivd busy, a
+ * full socket — then makes the clock look neither fast (the anchor was
+ * read early) nor, once time has passed, slow; and the time rivd itself
+ * paused reading (store back-pressure) is not counted against the clock.
+ */
+struct clock_pace {
+	uint64_t	 early_clock;	/* the least delayed quote's clock */
+	struct timespec	 early_seen;	/* and when it was read (monotonic) */
+	uint64_t	 first_clock;	/* the first quote's clock */
+	struct timespec	 first_seen;
+	int64_t		 first_paused;	/* session_paused_ms() then */
+};
+
+/*
+ * What one subscription saw of a TPM's clock in this boot: each stream
+ * notices a reset on its own, and the counters are saved with the
+ * stream's state.
  */
 struct tpm_clock {
 	int		 have_counts;	/* reset/restart counts are known */
-	int		 have_clock;	/* and the clock, seen at clock_seen */
+	int		 have_clock;	/* and the clock's pace anchors */
 	uint64_t	 clock;		/* TPM clock of the last quote (ms) */
 	uint32_t	 reset_count, restart_count;
-	struct timespec	 clock_seen;	/* monotonic time of that quote */
+	struct clock_pace pace;
 };
 
 /* The appraisal state of one subscription. */
@@ -86,12 +105,13 @@ struct refvals_arg {
 };
 
 /* appraise.c: helpers for the stream files. */
-const uint8_t	*leaf_bin(const struct lyd_node *, const char *, size_t *);
-int		 has_child(const struct lyd_node *, const char *);
 int		 tpm_index(const struct attester *, const char *);
-int		 read_pcr_values(const struct lyd_node *, int, struct pcrset *,
-		    struct verdict *);
 void		 refvals_failed(int, unsigned, const char *, void *);
+int64_t		 ms_between(struct timespec, struct timespec);
+int		 clock_pace_check(const struct clock_pace *, const char *,
+		    uint64_t, struct timespec, struct verdict *);
+void		 clock_pace_note(struct clock_pace *, int, uint64_t,
+		    struct timespec);
 
 /*
  * pcr_evidence.c: the ops of a stream that keeps no state between

@@ -1,7 +1,9 @@
 /*
  * check_store.c — the verdict store (db/) on real SQLite files in a
  * temporary directory: schema and migrations, group commit from two
- * threads, duplicates, backpressure, engine state, posture and events,
+ * threads, duplicates, backpressure (the queue's capacity, its high- and
+ * low-water marks and the wake-up, a batch tried again while another
+ * process holds the lock), engine state, posture and events,
  * a failed batch rolled back whole, and durability when the process is
  * killed with SIGKILL in the middle of committing; the management
  * server's side (manage.h): migration to schema 3, audit,
@@ -941,6 +943,7 @@ START_TEST(test_failed_batch)
 	ck_assert_uint_eq(stats.failed_items, 1);
 	ck_assert_msg(strstr(stats.last_error, "posture") != NULL, "%s",
 	    stats.last_error);
+	ck_assert_uint_eq(stats.retries, 0);	/* not a reason that passes */
 	store_stop(s);
 	ck_assert_uint_eq(sn.n, 1);
 	ck_assert_uint_eq(sn.failed, 1);
@@ -969,6 +972,229 @@ seen_wait(struct seen *sn, size_t n)
 	}
 	ck_assert_uint_eq(sn->failed, 0);
 }
+
+/* What a drain callback saw. */
+struct drained {
+	pthread_mutex_t	 lock;
+	int		 n;
+};
+
+/* Drain callback (writer thread, store lock held): count the wake-ups. */
+static void
+drained_cb(void *arg)
+{
+	struct drained *d = arg;
+
+	pthread_mutex_lock(&d->lock);
+	d->n++;
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* Wait up to ms for the n-th wake-up; return the wake-ups seen. */
+static int
+drained_wait(struct drained *d, int n, long ms)
+{
+	int have;
+
+	for (;;) {
+		pthread_mutex_lock(&d->lock);
+		have = d->n;
+		pthread_mutex_unlock(&d->lock);
+		if (have >= n || ms-- <= 0)
+			return have;
+		nap_ms(1);
+	}
+}
+
+/*
+ * The watermarks: store_full from the high-water mark until the writer
+ * drained the queue to the low-water mark, one wake-up then; the room
+ * above the mark takes more, the capacity refuses; nothing is dropped.
+ */
+START_TEST(test_watermarks)
+{
+	struct store_item it;
+	struct store_stats stats;
+	struct drained d;
+	struct seen sn;
+	struct tmpdb t;
+	struct store *s;
+	sqlite3 *db;
+	int i;
+
+	tmpdb_make(&t);
+	seen_init(&sn);
+	memset(&d, 0, sizeof(d));
+	pthread_mutex_init(&d.lock, NULL);
+	s = open_store(t.path, NULL);
+	ck_assert_int_eq(store_set_queue_max(s, 8), 0);
+	store_get_stats(s, &stats);
+	ck_assert_uint_eq(stats.high_water, 4);
+	ck_assert_uint_eq(stats.low_water, 2);
+	/* low < high <= capacity */
+	ck_assert_int_eq(store_set_watermarks(s, 9, 2, drained_cb, &d), -1);
+	ck_assert_int_eq(store_set_watermarks(s, 3, 3, drained_cb, &d), -1);
+	ck_assert_int_eq(store_set_watermarks(s, 6, 0, drained_cb, &d), 0);
+	store_get_stats(s, &stats);
+	ck_assert_uint_eq(stats.high_water, 6);
+	ck_assert_uint_eq(stats.low_water, 2);
+	for (i = 0; i < 8; i++) {
+		ck_assert_int_eq(store_full(s), i >= 6);
+		fill_item(&it, "w1", "ima-log", (uint64_t)i + 1, VERDICT_PASS,
+		    (uint64_t)i + 1);
+		ck_assert_int_eq(store_submit(s, &it), 0);
+	}
+	ck_assert_int_eq(store_full(s), 1);
+	fill_item(&it, "w1", "ima-log", 9, VERDICT_PASS, 9);
+	ck_assert_int_eq(store_submit(s, &it), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	free(it.state.blob);
+	ck_assert_int_eq(drained_wait(&d, 1, 0), 0);
+	/* One record per transaction: full until 2 are left, then once. */
+	start_store(s, 1, 0, &sn);
+	ck_assert_int_eq(drained_wait(&d, 1, 10000), 1);
+	seen_wait(&sn, 8);
+	ck_assert_int_eq(store_full(s), 0);
+	ck_assert_int_eq(drained_wait(&d, 2, 200), 1);
+	/* Full again while the writer waits for a lock (within the busy
+	 * timeout): the record it holds counts. */
+	db = open_raw(t.path);
+	ck_assert_int_eq(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL,
+	    NULL), SQLITE_OK);
+	for (i = 9; i < 15; i++) {
+		fill_item(&it, "w1", "ima-log", (uint64_t)i, VERDICT_PASS,
+		    (uint64_t)i);
+		ck_assert_int_eq(store_submit(s, &it), 0);
+	}
+	do {
+		nap_ms(1);
+		store_get_stats(s, &stats);
+	} while (stats.queued > 5);
+	ck_assert_uint_eq(stats.queued, 5);
+	ck_assert_int_eq(store_full(s), 1);
+	ck_assert_int_eq(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_int_eq(drained_wait(&d, 2, 10000), 2);
+	store_stop(s);
+	ck_assert_uint_eq(sn.n, 14);
+	ck_assert_uint_eq(sn.failed, 0);
+	for (i = 0; i < 14; i++)
+		ck_assert_uint_eq(sn.cookies[i], (uint64_t)i + 1);
+	db = open_raw(t.path);
+	ck_assert_int_eq(query_i64(db, "SELECT count(DISTINCT sequence) FROM "
+	    "verdicts WHERE sequence BETWEEN 1 AND 14"), 14);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM verdicts"), 14);
+	sqlite3_close(db);
+	pthread_mutex_destroy(&d.lock);
+	seen_free(&sn);
+	tmpdb_remove(&t);
+}
+END_TEST
+
+/* The queue's default size: STORE_QUEUE_BATCHES batches, if fewer. */
+START_TEST(test_queue_size)
+{
+	struct store_stats stats;
+	struct tmpdb t;
+	struct store *s;
+
+	tmpdb_make(&t);
+	s = open_store(t.path, NULL);
+	store_get_stats(s, &stats);
+	ck_assert_uint_eq(stats.queue_max, STORE_QUEUE_MAX);
+	ck_assert_uint_eq(stats.high_water, STORE_QUEUE_MAX / 2);
+	start_store(s, 2, 0, NULL);
+	store_get_stats(s, &stats);
+	ck_assert_uint_eq(stats.queue_max, 2 * STORE_QUEUE_BATCHES);
+	ck_assert_uint_eq(stats.high_water, STORE_QUEUE_BATCHES);
+	ck_assert_uint_eq(stats.low_water, STORE_QUEUE_BATCHES / 2);
+	store_stop(s);
+	s = open_store(t.path, NULL);
+	start_store(s, STORE_BATCH_DEFAULT, 0, NULL);
+	store_get_stats(s, &stats);
+	ck_assert_uint_eq(stats.queue_max, STORE_QUEUE_MAX);
+	store_stop(s);
+	s = open_store(t.path, NULL);
+	ck_assert_int_eq(store_set_queue_max(s, 100), 0);
+	start_store(s, 2, 0, NULL);
+	store_get_stats(s, &stats);
+	ck_assert_uint_eq(stats.queue_max, 100);
+	store_stop(s);
+	tmpdb_remove(&t);
+}
+END_TEST
+
+/*
+ * Another process holds the database's write lock beyond the busy
+ * timeout: the writer tries the batch again instead of dropping it, the
+ * queue fills to its high-water mark, and once the lock is gone every
+ * record is committed once, in order, and the loop is woken.
+ */
+START_TEST(test_locked_retry)
+{
+	struct store_item it;
+	struct store_stats stats;
+	struct drained d;
+	struct seen sn;
+	struct tmpdb t;
+	struct store *s;
+	sqlite3 *db, *lk;
+	int i;
+
+	tmpdb_make(&t);
+	seen_init(&sn);
+	memset(&d, 0, sizeof(d));
+	pthread_mutex_init(&d.lock, NULL);
+	s = open_store(t.path, NULL);
+	ck_assert_int_eq(store_set_queue_max(s, 16), 0);
+	ck_assert_int_eq(store_set_watermarks(s, 0, 0, drained_cb, &d), 0);
+	start_store(s, 2, 0, &sn);
+	lk = open_raw(t.path);
+	ck_assert_int_eq(sqlite3_exec(lk, "BEGIN EXCLUSIVE", NULL, NULL,
+	    NULL), SQLITE_OK);
+	for (i = 0; i < 12; i++) {
+		fill_item(&it, "l1", "bios-log", (uint64_t)i + 1, VERDICT_PASS,
+		    (uint64_t)i + 1);
+		ck_assert_int_eq(store_submit(s, &it), 0);
+	}
+	ck_assert_int_eq(store_full(s), 1);
+	/* Beyond DB_BUSY_MS: the first attempt failed, a retry waits. */
+	do {
+		nap_ms(50);
+		store_get_stats(s, &stats);
+	} while (stats.retries == 0);
+	ck_assert_int_eq(stats.retrying, 1);
+	ck_assert_uint_eq(stats.failed_batches, 0);
+	ck_assert_uint_eq(stats.batches, 0);
+	ck_assert_msg(strstr(stats.last_error, "locked") != NULL, "%s",
+	    stats.last_error);
+	ck_assert_int_eq(store_full(s), 1);
+	ck_assert_int_eq(drained_wait(&d, 1, 0), 0);
+	ck_assert_int_eq(sqlite3_exec(lk, "COMMIT", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(lk);
+	ck_assert_int_eq(drained_wait(&d, 1, 10000), 1);
+	seen_wait(&sn, 12);
+	store_get_stats(s, &stats);
+	ck_assert_uint_eq(stats.failed_batches, 0);
+	ck_assert_int_eq(stats.retrying, 0);
+	ck_assert_int_eq(store_full(s), 0);
+	store_stop(s);
+	for (i = 0; i < 12; i++)
+		ck_assert_uint_eq(sn.cookies[i], (uint64_t)i + 1);
+	db = open_raw(t.path);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM verdicts"), 12);
+	ck_assert_int_eq(query_i64(db, "SELECT count(DISTINCT sequence) FROM "
+	    "verdicts"), 12);
+	ck_assert_int_eq(query_i64(db, "SELECT max(sequence) FROM verdicts"),
+	    12);
+	sqlite3_close(db);
+	pthread_mutex_destroy(&d.lock);
+	seen_free(&sn);
+	tmpdb_remove(&t);
+}
+END_TEST
 
 /* Open the management connection or fail the test with its reason. */
 static struct manage_db *
@@ -1870,6 +2096,9 @@ main(void)
 	tcase_add_test(writer, test_reasons_json);
 	tcase_add_test(writer, test_failed_batch);
 	tcase_add_test(writer, test_event_verdict_id);
+	tcase_add_test(writer, test_watermarks);
+	tcase_add_test(writer, test_queue_size);
+	tcase_add_test(writer, test_locked_retry);
 	tcase_set_timeout(writer, 120);
 	suite_add_tcase(s, writer);
 	tcase_add_test(manage, test_migrate_2_to_3);

@@ -28,6 +28,10 @@ tests/rivd_ietf.sh.
         clockback a quote whose TPM clock went back; answers the challenge
         reset     a quote after a TPM reset (resetCount + 1) on the live
                   subscription; then, subscribed again, replays and passes
+        lateread  10 s of good quotes, then one sent 3 s after it was
+                  made (read late), then good ones again
+        fastclock a quote whose TPM clock is 30 s ahead of time
+        slowclock a quote 8 s after the first whose clock moved 1 s
 
       DIR/ports gets "SCENARIO PORT" lines once every server listens;
       DIR/events gets "TIME SCENARIO EVENT DETAIL" lines; DIR/msgs/ holds
@@ -330,9 +334,11 @@ class Device:
                             for p in pcrs),
                         "".join(x for _, _, x in events)))
 
-    def send_quote(self, sub, nonce=None, clock=None, pcrs=None):
+    def send_quote(self, sub, nonce=None, clock=None, pcrs=None, hold=0):
+        """A quote; made now, sent hold seconds later (a late read)."""
         pcrs = pcrs or sub[2]
         att, sig = self.tpm.quote(nonce or sub[1], pcrs, clock)
+        time.sleep(hold)
         self.notify("<tpm20-attestation xmlns=\"%s\"><certificate-name>%s"
                     "</certificate-name><quote-data>%s</quote-data>"
                     "<quote-signature>%s</quote-signature>"
@@ -430,6 +436,34 @@ def sc_clockback(d, sub):
     d.rec.event(d.scen, "done", "")
 
 
+def sc_lateread(d, sub):
+    # 10 s of quotes a second, then one that reaches rivd 3 s after the
+    # TPM made it, then the next one at once: no clock failure.
+    for i in range(10):
+        time.sleep(1)
+        d.send_quote(sub)
+    d.rec.event(d.scen, "held", "")
+    d.send_quote(sub, hold=3)
+    time.sleep(0.5)
+    d.send_quote(sub)
+    time.sleep(1)
+    d.send_quote(sub)
+    d.rec.event(d.scen, "done", "")
+
+
+def sc_fastclock(d, sub):
+    time.sleep(1)
+    d.send_quote(sub, clock=d.tpm.clock() + 30000)
+    d.rec.event(d.scen, "done", "")
+
+
+def sc_slowclock(d, sub):
+    first = d.tpm.clock()
+    time.sleep(8)
+    d.send_quote(sub, clock=first + 1000)
+    d.rec.event(d.scen, "done", "")
+
+
 def sc_reset(d, sub):
     time.sleep(1)
     # A reboot: PCRs back to zero, the boot history again, resetCount + 1.
@@ -455,6 +489,8 @@ SCENARIOS = {
     "pass": sc_pass, "late": sc_late, "silent": sc_silent,
     "after": sc_after, "noreplay": sc_noreplay, "nonce": sc_nonce,
     "clockback": sc_clockback, "reset": sc_reset,
+    "lateread": sc_lateread, "fastclock": sc_fastclock,
+    "slowclock": sc_slowclock,
 }
 
 

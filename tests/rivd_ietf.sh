@@ -27,7 +27,8 @@ if [ -n "${RIV_IETF_KEEP:-}" ]; then
 fi
 rivd_cleanup' EXIT
 
-SCENARIOS="pass late silent after noreplay nonce clockback reset"
+SCENARIOS="pass late silent after noreplay nonce clockback reset lateread \
+fastclock slowclock"
 IDIR=$TMP/ietf
 npass=0
 nfail=0
@@ -125,6 +126,18 @@ wait_event clockback challenged 20
 ok $? "clockback: rivd sent tpm20-challenge-response-attestation"
 wait_verdicts 1 "$A and v['attester'] == 'clockback' and v['result'] == 'pass' and any('challenge' in r for r in v['reasons'])" \
     "clockback: the challenge's quote passes"
+# The clock's pace: ahead of rivd's time, behind it, and a quote read 3 s
+# late followed by one read at once (neither fast nor slow: the anchors).
+wait_verdicts 1 "$A and v['attester'] == 'fastclock' and v['result'] == 'fail' and 'clock' in v['codes'] and any('advanced' in r for r in v['reasons'])" \
+    "fastclock: a clock 30 s ahead fails naming the rule"
+wait_verdicts 1 "$A and v['attester'] == 'slowclock' and v['result'] == 'fail' and 'clock' in v['codes'] and any('advanced' in r for r in v['reasons'])" \
+    "slowclock: a clock that moved 1 s in 8 s fails naming the rule" 30
+wait_event lateread done 60
+ok $? "lateread: the scripted attester played its quotes"
+wait_verdicts 13 "$A and v['attester'] == 'lateread' and v['result'] == 'pass'" \
+    "lateread: every quote passes, the late-read one and the next too" 20
+check_verdicts "all(v['result'] == 'pass' for v in vs if v['attester'] == 'lateread')" \
+    "lateread: no clock failure from a late read"
 # reset: fail naming the rule, a new subscription with a new nonce, passes
 wait_verdicts 1 "$A and v['attester'] == 'reset' and v['result'] == 'fail' and 'reset' in v['codes']" \
     "reset: resetCount changing on a live subscription fails"

@@ -94,9 +94,11 @@ struct att_pending {
 struct att_ch {
 	char		 host[256];
 	uint16_t	 port;
+	int		 ssh;		/* over SSH, else TLS */
 	struct nc_session *session;	/* NULL while not connected */
-	char		 user[256];	/* the receiver's certificate CN:
-					   the session's NETCONF user */
+	char		 user[256];	/* the receiver's certificate CN, or
+					   its SSH user: the session's
+					   NETCONF user */
 	int		 fd;		/* our end of the session's pair */
 	int		 refs;		/* subscriptions delivered here */
 	int		 close_pending;	/* no longer used: close the session */
@@ -113,6 +115,7 @@ struct att_sub {
 	struct att_ch	*ch;		/* configured: where it calls home */
 	char		 ch_host[256];
 	uint16_t	 ch_port;
+	int		 ch_ssh;	/* call home over SSH, else TLS */
 	int		 dead;		/* ended; freed by the loop */
 
 	int		 hash;		/* bank of the nonce chain hash */
@@ -274,15 +277,22 @@ void		 config_seq_restore(struct att_sub *);
 void		 config_free(void);
 
 /* callhome.c */
-int		 callhome_init(const char *, const char *, const char *,
-		    struct riv_err *);
-struct att_ch	*callhome_get(const char *, uint16_t);
+int		 callhome_init(const struct server_conf *, struct riv_err *);
+struct att_ch	*callhome_get(const char *, uint16_t, int);
 void		 callhome_run(void);
 int		 callhome_session_gone(struct nc_session *);
 const char	*callhome_user(const struct nc_session *);
 void		 callhome_free(void);
 void		 server_poll(int);
 void		 server_free(void);
+
+/* callhome_ssh.c */
+int		 callhome_ssh_init(const char *, const char *, const char *,
+		    struct riv_err *);
+int		 callhome_ssh_ready(void);
+int		 callhome_ssh_connect(int, int, char *, size_t,
+		    struct riv_err *);
+void		 callhome_ssh_free(void);
 
 /* subs.c */
 struct nc_server_reply *sub_establish(struct lyd_node *, struct nc_session *);

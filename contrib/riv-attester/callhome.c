@@ -2,13 +2,16 @@
  * callhome.c — RFC 8071 call home for configured subscriptions: the
  * attester dials each receiver (the verifier's call-home listener), is the
  * TLS server on that connection (mutual X.509 authentication, the client
- * certificate's common name is the NETCONF user), and serves NETCONF on it.
+ * certificate's common name is the NETCONF user) or the SSH server
+ * (callhome_ssh.c: host key, public-key authentication of --ssh-user),
+ * and serves NETCONF on it.
  *
  * libnetconf2 2.0.24's own call-home runs a hidden thread per receiver that
  * does the TLS and NETCONF handshakes beside the loop thread, retries at a
  * fixed pace and has no backoff.  Instead the loop dials itself, with
  * exponential backoff and jitter; a small pump thread per connection moves
- * bytes between the TLS connection and a socketpair, and libnetconf2 serves
+ * bytes between the TLS connection (or SSH channel) and a socketpair, and
+ * libnetconf2 serves
  * the other end of the socketpair (nc_accept_inout) in the loop thread like
  * every other session.
  */
@@ -50,8 +53,8 @@ struct ch_pump {
  * Set up the TLS server context for call home: the attester's certificate
  * and key, and the CA that client (receiver) certificates must chain to.
  */
-int
-callhome_init(const char *cert, const char *key, const char *ca,
+static int
+callhome_tls_init(const char *cert, const char *key, const char *ca,
     struct riv_err *err)
 {
 	if (cert == NULL || key == NULL || ca == NULL)
@@ -71,21 +74,40 @@ callhome_init(const char *cert, const char *key, const char *ca,
 	return 0;
 }
 
-/* Find or add the call-home destination host:port; NULL if full. */
+/*
+ * Set up call home with the server's credentials: TLS with its
+ * certificate, SSH with its host key and authorized keys (those it has).
+ */
+int
+callhome_init(const struct server_conf *c, struct riv_err *err)
+{
+	if (callhome_tls_init(c->tls_cert, c->tls_key, c->tls_ca, err) != 0 ||
+	    callhome_ssh_init(c->ssh_host_key, c->ssh_authorized_keys,
+	    c->ssh_user, err) != 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Find or add the call-home destination host:port over TLS, or SSH if
+ * ssh is set; NULL if full.
+ */
 struct att_ch *
-callhome_get(const char *host, uint16_t port)
+callhome_get(const char *host, uint16_t port, int ssh)
 {
 	struct att_ch *ch;
 	size_t i;
 
 	for (i = 0; i < nchs; i++)
-		if (chs[i]->port == port && strcmp(chs[i]->host, host) == 0)
+		if (chs[i]->port == port && chs[i]->ssh == ssh &&
+		    strcmp(chs[i]->host, host) == 0)
 			return chs[i];
 	if (nchs == ATT_CH_MAX || strlen(host) >= sizeof(ch->host) ||
 	    (ch = calloc(1, sizeof(*ch))) == NULL)
 		return NULL;
 	snprintf(ch->host, sizeof(ch->host), "%s", host);
 	ch->port = port;
+	ch->ssh = ssh;
 	ch->fd = -1;
 	ch->backoff_ms = CH_BACKOFF_MIN_MS;
 	mono_now(&ch->next_try);
@@ -216,17 +238,67 @@ tls_accept(int fd, char *user, size_t cap, struct riv_err *err)
 	return ssl;
 }
 
+/*
+ * NETCONF on the socketpair end fd, a call home to ch over user's secure
+ * transport.  Return 0 (session up), or -1 (fd closed).
+ */
+static int
+ch_serve(struct att_ch *ch, int fd, const char *user, struct riv_err *err)
+{
+	struct nc_session *s = NULL;
+
+	if (nc_accept_inout(fd, fd, user, &s) != NC_MSG_HELLO) {
+		close(fd);	/* the pump sees EOF and cleans up */
+		return err_set(err, -1, "no NETCONF hello from %s port %u",
+		    ch->host, ch->port);
+	}
+	ch->session = s;
+	ch->fd = fd;
+	snprintf(ch->user, sizeof(ch->user), "%s", user);
+	server_note_fd(s, fd);
+	server_add_session(s);
+	log_info("call home to %s port %u: session %u (%s)%s", ch->host,
+	    ch->port, nc_session_get_id(s), user, ch->ssh ? " over SSH" : "");
+	return 0;
+}
+
+/* Call ch home once over SSH.  Return 0 (session up) or -1. */
+static int
+ch_connect_ssh(struct att_ch *ch, struct riv_err *err)
+{
+	char user[256];
+	int fd, sp[2];
+
+	if (!callhome_ssh_ready())
+		return err_set(err, -1, "call home over SSH needs "
+		    "--ssh-host-key and --ssh-authorized-keys");
+	if ((fd = dial(ch->host, ch->port, err)) == -1)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == -1) {
+		close(fd);
+		return err_set(err, -1, "call home: %s", strerror(errno));
+	}
+	/* Takes fd; on success the pump thread owns sp[0]. */
+	if (callhome_ssh_connect(fd, sp[0], user, sizeof(user), err) != 0) {
+		close(sp[0]);
+		close(sp[1]);
+		return -1;
+	}
+	return ch_serve(ch, sp[1], user, err);
+}
+
 /* Call ch home once.  Return 0 (session up) or -1. */
 static int
 ch_connect(struct att_ch *ch, struct riv_err *err)
 {
-	struct nc_session *s = NULL;
 	struct ch_pump *p = NULL;
 	pthread_t tid;
 	char user[256];
 	int fd, sp[2] = { -1, -1 };
 	SSL *ssl;
 
+	if (ch->ssh)
+		return ch_connect_ssh(ch, err);
 	if (ch_ssl == NULL)
 		return err_set(err, -1, "call home needs --tls-cert, "
 		    "--tls-key and --tls-ca");
@@ -249,19 +321,7 @@ ch_connect(struct att_ch *ch, struct riv_err *err)
 		goto fail;
 	}
 	pthread_detach(tid);
-	if (nc_accept_inout(sp[1], sp[1], user, &s) != NC_MSG_HELLO) {
-		close(sp[1]);	/* the pump sees EOF and cleans up */
-		return err_set(err, -1, "no NETCONF hello from %s port %u",
-		    ch->host, ch->port);
-	}
-	ch->session = s;
-	ch->fd = sp[1];
-	snprintf(ch->user, sizeof(ch->user), "%s", user);
-	server_note_fd(s, sp[1]);
-	server_add_session(s);
-	log_info("call home to %s port %u: session %u (%s)", ch->host,
-	    ch->port, nc_session_get_id(s), user);
-	return 0;
+	return ch_serve(ch, sp[1], user, err);
 fail:
 	free(p);
 	if (sp[0] != -1)
@@ -368,4 +428,5 @@ callhome_free(void)
 	nchs = 0;
 	SSL_CTX_free(ch_ssl);
 	ch_ssl = NULL;
+	callhome_ssh_free();
 }

@@ -186,7 +186,7 @@ server_init(const struct server_conf *c, struct riv_err *err)
 	nc_server_set_capability(SERVER_INTERLEAVE);
 	nc_set_global_rpc_clb(server_rpc);
 	nc_server_set_hello_timeout(10);
-	if (callhome_init(c->tls_cert, c->tls_key, c->tls_ca, err) != 0 ||
+	if (callhome_init(c, err) != 0 ||
 	    (c->tls_listen != NULL && tls_setup(c, err) != 0) ||
 	    (c->ssh_listen != NULL && ssh_setup(c, err) != 0))
 		return -1;

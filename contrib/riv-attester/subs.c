@@ -770,7 +770,10 @@ sub_from_entry(const struct lyd_node *e, struct att_sub *s)
 		    "call-home address", s->id);
 	}
 	snprintf(s->ch_host, sizeof(s->ch_host), "%s", host);
-	s->ch_port = v ? (uint16_t)strtoul(v, NULL, 10) : 4335;
+	s->ch_ssh = lyd_find_path(set->dnodes[0], RAS ":call-home/ssh", 0,
+	    NULL) == LY_SUCCESS;
+	s->ch_port = v ? (uint16_t)strtoul(v, NULL, 10) : s->ch_ssh ? 4334 :
+	    4335;
 	ly_set_free(set, NULL);
 	if ((r = sub_parse(e, s)) != NULL)
 		return r;
@@ -815,7 +818,7 @@ sub_unconfigure(struct att_sub *s)
 static void
 sub_reconfigure(struct att_sub *s, const struct att_sub *n)
 {
-	struct att_ch *ch = callhome_get(n->ch_host, n->ch_port);
+	struct att_ch *ch = callhome_get(n->ch_host, n->ch_port, n->ch_ssh);
 
 	if (ch != s->ch) {
 		if (s->ch != NULL && --s->ch->refs == 0 &&
@@ -891,7 +894,7 @@ sub_configure(const struct lyd_node *cand, int check)
 				continue;
 			*s = n;
 			s->configured = 1;
-			s->ch = callhome_get(n.ch_host, n.ch_port);
+			s->ch = callhome_get(n.ch_host, n.ch_port, n.ch_ssh);
 			if (s->ch == NULL) {
 				free(s);
 				continue;
@@ -903,8 +906,8 @@ sub_configure(const struct lyd_node *cand, int check)
 			ts_add_cs(&s->next_period, s->period_cs);
 			att.subs[att.nsubs++] = s;
 			log_info("configured subscription %u: %s to %s port "
-			    "%u", s->id, stream_name(s->stream), n.ch_host,
-			    n.ch_port);
+			    "%u%s", s->id, stream_name(s->stream), n.ch_host,
+			    n.ch_port, n.ch_ssh ? " (SSH)" : "");
 			if (s->ch->session != NULL)
 				sub_start_on(s, s->ch);
 		}

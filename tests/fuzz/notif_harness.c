@@ -14,9 +14,11 @@
  *
  * An input is one or more messages separated by the end-of-message
  * delimiter "]]>]]>", each taken as session_take_message takes a message of
- * an established session: an rpc-reply goes to sub_rpc_reply; anything else
- * is parsed with lyd_parse_op (LYD_TYPE_NOTIF_NETCONF) and goes to
- * sub_notification, or to sub_malformed if it does not parse.  Every input
+ * an established session (message_take): an rpc-reply goes to
+ * sub_rpc_reply; evidence is read by xdoc.c and goes to sub_evidence;
+ * anything else, and what xdoc.c refuses, is parsed with lyd_parse_op
+ * (LYD_TYPE_NOTIF_NETCONF).  Every message xdoc.c takes is parsed with
+ * lyd_parse_op too, and the target aborts if libyang refuses it.  Every input
  * starts from the same state: the subscription active (or, if the first
  * message is an rpc-reply, waiting for the reply to establish-subscription
  * message-id 1), its nonce chain at sequence number 0, the TPMs' clocks
@@ -56,6 +58,7 @@
 #include "notif_harness.h"
 #include "refvals.h"
 #include "stream.h"
+#include "xdoc.h"
 
 #define MESSAGES_MAX	16		/* messages taken per input */
 #define STATE_KEEP_MAX	(256 * 1024)	/* saved state kept across inputs */
@@ -283,10 +286,42 @@ reset(int pending)
 	h_state_len = 0;
 }
 
+/*
+ * xdoc.c must take no message that libyang refuses: read msg with both
+ * and abort if xdoc.c takes evidence that lyd_parse_op does not.
+ */
+static void
+check_lean_reader(const char *msg, size_t len)
+{
+	static struct xdoc *d;
+	struct lyd_node *envp = NULL, *op = NULL;
+	struct ly_in *in = NULL;
+
+	if (message_is_reply(msg))
+		return;
+	if (d == NULL && (d = xdoc_new()) == NULL)
+		die("xdoc_new: out of memory");
+	if (xdoc_read(d, rivd.ctx, msg, len) != XDOC_EVIDENCE)
+		return;
+	if (ly_in_new_memory(msg, &in) != LY_SUCCESS)
+		die("ly_in_new_memory");
+	if (lyd_parse_op(rivd.ctx, NULL, in, LYD_XML, LYD_TYPE_NOTIF_NETCONF,
+	    &envp, &op) != LY_SUCCESS || op == NULL) {
+		fprintf(stderr, "xdoc.c took a message libyang refuses (%s):\n"
+		    "%.*s\n", ly_errmsg(rivd.ctx), (int)len, msg);
+		abort();
+	}
+	lyd_free_all(envp);
+	lyd_free_all(op);
+	ly_in_free(in, 0);
+	ly_err_clean(rivd.ctx, NULL);
+}
+
 /* Take one message of an established session, as session.c does. */
 static void
 take_message(const char *msg, size_t len)
 {
+	check_lean_reader(msg, len);
 	message_take(&h_att, msg, len, RECEIVED_US);
 }
 
@@ -547,6 +582,20 @@ void
 session_probe(struct attester *a)
 {
 	(void)a;
+}
+
+/* Stub: no session reads, so none to pause for the store. */
+int
+session_store_check(void)
+{
+	return 0;
+}
+
+/* Stub: reading never pauses here. */
+int64_t
+session_paused_ms(void)
+{
+	return 0;
 }
 
 /* Stub: no call home to wait for (delivery is never call-home here). */

@@ -1,0 +1,427 @@
+/*
+ * check_xdoc.c — the lean reader of evidence notifications (src/xdoc.c):
+ * what it takes, the values it gives, what it refuses and why; and,
+ * against libyang on every message of the fuzz seeds, that it takes
+ * nothing libyang refuses and reads the same values, and that libyang's
+ * canonical print of evidence is always taken (message.c's fallback).
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libyang/libyang.h>
+
+#include "rivd.h"
+#include "testutil.h"
+#include "xdoc.h"
+
+#define RAS	"urn:rivd:params:xml:ns:yang:riv-attestation-streams"
+#define TAA	"urn:ietf:params:xml:ns:yang:ietf-tcg-algs"
+
+/* A quote notification, with placeholders the tests replace. */
+static const char base_msg[] =
+    "<notification xmlns=\"urn:ietf:params:xml:ns:netconf:notification:1.0\">"
+    "<eventTime>2026-12-01T09:41:31.502668978+00:00</eventTime>"
+    "<pcr-trust-evidence xmlns=\"" RAS "\">"
+    "<subscription-id>2147483648</subscription-id>"
+    "<sequence-number>7</sequence-number>"
+    "<seed-id>Yw3NKWbEM2Y=</seed-id>"
+    "<trigger xmlns:ras=\"" RAS "\">ras:periodic</trigger>"
+    "<tpm><name>rp0</name><quote><certificate-name>rp0-ak</certificate-name>"
+    "<quote-data>/1RDRw==</quote-data><quote-signature>AAE=</quote-signature>"
+    "<unsigned-pcr-values>"
+    "<tpm20-hash-algo xmlns:taa=\"" TAA "\">taa:TPM_ALG_SHA256"
+    "</tpm20-hash-algo>"
+    "<pcr-values><pcr-index>0</pcr-index>"
+    "<pcr-value>AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=</pcr-value>"
+    "</pcr-values></unsigned-pcr-values></quote></tpm>"
+    "<tpm><name>rp1</name><quote><quote-data>AQID</quote-data>"
+    "<quote-signature>BA==</quote-signature></quote></tpm>"
+    "</pcr-trust-evidence></notification>";
+
+static struct ly_ctx *ctx;
+static struct xdoc *doc;
+
+/* Build rivd's YANG context (as rivd does) and a reader. */
+static void
+setup(void)
+{
+	const char *src = getenv("RIV_SRCDIR");
+	struct riv_err err;
+	char dir[4096];
+
+	if (ctx != NULL)
+		return;
+	if (src == NULL || *src == '\0')
+		src = "..";
+	snprintf(dir, sizeof(dir), "%s/yang", src);
+	if (yang_context(dir, 0, &ctx, &err) != 0) {
+		fprintf(stderr, "check_xdoc: %s\n", err.msg);
+		exit(1);
+	}
+	if ((doc = xdoc_new()) == NULL)
+		exit(1);
+}
+
+/* base_msg with the first from replaced by to (static buffer). */
+static const char *
+edit(const char *from, const char *to)
+{
+	static char buf[8192];
+	const char *p = strstr(base_msg, from);
+
+	ck_assert_msg(p != NULL, "no %s in the message", from);
+	snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(p - base_msg), base_msg,
+	    to, p + strlen(from));
+	return buf;
+}
+
+/* Read msg; the result. */
+static enum xdoc_result
+read_msg(const char *msg)
+{
+	return xdoc_read(doc, ctx, msg, strlen(msg));
+}
+
+/* Read msg, which must be refused for a reason containing why. */
+static void
+refused(const char *msg, const char *why)
+{
+	ck_assert_int_eq(read_msg(msg), XDOC_REFUSED);
+	ck_assert_msg(strstr(xdoc_why(doc), why) != NULL, "refused for \"%s\","
+	    " not \"%s\"", xdoc_why(doc), why);
+	ck_assert_msg(strncmp(xdoc_why(doc), "at offset ", 10) == 0,
+	    "the reason names no offset: %s", xdoc_why(doc));
+}
+
+START_TEST(test_values)
+{
+	const struct xnode *op, *t, *q, *v;
+	const uint8_t *b;
+	size_t len;
+
+	setup();
+	ck_assert_int_eq(read_msg(base_msg), XDOC_EVIDENCE);
+	op = xdoc_op(doc);
+	ck_assert_str_eq(op->name, "pcr-trust-evidence");
+	ck_assert_str_eq(op->ns, RAS);
+	ck_assert_str_eq(xnode_text(op, "subscription-id"), "2147483648");
+	ck_assert_str_eq(xnode_text(op, "sequence-number"), "7");
+	ck_assert_str_eq(xnode_text(op, "trigger"), "ras:periodic");
+	b = xnode_bin(op, "seed-id", &len);
+	ck_assert_uint_eq(len, 8);
+	ck_assert_mem_eq(b, "\x63\x0d\xcd\x29\x66\xc4\x33\x66", 8);
+	ck_assert_ptr_null(xnode_text(op, "trigger-detail"));
+	t = xnode_child(op, "tpm");
+	ck_assert_str_eq(xnode_text(t, "name"), "rp0");
+	q = xnode_child(t, "quote");
+	b = xnode_bin(q, "quote-data", &len);
+	ck_assert_uint_eq(len, 4);
+	ck_assert_mem_eq(b, "\xff\x54\x43\x47", 4);
+	b = xnode_bin(q, "quote-signature", &len);
+	ck_assert_uint_eq(len, 2);
+	ck_assert_mem_eq(b, "\x00\x01", 2);
+	v = xnode_child(xnode_child(q, "unsigned-pcr-values"), "pcr-values");
+	ck_assert_str_eq(xnode_text(v, "pcr-index"), "0");
+	xnode_bin(v, "pcr-value", &len);
+	ck_assert_uint_eq(len, 32);
+	t = xnode_next_named(t);
+	ck_assert_str_eq(xnode_text(t, "name"), "rp1");
+	b = xnode_bin(xnode_child(t, "quote"), "quote-data", &len);
+	ck_assert_uint_eq(len, 3);
+	ck_assert_mem_eq(b, "\x01\x02\x03", 3);
+	ck_assert_ptr_null(xnode_next_named(t));
+}
+END_TEST
+
+START_TEST(test_xml_forms)
+{
+	const struct xnode *op;
+
+	setup();
+	/* Entities and character references are decoded. */
+	ck_assert_int_eq(read_msg(edit("<tpm>", "<trigger-detail>a &amp; "
+	    "&lt;b&gt; &#233;&#x41;</trigger-detail><tpm>")), XDOC_EVIDENCE);
+	op = xdoc_op(doc);
+	ck_assert_str_eq(xnode_text(op, "trigger-detail"), "a & <b> \xc3\xa9"
+	    "A");
+	/* Prefixed elements, an XML declaration, white space, self-closing
+	 * empty leaves. */
+	ck_assert_int_eq(read_msg(edit("<pcr-trust-evidence xmlns=\"" RAS
+	    "\">", "<r:pcr-trust-evidence xmlns:r=\"" RAS "\">\n  ")),
+	    XDOC_REFUSED);	/* its end tag is unprefixed */
+	ck_assert_int_eq(read_msg("<?xml version=\"1.0\"?>\n"
+	    "<notification xmlns=\"urn:ietf:params:xml:ns:netconf:"
+	    "notification:1.0\"><eventTime>2026-12-01T09:41:31Z</eventTime>"
+	    "<r:bios-log xmlns:r=\"" RAS "\">\n <r:subscription-id>1"
+	    "</r:subscription-id>\n <r:tpm><r:name>rp0</r:name>"
+	    "<r:more-entries/><r:first-event-number>0</r:first-event-number>"
+	    "<r:raw-entries></r:raw-entries></r:tpm>\n</r:bios-log>"
+	    "</notification>\n"), XDOC_EVIDENCE);
+	op = xdoc_op(doc);
+	ck_assert_str_eq(op->name, "bios-log");
+	ck_assert_ptr_nonnull(xnode_child(xnode_child(op, "tpm"),
+	    "more-entries"));
+	ck_assert_str_eq(xnode_text(xnode_child(op, "tpm"), "raw-entries"),
+	    "");
+}
+END_TEST
+
+START_TEST(test_refused_xml)
+{
+	setup();
+	refused(edit("<tpm>", "<!-- c --><tpm>"), "comments");
+	refused(edit("rp0", "<![CDATA[rp0]]>"), "CDATA");
+	refused(edit("<tpm>", "<tpm a=\"1\">"), "attribute other than xmlns");
+	refused(edit("</sequence-number>", "</sequence-numbr>"),
+	    "does not match");
+	refused(edit("rp0", "r\x01p"), "no XML character");
+	refused(edit("rp0", "r\xc3p"), "no XML character");
+	refused(edit("rp0", "r\xed\xa0\x80p"), "no XML character");
+	refused(edit("rp0", "r&bogus;"), "bad entity");
+	refused(edit("rp0", "r&#0;"), "bad entity");
+	refused(edit("<tpm>", "<x:tpm>"), "no namespace");
+	refused(edit("<tpm>", "text<tpm>"), "character data beside");
+	refused(edit("</notification>", "</notification><b/>"),
+	    "second top-level");
+	refused(edit("</notification>", ""), "ends early");
+	refused(edit("<tpm>", "<tpm><"), "a name was expected");
+	ck_assert_int_eq(xdoc_read(doc, ctx, base_msg, 40), XDOC_REFUSED);
+	ck_assert_int_eq(xdoc_read(doc, ctx, "<a\0b/>", 6), XDOC_REFUSED);
+	ck_assert_msg(strstr(xdoc_why(doc), "NUL") != NULL, "%s",
+	    xdoc_why(doc));
+}
+END_TEST
+
+START_TEST(test_refused_schema)
+{
+	char deep[4096];
+	int i;
+
+	setup();
+	refused(edit("<tpm>", "<bogus/><tpm>"), "has no child bogus");
+	refused(edit("<tpm>", "<tpm xmlns=\"urn:x\">"), "unknown namespace");
+	refused(edit("2147483648", "4294967296"), "out of range");
+	refused(edit("2147483648", "042"), "not a plain integer");
+	refused(edit("2147483648", " 42"), "not a plain integer");
+	refused(edit("<pcr-index>0", "<pcr-index>32"), "out of the type's "
+	    "range");
+	refused(edit("Yw3NKWbEM2Y=", "Yw3NKWbEM2Y"), "not canonical base64");
+	refused(edit("Yw3NKWbEM2Y=", "Yw3N KWbEM2Y="), "not canonical base64");
+	refused(edit("Yw3NKWbEM2Y=", "Yw3NKWbEM2Z="), "not canonical base64");
+	refused(edit("Yw3NKWbEM2Y=", "Yw==Yw=="), "not canonical base64");
+	refused(edit("Yw3NKWbEM2Y=", "Yw=="), "out of the type's length");
+	refused(edit("<sequence-number>7</sequence-number>",
+	    "<sequence-number>7</sequence-number><sequence-number>8"
+	    "</sequence-number>"), "twice");
+	refused(edit("<name>rp0</name>", ""), "no key name");
+	refused(edit("<name>rp0</name>", "<name>rp0</name><name>x</name>"),
+	    "twice");
+	refused(edit("ras:periodic", "ras:nonesuch"), "no identity");
+	refused(edit("ras:periodic", "ras:raw"), "not of the type's base");
+	refused(edit("ras:periodic", "zz:periodic"), "without a known prefix");
+	refused(edit("ras:periodic", "periodic"), "without a known prefix");
+	refused(edit("<quote-data>/1RDRw==</quote-data>",
+	    "<quote-data><x/></quote-data>"), "elements in a leaf");
+	refused(edit("<quote><quote-data>AQID</quote-data><quote-signature>"
+	    "BA==</quote-signature></quote>", "<quote>x</quote>"),
+	    "character data in a container");
+	refused(edit("2026-12-01T09:41:31.502668978+00:00", "yesterday"),
+	    "eventTime");
+	/* Two the fuzzer found libyang refuses. */
+	refused(edit("09:41:31.502668978+00:00", "09:41:31502.668978+00:00"),
+	    "eventTime");
+	refused(edit("09:41:31.502668978+00:00", "09:41:31.613076496+0.:00"),
+	    "eventTime");
+	for (i = 0, deep[0] = '\0'; i < 40; i++)
+		strcat(deep, "<a>");
+	for (i = 0; i < 40; i++)
+		strcat(deep, "</a>");
+	refused(edit("rp0", deep), "nested deeper than 32");
+}
+END_TEST
+
+START_TEST(test_other)
+{
+	setup();
+	ck_assert_int_eq(read_msg("<notification xmlns=\"urn:ietf:params:xml:"
+	    "ns:netconf:notification:1.0\"><eventTime>2026-12-01T09:41:31Z"
+	    "</eventTime><subscription-started xmlns=\"urn:ietf:params:xml:ns:"
+	    "yang:ietf-subscribed-notifications\"><id>1</id>"
+	    "</subscription-started></notification>"), XDOC_OTHER);
+	ck_assert_int_eq(read_msg("<notification xmlns=\"urn:ietf:params:xml:"
+	    "ns:netconf:notification:1.0\"><eventTime>2026-12-01T09:41:31Z"
+	    "</eventTime><no-such-stream xmlns=\"" RAS "\"/></notification>"),
+	    XDOC_OTHER);
+	ck_assert_int_eq(read_msg("<rpc-reply xmlns=\"urn:ietf:params:xml:ns:"
+	    "netconf:base:1.0\"><ok/></rpc-reply>"), XDOC_OTHER);
+}
+END_TEST
+
+/* The libyang binary value of leaf path under n, or NULL. */
+static const struct lyd_value_binary *
+ly_bin(const struct lyd_node *n, const char *path)
+{
+	const struct lyd_value_binary *bin;
+	struct lyd_node *t;
+
+	if (lyd_find_path(n, path, 0, &t) != LY_SUCCESS)
+		return NULL;
+	LYD_VALUE_GET(&((struct lyd_node_term *)t)->value, bin);
+	return bin;
+}
+
+/* The values both readers give of evidence op must be the same. */
+static void
+compare_values(const struct xnode *x, const struct lyd_node *op,
+    const char *what)
+{
+	const struct lyd_value_binary *lb;
+	const struct lyd_node *t;
+	const struct xnode *xt;
+	const uint8_t *b;
+	size_t len;
+
+	ck_assert_str_eq(x->name, op->schema->name);
+	ck_assert_str_eq(xnode_text(x, "sequence-number") ?
+	    xnode_text(x, "sequence-number") : "-",
+	    leaf_text(op, "sequence-number") ?
+	    leaf_text(op, "sequence-number") : "-");
+	xt = xnode_child(x, "tpm");
+	LY_LIST_FOR(lyd_child(op), t) {
+		if (strcmp(t->schema->name, "tpm") != 0)
+			continue;
+		ck_assert_msg(xt != NULL, "%s: a tpm entry missing", what);
+		ck_assert_str_eq(xnode_text(xt, "name"), leaf_text(t, "name"));
+		lb = ly_bin(t, "quote/quote-data");
+		b = xnode_bin(xnode_child(xt, "quote"), "quote-data", &len);
+		ck_assert_msg((lb == NULL) == (b == NULL), "%s: quote-data",
+		    what);
+		if (lb != NULL) {
+			ck_assert_uint_eq(len, lb->size);
+			ck_assert_mem_eq(b, lb->data, len);
+		}
+		lb = ly_bin(t, "raw-entries");
+		b = xnode_bin(xt, "raw-entries", &len);
+		ck_assert_msg((lb == NULL) == (b == NULL), "%s: raw-entries",
+		    what);
+		if (lb != NULL && len > 0) {
+			ck_assert_uint_eq(len, lb->size);
+			ck_assert_mem_eq(b, lb->data, len);
+		}
+		xt = xnode_next_named(xt);
+	}
+	ck_assert_msg(xt == NULL, "%s: a tpm entry too many", what);
+}
+
+/*
+ * One message of a seed: xdoc.c takes it only if libyang does, with the
+ * same values; libyang's canonical print of evidence is always taken.
+ * Return 1 if xdoc.c took it as it came.
+ */
+static int
+check_message(const char *msg, size_t len, const char *what)
+{
+	struct lyd_node *envp = NULL, *op = NULL;
+	struct ly_in *in = NULL;
+	enum xdoc_result r;
+	int ok, evidence;
+
+	r = xdoc_read(doc, ctx, msg, len);
+	ck_assert_int_eq(ly_in_new_memory(msg, &in), LY_SUCCESS);
+	ok = lyd_parse_op(ctx, NULL, in, LYD_XML, LYD_TYPE_NOTIF_NETCONF,
+	    &envp, &op) == LY_SUCCESS && op != NULL;
+	ly_in_free(in, 0);
+	evidence = ok && strcmp(op->schema->module->name,
+	    "riv-attestation-streams") == 0;
+	ck_assert_msg(r != XDOC_EVIDENCE || evidence, "%s: xdoc.c took what "
+	    "libyang refuses", what);
+	if (r == XDOC_EVIDENCE)
+		compare_values(xdoc_op(doc), op, what);
+	if (evidence) {
+		ck_assert_msg(xdoc_read_tree(doc, ctx, op) == XDOC_EVIDENCE,
+		    "%s: libyang's print refused: %s", what, xdoc_why(doc));
+		compare_values(xdoc_op(doc), op, what);
+	}
+	lyd_free_all(envp);
+	lyd_free_all(op);
+	ly_err_clean(ctx, NULL);
+	return r == XDOC_EVIDENCE;
+}
+
+START_TEST(test_seeds_agree_with_libyang)
+{
+	static const char *dirs[] = { "pcr_evidence", "bios_log", "ima_log" };
+	const char *src = getenv("RIV_SRCDIR");
+	char path[4096], *buf, *p, *q;
+	struct dirent *de;
+	size_t i, n, taken = 0, messages = 0;
+	DIR *dir;
+	FILE *f;
+
+	setup();
+	if (src == NULL || *src == '\0')
+		src = "..";
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/tests/fuzz/seeds/%s", src,
+		    dirs[i]);
+		ck_assert_msg((dir = opendir(path)) != NULL, "%s", path);
+		while ((de = readdir(dir)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/tests/fuzz/seeds/%s/%s",
+			    src, dirs[i], de->d_name);
+			ck_assert_ptr_nonnull(f = fopen(path, "rb"));
+			buf = malloc(1 << 22);
+			n = fread(buf, 1, (1 << 22) - 1, f);
+			fclose(f);
+			buf[n] = '\0';
+			for (p = buf; p < buf + n; p = q + 6) {
+				if ((q = strstr(p, "]]>]]>")) == NULL)
+					q = buf + n;
+				*q = '\0';
+				if (strlen(p) == (size_t)(q - p) &&
+				    strstr(p, "<rpc-reply") == NULL) {
+					messages++;
+					taken += (size_t)check_message(p,
+					    (size_t)(q - p), path);
+				}
+			}
+			free(buf);
+		}
+		closedir(dir);
+	}
+	/* Most seeds are well-formed evidence: the readers were compared. */
+	ck_assert_msg(taken > 100 && messages > taken, "%zu of %zu taken",
+	    taken, messages);
+}
+END_TEST
+
+static Suite *
+xdoc_suite(void)
+{
+	Suite *s = suite_create("xdoc");
+	TCase *tc = tcase_create("xdoc");
+
+	tcase_add_test(tc, test_values);
+	tcase_add_test(tc, test_xml_forms);
+	tcase_add_test(tc, test_refused_xml);
+	tcase_add_test(tc, test_refused_schema);
+	tcase_add_test(tc, test_other);
+	tcase_add_test(tc, test_seeds_agree_with_libyang);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	int rc;
+
+	setup();
+	rc = run_suite(xdoc_suite());
+	xdoc_free(doc);
+	ly_ctx_destroy(ctx);
+	return rc;
+}

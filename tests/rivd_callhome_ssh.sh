@@ -1,0 +1,216 @@
+#!/bin/sh
+# rivd_callhome_ssh.sh — delivery call-home over SSH (RFC 8071 call home
+# to port 4334's listener, NETCONF over SSH): rivd writes the configured
+# subscriptions of an SSH attester over its outbound SSH session, the
+# swtpm-backed riv-attester calls rivd's SSH call-home listener, is the SSH
+# server there (its host key, rivd's user key from its authorized keys),
+# rivd recognises it by its host key and appraises its evidence.  Then: a
+# tampered PCR fails and a reboot passes again; a silent connection meets
+# the handshake deadline and garbage is refused; a device with a host key
+# no attester has calls with the same subscriptions and is refused (no
+# session, no verdicts, logged); rivd killed and started again is called
+# again.
+# Exit 77 (skip) without swtpm, yanglint or ncclient.  RIV_CHS_KEEP=DIR
+# keeps rivd's log, its configuration and the devices' logs there.
+. "${RIV_SRCDIR:-.}/tests/attester_lib.sh"
+. "$RIV_SRCDIR/tests/rivd_lib.sh"
+trap 'if [ -n "${RIV_CHS_KEEP:-}" ]; then
+	mkdir -p "$RIV_CHS_KEEP" && cp "$RIVD_LOG" "$TMP/rivd.xml" \
+	    "$RIV_CHS_KEEP/" 2>/dev/null
+	for d in d1 x1; do
+		cat "$TMP/dev-$d/log.old" "$TMP/dev-$d/log" \
+		    >"$RIV_CHS_KEEP/dev-$d.log" 2>/dev/null
+	done
+fi
+rivd_cleanup' EXIT
+
+need_tools
+need_bios
+
+# What check_log_count shows of rivd's log when a check fails.
+RIVD_LOG_TOPIC='call home|SSH|d1'
+
+# dev_log_count PATTERN DEVICE: how many lines of DEVICE's log match.
+dev_log_count() {
+	grep -Ec -- "$1" "$TMP/dev-$2/log"
+}
+
+# check_dev_log PATTERN DEVICE DESCRIPTION [SECONDS]: DEVICE logs PATTERN
+# (grep -E) within SECONDS (default 15).
+check_dev_log() {
+	cdl_n=0
+	while [ "$(dev_log_count "$1" "$2")" -lt 1 ] &&
+	    [ $cdl_n -lt $((${4:-15} * 5)) ]; do
+		sleep 0.2
+		cdl_n=$((cdl_n + 1))
+	done
+	if [ "$(dev_log_count "$1" "$2")" -ge 1 ]; then
+		npass=$((npass + 1))
+	else
+		nfail=$((nfail + 1))
+		echo "FAIL: $3: $2 did not log /$1/"
+		tail -5 "$TMP/dev-$2/log" | sed 's/^/  /'
+	fi
+}
+
+make_pki
+# The host key of a device no attester entry names.
+ssh-keygen -q -t ecdsa -b 256 -N "" -m PEM -f "$PKI/stranger_host_key" \
+    >>"$TMP/pki.log" 2>&1 || die "stranger host key"
+
+PORTS=$(free_ports 4) || die "no free ports"
+SSH_PORT=$PORTS			# d1's SSH listener
+X_SSH_PORT=$((PORTS + 1))	# the stranger's
+TLS_CHP=$((PORTS + 2))		# rivd's TLS call-home listener (unused)
+CHP=$((PORTS + 3))		# rivd's SSH call-home listener
+start_device d1 rp0 -- --bios-log "$BIOS" \
+    --ssh-listen "127.0.0.1:$SSH_PORT" --ssh-host-key "$PKI/ssh_host_key" \
+    --ssh-authorized-keys "$PKI/authorized_keys"
+grep -q "SSH on 127.0.0.1:$SSH_PORT" "$TMP/dev-d1/log" ||
+    die "riv-attester does not listen for SSH: $(tail -3 "$TMP/dev-d1/log")"
+write_reference "$TMP/reference.json" "$BIOS"
+
+SUBS="<subscription><stream>pcr-trust-evidence</stream><period>100</period></subscription>
+    <subscription><stream>bios-log</stream><on-change/></subscription>
+    <reference-values>$TMP/reference.json</reference-values>"
+SSH_XML="<ssh><user>rivd</user><key>$PKI/client_ssh_key</key><host-key>$PKI/ssh_host_key.pub</host-key></ssh>"
+conf_begin "$TMP/rivd.xml" "<call-home><address>127.0.0.1</address><port>$TLS_CHP</port><ssh><port>$CHP</port></ssh></call-home>"
+conf_attester d1 "$SSH_XML <delivery>call-home</delivery> $SUBS" d1 \
+    "$SSH_PORT"
+conf_end
+start_rivd "$TMP/rivd.xml"
+
+IS_D1="v['attester'] == 'd1'"
+BAD_CHAIN="{'gap', 'replayed', 'reordered', 'foreign', 'seed'}"
+
+# 1. d1 calls home over SSH; both streams pass on the configured
+# subscriptions.
+check_log_count "call home: listening on 127\.0\.0\.1 port $CHP \(SSH\)" 1 \
+    "rivd listens for call home over SSH"
+wait_log "attester d1: called home" 1 30
+check_log_count "attester d1: subscriptions configured; waiting for it to call home" \
+    1 "rivd writes d1's subscriptions over SSH and waits for the call"
+check_log_count "attester d1: called home" 1 "d1 calls home"
+check_dev_log "call home to 127\.0\.0\.1 port $CHP: session [0-9]+ \(rivd\) over SSH" \
+    d1 "d1 calls rivd's SSH listener and serves NETCONF over SSH"
+for s in pcr-trust-evidence bios-log; do
+	wait_verdicts 1 "$IS_D1 and v['stream'] == '$s' and \
+v['result'] == 'pass'" "d1 (SSH call home): $s passes"
+done
+wait_verdicts 3 "$IS_D1 and v['stream'] == 'pcr-trust-evidence' and \
+v['result'] == 'pass' and v['subscription'] == 1381367809" \
+    "d1's quotes come on configured subscription 1381367809"
+check_verdicts "all(v['result'] == 'pass' for v in vs)" \
+    "nothing but passes before anything happened"
+if grep -q "<ssh/>" "$TMP/dev-d1/state/subscriptions.xml" &&
+    grep -q "<port>$CHP</port>" "$TMP/dev-d1/state/subscriptions.xml"; then
+	npass=$((npass + 1))
+else
+	nfail=$((nfail + 1))
+	echo "FAIL: the receiver rivd wrote into d1 does not name SSH and" \
+	    "port $CHP:"
+	head -c 1500 "$TMP/dev-d1/state/subscriptions.xml"
+fi
+
+# 2. A PCR extended behind the logs' back fails on the SSH call-home
+# session; a reboot brings the passes back.
+id0=$(last_id)
+dev_ctl d1 tamper 4 >/dev/null || die "tamper"
+wait_verdicts 1 "$IS_D1 and v['id'] > $id0 and \
+v['stream'] == 'pcr-trust-evidence' and v['result'] == 'fail' and \
+'reference' in v['codes'] and v['subscription'] == 1381367809" \
+    "a tampered PCR 4 fails d1's reference values (SSH call home)"
+id0=$(last_id)
+dev_ctl d1 reboot >/dev/null || die "reboot"
+wait_verdicts 2 "$IS_D1 and v['id'] > $id0 and \
+v['stream'] == 'pcr-trust-evidence' and v['result'] == 'pass'" \
+    "after the reboot d1's quotes pass again"
+
+# 3. Connections to the SSH listener that are no SSH client's: one stays
+# silent (the handshake deadline, connect-timeout 5 s, closes it), one
+# sends garbage after a banner; d1's session is not touched.
+nlog=$(wc -l <"$RIVD_LOG")
+$PY - "$CHP" >"$TMP/hostile.log" 2>&1 <<'EOF2' &
+import os, socket, sys, time
+port = int(sys.argv[1])
+silent = socket.create_connection(("127.0.0.1", port))
+junk = socket.create_connection(("127.0.0.1", port))
+junk.sendall(b"SSH-2.0-OpenSSH_9.2\r\n" + os.urandom(4096))
+time.sleep(8)
+EOF2
+HOSTILE=$!
+wait_log "call home from 127\.0\.0\.1: no SSH handshake within 5 s" 1 12
+check_log_count "call home from 127\.0\.0\.1: no SSH handshake within 5 s" 1 \
+    "rivd closes a silent call home at the deadline"
+check_log_count "call home from 127\.0\.0\.1: SSH: " 1 \
+    "rivd logs the call home that sends garbage"
+wait "$HOSTILE" 2>/dev/null
+check_no_log_since() {
+	if tail -n "+$(($1 + 1))" "$RIVD_LOG" | grep -Eq -- "$2"; then
+		nfail=$((nfail + 1))
+		echo "FAIL: $3: rivd logged /$2/:"
+		tail -n "+$(($1 + 1))" "$RIVD_LOG" | grep -E -- "$2" | head -5
+	else
+		npass=$((npass + 1))
+	fi
+}
+check_no_log_since "$nlog" "attester d1: (session closed|called home)" \
+    "the hostile connections leave d1's session alone"
+
+# 4. A device with a host key that no attester has, holding the same
+# configured subscriptions (copied from d1's state directory), calls
+# rivd's SSH listener: refused before authentication, logged, no session
+# and no verdicts; d1 goes on.
+mkdir -p "$TMP/dev-x1/state" || die "mkdir"
+cp "$TMP/dev-d1/state/subscriptions.xml" "$TMP/dev-x1/state/" ||
+    die "copy subscriptions"
+nlog=$(wc -l <"$RIVD_LOG")
+nch=$(grep -c "attester d1: called home" "$RIVD_LOG")
+id0=$(last_id)
+start_device x1 rp0 -- --bios-log "$BIOS" \
+    --ssh-listen "127.0.0.1:$X_SSH_PORT" \
+    --ssh-host-key "$PKI/stranger_host_key" \
+    --ssh-authorized-keys "$PKI/authorized_keys"
+REFUSED="call home from 127\.0\.0\.1: its host key ecdsa-sha2-nistp256 \
+SHA256:[^ ]+ is the ssh/host-key of no attester with delivery call-home: refused"
+wait_log "$REFUSED" 1 20
+check_log_count "$REFUSED" 1 "rivd refuses the call home of an unknown host key"
+check_dev_log "call home to 127\.0\.0\.1 port $CHP: .*next try" x1 \
+    "the stranger's call home fails and it backs off"
+wait_log "$REFUSED" 2 15
+check_log_count "$REFUSED" 2 "rivd refuses the stranger's next call too"
+check_no_log_since "$nlog" "attester d1: (session closed|called home)|SSH authenticated" \
+    "the stranger gets no session and leaves d1's alone"
+if [ "$(dev_log_count "session [0-9]+ \(rivd\) over SSH" x1)" -eq 0 ]; then
+	npass=$((npass + 1))
+else
+	nfail=$((nfail + 1))
+	echo "FAIL: the stranger got a NETCONF session over SSH call home"
+fi
+wait_verdicts 2 "$IS_D1 and v['id'] > $id0 and v['result'] == 'pass'" \
+    "d1 keeps passing while the stranger calls"
+check_verdicts "all($IS_D1 for v in vs)" "no verdict but d1's"
+stop_device x1
+[ "$(grep -c "attester d1: called home" "$RIVD_LOG")" -eq "$nch" ] ||
+    echo "note: d1 called home again meanwhile"
+
+# 5. rivd killed with SIGKILL and started again on the same store: d1
+# calls its SSH listener again and the verdicts continue without a chain
+# failure.
+nch=$(grep -c "attester d1: called home" "$RIVD_LOG")
+kill_rivd
+start_rivd "$TMP/rivd.xml"
+wait_log "attester d1: called home" $((nch + 1)) 40
+check_log_count "attester d1: called home" $((nch + 1)) \
+    "d1 calls the restarted rivd home over SSH"
+id0=$(last_id)
+wait_verdicts 3 "$IS_D1 and v['id'] > $id0 and \
+v['stream'] == 'pcr-trust-evidence' and v['result'] == 'pass'" \
+    "d1's verdicts continue after rivd's restart"
+check_verdicts "not any(set(v['codes'] or ()) & $BAD_CHAIN for v in vs \
+if v['id'] > $id0)" "no gap, replayed or seed failure after rivd's restart"
+
+check_rivd_alive
+stop_rivd
+check_sanitizers
+finish
