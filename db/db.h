@@ -1,6 +1,7 @@
 /*
  * db.h — inside the verdict store: the SQLite connections and the schema
- * (db.c), one write transaction (writer.c), the records the store's
+ * (db.c), one write transaction (writer.c), the checkpointer
+ * (checkpoint.c), the records the store's
  * queue carries to the writer thread (store.c), and stored values as
  * readers show them (show.c).  The daemon uses store.h and manage.h;
  * rivctl uses the reader half of db.c and show.c.
@@ -101,5 +102,12 @@ void		 writer_close(struct writer *);
 int		 writer_write(struct writer *, struct store_rec *const *,
 		    size_t, int64_t, struct writer_counts *,
 		    struct riv_err *);
+
+/* checkpoint.c: the checkpointer thread (passive checkpoints). */
+struct checkpointer;
+int		 checkpointer_start(sqlite3 *, const char *, const char *,
+		    struct checkpointer **, struct riv_err *);
+uint64_t	 checkpointer_count(struct checkpointer *);
+void		 checkpointer_stop(struct checkpointer *);
 
 #endif

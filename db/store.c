@@ -36,6 +36,7 @@ struct store {
 	sqlite3		*rdb;		/* store_load_state's */
 	sqlite3_stmt	*load;		/* on rdb */
 	struct writer	*w;
+	struct checkpointer *ckpt;	/* checkpoints the writer's WAL */
 
 	pthread_mutex_t	 lock;		/* the queue and stats */
 	pthread_cond_t	 cond;		/* the writer waits for records */
@@ -376,6 +377,7 @@ free_store(struct store *s)
 	for (i = 0; i < s->count; i++)
 		free_rec(s->ring[(s->head + i) % s->cap]);
 	sqlite3_finalize(s->load);
+	checkpointer_stop(s->ckpt);
 	writer_close(s->w);
 	sqlite3_close(s->rdb);
 	sqlite3_close(s->db);
@@ -411,7 +413,8 @@ store_open(const char *path, const char *synchronous, struct store **sp,
 		goto fail;
 	}
 	if (db_open(path, synchronous, &s->db, err) != RIV_OK ||
-	    writer_open(s->db, &s->w, err) != RIV_OK ||
+	    checkpointer_start(s->db, path, synchronous, &s->ckpt, err) !=
+	    RIV_OK || writer_open(s->db, &s->w, err) != RIV_OK ||
 	    db_open_reader(path, &s->rdb, err) != RIV_OK)
 		goto fail;
 	if (sqlite3_prepare_v3(s->rdb, "SELECT sequence, blob FROM state "
@@ -813,6 +816,7 @@ store_get_stats(struct store *s, struct store_stats *out)
 {
 	pthread_mutex_lock(&s->lock);
 	*out = s->stats;
+	out->checkpoints = checkpointer_count(s->ckpt);
 	out->queued = s->count;
 	out->high_water = s->high;
 	out->low_water = s->low;

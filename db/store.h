@@ -110,6 +110,7 @@ struct store_stats {
 	uint64_t	 failed_batches;
 	uint64_t	 failed_items;	/* items of those: not stored */
 	uint64_t	 retries;	/* transactions tried again */
+	uint64_t	 checkpoints;	/* WAL checkpoints (checkpoint.c) */
 	int		 retrying;	/* a batch waits to be tried again */
 	size_t		 queued;	/* records waiting now */
 	size_t		 queue_max;

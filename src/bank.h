@@ -35,6 +35,18 @@ struct bank {
 
 struct hasher;
 
+/* One hash of a batch (hasher_batch): a, then b (bl may be 0), into out. */
+struct hash_job {
+	int		 bank;
+	const uint8_t	*a;
+	size_t		 al;
+	const uint8_t	*b;
+	size_t		 bl;
+	uint8_t		*out;
+};
+
+#define HASH_BATCH	8	/* jobs whose blocks hasher_batch interleaves */
+
 const struct bank	*bank_get(int);
 int			 bank_by_alg(uint16_t);
 int			 bank_by_name(const char *);
@@ -50,5 +62,7 @@ int			 hasher_hash2(struct hasher *, int, const void *, size_t,
 			    const void *, size_t, uint8_t *);
 int			 hasher_extend(struct hasher *, int, uint8_t *,
 			    const uint8_t *);
+int			 hasher_batch(struct hasher *, const struct hash_job *,
+			    size_t);
 
 #endif

@@ -81,6 +81,22 @@ call_attester(X509 *x)
 	return NULL;
 }
 
+/*
+ * Tell whether attester a waits for the call c brought; if not, log it and
+ * close the call (the attester calls again).
+ */
+static int
+call_awaited(struct call *c, struct attester *a)
+{
+	if (a->state == ATT_AWAIT)
+		return 1;
+	log_info("attester %s: call home from %s while %s: closed (it calls "
+	    "again)", a->name, c->peer, a->state == ATT_UP ? "its session is "
+	    "up" : "its subscriptions are being written");
+	call_free(c, 0);
+	return 0;
+}
+
 /* The handshake of call c ended (or failed). */
 static void
 call_event_cb(struct bufferevent *bev, short what, void *arg)
@@ -106,14 +122,8 @@ call_event_cb(struct bufferevent *bev, short what, void *arg)
 		call_free(c, 0);
 		return;
 	}
-	if (a->state != ATT_AWAIT) {
-		log_info("attester %s: call home from %s while %s: closed (it "
-		    "calls again)", a->name, c->peer, a->state == ATT_UP ?
-		    "its session is up" : "its subscriptions are being "
-		    "written");
-		call_free(c, 0);
+	if (!call_awaited(c, a))
 		return;
-	}
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
 	if (session_adopt(a, bev) != 0) {
 		call_free(c, 0);
@@ -223,14 +233,8 @@ call_ssh_event_cb(struct bufferevent *bev, short what, void *arg)
 		call_free(c, 0);
 		return;
 	}
-	if (a->state != ATT_AWAIT) {
-		log_info("attester %s: call home from %s while %s: closed (it "
-		    "calls again)", a->name, c->peer, a->state == ATT_UP ?
-		    "its session is up" : "its subscriptions are being "
-		    "written");
-		call_free(c, 0);
+	if (!call_awaited(c, a))
 		return;
-	}
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
 	if (ssh_call_adopt(c->link, a) != 0) {
 		call_free(c, 0);

@@ -282,41 +282,51 @@ implied_algo(struct ima_entry *e, size_t size)
 		snprintf(e->file_algo, sizeof(e->file_algo), "md5");
 }
 
+/* Return the index of the first c in n bytes at p, or n (short runs). */
+static size_t
+byte_index(const uint8_t *p, size_t n, uint8_t c)
+{
+	size_t i;
+
+	for (i = 0; i < n && p[i] != c; i++)
+		;
+	return i;
+}
+
 /*
  * Split a d-ng ("algo:\0digest") or d-ngv2 ("type:algo:\0digest") field.
- * 0, or -1 if the prefix is missing or not printable.
+ * 0, or -1 if the prefix is missing or not printable.  The prefix is a
+ * few bytes: scanned here rather than by memchr, whose call costs more.
  */
 static int
 split_algo(const uint8_t *start, size_t len, int v2, char *type, size_t tlen,
     char *algo, size_t alen, const uint8_t **dig, size_t *dlen)
 {
-	const uint8_t *nul, *colon, *p = start;
-	size_t plen, i, max = tlen + alen + 2;
+	const uint8_t *p = start;
+	size_t plen, i, c, max = tlen + alen + 2, lim = len < max ? len : max;
 
-	if ((nul = memchr(p, '\0', len < max ? len : max)) == NULL)
+	if ((plen = byte_index(p, lim, '\0')) == lim)
 		return -1;
-	plen = (size_t)(nul - p);
 	if (plen == 0 || p[plen - 1] != ':')
 		return -1;
 	for (i = 0; i + 1 < plen; i++)
 		if (p[i] < 0x21 || p[i] > 0x7e)
 			return -1;
+	*dig = start + plen + 1;
+	*dlen = len - plen - 1;
 	plen--;			/* drop the last ':' */
 	if (v2) {
-		if ((colon = memchr(p, ':', plen)) == NULL ||
-		    (size_t)(colon - p) >= tlen)
+		if ((c = byte_index(p, plen, ':')) == plen || c >= tlen)
 			return -1;
-		memcpy(type, p, (size_t)(colon - p));
-		type[colon - p] = '\0';
-		plen -= (size_t)(colon - p) + 1;
-		p = colon + 1;
+		memcpy(type, p, c);
+		type[c] = '\0';
+		plen -= c + 1;
+		p += c + 1;
 	}
-	if (plen >= alen || memchr(p, ':', plen) != NULL)
+	if (plen >= alen || byte_index(p, plen, ':') != plen)
 		return -1;
 	memcpy(algo, p, plen);
 	algo[plen] = '\0';
-	*dig = nul + 1;
-	*dlen = len - (size_t)(nul + 1 - start);
 	return 0;
 }
 
@@ -479,11 +489,32 @@ pcr_problem(uint64_t pcr)
 	    "accepts up to 63 but a TPM has no such PCR)";
 }
 
-/* Reset the decoded part of an entry. */
+/* Clear the members of an entry from offset from up to offset to. */
+static inline void
+entry_zero(struct ima_entry *e, size_t from, size_t to)
+{
+	memset((uint8_t *)e + from, 0, to - from);
+}
+
+/*
+ * Reset an entry.  The strings (template_name, file_algo, modsig_algo)
+ * are only emptied: every reader writes them whole, with their NUL.  The
+ * rest is cleared in pieces under 128 bytes, which compilers write with
+ * a few vector stores, where one memset of the 600-byte entry became a
+ * rep stos that cost more than decoding the entry.
+ */
 static void
 entry_clear(struct ima_entry *e)
 {
-	memset(e, 0, sizeof(*e));
+	entry_zero(e, 0, offsetof(struct ima_entry, template_name));
+	e->template_name[0] = '\0';
+	entry_zero(e, offsetof(struct ima_entry, template_data),
+	    offsetof(struct ima_entry, file_algo));
+	e->file_algo[0] = '\0';
+	entry_zero(e, offsetof(struct ima_entry, file_digest),
+	    offsetof(struct ima_entry, modsig_algo));
+	e->modsig_algo[0] = '\0';
+	entry_zero(e, offsetof(struct ima_entry, modsig_digest), sizeof(*e));
 }
 
 /* Check a template name: printable, no spaces; 0 or -1. */
@@ -589,7 +620,7 @@ read_binary(struct ima_reader *r, struct ima_entry *e, struct riv_err *err)
 		    "%zu: unknown template \"%s\" (not a built-in template "
 		    "nor a format of known fields)",
 		    (unsigned long long)r->index, o, e->template_name);
-	if (strcmp(e->template_name, "ima") == 0) {
+	if (memcmp(e->template_name, "ima", 4) == 0) {
 		/* d (20 bytes, no length), then n: u32 strlen and name. */
 		e->legacy = 1;
 		if (left - pos < LEGACY_D + 4)
@@ -1313,6 +1344,33 @@ ima_is_boot_aggregate(const struct ima_entry *e)
 }
 
 /*
+ * The bytes an entry's template hash covers: its template data, or for
+ * the "ima" template d and the name zero-padded to 256 bytes, built in
+ * buf (LEGACY_D + LEGACY_NAME_PAD bytes).  0, or -1 if the "ima" data is
+ * malformed.
+ */
+static int
+template_input(const struct ima_entry *e, uint8_t *buf, const uint8_t **p,
+    size_t *n)
+{
+	size_t len = e->template_data_len, nlen;
+
+	*p = e->template_data;
+	*n = len;
+	if (!e->legacy)
+		return 0;
+	if (len < LEGACY_D + 4 ||
+	    (nlen = len - LEGACY_D - 4) > IMA_EVENT_NAME_MAX)
+		return -1;
+	memcpy(buf, *p, LEGACY_D);
+	memcpy(buf + LEGACY_D, *p + LEGACY_D + 4, nlen);
+	memset(buf + LEGACY_D + nlen, 0, LEGACY_NAME_PAD - nlen);
+	*p = buf;
+	*n = LEGACY_D + LEGACY_NAME_PAD;
+	return 0;
+}
+
+/*
  * Compute an entry's template hash in a bank's algorithm into out (h may
  * be NULL); 0 or -1.  The "ima" template hashes d and the name zero-padded
  * to 256 bytes.
@@ -1322,19 +1380,11 @@ ima_template_hash(struct hasher *h, int bank, const struct ima_entry *e,
     uint8_t *out)
 {
 	uint8_t b[LEGACY_D + LEGACY_NAME_PAD];
-	const uint8_t *p = e->template_data;
-	size_t n = e->template_data_len, nlen;
+	const uint8_t *p;
+	size_t n;
 
-	if (e->legacy) {
-		if (n < LEGACY_D + 4 ||
-		    (nlen = n - LEGACY_D - 4) > IMA_EVENT_NAME_MAX)
-			return -1;
-		memcpy(b, p, LEGACY_D);
-		memcpy(b + LEGACY_D, p + LEGACY_D + 4, nlen);
-		memset(b + LEGACY_D + nlen, 0, LEGACY_NAME_PAD - nlen);
-		p = b;
-		n = sizeof(b);
-	}
+	if (template_input(e, b, &p, &n) == -1)
+		return -1;
 	if (h == NULL)
 		return bank_hash(bank, p, n, out);
 	return hasher_hash2(h, bank, p, n, NULL, 0, out);
@@ -1645,14 +1695,106 @@ rules_narrow(struct ima_state *st, int b, unsigned keep)
 	st->ckpt.known[b] &= (uint8_t)keep;
 }
 
-/* Extend a bank's PCR in a set with a digest; 0 or -1. */
-static int
-extend(struct hasher *h, struct pcrset *s, int b, unsigned pcr,
-    const uint8_t *d)
+/*
+ * The hashes of one entry (ima_state_apply), in two batches of
+ * independent jobs: the template hashes that extends use, then those
+ * extends.  The other jobs (the template hash only verified, the extends
+ * of a digest known at once: logged, padded from a logged SHA1, a
+ * violation's) go to either batch, to the one with fewer jobs, so that
+ * each batch interleaves as many hashes as it can: hasher_batch runs
+ * independent hashes in the same cycles.
+ */
+#define APPLY_JOBS	(BANK_COUNT * IMA_RULES + BANK_COUNT)
+struct apply {
+	struct hash_job	 now[APPLY_JOBS], later[APPLY_JOBS];
+	struct hash_job	 any[APPLY_JOBS];	/* either batch */
+	size_t		 nnow, nlater, nany;
+	uint32_t	 need;		/* banks whose template hash is made */
+	uint32_t	 used;		/* and used by an extend */
+	int		 pad_later;	/* pad is filled from tmpl[SHA1] */
+	uint8_t		 tmpl[BANK_COUNT][DIGEST_MAX];	/* template hashes */
+	uint8_t		 pad[DIGEST_MAX];	/* SHA1 zero-padded */
+	uint8_t		 legacy[LEGACY_D + LEGACY_NAME_PAD];
+};
+
+/*
+ * Queue an extend of a bank's PCR in a set with a digest: in the second
+ * batch if the digest is a template hash (later), else in either.
+ */
+static void
+apply_extend(struct apply *ap, int later, struct pcrset *s, int b,
+    unsigned pcr, const uint8_t *d)
 {
+	struct hash_job *j = later ? &ap->later[ap->nlater++] :
+	    &ap->any[ap->nany++];
+	size_t n = bank_get(b)->size;
+
 	if (!pcrset_has(s, b, pcr))
 		pcrset_set(s, b, pcr, zeros);
-	return hasher_extend(h, b, s->val[b][pcr], d);
+	j->bank = b;
+	j->a = s->val[b][pcr];
+	j->al = n;
+	j->b = d;
+	j->bl = n;
+	j->out = s->val[b][pcr];
+}
+
+/*
+ * Compare an entry's logged template digest with the template hashes of
+ * an apply (the list's bank's, and SHA1's if it was computed), as
+ * verify_logged does: RIV_OK, RIV_FAIL, or RIV_MALFORMED if SHA1's must be
+ * computed and cannot.
+ */
+static int
+apply_verify(struct hasher *h, const struct apply *ap, int list_bank,
+    const struct ima_entry *e)
+{
+	uint8_t d[DIGEST_MAX];
+	size_t n = bank_get(list_bank)->size;
+
+	if (memcmp(ap->tmpl[list_bank], e->template_digest, n) == 0)
+		return RIV_OK;
+	if (list_bank == BANK_SHA1 ||
+	    !all_zero(e->template_digest + 20, n - 20))
+		return RIV_FAIL;
+	if (ap->need & (1u << BANK_SHA1))
+		memcpy(d, ap->tmpl[BANK_SHA1], 20);
+	else if (ima_template_hash(h, BANK_SHA1, e, d) == -1)
+		return RIV_MALFORMED;
+	return memcmp(d, e->template_digest, 20) == 0 ? RIV_OK : RIV_FAIL;
+}
+
+/*
+ * Queue the template hashes an apply needs (ap->need), of the n bytes at
+ * p: in the first batch those an extend uses, else in either; then give
+ * the jobs of either batch to the one with fewer jobs (all to the first
+ * if nothing waits for it).
+ */
+static void
+apply_templates(struct apply *ap, const uint8_t *p, size_t n)
+{
+	struct hash_job *j;
+	size_t i;
+	int b;
+
+	for (b = 0; b < BANK_COUNT; b++) {
+		if (!(ap->need & (1u << b)))
+			continue;
+		j = ap->used & (1u << b) ? &ap->now[ap->nnow++] :
+		    &ap->any[ap->nany++];
+		j->bank = b;
+		j->a = p;
+		j->al = n;
+		j->b = NULL;
+		j->bl = 0;
+		j->out = ap->tmpl[b];
+	}
+	for (i = 0; i < ap->nany; i++) {
+		if (ap->nlater == 0 || ap->nnow <= ap->nlater)
+			ap->now[ap->nnow++] = ap->any[i];
+		else
+			ap->later[ap->nlater++] = ap->any[i];
+	}
 }
 
 /* Append the values after an entry to the history ring. */
@@ -1672,10 +1814,10 @@ hist_push(struct ima_state *st, const struct ima_entry *e)
 	}
 	st->hist_index[slot] = e->index;
 	st->hist_pcr[slot] = (uint8_t)e->pcr;
-	for (c = 0; c < st->hist_ncols; c++) {
+	for (c = 0; c < st->hist_ncols; c++) {	/* whole slots: no call */
 		b = st->hist_bank[c];
 		memcpy(st->hist_val[slot][c], st->val[rule_index(st, b,
-		    st->hist_rule[c])].val[b][e->pcr], bank_get(b)->size);
+		    st->hist_rule[c])].val[b][e->pcr], DIGEST_MAX);
 	}
 	st->hist_head = (slot + 1) % IMA_HISTORY_MAX;
 	st->hist_len++;
@@ -1831,10 +1973,11 @@ int
 ima_state_apply(struct ima_state *st, struct hasher *h, int list_bank,
     const struct ima_entry *e, int *mismatch, struct riv_err *err)
 {
-	uint8_t sha1[DIGEST_MAX], pad[DIGEST_MAX], d[DIGEST_MAX];
 	const struct bank *lb = bank_get(list_bank);
-	const uint8_t *x;
-	int b, r, have_sha1 = 0, rc;
+	const uint8_t *x, *tp = NULL;
+	struct apply ap;
+	size_t tn = 0;
+	int b, r, rc, later;
 	unsigned rules;
 
 	*mismatch = 0;
@@ -1858,10 +2001,15 @@ ima_state_apply(struct ima_state *st, struct hasher *h, int list_bank,
 		    "digests are %s, the state's list had %s",
 		    (unsigned long long)e->index, lb->name,
 		    bank_get(st->list_bank)->name);
-	if (!e->violation) {
-		if ((rc = verify_logged(h, list_bank, e)) == RIV_MALFORMED)
-			goto hashfail;
-		*mismatch = rc == RIV_FAIL;
+	if (!e->violation && template_input(e, ap.legacy, &tp, &tn) == -1)
+		goto hashfail;
+	ap.nnow = ap.nlater = ap.nany = 0;
+	ap.need = e->violation ? 0 : 1u << list_bank;
+	ap.used = 0;
+	ap.pad_later = 0;
+	if (!e->violation && list_bank == BANK_SHA1) {
+		memcpy(ap.pad, e->template_digest, 20);
+		memset(ap.pad + 20, 0, DIGEST_MAX - 20);
 	}
 	for (b = 0; b < BANK_COUNT; b++) {
 		if (!(st->bank_mask & (1u << b)))
@@ -1874,31 +2022,41 @@ ima_state_apply(struct ima_state *st, struct hasher *h, int list_bank,
 		for (r = 0; r < IMA_RULES; r++) {
 			if (!(rules & (1u << r)) || rule_index(st, b, r) != r)
 				continue;
+			later = 0;
 			if (e->violation)
 				x = r == IMA_RULE_PAD ? ones20 : ones;
 			else if (b == list_bank)
 				x = e->template_digest;
 			else if (r == IMA_RULE_BANK && b != BANK_SHA1) {
-				if (ima_template_hash(h, b, e, d) == -1)
-					goto hashfail;
-				x = d;
+				ap.need |= 1u << b;
+				ap.used |= 1u << b;
+				x = ap.tmpl[b];
+				later = 1;
 			} else {	/* SHA1, or a padded SHA1 */
-				if (!have_sha1) {
-					if (list_bank == BANK_SHA1)
-						memcpy(sha1, e->template_digest,
-						    20);
-					else if (ima_template_hash(h,
-					    BANK_SHA1, e, sha1) == -1)
-						goto hashfail;
-					memcpy(pad, sha1, 20);
-					memset(pad + 20, 0, DIGEST_MAX - 20);
-					have_sha1 = 1;
+				if (list_bank != BANK_SHA1) {
+					ap.need |= 1u << BANK_SHA1;
+					ap.used |= 1u << BANK_SHA1;
+					ap.pad_later = 1;
+					later = 1;
 				}
-				x = pad;
+				x = ap.pad;
 			}
-			if (extend(h, &st->val[r], b, e->pcr, x) == -1)
-				goto hashfail;
+			apply_extend(&ap, later, &st->val[r], b, e->pcr, x);
 		}
+	}
+	apply_templates(&ap, tp, tn);
+	if (hasher_batch(h, ap.now, ap.nnow) == -1)
+		goto hashfail;
+	if (ap.pad_later) {
+		memcpy(ap.pad, ap.tmpl[BANK_SHA1], 20);
+		memset(ap.pad + 20, 0, DIGEST_MAX - 20);
+	}
+	if (hasher_batch(h, ap.later, ap.nlater) == -1)
+		goto hashfail;
+	if (!e->violation) {
+		if ((rc = apply_verify(h, &ap, list_bank, e)) == RIV_MALFORMED)
+			goto hashfail;
+		*mismatch = rc == RIV_FAIL;
 	}
 	st->touched |= 1u << e->pcr;
 	if (e->index == 0)

@@ -874,18 +874,27 @@ check_keys(struct xdoc *d, const struct xnode *n)
 	return 0;
 }
 
-/* Check child c of n (whose schema is known) and what is under it. */
+/*
+ * Check child c of n (whose schema is known), which follows prev (NULL
+ * for the first), and what is under it.
+ */
 static int
-check_child(struct xdoc *d, struct xnode *n, struct xnode *c)
+check_child(struct xdoc *d, struct xnode *n, struct xnode *c,
+    const struct xnode *prev)
 {
 	const struct lys_module *mod;
 	const struct lysc_node *s;
 	const struct xnode *o;
 
-	if ((mod = module_of(d, c->ns)) == NULL)
+	/* The entries of a list come in a row: the same node as before. */
+	if (prev != NULL && strcmp(prev->name, c->name) == 0 &&
+	    strcmp(prev->ns, c->ns) == 0)
+		s = prev->schema;
+	else if ((mod = module_of(d, c->ns)) == NULL)
 		return refuse(d, d->buf + c->offset, "%s: unknown namespace "
 		    "%s", c->name, c->ns);
-	if ((s = lys_find_child(n->schema, mod, c->name, 0, 0, 0)) == NULL)
+	else if ((s = lys_find_child(n->schema, mod, c->name, 0, 0, 0)) ==
+	    NULL)
 		return refuse(d, d->buf + c->offset, "%s has no child %s",
 		    n->name, c->name);
 	c->schema = s;
@@ -924,10 +933,10 @@ check_child(struct xdoc *d, struct xnode *n, struct xnode *c)
 static int
 check_children(struct xdoc *d, struct xnode *n)
 {
-	struct xnode *c;
+	struct xnode *c, *prev = NULL;
 
-	for (c = n->child; c != NULL; c = c->next)
-		if (check_child(d, n, c) != 0)
+	for (c = n->child; c != NULL; prev = c, c = c->next)
+		if (check_child(d, n, c, prev) != 0)
 			return -1;
 	return 0;
 }

@@ -28,12 +28,14 @@
  * a subscription with none ready is skipped ("starved" in the status).
  * -M 3 makes the RSA key a 3-prime one (RFC 8017): it signs faster and
  * verifies exactly as a 2-prime key of the same modulus size (rivd sees
- * n and e only).  Pre-signed quotes carry a clock that advances PRESIGN_STEP
+ * n and e only).  Pre-signed quotes carry a clock that advances -T STEP
  * ms per sequence number from the subscription's start (a fresh clock
- * reading would jump when the pool is refilled), and there is no
- * subscription-start notification (it would precede the first pre-signed
- * one by the time the pool takes to fill): rivd's clock rule compares
- * consecutive quotes of a subscription only, within +-15 % and 2 s.
+ * reading would jump when the pool is refilled), and quote n is not sent
+ * before STEP * n ms after quote 0 was: so the TPM clock keeps pace with
+ * rivd's time, as its clock rule demands (within +-15 % and 2 s), as long
+ * as rivd keeps up with 1000 / STEP quotes per second and subscription.
+ * There is no subscription-start notification (it would precede the first
+ * pre-signed one by the time the pool takes to fill).
  *
  * Rate: -r RATE notifications per second over every subscription (round
  * robin); 0 sends as fast as each session's output drains; a negative rate
@@ -93,7 +95,6 @@
 #define SUB_ID_FIRST	0x80000000u	/* dynamic ids, as riv-attester */
 #define ATT_CAP		256		/* a marshalled quote TPMS_ATTEST */
 #define SIG_CAP		(6 + 512)	/* a marshalled TPMT_SIGNATURE */
-#define PRESIGN_STEP	1		/* ms of TPM clock per pre-signed n */
 #define THREADS_MAX	16
 
 #define NC_NS	"urn:ietf:params:xml:ns:netconf:base:1.0"
@@ -129,6 +130,7 @@ struct psub {
 	uint64_t	 pool_next;	/* next n handed to a signer */
 	uint32_t	 gen;		/* bumped when the seed changes */
 	uint64_t	 clock0;	/* ms since start-up at establish */
+	uint64_t	 sent0;		/* ms since start-up: quote 0 sent */
 };
 
 /* A quote signed ahead of time. */
@@ -172,6 +174,7 @@ static struct {
 	int		 rsa;		/* -a rsa: RSA-2048 AK, RSASSA */
 	int		 primes;	/* -M: primes of the RSA key */
 	uint32_t	 presign;	/* -Q: signed quotes kept per sub */
+	uint32_t	 presign_step;	/* -T: ms of TPM clock per quote */
 	int		 nthreads;	/* -j: signer threads */
 	pthread_t	 threads[THREADS_MAX];
 	pthread_mutex_t	 pmx;		/* pool, active (vs the signers) */
@@ -732,7 +735,7 @@ job_next(struct job *j)
 	j->id = s->id;
 	j->gen = s->gen;
 	j->seq = s->pool_next++;
-	j->clock = CLOCK_BASE_MS + s->clock0 + j->seq * PRESIGN_STEP;
+	j->clock = CLOCK_BASE_MS + s->clock0 + j->seq * pub.presign_step;
 	j->hash = s->hash;
 	j->bank = s->bank;
 	j->pcrs = s->pcrs;
@@ -871,10 +874,16 @@ sub_send(struct psub *s, const char *trigger)
 	} else
 		memcpy(digest, s->digest, sizeof(digest));
 	if (presigning(s)) {
+		/* Quote n not before its clock says (quote 0 anchors it). */
+		if (s->seq > 0 && mono_ms() < s->sent0 + s->seq *
+		    pub.presign_step)
+			return 1;
 		if (pool_take(s, att, &alen, sig, &slen) != 0) {
 			pub.starved++;
 			return 1;
 		}
+		if (s->seq == 0)
+			s->sent0 = mono_ms();
 	} else if (nonce_derive(s->hash, s->seed, s->seed_len, s->seq, nonce,
 	    &nlen) != 0 || quote_make(s, nonce, nlen, digest, att, &alen, sig,
 	    &slen) != 0) {
@@ -1591,6 +1600,7 @@ usage(int status)
 "  -a ALG   AK: ecdsa (P-256, the default) or rsa (RSA-2048, RSASSA)\n"
 "  -M N     primes of the RSA key (default 2; 3 signs faster)\n"
 "  -Q N     keep N pre-signed quotes per pcr-trust-evidence subscription\n"
+"  -T MS    TPM clock step of pre-signed quotes, and their pace (default 1)\n"
 "           (no subscription-start notification then)\n"
 "  -j N     signer threads with -Q (default 1)\n"
 "  -r RATE  notifications/s over all subscriptions; 0 flat out; <0 idle\n"
@@ -1613,11 +1623,12 @@ main(int argc, char **argv)
 	int ch, port = 0, nports = 1;
 
 	pub.ima_entries = IMA_DEFAULT;
+	pub.presign_step = 1;
 	pub.next_sub = SUB_ID_FIRST;
 	pub.rate = -1;
 	pub.primes = 2;
 	pub.nthreads = 1;
-	while ((ch = getopt(argc, argv, "a:A:b:c:C:e:hj:k:l:M:np:P:Q:r:R:S:v"))
+	while ((ch = getopt(argc, argv, "a:A:b:c:C:e:hj:k:l:M:np:P:Q:r:R:S:T:v"))
 	    != -1) {
 		switch (ch) {
 		case 'a':
@@ -1629,6 +1640,9 @@ main(int argc, char **argv)
 		case 'A': ak = optarg; break;
 		case 'j': pub.nthreads = atoi(optarg); break;
 		case 'M': pub.primes = atoi(optarg); break;
+		case 'T': pub.presign_step = (uint32_t)strtoul(optarg, NULL,
+		    10);
+			break;
 		case 'Q': pub.presign = (uint32_t)strtoul(optarg, NULL, 10);
 		    break;
 		case 'b': pub.sndbuf = atoi(optarg); break;

@@ -2,11 +2,16 @@
  * check_ima.c — unit tests for the IMA measurement list parser, template
  * decoding, digest verification, PCR replay, incremental state and quote
  * lag: every corpus list against its expected values, split replays equal
- * to full ones, synthetic lists for each template and each malformation.
+ * to full ones, synthetic lists for each template and each malformation;
+ * and the hashing under them (bank.c, sm3.c): SM3's standard vectors,
+ * every bank equal to OpenSSL's EVP on messages of many lengths, batches
+ * equal to their jobs one by one.
  */
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "bank.h"
 #include "ima.h"
@@ -2037,6 +2042,159 @@ START_TEST(test_state_json_bad)
 }
 END_TEST
 
+/* GB/T 32905-2016, appendix A: SM3 of "abc" and of "abcd" 16 times. */
+START_TEST(test_sm3_vectors)
+{
+	static const char *want[2] = {
+		"66c7f0f462eeedd9d1f2d46bdc10e4e2"
+		    "4167c4875cf2f7a2297da02b8f4ba8e0",
+		"debe9ff92275b8a138604889c18e5a4d"
+		    "6fdb70e5387e5765293dcba39c0c5732",
+	};
+	char msg[65], hex[2 * DIGEST_MAX + 1];
+	uint8_t d[DIGEST_MAX];
+	int i;
+
+	for (i = 0; i < 16; i++)
+		memcpy(msg + 4 * i, "abcd", 4);
+	ck_assert_int_eq(bank_hash(BANK_SM3_256, "abc", 3, d), 0);
+	hex_encode(d, 32, hex);
+	ck_assert_str_eq(hex, want[0]);
+	ck_assert_int_eq(bank_hash(BANK_SM3_256, msg, 64, d), 0);
+	hex_encode(d, 32, hex);
+	ck_assert_str_eq(hex, want[1]);
+}
+END_TEST
+
+/* Fill a buffer with a reproducible pseudo-random sequence. */
+static void
+fill_random(uint8_t *p, size_t n, uint32_t *x)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		*x ^= *x << 13;
+		*x ^= *x >> 17;
+		*x ^= *x << 5;
+		p[i] = (uint8_t)(*x >> 7);
+	}
+}
+
+/* Hash with OpenSSL's EVP: the reference bank.c must equal. */
+static void
+evp_hash(int bank, const uint8_t *p, size_t n, uint8_t *out)
+{
+	EVP_MD *md = EVP_MD_fetch(NULL, bank_get(bank)->ossl, NULL);
+
+	ck_assert_ptr_nonnull(md);
+	ck_assert_int_eq(EVP_Digest(p, n, out, NULL, md, NULL), 1);
+	EVP_MD_free(md);
+}
+
+/*
+ * Every bank hashes as OpenSSL's EVP does: pseudo-random messages of every
+ * length up to 300 bytes (around one, two and three blocks of either
+ * size) and a few long ones, whole and split in two at several points
+ * (the block across the split is the copied one), and extends in place.
+ */
+START_TEST(test_hash_vs_evp)
+{
+	static const size_t longer[] = { 511, 512, 1000, 4096 + 17, 70000 };
+	uint8_t msg[70000], want[DIGEST_MAX], got[DIGEST_MAX];
+	uint8_t pcr[DIGEST_MAX], cat[2 * DIGEST_MAX];
+	struct hasher *h = hasher_new();
+	size_t len, cut, n, i, k;
+	uint32_t x = 0x1234567;
+	int b;
+
+	ck_assert_ptr_nonnull(h);
+	fill_random(msg, sizeof(msg), &x);
+	for (b = 0; b < BANK_COUNT; b++) {
+		if (!bank_available(b))
+			continue;
+		n = bank_get(b)->size;
+		for (i = 0; i <= 300 + sizeof(longer) / sizeof(longer[0]); i++) {
+			len = i <= 300 ? i : longer[i - 301];
+			evp_hash(b, msg, len, want);
+			ck_assert_int_eq(bank_hash(b, msg, len, got), 0);
+			ck_assert_msg(memcmp(got, want, n) == 0,
+			    "%s of %zu bytes", bank_get(b)->name, len);
+			for (k = 0; k < 7; k++) {
+				cut = len * k / 6;
+				memset(got, 0, sizeof(got));
+				ck_assert_int_eq(hasher_hash2(h, b, msg, cut,
+				    msg + cut, len - cut, got), 0);
+				ck_assert_msg(memcmp(got, want, n) == 0,
+				    "%s of %zu bytes cut at %zu",
+				    bank_get(b)->name, len, cut);
+			}
+		}
+		memcpy(pcr, msg, n);
+		memcpy(cat, msg, n);
+		memcpy(cat + n, msg + 100, n);
+		evp_hash(b, cat, 2 * n, want);
+		ck_assert_int_eq(hasher_extend(h, b, pcr, msg + 100), 0);
+		ck_assert_mem_eq(pcr, want, n);
+		memcpy(pcr, msg, n);
+		ck_assert_int_eq(bank_extend(b, pcr, msg + 100), 0);
+		ck_assert_mem_eq(pcr, want, n);
+	}
+	ck_assert_int_eq(bank_hash(BANK_COUNT, msg, 1, got), -1);
+	hasher_free(h);
+}
+END_TEST
+
+/*
+ * A batch gives what the jobs give one by one: more jobs than
+ * HASH_BATCH, of every bank, of lengths across block boundaries, with
+ * extends in place (out over a) and empty messages.
+ */
+START_TEST(test_hasher_batch)
+{
+	struct hash_job jobs[3 * HASH_BATCH + 3];
+	uint8_t msg[600], cat[600];
+	uint8_t pcr[3 * HASH_BATCH + 3][DIGEST_MAX];
+	uint8_t out[3 * HASH_BATCH + 3][DIGEST_MAX];
+	uint8_t want[3 * HASH_BATCH + 3][DIGEST_MAX];
+	size_t nj = sizeof(jobs) / sizeof(jobs[0]), i, n;
+	uint32_t x = 0xfeed;
+	int b;
+
+	fill_random(msg, sizeof(msg), &x);
+	fill_random(&pcr[0][0], sizeof(pcr), &x);
+	for (i = 0; i < nj; i++) {
+		b = (int)(i % BANK_COUNT);
+		n = bank_get(b)->size;
+		jobs[i].bank = b;
+		if (i % 3 == 0) {	/* an extend, in place */
+			jobs[i].a = pcr[i];
+			jobs[i].al = n;
+			jobs[i].b = msg + i;
+			jobs[i].bl = n;
+			jobs[i].out = pcr[i];
+		} else {
+			jobs[i].a = msg;
+			jobs[i].al = (i * 37) % 300;
+			jobs[i].b = msg + 300;
+			jobs[i].bl = (i * 53) % 290;
+			jobs[i].out = out[i];
+		}
+		memcpy(cat, jobs[i].a, jobs[i].al);
+		memcpy(cat + jobs[i].al, jobs[i].b, jobs[i].bl);
+		ck_assert_int_eq(bank_hash(b, cat, jobs[i].al + jobs[i].bl,
+		    want[i]), 0);
+	}
+	ck_assert_int_eq(hasher_batch(NULL, jobs, 0), 0);
+	ck_assert_int_eq(hasher_batch(NULL, jobs, nj), 0);
+	for (i = 0; i < nj; i++)
+		ck_assert_msg(memcmp(jobs[i].out, want[i],
+		    bank_get(jobs[i].bank)->size) == 0, "job %zu (%s)", i,
+		    bank_get(jobs[i].bank)->name);
+	jobs[1].bank = -1;
+	ck_assert_int_eq(hasher_batch(NULL, jobs, nj), -1);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -2074,6 +2232,9 @@ main(void)
 	tcase_add_test(synth, test_ascii_be);
 	tcase_add_test(synth, test_pcr_range);
 	tcase_add_test(synth, test_detect_sm3);
+	tcase_add_test(synth, test_sm3_vectors);
+	tcase_add_test(synth, test_hash_vs_evp);
+	tcase_add_test(synth, test_hasher_batch);
 	suite_add_tcase(s, synth);
 	return run_suite(s);
 }

@@ -2351,6 +2351,67 @@ START_TEST(test_streamed_rules)
 }
 END_TEST
 
+/* The digest of path i of test_unlisted_paths. */
+static void
+many_digest(size_t i, uint8_t *d)
+{
+	memset(d, 0x5a, 32);
+	d[0] = (uint8_t)i;
+	d[1] = (uint8_t)(i >> 8);
+}
+
+/*
+ * The filter of names a policy lacks (ima_policy.c, struct table) never
+ * hides a listed name: with thousands of paths (the table and its filter
+ * grow many times), every path is found with its digest and refused
+ * with another, and as many paths it lacks, some differing by one
+ * character, are refused as unlisted.
+ */
+START_TEST(test_unlisted_paths)
+{
+	const size_t n = 5000;
+	struct ima_policy *pol;
+	struct ima_appraiser *a;
+	struct tentry t;
+	char path[64], hex[65], *json;
+	uint8_t d[32];
+	size_t i, len = 0, cap = n * 120 + 64;
+	int k;
+
+	ck_assert_ptr_nonnull(json = malloc(cap));
+	len += (size_t)snprintf(json, cap, "{\"version\":1,\"digests\":{");
+	for (i = 0; i < n; i++) {
+		many_digest(i, d);
+		hex_encode(d, 32, hex);
+		k = snprintf(json + len, cap - len, "%s\"/opt/p/%zu\":"
+		    "\"sha256:%s\"", i > 0 ? "," : "", i, hex);
+		len += (size_t)k;
+	}
+	snprintf(json + len, cap - len, "}}");
+	pol = policy_ok(json);
+	ck_assert_uint_eq(ima_policy_paths(pol), n);
+	ck_assert_ptr_nonnull(a = ima_appraiser_new(pol));
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "/opt/p/%zu", i);
+		many_digest(i, d);
+		mk_file(&t, "ima-ng", "sha256", d, 32, path);
+		expect_pass(a, &t);
+		d[31] ^= 1;
+		mk_file(&t, "ima-ng", "sha256", d, 32, path);
+		expect_fail(a, &t, "digest not allowed");
+		snprintf(path, sizeof(path), "/opt/q/%zu", i);
+		mk_file(&t, "ima-ng", "sha256", d, 32, path);
+		expect_fail(a, &t, "path not in policy");
+		snprintf(path, sizeof(path), "/opt/p/%zu", i + n);
+		mk_file(&t, "ima-ng", "sha256", d, 32, path);
+		expect_fail(a, &t, "path not in policy");
+	}
+	ima_appraiser_free(a);
+	ima_policy_unref(pol);
+	free(json);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -2359,6 +2420,7 @@ main(void)
 	TCase *sig = tcase_create("signatures");
 
 	tcase_add_test(tc, test_native_digests);
+	tcase_add_test(tc, test_unlisted_paths);
 	tcase_add_test(tc, test_keylime_policy);
 	tcase_add_test(tc, test_excludes);
 	tcase_add_test(tc, test_pattern_limits);

@@ -9,6 +9,7 @@
  * server's side (manage.h): migration to schema 3, audit,
  * acknowledgements, attester state and verdict changes.
  */
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -1092,6 +1093,64 @@ START_TEST(test_watermarks)
 }
 END_TEST
 
+/*
+ * The checkpointer (checkpoint.c) copies the WAL back into the database
+ * once commits have grown it past 1000 pages; under a stream of commits
+ * that never leaves it a gap the writer does it at 4000 pages: every
+ * verdict is there, and the WAL is reused from its start (its file stays
+ * within 4000 pages of 4 KB).
+ */
+START_TEST(test_checkpointer)
+{
+	struct store_stats stats;
+	struct store_item it;
+	struct seen sn;
+	struct tmpdb t;
+	struct store *s;
+	struct stat st;
+	char wal[PATH_MAX];
+	sqlite3 *db;
+	int i, log = -1, copied = -1;
+
+	tmpdb_make(&t);
+	seen_init(&sn);
+	s = open_store(t.path, "NORMAL");
+	start_store(s, 1, 0, &sn);
+	/* One verdict a transaction: each commit appends a few pages. */
+	for (i = 1; i <= 1500; i++) {
+		fill_item(&it, "c1", "ima-log", (uint64_t)i, VERDICT_PASS,
+		    (uint64_t)i);
+		submit_wait(s, &it);
+	}
+	seen_wait(&sn, 1500);
+	for (i = 0; i < 500; i++) {
+		store_get_stats(s, &stats);
+		if (stats.checkpoints > 0)
+			break;
+		nap_ms(10);
+	}
+	ck_assert_uint_gt(stats.checkpoints, 0);
+	snprintf(wal, sizeof(wal), "%s-wal", t.path);
+	for (i = 1501; i <= 3000; i++) {
+		fill_item(&it, "c1", "ima-log", (uint64_t)i, VERDICT_PASS,
+		    (uint64_t)i);
+		submit_wait(s, &it);
+	}
+	seen_wait(&sn, 3000);
+	ck_assert_int_eq(stat(wal, &st), 0);
+	/* 3000 commits of ~8 pages, but never more than ~4000 pages. */
+	ck_assert_int_le(st.st_size, 4100 * (4096 + 24));
+	db = open_raw(t.path);
+	ck_assert_int_eq(sqlite3_wal_checkpoint_v2(db, NULL,
+	    SQLITE_CHECKPOINT_PASSIVE, &log, &copied), SQLITE_OK);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM verdicts"), 3000);
+	sqlite3_close(db);
+	store_stop(s);
+	seen_free(&sn);
+	tmpdb_remove(&t);
+}
+END_TEST
+
 /* The queue's default size: STORE_QUEUE_BATCHES batches, if fewer. */
 START_TEST(test_queue_size)
 {
@@ -2098,6 +2157,7 @@ main(void)
 	tcase_add_test(writer, test_event_verdict_id);
 	tcase_add_test(writer, test_watermarks);
 	tcase_add_test(writer, test_queue_size);
+	tcase_add_test(writer, test_checkpointer);
 	tcase_add_test(writer, test_locked_retry);
 	tcase_set_timeout(writer, 120);
 	suite_add_tcase(s, writer);

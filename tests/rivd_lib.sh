@@ -273,8 +273,10 @@ while True:
     if ok:
         sys.exit(0)
     if time.time() > deadline:
-        print("  %d matching of %d verdicts; last ones:" % (got, len(vs)))
-        for v in vs[-6:]:
+        bad = [v for v in vs if v["result"] != "pass"][:6]
+        print("  %d matching of %d verdicts; the first that did not pass, "
+              "then the last ones:" % (got, len(vs)))
+        for v in bad + vs[-6:]:
             print("   ", v["attester"], v["stream"], v["sequence"],
                   v["result"], v.get("codes"), v["reasons"][:2])
         sys.exit(1)
