@@ -146,7 +146,8 @@ call_deadline_cb(evutil_socket_t fd, short what, void *arg)
 
 /*
  * A TCP connection arrived from sa: a new call with its deadline, or NULL
- * (fd closed) when too many are under way.
+ * (fd closed) when too many are under way or memory is short: no call
+ * runs without a deadline.
  */
 static struct call *
 call_new(evutil_socket_t fd, struct sockaddr *sa)
@@ -167,15 +168,18 @@ call_new(evutil_socket_t fd, struct sockaddr *sa)
 	else if (sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr,
 		    host, sizeof(host));
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->deadline = evtimer_new(rivd.base, call_deadline_cb, c)) ==
+	    NULL) {
+		log_warnx("call home from %s: out of memory: connection "
+		    "closed", host);
+		free(c);
 		evutil_closesocket(fd);
 		return NULL;
 	}
 	ch_calls++;
 	snprintf(c->peer, sizeof(c->peer), "%s", host);
-	if ((c->deadline = evtimer_new(rivd.base, call_deadline_cb, c)) !=
-	    NULL)
-		evtimer_add(c->deadline, &tv);
+	evtimer_add(c->deadline, &tv);
 	return c;
 }
 

@@ -861,9 +861,16 @@ session_forget_tls(void)
 	tls_ctxs = NULL;
 }
 
-/* A connection closing once its last bytes are sent. */
+/*
+ * A connection closing once the attester has read its last bytes: closed
+ * with unread input, the socket would send a reset, and a reset discards
+ * what the attester has not read yet (the removal of its configured
+ * subscriptions).  So it is read (and dropped) until the attester answers.
+ */
 struct lingering {
 	struct bufferevent *bev;
+	struct event	*deadline;	/* LINGER_S after it began */
+	int		 answered;	/* an rpc-reply came */
 	struct lingering	*next;
 };
 static struct lingering *lingers;
@@ -879,19 +886,47 @@ linger_free(struct lingering *l)
 			*lp = l->next;
 			break;
 		}
+	if (l->deadline != NULL)
+		event_free(l->deadline);
 	bufferevent_free(l->bev);
 	free(l);
 }
 
-/* A lingering connection sent what it had: free it. */
+/* Free l if all was sent and the attester answered it. */
+static void
+linger_check(struct lingering *l)
+{
+	if (l->answered &&
+	    evbuffer_get_length(bufferevent_get_output(l->bev)) == 0)
+		linger_free(l);
+}
+
+/* A lingering connection sent what it had. */
 static void
 linger_done_cb(struct bufferevent *bev, void *arg)
 {
-	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		linger_free(arg);
+	(void)bev;
+	linger_check(arg);
 }
 
-/* A lingering connection failed or timed out: free it. */
+/* A lingering connection received: drop it, note an rpc-reply. */
+static void
+linger_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct lingering *l = arg;
+	struct evbuffer_ptr at;
+
+	at = evbuffer_search(in, "rpc-reply", 9, NULL);
+	if (at.pos != -1)
+		l->answered = 1;
+	/* Keep a tail: the next read may complete a name cut here. */
+	if (evbuffer_get_length(in) > 16)
+		evbuffer_drain(in, evbuffer_get_length(in) - 16);
+	linger_check(l);
+}
+
+/* A lingering connection ended or failed: free it. */
 static void
 linger_event_cb(struct bufferevent *bev, short what, void *arg)
 {
@@ -899,9 +934,17 @@ linger_event_cb(struct bufferevent *bev, short what, void *arg)
 	linger_free(arg);
 }
 
+/* A lingering connection's time is up: free it. */
+static void
+linger_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what;
+	linger_free(arg);
+}
+
 /*
  * Close bev once what is queued on it (e.g. the removal of configured
- * subscriptions) is sent, within LINGER_S; nothing it receives matters.
+ * subscriptions) is sent and the attester answered, within LINGER_S.
  */
 static void
 session_linger(struct bufferevent *bev)
@@ -914,13 +957,22 @@ session_linger(struct bufferevent *bev)
 		bufferevent_free(bev);
 		return;
 	}
+	if ((l->deadline = evtimer_new(rivd.base, linger_deadline_cb, l)) ==
+	    NULL) {
+		free(l);
+		bufferevent_free(bev);
+		return;
+	}
 	l->bev = bev;
 	l->next = lingers;
 	lingers = l;
-	bufferevent_setcb(bev, NULL, linger_done_cb, linger_event_cb, l);
+	bufferevent_setcb(bev, linger_read_cb, linger_done_cb,
+	    linger_event_cb, l);
 	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
-	bufferevent_set_timeouts(bev, NULL, &tv);
-	bufferevent_disable(bev, EV_READ);
+	bufferevent_setwatermark(bev, EV_READ, 0, 0);
+	bufferevent_set_timeouts(bev, NULL, NULL);
+	evtimer_add(l->deadline, &tv);
+	bufferevent_enable(bev, EV_READ);
 }
 
 /*

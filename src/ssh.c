@@ -116,11 +116,16 @@ static void link_step(struct ssh_link *);
 static int link_identify(struct ssh_link *);
 static void link_io_cb(evutil_socket_t, short, void *);
 
-/* Give up on l: remember why and tell session.c (BEV_EVENT_ERROR). */
+/*
+ * Give up on l: remember why and tell session.c (BEV_EVENT_ERROR).  libssh
+ * quotes the peer's banner in some errors ("... (banner: SSH-9.9-...)"):
+ * control characters become '?' before the reason reaches the log.
+ */
 static void
 link_fail(struct ssh_link *l, const char *fmt, ...)
 {
 	va_list ap;
+	unsigned char *p;
 
 	if (l->state == LINK_DONE)
 		return;
@@ -129,6 +134,9 @@ link_fail(struct ssh_link *l, const char *fmt, ...)
 	va_end(ap);
 	if (l->error[0] == '\0')
 		snprintf(l->error, sizeof(l->error), "unknown SSH error");
+	for (p = (unsigned char *)l->error; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	l->state = LINK_DONE;
 	if (l->read_ev != NULL)
 		event_del(l->read_ev);

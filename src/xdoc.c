@@ -44,6 +44,7 @@
 struct xname {
 	const char	*prefix;
 	size_t		 prefixlen, len;
+	int		 blank;		/* its text is white space only */
 };
 
 /* An xmlns declaration: prefix "" is the default namespace. */
@@ -57,6 +58,7 @@ struct xns {
 struct xdoc {
 	char		*buf;		/* the message's private copy */
 	size_t		 bufcap;
+	const char	*end;		/* its end (a NUL) */
 	uint8_t		*arena;		/* decoded binaries */
 	size_t		 arenacap, arenaused;
 	struct xnode	*nodes;
@@ -264,13 +266,18 @@ utf8_char(const unsigned char *p, const unsigned char *end)
 	return n;
 }
 
-/* Write code point c as UTF-8 at out; its length, or 0 if no XML char. */
+/*
+ * Write code point c of a character reference as UTF-8 at out; its
+ * length, or 0 if it is no XML character or one libyang refuses in a
+ * reference: U+FDD0-FDEF, U+FFFE-FFFF, and above U+FFFF every xFFE-xFFF.
+ */
 static size_t
 put_utf8(char *out, unsigned long c)
 {
 	if (c == 0 || c > 0x10ffff || (c < 0x20 && c != '\t' && c != '\n' &&
-	    c != '\r') || (c >= 0xd800 && c <= 0xdfff) || c == 0xfffe ||
-	    c == 0xffff)
+	    c != '\r') || (c >= 0xd800 && c <= 0xdfff) || (c >= 0xfdd0 &&
+	    c <= 0xfdef) || c == 0xfffe || c == 0xffff || (c > 0xffff &&
+	    (c & 0xffe) == 0xffe))
 		return 0;
 	if (c < 0x80) {
 		out[0] = (char)c;
@@ -368,12 +375,14 @@ read_text(struct xdoc *d, char **pp, const char *end, struct xnode *n)
 		p += k;
 	}
 	*pp = p;
-	if (blank)
+	if (blank && (n == NULL || n->child != NULL))
 		return 0;
 	if (n == NULL || n->child != NULL || n->textlen > 0)
 		return refuse(d, start, "character data beside elements");
+	/* White space only is a leaf's value (libyang keeps it). */
 	n->text = start;
 	n->textlen = (size_t)(out - start);
+	d->names[n - d->nodes].blank = blank;
 	return 0;
 }
 
@@ -385,7 +394,7 @@ static int
 read_attributes(struct xdoc *d, char **pp, struct xnode *n)
 {
 	const char *prefix, *local;
-	size_t plen, llen;
+	size_t plen, llen, k;
 	struct xns *x;
 	char *p = *pp, q, *v;
 
@@ -409,14 +418,26 @@ read_attributes(struct xdoc *d, char **pp, struct xnode *n)
 		if ((q = *p++) != '"' && q != '\'')
 			return refuse(d, p - 1, "a quoted value was expected");
 		v = p;
-		while (*p != q && *p != '\0' && *p != '<' && *p != '&')
-			p++;
+		while (*p != q && *p != '\0' && *p != '<' && *p != '&') {
+			if ((k = utf8_char((unsigned char *)p,
+			    (const unsigned char *)d->end)) == 0)
+				return refuse(d, p, "a byte that is no XML "
+				    "character");
+			p += k;
+		}
 		if (*p != q)
 			return refuse(d, p, "an attribute value that is not "
 			    "read here");
 		if (d->nns == XDOC_NS_MAX)
 			return refuse(d, local, "more than %d namespace "
 			    "declarations", XDOC_NS_MAX);
+		/* A prefix declared twice in one tag (libyang refuses it
+		 * with two URIs). */
+		for (x = &d->ns[n->nsfirst]; x < &d->ns[d->nns]; x++)
+			if (x->prefixlen == (prefix ? llen : 0) &&
+			    strncmp(x->prefix, local, x->prefixlen) == 0)
+				return refuse(d, local, "a namespace prefix "
+				    "declared twice");
 		x = &d->ns[d->nns++];
 		x->prefix = prefix ? local : "";
 		x->prefixlen = prefix ? llen : 0;
@@ -429,6 +450,13 @@ read_attributes(struct xdoc *d, char **pp, struct xnode *n)
 	n->nscount = (unsigned)(d->nns - n->nsfirst);
 	*pp = p;
 	return 0;
+}
+
+/* Tell whether n has character data other than white space. */
+static int
+has_data(const struct xdoc *d, const struct xnode *n)
+{
+	return n->textlen > 0 && !d->names[n - d->nodes].blank;
 }
 
 /*
@@ -471,6 +499,7 @@ read_start_tag(struct xdoc *d, char **pp, struct xnode *parent,
 	n->name = local;
 	d->names[d->nnodes].prefix = prefix;
 	d->names[d->nnodes].prefixlen = plen;
+	d->names[d->nnodes].blank = 0;
 	d->names[d->nnodes++].len = llen;
 	n->parent = parent;
 	if ((x = find_ns(d, n, prefix ? prefix : "", plen)) == NULL)
@@ -478,9 +507,10 @@ read_start_tag(struct xdoc *d, char **pp, struct xnode *parent,
 		    (int)llen, local);
 	n->ns = x->uri;
 	if (parent != NULL) {
-		if (parent->textlen > 0)
+		if (has_data(d, parent))
 			return refuse(d, local, "an element beside character "
 			    "data");
+		parent->textlen = 0;	/* white space before the first child */
 		if (parent->last != NULL)
 			parent->last->next = n;
 		else
@@ -905,12 +935,12 @@ check_child(struct xdoc *d, struct xnode *n, struct xnode *c,
 				    "twice", c->name);
 	switch (s->nodetype) {
 	case LYS_CONTAINER:
-		if (c->textlen > 0)
+		if (has_data(d, c))
 			return refuse(d, d->buf + c->offset, "%s: character "
 			    "data in a container", c->name);
 		return check_children(d, c);
 	case LYS_LIST:
-		if (c->textlen > 0)
+		if (has_data(d, c))
 			return refuse(d, d->buf + c->offset, "%s: character "
 			    "data in a list", c->name);
 		if (check_children(d, c) != 0)
@@ -1007,6 +1037,9 @@ check_envelope(struct xdoc *d)
 	if ((op = t->next) == NULL || op->next != NULL)
 		return refuse(d, d->buf + r->offset, "a notification without "
 		    "exactly one content element");
+	if (has_data(d, op))
+		return refuse(d, d->buf + op->offset, "%s: character data in "
+		    "a notification", op->name);
 	if (strcmp(op->ns, STREAMS_NS) != 0 || (mod = module_of(d, op->ns)) ==
 	    NULL || mod->compiled == NULL)
 		return XDOC_OTHER;
@@ -1042,6 +1075,7 @@ xdoc_read(struct xdoc *d, const struct ly_ctx *ctx, const char *msg,
 		return XDOC_REFUSED;
 	memcpy(d->buf, msg, len);
 	d->buf[len] = '\0';
+	d->end = d->buf + len;
 	if (memchr(d->buf, '\0', len) != NULL) {
 		refuse(d, (char *)memchr(d->buf, '\0', len), "a NUL byte");
 		return XDOC_REFUSED;

@@ -601,6 +601,17 @@ note_trigger(const struct xnode *op, struct verdict *v)
 	    d ? ")" : "");
 }
 
+/* The number of siblings from first on with first's name. */
+static size_t
+count_named(const struct xnode *first)
+{
+	size_t n = 0;
+
+	for (; first != NULL; first = xnode_next_named(first))
+		n++;
+	return n;
+}
+
 /* Whether TPM entry t has the name of an entry before it. */
 static int
 tpm_listed_before(const struct xnode *first, const struct xnode *t)
@@ -657,6 +668,13 @@ appraise_notification(struct subscription *s, const struct xnode *op,
 	if ((first = xnode_child(op, "tpm")) == NULL) {
 		verdict_error(v, "malformed");
 		verdict_reason(v, "a notification without TPM evidence");
+		return 0;
+	}
+	if (count_named(first) > RIVD_TPM_MAX) {
+		/* An attester has at most RIVD_TPM_MAX TPMs. */
+		verdict_error(v, "malformed");
+		verdict_reason(v, "%zu TPM entries in one notification",
+		    count_named(first));
 		return 0;
 	}
 	for (t = first; t != NULL; t = xnode_next_named(t)) {

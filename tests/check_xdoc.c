@@ -40,6 +40,15 @@ static const char base_msg[] =
     "<quote-signature>BA==</quote-signature></quote></tpm>"
     "</pcr-trust-evidence></notification>";
 
+/* A bios-log notification, for the tests of raw entries. */
+static const char bios_msg[] =
+    "<notification xmlns=\"urn:ietf:params:xml:ns:netconf:notification:1.0\">"
+    "<eventTime>2026-12-01T09:41:31Z</eventTime>"
+    "<bios-log xmlns=\"" RAS "\"><subscription-id>1</subscription-id>"
+    "<sequence-number>3</sequence-number><tpm><name>rp0</name>"
+    "<first-event-number>0</first-event-number>"
+    "<raw-entries>AAAA</raw-entries></tpm></bios-log></notification>";
+
 static struct ly_ctx *ctx;
 static struct xdoc *doc;
 
@@ -64,17 +73,24 @@ setup(void)
 		exit(1);
 }
 
+/* msg with the first from replaced by to (static buffer). */
+static const char *
+edit_msg(const char *msg, const char *from, const char *to)
+{
+	static char buf[8192];
+	const char *p = strstr(msg, from);
+
+	ck_assert_msg(p != NULL, "no %s in the message", from);
+	snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(p - msg), msg, to,
+	    p + strlen(from));
+	return buf;
+}
+
 /* base_msg with the first from replaced by to (static buffer). */
 static const char *
 edit(const char *from, const char *to)
 {
-	static char buf[8192];
-	const char *p = strstr(base_msg, from);
-
-	ck_assert_msg(p != NULL, "no %s in the message", from);
-	snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(p - base_msg), base_msg,
-	    to, p + strlen(from));
-	return buf;
+	return edit_msg(base_msg, from, to);
 }
 
 /* Read msg; the result. */
@@ -165,6 +181,23 @@ START_TEST(test_xml_forms)
 	    "more-entries"));
 	ck_assert_str_eq(xnode_text(xnode_child(op, "tpm"), "raw-entries"),
 	    "");
+	/* White space only is a leaf's value, as libyang reads it; beside
+	 * elements and in an empty container it is nothing. */
+	ck_assert_int_eq(read_msg(edit("<name>rp0</name>", "<name> </name>")),
+	    XDOC_EVIDENCE);
+	ck_assert_str_eq(xnode_text(xnode_child(xdoc_op(doc), "tpm"), "name"),
+	    " ");
+	ck_assert_int_eq(read_msg(edit("<tpm>", "<trigger-detail>\n"
+	    "</trigger-detail><tpm>")), XDOC_EVIDENCE);
+	ck_assert_str_eq(xnode_text(xdoc_op(doc), "trigger-detail"), "\n");
+	ck_assert_int_eq(read_msg(edit("<quote><quote-data>AQID</quote-data>"
+	    "<quote-signature>BA==</quote-signature></quote>",
+	    "<quote> </quote>")), XDOC_EVIDENCE);
+	/* Character references libyang takes. */
+	ck_assert_int_eq(read_msg(edit("rp0", "&#xFDCF;&#xFFFD;&#x10000;"
+	    "&#x10FFD;")), XDOC_EVIDENCE);
+	ck_assert_str_eq(xnode_text(xnode_child(xdoc_op(doc), "tpm"), "name"),
+	    "\xef\xb7\x8f\xef\xbf\xbd\xf0\x90\x80\x80\xf0\x90\xbf\xbd");
 }
 END_TEST
 
@@ -181,6 +214,21 @@ START_TEST(test_refused_xml)
 	refused(edit("rp0", "r\xed\xa0\x80p"), "no XML character");
 	refused(edit("rp0", "r&bogus;"), "bad entity");
 	refused(edit("rp0", "r&#0;"), "bad entity");
+	/* Noncharacters libyang refuses in a character reference. */
+	refused(edit("rp0", "r&#xFDD0;"), "bad entity");
+	refused(edit("rp0", "r&#xFDEF;"), "bad entity");
+	refused(edit("rp0", "r&#x10FFFF;"), "bad entity");
+	refused(edit("rp0", "r&#x1FFFE;"), "bad entity");
+	refused(edit("rp0", "r&#x10FFE;"), "bad entity");
+	refused(edit("rp0", "r&#x23FFF;"), "bad entity");
+	/* Namespace declarations: their characters, one per prefix. */
+	refused(edit("<tpm>", "<tpm xmlns:z=\"a\x01b\">"), "no XML character");
+	refused(edit("<tpm>", "<tpm xmlns:z=\"a\xc3" "b\">"),
+	    "no XML character");
+	refused(edit("<tpm>", "<tpm xmlns:z=\"a\" xmlns:z=\"b\">"),
+	    "declared twice");
+	refused(edit("<tpm>", "<tpm xmlns=\"urn:x\" xmlns=\"" RAS "\">"),
+	    "declared twice");
 	refused(edit("<tpm>", "<x:tpm>"), "no namespace");
 	refused(edit("<tpm>", "text<tpm>"), "character data beside");
 	refused(edit("</notification>", "</notification><b/>"),
@@ -229,6 +277,18 @@ START_TEST(test_refused_schema)
 	    "character data in a container");
 	refused(edit("2026-12-01T09:41:31.502668978+00:00", "yesterday"),
 	    "eventTime");
+	/* White space only is no empty value, no base64, no content. */
+	refused(edit_msg(bios_msg, "<raw-entries>AAAA", "<raw-entries> "),
+	    "not canonical base64");
+	refused(edit_msg(bios_msg, "<raw-entries>AAAA", "<raw-entries>\n"),
+	    "not canonical base64");
+	refused(edit_msg(bios_msg, "<first-event-number>", "<more-entries>\n"
+	    "</more-entries><first-event-number>"), "a value in an empty leaf");
+	refused(edit_msg(bios_msg, "<subscription-id>1</subscription-id>"
+	    "<sequence-number>3</sequence-number><tpm><name>rp0</name>"
+	    "<first-event-number>0</first-event-number>"
+	    "<raw-entries>AAAA</raw-entries></tpm>", "hello"),
+	    "character data in a notification");
 	/* Two the fuzzer found libyang refuses. */
 	refused(edit("09:41:31.502668978+00:00", "09:41:31502.668978+00:00"),
 	    "eventTime");
@@ -398,6 +458,58 @@ START_TEST(test_seeds_agree_with_libyang)
 }
 END_TEST
 
+/*
+ * Edits of the test messages at xdoc.c's edges (white space, character
+ * references, namespace declarations): it takes none libyang refuses,
+ * and reads the same values as libyang from those both take.
+ */
+START_TEST(test_edges_agree_with_libyang)
+{
+	static const struct {
+		int		 bios;
+		const char	*from, *to;
+	} edits[] = {
+		{ 0, "<name>rp0</name>", "<name> </name>" },
+		{ 0, "<name>rp1</name>", "<name>\r\n</name>" },
+		{ 0, "<name>rp0</name>", "<name/>" },
+		{ 0, "<name>rp0</name>", "<name>&#32;</name>" },
+		{ 0, "<tpm>", "<tpm xmlns:z=\"a\x01b\">" },
+		{ 0, "<tpm>", "<tpm xmlns:z=\"a\xc3" "b\">" },
+		{ 0, "<tpm>", "<tpm xmlns:z=\"a>b\">" },
+		{ 0, "<tpm>", "<tpm xmlns:z=\"a\" xmlns:z=\"b\">" },
+		{ 0, "<tpm>", "<tpm xmlns:z=\"a\" xmlns:z=\"a\">" },
+		{ 0, "<tpm>", "<tpm xmlns=\"urn:x\" xmlns=\"" RAS "\">" },
+		{ 0, "<tpm>", "<tpm xmlns:xmlns=\"" RAS "\">" },
+		{ 0, "rp0", "&#xFDD0;" },
+		{ 0, "rp0", "&#x10FFFF;" },
+		{ 0, "rp0", "&#x10FFE;" },
+		{ 0, "rp0", "&#x10FFD;" },
+		{ 0, "<quote><quote-data>AQID</quote-data><quote-signature>BA=="
+		    "</quote-signature></quote>", "<quote>\n</quote>" },
+		{ 1, "<raw-entries>AAAA", "<raw-entries> " },
+		{ 1, "<raw-entries>AAAA", "<raw-entries>\n" },
+		{ 1, "<first-event-number>", "<more-entries> </more-entries>"
+		    "<first-event-number>" },
+		{ 1, "<tpm><name>rp0</name><first-event-number>0"
+		    "</first-event-number><raw-entries>AAAA</raw-entries></tpm>",
+		    "<tpm><name>rp0</name></tpm>\n" },
+		{ 1, "<subscription-id>1</subscription-id><sequence-number>3"
+		    "</sequence-number><tpm><name>rp0</name><first-event-number>0"
+		    "</first-event-number><raw-entries>AAAA</raw-entries></tpm>",
+		    "hello" },
+	};
+	const char *msg;
+	size_t i;
+
+	setup();
+	for (i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		msg = edit_msg(edits[i].bios ? bios_msg : base_msg,
+		    edits[i].from, edits[i].to);
+		check_message(msg, strlen(msg), edits[i].to);
+	}
+}
+END_TEST
+
 static Suite *
 xdoc_suite(void)
 {
@@ -410,6 +522,7 @@ xdoc_suite(void)
 	tcase_add_test(tc, test_refused_schema);
 	tcase_add_test(tc, test_other);
 	tcase_add_test(tc, test_seeds_agree_with_libyang);
+	tcase_add_test(tc, test_edges_agree_with_libyang);
 	suite_add_tcase(s, tc);
 	return s;
 }

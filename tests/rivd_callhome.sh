@@ -72,26 +72,6 @@ check_no_log() {
 	fi
 }
 
-# check_status PYTHON-EXPR DESCRIPTION: over `a`, a dict from attester
-# name to its object in `rivctl status --json`.
-check_status() {
-	"$RIVCTL" status --db "$RIVD_DB" --json >"$TMP/status.json" 2>&1
-	if $PY - "$TMP/status.json" "$1" <<'EOF'
-import json, sys
-d = json.load(open(sys.argv[1]))
-a = {x["name"]: x for x in d["attesters"]}
-sys.exit(0 if eval(sys.argv[2]) else 1)
-EOF
-	then
-		npass=$((npass + 1))
-	else
-		nfail=$((nfail + 1))
-		echo "FAIL: $2: rivctl status --json does not satisfy: $1"
-		head -c 1500 "$TMP/status.json" | sed 's/^/  /'
-		echo
-	fi
-}
-
 make_pki
 # A certificate from the right CA for a host that is no attester.
 (

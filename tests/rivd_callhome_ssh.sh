@@ -6,10 +6,15 @@
 # server there (its host key, rivd's user key from its authorized keys),
 # rivd recognises it by its host key and appraises its evidence.  Then: a
 # tampered PCR fails and a reboot passes again; a silent connection meets
-# the handshake deadline and garbage is refused; a device with a host key
-# no attester has calls with the same subscriptions and is refused (no
-# session, no verdicts, logged); rivd killed and started again is called
-# again.
+# the handshake deadline, garbage, a banner without end and a banner with
+# terminal escapes are refused (the escapes kept out of the log); a
+# device with a host key no attester has calls with the same
+# subscriptions and is refused (no session, no verdicts, logged); rivd
+# killed and started again is called again.  Last, rivd started with two
+# more call-home attesters: d1twin names d1's host key too, so d1's calls
+# are refused before authentication, and x2's device refuses rivd's user
+# key, so its calls end at authentication (no session, no verdicts,
+# logged).
 # Exit 77 (skip) without swtpm, yanglint or ncclient.  RIV_CHS_KEEP=DIR
 # keeps rivd's log, its configuration and the devices' logs there.
 . "${RIV_SRCDIR:-.}/tests/attester_lib.sh"
@@ -17,7 +22,7 @@
 trap 'if [ -n "${RIV_CHS_KEEP:-}" ]; then
 	mkdir -p "$RIV_CHS_KEEP" && cp "$RIVD_LOG" "$TMP/rivd.xml" \
 	    "$RIV_CHS_KEEP/" 2>/dev/null
-	for d in d1 x1; do
+	for d in d1 x1 x2; do
 		cat "$TMP/dev-$d/log.old" "$TMP/dev-$d/log" \
 		    >"$RIV_CHS_KEEP/dev-$d.log" 2>/dev/null
 	done
@@ -53,16 +58,40 @@ check_dev_log() {
 	fi
 }
 
+# check_dev_log_more PATTERN DEVICE N DESCRIPTION [SECONDS]: DEVICE logs
+# PATTERN (grep -E) more than N times within SECONDS (default 15).
+check_dev_log_more() {
+	cdm_n=0
+	while [ "$(dev_log_count "$1" "$2")" -le "$3" ] &&
+	    [ $cdm_n -lt $((${5:-15} * 5)) ]; do
+		sleep 0.2
+		cdm_n=$((cdm_n + 1))
+	done
+	if [ "$(dev_log_count "$1" "$2")" -gt "$3" ]; then
+		npass=$((npass + 1))
+	else
+		nfail=$((nfail + 1))
+		echo "FAIL: $4: $2 did not log /$1/ again"
+		tail -5 "$TMP/dev-$2/log" | sed 's/^/  /'
+	fi
+}
+
 make_pki
-# The host key of a device no attester entry names.
+# The host key of a device no attester entry names; x2's host key, and
+# authorized keys for x2 without rivd's user key (client_ssh_key).
 ssh-keygen -q -t ecdsa -b 256 -N "" -m PEM -f "$PKI/stranger_host_key" \
     >>"$TMP/pki.log" 2>&1 || die "stranger host key"
+ssh-keygen -q -t ecdsa -b 256 -N "" -m PEM -f "$PKI/x2_host_key" \
+    >>"$TMP/pki.log" 2>&1 || die "x2 host key"
+cp "$PKI/other_ssh_key.pub" "$PKI/x2_authorized_keys" || die "x2 keys"
 
-PORTS=$(free_ports 4) || die "no free ports"
+PORTS=$(free_ports 6) || die "no free ports"
 SSH_PORT=$PORTS			# d1's SSH listener
 X_SSH_PORT=$((PORTS + 1))	# the stranger's
 TLS_CHP=$((PORTS + 2))		# rivd's TLS call-home listener (unused)
 CHP=$((PORTS + 3))		# rivd's SSH call-home listener
+X2_SSH_PORT=$((PORTS + 4))	# x2's
+TWIN_PORT=$((PORTS + 5))	# d1twin's: nothing listens there
 start_device d1 rp0 -- --bios-log "$BIOS" \
     --ssh-listen "127.0.0.1:$SSH_PORT" --ssh-host-key "$PKI/ssh_host_key" \
     --ssh-authorized-keys "$PKI/authorized_keys"
@@ -128,7 +157,8 @@ v['stream'] == 'pcr-trust-evidence' and v['result'] == 'pass'" \
 
 # 3. Connections to the SSH listener that are no SSH client's: one stays
 # silent (the handshake deadline, connect-timeout 5 s, closes it), one
-# sends garbage after a banner; d1's session is not touched.
+# sends garbage after a banner, one a banner without end, one a banner
+# with terminal escapes; d1's session is not touched.
 nlog=$(wc -l <"$RIVD_LOG")
 $PY - "$CHP" >"$TMP/hostile.log" 2>&1 <<'EOF2' &
 import os, socket, sys, time
@@ -136,14 +166,30 @@ port = int(sys.argv[1])
 silent = socket.create_connection(("127.0.0.1", port))
 junk = socket.create_connection(("127.0.0.1", port))
 junk.sendall(b"SSH-2.0-OpenSSH_9.2\r\n" + os.urandom(4096))
+esc = socket.create_connection(("127.0.0.1", port))
+esc.sendall(b"SSH-9.9-\x1b]0;owned\x07\x1b[2J\r\n")
+big = socket.create_connection(("127.0.0.1", port))
+big.sendall(b"SSH-2.0-" + b"A" * 4096)
 time.sleep(8)
 EOF2
 HOSTILE=$!
 wait_log "call home from 127\.0\.0\.1: no SSH handshake within 5 s" 1 12
 check_log_count "call home from 127\.0\.0\.1: no SSH handshake within 5 s" 1 \
     "rivd closes a silent call home at the deadline"
-check_log_count "call home from 127\.0\.0\.1: SSH: " 1 \
-    "rivd logs the call home that sends garbage"
+check_log_count "call home from 127\.0\.0\.1: SSH: " 3 \
+    "rivd logs the call homes that send garbage or bad banners"
+check_log_count "call home from 127\.0\.0\.1: SSH: .*too large banner" 1 \
+    "rivd refuses a banner without end"
+check_log_count "call home from 127\.0\.0\.1: SSH: .*banner: \
+SSH-9\.9-\?\]0;owned\?\?\[2J" 1 \
+    "rivd logs a banner with escapes, its control characters as '?'"
+if grep -q "$(printf '[\033\007]')" "$RIVD_LOG"; then
+	nfail=$((nfail + 1))
+	echo "FAIL: the peer's terminal escapes reached rivd's log:"
+	grep "$(printf '[\033\007]')" "$RIVD_LOG" | od -c | head -5
+else
+	npass=$((npass + 1))
+fi
 wait "$HOSTILE" 2>/dev/null
 check_no_log_since() {
 	if tail -n "+$(($1 + 1))" "$RIVD_LOG" | grep -Eq -- "$2"; then
@@ -209,6 +255,71 @@ v['stream'] == 'pcr-trust-evidence' and v['result'] == 'pass'" \
     "d1's verdicts continue after rivd's restart"
 check_verdicts "not any(set(v['codes'] or ()) & $BAD_CHAIN for v in vs \
 if v['id'] > $id0)" "no gap, replayed or seed failure after rivd's restart"
+
+# 6. rivd started again with two more call-home SSH attesters: d1twin
+# names d1's host key too (its address leads nowhere), and x2, a device
+# whose authorized keys lack rivd's user key, holds the same configured
+# subscriptions (copied from d1's state directory).  d1's calls are
+# refused before authentication, the log naming both attesters; x2's get
+# as far as authentication, which x2 refuses.  Neither gets a session or
+# a verdict.
+mkdir -p "$TMP/dev-x2/state" || die "mkdir"
+cp "$TMP/dev-d1/state/subscriptions.xml" "$TMP/dev-x2/state/" ||
+    die "copy subscriptions"
+start_device x2 rp0 -- --bios-log "$BIOS" \
+    --ssh-listen "127.0.0.1:$X2_SSH_PORT" \
+    --ssh-host-key "$PKI/x2_host_key" \
+    --ssh-authorized-keys "$PKI/x2_authorized_keys"
+stop_rivd
+conf_begin "$TMP/rivd.xml" "<call-home><address>127.0.0.1</address><port>$TLS_CHP</port><ssh><port>$CHP</port></ssh></call-home>"
+conf_attester d1 "$SSH_XML <delivery>call-home</delivery> $SUBS" d1 \
+    "$SSH_PORT"
+conf_attester d1 "$SSH_XML <delivery>call-home</delivery> $SUBS" d1twin \
+    "$TWIN_PORT"
+conf_attester x2 "<ssh><user>rivd</user><key>$PKI/client_ssh_key</key>\
+<host-key>$PKI/x2_host_key.pub</host-key></ssh> \
+<delivery>call-home</delivery> $SUBS" x2 "$X2_SSH_PORT"
+conf_end
+# What a device logs when rivd ends its call during the SSH handshake.
+RETRY="call home to 127\.0\.0\.1 port $CHP: SSH handshake: .*next try"
+nlog=$(wc -l <"$RIVD_LOG")
+nd1=$(dev_log_count "$RETRY" d1)
+nx2=$(dev_log_count "$RETRY" x2)
+id0=$(last_id)
+start_rivd "$TMP/rivd.xml"
+TWINS="call home from 127\.0\.0\.1: its host key ecdsa-sha2-nistp256 \
+SHA256:[^ ]+ is the ssh/host-key of attesters d1 and d1twin: refused"
+X2_REFUSED="call home from 127\.0\.0\.1: authentication failed: x2 refused \
+user rivd with the key [^ ]*/client_ssh_key\$"
+wait_log "$TWINS" 2 30
+wait_log "$X2_REFUSED" 2 30
+check_log_count "$TWINS" 2 \
+    "d1's calls are refused: its host key is d1's and d1twin's"
+check_dev_log_more "$RETRY" d1 "$nd1" \
+    "d1's refused calls fail on its side and it backs off"
+check_log_count "$X2_REFUSED" 2 \
+    "x2's calls end at authentication: x2 refuses rivd's user key"
+check_dev_log "call home: SSH authentication of rivd refused" x2 \
+    "x2 refuses rivd's user key"
+check_dev_log_more "$RETRY" x2 "$nx2" \
+    "x2's call home fails and it backs off"
+check_no_log_since "$nlog" \
+    "attester (d1|d1twin|x2): called home|\(attester (d1|d1twin)\)" \
+    "no session from the refused calls, nothing past the host key for d1's"
+check_no_log_since "$nlog" "call home from [^:]*: SSH authenticated" \
+    "no call home authenticates"
+if [ "$(dev_log_count "session [0-9]+ \(rivd\) over SSH" x2)" -eq 0 ]; then
+	npass=$((npass + 1))
+else
+	nfail=$((nfail + 1))
+	echo "FAIL: x2 got a NETCONF session over SSH call home"
+fi
+check_verdicts "not any(v['id'] > $id0 for v in vs)" \
+    "no verdict while d1's and x2's calls are refused"
+check_status "a['d1']['connection'] == 'awaiting call home' and \
+a['x2']['connection'] != 'connected'" \
+    "rivctl status: d1 awaits its call, x2 is not connected"
+stop_device x2
 
 check_rivd_alive
 stop_rivd

@@ -12,8 +12,14 @@
  * belongs to the pump thread alone.  libssh 0.10 closes the socket of a
  * server session (ssh_bind_accept_fd) itself, on a failed read or write
  * and in ssh_disconnect: once given to libssh, the socket is never
- * closed here.
+ * closed here.  libssh's timeout only bounds its poll(); its send() on
+ * the blocking socket waits as long as the receiver does not read, so
+ * SO_SNDTIMEO bounds that too (the handshake's deadline, then
+ * CHSSH_WRITE_TIMEOUT_S).
  */
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -112,9 +118,30 @@ chssh_late(const struct timespec *deadline)
 }
 
 /*
+ * Bound each send() on the socket of s to ms milliseconds (at least one):
+ * a receiver that does not read makes it fail instead of waiting.
+ */
+static void
+chssh_send_timeout(ssh_session s, int64_t ms)
+{
+	struct timeval tv;
+	socket_t fd = ssh_get_fd(s);
+
+	if (fd == SSH_INVALID_SOCKET)
+		return;
+	if (ms < 1)
+		ms = 1;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/*
  * A public key is offered (state NONE) or signed with (VALID, signature
  * checked by libssh): the user must be chssh_user and the key one of the
- * authorized keys.
+ * authorized keys.  Once the user is in, every further request is refused
+ * without a look at chssh_user or chssh_keys: the pump thread may run this
+ * while the loop thread frees them (callhome_ssh_free).
  */
 static int
 chssh_auth_cb(ssh_session s, const char *user, struct ssh_key_struct *key,
@@ -123,6 +150,8 @@ chssh_auth_cb(ssh_session s, const char *user, struct ssh_key_struct *key,
 	struct chssh_pump *p = arg;
 
 	(void)s;
+	if (p->authed)
+		return SSH_AUTH_DENIED;
 	if (user != NULL && strcmp(user, chssh_user) == 0 &&
 	    ncs_keys_match(&chssh_keys, key)) {
 		if (state == SSH_PUBLICKEY_STATE_NONE)
@@ -172,12 +201,13 @@ chssh_channel_cb(ssh_session s, void *arg)
 static int
 chssh_handshake(struct chssh_pump *p, struct riv_err *err)
 {
-	struct timespec deadline;
+	struct timespec deadline, now;
 	ssh_event ev;
 	int rc = -1;
 
 	mono_now(&deadline);
 	ts_add_cs(&deadline, CHSSH_IO_TIMEOUT_S * 100);
+	chssh_send_timeout(p->s, CHSSH_IO_TIMEOUT_S * 1000);
 	if (ssh_handle_key_exchange(p->s) != SSH_OK)
 		return err_set(err, -1, "SSH key exchange failed: %s",
 		    ssh_get_error(p->s));
@@ -198,6 +228,8 @@ chssh_handshake(struct chssh_pump *p, struct riv_err *err)
 			    "--ssh-authorized-keys)", chssh_user);
 			goto done;
 		}
+		mono_now(&now);
+		chssh_send_timeout(p->s, ts_ms_until(&now, &deadline));
 		if (ssh_event_dopoll(ev, CHSSH_POLL_MS) == SSH_ERROR ||
 		    !ssh_is_connected(p->s)) {
 			err_set(err, -1, "SSH handshake: %s",
@@ -315,6 +347,9 @@ callhome_ssh_connect(int fd, int pair, char *user, size_t cap,
 	ssh_callbacks_init(&p->ccb);
 	if (ssh_bind_accept_fd(chssh_bind, p->s, fd) != SSH_OK) {
 		err_set(err, -1, "SSH: %s", ssh_get_error(chssh_bind));
+		/* It may fail before it took fd. */
+		if (ssh_get_fd(p->s) != fd)
+			close(fd);
 		goto fail;
 	}
 	ssh_options_set(p->s, SSH_OPTIONS_TIMEOUT, &timeout);
@@ -324,6 +359,7 @@ callhome_ssh_connect(int fd, int pair, char *user, size_t cap,
 		goto fail;
 	timeout = CHSSH_WRITE_TIMEOUT_S;
 	ssh_options_set(p->s, SSH_OPTIONS_TIMEOUT, &timeout);
+	chssh_send_timeout(p->s, CHSSH_WRITE_TIMEOUT_S * 1000);
 	if (pthread_create(&tid, NULL, chssh_pump_run, p) != 0) {
 		err_set(err, -1, "call home: cannot start a thread");
 		goto fail;
