@@ -33,6 +33,7 @@ struct call {
 	struct ssh_link	*link;		/* SSH: the link; NULL for TLS */
 	struct event	*deadline;
 	char		 peer[INET6_ADDRSTRLEN + 8];
+	struct call	*next;		/* in calls */
 };
 
 #define CALLS_MAX	64	/* handshakes under way at once */
@@ -43,11 +44,19 @@ static struct evconnlistener *ch_ssh_listener;	/* SSH */
 static struct event *ch_resume;
 static SSL_CTX *ch_ssl;
 static int ch_calls;		/* calls being set up */
+static struct call *calls;	/* those calls */
 
 /* Free call c (and its connection unless kept). */
 static void
 call_free(struct call *c, int keep_bev)
 {
+	struct call **cp;
+
+	for (cp = &calls; *cp != NULL; cp = &(*cp)->next)
+		if (*cp == c) {
+			*cp = c->next;
+			break;
+		}
 	ch_calls--;
 	if (!keep_bev && c->bev != NULL)
 		bufferevent_free(c->bev);
@@ -178,6 +187,8 @@ call_new(evutil_socket_t fd, struct sockaddr *sa)
 		return NULL;
 	}
 	ch_calls++;
+	c->next = calls;
+	calls = c;
 	snprintf(c->peer, sizeof(c->peer), "%s", host);
 	evtimer_add(c->deadline, &tv);
 	return c;
@@ -375,10 +386,12 @@ callhome_init(struct riv_err *err)
 	return 0;
 }
 
-/* Stop listening. */
+/* Stop listening; close the calls still being set up. */
 void
 callhome_free(void)
 {
+	while (calls != NULL)
+		call_free(calls, 0);
 	if (ch_listener != NULL)
 		evconnlistener_free(ch_listener);
 	ch_listener = NULL;
