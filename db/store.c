@@ -580,8 +580,7 @@ retry_batch(struct store *s, int transient, const struct timespec *start,
 	int retry;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	waited = (now.tv_sec - start->tv_sec) * 1000 +
-	    (now.tv_nsec - start->tv_nsec) / 1000000;
+	waited = (long)ms_between(*start, now);
 	pthread_mutex_lock(&s->lock);
 	retry = transient && !s->failing && waited < STORE_RETRY_MS;
 	if (retry) {

@@ -231,13 +231,11 @@ session_resume(void)
 	store_get_stats(rivd.store, &st);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	paused = 0;
-	paused_ms += (now.tv_sec - paused_at.tv_sec) * 1000 +
-	    (now.tv_nsec - paused_at.tv_nsec) / 1000000;
+	paused_ms += ms_between(paused_at, now);
 	evtimer_del(hold_ev);
 	log_info("store: %zu records queued (low-water mark %zu): reading from "
 	    "attesters resumed after %.1f s", st.queued, st.low_water,
-	    (double)(now.tv_sec - paused_at.tv_sec) +
-	    (now.tv_nsec - paused_at.tv_nsec) / 1e9);
+	    ms_between(paused_at, now) / 1000.0);
 	for (i = 0; i < rivd.nattesters; i++)
 		if (rivd.attesters[i]->bev != NULL &&
 		    rivd.attesters[i]->state == ATT_UP)
@@ -256,8 +254,7 @@ session_paused_ms(void)
 	if (!paused)
 		return paused_ms;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return paused_ms + (now.tv_sec - paused_at.tv_sec) * 1000 +
-	    (now.tv_nsec - paused_at.tv_nsec) / 1000000;
+	return paused_ms + ms_between(paused_at, now);
 }
 
 /*

@@ -143,6 +143,14 @@ all_zero(const uint8_t *p, size_t len)
 	return 1;
 }
 
+/* Milliseconds from a to b (monotonic times). */
+int64_t
+ms_between(struct timespec a, struct timespec b)
+{
+	return (int64_t)(b.tv_sec - a.tv_sec) * 1000 +
+	    (b.tv_nsec - a.tv_nsec) / 1000000;
+}
+
 /* The wall clock in microseconds since 1970. */
 int64_t
 now_us(void)

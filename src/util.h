@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Outcome of every check: the exit status rivctl reports, too. */
 enum riv_status {
@@ -34,5 +35,6 @@ int	 hex_decode(const char *, size_t, uint8_t *, size_t, size_t *);
 int	 hex_value(int);
 int	 all_zero(const uint8_t *, size_t);
 int64_t	 now_us(void);
+int64_t	 ms_between(struct timespec, struct timespec);
 
 #endif

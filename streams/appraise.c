@@ -158,14 +158,6 @@ read_reported(const struct xnode *q, struct pcrset *set, struct verdict *v)
 	return 0;
 }
 
-/* Milliseconds from a to b (monotonic times). */
-int64_t
-ms_between(struct timespec a, struct timespec b)
-{
-	return (int64_t)(b.tv_sec - a.tv_sec) * 1000 +
-	    (b.tv_nsec - a.tv_nsec) / 1000000;
-}
-
 /*
  * Check the pace of a TPM clock that reads clock now against anchors p:
  * not faster than rivd's time since the least delayed quote, not slower

@@ -107,7 +107,6 @@ struct refvals_arg {
 /* appraise.c: helpers for the stream files. */
 int		 tpm_index(const struct attester *, const char *);
 void		 refvals_failed(int, unsigned, const char *, void *);
-int64_t		 ms_between(struct timespec, struct timespec);
 int		 clock_pace_check(const struct clock_pace *, const char *,
 		    uint64_t, struct timespec, struct verdict *);
 void		 clock_pace_note(struct clock_pace *, int, uint64_t,

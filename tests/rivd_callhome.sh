@@ -35,16 +35,6 @@ log_count() {
 	grep -Ec -- "$1" "${2:-$RIVD_LOG}"
 }
 
-# wait_log PATTERN MIN [SECONDS]: wait until rivd logged PATTERN MIN times.
-wait_log() {
-	wl_n=0
-	while [ "$(log_count "$1")" -lt "$2" ] &&
-	    [ $wl_n -lt $((${3:-30} * 5)) ]; do
-		sleep 0.2
-		wl_n=$((wl_n + 1))
-	done
-}
-
 # check_log PATTERN MIN DESCRIPTION [SECONDS]: rivd logs PATTERN (grep -E)
 # at least MIN times (waiting up to SECONDS, default 10).
 check_log() {
@@ -57,18 +47,6 @@ check_log() {
 		echo "FAIL: $3: rivd logged /$1/ $n times, wanted $2 or more"
 		grep -Ev "debug: attester .* (pass|fail) \(appraised\)" \
 		    "$RIVD_LOG" | tail -8
-	fi
-}
-
-# check_no_log PATTERN SINCE-LINE DESCRIPTION: rivd logged no line matching
-# PATTERN after line SINCE-LINE of its log.
-check_no_log() {
-	if tail -n "+$(($2 + 1))" "$RIVD_LOG" | grep -Eq -- "$1"; then
-		nfail=$((nfail + 1))
-		echo "FAIL: $3: rivd logged /$1/:"
-		tail -n "+$(($2 + 1))" "$RIVD_LOG" | grep -E -- "$1" | head -5
-	else
-		npass=$((npass + 1))
 	fi
 }
 

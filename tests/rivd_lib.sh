@@ -372,3 +372,15 @@ EOF
 		echo
 	fi
 }
+
+# check_no_log PATTERN SINCE-LINE DESCRIPTION: rivd logged no line matching
+# PATTERN after line SINCE-LINE of its log.
+check_no_log() {
+	if tail -n "+$(($2 + 1))" "$RIVD_LOG" | grep -Eq -- "$1"; then
+		nfail=$((nfail + 1))
+		echo "FAIL: $3: rivd logged /$1/:"
+		tail -n "+$(($2 + 1))" "$RIVD_LOG" | grep -E -- "$1" | head -5
+	else
+		npass=$((npass + 1))
+	fi
+}
