@@ -210,6 +210,7 @@ call_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		call_free(c, 1);
 		return;
 	}
+	SSL_set_read_ahead(ssl, 1);	/* see session_read_buffered */
 	c->bev = bufferevent_openssl_socket_new(rivd.base, fd, ssl,
 	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {

@@ -1484,41 +1484,6 @@ read_pem_keys(struct pctx *c, const struct json *v)
 	return RIV_OK;
 }
 
-/* Decode base64 (RFC 4648, padded; white space skipped); -1 if malformed. */
-static int
-b64_decode(const char *s, size_t len, uint8_t *out, size_t max, size_t *outlen)
-{
-	static const char abc[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const char *p;
-	uint32_t acc = 0;
-	size_t i, n = 0, bits = 0, pad = 0;
-
-	for (i = 0; i < len; i++) {
-		if (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t')
-			continue;
-		if (s[i] == '=') {
-			pad++;
-			continue;
-		}
-		if (pad > 0 || s[i] == '\0' || (p = strchr(abc, s[i])) == NULL)
-			return -1;
-		acc = acc << 6 | (uint32_t)(p - abc);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n >= max)
-				return -1;
-			out[n++] = (uint8_t)(acc >> bits);
-		}
-	}
-	if (pad > 2 || bits >= 6 || (bits == 0 && pad != 0) ||
-	    (bits == 2 && pad != 2) || (bits == 4 && pad != 1))
-		return -1;
-	*outlen = n;
-	return 0;
-}
-
 /* Read one Keylime verification key: base64 DER SubjectPublicKeyInfo. */
 static int
 read_vkey(struct pctx *c, size_t i, const struct json *k,
@@ -1531,7 +1496,7 @@ read_vkey(struct pctx *c, size_t i, const struct json *k,
 	size_t n;
 
 	if (k->type != JSON_STRING || b64_decode(k->str, k->len, der,
-	    IMA_POLICY_KEY_LEN_MAX, &n) == -1 ||
+	    IMA_POLICY_KEY_LEN_MAX, &n, 0) == -1 ||
 	    (pk = d2i_PUBKEY(NULL, &p, (long)n)) == NULL) {
 		ERR_clear_error();
 		return perr(c, "verification-keys: pubkeys[%zu] is not a "

@@ -31,6 +31,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/bufferevent_struct.h>
 #include <event2/dns.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
@@ -73,6 +74,7 @@ static struct event	*hold_ev;	/* every HOLD_TICK_S while paused */
 static int		 drain_pipe[2] = { -1, -1 };
 
 static void session_read_cb(struct bufferevent *, void *);
+static void session_read_buffered(struct bufferevent *);
 static void session_event_cb(struct bufferevent *, short, void *);
 static void session_retry_cb(evutil_socket_t, short, void *);
 static void session_deadline_cb(evutil_socket_t, short, void *);
@@ -188,6 +190,7 @@ session_release(struct attester *a)
 	if (evbuffer_get_length(bufferevent_get_input(a->bev)) > 0)
 		bufferevent_trigger(a->bev, EV_READ,
 		    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+	session_read_buffered(a->bev);
 }
 
 /* Hold every session that is up (reading paused). */
@@ -562,6 +565,23 @@ session_take_message(struct attester *a, const char *msg, size_t len,
 }
 
 /*
+ * TLS sessions read ahead (SSL_set_read_ahead: one read(2) takes as many
+ * records as have arrived, not a header and a body per record), so OpenSSL
+ * may hold whole records the socket no longer signals: have libevent's TLS
+ * reader run again while it holds any.  Called after each read callback,
+ * on resuming and on wiring; a no-op for SSH or with reading disabled.
+ */
+static void
+session_read_buffered(struct bufferevent *bev)
+{
+	SSL *ssl;
+
+	if (bev != NULL && (ssl = bufferevent_openssl_get_ssl(bev)) != NULL &&
+	    SSL_has_pending(ssl) && (bufferevent_get_enabled(bev) & EV_READ))
+		event_active(&bev->ev_read, EV_READ, 1);
+}
+
+/*
  * Frame what arrived and handle the complete messages, at most budget of
  * them (0: all) before the other sessions get their turn.
  */
@@ -625,7 +645,11 @@ session_take_input(struct attester *a, struct bufferevent *bev, int budget)
 static void
 session_read_cb(struct bufferevent *bev, void *arg)
 {
-	session_take_input(arg, bev, READ_BUDGET);
+	struct attester *a = arg;
+
+	session_take_input(a, bev, READ_BUDGET);
+	if (a->bev == bev)
+		session_read_buffered(bev);
 }
 
 /* Connected, closed, or failed. */
@@ -741,6 +765,7 @@ session_wire(struct attester *a)
 	bufferevent_enable(a->bev, EV_READ | EV_WRITE);
 	a->state = ATT_CONNECTING;
 	session_deadline(a, rivd.conf->connect_timeout);
+	session_read_buffered(a->bev);	/* an adopted call's first bytes */
 }
 
 /* Connect to attester a over SSH (or plan a retry on failure). */
@@ -809,6 +834,7 @@ session_start(struct attester *a)
 		    c->server_name);
 		goto fail;
 	}
+	SSL_set_read_ahead(ssl, 1);	/* see session_read_buffered */
 	framer_init(a->framer, rivd.conf->max_message);
 	a->chunked = 0;
 	a->bev = bufferevent_openssl_socket_new(rivd.base, -1, ssl,
@@ -889,13 +915,16 @@ linger_free(struct lingering *l)
 	free(l);
 }
 
-/* Free l if all was sent and the attester answered it. */
-static void
+/* Free l if all was sent and the attester answered it: 1 if freed. */
+static int
 linger_check(struct lingering *l)
 {
 	if (l->answered &&
-	    evbuffer_get_length(bufferevent_get_output(l->bev)) == 0)
+	    evbuffer_get_length(bufferevent_get_output(l->bev)) == 0) {
 		linger_free(l);
+		return 1;
+	}
+	return 0;
 }
 
 /* A lingering connection sent what it had. */
@@ -920,7 +949,8 @@ linger_read_cb(struct bufferevent *bev, void *arg)
 	/* Keep a tail: the next read may complete a name cut here. */
 	if (evbuffer_get_length(in) > 16)
 		evbuffer_drain(in, evbuffer_get_length(in) - 16);
-	linger_check(l);
+	if (linger_check(l) == 0)
+		session_read_buffered(bev);
 }
 
 /* A lingering connection ended or failed: free it. */

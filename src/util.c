@@ -1,6 +1,6 @@
 /*
- * util.c — error reporting, bounded file reading, hex conversion and the
- * wall clock.
+ * util.c — error reporting, bounded file reading, hex and base64 decoding
+ * and the wall clock.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -159,4 +159,112 @@ now_us(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * The value of each byte as a base64 digit (RFC 4648), -1 for none.
+ */
+static const int8_t b64_digit[256] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+	-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
+	-1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
+
+/*
+ * Decode the canonical base64 s of len bytes (padded to a multiple of 4,
+ * no white space, the unused bits of the last digit zero) into out (max
+ * bytes); set *outlen.  0, or -1.
+ */
+static int
+b64_decode_canonical(const char *s, size_t len, uint8_t *out, size_t max,
+    size_t *outlen)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i, n, pad = 0;
+	int a, b, c, d;
+
+	if (len % 4 != 0)
+		return -1;
+	if (len > 0 && p[len - 1] == '=')
+		pad = p[len - 2] == '=' ? 2 : 1;
+	if ((n = len / 4 * 3 - pad) > max)
+		return -1;
+	for (i = 0; i + 4 <= len - (pad ? 4 : 0); i += 4) {
+		a = b64_digit[p[i]];
+		b = b64_digit[p[i + 1]];
+		c = b64_digit[p[i + 2]];
+		d = b64_digit[p[i + 3]];
+		if ((a | b | c | d) < 0)
+			return -1;
+		*out++ = (uint8_t)(a << 2 | b >> 4);
+		*out++ = (uint8_t)((b & 0xf) << 4 | c >> 2);
+		*out++ = (uint8_t)((c & 0x3) << 6 | d);
+	}
+	if (pad > 0) {
+		a = b64_digit[p[i]];
+		b = b64_digit[p[i + 1]];
+		c = pad == 2 ? 0 : b64_digit[p[i + 2]];
+		if ((a | b | c) < 0 || (pad == 2 && (b & 0xf) != 0) ||
+		    (pad == 1 && (c & 0x3) != 0))
+			return -1;
+		*out++ = (uint8_t)(a << 2 | b >> 4);
+		if (pad == 1)
+			*out = (uint8_t)((b & 0xf) << 4 | c >> 2);
+	}
+	*outlen = n;
+	return 0;
+}
+
+/*
+ * Decode base64 s of len bytes into out (max bytes) and set *outlen: with
+ * B64_CANONICAL only the canonical form (see b64_decode_canonical), else
+ * white space is skipped and the unused bits are not looked at.  0, or -1.
+ */
+int
+b64_decode(const char *s, size_t len, uint8_t *out, size_t max,
+    size_t *outlen, int flags)
+{
+	uint32_t acc = 0;
+	size_t i, n = 0, bits = 0, pad = 0;
+	int v;
+
+	if (flags & B64_CANONICAL)
+		return b64_decode_canonical(s, len, out, max, outlen);
+	for (i = 0; i < len; i++) {
+		if (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t')
+			continue;
+		if (s[i] == '=') {
+			pad++;
+			continue;
+		}
+		if (pad > 0 || (v = b64_digit[(unsigned char)s[i]]) < 0)
+			return -1;
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n >= max)
+				return -1;
+			out[n++] = (uint8_t)(acc >> bits);
+		}
+	}
+	/* 4 bits left over: two digits in the last group, "==". */
+	if (pad > 2 || bits >= 6 || (bits == 0 && pad != 0) ||
+	    (bits == 4 && pad != 2) || (bits == 2 && pad != 1))
+		return -1;
+	*outlen = n;
+	return 0;
 }

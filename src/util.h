@@ -1,6 +1,6 @@
 /*
- * util.h — error reporting, bounded file reading and hex conversion shared by
- * every rivd module.
+ * util.h — error reporting, bounded file reading, hex and base64 decoding
+ * shared by every rivd module.
  */
 #ifndef RIV_UTIL_H
 #define RIV_UTIL_H
@@ -36,5 +36,9 @@ int	 hex_value(int);
 int	 all_zero(const uint8_t *, size_t);
 int64_t	 now_us(void);
 int64_t	 ms_between(struct timespec, struct timespec);
+
+#define B64_CANONICAL	0x1	/* b64_decode: the canonical form only */
+
+int	 b64_decode(const char *, size_t, uint8_t *, size_t, size_t *, int);
 
 #endif

@@ -351,11 +351,24 @@ read_entity(const char *p, char *out, size_t *used)
 static int
 read_text(struct xdoc *d, char **pp, const char *end, struct xnode *n)
 {
-	char *p = *pp, *out = *pp, *start = *pp;
+	char *p = *pp, *out = *pp, *start = *pp, *q;
 	size_t k, used;
 	int blank = 1;
 
 	while (p < end && *p != '<') {
+		/* A run of printable ASCII needs no further check (the
+		 * buffer ends with a NUL, which ends the run). */
+		for (q = p; (unsigned char)*q > ' ' && (unsigned char)*q <
+		    0x7f && *q != '<' && *q != '&'; q++)
+			;
+		if (q > p) {
+			if (out != p)
+				memmove(out, p, (size_t)(q - p));
+			out += q - p;
+			p = q;
+			blank = 0;
+			continue;
+		}
 		if (*p == '&') {
 			if ((k = read_entity(p + 1, out, &used)) == 0)
 				return refuse(d, p, "a bad entity reference");
@@ -473,8 +486,8 @@ find_ns(const struct xdoc *d, const struct xnode *n, const char *prefix,
 	for (; n != NULL; n = n->parent)
 		for (i = n->nscount; i-- > 0;) {
 			x = &d->ns[n->nsfirst + i];
-			if (x->prefixlen == plen && strncmp(x->prefix, prefix,
-			    plen) == 0)
+			if (x->prefixlen == plen && (plen == 0 ||
+			    memcmp(x->prefix, prefix, plen) == 0))
 				return x->urilen > 0 ? x : NULL;
 		}
 	return NULL;
@@ -540,8 +553,8 @@ read_end_tag(struct xdoc *d, char **pp, const struct xnode *n)
 
 	if (read_qname(d, &p, &prefix, &plen, &local, &llen) != 0)
 		return -1;
-	if (llen != x->len || strncmp(local, n->name, llen) != 0 ||
-	    plen != x->prefixlen || (plen > 0 && strncmp(prefix, x->prefix,
+	if (llen != x->len || memcmp(local, n->name, llen) != 0 ||
+	    plen != x->prefixlen || (plen > 0 && memcmp(prefix, x->prefix,
 	    plen) != 0))
 		return refuse(d, local, "the end tag does not match <%.*s>",
 		    (int)x->len, n->name);
@@ -640,9 +653,10 @@ end_strings(struct xdoc *d)
 static const struct lys_module *
 module_of(struct xdoc *d, const char *ns)
 {
-	if (d->lastns == NULL || strcmp(d->lastns, ns) != 0) {
+	if (d->lastns != ns && (d->lastns == NULL ||
+	    strcmp(d->lastns, ns) != 0)) {
 		d->lastmod = ly_ctx_get_module_implemented_ns(d->ctx, ns);
-		d->lastns = d->lastmod != NULL ? d->lastmod->ns : NULL;
+		d->lastns = d->lastmod != NULL ? ns : NULL;
 	}
 	return d->lastmod;
 }
@@ -708,23 +722,6 @@ check_integer(struct xdoc *d, const struct xnode *n,
 	return 0;
 }
 
-/* The value of base64 digit c, or -1. */
-static int
-b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /*
  * Decode a binary leaf (canonical base64: padded, no white space, unused
  * bits zero) into the arena; its length within the type's.  0, or -1.
@@ -732,35 +729,13 @@ b64_value(unsigned char c)
 static int
 check_binary(struct xdoc *d, struct xnode *n, const struct lysc_type_bin *t)
 {
-	const unsigned char *s = (const unsigned char *)n->text;
 	uint8_t *out = d->arena + d->arenaused;
-	size_t len = n->textlen, i, o = 0, pad = 0;
-	int v[4], k;
+	size_t o;
 
-	if (len % 4 != 0)
+	if (b64_decode(n->text, n->textlen, out, d->arenacap - d->arenaused,
+	    &o, B64_CANONICAL) != 0)
 		return refuse(d, d->buf + n->offset, "%s: not canonical "
 		    "base64", n->name);
-	if (len > 0 && s[len - 1] == '=')
-		pad = s[len - 2] == '=' ? 2 : 1;
-	for (i = 0; i < len; i += 4) {
-		for (k = 0; k < 4; k++) {
-			if (i + (size_t)k >= len - pad) {
-				v[k] = 0;
-				continue;
-			}
-			if ((v[k] = b64_value(s[i + (size_t)k])) < 0)
-				return refuse(d, d->buf + n->offset, "%s: not "
-				    "canonical base64", n->name);
-		}
-		out[o++] = (uint8_t)(v[0] << 2 | v[1] >> 4);
-		out[o++] = (uint8_t)((v[1] & 0xf) << 4 | v[2] >> 2);
-		out[o++] = (uint8_t)((v[2] & 0x3) << 6 | v[3]);
-	}
-	if ((pad == 2 && (v[1] & 0xf) != 0) || (pad == 1 && (v[2] & 0x3) !=
-	    0))
-		return refuse(d, d->buf + n->offset, "%s: not canonical "
-		    "base64", n->name);
-	o -= pad;
 	if (t->length != NULL && !in_range(t->length, o, 0))
 		return refuse(d, d->buf + n->offset, "%s: %zu bytes, out of "
 		    "the type's length", n->name, o);
@@ -905,6 +880,26 @@ check_keys(struct xdoc *d, const struct xnode *n)
 }
 
 /*
+ * The schema node of a child named name of module mod of n if it is the
+ * one after prev's (the first of n's when prev is NULL), publishers
+ * writing in schema order; else NULL (then search).  Data node names are
+ * unique among siblings, choices and cases included, so a match is the
+ * node lys_find_child would find.
+ */
+static const struct lysc_node *
+next_in_schema(const struct xnode *n, const struct xnode *prev,
+    const struct lys_module *mod, const char *name)
+{
+	const struct lysc_node *s;
+
+	s = prev != NULL ? prev->schema->next : lysc_node_child(n->schema);
+	if (s == NULL || s->module != mod || !(s->nodetype & (LYS_CONTAINER |
+	    LYS_LEAF | LYS_LEAFLIST | LYS_LIST)) || strcmp(s->name, name) != 0)
+		return NULL;
+	return s;
+}
+
+/*
  * Check child c of n (whose schema is known), which follows prev (NULL
  * for the first), and what is under it.
  */
@@ -918,13 +913,13 @@ check_child(struct xdoc *d, struct xnode *n, struct xnode *c,
 
 	/* The entries of a list come in a row: the same node as before. */
 	if (prev != NULL && strcmp(prev->name, c->name) == 0 &&
-	    strcmp(prev->ns, c->ns) == 0)
+	    (prev->ns == c->ns || strcmp(prev->ns, c->ns) == 0))
 		s = prev->schema;
 	else if ((mod = module_of(d, c->ns)) == NULL)
 		return refuse(d, d->buf + c->offset, "%s: unknown namespace "
 		    "%s", c->name, c->ns);
-	else if ((s = lys_find_child(n->schema, mod, c->name, 0, 0, 0)) ==
-	    NULL)
+	else if ((s = next_in_schema(n, prev, mod, c->name)) == NULL &&
+	    (s = lys_find_child(n->schema, mod, c->name, 0, 0, 0)) == NULL)
 		return refuse(d, d->buf + c->offset, "%s has no child %s",
 		    n->name, c->name);
 	c->schema = s;

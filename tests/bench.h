@@ -11,6 +11,7 @@ void	bench_bootlog(const char *);
 void	bench_ima(const char *);
 void	bench_framing(void);
 void	bench_store(void);
+void	bench_xdoc(void);
 
 /* Return a monotonic time in seconds. */
 static inline double

@@ -58,6 +58,66 @@ START_TEST(test_hex)
 }
 END_TEST
 
+/* Decode s with flags into out; the length, or -1. */
+static long
+b64(const char *s, int flags, uint8_t *out, size_t max)
+{
+	size_t n;
+
+	if (b64_decode(s, strlen(s), out, max, &n, flags) != 0)
+		return -1;
+	return (long)n;
+}
+
+START_TEST(test_base64)
+{
+	static const char *const vec[][2] = {	/* RFC 4648, section 10 */
+		{ "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" },
+		{ "foo", "Zm9v" }, { "foob", "Zm9vYg==" },
+		{ "fooba", "Zm9vYmE=" }, { "foobar", "Zm9vYmFy" }
+	};
+	static const char *const bad[] = { "Zm9", "Zg=a", "=Zg=", "Z===",
+	    "Zm9v=", "Zm9v\xff", "Zm-v", "Zg", "Zm8" };
+	uint8_t out[64], raw[48];
+	char enc[80];
+	size_t i, k, len;
+	int flags;
+
+	for (i = 0; i < sizeof(vec) / sizeof(vec[0]); i++)
+		for (flags = 0; flags <= B64_CANONICAL; flags++) {
+			ck_assert_int_eq(b64(vec[i][1], flags, out,
+			    sizeof(out)), (long)strlen(vec[i][0]));
+			ck_assert_mem_eq(out, vec[i][0], strlen(vec[i][0]));
+		}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		for (flags = 0; flags <= B64_CANONICAL; flags++)
+			ck_assert_msg(b64(bad[i], flags, out, sizeof(out)) ==
+			    -1, "%s taken (flags %d)", bad[i], flags);
+	/* Unused bits set and white space: only the lenient form. */
+	ck_assert_int_eq(b64("Zh==", 0, out, sizeof(out)), 1);
+	ck_assert_int_eq(b64("Zh==", B64_CANONICAL, out, sizeof(out)), -1);
+	ck_assert_int_eq(b64("Zm9#", B64_CANONICAL, out, sizeof(out)), -1);
+	ck_assert_int_eq(b64("Zm9w", 0, out, sizeof(out)), 3);
+	ck_assert_int_eq(b64(" Zm9v\nYmFy ", 0, out, sizeof(out)), 6);
+	ck_assert_mem_eq(out, "foobar", 6);
+	ck_assert_int_eq(b64("Zm9v YmFy", B64_CANONICAL, out, sizeof(out)),
+	    -1);
+	/* The output bound is kept. */
+	ck_assert_int_eq(b64("Zm9vYmFy", 0, out, 5), -1);
+	ck_assert_int_eq(b64("Zm9vYmFy", B64_CANONICAL, out, 5), -1);
+	ck_assert_int_eq(b64("Zm9vYmE=", B64_CANONICAL, out, 5), 5);
+	/* Every length up to 48 bytes, against OpenSSL's encoder. */
+	for (len = 0; len <= sizeof(raw); len++) {
+		for (k = 0; k < len; k++)
+			raw[k] = (uint8_t)(k * 37 + len * 11);
+		EVP_EncodeBlock((unsigned char *)enc, raw, (int)len);
+		ck_assert_int_eq(b64(enc, B64_CANONICAL, out, sizeof(out)),
+		    (long)len);
+		ck_assert_mem_eq(out, raw, len);
+	}
+}
+END_TEST
+
 START_TEST(test_bank_hash_extend)
 {
 	uint8_t d[DIGEST_MAX], pcr[DIGEST_MAX] = { 0 }, ext[DIGEST_MAX];
@@ -561,6 +621,7 @@ main(void)
 	TCase *tc = tcase_create("common");
 
 	tcase_add_test(tc, test_hex);
+	tcase_add_test(tc, test_base64);
 	tcase_add_test(tc, test_bank_hash_extend);
 	tcase_add_test(tc, test_json_values);
 	tcase_add_test(tc, test_json_errors);

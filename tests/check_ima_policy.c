@@ -1799,6 +1799,27 @@ START_TEST(test_keylime_vkeys)
 	ima_appraiser_free(a);
 	ima_policy_unref(pol);
 	EVP_PKEY_free(pk);
+
+	/* An EC P-256 key: 91 bytes of DER, base64 ending in "==". */
+	pk = gen_key("EC");
+	der = NULL;
+	dn = i2d_PUBKEY(pk, &der);
+	ck_assert_int_eq(dn % 3, 1);
+	EVP_EncodeBlock((unsigned char *)b64, der, dn);
+	OPENSSL_free(der);
+	ck_assert_int_eq(b64[strlen(b64) - 2], '=');
+	snprintf(inner, sizeof(inner), "{\\\"keyids\\\": [], "
+	    "\\\"pubkeys\\\": [\\\"%s\\\"]}", b64);
+	snprintf(json, sizeof(json), "{\"meta\":{\"version\":1},"
+	    "\"verification-keys\":\"%s\"}", inner);
+	pol = policy_ok(json);
+	a = ima_appraiser_new(pol);
+	n = ima_sign(pk, 2, 4, EVP_sha256(), d, 32, raw_keyid(pk), sig);
+	mk_signed(&t, "sha256", d, 32, "/usr/bin/k", sig, n);
+	expect_pass(a, &t);
+	ima_appraiser_free(a);
+	ima_policy_unref(pol);
+	EVP_PKEY_free(pk);
 }
 END_TEST
 
