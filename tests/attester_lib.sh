@@ -3,7 +3,9 @@
 # riv-attester on free loopback ports; everything is stopped and removed on
 # exit.  Scripts call need_tools (need_bios), make_pki, start_swtpm NAME...,
 # then start_attester [OPTIONS...], and end with `attester_finish` (or
-# `finish`, cli_lib.sh).
+# `finish`, cli_lib.sh).  A benchmark that sources this file for its set-up
+# helpers (die, free_ports, make_certs, stop_pid) sets BENCH_NAME afterwards,
+# so that a failed set-up skips it (see die).
 #
 # After start_attester: ATT_TLS_PORT, ATT_SSH_PORT, ATT_CTL (control
 # socket), ATT_STATE (state directory, AK files NAME-ak.pub), ATT_LOG, and
@@ -19,21 +21,28 @@
 PY=/usr/bin/python3
 SWTPM_PIDS=""
 ATT_PID=""
+BENCH_NAME=""
 export RIVCTL RIV_ATTESTER RIV_SRCDIR RIV_CORPUS
+
+# stop_pid PID [SECONDS]: SIGTERM, wait up to SECONDS (default 5), then
+# SIGKILL; nothing if PID is empty or gone.
+stop_pid() {
+	[ -n "$1" ] || return 0
+	kill "$1" 2>/dev/null || return 0
+	sp_n=0
+	while kill -0 "$1" 2>/dev/null && [ $sp_n -lt $((${2:-5} * 10)) ]; do
+		sleep 0.1
+		sp_n=$((sp_n + 1))
+	done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
 
 # stop_attester: stop riv-attester (SIGTERM, then SIGKILL) if running.
 stop_attester() {
-	if [ -n "$ATT_PID" ]; then
-		kill "$ATT_PID" 2>/dev/null
-		i=0
-		while kill -0 "$ATT_PID" 2>/dev/null && [ $i -lt 50 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -9 "$ATT_PID" 2>/dev/null
-		wait "$ATT_PID" 2>/dev/null
-		ATT_PID=""
-	fi
+	stop_pid "$ATT_PID"
+	ATT_PID=""
 }
 
 # check_attester_alive: riv-attester still runs.
@@ -90,8 +99,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' HUP INT PIPE TERM
 
-# die MESSAGE: the set-up failed: stop with a failure.
+# die MESSAGE: the set-up failed: stop with a failure, or, when BENCH_NAME
+# is set (a benchmark), print "BENCH_NAME: skipped: MESSAGE" and exit 0:
+# a benchmark without figures must not stop `make bench`.
 die() {
+	if [ -n "$BENCH_NAME" ]; then
+		echo "$BENCH_NAME: skipped: $*"
+		exit 0
+	fi
 	echo "FAIL: set-up: $*"
 	[ -f "$TMP/attester.log" ] && tail -20 "$TMP/attester.log"
 	exit 1
@@ -159,14 +174,17 @@ sys.exit(1)
 EOF
 }
 
-# make_pki: a CA, the attester's and the verifier's certificates, SSH keys.
-make_pki() {
+# make_certs: in $TMP/pki (PKI), a CA, the attester's (server), the
+# verifier's (client) and an intruder's (other) certificates, and one from
+# another CA (rogue).
+make_certs() {
 	d=$TMP/pki
 	mkdir -p "$d" || die "mkdir"
 	(
 	cd "$d" || exit 1
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-	    -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=rivd test CA"
+	    -nodes -keyout ca.key -out ca.pem -days 2 \
+	    -subj "/CN=rivd test CA" || exit 1
 	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > san.ext
 	for n in server:attester client:rivd other:intruder; do
 		f=${n%%:*} cn=${n#*:}
@@ -179,13 +197,22 @@ make_pki() {
 	# A certificate from another CA, which the attester must refuse.
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
 	    -nodes -keyout rogue.key -out rogue.pem -days 2 -subj "/CN=rivd"
+	) >"$TMP/pki.log" 2>&1 || die "PKI: $(tail -3 "$TMP/pki.log")"
+	PKI=$d
+	export PKI
+}
+
+# make_pki: make_certs, and the SSH keys: the attester's host key, the
+# verifier's (client_ssh_key, in authorized_keys) and another user key.
+make_pki() {
+	make_certs
+	(
+	cd "$PKI" || exit 1
 	ssh-keygen -q -t ecdsa -b 256 -N "" -m PEM -f ssh_host_key &&
 	ssh-keygen -q -t ecdsa -b 256 -N "" -f client_ssh_key &&
 	ssh-keygen -q -t ecdsa -b 256 -N "" -f other_ssh_key
-	) >"$TMP/pki.log" 2>&1 || die "PKI: $(tail -3 "$TMP/pki.log")"
-	cp "$d/client_ssh_key.pub" "$d/authorized_keys"
-	PKI=$d
-	export PKI
+	) >>"$TMP/pki.log" 2>&1 || die "PKI: $(tail -3 "$TMP/pki.log")"
+	cp "$PKI/client_ssh_key.pub" "$PKI/authorized_keys"
 }
 
 # start_swtpm NAME...: a fresh swtpm per name (banks sha1 and sha256), its

@@ -13,9 +13,6 @@
 # python3-ncclient.
 . "${RIV_SRCDIR:-.}/tests/attester_lib.sh"
 
-BIOS=$RIV_CORPUS/bios/go-tpm-tools__ubuntu-2104-no-secure-boot.bin
-case $BIOS in /*) ;; *) BIOS=$(pwd)/$BIOS ;; esac
-
 # proc_state PID: the state letter of process PID (Z: exited, not waited
 # for), empty if there is none.
 proc_state() {
@@ -77,8 +74,8 @@ stop_checked() {
 }
 
 need_tools
+need_bios
 [ -x "$RIVCTL" ] || die "no rivctl at $RIVCTL"
-[ -f "$BIOS" ] || die "no boot log $BIOS (set RIV_CORPUS)"
 make_pki
 # The --admin-user's certificate (CN admin): he reads every seed.
 (

@@ -55,59 +55,44 @@
 : "${RIVD:?RIVD must name the rivd binary}"
 : "${RIV_BENCH_PUBLISHER:?RIV_BENCH_PUBLISHER must name tests/bench_publisher}"
 : "${RIV_SRCDIR:=.}"
+# The set-up helpers (TMP, PY, die, free_ports, make_certs, stop_pid) are
+# attester_lib.sh's; it names the tests' binaries, which the bench never
+# runs.  With BENCH_NAME set, die skips (exit 0): `make bench` goes on.
+: "${RIVCTL:=unused}" "${RIV_ATTESTER:=unused}"
+. "$RIV_SRCDIR/tests/attester_lib.sh"
+BENCH_NAME=bench_rivd
+[ -d "$TMP" ] || die "no work directory"
 SECS=${RIV_BENCH_SECONDS:-8}
 NLOAD=${RIV_BENCH_ATTESTERS:-100}
 ENTRIES=${RIV_BENCH_ENTRIES:-100}
 IDLE=${RIV_BENCH_IDLE:-100 1000 5000}
 PHASES=${RIV_BENCH_PHASES:-quote rate ima idle}
 WARM=2
-PY=/usr/bin/python3
 HZ=$(getconf CLK_TCK)
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/bench_rivd.XXXXXX") || exit 0
 PUB_PID=""
 RIVD_PID=""
 PERF_PID=""
 PERF2_PID=""
 
-# stop PID: SIGTERM, wait up to 10 s, then SIGKILL.
-stop() {
-	[ -n "$1" ] || return 0
-	kill "$1" 2>/dev/null || return 0
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -9 "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	return 0
-}
-
-# cleanup: stop what this script started, remove the work directory.
-cleanup() {
-	stop "$PERF_PID"
-	stop "$PERF2_PID"
-	stop "$RIVD_PID"
-	stop "$PUB_PID"
+# bench_cleanup: stop what this script started (up to 10 s each: rivd
+# commits what it queued), remove the work directory.
+bench_cleanup() {
+	stop_pid "$PERF_PID" 10
+	stop_pid "$PERF2_PID" 10
+	stop_pid "$RIVD_PID" 10
+	stop_pid "$PUB_PID" 10
 	if [ -n "${RIV_BENCH_KEEP:-}" ]; then
 		echo "bench_rivd: kept $TMP"
 	else
 		rm -rf "$TMP"
 	fi
 }
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
+trap bench_cleanup EXIT
 
-# skip REASON: no figures, but `make bench` goes on.
-skip() {
-	echo "bench_rivd: skipped: $*"
-	exit 0
-}
-
-[ -x "$RIVD" ] || skip "no rivd at $RIVD"
-[ -x "$RIV_BENCH_PUBLISHER" ] || skip "no publisher at $RIV_BENCH_PUBLISHER"
-[ -x "$PY" ] || skip "no $PY"
-command -v openssl >/dev/null 2>&1 || skip "no openssl"
+[ -x "$RIVD" ] || die "no rivd at $RIVD"
+[ -x "$RIV_BENCH_PUBLISHER" ] || die "no publisher at $RIV_BENCH_PUBLISHER"
+[ -x "$PY" ] || die "no $PY"
+command -v openssl >/dev/null 2>&1 || die "no openssl"
 
 # Sessions need a descriptor each, in rivd and in the publisher.
 hard=$(ulimit -Hn)
@@ -115,50 +100,6 @@ hard=$(ulimit -Hn)
 [ "$hard" -gt 65536 ] && hard=65536
 ulimit -n "$hard" 2>/dev/null
 NOFILE=$(ulimit -n)
-
-# make_pki: a CA, the publisher's (attester) and rivd's certificates.
-make_pki() {
-	PKI=$TMP/pki
-	mkdir -p "$PKI" || exit 1
-	(
-	cd "$PKI" || exit 1
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-	    -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=bench CA" &&
-	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >san.ext &&
-	for n in server:attester client:rivd; do
-		f=${n%%:*} cn=${n#*:}
-		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-		    -keyout "$f.key" -out "$f.csr" -subj "/CN=$cn" &&
-		openssl x509 -req -in "$f.csr" -CA ca.pem -CAkey ca.key \
-		    -CAcreateserial -out "$f.pem" -days 2 -extfile san.ext ||
-		    exit 1
-	done
-	) >"$TMP/pki.log" 2>&1 || skip "PKI: $(tail -2 "$TMP/pki.log")"
-}
-
-# free_ports N: the first of N consecutive free loopback ports.
-free_ports() {
-	$PY - "$1" <<'EOF'
-import random, socket, sys
-n = int(sys.argv[1])
-for _ in range(200):
-    base = random.randrange(20000, 32000 - n)
-    socks = []
-    try:
-        for p in range(base, base + n):
-            s = socket.socket()
-            s.bind(("127.0.0.1", p))
-            socks.append(s)
-    except OSError:
-        continue
-    finally:
-        for s in socks:
-            s.close()
-    print(base)
-    sys.exit(0)
-sys.exit(1)
-EOF
-}
 
 # write_conf FILE N NPORTS STREAM SYNC [LINGER BATCH]: N attesters spread
 # over the ports, one subscription each, no heartbeat to speak of, no
@@ -206,10 +147,10 @@ start_pub() {
 	PUB_PID=$!
 	i=0
 	while ! grep -q "ready:" "$TMP/pub.log" 2>/dev/null; do
-		kill -0 "$PUB_PID" 2>/dev/null || skip "publisher: \
+		kill -0 "$PUB_PID" 2>/dev/null || die "publisher: \
 $(tail -2 "$TMP/pub.log")"
 		i=$((i + 1))
-		[ $i -lt 100 ] || skip "the publisher did not start"
+		[ $i -lt 100 ] || die "the publisher did not start"
 		sleep 0.1
 	done
 }
@@ -221,19 +162,19 @@ start_rivd() {
 	RIVD_PID=$!
 	i=0
 	while ! grep -q "running:" "$TMP/rivd.log" 2>/dev/null; do
-		kill -0 "$RIVD_PID" 2>/dev/null || skip "rivd: \
+		kill -0 "$RIVD_PID" 2>/dev/null || die "rivd: \
 $(tail -2 "$TMP/rivd.log")"
 		i=$((i + 1))
-		[ $i -lt 600 ] || skip "rivd did not start"
+		[ $i -lt 600 ] || die "rivd did not start"
 		sleep 0.1
 	done
 }
 
 # stop_run: stop rivd (it commits what it queued) and the publisher.
 stop_run() {
-	stop "$RIVD_PID"
+	stop_pid "$RIVD_PID" 10
 	RIVD_PID=""
-	stop "$PUB_PID"
+	stop_pid "$PUB_PID" 10
 	PUB_PID=""
 }
 
@@ -686,8 +627,8 @@ EOF
 	PREV_RSS=$rss
 }
 
-make_pki
-PORT=$(free_ports 16) || skip "no free ports"
+make_certs
+PORT=$(free_ports 16) || die "no free ports"
 PERF_SYSCALLS=""
 perf_ok && PERF_SYSCALLS=1
 PERF_CPU=""

@@ -4,7 +4,7 @@
 : "${RIVCTL:?RIVCTL must name the rivctl binary}"
 : "${RIV_CORPUS:=../shared/corpus}"
 CORPUS=$RIV_CORPUS
-TMP=$(mktemp -d)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/$(basename -- "$0" .sh).XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 npass=0
 nfail=0

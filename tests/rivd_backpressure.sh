@@ -15,9 +15,7 @@
 . "$RIV_SRCDIR/tests/rivd_lib.sh"
 
 need_tools
-BIOS=$RIV_CORPUS/bios/go-tpm-tools__ubuntu-2104-no-secure-boot.bin
-case $BIOS in /*) ;; *) BIOS=$(pwd)/$BIOS ;; esac
-[ -r "$BIOS" ] || die "no boot log $BIOS (set RIV_CORPUS)"
+need_bios
 HOLD=${RIVD_BP_HOLD:-7}		# seconds the lock is held (busy timeout: 5)
 # The notifications of the pause are read late, by as long as rivd paused:
 # the TPM clock pace rule (streams/appraise.c) does not count rivd's own

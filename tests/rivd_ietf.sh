@@ -30,8 +30,6 @@ rivd_cleanup' EXIT
 SCENARIOS="pass late silent after noreplay nonce clockback reset lateread \
 fastclock slowclock"
 IDIR=$TMP/ietf
-npass=0
-nfail=0
 
 # ok CONDITION-RESULT DESCRIPTION
 ok() {

@@ -44,12 +44,8 @@ id0=$(last_id)
 dev_ctl e1 reboot >/dev/null || die "reboot"
 wait_verdicts 1 "$A and v['result'] == 'pass' and v['id'] > $id0" \
     "after the reboot rivd subscribes again and passes" 60
-if [ "$(grep -c "subscribed to attestation" "$RIVD_LOG")" -gt "$n" ]; then
-	npass=$((npass + 1))
-else
-	nfail=$((nfail + 1))
-	echo "FAIL: rivd logged no new subscription after the reboot"
-fi
+check_log_count "subscribed to attestation" $((n + 1)) \
+    "rivd logged a new subscription after the reboot"
 
 check_rivd_alive
 stop_rivd

@@ -17,8 +17,10 @@
 #       count a pass, or a failure after SECONDS (default 30)
 #   check_verdicts PYTHON-EXPR DESCRIPTION: the expression over `vs` (every
 #       verdict) must hold now
-#   check_log_count PATTERN MIN DESCRIPTION: rivd logged PATTERN at least
-#       MIN times; wait_log PATTERN MIN [SECONDS]: wait until it has
+#   check_log_count PATTERN MIN DESCRIPTION [SECONDS]: rivd logged PATTERN
+#       at least MIN times (waiting up to SECONDS); wait_log PATTERN MIN
+#       [SECONDS]: wait until it has; check_no_log PATTERN SINCE-LINE
+#       DESCRIPTION: it logged no such line after line SINCE-LINE
 #   write_reference FILE BIOSLOG: reference values of PCRs 0-7 (SHA-256)
 #       as the boot log replays them; write_policy FILE: an IMA policy that
 #       allows /bin/true and nothing else
@@ -50,19 +52,6 @@ import hashlib, json
 d = hashlib.sha256(open("/bin/true", "rb").read()).hexdigest()
 print(json.dumps({"version": 1, "digests": {"/bin/true": "sha256:" + d}}))
 EOF
-}
-
-# stop_pid PID: SIGTERM, wait up to 5 s, then SIGKILL.
-stop_pid() {
-	kill "$1" 2>/dev/null || return 0
-	sp_n=0
-	while kill -0 "$1" 2>/dev/null && [ $sp_n -lt 50 ]; do
-		sleep 0.1
-		sp_n=$((sp_n + 1))
-	done
-	kill -9 "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	return 0
 }
 
 # rivd_cleanup: stop rivd and every device, then attester_lib's cleanup.
@@ -329,10 +318,12 @@ check_sanitizers() {
 	    "$TMP"/dev-*/log*
 }
 
-# check_log_count PATTERN MIN DESCRIPTION: rivd logged PATTERN (grep -E)
-# at least MIN times; on failure, the last lines of rivd's log that match
+# check_log_count PATTERN MIN DESCRIPTION [SECONDS]: rivd logged PATTERN
+# (grep -E) at least MIN times, after waiting up to SECONDS for it (default:
+# no wait); on failure, the last lines of rivd's log that match
 # RIVD_LOG_TOPIC (grep -E, default every line).
 check_log_count() {
+	[ -n "${4:-}" ] && wait_log "$1" "$2" "$4"
 	n=$(grep -Ec -- "$1" "$RIVD_LOG")
 	if [ "$n" -ge "$2" ]; then
 		npass=$((npass + 1))

@@ -8,9 +8,7 @@
 . "$RIV_SRCDIR/tests/rivd_lib.sh"
 
 need_tools
-BIOS=$RIV_CORPUS/bios/go-tpm-tools__ubuntu-2104-no-secure-boot.bin
-case $BIOS in /*) ;; *) BIOS=$(pwd)/$BIOS ;; esac
-[ -r "$BIOS" ] || die "no boot log $BIOS (set RIV_CORPUS)"
+need_bios
 N=${RIVD_MANY:-20}
 
 make_pki

@@ -12,10 +12,9 @@
 . "$RIV_SRCDIR/tests/rivd_lib.sh"
 
 need_tools
-BIOS=$RIV_CORPUS/bios/go-tpm-tools__ubuntu-2104-no-secure-boot.bin
-NEWBIOS=$RIV_CORPUS/bios/go-tpm-tools__rhel8-uefi.bin
-case $BIOS in /*) ;; *) BIOS=$(pwd)/$BIOS NEWBIOS=$(pwd)/$NEWBIOS ;; esac
-[ -r "$BIOS" ] && [ -r "$NEWBIOS" ] || die "no boot logs (set RIV_CORPUS)"
+need_bios
+NEWBIOS=${BIOS%/*}/go-tpm-tools__rhel8-uefi.bin
+[ -r "$NEWBIOS" ] || die "no boot log $NEWBIOS (set RIV_CORPUS)"
 
 # expect_rivd_n STATUS PATTERN DESCRIPTION CONF: rivd -n on CONF.
 expect_rivd_n() {

@@ -10,9 +10,7 @@
 . "$RIV_SRCDIR/tests/rivd_lib.sh"
 
 need_tools
-BIOS=$RIV_CORPUS/bios/go-tpm-tools__ubuntu-2104-no-secure-boot.bin
-case $BIOS in /*) ;; *) BIOS=$(pwd)/$BIOS ;; esac
-[ -r "$BIOS" ] || die "no boot log $BIOS (set RIV_CORPUS)"
+need_bios
 
 make_pki
 start_device r1 rp0 rp1 -- --bios-log "$BIOS"

@@ -213,7 +213,6 @@ void		 log_warnx(const char *, ...)
 void		 log_debug(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
 void		 mono_now(struct timespec *);
-int64_t		 ts_ms_until(const struct timespec *, const struct timespec *);
 int64_t		 ts_ms_left(const struct timespec *, const struct timespec *,
 		    uint32_t);
 void		 ts_add_cs(struct timespec *, uint32_t);

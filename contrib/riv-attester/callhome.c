@@ -365,7 +365,7 @@ callhome_run(void)
 				server_end_session(ch->session);
 		}
 		if (ch->refs == 0 || ch->session != NULL ||
-		    ts_ms_until(&ch->next_try, &now) < 0)
+		    ms_between(ch->next_try, now) < 0)
 			continue;
 		if (ch_connect(ch, &err) != 0) {
 			log_warnx("call home to %s port %u: %s (next try in "

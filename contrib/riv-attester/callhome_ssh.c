@@ -114,7 +114,7 @@ chssh_late(const struct timespec *deadline)
 	struct timespec now;
 
 	mono_now(&now);
-	return ts_ms_until(&now, deadline) <= 0;
+	return ms_between(now, *deadline) <= 0;
 }
 
 /*
@@ -229,7 +229,7 @@ chssh_handshake(struct chssh_pump *p, struct riv_err *err)
 			goto done;
 		}
 		mono_now(&now);
-		chssh_send_timeout(p->s, ts_ms_until(&now, &deadline));
+		chssh_send_timeout(p->s, ms_between(now, deadline));
 		if (ssh_event_dopoll(ev, CHSSH_POLL_MS) == SSH_ERROR ||
 		    !ssh_is_connected(p->s)) {
 			err_set(err, -1, "SSH handshake: %s",

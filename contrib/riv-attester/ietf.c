@@ -633,17 +633,17 @@ ietf_run_one(struct ietf_sub *s, const struct timespec *now)
 		s->window = 1;
 		s->window_start = *now;
 	}
-	if (s->window && ts_ms_until(&s->window_start, now) >=
+	if (s->window && ms_between(s->window_start, *now) >=
 	    (int64_t)att.ietf.marshalling * 1000) {
 		ietf_extends_then_quote(s, 1);
 		return;
 	}
-	if (s->quote_late && ts_ms_until(&s->quote_due, now) >= 0) {
+	if (s->quote_late && ms_between(s->quote_due, *now) >= 0) {
 		ietf_extends_then_quote(s, 0);
 		return;
 	}
 	if (!(att.ietf.hostile & IETF_NO_HEARTBEAT) && !s->quote_late &&
-	    ts_ms_until(&s->last_quote, now) >=
+	    ms_between(s->last_quote, *now) >=
 	    (int64_t)att.ietf.heartbeat * 1000)
 		ietf_extends_then_quote(s, 0);
 }
@@ -696,7 +696,7 @@ ietf_next_due_ms(void)
 		if (s->window && (d = ts_ms_left(&now, &s->window_start,
 		    att.ietf.marshalling)) < due)
 			due = d;
-		if (s->quote_late && (d = ts_ms_until(&now, &s->quote_due)) <
+		if (s->quote_late && (d = ms_between(now, s->quote_due)) <
 		    due)
 			due = d;
 		if ((d = ts_ms_left(&now, &s->last_quote,

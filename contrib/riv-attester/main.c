@@ -88,20 +88,12 @@ mono_now(struct timespec *ts)
 	clock_gettime(CLOCK_MONOTONIC, ts);
 }
 
-/* Milliseconds from a to b (negative if b is earlier). */
-int64_t
-ts_ms_until(const struct timespec *a, const struct timespec *b)
-{
-	return (int64_t)(b->tv_sec - a->tv_sec) * 1000 +
-	    (b->tv_nsec - a->tv_nsec) / 1000000;
-}
-
 /* Milliseconds from now until secs seconds after from. */
 int64_t
 ts_ms_left(const struct timespec *now, const struct timespec *from,
     uint32_t secs)
 {
-	return ts_ms_until(now, from) + (int64_t)secs * 1000;
+	return ms_between(*now, *from) + (int64_t)secs * 1000;
 }
 
 /* Add cs centiseconds to ts. */

@@ -525,7 +525,6 @@ sub_new_id(void)
 static void
 sub_plan_period(struct att_sub *s)
 {
-	struct timespec wall;
 	int64_t now_ms, period_ms = (int64_t)s->period_cs * 10, wait;
 
 	mono_now(&s->next_period);
@@ -535,8 +534,7 @@ sub_plan_period(struct att_sub *s)
 		ts_add_cs(&s->next_period, s->period_cs);
 		return;
 	}
-	clock_gettime(CLOCK_REALTIME, &wall);
-	now_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;
+	now_ms = now_us() / 1000;
 	wait = (s->anchor_ms - now_ms) % period_ms;
 	if (wait <= 0)
 		wait += period_ms;
@@ -1097,7 +1095,7 @@ sub_run_one(struct att_sub *s, const struct timespec *now)
 		sub_send(s, device_event_name(ev.event), ev.detail);
 		return;
 	}
-	since = ts_ms_until(&s->last_sent, now);
+	since = ms_between(s->last_sent, *now);
 	if (s->on_change && sub_changed(s)) {
 		if (since >= (int64_t)s->dampening_cs * 10) {
 			sub_send(s, RAS ":on-change", NULL);
@@ -1105,8 +1103,8 @@ sub_run_one(struct att_sub *s, const struct timespec *now)
 		}
 		s->change_pending = 1;
 	}
-	if (s->period_cs != 0 && ts_ms_until(&s->next_period, now) >= 0) {
-		while (ts_ms_until(&s->next_period, now) >= 0)
+	if (s->period_cs != 0 && ms_between(s->next_period, *now) >= 0) {
+		while (ms_between(s->next_period, *now) >= 0)
 			ts_add_cs(&s->next_period, s->period_cs);
 		sub_send(s, RAS ":periodic", NULL);
 		return;
@@ -1173,7 +1171,7 @@ sub_next_due_ms(void)
 		    s->change_pending)
 			return 0;
 		if (s->period_cs != 0 &&
-		    (d = ts_ms_until(&now, &s->next_period)) < due)
+		    (d = ms_between(now, s->next_period)) < due)
 			due = d;
 		if ((d = ts_ms_left(&now, &s->last_sent, s->heartbeat)) < due)
 			due = d;
