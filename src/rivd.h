@@ -40,6 +40,7 @@ struct ssh_link;
 #define RIVD_SEEDS	2	/* current and previous seed per subscription */
 #define RIVD_SEEN_WINDOW 256	/* sequence numbers remembered for replays */
 #define CONF_EVENTS_MAX	16	/* device-event entries of a subscription */
+#define NETCONF_NS	"urn:ietf:params:xml:ns:netconf:base:1.0"
 
 enum stream_kind {
 	STREAM_PCR,		/* pcr-trust-evidence */
@@ -205,6 +206,8 @@ struct attester {
 	struct framer	*framer;
 	int		 chunked;	/* base:1.1 framing after hello */
 	int		 via_callhome;	/* the session came by call home */
+	int		 removing;	/* its subscriptions' removal was
+					   sent: a close awaits the reply */
 	uint32_t	 next_msgid;
 	struct event	*retry_ev;	/* reconnect timer */
 	struct event	*deadline_ev;	/* connect / message deadline */
@@ -349,6 +352,8 @@ int		 ssh_open(struct attester *, struct bufferevent **,
 		    struct riv_err *);
 const char	*ssh_error(const struct attester *);
 void		 ssh_close(struct attester *);
+struct ssh_link	*ssh_detach(struct attester *);
+void		 ssh_release(struct ssh_link *);
 
 /*
  * ssh.c, call home (RFC 8071 over SSH): ssh_call_accept runs the SSH
@@ -373,6 +378,16 @@ void		 ssh_call_free(struct ssh_link *);
 void		 message_take(struct attester *, const char *, size_t,
 		    int64_t);
 int		 message_is_reply(const char *);
+struct lyd_node	*message_parse(const char *, const char *, char *, size_t);
+int		 message_is(const struct lyd_node *, const char *,
+		    const char *);
+const struct lyd_node *message_child(const struct lyd_node *, const char *,
+		    const char *);
+const char	*message_value(const struct lyd_node *, char *, size_t);
+const char	*message_text(const struct lyd_node *, const char *,
+		    const char *, char *, size_t);
+int		 message_tag_is(const char *, const char *);
+int		 message_uint32(const char *, uint32_t *);
 
 /* subscription.c */
 void		 verdict_reason(struct verdict *, const char *, ...)
@@ -392,7 +407,8 @@ void		 sub_stop(struct subscription *);
 void		 sub_resync(struct subscription *);
 void		 sub_callhome_up(struct attester *);
 void		 sub_probe_answered(struct attester *);
-void		 sub_rpc_reply(struct attester *, uint32_t, const char *);
+void		 sub_rpc_reply(struct attester *, uint32_t,
+		    const struct lyd_node *);
 void		 sub_malformed(struct attester *, const char *, size_t,
 		    int64_t);
 void		 verdict_start(struct verdict *, const struct subscription *,
@@ -411,8 +427,7 @@ void		 sub_notification(struct attester *, struct lyd_node *,
 void		 sub_evidence(struct attester *, const struct xnode *,
 		    int64_t);
 void		 sub_session_down(struct attester *);
-int		 sub_take_id(struct subscription *, const char *);
-const char	*xml_text(const char *, const char *, char *, size_t);
+int		 sub_take_id(struct subscription *, const struct lyd_node *);
 
 /* streams/appraise.c */
 struct appraisal *appraisal_new(struct subscription *, struct riv_err *);
@@ -435,7 +450,8 @@ int		 appraise_notification(struct subscription *,
  */
 void		 ietf_establish(struct subscription *);
 void		 ietf_modify(struct subscription *);
-void		 ietf_rpc_reply(struct subscription *, const char *);
+void		 ietf_rpc_reply(struct subscription *,
+		    const struct lyd_node *);
 void		 ietf_replay_completed(struct subscription *);
 void		 ietf_notification(struct attester *, struct lyd_node *,
 		    int64_t);

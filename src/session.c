@@ -512,7 +512,9 @@ session_hello(struct attester *a)
 }
 
 /*
- * Take the attester's hello: it must speak base:1.0 or base:1.1; base:1.1
+ * Take the attester's hello: one <hello> of the NETCONF base namespace
+ * (parsed by message_parse), whose <capabilities> must offer base:1.0 or
+ * base:1.1 (a <capability> whose text, trimmed, is the URI); base:1.1
  * switches both directions to chunked framing.  Whether the attester
  * serves riv-attestation-streams shows in the establish-subscription
  * replies: YANG 1.1 modules are announced by the YANG library, not in the
@@ -521,18 +523,30 @@ session_hello(struct attester *a)
 static int
 session_take_hello(struct attester *a, const char *msg)
 {
-	if (strncmp(msg, "<hello", 6) != 0 && (strncmp(msg, "<?xml", 5) != 0 ||
-	    strstr(msg, "<hello") == NULL)) {
+	const struct lyd_node *c;
+	struct lyd_node *t;
+	char why[256], uri[256];
+	int base10 = 0, base11 = 0;
+
+	if ((t = message_parse(msg, "hello", why, sizeof(why))) == NULL) {
+		log_debug("attester %s: hello: %s", a->name, why);
 		session_close(a, "the first message is not a hello");
 		return -1;
 	}
-	if (strstr(msg, CAP_BASE10 "<") == NULL &&
-	    strstr(msg, CAP_BASE11 "<") == NULL) {
+	LY_LIST_FOR(lyd_child(message_child(t, NETCONF_NS, "capabilities")),
+	    c)
+		if (message_is(c, NETCONF_NS, "capability") &&
+		    message_value(c, uri, sizeof(uri)) != NULL) {
+			base10 |= strcmp(uri, CAP_BASE10) == 0;
+			base11 |= strcmp(uri, CAP_BASE11) == 0;
+		}
+	lyd_free_all(t);
+	if (!base10 && !base11) {
 		session_close(a, "the attester's hello offers neither "
 		    "base:1.0 nor base:1.1");
 		return -1;
 	}
-	if (strstr(msg, CAP_BASE11 "<") != NULL) {
+	if (base11) {
 		a->chunked = 1;
 		framer_set_chunked(a->framer);
 	}
@@ -892,6 +906,7 @@ session_forget_tls(void)
  */
 struct lingering {
 	struct bufferevent *bev;
+	struct ssh_link	*ssh;		/* SSH: the link behind bev */
 	struct event	*deadline;	/* LINGER_S after it began */
 	int		 answered;	/* an rpc-reply came */
 	struct lingering	*next;
@@ -912,6 +927,8 @@ linger_free(struct lingering *l)
 	if (l->deadline != NULL)
 		event_free(l->deadline);
 	bufferevent_free(l->bev);
+	if (l->ssh != NULL)
+		ssh_release(l->ssh);
 	free(l);
 }
 
@@ -970,27 +987,29 @@ linger_deadline_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Close bev once what is queued on it (e.g. the removal of configured
- * subscriptions) is sent and the attester answered, within LINGER_S.
+ * Close bev (and SSH link ssh behind it, if any) once what is queued on it
+ * (e.g. the removal of configured subscriptions) is sent and the attester
+ * answered, within LINGER_S; at once if nothing is queued and no RPC
+ * awaits its reply (pending).
  */
 static void
-session_linger(struct bufferevent *bev)
+session_linger(struct bufferevent *bev, struct ssh_link *ssh, int pending)
 {
 	struct timeval tv = { LINGER_S, 0 };
-	struct lingering *l;
+	struct lingering *l = NULL;
 
-	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0 ||
-	    (l = calloc(1, sizeof(*l))) == NULL) {
-		bufferevent_free(bev);
-		return;
-	}
-	if ((l->deadline = evtimer_new(rivd.base, linger_deadline_cb, l)) ==
+	if ((!pending && evbuffer_get_length(bufferevent_get_output(bev)) ==
+	    0) || (l = calloc(1, sizeof(*l))) == NULL ||
+	    (l->deadline = evtimer_new(rivd.base, linger_deadline_cb, l)) ==
 	    NULL) {
 		free(l);
 		bufferevent_free(bev);
+		if (ssh != NULL)
+			ssh_release(ssh);
 		return;
 	}
 	l->bev = bev;
+	l->ssh = ssh;
 	l->next = lingers;
 	lingers = l;
 	bufferevent_setcb(bev, linger_read_cb, linger_done_cb,
@@ -1009,11 +1028,20 @@ session_linger(struct bufferevent *bev)
 void
 session_stop(struct attester *a)
 {
+	struct ssh_link *ssh;
+	int pending = a->removing;
+	size_t k;
+
 	if (a->bev != NULL) {
-		if (a->ssh != NULL)
-			bufferevent_free(a->bev);
+		for (k = 0; k < STREAM_KINDS; k++)
+			if (a->subs[k].rpc_id != 0)
+				pending = 1;
+		if (a->ssh == NULL)
+			session_linger(a->bev, NULL, pending);
+		else if ((ssh = ssh_detach(a)) != NULL)
+			session_linger(a->bev, ssh, pending);
 		else
-			session_linger(a->bev);
+			bufferevent_free(a->bev);
 		a->bev = NULL;
 		store_note_attester(rivd.store, a->name, "disconnected",
 		    "stopped");

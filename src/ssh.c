@@ -986,6 +986,31 @@ ssh_close(struct attester *a)
 	if (l == NULL)
 		return;
 	a->ssh = NULL;
+	ssh_release(l);
+}
+
+/*
+ * Take a's open SSH link away from a, for a lingering close: it goes on
+ * moving data between the attester and rivd's end (which session.c keeps)
+ * until ssh_release.  NULL if a has no open link (then ssh_close).
+ */
+struct ssh_link *
+ssh_detach(struct attester *a)
+{
+	struct ssh_link *l = a->ssh;
+
+	if (l == NULL || l->state != LINK_OPEN)
+		return NULL;
+	a->ssh = NULL;
+	l->att = NULL;		/* only the steps before LINK_OPEN use it */
+	snprintf(l->who, sizeof(l->who), "removed attester %s", a->name);
+	return l;
+}
+
+/* Free link l (ssh_close's, or one ssh_detach took away). */
+void
+ssh_release(struct ssh_link *l)
+{
 	link_free(l);
 	/* Not while a cancelled lookup's callback is due: it uses ssh_dns. */
 	if (--ssh_nlinks == 0 && ssh_nlookups == 0 && ssh_dns != NULL) {

@@ -1,10 +1,12 @@
 /*
  * subscription.c — rivd's subscriptions to an attester's streams: the
  * establish-subscription and modify-subscription RPCs (a fresh random seed
- * each time), the nonce chain of every subscription (replayed, reordered,
- * missing and foreign notifications), heartbeats (stale), re-seeding, and
- * the hand-off of each notification to its stream's appraiser and of the
- * verdict to the store.
+ * each time) and their replies (the <rpc-reply> tree message.c parsed,
+ * its elements found by namespace and local name), the nonce chain of
+ * every subscription (replayed, reordered, missing and foreign
+ * notifications), heartbeats (stale), re-seeding, and the hand-off of
+ * each notification to its stream's appraiser and of the verdict to the
+ * store.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -421,46 +423,27 @@ sub_establish_all(struct attester *a)
 			sub_establish(&a->subs[k]);
 }
 
-/* The text between <tag and </tag> in msg, copied into buf; NULL if none. */
-const char *
-xml_text(const char *msg, const char *tag, char *buf, size_t cap)
-{
-	char open[64];
-	const char *p, *q;
-	size_t n;
-
-	snprintf(open, sizeof(open), "<%s", tag);
-	for (p = msg; (p = strstr(p, open)) != NULL; p++)
-		if (p[strlen(open)] == '>' || p[strlen(open)] == ' ')
-			break;
-	if (p == NULL || (p = strchr(p, '>')) == NULL ||
-	    (q = strchr(p + 1, '<')) == NULL)
-		return NULL;
-	n = (size_t)(q - p - 1);
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(buf, p + 1, n);
-	buf[n] = '\0';
-	return buf;
-}
-
 /*
- * Take the id of s from msg, the reply to its establish-subscription;
+ * Take the id of s from reply, the reply to its establish-subscription;
  * without one, an error verdict and a retry later.  0 or -1.
  */
 int
-sub_take_id(struct subscription *s, const char *msg)
+sub_take_id(struct subscription *s, const struct lyd_node *reply)
 {
 	char buf[64];
+	uint32_t id;
 
-	if (xml_text(msg, "id", buf, sizeof(buf)) == NULL) {
-		sub_error_verdict(s, "subscription", "establish-subscription "
-		    "reply without an id");
+	if (message_text(reply, SN_NS, "id", buf, sizeof(buf)) == NULL ||
+	    message_uint32(buf, &id) != 0) {
+		sub_error_verdict(s, "subscription", buf[0] == '\0' ?
+		    "establish-subscription reply without an id" :
+		    "establish-subscription reply with an id that is not a "
+		    "uint32");
 		s->state = SUB_IDLE;
 		sub_plan_retry(s, RETRY_S);
 		return -1;
 	}
-	s->id = (uint32_t)strtoul(buf, NULL, 10);
+	s->id = id;
 	return 0;
 }
 
@@ -586,12 +569,17 @@ sub_drop_id(struct attester *a, uint32_t id)
 	session_send_rpc(a, rpc, &msgid);
 }
 
-/* The reply to an RPC of a subscription of a arrived. */
+/*
+ * The reply to an RPC of a subscription of a arrived: reply, the parsed
+ * <rpc-reply> (message_parse).
+ */
 void
-sub_rpc_reply(struct attester *a, uint32_t msgid, const char *msg)
+sub_rpc_reply(struct attester *a, uint32_t msgid,
+    const struct lyd_node *reply)
 {
 	struct subscription *s = NULL;
-	char buf[640], tag[256], b64[64] = "";
+	const struct lyd_node *err;
+	char buf[640], tag[256], b64[64];
 	uint8_t id[NONCE_SEED_ID + 2];
 	size_t i;
 
@@ -605,17 +593,18 @@ sub_rpc_reply(struct attester *a, uint32_t msgid, const char *msg)
 	if (s->reply_ev != NULL)
 		evtimer_del(s->reply_ev);
 	if (s->stream == STREAM_ATTESTATION) {
-		ietf_rpc_reply(s, msg);	/* get, establish or challenge */
+		ietf_rpc_reply(s, reply);	/* get, establish, challenge */
 		return;
 	}
-	if (strstr(msg, "<rpc-error") != NULL) {
+	if ((err = message_child(reply, NETCONF_NS, "rpc-error")) != NULL) {
 		snprintf(buf, sizeof(buf), "%s refused: %s (%s)",
 		    a->conf->callhome ? "edit-config of the configured "
 		    "subscription" : s->state == SUB_PENDING ?
-		    "establish-subscription" : "modify-subscription", xml_text(msg, "error-message", tag,
+		    "establish-subscription" : "modify-subscription",
+		    message_text(err, NETCONF_NS, "error-message", tag,
 		    sizeof(tag)) ? tag : "no message",
-		    xml_text(msg, "error-app-tag", b64, sizeof(b64)) ? b64 :
-		    "no app tag");
+		    message_text(err, NETCONF_NS, "error-app-tag", b64,
+		    sizeof(b64)) ? b64 : "no app tag");
 		log_warnx("attester %s %s: %s", a->name,
 		    stream_kind_name(s->stream), buf);
 		sub_error_verdict(s, "subscription", buf);
@@ -625,7 +614,7 @@ sub_rpc_reply(struct attester *a, uint32_t msgid, const char *msg)
 			return;
 		}
 		s->state = SUB_IDLE;
-		if (strstr(b64, "log-position-unavailable") != NULL &&
+		if (message_tag_is(b64, "log-position-unavailable") &&
 		    appraisal_position(s->appraisal)) {
 			/* The log restarted while rivd was away. */
 			log_info("attester %s %s: the saved log position is "
@@ -655,10 +644,11 @@ sub_rpc_reply(struct attester *a, uint32_t msgid, const char *msg)
 		sub_await_callhome(a);
 		return;
 	}
-	if (sub_take_id(s, msg) != 0)
+	if (sub_take_id(s, reply) != 0)
 		return;
 	/* 8 bytes are 12 base64 characters: anything else is wrong. */
-	if (xml_text(msg, "seed-id", b64, sizeof(b64)) == NULL ||
+	if (message_text(reply, RAS_NS, "seed-id", b64, sizeof(b64)) ==
+	    NULL ||
 	    strlen(b64) != 12 || EVP_DecodeBlock(id, (const unsigned char *)b64,
 	    12) != 9 || memcmp(id, s->seeds[0].id, NONCE_SEED_ID) != 0) {
 		sub_error_verdict(s, "seed", "the attester's seed-id is not "
@@ -854,10 +844,11 @@ sub_delete_all(struct attester *a)
 	}
 	if (n == 0)
 		return;
-	if (sub_remove_configured(a, ids, n) == 0)
+	if (sub_remove_configured(a, ids, n) == 0) {
 		log_info("attester %s: removing its %zu configured "
 		    "subscription(s)", a->name, n);
-	else
+		a->removing = 1;
+	} else
 		log_warnx("attester %s: its configured subscriptions "
 		    "cannot be removed: no session", a->name);
 }

@@ -310,39 +310,6 @@ ietf_subscribe(struct subscription *s)
 }
 
 /*
- * The subtree of msg whose element is called name (with or without a
- * prefix), as a NUL-terminated copy; NULL if none.
- */
-static char *
-xml_subtree(const char *msg, const char *name)
-{
-	const char *p, *start = NULL, *end = NULL, *q;
-	size_t n = strlen(name);
-
-	for (p = msg; (p = strstr(p, name)) != NULL; p += n) {
-		if (p[n] != '>' && p[n] != ' ' && p[n] != '/' && p[n] != '\t'
-		    && p[n] != '\n' && p[n] != '\r')
-			continue;
-		for (q = p; q > msg && q[-1] != '<' && q[-1] != '>' &&
-		    q[-1] != ' '; q--)
-			;
-		if (q == msg || q[-1] != '<')
-			continue;
-		if (start == NULL && q[0] != '/')
-			start = q - 1;
-		else if (start != NULL && q[0] == '/')
-			end = strchr(p, '>');
-	}
-	if (start == NULL)
-		return NULL;
-	if (end == NULL) {	/* <rats-support-structures .../> */
-		if ((end = strchr(start, '>')) == NULL || end[-1] != '/')
-			return NULL;
-	}
-	return strndup(start, (size_t)(end - start + 1));
-}
-
-/*
  * The attester's TPM that certificate-name names: through the
  * certificates read from /tpm:rats-support-structures, else a TPM of
  * that name.  -1 if none.
@@ -359,29 +326,34 @@ tpm_by_cert(const struct subscription *s, const char *cert)
 }
 
 /*
- * Read /tpm:rats-support-structures from the <get> reply msg: the
+ * Read /tpm:rats-support-structures from the <get> reply: the
  * certificate names of each configured TPM, the attester's heartbeat,
- * marshalling period and bank.
+ * marshalling period and bank.  The opaque parse of the reply
+ * (message_parse) checks no types: the subtree is printed and parsed
+ * again against the schema.
  */
 static void
-read_support(struct subscription *s, const char *msg)
+read_support(struct subscription *s, const struct lyd_node *reply)
 {
 	struct lyd_node *tree = NULL;
+	const struct lyd_node *rss;
 	struct ly_set *tpms = NULL, *certs;
 	const char *name, *v;
-	char *sub;
+	char *sub = NULL;
 	uint32_t i, j;
 	int t;
 
 	s->ietf.ncerts = 0;
 	s->ietf.attester_heartbeat = 0;
-	if ((sub = xml_subtree(msg, "rats-support-structures")) == NULL) {
+	if ((rss = message_child(message_child(reply, NETCONF_NS, "data"),
+	    TPM_NS, "rats-support-structures")) == NULL) {
 		log_info("attester %s attestation: no rats-support-structures: "
 		    "certificate names are taken as TPM names", s->att->name);
 		return;
 	}
-	if (lyd_parse_data_mem(rivd.ctx, sub, LYD_XML, LYD_PARSE_ONLY, 0,
-	    &tree) != LY_SUCCESS) {
+	if (lyd_print_mem(&sub, rss, LYD_XML, LYD_PRINT_SHRINK) !=
+	    LY_SUCCESS || lyd_parse_data_mem(rivd.ctx, sub, LYD_XML,
+	    LYD_PARSE_ONLY, 0, &tree) != LY_SUCCESS) {
 		log_warnx("attester %s attestation: rats-support-structures: "
 		    "%s", s->att->name, ly_errmsg(rivd.ctx));
 		goto done;
@@ -429,39 +401,61 @@ done:
 
 /* The reply to establish-subscription for s. */
 static void
-take_established(struct subscription *s, const char *msg)
+take_established(struct subscription *s, const struct lyd_node *reply)
 {
 	char buf[64];
 
-	if (sub_take_id(s, msg) != 0)
+	if (sub_take_id(s, reply) != 0)
 		return;
 	s->ietf.live_id = s->id;
 	s->state = SUB_ACTIVE;
 	s->ietf.replaying = 1;
 	sub_arm_heartbeat(s);
-	sub_note(s, "active", xml_text(msg, "replay-start-time-revision",
-	    buf, sizeof(buf)) ? "replay since boot" : "");
+	sub_note(s, "active", message_text(reply, SN_NS,
+	    "replay-start-time-revision", buf, sizeof(buf)) ?
+	    "replay since boot" : "");
 	log_info("attester %s: subscribed to attestation (id %u)",
 	    s->att->name, s->id);
 }
 
 /*
- * An rpc-error answers the RPC of s (what it was: op): an error verdict,
- * and a new subscription later.
+ * Tell whether rpc-error err says a PCR cannot be subscribed: its
+ * error-app-tag, or the reason in its
+ * establish-subscription-stream-error-info, is pcr-unsubscribable.
+ */
+static int
+pcr_unsubscribable(const struct lyd_node *err)
+{
+	char tag[128];
+
+	if (message_text(err, NETCONF_NS, "error-app-tag", tag, sizeof(tag)) !=
+	    NULL && message_tag_is(tag, "pcr-unsubscribable"))
+		return 1;
+	return message_text(message_child(message_child(err, NETCONF_NS,
+	    "error-info"), SN_NS, "establish-subscription-stream-error-info"),
+	    SN_NS, "reason", tag, sizeof(tag)) != NULL &&
+	    message_tag_is(tag, "pcr-unsubscribable");
+}
+
+/*
+ * An rpc-error (err) answers the RPC of s (what it was: op): an error
+ * verdict, and a new subscription later.
  */
 static void
-take_refusal(struct subscription *s, const char *op, const char *msg)
+take_refusal(struct subscription *s, const char *op,
+    const struct lyd_node *err)
 {
 	char why[512], m[256], tag[128];
+	int pcr = pcr_unsubscribable(err);
 
 	snprintf(why, sizeof(why), "%s refused: %s (%s)", op,
-	    xml_text(msg, "error-message", m, sizeof(m)) ? m : "no message",
-	    xml_text(msg, "error-app-tag", tag, sizeof(tag)) ? tag :
-	    strstr(msg, "pcr-unsubscribable") ? "pcr-unsubscribable" :
-	    "no app tag");
+	    message_text(err, NETCONF_NS, "error-message", m, sizeof(m)) ?
+	    m : "no message",
+	    message_text(err, NETCONF_NS, "error-app-tag", tag, sizeof(tag)) ?
+	    tag : pcr ? "pcr-unsubscribable" : "no app tag");
 	log_warnx("attester %s attestation: %s", s->att->name, why);
-	sub_error_verdict(s, strstr(msg, "pcr-unsubscribable") ?
-	    "pcr-unsubscribable" : "subscription", why);
+	sub_error_verdict(s, pcr ? "pcr-unsubscribable" : "subscription",
+	    why);
 	if (s->state == SUB_ACTIVE)
 		return;		/* a refused challenge: the stream goes on */
 	s->state = SUB_IDLE;
@@ -469,19 +463,25 @@ take_refusal(struct subscription *s, const char *op, const char *msg)
 	sub_plan_retry(s, RETRY_S);
 }
 
-static void take_challenge(struct subscription *, const char *);
+static void take_challenge(struct subscription *,
+    const struct lyd_node *);
 
-/* The reply to an RPC of subscription s (its rpc_id) arrived. */
+/*
+ * The reply to an RPC of subscription s (its rpc_id) arrived: reply, the
+ * parsed <rpc-reply> (message_parse).
+ */
 void
-ietf_rpc_reply(struct subscription *s, const char *msg)
+ietf_rpc_reply(struct subscription *s, const struct lyd_node *reply)
 {
+	const struct lyd_node *err = message_child(reply, NETCONF_NS,
+	    "rpc-error");
 	int rpc = s->ietf.rpc;
 
 	s->ietf.rpc = IETF_RPC_NONE;
 	switch (rpc) {
 	case IETF_RPC_GET:
-		if (strstr(msg, "<rpc-error") == NULL)
-			read_support(s, msg);
+		if (err == NULL)
+			read_support(s, reply);
 		else
 			log_warnx("attester %s attestation: <get> of "
 			    "rats-support-structures refused", s->att->name);
@@ -493,17 +493,17 @@ ietf_rpc_reply(struct subscription *s, const char *msg)
 		}
 		break;
 	case IETF_RPC_ESTABLISH:
-		if (strstr(msg, "<rpc-error") != NULL)
-			take_refusal(s, "establish-subscription", msg);
+		if (err != NULL)
+			take_refusal(s, "establish-subscription", err);
 		else
-			take_established(s, msg);
+			take_established(s, reply);
 		break;
 	case IETF_RPC_CHALLENGE:
-		if (strstr(msg, "<rpc-error") != NULL)
+		if (err != NULL)
 			take_refusal(s, "tpm20-challenge-response-attestation",
-			    msg);
+			    err);
 		else
-			take_challenge(s, msg);
+			take_challenge(s, reply);
 		break;
 	}
 }
@@ -1263,14 +1263,17 @@ ietf_challenge(struct subscription *s, const char *why)
 /*
  * The reply to the challenge of s: each tpm20-attestation-response is
  * judged like a quote of the stream, against the challenge's nonce; one
- * that verifies makes its clock the new reference.
+ * that verifies makes its clock the new reference.  The opaque parse of
+ * the reply (message_parse) checks no types: it is printed and parsed
+ * again as the output of the RPC.
  */
 static void
-take_challenge(struct subscription *s, const char *msg)
+take_challenge(struct subscription *s, const struct lyd_node *reply)
 {
 	struct lyd_node *rpc = NULL, *envp = NULL, *out = NULL;
 	struct ly_set *set = NULL;
 	struct ly_in *in = NULL;
+	char *msg = NULL;
 	struct pcrset reported;
 	struct verdict v;
 	struct quote q;
@@ -1282,7 +1285,9 @@ take_challenge(struct subscription *s, const char *msg)
 
 	if (lyd_new_path(NULL, rivd.ctx, "/ietf-tpm-remote-attestation:"
 	    "tpm20-challenge-response-attestation", NULL, 0, &rpc) !=
-	    LY_SUCCESS || ly_in_new_memory(msg, &in) != LY_SUCCESS ||
+	    LY_SUCCESS || lyd_print_mem(&msg, reply, LYD_XML,
+	    LYD_PRINT_SHRINK) != LY_SUCCESS ||
+	    ly_in_new_memory(msg, &in) != LY_SUCCESS ||
 	    lyd_parse_op(rivd.ctx, rpc, in, LYD_XML, LYD_TYPE_REPLY_NETCONF,
 	    &envp, NULL) != LY_SUCCESS || ly_set_new(&set) != LY_SUCCESS) {
 		sub_error_verdict(s, "malformed", "the reply to "
@@ -1342,4 +1347,5 @@ done:
 	lyd_free_all(envp);
 	lyd_free_all(rpc);
 	ly_in_free(in, 0);
+	free(msg);
 }

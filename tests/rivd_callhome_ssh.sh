@@ -14,7 +14,8 @@
 # more call-home attesters: d1twin names d1's host key too, so d1's calls
 # are refused before authentication, and x2's device refuses rivd's user
 # key, so its calls end at authentication (no session, no verdicts,
-# logged).
+# logged).  Finally d1 alone again, then removed by SIGHUP: its configured
+# subscriptions are removed from it over SSH and it stops calling.
 # Exit 77 (skip) without swtpm, yanglint or ncclient.  RIV_CHS_KEEP=DIR
 # keeps rivd's log, its configuration and the devices' logs there.
 . "${RIV_SRCDIR:-.}/tests/attester_lib.sh"
@@ -313,6 +314,51 @@ check_status "a['d1']['connection'] == 'awaiting call home' and \
 a['x2']['connection'] != 'connected'" \
     "rivctl status: d1 awaits its call, x2 is not connected"
 stop_device x2
+
+# 7. rivd with d1 alone again; then d1 is removed from the configuration
+# (SIGHUP): rivd removes its configured subscriptions from d1 over the
+# SSH session d1 called home on and closes it only once d1 answered (a
+# close with notifications unread resets the connection, which may
+# discard the removal); d1 keeps no subscription of rivd's and stops
+# calling rivd home.
+stop_rivd
+conf_begin "$TMP/rivd.xml" "<call-home><address>127.0.0.1</address><port>$TLS_CHP</port><ssh><port>$CHP</port></ssh></call-home>"
+conf_attester d1 "$SSH_XML <delivery>call-home</delivery> $SUBS" d1 \
+    "$SSH_PORT"
+conf_end
+conf_begin "$TMP/rivd-without-d1.xml" "<call-home><address>127.0.0.1</address><port>$TLS_CHP</port><ssh><port>$CHP</port></ssh></call-home>"
+conf_end
+nch=$(grep -c "attester d1: called home" "$RIVD_LOG")
+start_rivd "$TMP/rivd.xml"
+wait_log "attester d1: called home" $((nch + 1)) 40
+id0=$(last_id)
+wait_verdicts 2 "$IS_D1 and v['id'] > $id0 and \
+v['stream'] == 'pcr-trust-evidence' and v['result'] == 'pass'" \
+    "d1 calls home again and passes"
+IDS=$(grep -o "<id>[0-9]*</id>" "$TMP/dev-d1/state/subscriptions.xml" |
+    tr -dc '0-9\n')
+[ -n "$IDS" ] || die "d1 holds no configured subscription"
+cp "$TMP/rivd-without-d1.xml" "$TMP/rivd.xml"
+kill -HUP "$RIVD_PID"
+check_log_count "attester d1: removed from the configuration" 1 \
+    "SIGHUP removes d1" 10
+sleep 2
+kept=""
+for id in $IDS; do
+	grep -q "<id>$id</id>" "$TMP/dev-d1/state/subscriptions.xml" \
+	    2>/dev/null && kept="$kept $id"
+done
+if [ -z "$kept" ]; then
+	npass=$((npass + 1))
+else
+	nfail=$((nfail + 1))
+	echo "FAIL: d1 still holds rivd's configured subscriptions$kept"
+	tail -5 "$TMP/dev-d1/log" | sed 's/^/  /'
+fi
+nlog=$(wc -l <"$RIVD_LOG")
+sleep 5
+check_no_log "call home from" "$nlog" \
+    "d1 no longer calls rivd home after its removal"
 
 check_rivd_alive
 stop_rivd
