@@ -295,6 +295,9 @@ build_verdict_sql(const struct query *q, int flags, char *sql, size_t len)
 				first = 0;
 			}
 		strcat(where, ")");
+		/* The index verdicts_result holds these only (v4). */
+		if (!(q->results & (1u << VERDICT_PASS)))
+			strcat(where, " AND result <> 'pass'");
 	}
 	if (flags & SEL_LAST)
 		snprintf(sql, len, "SELECT * FROM (%s%s ORDER BY id DESC "

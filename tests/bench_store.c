@@ -4,7 +4,11 @@
  * with a transaction per verdict, on a database in $TMPDIR (else /tmp):
  * the figures depend on that file system's fsync.  Also the cost of
  * store_submit on the caller's thread and the database size per verdict.
- * Figures only, no assertions.
+ * Three shapes of load: "mixed" (100 attesters, three streams each, 1 KiB
+ * of state, one verdict in 50 fails), "rivd" (rivd's own benchmark: 100
+ * attesters, pcr-trust-evidence only, 200 B of state, all pass) and
+ * "sources" (10,000 attesters, one stream each, 200 B).  RIV_BENCH_STORE
+ * names the shapes to run (default: all).  Figures only, no assertions.
  */
 #include <sys/stat.h>
 
@@ -23,10 +27,21 @@
 #define BENCH_ITEMS	200000	/* verdicts per run */
 #define BENCH_BATCH	256
 #define BENCH_ONE_ITEMS	5000	/* verdicts of the run without batching */
-#define BENCH_BLOB	1024	/* bytes of engine state per verdict */
-#define BENCH_ATTESTERS	100
 
 void	bench_store(void);
+
+/* A shape of load. */
+struct shape {
+	const char	*name;
+	unsigned	 attesters;
+	unsigned	 streams;	/* the first 1 to 3 of three */
+	size_t		 blob;		/* bytes of engine state per verdict */
+	unsigned	 fail_every;	/* a failed verdict in so many; 0: none */
+};
+
+static const struct shape shape_mixed = { "mixed", 100, 3, 1024, 50 };
+static const struct shape shape_rivd = { "rivd", 100, 1, 200, 0 };
+static const struct shape shape_sources = { "sources", 10000, 1, 200, 0 };
 
 /* Commits seen by the callback. */
 struct progress {
@@ -59,21 +74,21 @@ progress_cb(const uint64_t *cookies, size_t n, int ok, void *arg)
 	pthread_mutex_unlock(&p->lock);
 }
 
-/* Fill item i: a verdict of one of 100 attesters' three streams. */
+/* Fill item i: a verdict of one of the shape's attesters and streams. */
 static void
-fill_bench_item(struct store_item *it, uint64_t i)
+fill_bench_item(const struct shape *sh, struct store_item *it, uint64_t i)
 {
 	static const char *const streams[] = { "pcr-trust-evidence",
 	    "bios-log", "ima-log" };
 
 	memset(&it->verdict, 0, sizeof(it->verdict));
 	snprintf(it->verdict.attester, STORE_NAME_MAX, "router%03u",
-	    (unsigned)(i % BENCH_ATTESTERS));
+	    (unsigned)(i % sh->attesters));
 	snprintf(it->verdict.stream, STORE_NAME_MAX, "%s",
-	    streams[(i / BENCH_ATTESTERS) % 3]);
+	    streams[(i / sh->attesters) % sh->streams]);
 	it->verdict.subscription = 1;
 	it->verdict.sequence = i;
-	if (i % 50 == 0) {
+	if (sh->fail_every != 0 && i % sh->fail_every == 0) {
 		it->verdict.result = VERDICT_FAIL;
 		snprintf(it->verdict.codes, STORE_CODES_LEN, "policy");
 		snprintf(it->verdict.reasons[0], STORE_REASON_LEN,
@@ -90,16 +105,30 @@ fill_bench_item(struct store_item *it, uint64_t i)
 	memcpy(it->state.stream, it->verdict.stream, STORE_NAME_MAX);
 	it->state.tpm[0] = '\0';
 	it->state.sequence = i;
-	it->state.blob = malloc(BENCH_BLOB);
+	it->state.blob = malloc(sh->blob);
 	if (it->state.blob != NULL)
-		memset(it->state.blob, (int)(i & 0xff), BENCH_BLOB);
-	it->state.blob_len = it->state.blob != NULL ? BENCH_BLOB : 0;
+		memset(it->state.blob, (int)(i & 0xff), sh->blob);
+	it->state.blob_len = it->state.blob != NULL ? sh->blob : 0;
 	it->cookie = i;
 }
 
-/* Commit n verdicts, at most batch per transaction; print the rates. */
+/* CPU seconds used so far by the clock named (process or thread). */
+static double
+cpu_seconds(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Commit n verdicts of a shape, at most batch per transaction; print the
+ * rates.
+ */
 static void
-run_store(const char *dir, const char *sync, size_t batch, uint64_t n)
+run_store(const char *dir, const struct shape *sh, const char *sync,
+    size_t batch, uint64_t n)
 {
 	struct timespec nap = { 0, 50000 };
 	struct progress p;
@@ -107,7 +136,7 @@ run_store(const char *dir, const char *sync, size_t batch, uint64_t n)
 	struct store_item it;
 	struct store *s;
 	struct stat sb;
-	double start, submit_time = 0, t;
+	double start, submit_time = 0, t, cpu0, own0, store_cpu;
 	char path[4200], side[4300];
 	uint64_t i;
 
@@ -124,8 +153,10 @@ run_store(const char *dir, const char *sync, size_t batch, uint64_t n)
 	}
 	memset(&it, 0, sizeof(it));
 	start = bench_now();
+	cpu0 = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
+	own0 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
 	for (i = 0; i < n; i++) {
-		fill_bench_item(&it, i);
+		fill_bench_item(sh, &it, i);
 		for (;;) {
 			t = bench_now();
 			if (store_submit(s, &it) == 0)
@@ -141,16 +172,23 @@ run_store(const char *dir, const char *sync, size_t batch, uint64_t n)
 	while (p.committed + p.failed < p.want)
 		pthread_cond_wait(&p.done, &p.lock);
 	pthread_mutex_unlock(&p.lock);
+	store_cpu = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu0 -
+	    (cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - own0);
 	store_stop(s);
-	printf("store commit (synchronous %s, batch %zu, %d B state): %.0f "
-	    "verdicts/s, %.0f transactions/s, %.0f per transaction%s\n",
-	    sync, batch, BENCH_BLOB, p.committed / (p.end - start),
+	printf("store commit (%s: %u attesters x %u streams, synchronous %s, "
+	    "batch %zu, %zu B state): %.0f verdicts/s, %.0f transactions/s, "
+	    "%.0f per transaction%s\n", sh->name, sh->attesters, sh->streams,
+	    sync, batch, sh->blob, p.committed / (p.end - start),
 	    p.batches / (p.end - start), (double)p.want / p.batches,
 	    p.failed ? " (some failed)" : "");
+	printf("store CPU (%s, synchronous %s, batch %zu): %.1f us per "
+	    "verdict (writer and checkpointer threads): %.0f verdicts per "
+	    "CPU-second\n", sh->name, sync, batch, store_cpu / n * 1e6,
+	    n / store_cpu);
 	if (batch > 1 && stat(path, &sb) == 0)
-		printf("store size (synchronous %s): %.0f bytes per verdict; "
-		    "store_submit %.2f us\n", sync, (double)sb.st_size / n,
-		    submit_time / n * 1e6);
+		printf("store size (%s, synchronous %s): %.0f bytes per "
+		    "verdict; store_submit %.2f us\n", sh->name, sync,
+		    (double)sb.st_size / n, submit_time / n * 1e6);
 done:
 	unlink(path);
 	snprintf(side, sizeof(side), "%s-wal", path);
@@ -161,10 +199,27 @@ done:
 	pthread_mutex_destroy(&p.lock);
 }
 
+/* Whether RIV_BENCH_STORE names the shape (all are wanted when unset). */
+static int
+is_shape_wanted(const char *name)
+{
+	const char *want = getenv("RIV_BENCH_STORE");
+	size_t len = strlen(name);
+	const char *p;
+
+	if (want == NULL || *want == '\0')
+		return 1;
+	for (p = want; (p = strstr(p, name)) != NULL; p += len)
+		if ((p == want || p[-1] == ',') &&
+		    (p[len] == '\0' || p[len] == ','))
+			return 1;
+	return 0;
+}
+
 /*
  * Benchmark the store with synchronous FULL (the default), then NORMAL;
  * then FULL without group commit (a transaction per verdict), to show
- * what batching saves.
+ * what batching saves; then rivd's shape and many sources, with FULL.
  */
 void
 bench_store(void)
@@ -178,8 +233,17 @@ bench_store(void)
 		printf("store: skipped: %s: %s\n", dir, strerror(errno));
 		return;
 	}
-	run_store(dir, "FULL", BENCH_BATCH, BENCH_ITEMS);
-	run_store(dir, "NORMAL", BENCH_BATCH, BENCH_ITEMS);
-	run_store(dir, "FULL", 1, BENCH_ONE_ITEMS);
+	if (is_shape_wanted(shape_mixed.name)) {
+		run_store(dir, &shape_mixed, "FULL", BENCH_BATCH,
+		    BENCH_ITEMS);
+		run_store(dir, &shape_mixed, "NORMAL", BENCH_BATCH,
+		    BENCH_ITEMS);
+		run_store(dir, &shape_mixed, "FULL", 1, BENCH_ONE_ITEMS);
+	}
+	if (is_shape_wanted(shape_rivd.name))
+		run_store(dir, &shape_rivd, "FULL", BENCH_BATCH, BENCH_ITEMS);
+	if (is_shape_wanted(shape_sources.name))
+		run_store(dir, &shape_sources, "FULL", BENCH_BATCH,
+		    BENCH_ITEMS);
 	rmdir(dir);
 }

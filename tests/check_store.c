@@ -1353,6 +1353,8 @@ START_TEST(test_migrate_2_to_3)
 	    "DROP TABLE acknowledgements; DROP INDEX events_overall; "
 	    "DROP INDEX verdicts_problems; "
 	    "ALTER TABLE events DROP COLUMN verdict_id; "
+	    "DROP INDEX verdicts_result; "
+	    "CREATE INDEX verdicts_result ON verdicts (result); "
 	    "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
 	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM "
 	    "pragma_table_info('events')"), 9);
@@ -1373,7 +1375,7 @@ START_TEST(test_migrate_2_to_3)
 	submit_verdict(s, "r1", "ima-log", "", 3, VERDICT_PASS, "", 0);
 	store_stop(s);
 	db = open_raw(t.path);
-	ck_assert_int_eq(query_i64(db, "PRAGMA user_version"), 3);
+	ck_assert_int_eq(query_i64(db, "PRAGMA user_version"), DB_VERSION);
 	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM verdicts"), 3);
 	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM events WHERE "
 	    "what = 'connection'"), 1);
@@ -1421,6 +1423,283 @@ START_TEST(test_migrate_2_to_3)
 	ck_assert_uint_eq(cs.c[2].sequence, 3);
 	ck_assert_str_eq(cs.c[2].posture, "pass");
 	manage_close(m);
+	tmpdb_remove(&t);
+}
+END_TEST
+
+/* Write the query plan of sql, its details joined by "; ", into buf. */
+static void
+query_plan(sqlite3 *db, const char *sql, char *buf, size_t len)
+{
+	sqlite3_stmt *st;
+	char q[512];
+	size_t off = 0;
+
+	snprintf(q, sizeof(q), "EXPLAIN QUERY PLAN %s", sql);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+	buf[0] = '\0';
+	while (off < len && sqlite3_step(st) == SQLITE_ROW)
+		off += (size_t)snprintf(buf + off, len - off, "%s; ",
+		    (const char *)sqlite3_column_text(st, 3));
+	sqlite3_finalize(st);
+}
+
+START_TEST(test_migrate_3_to_4)
+{
+	struct tmpdb t;
+	struct store *s;
+	char *sql, *a, *b, ref[160], buf[512];
+	int64_t last;
+	sqlite3 *db;
+
+	tmpdb_make(&t);
+	s = open_store(t.path, NULL);
+	start_store(s, 16, 0, NULL);
+	ck_assert_int_eq(store_note_attester(s, "r1", "connected", ""), 0);
+	submit_verdict(s, "r1", "ima-log", "", 1, VERDICT_PASS, "", 0);
+	submit_verdict(s, "r1", "ima-log", "", 2, VERDICT_FAIL, "nonce", 0);
+	submit_verdict(s, "r2", "bios-log", "", 1, VERDICT_PASS, "", 0);
+	store_stop(s);
+	/* Take it back to schema 3: verdicts_result indexed every verdict. */
+	db = open_raw(t.path);
+	ck_assert_int_eq(sqlite3_exec(db, "DROP INDEX verdicts_result; "
+	    "CREATE INDEX verdicts_result ON verdicts (result); "
+	    "PRAGMA user_version = 3", NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM sqlite_schema "
+	    "WHERE name = 'verdicts_result' AND sql NOT LIKE '%WHERE%'"), 1);
+	last = query_i64(db, "SELECT max(id) FROM verdicts");
+	sqlite3_close(db);
+
+	/* rivd opens it: migrated, rows kept, ids go on. */
+	s = open_store(t.path, NULL);
+	start_store(s, 16, 0, NULL);
+	submit_verdict(s, "r1", "ima-log", "", 3, VERDICT_PASS, "", 0);
+	submit_verdict(s, "r2", "bios-log", "", 2, VERDICT_ERROR, "quote", 0);
+	store_stop(s);
+	db = open_raw(t.path);
+	ck_assert_int_eq(query_i64(db, "PRAGMA user_version"), DB_VERSION);
+	ck_assert_int_eq(DB_VERSION, 4);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM verdicts"), 5);
+	ck_assert_int_eq(query_i64(db, "SELECT min(id) FROM verdicts WHERE "
+	    "sequence = 3 OR stream = 'bios-log' AND sequence = 2"), last + 1);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM state"), 2);
+	ck_assert_int_eq(query_i64(db, "SELECT npass + nfail FROM posture "
+	    "WHERE attester = 'r1'"), 3);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM events WHERE "
+	    "what = 'posture'"), 10);
+	/* Verdicts that did not pass are found through the index. */
+	query_plan(db, "SELECT id FROM verdicts WHERE 1 AND result IN "
+	    "('fail') AND result <> 'pass' ORDER BY id", buf, sizeof(buf));
+	ck_assert_msg(strstr(buf, "verdicts_result") != NULL, "%s", buf);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM verdicts "
+	    "INDEXED BY verdicts_result WHERE result <> 'pass'"), 2);
+	a = calloc(1, SCHEMA_DUMP_MAX);
+	b = calloc(1, SCHEMA_DUMP_MAX);
+	dump_schema(db, a, SCHEMA_DUMP_MAX);
+	sqlite3_close(db);
+	/* The same schema as db/schema.sql. */
+	snprintf(ref, sizeof(ref), "%s.ref", t.path);
+	sql = read_schema_sql();
+	db = open_raw(ref);
+	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	dump_schema(db, b, SCHEMA_DUMP_MAX);
+	sqlite3_close(db);
+	ck_assert_str_eq(a, b);
+	free(sql);
+	free(a);
+	free(b);
+	tmpdb_remove(&t);
+}
+END_TEST
+
+/*
+ * Submit the verdicts and notes of test_batch_equivalence: two
+ * attesters' streams passing, failing and passing again, interleaved,
+ * with duplicates.
+ */
+static void
+submit_interleaved(struct store *s)
+{
+	static const struct {
+		const char		*attester;
+		const char		*stream;
+		uint64_t		 seq;
+		enum verdict_result	 r;
+	} v[] = {
+		{ "r1", "ima-log", 1, VERDICT_PASS },
+		{ "r1", "ima-log", 2, VERDICT_PASS },
+		{ "r1", "bios-log", 1, VERDICT_PASS },
+		{ "r1", "ima-log", 3, VERDICT_FAIL },
+		{ "r2", "ima-log", 1, VERDICT_PASS },
+		{ "r1", "ima-log", 4, VERDICT_FAIL },
+		{ "r1", "ima-log", 2, VERDICT_PASS },	/* a duplicate */
+		{ "r1", "bios-log", 2, VERDICT_PASS },
+		{ NULL, NULL, 0, VERDICT_PASS },	/* a note */
+		{ "r1", "ima-log", 5, VERDICT_PASS },
+		{ "r2", "ima-log", 2, VERDICT_PASS },
+		{ "r1", "ima-log", 6, VERDICT_PASS },
+		{ "r1", "bios-log", 3, VERDICT_PASS },
+		{ "r1", "ima-log", 5, VERDICT_PASS },	/* a duplicate */
+		{ "r2", "ima-log", 3, VERDICT_STALE },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (v[i].attester == NULL)
+			ck_assert_int_eq(store_note_subscription(s, "r1",
+			    "ima-log", 3, "active", ""), 0);
+		else
+			submit_verdict(s, v[i].attester, v[i].stream, "",
+			    v[i].seq, v[i].r, v[i].r == VERDICT_PASS ? "" :
+			    "nonce", 0);
+}
+
+/*
+ * Write what test_batch_equivalence compares of the store at path into
+ * buf: every row, but for the commit times and the times of notes.
+ */
+static void
+dump_outcome(const char *path, char *buf, size_t len)
+{
+	static const char *const queries[] = {
+	    "SELECT group_concat(id || ',' || attester || ',' || stream || "
+	    "',' || subscription || ',' || sequence || ',' || result || ',' || "
+	    "codes || ',' || nonce || ',' || received_us, ' ') FROM "
+	    "(SELECT * FROM verdicts ORDER BY id)",
+	    "SELECT group_concat(attester || ',' || stream || ',' || sequence "
+	    "|| ',' || CAST(blob AS TEXT), ' ') FROM (SELECT * FROM state "
+	    "ORDER BY attester, stream)",
+	    "SELECT group_concat(attester || ',' || stream || ',' || result || "
+	    "',' || since_us || ',' || verdict_id || ',' || npass || ',' || "
+	    "nfail || ',' || nerror || ',' || nstale, ' ') FROM (SELECT * FROM "
+	    "posture ORDER BY attester, stream)",
+	    "SELECT group_concat(id || ',' || attester || ',' || "
+	    "coalesce(stream, '*') || ',' || what || ',' || coalesce(old, '-') "
+	    "|| ',' || new || ',' || detail || ',' || coalesce(verdict_id, '-') "
+	    "|| ',' || CASE what WHEN 'posture' THEN time_us ELSE '' END, ' ') "
+	    "FROM (SELECT * FROM events ORDER BY id)",
+	    "SELECT group_concat(name || ',' || coalesce(posture, '-') || ',' "
+	    "|| coalesce(posture_since_us, '-'), ' ') FROM (SELECT * FROM "
+	    "attesters ORDER BY name)",
+	};
+	char row[4096];
+	sqlite3 *db;
+	size_t i, off = 0;
+
+	db = open_raw(path);
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+		query_text(db, queries[i], row, sizeof(row));
+		ck_assert_uint_lt(strlen(row), sizeof(row) - 1);
+		off += (size_t)snprintf(buf + off, len - off, "%s\n", row);
+		ck_assert_uint_lt(off, len);
+	}
+	sqlite3_close(db);
+}
+
+/*
+ * Fill a store at path: a first transaction, then the records of
+ * submit_interleaved committed batch at a time.
+ */
+static void
+fill_interleaved(const char *path, size_t batch, struct seen *sn)
+{
+	struct store *s;
+
+	s = open_store(path, NULL);
+	start_store(s, 16, 0, NULL);
+	submit_verdict(s, "r1", "ima-log", "", 10, VERDICT_FAIL, "nonce", 0);
+	submit_verdict(s, "r2", "ima-log", "", 10, VERDICT_PASS, "", 0);
+	store_stop(s);
+	s = open_store(path, NULL);
+	submit_interleaved(s);		/* all waiting when the writer starts */
+	start_store(s, batch, 0, sn);
+	store_stop(s);
+}
+
+/*
+ * The same records committed one per transaction and all in one give the
+ * same store: state of the last verdict, counts, events on changes with
+ * the verdict that caused them, duplicates not counted.
+ */
+START_TEST(test_batch_equivalence)
+{
+	struct tmpdb t;
+	struct seen sn;
+	char *one, *all, buf[256], path[160];
+	sqlite3 *db;
+
+	tmpdb_make(&t);
+	one = calloc(1, 64 * 1024);
+	all = calloc(1, 64 * 1024);
+	ck_assert_ptr_nonnull(one);
+	ck_assert_ptr_nonnull(all);
+
+	/* A transaction per record. */
+	snprintf(path, sizeof(path), "%s.ref", t.path);
+	seen_init(&sn);
+	fill_interleaved(path, 1, &sn);
+	ck_assert_uint_eq(sn.n, 14);
+	seen_free(&sn);
+	dump_outcome(path, one, 64 * 1024);
+
+	/* All in one transaction: the same outcome. */
+	seen_init(&sn);
+	fill_interleaved(t.path, 256, &sn);
+	ck_assert_uint_eq(sn.batches, 1);
+	ck_assert_uint_eq(sn.n, 14);
+	seen_free(&sn);
+	dump_outcome(t.path, all, 64 * 1024);
+	if (strcmp(one, all) != 0)
+		fprintf(stderr, "--- a transaction per record\n%s--- one "
+		    "transaction\n%s", one, all);
+	ck_assert_msg(strcmp(one, all) == 0, "one transaction stored "
+	    "another outcome than a transaction per record");
+
+	/* And that outcome is the right one. */
+	db = open_raw(t.path);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM verdicts"), 14);
+	/* The state of each stream's last stored verdict, not a duplicate's. */
+	query_text(db, "SELECT group_concat(stream || ':' || sequence || ':' "
+	    "|| CAST(blob AS TEXT), ' ') FROM (SELECT * FROM state WHERE "
+	    "attester = 'r1' ORDER BY stream)", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "bios-log:3:state r1 bios-log 3 "
+	    "ima-log:6:state r1 ima-log 6");
+	query_text(db, "SELECT sequence || ':' || CAST(blob AS TEXT) FROM "
+	    "state WHERE attester = 'r2'", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "3:state r2 ima-log 3");
+	/* Every stored verdict counted once; the latest named. */
+	query_text(db, "SELECT group_concat(attester || ':' || stream || ':' "
+	    "|| result || ':' || npass || '/' || nfail || '/' || nerror || "
+	    "'/' || nstale, ' ') FROM (SELECT * FROM posture ORDER BY "
+	    "attester, stream)", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "r1:bios-log:pass:3/0/0/0 "
+	    "r1:ima-log:pass:4/3/0/0 r2:ima-log:stale:3/0/0/1");
+	ck_assert_int_eq(query_i64(db, "SELECT verdict_id FROM posture WHERE "
+	    "attester = 'r1' AND stream = 'ima-log'"),
+	    verdict_id_of(db, "r1", "ima-log", "", 6));
+	ck_assert_int_eq(query_i64(db, "SELECT sum(npass + nfail + nerror + "
+	    "nstale) FROM posture"), 14);
+	/* An event on each change only, naming the verdict that made it. */
+	query_text(db, "SELECT group_concat(coalesce(e.old, '-') || '>' || "
+	    "e.new || ':' || v.sequence, ' ') FROM (SELECT * FROM events "
+	    "WHERE what = 'posture' AND attester = 'r1' AND stream = "
+	    "'ima-log' ORDER BY id) e JOIN verdicts v ON v.id = e.verdict_id",
+	    buf, sizeof(buf));
+	ck_assert_str_eq(buf, "->fail:10 fail>pass:1 pass>fail:3 "
+	    "fail>pass:5");
+	query_text(db, "SELECT group_concat(coalesce(e.old, '-') || '>' || "
+	    "e.new || ':' || e.detail || ':' || v.sequence, ' ') FROM (SELECT "
+	    "* FROM events WHERE what = 'posture' AND attester = 'r1' AND "
+	    "stream IS NULL ORDER BY id) e JOIN verdicts v ON "
+	    "v.id = e.verdict_id", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "->fail:ima-log:10 fail>pass:ima-log:1 "
+	    "pass>fail:ima-log:3 fail>pass:ima-log:5");
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM events WHERE "
+	    "what = 'posture' AND stream = 'bios-log'"), 1);
+	sqlite3_close(db);
+	free(one);
+	free(all);
 	tmpdb_remove(&t);
 }
 END_TEST
@@ -2155,6 +2434,7 @@ main(void)
 	tcase_add_test(writer, test_reasons_json);
 	tcase_add_test(writer, test_failed_batch);
 	tcase_add_test(writer, test_event_verdict_id);
+	tcase_add_test(writer, test_batch_equivalence);
 	tcase_add_test(writer, test_watermarks);
 	tcase_add_test(writer, test_queue_size);
 	tcase_add_test(writer, test_checkpointer);
@@ -2162,6 +2442,7 @@ main(void)
 	tcase_set_timeout(writer, 120);
 	suite_add_tcase(s, writer);
 	tcase_add_test(manage, test_migrate_2_to_3);
+	tcase_add_test(manage, test_migrate_3_to_4);
 	tcase_add_test(manage, test_manage_open_refused);
 	tcase_add_test(manage, test_audit);
 	tcase_add_test(manage, test_acknowledge);
