@@ -581,7 +581,7 @@ sub_rpc_reply(struct attester *a, uint32_t msgid,
 	const struct lyd_node *err;
 	char buf[640], tag[256], b64[64];
 	uint8_t id[NONCE_SEED_ID + 2];
-	size_t i;
+	size_t i, idlen;
 
 	for (i = 0; i < STREAM_KINDS; i++)
 		if (a->subs[i].conf != NULL && a->subs[i].rpc_id == msgid &&
@@ -646,11 +646,11 @@ sub_rpc_reply(struct attester *a, uint32_t msgid,
 	}
 	if (sub_take_id(s, reply) != 0)
 		return;
-	/* 8 bytes are 12 base64 characters: anything else is wrong. */
+	/* Exactly 8 bytes, in canonical base64: anything else is wrong. */
 	if (message_text(reply, RAS_NS, "seed-id", b64, sizeof(b64)) ==
-	    NULL ||
-	    strlen(b64) != 12 || EVP_DecodeBlock(id, (const unsigned char *)b64,
-	    12) != 9 || memcmp(id, s->seeds[0].id, NONCE_SEED_ID) != 0) {
+	    NULL || b64_decode(b64, strlen(b64), id, sizeof(id), &idlen,
+	    B64_CANONICAL) != 0 || idlen != NONCE_SEED_ID ||
+	    memcmp(id, s->seeds[0].id, NONCE_SEED_ID) != 0) {
 		sub_error_verdict(s, "seed", "the attester's seed-id is not "
 		    "the first 8 bytes of the hash of our seed");
 		sub_drop_id(a, s->id);
