@@ -323,6 +323,33 @@ read_schema_sql(void)
 	return (char *)buf;
 }
 
+/*
+ * Check that migrated database db (at path; closed here) has the schema
+ * db/schema.sql makes, in a database beside it.
+ */
+static void
+check_schema_sql(sqlite3 *db, const char *path)
+{
+	char *a, *b, *sql, ref[PATH_MAX];
+
+	a = calloc(1, SCHEMA_DUMP_MAX);
+	b = calloc(1, SCHEMA_DUMP_MAX);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	dump_schema(db, a, SCHEMA_DUMP_MAX);
+	sqlite3_close(db);
+	snprintf(ref, sizeof(ref), "%s.ref", path);
+	sql = read_schema_sql();
+	db = open_raw(ref);
+	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	dump_schema(db, b, SCHEMA_DUMP_MAX);
+	sqlite3_close(db);
+	ck_assert_str_eq(a, b);
+	free(sql);
+	free(a);
+	free(b);
+}
+
 START_TEST(test_schema_fresh_and_reopen)
 {
 	struct store_item it;
@@ -1336,7 +1363,6 @@ START_TEST(test_migrate_2_to_3)
 	struct manage_db *m = NULL;
 	struct tmpdb t;
 	struct store *s;
-	char *sql, *a, *b, ref[160];
 	int64_t v3;
 	sqlite3 *db;
 
@@ -1388,21 +1414,7 @@ START_TEST(test_migrate_2_to_3)
 	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM audit"), 0);
 	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM "
 	    "acknowledgements"), 0);
-	a = calloc(1, SCHEMA_DUMP_MAX);
-	b = calloc(1, SCHEMA_DUMP_MAX);
-	dump_schema(db, a, SCHEMA_DUMP_MAX);
-	sqlite3_close(db);
-	/* The same schema as db/schema.sql. */
-	snprintf(ref, sizeof(ref), "%s.ref", t.path);
-	sql = read_schema_sql();
-	db = open_raw(ref);
-	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	dump_schema(db, b, SCHEMA_DUMP_MAX);
-	sqlite3_close(db);
-	ck_assert_str_eq(a, b);
-	free(sql);
-	free(a);
-	free(b);
+	check_schema_sql(db, t.path);
 
 	/* Old changes have no verdict; the posture after each is right. */
 	m = open_manage(t.path);
@@ -1448,7 +1460,7 @@ START_TEST(test_migrate_3_to_4)
 {
 	struct tmpdb t;
 	struct store *s;
-	char *sql, *a, *b, ref[160], buf[512];
+	char buf[512];
 	int64_t last;
 	sqlite3 *db;
 
@@ -1493,21 +1505,7 @@ START_TEST(test_migrate_3_to_4)
 	ck_assert_msg(strstr(buf, "verdicts_result") != NULL, "%s", buf);
 	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM verdicts "
 	    "INDEXED BY verdicts_result WHERE result <> 'pass'"), 2);
-	a = calloc(1, SCHEMA_DUMP_MAX);
-	b = calloc(1, SCHEMA_DUMP_MAX);
-	dump_schema(db, a, SCHEMA_DUMP_MAX);
-	sqlite3_close(db);
-	/* The same schema as db/schema.sql. */
-	snprintf(ref, sizeof(ref), "%s.ref", t.path);
-	sql = read_schema_sql();
-	db = open_raw(ref);
-	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	dump_schema(db, b, SCHEMA_DUMP_MAX);
-	sqlite3_close(db);
-	ck_assert_str_eq(a, b);
-	free(sql);
-	free(a);
-	free(b);
+	check_schema_sql(db, t.path);
 	tmpdb_remove(&t);
 }
 END_TEST
