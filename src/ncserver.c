@@ -869,12 +869,7 @@ ncs_guard(int fd, int ms)
 		wd.running = 1;
 	}
 	clock_gettime(CLOCK_REALTIME, &t);
-	t.tv_sec += ms / 1000;
-	t.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (t.tv_nsec >= 1000000000) {
-		t.tv_sec++;
-		t.tv_nsec -= 1000000000;
-	}
+	ts_add_ms(&t, ms);
 	wd.fd = fd;
 	wd.deadline = t;
 	pthread_cond_signal(&wd.cond);

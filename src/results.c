@@ -311,7 +311,7 @@ rpc_time(const struct lyd_node *rpc, const char *path)
 	if (lyd_find_path(rpc, path, 0, &n) != LY_SUCCESS ||
 	    ly_time_str2ts(lyd_get_value(n), &ts) != LY_SUCCESS)
 		return 0;
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return ts_us(&ts);
 }
 
 /* An establish-subscription error with RFC 8639 reason identity. */

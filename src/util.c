@@ -151,6 +151,25 @@ ms_between(struct timespec a, struct timespec b)
 	    (b.tv_nsec - a.tv_nsec) / 1000000;
 }
 
+/* Add ms milliseconds to ts. */
+void
+ts_add_ms(struct timespec *ts, int64_t ms)
+{
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts->tv_nsec >= 1000000000) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000;
+	}
+}
+
+/* The microseconds since 1970 of wall-clock time ts. */
+int64_t
+ts_us(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * 1000000 + ts->tv_nsec / 1000;
+}
+
 /* The wall clock in microseconds since 1970. */
 int64_t
 now_us(void)
@@ -158,7 +177,7 @@ now_us(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return ts_us(&ts);
 }
 
 /*

@@ -35,7 +35,9 @@ int	 hex_decode(const char *, size_t, uint8_t *, size_t, size_t *);
 int	 hex_value(int);
 int	 all_zero(const uint8_t *, size_t);
 int64_t	 now_us(void);
+int64_t	 ts_us(const struct timespec *);
 int64_t	 ms_between(struct timespec, struct timespec);
+void	 ts_add_ms(struct timespec *, int64_t);
 
 #define B64_CANONICAL	0x1	/* b64_decode: the canonical form only */
 

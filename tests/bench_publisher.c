@@ -184,8 +184,6 @@ static struct {
 	uint64_t	 psigns, stale;	/* by the signers (pmx) */
 	uint64_t	 starved;	/* sends skipped: no quote ready */
 	TPM2B_NAME	 name;		/* the AK's name: qualifiedSigner */
-	struct evconnlistener *lis[PORTS_MAX];
-	int		 nlis;
 	struct psub	**active;	/* established subscriptions */
 	size_t		 nactive, capactive, rr;
 	uint32_t	 next_sub, next_sess;
@@ -300,8 +298,8 @@ unb64(const char *in, size_t len, uint8_t *out, size_t cap, size_t *outlen)
 }
 
 /*
- * The text of the first element with local name tag in msg (after
- * start), copied into buf; a pointer past it, or NULL.
+ * The text of the first element with local name tag in msg, copied into
+ * buf; a pointer past it, or NULL.
  */
 static const char *
 xml_text(const char *msg, const char *tag, char *buf, size_t cap)
@@ -1577,9 +1575,9 @@ listen_all(const char *addr, int port, int nports)
 		sin.sin_port = htons((uint16_t)(port + i));
 		if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1)
 			fatal("%s: not an IPv4 address", addr);
-		if ((pub.lis[pub.nlis++] = evconnlistener_new_bind(pub.base,
-		    accept_cb, NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
-		    4096, (struct sockaddr *)&sin, sizeof(sin))) == NULL)
+		if (evconnlistener_new_bind(pub.base, accept_cb, NULL,
+		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 4096,
+		    (struct sockaddr *)&sin, sizeof(sin)) == NULL)
 			fatal("cannot listen on %s port %d: %s", addr, port + i,
 			    strerror(errno));
 	}

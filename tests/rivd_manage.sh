@@ -110,8 +110,7 @@ assert n == 1
 open(sys.argv[1], "w").write(t)
 EOF
 kill -HUP "$RIVD_PID"
-wait_log "configuration applied" $((n + 1)) 10
-check_log_count "configuration applied" $((n + 1)) "SIGHUP applies the file"
+check_log_count "configuration applied" $((n + 1)) "SIGHUP applies the file" 10
 run_client rivd_manage.py hup "$TMP/mg"
 cat "$TMP/client.out" >>"$TMP/client-all.out"
 

@@ -100,12 +100,7 @@ ts_ms_left(const struct timespec *now, const struct timespec *from,
 void
 ts_add_cs(struct timespec *ts, uint32_t cs)
 {
-	ts->tv_sec += cs / 100;
-	ts->tv_nsec += (long)(cs % 100) * 10000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
+	ts_add_ms(ts, (int64_t)cs * 10);
 }
 
 /* Ask the loop to stop (SIGINT, SIGTERM). */
