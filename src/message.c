@@ -8,8 +8,9 @@
  * goes to the subscription; the readers below find its elements by
  * namespace and local name, whatever the prefixes, with entities decoded.
  * A notification is evidence read by xdoc.c (no libyang tree on the hot
- * path), the rest parsed by libyang against rivd's YANG context; each
- * given to its subscription.  Anything else is a malformed message.  The
+ * path), of rivd's streams or of the IETF stream `attestation`, the rest
+ * parsed by libyang against rivd's YANG context; each given to its
+ * subscription.  Anything else is a malformed message.  The
  * fuzz targets (tests/fuzz/notif_harness.c) feed messages here too.
  */
 #include <stdio.h>
@@ -231,6 +232,19 @@ take_reply(struct attester *a, const char *msg, size_t len, int64_t received)
 }
 
 /*
+ * Hand evidence op (read by xdoc.c) on: the IETF stream's to
+ * ietf_attestation.c, the rest to its subscription's nonce chain.
+ */
+static void
+take_evidence(struct attester *a, const struct xnode *op, int64_t received)
+{
+	if (strcmp(op->schema->module->name, IETF_STREAM_MODULE) == 0)
+		ietf_evidence(a, op, received);
+	else
+		sub_evidence(a, op, received);
+}
+
+/*
  * libyang's verdict on a message xdoc.c refused: if libyang parses it and
  * it is evidence, print it in libyang's canonical form and read that
  * again; otherwise hand libyang's notification on, or call it malformed.
@@ -249,12 +263,13 @@ take_refused(struct attester *a, struct xdoc *d, const char *msg, size_t len,
 	if (lyd_parse_op(rivd.ctx, NULL, in, LYD_XML, LYD_TYPE_NOTIF_NETCONF,
 	    &envp, &op) != LY_SUCCESS || op == NULL)
 		sub_malformed(a, ly_errmsg(rivd.ctx), len, received);
-	else if (strcmp(op->schema->module->name, STREAMS_MODULE) != 0)
+	else if (strcmp(op->schema->module->name, STREAMS_MODULE) != 0 &&
+	    strcmp(op->schema->module->name, IETF_STREAM_MODULE) != 0)
 		sub_notification(a, op, received);
 	else if (xdoc_read_tree(d, rivd.ctx, op) != XDOC_EVIDENCE)
 		sub_malformed(a, why, len, received);
 	else
-		sub_evidence(a, xdoc_op(d), received);
+		take_evidence(a, xdoc_op(d), received);
 	lyd_free_all(envp);
 	lyd_free_all(op);
 	ly_in_free(in, 0);
@@ -280,7 +295,7 @@ message_take(struct attester *a, const char *msg, size_t len,
 		return;
 	}
 	if (xdoc_read(d, rivd.ctx, msg, len) == XDOC_EVIDENCE)
-		sub_evidence(a, xdoc_op(d), received);
+		take_evidence(a, xdoc_op(d), received);
 	else
 		take_refused(a, d, msg, len, received);
 }

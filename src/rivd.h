@@ -453,7 +453,7 @@ void		 ietf_modify(struct subscription *);
 void		 ietf_rpc_reply(struct subscription *,
 		    const struct lyd_node *);
 void		 ietf_replay_completed(struct subscription *);
-void		 ietf_notification(struct attester *, struct lyd_node *,
+void		 ietf_evidence(struct attester *, const struct xnode *,
 		    int64_t);
 
 #endif

@@ -1043,7 +1043,8 @@ sub_state_change(struct attester *a, struct lyd_node *op)
 
 /*
  * A notification other than evidence arrived from a (libyang's tree):
- * a subscription's state change, or the IETF stream's evidence.
+ * a subscription's state change (message.c hands evidence, the IETF
+ * stream's too, to sub_evidence and ietf_evidence as xdoc.c reads it).
  */
 void
 sub_notification(struct attester *a, struct lyd_node *op, int64_t received)
@@ -1051,8 +1052,6 @@ sub_notification(struct attester *a, struct lyd_node *op, int64_t received)
 	if (strcmp(op->schema->module->name,
 	    "ietf-subscribed-notifications") == 0)
 		sub_state_change(a, op);
-	else if (strcmp(op->schema->module->name, IETF_STREAM_MODULE) == 0)
-		ietf_notification(a, op, received);	/* no chain */
 	else
 		sub_malformed(a, "an unexpected notification", 0, received);
 }

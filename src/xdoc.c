@@ -1,7 +1,9 @@
 /*
- * xdoc.c — the lean reader of evidence notifications.  Building a libyang
- * data tree was most of what a quote notification cost rivd (parse,
- * lookups by path, free: ~125 us of ~200).  This reads the XML that
+ * xdoc.c — the lean reader of evidence notifications: those of rivd's
+ * streams (riv-attestation-streams) and of the IETF stream `attestation`
+ * (ietf-tpm-remote-attestation-stream).  Building a libyang data tree was
+ * most of what a quote notification cost rivd (parse, lookups by path,
+ * free: ~125 us of ~200).  This reads the XML that
  * NETCONF publishers print — elements, xmlns declarations, character data
  * with the predefined and numeric entities, an XML declaration — in one
  * pass into an element tree over a private copy of the message, then
@@ -39,6 +41,8 @@
 
 #define NOTIF_NS	"urn:ietf:params:xml:ns:netconf:notification:1.0"
 #define STREAMS_NS	"urn:rivd:params:xml:ns:yang:riv-attestation-streams"
+#define TRAS_NS		"urn:ietf:params:xml:ns:yang:" \
+			    "ietf-tpm-remote-attestation-stream"
 
 /* The qualified name of an element's tags, as written. */
 struct xname {
@@ -1010,6 +1014,13 @@ is_event_time(const char *t)
 	return ok;
 }
 
+/* Tell whether ns is the namespace of a module of evidence streams. */
+static int
+is_evidence_ns(const char *ns)
+{
+	return strcmp(ns, STREAMS_NS) == 0 || strcmp(ns, TRAS_NS) == 0;
+}
+
 /*
  * Check the envelope (notification, eventTime, one content element) and
  * find the content's schema node.  XDOC_EVIDENCE, XDOC_OTHER, or -1.
@@ -1035,8 +1046,8 @@ check_envelope(struct xdoc *d)
 	if (has_data(d, op))
 		return refuse(d, d->buf + op->offset, "%s: character data in "
 		    "a notification", op->name);
-	if (strcmp(op->ns, STREAMS_NS) != 0 || (mod = module_of(d, op->ns)) ==
-	    NULL || mod->compiled == NULL)
+	if (!is_evidence_ns(op->ns) || (mod = module_of(d, op->ns)) == NULL ||
+	    mod->compiled == NULL)
 		return XDOC_OTHER;
 	for (nf = mod->compiled->notifs; nf != NULL;
 	    nf = (const struct lysc_node_notif *)nf->next)

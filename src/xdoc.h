@@ -1,6 +1,7 @@
 /*
  * xdoc.h — the lean reader of evidence notifications (xdoc.c): a NETCONF
- * notification of the pcr-trust-evidence, bios-log or ima-log stream read
+ * notification of the pcr-trust-evidence, bios-log or ima-log stream, or
+ * of the IETF stream `attestation` (pcr-extend, tpm20-attestation), read
  * into a small element tree in one pass and checked against rivd's
  * compiled YANG schema, without building a libyang data tree.
  */

@@ -121,11 +121,13 @@ appraisal_log_start(const struct appraisal *ap, FILE *f)
 }
 
 /*
- * Read the unsigned-pcr-values of quote q into set.  A pcr-values entry
- * without its value is malformed.  0, or -1 with v in error.
+ * Read the unsigned-pcr-values of quote q (the node that holds them) into
+ * set.  A pcr-values entry without its value is malformed if need_value,
+ * else left out.  0, or -1 with v in error.
  */
-static int
-read_reported(const struct xnode *q, struct pcrset *set, struct verdict *v)
+int
+read_reported(const struct xnode *q, int need_value, struct pcrset *set,
+    struct verdict *v)
 {
 	const struct xnode *bank, *val;
 	const uint8_t *d;
@@ -144,6 +146,8 @@ read_reported(const struct xnode *q, struct pcrset *set, struct verdict *v)
 		    val = xnode_next_named(val)) {
 			p = strtoul(xnode_text(val, "pcr-index"), NULL, 10);
 			d = xnode_bin(val, "pcr-value", &len);
+			if (d == NULL && !need_value)
+				continue;
 			if (p >= PCR_COUNT || d == NULL ||
 			    len != bank_get(b)->size) {
 				verdict_error(v, "malformed");
@@ -295,7 +299,7 @@ check_quote(struct tpm_part *tp, const uint8_t *nonce, size_t nlen,
 		verdict_reason(v, "TPM %s: %s", tp->tpm->name, err.msg);
 		return -1;
 	}
-	if (read_reported(q, &tp->reported, v) != 0)
+	if (read_reported(q, 1, &tp->reported, v) != 0)
 		return -1;
 	if (v->pcr_digest_len == 0) {
 		memcpy(v->pcr_digest, tp->quote.pcr_digest,

@@ -44,7 +44,11 @@
 #define EV_SEPARATOR	0x00000004u
 #define EV_ACTION	0x00000005u
 
-/* The bytes of the binary leaf at path under node, or NULL. */
+/*
+ * The bytes of the binary leaf at path under node, or NULL: the reply to
+ * a challenge (take_challenge) is a libyang tree; notifications are read
+ * by xdoc.c.
+ */
 static const uint8_t *
 leaf_bin(const struct lyd_node *node, const char *path, size_t *len)
 {
@@ -60,7 +64,8 @@ leaf_bin(const struct lyd_node *node, const char *path, size_t *len)
 }
 
 /*
- * Read the unsigned-pcr-values under node (a quote) into set.  A
+ * Read the unsigned-pcr-values under node (a quote of the reply to a
+ * challenge) into set, as read_reported (appraise.c) reads xdoc.c's.  A
  * pcr-values entry without its value is malformed if need_value, else left
  * out.  0, or -1 with v in error.
  */
@@ -653,133 +658,156 @@ ietf_quote_due_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
+ * Check IMA entry e of attested event k against extended-with (dig): an
+ * ima-ng entry (d-ng then n-ng) must hash as the kernel hashes it to dig.
+ * 0, or -1 with v failed.
+ */
+static int
+check_ima_entry(int bank, const struct xnode *e, uint64_t k,
+    const uint8_t *dig, struct verdict *v)
+{
+	const char *tmpl = xnode_text(e, "ima-template");
+	const char *alg = xnode_text(e, "filedata-hash-algorithm");
+	const char *name = xnode_text(e, "filename-hint");
+	size_t size = bank_get(bank)->size, dlen, al, nl, n;
+	const uint8_t *d = xnode_bin(e, "filedata-hash", &dlen);
+	struct ima_entry ie;
+	uint8_t h[DIGEST_MAX], *buf;
+	int rc = 0;
+
+	if (tmpl == NULL || strcmp(tmpl, "ima-ng") != 0 || d == NULL ||
+	    name == NULL || alg == NULL)
+		return 0;
+	al = strlen(alg) + 2;
+	nl = strlen(name) + 1;
+	if (dlen > DIGEST_MAX || al > 64 || nl > 4096 ||
+	    (buf = malloc(8 + al + dlen + nl)) == NULL)
+		return 0;
+	put_le32(buf, (uint32_t)(al + dlen));
+	memcpy(buf + 4, alg, al - 2);
+	memcpy(buf + 4 + al - 2, ":", 2);	/* ":\0" */
+	memcpy(buf + 4 + al, d, dlen);
+	n = 4 + al + dlen;
+	put_le32(buf + n, (uint32_t)nl);
+	memcpy(buf + n + 4, name, nl);
+	n += 4 + nl;
+	memset(&ie, 0, sizeof(ie));
+	ie.template_data = buf;
+	ie.template_data_len = n;
+	if (ima_template_hash(NULL, bank, &ie, h) == 0 &&
+	    memcmp(h, dig, size) != 0) {
+		verdict_fail(v, "event");
+		verdict_reason(v, "attested event %llu: the IMA entry of %s "
+		    "hashes to another digest than extended-with",
+		    (unsigned long long)k, name);
+		rc = -1;
+	}
+	free(buf);
+	return rc;
+}
+
+/*
+ * Check boot-log entry e of attested event k against extended-with (dig):
+ * its digest in the bank, and the data of events whose digest is its
+ * hash.  0, or -1 with v failed.
+ */
+static int
+check_bios_entry(int bank, const struct xnode *e, uint64_t k,
+    const uint8_t *dig, struct verdict *v)
+{
+	size_t size = bank_get(bank)->size, dlen;
+	const struct xnode *dl;
+	const uint8_t *d;
+	const char *x;
+	uint8_t h[DIGEST_MAX];
+	unsigned long type;
+	int rc = 0;
+
+	for (dl = xnode_child(e, "digest-list"); dl != NULL;
+	    dl = xnode_next_named(dl)) {
+		x = xnode_text(dl, "hash-algo");
+		d = xnode_bin(dl, "digest", &dlen);
+		if (x == NULL || tcgalg_bank(x) != bank || d == NULL)
+			continue;
+		if (dlen != size || memcmp(d, dig, size) != 0) {
+			verdict_fail(v, "event");
+			verdict_reason(v, "attested event %llu: its boot-log "
+			    "digest is not extended-with",
+			    (unsigned long long)k);
+			rc = -1;
+		}
+	}
+	x = xnode_text(e, "event-type");
+	d = xnode_bin(e, "event-data", &dlen);
+	if (rc != 0 || x == NULL || d == NULL)
+		return rc;
+	type = strtoul(x, NULL, 10);
+	if ((type == EV_SEPARATOR || type == EV_ACTION ||
+	    type == EV_EFI_ACTION) && bank_hash(bank, d, dlen, h) == 0 &&
+	    memcmp(h, dig, size) != 0) {
+		verdict_fail(v, "event");
+		verdict_reason(v, "attested event %llu: event type %s, its "
+		    "data does not hash to extended-with",
+		    (unsigned long long)k, x);
+		return -1;
+	}
+	return 0;
+}
+
+/* Tell whether e is an RFC 9684 bios-event-entry or ima-event-entry. */
+static int
+is_event_entry(const struct xnode *e)
+{
+	return strcmp(e->name, "bios-event-entry") == 0 ||
+	    strcmp(e->name, "ima-event-entry") == 0;
+}
+
+/*
  * Check the event details of attested event k (node ev) against
  * extended-with (dig) for PCR pcr: RFC 9684 bios-event-entry and
  * ima-event-entry.  Adds to v; 0 or -1.
  */
 static int
-check_details(struct subscription *s, const struct lyd_node *ev, uint64_t k,
+check_details(struct subscription *s, const struct xnode *ev, uint64_t k,
     unsigned pcr, const uint8_t *dig, struct verdict *v)
 {
-	int bank = s->conf->bank;
-	size_t size = bank_get(bank)->size, dlen, n;
-	struct ly_set *set = NULL, *dl = NULL;
-	const struct lyd_node *e;
-	const uint8_t *d;
+	int bank = s->conf->bank, rc;
+	const struct xnode *e;
 	const char *x;
-	uint8_t h[DIGEST_MAX], *buf = NULL;
-	uint32_t i, j;
-	int rc = 0;
 
-	if (lyd_find_xpath(ev, "bios-event-entry | ima-event-entry", &set) !=
-	    LY_SUCCESS)
-		return 0;
-	for (i = 0; i < set->count && rc == 0; i++) {
-		e = set->dnodes[i];
-		if ((x = leaf_text(e, "pcr-index")) != NULL &&
+	for (e = ev->child; e != NULL; e = e->next) {
+		if (!is_event_entry(e))
+			continue;
+		if ((x = xnode_text(e, "pcr-index")) != NULL &&
 		    strtoul(x, NULL, 10) != pcr) {
 			verdict_fail(v, "event");
 			verdict_reason(v, "attested event %llu: its details "
 			    "name PCR %s, not %u", (unsigned long long)k, x,
 			    pcr);
-			rc = -1;
-		} else if (strcmp(e->schema->name, "ima-event-entry") == 0) {
-			struct ima_entry ie;
-
-			/* ima-ng: d-ng then n-ng, hashed as the kernel does. */
-			x = leaf_text(e, "ima-template");
-			d = leaf_bin(e, "filedata-hash", &dlen);
-			if (x == NULL || strcmp(x, "ima-ng") != 0 || d == NULL ||
-			    leaf_text(e, "filename-hint") == NULL ||
-			    leaf_text(e, "filedata-hash-algorithm") == NULL)
-				continue;
-			const char *alg = leaf_text(e,
-			    "filedata-hash-algorithm");
-			const char *name = leaf_text(e, "filename-hint");
-			size_t al = strlen(alg) + 2, nl = strlen(name) + 1;
-
-			if (dlen > DIGEST_MAX || al > 64 || nl > 4096 ||
-			    (buf = malloc(8 + al + dlen + nl)) == NULL)
-				continue;
-			n = 0;
-			put_le32(buf, (uint32_t)(al + dlen));
-			memcpy(buf + 4, alg, al - 2);
-			memcpy(buf + 4 + al - 2, ":", 2);	/* ":\0" */
-			memcpy(buf + 4 + al, d, dlen);
-			n = 4 + al + dlen;
-			put_le32(buf + n, (uint32_t)nl);
-			memcpy(buf + n + 4, name, nl);
-			n += 4 + nl;
-			memset(&ie, 0, sizeof(ie));
-			ie.template_data = buf;
-			ie.template_data_len = n;
-			if (ima_template_hash(NULL, bank, &ie, h) == 0 &&
-			    memcmp(h, dig, size) != 0) {
-				verdict_fail(v, "event");
-				verdict_reason(v, "attested event %llu: the IMA "
-				    "entry of %s hashes to another digest than "
-				    "extended-with", (unsigned long long)k,
-				    name);
-				rc = -1;
-			}
-			free(buf);
-			buf = NULL;
-		} else {
-			/* bios-event-entry: its digest in our bank, and
-			 * the data of events whose digest is its hash. */
-			dl = NULL;
-			if (lyd_find_xpath(e, "digest-list", &dl) != LY_SUCCESS)
-				continue;
-			for (j = 0; j < dl->count; j++) {
-				x = leaf_text(dl->dnodes[j], "hash-algo");
-				d = leaf_bin(dl->dnodes[j], "digest", &dlen);
-				if (x == NULL || tcgalg_bank(x) != bank ||
-				    d == NULL)
-					continue;
-				if (dlen != size || memcmp(d, dig, size) != 0) {
-					verdict_fail(v, "event");
-					verdict_reason(v, "attested event "
-					    "%llu: its boot-log digest is not "
-					    "extended-with",
-					    (unsigned long long)k);
-					rc = -1;
-				}
-			}
-			ly_set_free(dl, NULL);
-			x = leaf_text(e, "event-type");
-			d = leaf_bin(e, "event-data", &dlen);
-			if (rc == 0 && x != NULL && d != NULL &&
-			    (strtoul(x, NULL, 10) == EV_SEPARATOR ||
-			    strtoul(x, NULL, 10) == EV_ACTION ||
-			    strtoul(x, NULL, 10) == EV_EFI_ACTION) &&
-			    bank_hash(bank, d, dlen, h) == 0 &&
-			    memcmp(h, dig, size) != 0) {
-				verdict_fail(v, "event");
-				verdict_reason(v, "attested event %llu: event "
-				    "type %s, its data does not hash to "
-				    "extended-with", (unsigned long long)k, x);
-				rc = -1;
-			}
+			return -1;
 		}
+		if (strcmp(e->name, "ima-event-entry") == 0)
+			rc = check_ima_entry(bank, e, k, dig, v);
+		else
+			rc = check_bios_entry(bank, e, k, dig, v);
+		if (rc != 0)
+			return -1;
 	}
-	ly_set_free(set, NULL);
-	return rc;
+	return 0;
 }
 
 /* The PCR an attested event extended, or -1 (reason in v). */
 static int
-event_pcr(const struct lyd_node *ev, uint32_t changed, uint64_t k,
+event_pcr(const struct xnode *ev, uint32_t changed, uint64_t k,
     struct verdict *v)
 {
-	const struct lyd_node *c;
+	const struct xnode *c;
 	const char *x = NULL;
 	unsigned long p;
 
-	LY_LIST_FOR(lyd_child(ev), c)
-		if (x == NULL && (strcmp(c->schema->name,
-		    "bios-event-entry") == 0 || strcmp(c->schema->name,
-		    "ima-event-entry") == 0))
-			x = leaf_text(c, "pcr-index");
+	for (c = ev->child; c != NULL && x == NULL; c = c->next)
+		if (is_event_entry(c))
+			x = xnode_text(c, "pcr-index");
 	if (x != NULL)
 		p = strtoul(x, NULL, 10);
 	else if (changed != 0 && (changed & (changed - 1)) == 0)
@@ -823,56 +851,70 @@ check_held(struct subscription *s, struct ietf_tpm *t, int i,
 	t->held = 0;
 }
 
+/*
+ * The attested event (container) of list entry e, or of the first entry
+ * after it that holds one; NULL if none.
+ */
+static const struct xnode *
+next_event(const struct xnode *e)
+{
+	const struct xnode *ev;
+
+	for (; e != NULL; e = xnode_next_named(e))
+		if ((ev = xnode_child(e, "attested-event")) != NULL)
+			return ev;
+	return NULL;
+}
+
 /* Replay a pcr-extend notification op of s into v. */
 static void
-take_extend(struct subscription *s, struct lyd_node *op, int i,
+take_extend(struct subscription *s, const struct xnode *op, int i,
     struct verdict *v)
 {
 	struct ietf_tpm *t = tpm_state(s, i);
 	int bank = s->conf->bank, p;
-	size_t size = bank_get(bank)->size, len;
-	struct ly_set *set = NULL, *ch = NULL;
+	size_t size = bank_get(bank)->size, len, n = 0;
+	const struct xnode *c, *ev, *first;
 	uint8_t val[DIGEST_MAX];
 	const uint8_t *dig, *cur;
-	uint32_t changed = 0, j, touched = 0;
+	uint32_t changed = 0, touched = 0;
 	unsigned long x;
 
-	if (lyd_find_xpath(op, "pcr-index-changed", &ch) == LY_SUCCESS) {
-		for (j = 0; j < ch->count; j++)
-			if ((x = strtoul(lyd_get_value(ch->dnodes[j]), NULL,
-			    10)) < PCR_COUNT)
-				changed |= 1u << x;
-		ly_set_free(ch, NULL);
-	}
-	if (lyd_find_xpath(op, "attested-event/attested-event", &set) !=
-	    LY_SUCCESS || set->count == 0) {
+	for (c = xnode_child(op, "pcr-index-changed"); c != NULL;
+	    c = xnode_next_named(c))
+		if ((x = strtoul(c->text, NULL, 10)) < PCR_COUNT)
+			changed |= 1u << x;
+	first = next_event(xnode_child(op, "attested-event"));
+	for (ev = first; ev != NULL; ev = next_event(xnode_next_named(
+	    ev->parent)))
+		n++;
+	if (n == 0) {
 		verdict_error(v, "malformed");
 		verdict_reason(v, "pcr-extend without attested events");
-		goto done;
+		return;
 	}
-	if (set->count > EXTENDS_MAX) {
+	if (n > EXTENDS_MAX) {
 		verdict_error(v, "malformed");
-		verdict_reason(v, "pcr-extend with %u attested events (at most "
-		    "%d)", set->count, EXTENDS_MAX);
-		goto done;
+		verdict_reason(v, "pcr-extend with %zu attested events (at "
+		    "most %d)", n, EXTENDS_MAX);
+		return;
 	}
-	for (j = 0; j < set->count; j++, t->extends++) {
-		dig = leaf_bin(set->dnodes[j], "extended-with", &len);
+	for (ev = first; ev != NULL; ev = next_event(xnode_next_named(
+	    ev->parent)), t->extends++) {
+		dig = xnode_bin(ev, "extended-with", &len);
 		if (dig == NULL || len != size) {
 			verdict_error(v, "malformed");
 			verdict_reason(v, "attested event %llu: extended-with "
 			    "is %zu bytes, the %s bank needs %zu",
-			    (unsigned long long)t->extends, dig ? len : 0,
+			    (unsigned long long)t->extends, len,
 			    bank_get(bank)->name, size);
 			goto done;
 		}
-		if ((p = event_pcr(set->dnodes[j], changed, t->extends, v)) <
-		    0)
+		if ((p = event_pcr(ev, changed, t->extends, v)) < 0)
 			goto done;
 		if (!(s->conf->pcrs & (1u << p)))
 			continue;	/* not subscribed: not ours to replay */
-		check_details(s, set->dnodes[j], t->extends, (unsigned)p, dig,
-		    v);
+		check_details(s, ev, t->extends, (unsigned)p, dig, v);
 		if ((cur = pcrset_get(&t->pcrs, bank, (unsigned)p)) == NULL)
 			continue;
 		memcpy(val, cur, size);
@@ -881,7 +923,6 @@ take_extend(struct subscription *s, struct lyd_node *op, int i,
 		touched |= 1u << p;
 	}
 done:
-	ly_set_free(set, NULL);
 	if (touched == 0)
 		return;
 	if (t->pending == 0 && !s->ietf.replaying)
@@ -1113,7 +1154,7 @@ resubscribe(struct subscription *s, const char *why)
 
 /* Judge tpm20-attestation op of s (TPM i) into v. */
 static void
-take_quote(struct subscription *s, struct lyd_node *op, int i,
+take_quote(struct subscription *s, const struct xnode *op, int i,
     struct verdict *v)
 {
 	struct ietf_tpm *t = tpm_state(s, i);
@@ -1127,10 +1168,10 @@ take_quote(struct subscription *s, struct lyd_node *op, int i,
 	char pcrs[96];
 	int rc;
 
-	att = leaf_bin(op, "quote-data", &alen);
-	sig = leaf_bin(op, "quote-signature", &slen);
+	att = xnode_bin(op, "quote-data", &alen);
+	sig = xnode_bin(op, "quote-signature", &slen);
 	if (verify_quote(s, i, att, alen, sig, slen, s->ietf.nonce, &q, v) !=
-	    0 || read_pcr_values(op, 0, &reported, v) != 0)
+	    0 || read_reported(op, 0, &reported, v) != 0)
 		return;
 	if ((rc = check_clock(s, i, &q, a->read_at, v)) > 0) {
 		resubscribe(s, "TPM reset or restart");
@@ -1170,15 +1211,16 @@ take_quote(struct subscription *s, struct lyd_node *op, int i,
 }
 
 /*
- * A notification op of the stream `attestation` arrived from a: replay a
- * pcr-extend, judge a tpm20-attestation; record the verdict.
+ * A notification op of the stream `attestation` arrived from a (read by
+ * xdoc.c): replay a pcr-extend, judge a tpm20-attestation; record the
+ * verdict.
  */
 void
-ietf_notification(struct attester *a, struct lyd_node *op, int64_t received)
+ietf_evidence(struct attester *a, const struct xnode *op, int64_t received)
 {
 	struct subscription *s = &a->subs[STREAM_ATTESTATION];
-	const char *cert = leaf_text(op, "certificate-name");
-	const char *what = op->schema->name;
+	const char *cert = xnode_text(op, "certificate-name");
+	const char *what = op->name;
 	struct verdict v;
 	int i, quote = strcmp(what, "tpm20-attestation") == 0;
 

@@ -106,6 +106,8 @@ struct refvals_arg {
 
 /* appraise.c: helpers for the stream files. */
 int		 tpm_index(const struct attester *, const char *);
+int		 read_reported(const struct xnode *, int, struct pcrset *,
+		    struct verdict *);
 void		 refvals_failed(int, unsigned, const char *, void *);
 int		 clock_pace_check(const struct clock_pace *, const char *,
 		    uint64_t, struct timespec, struct verdict *);

@@ -1,9 +1,11 @@
 /*
  * check_xdoc.c — the lean reader of evidence notifications (src/xdoc.c):
  * what it takes, the values it gives, what it refuses and why; and,
- * against libyang on every message of the fuzz seeds, that it takes
- * nothing libyang refuses and reads the same values, and that libyang's
- * canonical print of evidence is always taken (message.c's fallback).
+ * against libyang on every message of the fuzz seeds (rivd's streams and
+ * the IETF stream `attestation`), that it takes nothing libyang refuses
+ * and reads the same tree (schema nodes and every value), and that
+ * libyang's canonical print of evidence is always taken (message.c's
+ * fallback).
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -17,7 +19,11 @@
 #include "xdoc.h"
 
 #define RAS	"urn:rivd:params:xml:ns:yang:riv-attestation-streams"
+#define TRAS	"urn:ietf:params:xml:ns:yang:ietf-tpm-remote-attestation-stream"
 #define TAA	"urn:ietf:params:xml:ns:yang:ietf-tcg-algs"
+#define NOTIF	"<notification xmlns=\"urn:ietf:params:xml:ns:netconf:" \
+		    "notification:1.0\"><eventTime>2026-12-01T12:36:03Z" \
+		    "</eventTime>"
 
 /* A quote notification, with placeholders the tests replace. */
 static const char base_msg[] =
@@ -48,6 +54,41 @@ static const char bios_msg[] =
     "<sequence-number>3</sequence-number><tpm><name>rp0</name>"
     "<first-event-number>0</first-event-number>"
     "<raw-entries>AAAA</raw-entries></tpm></bios-log></notification>";
+
+/* A pcr-extend of the IETF stream: a boot-log event, an IMA event. */
+static const char extend_msg[] = NOTIF
+    "<pcr-extend xmlns=\"" TRAS "\"><certificate-name>rp0</certificate-name>"
+    "<pcr-index-changed>0</pcr-index-changed>"
+    "<pcr-index-changed>10</pcr-index-changed>"
+    "<attested-event><attested-event>"
+    "<extended-with>AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=</extended-with>"
+    "<bios-event-entry><event-number>1</event-number>"
+    "<event-type>5</event-type><pcr-index>0</pcr-index><digest-list>"
+    "<hash-algo xmlns:taa=\"" TAA "\">taa:TPM_ALG_SHA256</hash-algo>"
+    "<digest>AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=</digest>"
+    "</digest-list><event-size>3</event-size><event-data>YWJj</event-data>"
+    "</bios-event-entry></attested-event></attested-event>"
+    "<attested-event><attested-event>"
+    "<extended-with>AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=</extended-with>"
+    "<ima-event-entry><event-number>29</event-number>"
+    "<ima-template>ima-ng</ima-template>"
+    "<filename-hint>/usr/bin/x</filename-hint>"
+    "<filedata-hash>AQI=</filedata-hash>"
+    "<filedata-hash-algorithm>sha256</filedata-hash-algorithm>"
+    "<pcr-index>10</pcr-index></ima-event-entry>"
+    "</attested-event></attested-event></pcr-extend></notification>";
+
+/* A tpm20-attestation of the IETF stream. */
+static const char tras_quote_msg[] = NOTIF
+    "<tpm20-attestation xmlns=\"" TRAS "\">"
+    "<certificate-name>rp0</certificate-name>"
+    "<quote-data>/1RDRw==</quote-data><quote-signature>AAE=</quote-signature>"
+    "<up-time>7</up-time><unsigned-pcr-values>"
+    "<tpm20-hash-algo xmlns:taa=\"" TAA "\">taa:TPM_ALG_SHA256"
+    "</tpm20-hash-algo><pcr-values><pcr-index>0</pcr-index>"
+    "<pcr-value>AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=</pcr-value>"
+    "</pcr-values><pcr-values><pcr-index>7</pcr-index></pcr-values>"
+    "</unsigned-pcr-values></tpm20-attestation></notification>";
 
 static struct ly_ctx *ctx;
 static struct xdoc *doc;
@@ -148,6 +189,74 @@ START_TEST(test_values)
 	ck_assert_uint_eq(len, 3);
 	ck_assert_mem_eq(b, "\x01\x02\x03", 3);
 	ck_assert_ptr_null(xnode_next_named(t));
+}
+END_TEST
+
+START_TEST(test_ietf_values)
+{
+	const struct xnode *op, *ev, *e, *v;
+	const uint8_t *b;
+	size_t len;
+
+	setup();
+	ck_assert_int_eq(read_msg(extend_msg), XDOC_EVIDENCE);
+	op = xdoc_op(doc);
+	ck_assert_str_eq(op->name, "pcr-extend");
+	ck_assert_str_eq(op->ns, TRAS);
+	ck_assert_str_eq(op->schema->module->name,
+	    "ietf-tpm-remote-attestation-stream");
+	ck_assert_str_eq(xnode_text(op, "certificate-name"), "rp0");
+	v = xnode_child(op, "pcr-index-changed");
+	ck_assert_str_eq(v->text, "0");
+	ck_assert_str_eq(xnode_next_named(v)->text, "10");
+	ev = xnode_child(xnode_child(op, "attested-event"), "attested-event");
+	b = xnode_bin(ev, "extended-with", &len);
+	ck_assert_uint_eq(len, 32);
+	ck_assert_uint_eq(b[31], 31);
+	e = xnode_child(ev, "bios-event-entry");
+	ck_assert_str_eq(xnode_text(e, "event-type"), "5");
+	ck_assert_str_eq(xnode_text(xnode_child(e, "digest-list"),
+	    "hash-algo"), "taa:TPM_ALG_SHA256");
+	b = xnode_bin(e, "event-data", &len);
+	ck_assert_uint_eq(len, 3);
+	ck_assert_mem_eq(b, "abc", 3);
+	ev = xnode_child(xnode_next_named(xnode_child(op, "attested-event")),
+	    "attested-event");
+	e = xnode_child(ev, "ima-event-entry");
+	ck_assert_str_eq(xnode_text(e, "filename-hint"), "/usr/bin/x");
+	ck_assert_str_eq(xnode_text(e, "pcr-index"), "10");
+	b = xnode_bin(e, "filedata-hash", &len);
+	ck_assert_uint_eq(len, 2);
+	ck_assert_mem_eq(b, "\x01\x02", 2);
+
+	ck_assert_int_eq(read_msg(tras_quote_msg), XDOC_EVIDENCE);
+	op = xdoc_op(doc);
+	ck_assert_str_eq(op->name, "tpm20-attestation");
+	b = xnode_bin(op, "quote-data", &len);
+	ck_assert_uint_eq(len, 4);
+	ck_assert_mem_eq(b, "\xff\x54\x43\x47", 4);
+	ck_assert_str_eq(xnode_text(op, "up-time"), "7");
+	v = xnode_child(xnode_child(op, "unsigned-pcr-values"), "pcr-values");
+	xnode_bin(v, "pcr-value", &len);
+	ck_assert_uint_eq(len, 32);
+	ck_assert_ptr_null(xnode_bin(xnode_next_named(v), "pcr-value", &len));
+
+	/* Its schema checks, as for rivd's streams. */
+	refused(edit_msg(extend_msg, "<pcr-index-changed>10",
+	    "<pcr-index-changed>32"), "out of the type's range");
+	refused(edit_msg(extend_msg, "<event-data>YWJj", "<event-data>YWJ"),
+	    "not canonical base64");
+	refused(edit_msg(extend_msg, "taa:TPM_ALG_SHA256", "taa:nonesuch"),
+	    "no identity");
+	refused(edit_msg(extend_msg, "<event-number>1</event-number>", ""),
+	    "no key event-number");
+	refused(edit_msg(tras_quote_msg, "<up-time>7</up-time>",
+	    "<up-time>7</up-time><up-time>8</up-time>"), "twice");
+	refused(edit_msg(tras_quote_msg, "<up-time>", "<bogus/><up-time>"),
+	    "has no child bogus");
+	/* A notification of the module that is not compiled (tpm12). */
+	ck_assert_int_eq(read_msg(NOTIF "<tpm12-attestation xmlns=\"" TRAS
+	    "\"/></notification>"), XDOC_OTHER);
 }
 END_TEST
 
@@ -319,60 +428,88 @@ START_TEST(test_other)
 }
 END_TEST
 
-/* The libyang binary value of leaf path under n, or NULL. */
-static const struct lyd_value_binary *
-ly_bin(const struct lyd_node *n, const char *path)
+/*
+ * The instance of schema node sn among the children of x that has skip
+ * instances of it before it, or NULL.
+ */
+static const struct xnode *
+x_instance(const struct xnode *x, const struct lysc_node *sn, size_t skip)
 {
-	const struct lyd_value_binary *bin;
-	struct lyd_node *t;
+	const struct xnode *c;
 
-	if (lyd_find_path(n, path, 0, &t) != LY_SUCCESS)
-		return NULL;
-	LYD_VALUE_GET(&((struct lyd_node_term *)t)->value, bin);
-	return bin;
+	for (c = x->child; c != NULL; c = c->next)
+		if (c->schema == sn && skip-- == 0)
+			return c;
+	return NULL;
 }
 
-/* The values both readers give of evidence op must be the same. */
+/*
+ * Both readers' trees from x (xdoc.c) and l (libyang) on must be the
+ * same: the same schema nodes, as many instances of each in the same
+ * order, and the same values (binaries' bytes, identities' names, the
+ * canonical text of the rest).
+ */
 static void
-compare_values(const struct xnode *x, const struct lyd_node *op,
+compare_tree(const struct xnode *x, const struct lyd_node *l,
     const char *what)
 {
-	const struct lyd_value_binary *lb;
-	const struct lyd_node *t;
-	const struct xnode *xt;
-	const uint8_t *b;
-	size_t len;
+	const struct lyd_value *val;
+	const struct lyd_value_binary *bin;
+	const struct lyd_node *c, *o;
+	const struct xnode *xc;
+	const char *colon;
+	size_t nx = 0, nl = 0, k;
 
-	ck_assert_str_eq(x->name, op->schema->name);
-	ck_assert_str_eq(xnode_text(x, "sequence-number") ?
-	    xnode_text(x, "sequence-number") : "-",
-	    leaf_text(op, "sequence-number") ?
-	    leaf_text(op, "sequence-number") : "-");
-	xt = xnode_child(x, "tpm");
-	LY_LIST_FOR(lyd_child(op), t) {
-		if (strcmp(t->schema->name, "tpm") != 0)
-			continue;
-		ck_assert_msg(xt != NULL, "%s: a tpm entry missing", what);
-		ck_assert_str_eq(xnode_text(xt, "name"), leaf_text(t, "name"));
-		lb = ly_bin(t, "quote/quote-data");
-		b = xnode_bin(xnode_child(xt, "quote"), "quote-data", &len);
-		ck_assert_msg((lb == NULL) == (b == NULL), "%s: quote-data",
-		    what);
-		if (lb != NULL) {
-			ck_assert_uint_eq(len, lb->size);
-			ck_assert_mem_eq(b, lb->data, len);
+	ck_assert_msg(l->schema != NULL && x->schema == l->schema,
+	    "%s: %s is another node to libyang", what, x->name);
+	if (l->schema->nodetype & LYD_NODE_TERM) {
+		val = &((const struct lyd_node_term *)l)->value;
+		switch (val->realtype->basetype) {
+		case LY_TYPE_BINARY:
+			LYD_VALUE_GET(val, bin);
+			ck_assert_msg(x->bin != NULL && x->binlen == bin->size &&
+			    (bin->size == 0 || memcmp(x->bin, bin->data,
+			    bin->size) == 0), "%s: %s: other bytes than "
+			    "libyang's", what, x->name);
+			break;
+		case LY_TYPE_IDENT:
+			colon = strchr(x->text, ':');
+			ck_assert_msg(colon != NULL && strcmp(colon + 1,
+			    val->ident->name) == 0, "%s: %s: %s, libyang %s",
+			    what, x->name, x->text, val->ident->name);
+			break;
+		default:
+			ck_assert_msg(strcmp(x->text, lyd_get_value(l)) == 0,
+			    "%s: %s: \"%s\", libyang \"%s\"", what, x->name,
+			    x->text, lyd_get_value(l));
 		}
-		lb = ly_bin(t, "raw-entries");
-		b = xnode_bin(xt, "raw-entries", &len);
-		ck_assert_msg((lb == NULL) == (b == NULL), "%s: raw-entries",
-		    what);
-		if (lb != NULL && len > 0) {
-			ck_assert_uint_eq(len, lb->size);
-			ck_assert_mem_eq(b, lb->data, len);
-		}
-		xt = xnode_next_named(xt);
+		return;
 	}
-	ck_assert_msg(xt == NULL, "%s: a tpm entry too many", what);
+	LY_LIST_FOR(lyd_child(l), c) {
+		if (c->flags & LYD_DEFAULT)
+			continue;	/* not in the message */
+		k = 0;
+		for (o = lyd_child(l); o != c; o = o->next)
+			if (o->schema == c->schema)
+				k++;
+		ck_assert_msg((xc = x_instance(x, c->schema, k)) != NULL,
+		    "%s: %s: a %s missing", what, x->name, LYD_NAME(c));
+		compare_tree(xc, c, what);
+		nl++;
+	}
+	for (xc = x->child; xc != NULL; xc = xc->next)
+		nx++;
+	ck_assert_msg(nx == nl, "%s: %s: %zu children, libyang %zu", what,
+	    x->name, nx, nl);
+}
+
+/* Tell whether libyang's notification op is evidence of a stream. */
+static int
+is_evidence(const struct lyd_node *op)
+{
+	return strcmp(op->schema->module->name, "riv-attestation-streams") ==
+	    0 || strcmp(op->schema->module->name,
+	    "ietf-tpm-remote-attestation-stream") == 0;
 }
 
 /*
@@ -393,16 +530,15 @@ check_message(const char *msg, size_t len, const char *what)
 	ok = lyd_parse_op(ctx, NULL, in, LYD_XML, LYD_TYPE_NOTIF_NETCONF,
 	    &envp, &op) == LY_SUCCESS && op != NULL;
 	ly_in_free(in, 0);
-	evidence = ok && strcmp(op->schema->module->name,
-	    "riv-attestation-streams") == 0;
+	evidence = ok && is_evidence(op);
 	ck_assert_msg(r != XDOC_EVIDENCE || evidence, "%s: xdoc.c took what "
 	    "libyang refuses", what);
 	if (r == XDOC_EVIDENCE)
-		compare_values(xdoc_op(doc), op, what);
+		compare_tree(xdoc_op(doc), op, what);
 	if (evidence) {
 		ck_assert_msg(xdoc_read_tree(doc, ctx, op) == XDOC_EVIDENCE,
 		    "%s: libyang's print refused: %s", what, xdoc_why(doc));
-		compare_values(xdoc_op(doc), op, what);
+		compare_tree(xdoc_op(doc), op, what);
 	}
 	lyd_free_all(envp);
 	lyd_free_all(op);
@@ -412,18 +548,19 @@ check_message(const char *msg, size_t len, const char *what)
 
 START_TEST(test_seeds_agree_with_libyang)
 {
-	static const char *dirs[] = { "pcr_evidence", "bios_log", "ima_log" };
+	static const char *dirs[] = { "pcr_evidence", "bios_log", "ima_log",
+	    "ietf_attestation" };
 	const char *src = getenv("RIV_SRCDIR");
 	char path[4096], *buf, *p, *q;
 	struct dirent *de;
-	size_t i, n, taken = 0, messages = 0;
+	size_t i, n, taken = 0, messages = 0, ietf = 0, k;
 	DIR *dir;
 	FILE *f;
 
 	setup();
 	if (src == NULL || *src == '\0')
 		src = "..";
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		snprintf(path, sizeof(path), "%s/tests/fuzz/seeds/%s", src,
 		    dirs[i]);
 		ck_assert_msg((dir = opendir(path)) != NULL, "%s", path);
@@ -444,8 +581,11 @@ START_TEST(test_seeds_agree_with_libyang)
 				if (strlen(p) == (size_t)(q - p) &&
 				    strstr(p, "<rpc-reply") == NULL) {
 					messages++;
-					taken += (size_t)check_message(p,
+					k = (size_t)check_message(p,
 					    (size_t)(q - p), path);
+					taken += k;
+					if (i == 3)
+						ietf += k;
 				}
 			}
 			free(buf);
@@ -455,6 +595,9 @@ START_TEST(test_seeds_agree_with_libyang)
 	/* Most seeds are well-formed evidence: the readers were compared. */
 	ck_assert_msg(taken > 100 && messages > taken, "%zu of %zu taken",
 	    taken, messages);
+	/* And every pcr-extend and tpm20-attestation of the IETF seeds. */
+	ck_assert_msg(ietf >= 9, "%zu messages of the IETF stream taken",
+	    ietf);
 }
 END_TEST
 
@@ -465,8 +608,10 @@ END_TEST
  */
 START_TEST(test_edges_agree_with_libyang)
 {
+	static const char *const msgs[] = { base_msg, bios_msg, extend_msg,
+	    tras_quote_msg };
 	static const struct {
-		int		 bios;
+		int		 msg;		/* in msgs */
 		const char	*from, *to;
 	} edits[] = {
 		{ 0, "<name>rp0</name>", "<name> </name>" },
@@ -497,14 +642,32 @@ START_TEST(test_edges_agree_with_libyang)
 		    "</sequence-number><tpm><name>rp0</name><first-event-number>0"
 		    "</first-event-number><raw-entries>AAAA</raw-entries></tpm>",
 		    "hello" },
+		{ 2, "<certificate-name>rp0", "<certificate-name> rp0" },
+		{ 2, "<attested-event><attested-event><extended-with>",
+		    "<attested-event></attested-event><attested-event>"
+		    "<attested-event><extended-with>" },
+		{ 2, "<event-number>1</event-number>", "<event-number>01"
+		    "</event-number>" },
+		{ 2, "<pcr-index-changed>0</pcr-index-changed>",
+		    "<pcr-index-changed>0</pcr-index-changed>"
+		    "<pcr-index-changed>0</pcr-index-changed>" },
+		{ 2, "<extended-with>", "<!-- c --><extended-with>" },
+		{ 2, "/usr/bin/x", "/usr/bin/&#x10000;&amp;" },
+		{ 2, "taa:TPM_ALG_SHA256", "TPM_ALG_SHA256" },
+		{ 3, "<up-time>7</up-time>", "" },
+		{ 3, "<pcr-values><pcr-index>7</pcr-index></pcr-values>",
+		    "<pcr-values><pcr-index>7</pcr-index><pcr-value/>"
+		    "</pcr-values>" },
+		{ 3, "<tpm20-attestation xmlns=\"" TRAS "\">",
+		    "<t:tpm20-attestation xmlns:t=\"" TRAS "\">" },
 	};
 	const char *msg;
 	size_t i;
 
 	setup();
 	for (i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
-		msg = edit_msg(edits[i].bios ? bios_msg : base_msg,
-		    edits[i].from, edits[i].to);
+		msg = edit_msg(msgs[edits[i].msg], edits[i].from,
+		    edits[i].to);
 		check_message(msg, strlen(msg), edits[i].to);
 	}
 }
@@ -517,6 +680,7 @@ xdoc_suite(void)
 	TCase *tc = tcase_create("xdoc");
 
 	tcase_add_test(tc, test_values);
+	tcase_add_test(tc, test_ietf_values);
 	tcase_add_test(tc, test_xml_forms);
 	tcase_add_test(tc, test_refused_xml);
 	tcase_add_test(tc, test_refused_schema);

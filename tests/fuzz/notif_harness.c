@@ -15,10 +15,11 @@
  * An input is one or more messages separated by the end-of-message
  * delimiter "]]>]]>", each taken as session_take_message takes a message of
  * an established session (message_take): an rpc-reply goes to
- * sub_rpc_reply; evidence is read by xdoc.c and goes to sub_evidence;
- * anything else, and what xdoc.c refuses, is parsed with lyd_parse_op
- * (LYD_TYPE_NOTIF_NETCONF).  Every message xdoc.c takes is parsed with
- * lyd_parse_op too, and the target aborts if libyang refuses it.  Every input
+ * sub_rpc_reply; evidence is read by xdoc.c and goes to sub_evidence (the
+ * IETF stream's to ietf_evidence); anything else, and what xdoc.c
+ * refuses, is parsed with lyd_parse_op (LYD_TYPE_NOTIF_NETCONF).  Every
+ * message xdoc.c takes is parsed with lyd_parse_op too, and the target
+ * aborts if libyang refuses it or reads another notification.  Every input
  * starts from the same state: the subscription active (or, if the first
  * message is an rpc-reply, waiting for the reply to establish-subscription
  * message-id 1), its nonce chain at sequence number 0, the TPMs' clocks
@@ -288,7 +289,8 @@ reset(int pending)
 
 /*
  * xdoc.c must take no message that libyang refuses: read msg with both
- * and abort if xdoc.c takes evidence that lyd_parse_op does not.
+ * and abort if xdoc.c takes evidence that lyd_parse_op does not, or reads
+ * it as another notification.
  */
 static void
 check_lean_reader(const char *msg, size_t len)
@@ -311,6 +313,9 @@ check_lean_reader(const char *msg, size_t len)
 		    "%.*s\n", ly_errmsg(rivd.ctx), (int)len, msg);
 		abort();
 	}
+	if (op->schema != xdoc_op(d)->schema)
+		die("xdoc.c read %s, libyang %s: %.*s", xdoc_op(d)->name,
+		    op->schema->name, (int)len, msg);
 	lyd_free_all(envp);
 	lyd_free_all(op);
 	ly_in_free(in, 0);
@@ -606,7 +611,7 @@ session_await_callhome(struct attester *a)
 }
 
 /* Write a log line when verbose. */
-static void
+static void __attribute__((format(printf, 2, 0)))
 log_line(const char *tag, const char *fmt, va_list ap)
 {
 	if (!h_verbose)
