@@ -19,6 +19,11 @@ XML, or not what they seem to a reader that scans the text.
     noid      a good hello, then an establish-subscription reply without
               a message-id, then (the next connection) the reply again
               with it
+    burst     a good hello and reply (id 4545), then two notifications of
+              a subscription rivd does not hold (tests/fuzz/seeds/
+              pcr_evidence/foreign-id.xml) as two TLS records in one TCP
+              segment (TCP_CORK), then silence: both must be read at once
+              though the socket announces nothing more
 
 Each connection writes "SCENARIO CONN EVENT" lines to DIR/events.  Runs
 until SIGTERM (or --max-seconds).
@@ -28,6 +33,7 @@ import argparse
 import base64
 import hashlib
 import os
+import socket
 import sys
 import threading
 import time
@@ -41,7 +47,9 @@ from rivd_fake import SN  # noqa: E402
 
 BASE_NS = nt.BASE_NS
 RAS = "urn:rivd:params:xml:ns:yang:riv-attestation-streams"
-SCENARIOS = ("prefixed", "textcap", "escaped", "noid")
+SCENARIOS = ("prefixed", "textcap", "escaped", "noid", "burst")
+FOREIGN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fuzz",
+                       "seeds", "pcr_evidence", "foreign-id.xml")
 HOLD_SECONDS = 600
 LOCK = threading.Lock()
 
@@ -119,6 +127,16 @@ class Server(rf.Listener):
             except nt.Timeout:
                 pass
 
+    def burst(self, s):
+        """Send two notifications as two TLS records held back by
+        TCP_CORK until both are written: one segment, then silence."""
+        with open(FOREIGN, "rb") as f:
+            msg = f.read().strip()
+        s.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+        s.send_message(msg)
+        s.send_message(msg)
+        s.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+
     def play(self, s, nconn):
         ev = self.rec.event
         name = self.name
@@ -145,6 +163,11 @@ class Server(rf.Listener):
                     "&quot;%s&quot;&gt;7&lt;/id&gt;&lt;seed-id&gt;%s"
                     "&lt;/seed-id&gt;</error-message></rpc-error>"
                     "</rpc-reply>" % (BASE_NS, mid, SN, seed_id(seed)))
+        elif name == "burst":
+            body = ("<rpc-reply xmlns=\"%s\" message-id=\"%s\"><id xmlns="
+                    "\"%s\">4545</id><seed-id xmlns=\"%s\">%s</seed-id>"
+                    "</rpc-reply>" % (BASE_NS, mid, SN, RAS,
+                                      seed_id(seed)))
         elif nconn == 1:	# noid
             body = ("<rpc-reply xmlns=\"%s\"><id xmlns=\"%s\">4343</id>"
                     "<seed-id xmlns=\"%s\">%s</seed-id></rpc-reply>"
@@ -159,6 +182,10 @@ class Server(rf.Listener):
         if name == "noid" and nconn == 1:
             time.sleep(0.5)
             return		# rivd reconnects: the reply with a message-id
+        if name == "burst":
+            time.sleep(0.5)
+            self.burst(s)
+            ev(name, nconn, "burst")
         self.hold(s)
 
 

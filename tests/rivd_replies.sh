@@ -7,7 +7,9 @@
 # other namespaces' elements or of a comment are no capability; an
 # rpc-error whose error-message holds an escaped <rpc-reply> with an id is
 # a refusal that quotes the decoded text; an rpc-reply without a
-# message-id is a malformed message.
+# message-id is a malformed message.  Two notifications in one TCP
+# segment, then silence: rivd reads ahead (several TLS records a read) and
+# must appraise both at once although the socket announces nothing more.
 # Exit 77 (skip) without openssl.
 . "${RIV_SRCDIR:-.}/tests/attester_lib.sh"
 . "$RIV_SRCDIR/tests/rivd_lib.sh"
@@ -17,7 +19,7 @@ command -v openssl >/dev/null 2>&1 || { echo "skip: no openssl"; exit 77; }
 trap '[ -n "$FAKE_PID" ] && stop_pid "$FAKE_PID"
 rivd_cleanup' EXIT
 
-SCENARIOS="prefixed textcap escaped noid"
+SCENARIOS="prefixed textcap escaped noid burst"
 RDIR=$TMP/replies
 
 make_pki
@@ -66,6 +68,18 @@ check_log_count "attester noid: subscribed to pcr-trust-evidence \(id 4343\)" 1 
 wait_verdicts 1 "v['attester'] == 'escaped' and v['result'] == 'error' and \
 'subscription' in v['codes'] and any('not <rpc-reply><id' in r for r in \
 v['reasons'])" "the refusal's verdict quotes the decoded error-message"
+wait_for_event() {
+	n=0
+	while ! grep -q "$1" "$RDIR/events" 2>/dev/null && [ $n -lt 100 ]; do
+		sleep 0.2
+		n=$((n + 1))
+	done
+}
+wait_for_event "burst 1 burst"
+# Both verdicts within 3 s: a record left in OpenSSL's buffer would wait
+# for a packet that never comes.
+wait_verdicts 2 "v['attester'] == 'burst' and 'foreign' in v['codes']" \
+    "two notifications in one segment, then silence: both appraised" 3
 
 check_rivd_alive
 stop_rivd
