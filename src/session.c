@@ -5,7 +5,8 @@
  * bounded buffers (framing.c), rivd's own hello and capability check, a
  * connect deadline and a per-message deadline, and reconnection with
  * exponential backoff and jitter.  A slow, silent or hostile attester costs
- * only its own session: nothing here blocks.
+ * only its own session: nothing here blocks.  TLS reads ahead: one read(2)
+ * takes every record that arrived (see session_read_buffered).
  *
  * Back-pressure from the store: when its queue reaches the high-water
  * mark, every session stops reading (the bytes wait in the kernel, and TCP
