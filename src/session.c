@@ -679,6 +679,9 @@ session_event_cb(struct bufferevent *bev, short what, void *arg)
 		a->state = ATT_HELLO;
 		if (session_hello(a) != 0)
 			session_close(a, "cannot send hello");
+		else	/* the attester's hello may have come with the
+			 * handshake's last read (TLS 1.2) */
+			session_read_buffered(bev);
 		return;
 	}
 	/* What arrived before the end is appraised first. */
@@ -1020,6 +1023,11 @@ session_linger(struct bufferevent *bev, struct ssh_link *ssh, int pending)
 	bufferevent_set_timeouts(bev, NULL, NULL);
 	evtimer_add(l->deadline, &tv);
 	bufferevent_enable(bev, EV_READ);
+	/* The answer may be read already (reading was held, or it is in
+	 * OpenSSL's read-ahead buffer): nothing would announce it. */
+	bufferevent_trigger(bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
+	    BEV_TRIG_DEFER_CALLBACKS);
+	session_read_buffered(bev);
 }
 
 /*

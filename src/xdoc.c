@@ -804,7 +804,7 @@ check_identity(struct xdoc *d, const struct xnode *n,
 	LY_ARRAY_FOR(mod->identities, i)
 		if (strcmp(mod->identities[i].name, colon + 1) == 0)
 			id = &mod->identities[i];
-	if (id == NULL)
+	if (id == NULL || lys_identity_iffeature_value(id) != LY_SUCCESS)
 		return refuse(d, d->buf + n->offset, "%s: no identity %s",
 		    n->name, n->text);
 	LY_ARRAY_FOR(t->bases, i)

@@ -24,6 +24,11 @@ XML, or not what they seem to a reader that scans the text.
               pcr_evidence/foreign-id.xml) as two TLS records in one TCP
               segment (TCP_CORK), then silence: both must be read at once
               though the socket announces nothing more
+    tls12     TLS 1.2 (the server's Finished is the handshake's last
+              message), the socket corked from the handshake until the
+              hello is written: the Finished and the hello reach rivd in
+              one segment, and the hello must be read although nothing
+              more arrives
 
 Each connection writes "SCENARIO CONN EVENT" lines to DIR/events.  Runs
 until SIGTERM (or --max-seconds).
@@ -34,6 +39,7 @@ import base64
 import hashlib
 import os
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -47,7 +53,7 @@ from rivd_fake import SN  # noqa: E402
 
 BASE_NS = nt.BASE_NS
 RAS = "urn:rivd:params:xml:ns:yang:riv-attestation-streams"
-SCENARIOS = ("prefixed", "textcap", "escaped", "noid", "burst")
+SCENARIOS = ("prefixed", "textcap", "escaped", "noid", "burst", "tls12")
 FOREIGN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fuzz",
                        "seeds", "pcr_evidence", "foreign-id.xml")
 HOLD_SECONDS = 600
@@ -93,6 +99,8 @@ class Server(rf.Listener):
         s = None
         try:
             raw.settimeout(10)
+            if self.name == "tls12":
+                raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
             s = nt.Session(self.ctx.wrap_socket(raw, server_side=True),
                            timeout=10)
             self.play(s, nconn)
@@ -107,6 +115,8 @@ class Server(rf.Listener):
 
     def hello(self, s, text):
         s.send_raw(text.encode() + nt.EOM)
+        if self.name == "tls12":
+            s.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
         rivd_hello = s.read_raw_message()
         s.chunked = nt.BASE11 in text and nt.BASE11.encode() in rivd_hello
 
@@ -163,7 +173,7 @@ class Server(rf.Listener):
                     "&quot;%s&quot;&gt;7&lt;/id&gt;&lt;seed-id&gt;%s"
                     "&lt;/seed-id&gt;</error-message></rpc-error>"
                     "</rpc-reply>" % (BASE_NS, mid, SN, seed_id(seed)))
-        elif name == "burst":
+        elif name in ("burst", "tls12"):
             body = ("<rpc-reply xmlns=\"%s\" message-id=\"%s\"><id xmlns="
                     "\"%s\">4545</id><seed-id xmlns=\"%s\">%s</seed-id>"
                     "</rpc-reply>" % (BASE_NS, mid, SN, RAS,
@@ -199,6 +209,9 @@ def main():
     servers = []
     for name in args.scenarios:
         srv = Server(name, ctx, rec)
+        if name == "tls12":
+            srv.ctx = rf.prepare(args)
+            srv.ctx.maximum_version = ssl.TLSVersion.TLSv1_2
         servers.append(srv)
     rf.run(args.dir, servers, args.max_seconds)
 

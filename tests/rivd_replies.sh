@@ -9,7 +9,8 @@
 # a refusal that quotes the decoded text; an rpc-reply without a
 # message-id is a malformed message.  Two notifications in one TCP
 # segment, then silence: rivd reads ahead (several TLS records a read) and
-# must appraise both at once although the socket announces nothing more.
+# must appraise both at once although the socket announces nothing more;
+# likewise a TLS 1.2 attester's hello that came with the handshake's end.
 # Exit 77 (skip) without openssl.
 . "${RIV_SRCDIR:-.}/tests/attester_lib.sh"
 . "$RIV_SRCDIR/tests/rivd_lib.sh"
@@ -19,7 +20,7 @@ command -v openssl >/dev/null 2>&1 || { echo "skip: no openssl"; exit 77; }
 trap '[ -n "$FAKE_PID" ] && stop_pid "$FAKE_PID"
 rivd_cleanup' EXIT
 
-SCENARIOS="prefixed textcap escaped noid burst"
+SCENARIOS="prefixed textcap escaped noid burst tls12"
 RDIR=$TMP/replies
 
 make_pki
@@ -75,6 +76,10 @@ wait_for_event() {
 		n=$((n + 1))
 	done
 }
+check_log_count "attester tls12: session up" 1 \
+    "a hello in the segment of the TLS 1.2 handshake's end is read" 4
+check_no_log "attester tls12: session closed" 0 \
+    "the TLS 1.2 session is not closed"
 wait_for_event "burst 1 burst"
 # Both verdicts within 3 s: a record left in OpenSSL's buffer would wait
 # for a packet that never comes.
