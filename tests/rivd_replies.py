@@ -24,6 +24,10 @@ XML, or not what they seem to a reader that scans the text.
               pcr_evidence/foreign-id.xml) as two TLS records in one TCP
               segment (TCP_CORK), then silence: both must be read at once
               though the socket announces nothing more
+    lastword  a good hello and reply (id 4545), then a notification of a
+              subscription rivd does not hold and the TLS close_notify in
+              one TCP segment: the notification must be appraised before
+              the session ends
     tls12     TLS 1.2 (the server's Finished is the handshake's last
               message), the socket corked from the handshake until the
               hello is written: the Finished and the hello reach rivd in
@@ -53,7 +57,8 @@ from rivd_fake import SN  # noqa: E402
 
 BASE_NS = nt.BASE_NS
 RAS = "urn:rivd:params:xml:ns:yang:riv-attestation-streams"
-SCENARIOS = ("prefixed", "textcap", "escaped", "noid", "burst", "tls12")
+SCENARIOS = ("prefixed", "textcap", "escaped", "noid", "burst", "tls12",
+             "lastword")
 FOREIGN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fuzz",
                        "seeds", "pcr_evidence", "foreign-id.xml")
 HOLD_SECONDS = 600
@@ -147,6 +152,18 @@ class Server(rf.Listener):
         s.send_message(msg)
         s.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
 
+    def last_word(self, s):
+        """Send a notification and close (close_notify) in one segment:
+        TCP_CORK holds both until the kernel's 200 ms cork limit."""
+        with open(FOREIGN, "rb") as f:
+            msg = f.read().strip()
+        s.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+        s.send_message(msg)
+        try:
+            s.sock.unwrap()
+        except (OSError, ValueError):
+            pass
+
     def play(self, s, nconn):
         ev = self.rec.event
         name = self.name
@@ -173,7 +190,7 @@ class Server(rf.Listener):
                     "&quot;%s&quot;&gt;7&lt;/id&gt;&lt;seed-id&gt;%s"
                     "&lt;/seed-id&gt;</error-message></rpc-error>"
                     "</rpc-reply>" % (BASE_NS, mid, SN, seed_id(seed)))
-        elif name in ("burst", "tls12"):
+        elif name in ("burst", "tls12", "lastword"):
             body = ("<rpc-reply xmlns=\"%s\" message-id=\"%s\"><id xmlns="
                     "\"%s\">4545</id><seed-id xmlns=\"%s\">%s</seed-id>"
                     "</rpc-reply>" % (BASE_NS, mid, SN, RAS,
@@ -196,6 +213,11 @@ class Server(rf.Listener):
             time.sleep(0.5)
             self.burst(s)
             ev(name, nconn, "burst")
+        if name == "lastword" and nconn == 1:
+            time.sleep(0.5)
+            self.last_word(s)
+            ev(name, nconn, "closed")
+            return
         self.hold(s)
 
 

@@ -10,7 +10,8 @@
 # message-id is a malformed message.  Two notifications in one TCP
 # segment, then silence: rivd reads ahead (several TLS records a read) and
 # must appraise both at once although the socket announces nothing more;
-# likewise a TLS 1.2 attester's hello that came with the handshake's end.
+# likewise a TLS 1.2 attester's hello that came with the handshake's end,
+# and a notification that came with the attester's close.
 # Exit 77 (skip) without openssl.
 . "${RIV_SRCDIR:-.}/tests/attester_lib.sh"
 . "$RIV_SRCDIR/tests/rivd_lib.sh"
@@ -20,7 +21,7 @@ command -v openssl >/dev/null 2>&1 || { echo "skip: no openssl"; exit 77; }
 trap '[ -n "$FAKE_PID" ] && stop_pid "$FAKE_PID"
 rivd_cleanup' EXIT
 
-SCENARIOS="prefixed textcap escaped noid burst tls12"
+SCENARIOS="prefixed textcap escaped noid burst tls12 lastword"
 RDIR=$TMP/replies
 
 make_pki
@@ -80,6 +81,9 @@ check_log_count "attester tls12: session up" 1 \
     "a hello in the segment of the TLS 1.2 handshake's end is read" 4
 check_no_log "attester tls12: session closed" 0 \
     "the TLS 1.2 session is not closed"
+wait_for_event "lastword 1 closed"
+wait_verdicts 1 "v['attester'] == 'lastword' and 'foreign' in v['codes']" \
+    "a notification in the segment of the attester's close is appraised" 3
 wait_for_event "burst 1 burst"
 # Both verdicts within 3 s: a record left in OpenSSL's buffer would wait
 # for a packet that never comes.
