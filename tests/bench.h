@@ -23,4 +23,18 @@ bench_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/*
+ * Return the CPU seconds clock (CLOCK_THREAD_CPUTIME_ID or
+ * CLOCK_PROCESS_CPUTIME_ID) has counted: figures per core, since on a
+ * shared machine wall time also counts the time spent waiting for one.
+ */
+static inline double
+bench_cpu(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 #endif

@@ -39,20 +39,6 @@ static const char *dirs[] = {
 	"/usr/lib/python3/dist-packages/",
 };
 
-/*
- * The thread's CPU time in seconds: the replay figures are per core, and
- * on a shared machine wall time also counts the time the bench waits for
- * a core.
- */
-static double
-cpu_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A growing byte buffer. */
 struct gbuf {
 	uint8_t	*d;
@@ -397,12 +383,12 @@ run_full(const struct input *in, struct tally *t)
 		settle(in, st, h);
 		first = 1;
 	}
-	t0 = cpu_now();
+	t0 = bench_cpu(CLOCK_THREAD_CPUTIME_ID);
 	if (ima_feed(st, h, in->list.d + in->off[first],
 	    in->list.n - in->off[first], IMA_FORMAT_BINARY, first,
 	    t != NULL ? appraise : NULL, t, &err) != RIV_OK)
 		printf("  ima feed failed: %s\n", err.msg);
-	dt = cpu_now() - t0;
+	dt = bench_cpu(CLOCK_THREAD_CPUTIME_ID) - t0;
 	if (t != NULL)
 		ima_appraiser_free(t->ap);
 	hasher_free(h);
@@ -462,7 +448,7 @@ run_steps(const struct input *in, struct tally *t)
 	if ((t->ap = ima_appraiser_new(in->pol)) == NULL)
 		return 0;
 	text = state_save(st, &len);
-	t0 = cpu_now();
+	t0 = bench_cpu(CLOCK_THREAD_CPUTIME_ID);
 	for (i = 0; i < BENCH_ENTRIES && text != NULL; i += BENCH_STEP) {
 		j = i + BENCH_STEP < BENCH_ENTRIES ? i + BENCH_STEP :
 		    BENCH_ENTRIES;
@@ -484,7 +470,7 @@ run_steps(const struct input *in, struct tally *t)
 		}
 		text = state_save(st, &len);
 	}
-	dt = cpu_now() - t0;
+	dt = bench_cpu(CLOCK_THREAD_CPUTIME_ID) - t0;
 	free(text);
 	ima_appraiser_free(t->ap);
 	hasher_free(h);
@@ -529,7 +515,7 @@ run_parse(const struct input *in, struct tally *t)
 	struct ima_reader r;
 	struct ima_entry e;
 	struct riv_err err;
-	double t0 = cpu_now();
+	double t0 = bench_cpu(CLOCK_THREAD_CPUTIME_ID);
 
 	(void)t;
 	if (ima_reader_open(&r, in->list.d, in->list.n, IMA_FORMAT_BINARY, -1,
@@ -538,7 +524,7 @@ run_parse(const struct input *in, struct tally *t)
 	while (ima_reader_next(&r, &e, &err) == 1)
 		;
 	ima_reader_close(&r);
-	return cpu_now() - t0;
+	return bench_cpu(CLOCK_THREAD_CPUTIME_ID) - t0;
 }
 
 /*
@@ -591,12 +577,12 @@ print_ceiling(void)
 	int run;
 
 	for (run = 0; run < BENCH_RUNS; run++) {
-		t0 = cpu_now();
+		t0 = bench_cpu(CLOCK_THREAD_CPUTIME_ID);
 		for (i = 0; i < n; i++) {
 			bank_hash(BANK_SHA256, block, sizeof(block), out);
 			block[0] = out[0];
 		}
-		dt = cpu_now() - t0;
+		dt = bench_cpu(CLOCK_THREAD_CPUTIME_ID) - t0;
 		if (run == 0 || dt < best)
 			best = dt;
 	}
@@ -618,9 +604,9 @@ block_cost(int bank, size_t block)
 	int run;
 
 	for (run = 0; run < BENCH_RUNS; run++) {
-		t0 = cpu_now();
+		t0 = bench_cpu(CLOCK_THREAD_CPUTIME_ID);
 		bank_hash(bank, msg, sizeof(msg), out);
-		dt = cpu_now() - t0;
+		dt = bench_cpu(CLOCK_THREAD_CPUTIME_ID) - t0;
 		msg[0] = out[0];
 		if (run == 0 || dt < best)
 			best = dt;

@@ -112,16 +112,6 @@ fill_bench_item(const struct shape *sh, struct store_item *it, uint64_t i)
 	it->cookie = i;
 }
 
-/* CPU seconds used so far by the clock named (process or thread). */
-static double
-cpu_seconds(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /*
  * Commit n verdicts of a shape, at most batch per transaction; print the
  * rates.
@@ -153,8 +143,8 @@ run_store(const char *dir, const struct shape *sh, const char *sync,
 	}
 	memset(&it, 0, sizeof(it));
 	start = bench_now();
-	cpu0 = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
-	own0 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
+	cpu0 = bench_cpu(CLOCK_PROCESS_CPUTIME_ID);
+	own0 = bench_cpu(CLOCK_THREAD_CPUTIME_ID);
 	for (i = 0; i < n; i++) {
 		fill_bench_item(sh, &it, i);
 		for (;;) {
@@ -172,8 +162,8 @@ run_store(const char *dir, const struct shape *sh, const char *sync,
 	while (p.committed + p.failed < p.want)
 		pthread_cond_wait(&p.done, &p.lock);
 	pthread_mutex_unlock(&p.lock);
-	store_cpu = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu0 -
-	    (cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - own0);
+	store_cpu = bench_cpu(CLOCK_PROCESS_CPUTIME_ID) - cpu0 -
+	    (bench_cpu(CLOCK_THREAD_CPUTIME_ID) - own0);
 	store_stop(s);
 	printf("store commit (%s: %u attesters x %u streams, synchronous %s, "
 	    "batch %zu, %zu B state): %.0f verdicts/s, %.0f transactions/s, "

@@ -46,16 +46,6 @@ read_seed(const char *path, size_t *len)
 	return buf;
 }
 
-/* CPU seconds used by this thread so far. */
-static double
-thread_cpu(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Time libyang's parse of msg into a notification tree, per message. */
 static double
 time_libyang(struct ly_ctx *ctx, const char *msg)
@@ -65,7 +55,7 @@ time_libyang(struct ly_ctx *ctx, const char *msg)
 	double t0;
 	int i, ok = 1;
 
-	t0 = thread_cpu();
+	t0 = bench_cpu(CLOCK_THREAD_CPUTIME_ID);
 	for (i = 0; i < BENCH_XDOC_ROUNDS / 10; i++) {
 		if (ly_in_new_memory(msg, &in) != LY_SUCCESS)
 			return -1;
@@ -77,7 +67,8 @@ time_libyang(struct ly_ctx *ctx, const char *msg)
 		lyd_free_all(op);
 		ly_in_free(in, 0);
 	}
-	return ok ? (thread_cpu() - t0) / (BENCH_XDOC_ROUNDS / 10) : -1;
+	return ok ? (bench_cpu(CLOCK_THREAD_CPUTIME_ID) - t0) /
+	    (BENCH_XDOC_ROUNDS / 10) : -1;
 }
 
 /* Benchmark both readers on the seed notification. */
@@ -111,10 +102,12 @@ bench_xdoc(void)
 		goto done;
 	}
 	for (run = 0; run < BENCH_XDOC_RUNS; run++) {
-		t0 = thread_cpu();
+		t0 = bench_cpu(CLOCK_THREAD_CPUTIME_ID);
 		for (i = 0; i < BENCH_XDOC_ROUNDS; i++)
 			xdoc_read(d, ctx, msg, len);
-		if ((t = (thread_cpu() - t0) / BENCH_XDOC_ROUNDS) < lean)
+		t = (bench_cpu(CLOCK_THREAD_CPUTIME_ID) - t0) /
+		    BENCH_XDOC_ROUNDS;
+		if (t < lean)
 			lean = t;
 		if ((t = time_libyang(ctx, msg)) < ly)
 			ly = t;
