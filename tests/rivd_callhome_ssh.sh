@@ -77,6 +77,18 @@ check_dev_log_more() {
 	fi
 }
 
+# check_no_dev_session DEVICE DESCRIPTION: DEVICE's log shows no NETCONF
+# session of rivd's over SSH.
+check_no_dev_session() {
+	if [ "$(dev_log_count "session [0-9]+ \(rivd\) over SSH" "$1")" -eq 0 ]
+	then
+		npass=$((npass + 1))
+	else
+		nfail=$((nfail + 1))
+		echo "FAIL: $2: $1 logged a session of rivd's"
+	fi
+}
+
 make_pki
 # The host key of a device no attester entry names; x2's host key, and
 # authorized keys for x2 without rivd's user key (client_ssh_key).
@@ -217,12 +229,7 @@ check_dev_log "call home to 127\.0\.0\.1 port $CHP: .*next try" x1 \
 check_log_count "$REFUSED" 2 "rivd refuses the stranger's next call too" 15
 check_no_log "attester d1: (session closed|called home)|SSH authenticated" "$nlog" \
     "the stranger gets no session and leaves d1's alone"
-if [ "$(dev_log_count "session [0-9]+ \(rivd\) over SSH" x1)" -eq 0 ]; then
-	npass=$((npass + 1))
-else
-	nfail=$((nfail + 1))
-	echo "FAIL: the stranger got a NETCONF session over SSH call home"
-fi
+check_no_dev_session x1 "the stranger gets no NETCONF session over SSH call home"
 wait_verdicts 2 "$IS_D1 and v['id'] > $id0 and v['result'] == 'pass'" \
     "d1 keeps passing while the stranger calls"
 check_verdicts "all($IS_D1 for v in vs)" "no verdict but d1's"
@@ -299,12 +306,7 @@ check_no_log \
     "no session from the refused calls, nothing past the host key for d1's"
 check_no_log "call home from [^:]*: SSH authenticated" "$nlog" \
     "no call home authenticates"
-if [ "$(dev_log_count "session [0-9]+ \(rivd\) over SSH" x2)" -eq 0 ]; then
-	npass=$((npass + 1))
-else
-	nfail=$((nfail + 1))
-	echo "FAIL: x2 got a NETCONF session over SSH call home"
-fi
+check_no_dev_session x2 "x2 gets no NETCONF session over SSH call home"
 check_verdicts "not any(v['id'] > $id0 for v in vs)" \
     "no verdict while d1's and x2's calls are refused"
 check_status "a['d1']['connection'] == 'awaiting call home' and \
