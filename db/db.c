@@ -182,7 +182,27 @@ static const char *const migrations[DB_VERSION] = {
 	 */
 	"DROP INDEX verdicts_result;\n"
 	"CREATE INDEX verdicts_result ON verdicts (result)\n"
-	"\tWHERE result <> 'pass';\n"
+	"\tWHERE result <> 'pass';\n",
+	/*
+	 * 5: each verdict names the previous one of its attester, stream
+	 * and TPM (prev_id; the chain starts at posture.verdict_id), and
+	 * posture counts the verdicts on evidence.  verdicts_evidence is
+	 * gone: ordered by source, it made every commit write one index
+	 * page per attester, half of the writer's work; the chain serves
+	 * the reads by attester it served, and a notification is never
+	 * appraised twice for the reasons in schema.sql.
+	 */
+	"ALTER TABLE verdicts ADD COLUMN prev_id INTEGER NOT NULL DEFAULT 0;\n"
+	"UPDATE verdicts SET prev_id = c.prev FROM (SELECT id, lag(id, 1, 0) "
+	"OVER (PARTITION BY attester, stream, tpm ORDER BY id) AS prev "
+	"FROM verdicts) AS c WHERE c.id = verdicts.id AND c.prev <> 0;\n"
+	"ALTER TABLE posture ADD COLUMN nevidence INTEGER NOT NULL DEFAULT 0;\n"
+	"UPDATE posture SET nevidence = c.n FROM (SELECT attester, stream, "
+	"tpm, count(*) AS n FROM verdicts WHERE evidence = 1 "
+	"GROUP BY attester, stream, tpm) AS c WHERE c.attester = "
+	"posture.attester AND c.stream = posture.stream AND "
+	"c.tpm = posture.tpm;\n"
+	"DROP INDEX verdicts_evidence;\n"
 };
 
 /* Result names, indexed by enum verdict_result; worst last but one. */

@@ -18,7 +18,7 @@
 #include "store.h"
 #include "util.h"
 
-#define DB_VERSION		4		/* schema version: migrations */
+#define DB_VERSION		5		/* schema version: migrations */
 #define DB_APPLICATION_ID	0x72697664	/* "rivd" */
 #define DB_BUSY_MS		5000		/* busy_timeout, ms */
 #define DB_JOURNAL_MAX		(64 * 1024 * 1024) /* WAL size kept */
@@ -67,7 +67,6 @@ struct store_rec {
 /* What one committed transaction stored. */
 struct writer_counts {
 	uint64_t	 items;		/* verdict records */
-	uint64_t	 duplicates;	/* of which already stored: dropped */
 	uint64_t	 notes;
 	int		 transient;	/* failed for a reason that passes */
 };

@@ -1,11 +1,13 @@
--- schema.sql — rivd's verdict store, schema version 4.
+-- schema.sql — rivd's verdict store, schema version 5.
 --
 -- The readable reference: rivd builds the same schema with the numbered
 -- migrations in db/db.c, applied by PRAGMA user_version when it opens the
 -- database (tests/check_store.c checks that both give the same schema).
 -- `sqlite3 rivd.db < db/schema.sql` makes a database rivd accepts as
--- version 4.  Version 4 made verdicts_result a partial index: verdicts
--- that pass (nearly all) no longer pay for an entry in it.
+-- version 5.  Version 4 made verdicts_result a partial index: verdicts
+-- that pass (nearly all) no longer pay for an entry in it.  Version 5
+-- chains each source's verdicts (prev_id) instead of indexing them by
+-- attester: see verdicts.
 --
 -- Times are microseconds since the epoch (UTC).  Names are those of
 -- rivd.conf; tpm is '' for an attester appraised as one TPM.  Sequence
@@ -16,12 +18,23 @@ PRAGMA application_id = 1919514212;	-- 0x72697664, "rivd"
 
 -- One row per appraised notification, or per verdict that judges no
 -- notification (evidence 0: a missed heartbeat, a malformed or foreign
--- message, a refused subscription).  The unique index makes it impossible
--- to store one verdict on evidence twice (the nonce belongs to the key: a
--- subscription id and sequence number come again when an attester
--- restarts its ids or a configured subscription is written anew).  Ids follow the commit order and
--- are never reused (AUTOINCREMENT), so readers (rivctl tail) may use them
--- as a cursor.
+-- message, a refused subscription).  Ids follow the commit order and are
+-- never reused (AUTOINCREMENT), so readers (rivctl tail) may use them as
+-- a cursor.
+--
+-- The verdicts of one attester, stream and TPM (a source) form a chain:
+-- prev_id names the source's verdict before (0: its first), and the
+-- source's posture row names its latest.  Readers of one attester's
+-- verdicts walk the chains back from posture (rivctl verdicts
+-- --attester); there is no index by attester, which would make each
+-- commit write one index page per attester that had a verdict in it.
+--
+-- A notification is never appraised twice, so never stored twice: within
+-- a subscription its nonce chain refuses one seen before (a replay: a
+-- verdict with evidence 0, the original keeps its own), the state a
+-- verdict leaves is committed with it, and after a restart or a
+-- reconnection every subscription has a new seed, so no notification
+-- sent before matches it (evidence 0 again: an unknown seed).
 CREATE TABLE verdicts (
 	id		INTEGER PRIMARY KEY AUTOINCREMENT,
 	attester	TEXT NOT NULL,
@@ -37,11 +50,9 @@ CREATE TABLE verdicts (
 	pcr_digest	TEXT NOT NULL DEFAULT '',	-- lowercase hex
 	received_us	INTEGER NOT NULL,
 	committed_us	INTEGER NOT NULL,
-	evidence	INTEGER NOT NULL DEFAULT 1 CHECK (evidence IN (0, 1))
+	evidence	INTEGER NOT NULL DEFAULT 1 CHECK (evidence IN (0, 1)),
+	prev_id		INTEGER NOT NULL DEFAULT 0	-- the source's previous
 );
-CREATE UNIQUE INDEX verdicts_evidence ON verdicts
-	(attester, stream, tpm, subscription, sequence, nonce)
-	WHERE evidence = 1;
 CREATE INDEX verdicts_received ON verdicts (received_us);
 -- Verdicts that did not pass, by result (rivctl verdicts --result
 -- without pass, which says "result <> 'pass'" so that SQLite uses it);
@@ -67,7 +78,8 @@ CREATE TABLE state (
 );
 
 -- Posture: the latest result of each attester/stream/TPM, since when it
--- holds, and the verdicts counted by result.
+-- holds, its latest verdict (where its chain starts), and its verdicts
+-- counted by result and those on evidence.
 CREATE TABLE posture (
 	attester	TEXT NOT NULL,
 	stream		TEXT NOT NULL,
@@ -79,6 +91,7 @@ CREATE TABLE posture (
 	nfail		INTEGER NOT NULL DEFAULT 0,
 	nerror		INTEGER NOT NULL DEFAULT 0,
 	nstale		INTEGER NOT NULL DEFAULT 0,
+	nevidence	INTEGER NOT NULL DEFAULT 0,	-- verdicts on evidence
 	PRIMARY KEY (attester, stream, tpm)
 );
 
@@ -153,4 +166,4 @@ CREATE TABLE acknowledgements (
 CREATE INDEX acknowledgements_attester ON acknowledgements
 	(attester, verdict_id);
 
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;

@@ -639,7 +639,6 @@ commit_batch(struct store *s, size_t n)
 	pthread_mutex_lock(&s->lock);
 	if (rc == RIV_OK) {
 		s->stats.items += c.items;
-		s->stats.duplicates += c.duplicates;
 		s->stats.notes += c.notes;
 		s->stats.batches++;
 		s->failing = 0;

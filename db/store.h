@@ -47,7 +47,7 @@ struct verdict {
 	uint64_t	 sequence;	/* the evidence's sequence number */
 	int		 no_evidence;	/* judges no notification (stale,
 					   malformed, foreign, a refused
-					   subscription): never a duplicate */
+					   subscription) */
 	enum verdict_result result;
 	char		 codes[STORE_CODES_LEN];	/* e.g. "nonce,replayed" */
 	char		 reasons[STORE_REASONS_MAX][STORE_REASON_LEN];
@@ -86,10 +86,7 @@ struct store;
  * Called on the writer thread after a batch committed (ok 1) or failed
  * (ok 0, items not stored: the transaction was rolled back, the reason is
  * in store_stats.last_error); cookies of the batch's items, in the order
- * they were submitted.  An item whose verdict on evidence was already
- * stored (same attester, stream, TPM, subscription and sequence) is
- * reported committed: the verdict stored first stands, and the duplicate is
- * dropped whole (its state is not applied; see store_stats.duplicates).
+ * they were submitted.
  */
 typedef void (*store_commit_cb)(const uint64_t *, size_t, int, void *);
 
@@ -104,7 +101,6 @@ typedef void (*store_drain_cb)(void *);
 /* What the writer did so far, for the daemon's log and status. */
 struct store_stats {
 	uint64_t	 items;		/* items committed */
-	uint64_t	 duplicates;	/* of which already stored: dropped */
 	uint64_t	 notes;		/* notes committed */
 	uint64_t	 batches;	/* transactions committed */
 	uint64_t	 failed_batches;

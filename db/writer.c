@@ -4,10 +4,9 @@
  * statements.  Runs on the writer thread only (store.c); knows nothing of
  * threads or queues.
  *
- * For each verdict record: the verdict (a verdict already stored under the
- * same attester, stream, TPM, subscription and sequence is left as it is
- * and the record dropped whole: its state is not applied and nothing is
- * counted twice), the engine state, the posture of its stream and, when
+ * For each verdict record: the verdict, linked to the previous one of its
+ * attester, stream and TPM (prev_id: the one posture names), the engine
+ * state, the posture of its stream and, when
  * that changes, the attester's overall posture, each change logged in
  * events with the verdict's id (the overall change right after its
  * stream's, in the same transaction: its id is the next one).  For each
@@ -51,10 +50,10 @@ static const char *const writer_sql[ST_COUNT] = {
 	[ST_INSERT_VERDICT] =
 	    "INSERT INTO verdicts (attester, stream, tpm, subscription, "
 	    "sequence, result, codes, reasons, nonce, pcr_digest, "
-	    "received_us, committed_us, evidence) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
-	    "ON CONFLICT (attester, stream, tpm, subscription, sequence, nonce) "
-	    "WHERE evidence = 1 DO NOTHING",
+	    "received_us, committed_us, evidence, prev_id) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+	    "coalesce((SELECT verdict_id FROM posture WHERE attester = ?1 AND "
+	    "stream = ?2 AND tpm = ?3), 0))",
 	[ST_PUT_STATE] =
 	    "INSERT INTO state (attester, stream, tpm, sequence, blob, "
 	    "updated_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
@@ -67,7 +66,8 @@ static const char *const writer_sql[ST_COUNT] = {
 	    "npass = npass + (result = 'pass'), "
 	    "nfail = nfail + (result = 'fail'), "
 	    "nerror = nerror + (result = 'error'), "
-	    "nstale = nstale + (result = 'stale') "
+	    "nstale = nstale + (result = 'stale'), "
+	    "nevidence = nevidence + ?6 "
 	    "WHERE attester = ?1 AND stream = ?2 AND tpm = ?3 AND "
 	    "result = ?4",
 	[ST_GET_POSTURE] =
@@ -75,16 +75,17 @@ static const char *const writer_sql[ST_COUNT] = {
 	    "WHERE attester = ?1 AND stream = ?2 AND tpm = ?3",
 	[ST_PUT_POSTURE] =
 	    "INSERT INTO posture (attester, stream, tpm, result, since_us, "
-	    "verdict_id, npass, nfail, nerror, nstale) "
+	    "verdict_id, npass, nfail, nerror, nstale, nevidence) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4 = 'pass', ?4 = 'fail', "
-	    "?4 = 'error', ?4 = 'stale') "
+	    "?4 = 'error', ?4 = 'stale', ?7) "
 	    "ON CONFLICT (attester, stream, tpm) DO UPDATE SET "
 	    "result = excluded.result, since_us = excluded.since_us, "
 	    "verdict_id = excluded.verdict_id, "
 	    "npass = npass + excluded.npass, "
 	    "nfail = nfail + excluded.nfail, "
 	    "nerror = nerror + excluded.nerror, "
-	    "nstale = nstale + excluded.nstale",
+	    "nstale = nstale + excluded.nstale, "
+	    "nevidence = nevidence + excluded.nevidence",
 	/* The session pseudo-stream (malformed messages) never recovers
 	 * by itself, so it does not weigh on the overall posture. */
 	[ST_STREAM_RESULTS] =
@@ -335,6 +336,7 @@ put_posture(struct writer *w, const struct store_rec *r, int64_t id,
 	bind_text(st, 3, r->tpm);
 	bind_text(st, 4, result);
 	sqlite3_bind_int64(st, 5, id);
+	sqlite3_bind_int(st, 6, r->evidence);
 	if (run(w, ST_BUMP_POSTURE, err) == -1)
 		return -1;
 	if (sqlite3_changes(w->db) == 1)
@@ -353,6 +355,7 @@ put_posture(struct writer *w, const struct store_rec *r, int64_t id,
 	bind_text(st, 4, result);
 	sqlite3_bind_int64(st, 5, r->time_us);
 	sqlite3_bind_int64(st, 6, id);
+	sqlite3_bind_int(st, 7, r->evidence);
 	if (run(w, ST_PUT_POSTURE, err) == -1)
 		return -1;
 	memset(&ev, 0, sizeof(ev));
@@ -390,10 +393,7 @@ put_state(struct writer *w, const struct store_rec *r, int64_t now,
 	return run(w, ST_PUT_STATE, err);
 }
 
-/*
- * Store a verdict record: the verdict, then (unless the verdict was
- * already there) its state and posture.
- */
+/* Store a verdict record: the verdict, then its state and posture. */
 static int
 put_verdict(struct writer *w, const struct store_rec *r, int64_t now,
     struct writer_counts *c, struct riv_err *err)
@@ -417,10 +417,6 @@ put_verdict(struct writer *w, const struct store_rec *r, int64_t now,
 	if (run(w, ST_INSERT_VERDICT, err) == -1)
 		return -1;
 	c->items++;
-	if (sqlite3_changes(w->db) == 0) {
-		c->duplicates++;
-		return 0;
-	}
 	id = sqlite3_last_insert_rowid(w->db);
 	if (r->has_state && put_state(w, r, now, err) == -1)
 		return -1;

@@ -263,6 +263,26 @@ parse_query(int argc, char **argv, const struct option *opts,
 #define SEL_LAST	0x4	/* the last :limit, not the first */
 
 /*
+ * Write into where the WITH clause that names the ids of one attester's
+ * verdicts (chain): each of its sources' chain, walked back from the
+ * source's latest verdict (posture) along prev_id, no further than :after
+ * and :since allow (a source's verdicts are received in the order they are
+ * chained).  The store has no index by attester (db/schema.sql).
+ */
+static void
+build_chain_sql(const struct query *q, int flags, char *with, size_t len)
+{
+	snprintf(with, len, "WITH RECURSIVE chain(id) AS ("
+	    "SELECT verdict_id FROM posture WHERE attester = :attester%s%s "
+	    "UNION ALL SELECT v.prev_id FROM chain JOIN verdicts v ON "
+	    "v.id = chain.id WHERE v.prev_id %s%s) ",
+	    q->stream != NULL ? " AND stream = :stream" : "",
+	    flags & SEL_AFTER ? " AND verdict_id > :after" : "",
+	    flags & SEL_AFTER ? "> :after" : "<> 0",
+	    q->has_since ? " AND v.received_us >= :since" : "");
+}
+
+/*
  * Write into sql the SELECT of the verdicts that match q and the SEL_*
  * flags, at most :limit of them, oldest first.
  */
@@ -272,11 +292,13 @@ build_verdict_sql(const struct query *q, int flags, char *sql, size_t len)
 	static const char cols[] = "SELECT id, attester, stream, tpm, "
 	    "subscription, sequence, result, codes, reasons, nonce, "
 	    "pcr_digest, received_us, committed_us FROM verdicts WHERE 1";
-	char where[SQL_MAX] = "";
+	char with[SQL_MAX] = "", where[SQL_MAX] = "";
 	int r, first = 1;
 
-	if (q->attester != NULL)
-		strcat(where, " AND attester = :attester");
+	if (q->attester != NULL) {
+		build_chain_sql(q, flags, with, sizeof(with));
+		strcat(where, " AND id IN chain AND attester = :attester");
+	}
 	if (q->stream != NULL)
 		strcat(where, " AND stream = :stream");
 	if (q->has_since)
@@ -300,11 +322,11 @@ build_verdict_sql(const struct query *q, int flags, char *sql, size_t len)
 			strcat(where, " AND result <> 'pass'");
 	}
 	if (flags & SEL_LAST)
-		snprintf(sql, len, "SELECT * FROM (%s%s ORDER BY id DESC "
-		    "LIMIT :limit) ORDER BY id", cols, where);
+		snprintf(sql, len, "%sSELECT * FROM (%s%s ORDER BY id DESC "
+		    "LIMIT :limit) ORDER BY id", with, cols, where);
 	else
-		snprintf(sql, len, "%s%s ORDER BY id LIMIT :limit", cols,
-		    where);
+		snprintf(sql, len, "%s%s%s ORDER BY id LIMIT :limit", with,
+		    cols, where);
 }
 
 /* Bind a named parameter if the statement has it. */
@@ -331,7 +353,7 @@ bind_named_int(sqlite3_stmt *st, const char *name, int64_t v)
 static sqlite3_stmt *
 prepare_verdicts(sqlite3 *db, const struct query *q, int flags)
 {
-	char sql[SQL_MAX + 512];
+	char sql[3 * SQL_MAX];
 	sqlite3_stmt *st;
 
 	build_verdict_sql(q, flags, sql, sizeof(sql));

@@ -47,6 +47,16 @@ expect_status 0 "--stream" -- verdicts --db "$DB" --stream ima-log --json
 expect_json 'len(d) == 4 and {v["stream"] for v in d} == {"ima-log"}' "ima-log only"
 expect_status 0 "--attester and --stream" -- verdicts --db "$DB" --attester r1 --stream ima-log --json
 expect_json '[v["sequence"] for v in d] == [1, 2]' "r1 ima-log"
+# An attester's verdicts are read along each stream's chain (schema 5):
+# merged in commit order, cut by --since and --result.
+expect_status 0 "--attester, two streams" -- verdicts --db "$DB" --attester r1 --json
+expect_json '[(v["stream"], v["sequence"]) for v in d] == [("pcr-trust-evidence", 1), ("ima-log", 1), ("ima-log", 2)]' "r1's streams merged, oldest first"
+expect_status 0 "--attester and --since" -- verdicts --db "$DB" --attester r1 --since 2025-06-01T06:00:01Z --json
+expect_json '[(v["stream"], v["sequence"]) for v in d] == [("ima-log", 1), ("ima-log", 2)]' "r1 since a time"
+expect_status 0 "--attester and --result" -- verdicts --db "$DB" --attester r1 --result fail --json
+expect_json '[(v["stream"], v["sequence"]) for v in d] == [("ima-log", 2)]' "r1's failure"
+expect_status 0 "--attester, --stream and --limit" -- verdicts --db "$DB" --attester r1 --stream pcr-trust-evidence --limit 5 --json
+expect_json '[(v["stream"], v["sequence"]) for v in d] == [("pcr-trust-evidence", 1)]' "r1's one quote"
 expect_status 0 "--result fail" -- verdicts --db "$DB" --result fail --json
 expect_json '[v["result"] for v in d] == ["fail"]' "failures only"
 expect_status 0 "--result list" -- verdicts --db "$DB" --result error,stale --json
@@ -76,7 +86,7 @@ expect_output '^no verdicts$' "says so"
 expect_status 0 "status as JSON" -- status --db "$DB" --json
 expect_json '[a["name"] for a in d["attesters"]] == ["r1", "r2", "r3"]' "attesters"
 expect_json 'd["verdicts"] == {"total": 7, "pass": 4, "fail": 1, "error": 1, "stale": 1}' "counters"
-expect_json 'd["schema_version"] == 4 and d["last_committed"] is not None' "database figures"
+expect_json 'd["schema_version"] == 5 and d["last_committed"] is not None' "database figures"
 expect_json '[a["posture"] for a in d["attesters"]] == ["fail", "error", "pass"]' "overall posture: the worst stream"
 expect_json 'd["attesters"][0]["connection"] == "connected" and d["attesters"][0]["connection_detail"] == "tls 192.0.2.1:6513" and d["attesters"][1]["connection"] is None' "connection state"
 expect_json '[(s["stream"], s["id"], s["state"]) for s in d["attesters"][0]["subscriptions"]] == [("ima-log", 7, "active"), ("pcr-trust-evidence", 8, "active")]' "subscription state"
