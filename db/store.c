@@ -1,8 +1,9 @@
 /*
  * store.c — the verdict store's object: the bounded queue between the
  * daemon's loop and the writer thread, the thread itself (group commit:
- * up to `batch` records per transaction, lingering for more when the
- * queue runs dry), and the loop's own read connection for
+ * up to `batch` records per transaction, at most one transaction begun
+ * every `linger` ms unless a batch is full), and the loop's own read
+ * connection for
  * store_load_state.
  *
  * Ownership: the loop (any thread, under the queue lock) submits; only
@@ -59,6 +60,7 @@ struct store {
 	pthread_t	 thread;
 	size_t		 batch;
 	unsigned	 linger_ms;
+	struct timespec	 began;		/* the last transaction (monotonic) */
 	store_commit_cb	 cb;
 	void		*cb_arg;
 	struct store_rec **take;	/* the batch being written */
@@ -530,9 +532,12 @@ deadline_after(unsigned ms)
 }
 
 /*
- * Wait for records and move up to batch of them into s->take: when fewer
- * are queued, linger for more unless stopping.  Return how many; 0 once
- * stopping with the queue empty.
+ * Wait for records and move up to batch of them into s->take.  A batch
+ * that is not full waits until linger_ms after the last transaction
+ * began (unless stopping): under load, a transaction every linger_ms
+ * takes what came meanwhile; a record that comes after a quiet spell
+ * waits for nothing.  Return how many; 0 once stopping with the queue
+ * empty.
  */
 static size_t
 take_batch(struct store *s)
@@ -546,7 +551,8 @@ take_batch(struct store *s)
 		pthread_cond_wait(&s->cond, &s->lock);
 	}
 	if (s->count < s->batch && s->linger_ms > 0 && !s->stopping) {
-		until = deadline_after(s->linger_ms);
+		until = s->began;
+		ts_add_ms(&until, s->linger_ms);
 		while (s->count < s->batch && !s->stopping) {
 			s->wake_at = s->batch;
 			if (pthread_cond_timedwait(&s->cond, &s->lock,
@@ -555,6 +561,7 @@ take_batch(struct store *s)
 		}
 	}
 	s->wake_at = 0;
+	clock_gettime(CLOCK_MONOTONIC, &s->began);
 	n = s->count < s->batch ? s->count : s->batch;
 	for (i = 0; i < n; i++) {
 		s->take[i] = s->ring[s->head];

@@ -134,8 +134,11 @@ struct store_stats {
  * drained to its low-water mark; the loop stops reading its attesters
  * meanwhile (back-pressure) and never waits for the store.
  * store_start: start the writer thread with a batch limit (items) and a
- * linger (ms to wait for more items before committing a batch that is not
- * full; 0: commit what is there).  Signals are blocked in the thread.
+ * linger: a batch that is not full waits until linger ms after the last
+ * transaction began (0: commit what is there at once), so that under load
+ * a transaction every linger ms takes what came meanwhile, while a record
+ * after a quiet spell waits for nothing.  Signals are blocked in the
+ * thread.
  * Unless store_set_queue_max was called, an empty queue is made to hold
  * STORE_QUEUE_BATCHES batches if that is fewer records.  A
  * batch the database refuses for a reason that passes (SQLITE_BUSY or

@@ -307,7 +307,7 @@ conf_load(const char *path, struct ly_ctx *ctx, struct conf **cp,
 	c->store_path = conf_file(dir, leaf_text(v, "store/path"));
 	c->synchronous = strdup(leaf_text(v, "store/synchronous"));
 	c->batch = (uint32_t)conf_num(v, "store/batch", 256);
-	c->linger_ms = (uint32_t)conf_num(v, "store/linger", 0);
+	c->linger_ms = (uint32_t)conf_num(v, "store/linger", 5);
 	c->max_message = (uint32_t)conf_num(v, "limits/max-message-size",
 	    16777216);
 	c->max_entries = (uint32_t)conf_num(v, "limits/max-entries", 1000);

@@ -13,8 +13,10 @@
  * Making a verify context (fetching by name) and reading the EC group
  * order for every quote cost a tenth of an ECDSA P-256 check, so akey_load
  * does both once per key (the context with the digest and padding of an
- * RSA AK's fixed scheme) and each quote verifies with a copy of the
- * context (EVP_PKEY_CTX_dup).
+ * RSA AK's fixed scheme).  A quote verifies with that context itself
+ * when it needs no other parameters (EVP_PKEY_verify may be called again
+ * on a context for operations with the same parameters; rivd and rivctl
+ * verify on one thread), else with a copy (EVP_PKEY_CTX_dup).
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -509,14 +511,17 @@ set_rsa_scheme(EVP_PKEY_CTX *ctx, int bank, int padding)
 }
 
 /*
- * Make the verify context of a quote: a copy of the AK's prepared one, or
- * a new one.  RIV_OK with *ctx set, RIV_FAIL (out of memory) or
+ * Make the verify context of a quote: the AK's prepared one if its
+ * parameters are those the quote needs (same), else a copy of it, or a
+ * new one.  RIV_OK with *ctx set, RIV_FAIL (out of memory) or
  * RIV_MALFORMED if OpenSSL cannot verify with the key.
  */
 static int
-verify_ctx(const struct akey *ak, EVP_PKEY_CTX **ctx)
+verify_ctx(const struct akey *ak, int same, EVP_PKEY_CTX **ctx)
 {
-	if (ak->vctx != NULL)
+	if (ak->vctx != NULL && same)
+		*ctx = ak->vctx;
+	else if (ak->vctx != NULL)
 		*ctx = EVP_PKEY_CTX_dup(ak->vctx);
 	else
 		*ctx = EVP_PKEY_CTX_new_from_pkey(NULL, ak->pkey, NULL);
@@ -547,7 +552,7 @@ digest_verify(const struct akey *ak, int bank, int padding, int preset,
 	EVP_PKEY_CTX *ctx = NULL;
 	int rc;
 
-	if ((rc = verify_ctx(ak, &ctx)) == RIV_FAIL) {
+	if ((rc = verify_ctx(ak, padding == 0 || preset, &ctx)) == RIV_FAIL) {
 		rc = err_set(err, RIV_FAIL, "out of memory");
 		goto done;
 	}
@@ -567,7 +572,8 @@ digest_verify(const struct akey *ak, int bank, int padding, int preset,
 		rc = err_set(err, RIV_FAIL, "%s signature does not verify with "
 		    "the AK", what);
 done:
-	EVP_PKEY_CTX_free(ctx);
+	if (ctx != ak->vctx)
+		EVP_PKEY_CTX_free(ctx);
 	ERR_clear_error();
 	return rc;
 }

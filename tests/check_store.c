@@ -918,6 +918,85 @@ START_TEST(test_verdict_chain)
 }
 END_TEST
 
+/* Return how many cookies sn has seen committed. */
+static size_t
+seen_count(struct seen *sn)
+{
+	size_t n;
+
+	pthread_mutex_lock(&sn->lock);
+	n = sn->n;
+	pthread_mutex_unlock(&sn->lock);
+	return n;
+}
+
+/* Wait (up to 30 s) until sn has seen n cookies committed. */
+static void
+wait_seen(struct seen *sn, size_t n)
+{
+	int i;
+
+	for (i = 0; i < 30000 && seen_count(sn) < n; i++)
+		nap_ms(1);
+	ck_assert_uint_ge(seen_count(sn), n);
+}
+
+/*
+ * linger spaces transactions: a record after a quiet spell is committed at
+ * once; records that come within linger of the last transaction's start
+ * wait until it passes and share one transaction; a full batch does not
+ * wait.  (Margins of a second or more: linger is 2 s.)
+ */
+START_TEST(test_linger)
+{
+	struct store_item it;
+	struct timespec t0, t1;
+	struct seen sn;
+	struct tmpdb t;
+	struct store *s;
+	uint64_t i;
+
+	tmpdb_make(&t);
+	seen_init(&sn);
+	s = open_store(t.path, "NORMAL");
+	start_store(s, 4, 2000, &sn);
+	nap_ms(50);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	fill_item(&it, "r1", "ima-log", 1, VERDICT_PASS, 1);
+	ck_assert_int_eq(store_submit(s, &it), 0);
+	wait_seen(&sn, 1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_int_lt(ms_between(t0, t1), 1000);	/* not after 2 s */
+
+	/* Within the linger of that transaction: they wait, together. */
+	for (i = 2; i <= 3; i++) {
+		fill_item(&it, "r1", "ima-log", i, VERDICT_PASS, i);
+		ck_assert_int_eq(store_submit(s, &it), 0);
+	}
+	nap_ms(500);
+	ck_assert_uint_eq(seen_count(&sn), 1);
+	wait_seen(&sn, 3);
+	ck_assert_uint_eq(sn.batches, 2);
+	ck_assert_uint_eq(sn.largest, 2);
+
+	/* A full batch (4) is committed without waiting for the linger. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 4; i <= 7; i++) {
+		fill_item(&it, "r1", "ima-log", i, VERDICT_PASS, i);
+		ck_assert_int_eq(store_submit(s, &it), 0);
+	}
+	wait_seen(&sn, 7);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_int_lt(ms_between(t0, t1), 1000);
+	ck_assert_uint_eq(sn.batches, 3);
+	ck_assert_uint_eq(sn.largest, 4);
+	store_stop(s);
+	ck_assert_uint_eq(sn.failed, 0);
+	seen_free(&sn);
+	tmpdb_remove(&t);
+}
+END_TEST
+
 START_TEST(test_queue_full)
 {
 	struct store_item it;
@@ -2797,6 +2876,7 @@ main(void)
 	tcase_add_test(writer, test_two_threads);
 	tcase_add_test(writer, test_verdict_chain);
 	tcase_add_test(writer, test_queue_full);
+	tcase_add_test(writer, test_linger);
 	tcase_add_test(writer, test_invalid_items);
 	tcase_add_test(writer, test_load_state);
 	tcase_add_test(writer, test_posture_and_events);
