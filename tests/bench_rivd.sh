@@ -18,7 +18,7 @@
 #              e = 65537) and the RSA-2048 verify floor.  Signing costs the
 #              publisher ~1 ms per quote, so it pre-signs: it fills a pool
 #              of quotes per subscription with 2 signer threads before the
-#              load starts (RIV_BENCH_RSA_RATE, default 9000/s, sizes it for
+#              load starts (RIV_BENCH_RSA_RATE, default 10500/s, sizes it for
 #              the window) and refills it at nice 19 during the run;
 #              "starved" says when rivd got ahead of it.  The quotes' TPM
 #              clock advances at that rate, and they are sent no faster,
@@ -30,7 +30,7 @@
 #              normal
 #   latency    quote at RIV_BENCH_LAT_RATE/s (default: half of quote's
 #              rate, else 1000) with store synchronous / linger / batch of
-#              full/0/256 (the defaults), normal/0/256, full/5/256,
+#              full/0/256, normal/0/256, full/5/256 (the defaults),
 #              normal/5/256 and full/0/16: received -> committed p50/p99,
 #              the interval between commits and the batch sizes
 #   ima        ima-log, ENTRIES raw ima-ng entries per notification, flat out
@@ -651,7 +651,7 @@ echo "  targets: >= 10000 quote notifications/s/core, p99 <= 10 ms," \
     "<= 100 KB per idle subscription, 5000 subscriptions held"
 
 LAST_RATE=""
-RSA_RATE=${RIV_BENCH_RSA_RATE:-9000}
+RSA_RATE=${RIV_BENCH_RSA_RATE:-10500}
 case " $PHASES " in *" quote "*)
 	load_phase quote pcr-trust-evidence 0 full ecdsa "" "" 1 ;;
 esac
