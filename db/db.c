@@ -189,8 +189,9 @@ static const char *const migrations[DB_VERSION] = {
 	 * posture counts the verdicts on evidence.  verdicts_evidence is
 	 * gone: ordered by source, it made every commit write one index
 	 * page per attester, half of the writer's work; the chain serves
-	 * the reads by attester it served, and a notification is never
-	 * appraised twice for the reasons in schema.sql.
+	 * the reads by attester it served, and the nonce chain, not the
+	 * store, keeps a notification from being appraised twice
+	 * (schema.sql).
 	 */
 	"ALTER TABLE verdicts ADD COLUMN prev_id INTEGER NOT NULL DEFAULT 0;\n"
 	"UPDATE verdicts SET prev_id = c.prev FROM (SELECT id, lag(id, 1, 0) "

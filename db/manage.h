@@ -19,7 +19,7 @@
 #include "store.h"
 #include "util.h"
 
-#define MANAGE_VERSION_MIN	3		/* schema it needs */
+#define MANAGE_VERSION_MIN	5		/* schema it needs (nevidence) */
 #define MANAGE_DETAIL_MAX	(64 * 1024)	/* audit detail kept, bytes */
 #define MANAGE_STREAMS_MAX	8		/* streams of one attester */
 

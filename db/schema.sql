@@ -29,12 +29,15 @@ PRAGMA application_id = 1919514212;	-- 0x72697664, "rivd"
 -- --attester); there is no index by attester, which would make each
 -- commit write one index page per attester that had a verdict in it.
 --
--- A notification is never appraised twice, so never stored twice: within
--- a subscription its nonce chain refuses one seen before (a replay: a
--- verdict with evidence 0, the original keeps its own), the state a
--- verdict leaves is committed with it, and after a restart or a
--- reconnection every subscription has a new seed, so no notification
--- sent before matches it (evidence 0 again: an unknown seed).
+-- Nothing here refuses a second verdict on the same evidence; the nonce
+-- chain does: a notification it took in is never appraised again (one
+-- seen before is a replay: a verdict with evidence 0, the original keeps
+-- its own), the state a verdict leaves is committed with it, and after a
+-- restart or a reconnection every subscription has a new seed, so no
+-- notification sent before matches it (evidence 0 again: an unknown
+-- seed).  A notification ahead of the chain whose quote did not verify is
+-- not taken in (a forged number must not move the chain): sent again, it
+-- is judged, and stored, again.
 CREATE TABLE verdicts (
 	id		INTEGER PRIMARY KEY AUTOINCREMENT,
 	attester	TEXT NOT NULL,

@@ -263,31 +263,61 @@ parse_query(int argc, char **argv, const struct option *opts,
 #define SEL_LAST	0x4	/* the last :limit, not the first */
 
 /*
- * Write into where the WITH clause that names the ids of one attester's
- * verdicts (chain): each of its sources' chain, walked back from the
- * source's latest verdict (posture) along prev_id, no further than :after
- * and :since allow (a source's verdicts are received in the order they are
- * chained).  The store has no index by attester (db/schema.sql).
+ * Write into with the WITH clause that names the ids of one attester's
+ * verdicts (chain): the chain of each of its streams and TPMs, walked back
+ * from the latest verdict (posture) along prev_id, no further than :after
+ * and :since allow (a source's verdicts are chained in the order they are
+ * received, as long as the wall clock does not step back) and, for the
+ * last :limit verdicts of all (SEL_LAST, no result filter), no more than
+ * :limit of each source.  The store has no index by attester
+ * (db/schema.sql).
  */
 static void
 build_chain_sql(const struct query *q, int flags, char *with, size_t len)
 {
-	snprintf(with, len, "WITH RECURSIVE chain(id) AS ("
-	    "SELECT verdict_id FROM posture WHERE attester = :attester%s%s "
-	    "UNION ALL SELECT v.prev_id FROM chain JOIN verdicts v ON "
-	    "v.id = chain.id WHERE v.prev_id %s%s) ",
+	int depth = (flags & SEL_LAST) && q->results == 0;
+
+	snprintf(with, len, "WITH RECURSIVE chain(id, n) AS ("
+	    "SELECT verdict_id, 1 FROM posture WHERE attester = :attester%s%s "
+	    "UNION ALL SELECT v.prev_id, chain.n + 1 FROM chain JOIN verdicts "
+	    "v ON v.id = chain.id WHERE v.prev_id %s%s%s) ",
 	    q->stream != NULL ? " AND stream = :stream" : "",
 	    flags & SEL_AFTER ? " AND verdict_id > :after" : "",
 	    flags & SEL_AFTER ? "> :after" : "<> 0",
-	    q->has_since ? " AND v.received_us >= :since" : "");
+	    q->has_since ? " AND v.received_us >= :since" : "",
+	    depth ? " AND chain.n < :limit" : "");
+}
+
+/*
+ * Whether the verdicts of q's attester are read along their chains:
+ * schema 5 on (rivd migrates at start; a reader may come first), and not
+ * when only results other than pass are wanted (the index
+ * verdicts_problems finds those of one attester).
+ */
+static int
+is_chained(sqlite3 *db, const struct query *q)
+{
+	sqlite3_stmt *st;
+	int version = 0;
+
+	if (q->attester == NULL || (q->results != 0 &&
+	    !(q->results & (1u << VERDICT_PASS))))
+		return 0;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) ==
+	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return version >= 5;
 }
 
 /*
  * Write into sql the SELECT of the verdicts that match q and the SEL_*
- * flags, at most :limit of them, oldest first.
+ * flags, at most :limit of them, oldest first; chained: q's attester's
+ * verdicts are read along their chains (is_chained).
  */
 static void
-build_verdict_sql(const struct query *q, int flags, char *sql, size_t len)
+build_verdict_sql(const struct query *q, int flags, int chained, char *sql,
+    size_t len)
 {
 	static const char cols[] = "SELECT id, attester, stream, tpm, "
 	    "subscription, sequence, result, codes, reasons, nonce, "
@@ -295,10 +325,12 @@ build_verdict_sql(const struct query *q, int flags, char *sql, size_t len)
 	char with[SQL_MAX] = "", where[SQL_MAX] = "";
 	int r, first = 1;
 
-	if (q->attester != NULL) {
+	if (chained) {
 		build_chain_sql(q, flags, with, sizeof(with));
-		strcat(where, " AND id IN chain AND attester = :attester");
+		strcat(where, " AND id IN (SELECT id FROM chain)");
 	}
+	if (q->attester != NULL)
+		strcat(where, " AND attester = :attester");
 	if (q->stream != NULL)
 		strcat(where, " AND stream = :stream");
 	if (q->has_since)
@@ -356,7 +388,7 @@ prepare_verdicts(sqlite3 *db, const struct query *q, int flags)
 	char sql[3 * SQL_MAX];
 	sqlite3_stmt *st;
 
-	build_verdict_sql(q, flags, sql, sizeof(sql));
+	build_verdict_sql(q, flags, is_chained(db, q), sql, sizeof(sql));
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		fprintf(stderr, "rivctl %s: %s: %s\n", q->cmd, q->db,
 		    sqlite3_errmsg(db));

@@ -664,14 +664,14 @@ appraise_notification(struct subscription *s, const struct xnode *op,
 	if ((first = xnode_child(op, "tpm")) == NULL) {
 		verdict_error(v, "malformed");
 		verdict_reason(v, "a notification without TPM evidence");
-		return 0;
+		goto commit;
 	}
 	if (count_named(first) > RIVD_TPM_MAX) {
 		/* An attester has at most RIVD_TPM_MAX TPMs. */
 		verdict_error(v, "malformed");
 		verdict_reason(v, "%zu TPM entries in one notification",
 		    count_named(first));
-		return 0;
+		goto commit;
 	}
 	for (t = first; t != NULL; t = xnode_next_named(t)) {
 		if (tpm_listed_before(first, t)) {
@@ -693,4 +693,11 @@ appraise_notification(struct subscription *s, const struct xnode *op,
 		s->appraisal->dirty = 0;
 	}
 	return quoted;
+commit:
+	/* Judged without a quote: as above, a number not ahead of the
+	 * chain is taken in, so that the same notification again is a
+	 * replay. */
+	if (v->sequence <= s->next_seq)
+		chain_commit(s, v->sequence, seed_id);
+	return 0;
 }

@@ -308,6 +308,34 @@ START_TEST(test_foreign_id)
 }
 END_TEST
 
+/*
+ * A notification judged without a quote (here: no TPM evidence) is taken
+ * into the nonce chain when its number is not ahead of it: the same one
+ * again is a replay (no evidence), not a second verdict on its evidence.
+ */
+START_TEST(test_malformed_taken_in)
+{
+	static const char note[] = "<notification xmlns=\"urn:ietf:params:"
+	    "xml:ns:netconf:notification:1.0\"><eventTime>2026-12-01T09:41:"
+	    "31Z</eventTime><pcr-trust-evidence xmlns=\"" RAS "\">"
+	    "<subscription-id>2147483648</subscription-id><sequence-number>0"
+	    "</sequence-number><seed-id>" SEED_ID "</seed-id>"
+	    "</pcr-trust-evidence></notification>";
+	char in[2048];
+	const char *out, *first, *second;
+
+	snprintf(in, sizeof(in), "%s]]>]]>%s", note, note);
+	out = run(STREAM_PCR, in);
+	first = strstr(out, "seq 0: error [malformed]");
+	ck_assert_msg(first != NULL, "no malformed verdict in:\n%s", out);
+	expect(first, "a notification without TPM evidence");
+	second = strstr(first + 1, "seq 0: ");
+	ck_assert_msg(second != NULL, "one verdict only in:\n%s", out);
+	ck_assert_msg(strncmp(second, "seq 0: fail [replayed]", 22) == 0,
+	    "the second is not a replay:\n%s", out);
+}
+END_TEST
+
 /* The attestation stream: an established reply with prefixes. */
 START_TEST(test_ietf_established)
 {
@@ -375,6 +403,7 @@ message_suite(void)
 	tcase_add_test(tc, test_refusal_prefixed);
 	tcase_add_test(tc, test_bad_replies);
 	tcase_add_test(tc, test_foreign_id);
+	tcase_add_test(tc, test_malformed_taken_in);
 	tcase_add_test(tc, test_ietf_established);
 	tcase_add_test(tc, test_ietf_unsubscribable);
 	suite_add_tcase(s, tc);

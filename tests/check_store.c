@@ -2184,6 +2184,16 @@ START_TEST(test_manage_open_refused)
 	ck_assert_int_eq(manage_open(t.path, &m, &err), -1);
 	ck_assert_msg(strstr(err.msg, "not a rivd database") != NULL, "%s",
 	    err.msg);
+	/* rivd's, but not migrated to the schema the server reads yet. */
+	unlink(t.path);
+	store_stop(open_store(t.path, NULL));
+	db = open_raw(t.path);
+	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 4", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_int_eq(manage_open(t.path, &m, &err), -1);
+	ck_assert_msg(strstr(err.msg, "schema version 4, 5 at least needed") !=
+	    NULL, "%s", err.msg);
 	manage_close(NULL);
 	tmpdb_remove(&t);
 }

@@ -57,6 +57,30 @@ expect_status 0 "--attester and --result" -- verdicts --db "$DB" --attester r1 -
 expect_json '[(v["stream"], v["sequence"]) for v in d] == [("ima-log", 2)]' "r1's failure"
 expect_status 0 "--attester, --stream and --limit" -- verdicts --db "$DB" --attester r1 --stream pcr-trust-evidence --limit 5 --json
 expect_json '[(v["stream"], v["sequence"]) for v in d] == [("pcr-trust-evidence", 1)]' "r1's one quote"
+# The last N of an attester with several streams: each stream's chain is
+# walked no deeper than N, and the newest N of all come out.
+expect_status 0 "--attester --limit over streams" -- verdicts --db "$DB" --attester r1 --limit 2 --json
+expect_json '[(v["stream"], v["sequence"]) for v in d] == [("ima-log", 1), ("ima-log", 2)]' "r1's last two"
+expect_status 0 "--attester --limit --result pass,fail" -- verdicts --db "$DB" --attester r1 --limit 2 --result pass,fail --json
+expect_json '[(v["stream"], v["sequence"]) for v in d] == [("ima-log", 1), ("ima-log", 2)]' "r1's last two passes or failures"
+
+# A database rivd has not migrated yet (schema 4: no chains) is read
+# without them: an attester's verdicts are found all the same.
+cp "$DB" "$TMP/v4.db"
+python3 - "$TMP/v4.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.executescript("""ALTER TABLE verdicts DROP COLUMN prev_id;
+ALTER TABLE posture DROP COLUMN nevidence;
+CREATE UNIQUE INDEX verdicts_evidence ON verdicts
+    (attester, stream, tpm, subscription, sequence, nonce) WHERE evidence = 1;
+PRAGMA user_version = 4;""")
+PY
+expect_status 0 "schema 4: --attester" -- verdicts --db "$TMP/v4.db" --attester r1 --json
+expect_json '[(v["stream"], v["sequence"]) for v in d] == [("pcr-trust-evidence", 1), ("ima-log", 1), ("ima-log", 2)]' "r1 read without chains"
+expect_status 0 "schema 4: --attester --limit" -- verdicts --db "$TMP/v4.db" --attester r1 --limit 1 --json
+expect_json '[(v["stream"], v["sequence"]) for v in d] == [("ima-log", 2)]' "r1's last, without chains"
+
 expect_status 0 "--result fail" -- verdicts --db "$DB" --result fail --json
 expect_json '[v["result"] for v in d] == ["fail"]' "failures only"
 expect_status 0 "--result list" -- verdicts --db "$DB" --result error,stale --json
