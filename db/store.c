@@ -515,22 +515,6 @@ store_full(struct store *s)
 	return full;
 }
 
-/* Return the monotonic time linger_ms from now, for a timed wait. */
-static struct timespec
-deadline_after(unsigned ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	return ts;
-}
-
 /*
  * Wait for records and move up to batch of them into s->take.  A batch
  * that is not full waits until linger_ms after the last transaction
@@ -594,7 +578,8 @@ retry_batch(struct store *s, int transient, const struct timespec *start,
 		s->stats.retries++;
 		s->stats.retrying = 1;
 		memcpy(s->stats.last_error, err->msg, sizeof(err->msg));
-		until = deadline_after(*pause_ms);
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		ts_add_ms(&until, *pause_ms);
 		while (pthread_cond_timedwait(&s->cond, &s->lock, &until) !=
 		    ETIMEDOUT)
 			;	/* store_stop too: it commits what is queued */

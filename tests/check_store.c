@@ -930,15 +930,21 @@ seen_count(struct seen *sn)
 	return n;
 }
 
-/* Wait (up to 30 s) until sn has seen n cookies committed. */
+/* Wait until the commit callback saw n items. */
 static void
-wait_seen(struct seen *sn, size_t n)
+seen_wait(struct seen *sn, size_t n)
 {
-	int i;
+	size_t have;
 
-	for (i = 0; i < 30000 && seen_count(sn) < n; i++)
+	for (;;) {
+		pthread_mutex_lock(&sn->lock);
+		have = sn->n + sn->failed;
+		pthread_mutex_unlock(&sn->lock);
+		if (have >= n)
+			break;
 		nap_ms(1);
-	ck_assert_uint_ge(seen_count(sn), n);
+	}
+	ck_assert_uint_eq(sn->failed, 0);
 }
 
 /*
@@ -964,7 +970,7 @@ START_TEST(test_linger)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	fill_item(&it, "r1", "ima-log", 1, VERDICT_PASS, 1);
 	ck_assert_int_eq(store_submit(s, &it), 0);
-	wait_seen(&sn, 1);
+	seen_wait(&sn, 1);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ck_assert_int_lt(ms_between(t0, t1), 1000);	/* not after 2 s */
 
@@ -975,7 +981,7 @@ START_TEST(test_linger)
 	}
 	nap_ms(500);
 	ck_assert_uint_eq(seen_count(&sn), 1);
-	wait_seen(&sn, 3);
+	seen_wait(&sn, 3);
 	ck_assert_uint_eq(sn.batches, 2);
 	ck_assert_uint_eq(sn.largest, 2);
 
@@ -985,7 +991,7 @@ START_TEST(test_linger)
 		fill_item(&it, "r1", "ima-log", i, VERDICT_PASS, i);
 		ck_assert_int_eq(store_submit(s, &it), 0);
 	}
-	wait_seen(&sn, 7);
+	seen_wait(&sn, 7);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ck_assert_int_lt(ms_between(t0, t1), 1000);
 	ck_assert_uint_eq(sn.batches, 3);
@@ -1294,23 +1300,6 @@ START_TEST(test_failed_batch)
 	tmpdb_remove(&t);
 }
 END_TEST
-
-/* Wait until the commit callback saw n items. */
-static void
-seen_wait(struct seen *sn, size_t n)
-{
-	size_t have;
-
-	for (;;) {
-		pthread_mutex_lock(&sn->lock);
-		have = sn->n + sn->failed;
-		pthread_mutex_unlock(&sn->lock);
-		if (have >= n)
-			break;
-		nap_ms(1);
-	}
-	ck_assert_uint_eq(sn->failed, 0);
-}
 
 /* What a drain callback saw. */
 struct drained {
@@ -1689,6 +1678,23 @@ back_to_schema_4(sqlite3 *db)
 	    "pragma_table_info('posture')"), 10);
 }
 
+/*
+ * Start a store at path holding what the migration tests take back to an
+ * old schema: r1 connected, a pass and then a failure (nonce) on its
+ * ima-log.
+ */
+static struct store *
+start_migration_store(const char *path)
+{
+	struct store *s = open_store(path, NULL);
+
+	start_store(s, 16, 0, NULL);
+	ck_assert_int_eq(store_note_attester(s, "r1", "connected", ""), 0);
+	submit_verdict(s, "r1", "ima-log", "", 1, VERDICT_PASS, "", 0);
+	submit_verdict(s, "r1", "ima-log", "", 2, VERDICT_FAIL, "nonce", 0);
+	return s;
+}
+
 START_TEST(test_migrate_2_to_3)
 {
 	struct changes_seen cs;
@@ -1700,11 +1706,7 @@ START_TEST(test_migrate_2_to_3)
 	sqlite3 *db;
 
 	tmpdb_make(&t);
-	s = open_store(t.path, NULL);
-	start_store(s, 16, 0, NULL);
-	ck_assert_int_eq(store_note_attester(s, "r1", "connected", ""), 0);
-	submit_verdict(s, "r1", "ima-log", "", 1, VERDICT_PASS, "", 0);
-	submit_verdict(s, "r1", "ima-log", "", 2, VERDICT_FAIL, "nonce", 0);
+	s = start_migration_store(t.path);
 	store_stop(s);
 	/* Take it back to what schema 2 was: a database of rivd 2. */
 	db = open_raw(t.path);
@@ -1803,11 +1805,7 @@ START_TEST(test_migrate_3_to_4)
 	sqlite3 *db;
 
 	tmpdb_make(&t);
-	s = open_store(t.path, NULL);
-	start_store(s, 16, 0, NULL);
-	ck_assert_int_eq(store_note_attester(s, "r1", "connected", ""), 0);
-	submit_verdict(s, "r1", "ima-log", "", 1, VERDICT_PASS, "", 0);
-	submit_verdict(s, "r1", "ima-log", "", 2, VERDICT_FAIL, "nonce", 0);
+	s = start_migration_store(t.path);
 	submit_verdict(s, "r2", "bios-log", "", 1, VERDICT_PASS, "", 0);
 	store_stop(s);
 	/* Take it back to schema 3: verdicts_result indexed every verdict. */
