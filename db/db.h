@@ -18,7 +18,7 @@
 #include "store.h"
 #include "util.h"
 
-#define DB_VERSION		5		/* schema version: migrations */
+#define DB_VERSION		6		/* schema version: migrations */
 #define DB_APPLICATION_ID	0x72697664	/* "rivd" */
 #define DB_BUSY_MS		5000		/* busy_timeout, ms */
 #define DB_JOURNAL_MAX		(64 * 1024 * 1024) /* WAL size kept */

@@ -1,13 +1,15 @@
--- schema.sql — rivd's verdict store, schema version 5.
+-- schema.sql — rivd's verdict store, schema version 6.
 --
 -- The readable reference: rivd builds the same schema with the numbered
 -- migrations in db/db.c, applied by PRAGMA user_version when it opens the
 -- database (tests/check_store.c checks that both give the same schema).
 -- `sqlite3 rivd.db < db/schema.sql` makes a database rivd accepts as
--- version 5.  Version 4 made verdicts_result a partial index: verdicts
+-- version 6.  Version 4 made verdicts_result a partial index: verdicts
 -- that pass (nearly all) no longer pay for an entry in it.  Version 5
 -- chains each source's verdicts (prev_id) instead of indexing them by
--- attester: see verdicts.
+-- attester: see verdicts.  Version 6 writes the CHECKs on a column's
+-- values as comparisons joined by OR: SQLite 3.40 builds a temporary
+-- B-tree for every row it checks against "IN (a, b, c, ...)".
 --
 -- Times are microseconds since the epoch (UTC).  Names are those of
 -- rivd.conf; tpm is '' for an attester appraised as one TPM.  Sequence
@@ -46,7 +48,8 @@ CREATE TABLE verdicts (
 	subscription	INTEGER NOT NULL,
 	sequence	INTEGER NOT NULL,
 	result		TEXT NOT NULL
-			CHECK (result IN ('pass', 'fail', 'error', 'stale')),
+			CHECK (result = 'pass' OR result = 'fail' OR
+			    result = 'error' OR result = 'stale'),
 	codes		TEXT NOT NULL DEFAULT '',	-- comma-separated
 	reasons		TEXT NOT NULL DEFAULT '[]',	-- JSON array of strings
 	nonce		TEXT NOT NULL DEFAULT '',	-- lowercase hex
@@ -133,7 +136,8 @@ CREATE TABLE events (
 	stream		TEXT,
 	tpm		TEXT,
 	what		TEXT NOT NULL
-			CHECK (what IN ('posture', 'connection', 'subscription')),
+			CHECK (what = 'posture' OR what = 'connection' OR
+			    what = 'subscription'),
 	old		TEXT,			-- NULL: nothing before
 	new		TEXT NOT NULL,
 	detail		TEXT NOT NULL DEFAULT '',
@@ -169,4 +173,4 @@ CREATE TABLE acknowledgements (
 CREATE INDEX acknowledgements_attester ON acknowledgements
 	(attester, verdict_id);
 
-PRAGMA user_version = 5;
+PRAGMA user_version = 6;

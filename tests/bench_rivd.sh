@@ -577,7 +577,8 @@ received_us < ?', ($t0 * 1e6, $t1 * 1e6)).fetchone()[0] / ($t1 - $t0))")
 		    2>/dev/null | grep -v '^#' | grep -v '^$' | grep -E "$HOT" |
 		    head -25 | sed 's/^/    /'
 		breakdown "$TMP/perf.cpu" "$TMP/rivd.db.fig" "$pid"
-		rm -f "$TMP/perf.cpu" "$TMP/perf.txt"
+		[ -n "${RIV_BENCH_KEEP:-}" ] ||
+		    rm -f "$TMP/perf.cpu" "$TMP/perf.txt"
 	fi
 }
 

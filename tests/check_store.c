@@ -1,7 +1,8 @@
 /*
  * check_store.c — the verdict store (db/) on real SQLite files in a
  * temporary directory: schema and migrations (to schema 5: each source's
- * verdicts chained, verdicts_evidence gone), group commit from two
+ * verdicts chained, verdicts_evidence gone; to 6: CHECKs without lists,
+ * edited in place), group commit from two
  * threads, every verdict record stored (a key submitted twice too) and
  * chained to its source's previous one, backpressure (the queue's
  * capacity, its high- and low-water marks and the wake-up, a batch tried
@@ -346,7 +347,10 @@ check_schema_sql(sqlite3 *db, const char *path)
 	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	dump_schema(db, b, SCHEMA_DUMP_MAX);
 	sqlite3_close(db);
-	ck_assert_str_eq(a, b);
+	if (strcmp(a, b) != 0)
+		fprintf(stderr, "--- migrated\n%s--- db/schema.sql\n%s", a, b);
+	ck_assert_msg(strcmp(a, b) == 0, "the migrated schema is not "
+	    "db/schema.sql's");
 	free(sql);
 	free(a);
 	free(b);
@@ -1657,6 +1661,41 @@ changes(struct manage_db *m, int64_t after, int64_t since, size_t max,
 }
 
 /*
+ * Take a database rivd made (schema DB_VERSION) back to what schema 5 was
+ * but for user_version: the CHECKs on verdicts.result and events.what
+ * name lists of values, edited in place as migration 6 edits them.
+ */
+static void
+back_to_schema_5(sqlite3 *db)
+{
+	int64_t cookie;
+	char sql[64];
+
+	ck_assert_msg(DB_VERSION == 6, "back_to_schema_5 takes schema 6 "
+	    "back, not %d", DB_VERSION);
+	cookie = query_i64(db, "PRAGMA schema_version");
+	snprintf(sql, sizeof(sql), "PRAGMA schema_version = %lld",
+	    (long long)cookie + 1);
+	ck_assert_msg(sqlite3_exec(db, "BEGIN; PRAGMA writable_schema = ON; "
+	    "UPDATE sqlite_schema SET sql = replace(sql, 'CHECK (result = "
+	    "''pass'' OR result = ''fail'' OR result = ''error'' "
+	    "OR result = ''stale'')', 'CHECK (result IN (''pass'', ''fail'', "
+	    "''error'', ''stale''))') WHERE name = 'verdicts'; "
+	    "UPDATE sqlite_schema SET sql = replace(sql, 'CHECK (what = "
+	    "''posture'' OR what = ''connection'' OR what = "
+	    "''subscription'')', 'CHECK (what IN (''posture'', "
+	    "''connection'', ''subscription''))') WHERE name = 'events'",
+	    NULL, NULL, NULL) == SQLITE_OK, "back to schema 5: %s",
+	    sqlite3_errmsg(db));
+	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA writable_schema = RESET; "
+	    "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM sqlite_schema "
+	    "WHERE sql LIKE '%CHECK (result IN (%' OR "
+	    "sql LIKE '%CHECK (what IN (%'"), 2);
+}
+
+/*
  * Take a database rivd made (schema DB_VERSION) back to what schema 4 was
  * but for user_version: verdicts_evidence as schema 4 had it, no chains,
  * no count of verdicts on evidence.
@@ -1664,8 +1703,7 @@ changes(struct manage_db *m, int64_t after, int64_t since, size_t max,
 static void
 back_to_schema_4(sqlite3 *db)
 {
-	ck_assert_msg(DB_VERSION == 5, "back_to_schema_4 takes schema 5 "
-	    "back, not %d", DB_VERSION);
+	back_to_schema_5(db);
 	ck_assert_msg(sqlite3_exec(db, "CREATE UNIQUE INDEX verdicts_evidence "
 	    "ON verdicts (attester, stream, tpm, subscription, sequence, "
 	    "nonce) WHERE evidence = 1; "
@@ -1854,6 +1892,100 @@ END_TEST
  * chained (prev_id) and those on evidence counted (posture.nevidence),
  * for the rows there and those stored after.
  */
+/*
+ * Count the temporary B-trees (OpenEphemeral) SQLite's plan for sql opens
+ * on db.
+ */
+static int
+count_ephemeral(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	char explain[512];
+	int n = 0;
+
+	snprintf(explain, sizeof(explain), "EXPLAIN %s", sql);
+	ck_assert_msg(sqlite3_prepare_v2(db, explain, -1, &st, NULL) ==
+	    SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(db));
+	while (sqlite3_step(st) == SQLITE_ROW)
+		if (strcmp((const char *)sqlite3_column_text(st, 1),
+		    "OpenEphemeral") == 0)
+			n++;
+	sqlite3_finalize(st);
+	return n;
+}
+
+#define INSERT_VERDICT_SQL "INSERT INTO verdicts (attester, stream, " \
+	"subscription, sequence, result, received_us, committed_us) " \
+	"VALUES ('r9', 'ima-log', 1, 1, ?1, 1, 1)"
+#define INSERT_EVENT_SQL "INSERT INTO events (time_us, attester, what, " \
+	"new) VALUES (1, 'r9', ?1, 'x')"
+
+START_TEST(test_migrate_5_to_6)
+{
+	struct tmpdb t;
+	struct store *s;
+	sqlite3 *db, *reader;
+	sqlite3_stmt *st;
+	char ok[16];
+
+	tmpdb_make(&t);
+	s = start_migration_store(t.path);
+	store_stop(s);
+	db = open_raw(t.path);
+	/* Schema 6 checks each row without a temporary B-tree. */
+	ck_assert_int_eq(count_ephemeral(db, INSERT_VERDICT_SQL), 0);
+	ck_assert_int_eq(count_ephemeral(db, INSERT_EVENT_SQL), 0);
+	back_to_schema_5(db);
+	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 5", NULL,
+	    NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(count_ephemeral(db, INSERT_VERDICT_SQL), 1);
+	ck_assert_int_eq(count_ephemeral(db, INSERT_EVENT_SQL), 1);
+	sqlite3_close(db);
+
+	/* A reader has read schema 5 when rivd migrates. */
+	reader = open_raw(t.path);
+	ck_assert_int_eq(query_i64(reader, "SELECT count(*) FROM verdicts"), 2);
+	ck_assert_int_eq(count_ephemeral(reader, INSERT_VERDICT_SQL), 1);
+
+	s = start_migration_store(t.path);
+	store_stop(s);
+	db = open_raw(t.path);
+	ck_assert_int_eq(query_i64(db, "PRAGMA user_version"), DB_VERSION);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM verdicts"), 4);
+	ck_assert_int_eq(check_chains(db), 1);
+	ck_assert_int_eq(count_ephemeral(db, INSERT_VERDICT_SQL), 0);
+	ck_assert_int_eq(count_ephemeral(db, INSERT_EVENT_SQL), 0);
+	/* The checks hold as before. */
+	ck_assert_int_eq(sqlite3_prepare_v2(db, INSERT_VERDICT_SQL, -1, &st,
+	    NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, "passed", -1, SQLITE_STATIC);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_CONSTRAINT);
+	ck_assert_int_eq(sqlite3_extended_errcode(db),
+	    SQLITE_CONSTRAINT_CHECK);
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, "stale", -1, SQLITE_STATIC);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, INSERT_EVENT_SQL, -1, &st,
+	    NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, "postures", -1, SQLITE_STATIC);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_CONSTRAINT);
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, "connection", -1, SQLITE_STATIC);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	query_text(db, "PRAGMA integrity_check", ok, sizeof(ok));
+	ck_assert_str_eq(ok, "ok");
+	/* The reader reads the schema again: the cookie moved. */
+	ck_assert_int_eq(query_i64(reader, "SELECT count(*) FROM verdicts"),
+	    5);
+	ck_assert_int_eq(count_ephemeral(reader, INSERT_VERDICT_SQL), 0);
+	sqlite3_close(reader);
+	check_schema_sql(db, t.path);
+	tmpdb_remove(&t);
+}
+END_TEST
+
 START_TEST(test_migrate_4_to_5)
 {
 	/* Sources interleaved: one attester's TPMs, streams, attesters. */
@@ -2901,6 +3033,7 @@ main(void)
 	tcase_add_test(manage, test_migrate_2_to_3);
 	tcase_add_test(manage, test_migrate_3_to_4);
 	tcase_add_test(manage, test_migrate_4_to_5);
+	tcase_add_test(manage, test_migrate_5_to_6);
 	tcase_add_test(manage, test_manage_open_refused);
 	tcase_add_test(manage, test_audit);
 	tcase_add_test(manage, test_acknowledge);
