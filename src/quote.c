@@ -665,16 +665,34 @@ done:
 	return rc;
 }
 
-/* Write "scheme/hash" into buf (32 bytes), numbers for unknown ones. */
+/*
+ * Write "scheme/hash" into buf (32 bytes), numbers for unknown ones (no
+ * formatting for known ones: every quote names its scheme).
+ */
 static void
 scheme_string(char *buf, size_t len, uint16_t scheme, uint16_t hash)
 {
 	const char *sn = quote_scheme_name(scheme), *hn = hash_name(hash);
 	char sx[8], hx[8];
+	size_t sl, hl;
 
-	snprintf(sx, sizeof(sx), "0x%04x", scheme);
-	snprintf(hx, sizeof(hx), "0x%04x", hash);
-	snprintf(buf, len, "%s/%s", sn != NULL ? sn : sx, hn != NULL ? hn : hx);
+	if (sn == NULL) {
+		snprintf(sx, sizeof(sx), "0x%04x", scheme);
+		sn = sx;
+	}
+	if (hn == NULL) {
+		snprintf(hx, sizeof(hx), "0x%04x", hash);
+		hn = hx;
+	}
+	sl = strlen(sn);
+	hl = strlen(hn);
+	if (sl + 1 + hl >= len) {
+		snprintf(buf, len, "%s/%s", sn, hn);
+		return;
+	}
+	memcpy(buf, sn, sl);
+	buf[sl] = '/';
+	memcpy(buf + sl + 1, hn, hl + 1);
 }
 
 /*

@@ -38,6 +38,7 @@
 #define XDOC_NODES_MAX	65536	/* elements in one message */
 #define XDOC_DEPTH_MAX	32
 #define XDOC_NS_MAX	256	/* xmlns declarations in one message */
+#define XDOC_SEEN	8	/* namespaces, identities a reader remembers */
 
 #define NOTIF_NS	"urn:ietf:params:xml:ns:netconf:notification:1.0"
 #define STREAMS_NS	"urn:rivd:params:xml:ns:yang:riv-attestation-streams"
@@ -59,6 +60,24 @@ struct xns {
 	size_t		 urilen;
 };
 
+/* A namespace looked up before, and its implemented module. */
+struct xseen_ns {
+	char		*uri;
+	const struct lys_module *mod;
+};
+
+/* An identity found before: its module, its name, it (enabled). */
+struct xseen_ident {
+	const struct lys_module *mod;
+	char		*name;
+	const struct lysc_ident *id;
+};
+
+/*
+ * The reader.  What it has seen (namespaces, identities, the second of an
+ * eventTime) is of the context of the last message; the context must live
+ * as long as the reader reads with it.
+ */
 struct xdoc {
 	char		*buf;		/* the message's private copy */
 	size_t		 bufcap;
@@ -72,8 +91,14 @@ struct xdoc {
 	size_t		 nns;
 	struct xnode	*root, *op;
 	const struct ly_ctx *ctx;
-	const char	*lastns;	/* module_of's cache */
+	const char	*lastns;	/* module_of's cache for this message */
 	const struct lys_module *lastmod;
+	const struct ly_ctx *seenctx;	/* that of what follows */
+	struct xseen_ns	 seen_ns[XDOC_SEEN];
+	struct xseen_ident seen_ident[XDOC_SEEN];
+	unsigned	 next_ns, next_ident;	/* the ones to replace */
+	char		 seen_second[20];	/* of an eventTime libyang read */
+	char		 seen_zone[8];		/* and its time zone */
 	char		 why[256];
 };
 
@@ -84,12 +109,30 @@ xdoc_new(void)
 	return calloc(1, sizeof(struct xdoc));
 }
 
+/* Forget the namespaces, identities and time d has seen. */
+static void
+forget_seen(struct xdoc *d)
+{
+	unsigned i;
+
+	for (i = 0; i < XDOC_SEEN; i++) {
+		free(d->seen_ns[i].uri);
+		free(d->seen_ident[i].name);
+	}
+	memset(d->seen_ns, 0, sizeof(d->seen_ns));
+	memset(d->seen_ident, 0, sizeof(d->seen_ident));
+	d->next_ns = d->next_ident = 0;
+	d->seen_second[0] = '\0';
+	d->seenctx = NULL;
+}
+
 /* Free a reader. */
 void
 xdoc_free(struct xdoc *d)
 {
 	if (d == NULL)
 		return;
+	forget_seen(d);
 	free(d->buf);
 	free(d->arena);
 	free(d->nodes);
@@ -653,15 +696,33 @@ end_strings(struct xdoc *d)
 	}
 }
 
-/* The implemented module of namespace ns, or NULL. */
+/*
+ * The implemented module of namespace ns, or NULL: the last one's, one
+ * seen before, or libyang's answer (which walks every module).
+ */
 static const struct lys_module *
 module_of(struct xdoc *d, const char *ns)
 {
-	if (d->lastns != ns && (d->lastns == NULL ||
-	    strcmp(d->lastns, ns) != 0)) {
-		d->lastmod = ly_ctx_get_module_implemented_ns(d->ctx, ns);
-		d->lastns = d->lastmod != NULL ? ns : NULL;
+	struct xseen_ns *x;
+	unsigned i;
+
+	if (d->lastns == ns || (d->lastns != NULL && strcmp(d->lastns, ns) ==
+	    0))
+		return d->lastmod;
+	for (i = 0; i < XDOC_SEEN && d->seen_ns[i].uri != NULL; i++)
+		if (strcmp(d->seen_ns[i].uri, ns) == 0)
+			break;
+	if (i < XDOC_SEEN && d->seen_ns[i].uri != NULL)
+		d->lastmod = d->seen_ns[i].mod;
+	else if ((d->lastmod = ly_ctx_get_module_implemented_ns(d->ctx,
+	    ns)) != NULL) {
+		x = &d->seen_ns[d->next_ns];
+		d->next_ns = (d->next_ns + 1) % XDOC_SEEN;
+		free(x->uri);
+		x->uri = strdup(ns);
+		x->mod = x->uri != NULL ? d->lastmod : NULL;
 	}
+	d->lastns = d->lastmod != NULL ? ns : NULL;
 	return d->lastmod;
 }
 
@@ -783,6 +844,36 @@ is_derived(const struct lysc_ident *base, const struct lysc_ident *id)
 }
 
 /*
+ * The identity called name of module mod whose if-features are all true,
+ * or NULL: one seen before, or found among the module's.
+ */
+static const struct lysc_ident *
+find_identity(struct xdoc *d, const struct lys_module *mod, const char *name)
+{
+	const struct lysc_ident *id = NULL;
+	struct xseen_ident *x;
+	LY_ARRAY_COUNT_TYPE i;
+	unsigned k;
+
+	for (k = 0; k < XDOC_SEEN && d->seen_ident[k].name != NULL; k++)
+		if (d->seen_ident[k].mod == mod &&
+		    strcmp(d->seen_ident[k].name, name) == 0)
+			return d->seen_ident[k].id;
+	LY_ARRAY_FOR(mod->identities, i)
+		if (strcmp(mod->identities[i].name, name) == 0)
+			id = &mod->identities[i];
+	if (id == NULL || lys_identity_iffeature_value(id) != LY_SUCCESS)
+		return NULL;
+	x = &d->seen_ident[d->next_ident];
+	d->next_ident = (d->next_ident + 1) % XDOC_SEEN;
+	free(x->name);
+	x->name = strdup(name);
+	x->mod = mod;
+	x->id = id;
+	return id;
+}
+
+/*
  * Check an identityref leaf: a prefixed name whose prefix is bound in the
  * element's scope, an identity of that module derived from a base of the
  * type.  0, or -1.
@@ -792,7 +883,7 @@ check_identity(struct xdoc *d, const struct xnode *n,
     const struct lysc_type_identityref *t)
 {
 	const struct lys_module *mod;
-	const struct lysc_ident *id = NULL;
+	const struct lysc_ident *id;
 	const struct xns *x;
 	const char *colon = strchr(n->text, ':');
 	LY_ARRAY_COUNT_TYPE i;
@@ -801,10 +892,7 @@ check_identity(struct xdoc *d, const struct xnode *n,
 	    n->text))) == NULL || (mod = module_of(d, x->uri)) == NULL)
 		return refuse(d, d->buf + n->offset, "%s: an identity without "
 		    "a known prefix", n->name);
-	LY_ARRAY_FOR(mod->identities, i)
-		if (strcmp(mod->identities[i].name, colon + 1) == 0)
-			id = &mod->identities[i];
-	if (id == NULL || lys_identity_iffeature_value(id) != LY_SUCCESS)
+	if ((id = find_identity(d, mod, colon + 1)) == NULL)
 		return refuse(d, d->buf + n->offset, "%s: no identity %s",
 		    n->name, n->text);
 	LY_ARRAY_FOR(t->bases, i)
@@ -984,10 +1072,11 @@ digits(const char *p, int n)
 
 /*
  * Tell whether t is a date-and-time (RFC 6991's pattern) that libyang
- * reads too: the envelope's eventTime.
+ * reads too: the envelope's eventTime.  libyang is asked once for each
+ * second and time zone: the fraction between them is digits only.
  */
 static int
-is_event_time(const char *t)
+is_event_time(struct xdoc *d, const char *t)
 {
 	const char *p = t + 19;
 	char *frac = NULL;
@@ -1009,8 +1098,16 @@ is_event_time(const char *t)
 	    digits(p + 1, 2) && p[3] == ':' && digits(p + 4, 2) &&
 	    p[6] == '\0')))
 		return 0;
+	if (memcmp(d->seen_second, t, 19) == 0 && strcmp(d->seen_zone, p) ==
+	    0)
+		return 1;
 	ok = ly_time_str2time(t, &when, &frac) == LY_SUCCESS;
 	free(frac);
+	if (ok) {
+		memcpy(d->seen_second, t, 19);
+		d->seen_second[19] = '\0';
+		snprintf(d->seen_zone, sizeof(d->seen_zone), "%s", p);
+	}
 	return ok;
 }
 
@@ -1037,7 +1134,7 @@ check_envelope(struct xdoc *d)
 		return XDOC_OTHER;
 	if ((t = r->child) == NULL || strcmp(t->name, "eventTime") != 0 ||
 	    strcmp(t->ns, NOTIF_NS) != 0 || t->child != NULL ||
-	    !is_event_time(t->text))
+	    !is_event_time(d, t->text))
 		return refuse(d, d->buf + r->offset, "a notification without "
 		    "a plain eventTime first");
 	if ((op = t->next) == NULL || op->next != NULL)
@@ -1074,7 +1171,9 @@ xdoc_read(struct xdoc *d, const struct ly_ctx *ctx, const char *msg,
 
 	d->nnodes = d->nns = d->arenaused = 0;
 	d->root = d->op = NULL;
-	d->ctx = ctx;
+	if (d->seenctx != ctx)
+		forget_seen(d);
+	d->seenctx = d->ctx = ctx;
 	d->lastns = NULL;
 	d->why[0] = '\0';
 	if (make_room(d, msg, len) != 0)

@@ -6,6 +6,7 @@
  * the reference values; one verdict per notification, and the engine state
  * it leaves, which the store commits with it.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -422,7 +423,9 @@ appraise_tpm(struct appraisal *ap, const struct xnode *node,
 	uint64_t pos;
 	int i, restarted, was_restarted, rc, known, covered = 1;
 
-	memset(&tp, 0, sizeof(tp));
+	memset(&tp, 0, offsetof(struct tpm_part, reported));
+	pcrset_init(&tp.reported);
+	pcrset_init(&tp.verified);
 	if ((i = tpm_index(a, name)) < 0) {
 		verdict_fail(v, "tpm");
 		verdict_reason(v, "evidence of TPM %s, which is not configured "

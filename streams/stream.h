@@ -24,9 +24,10 @@ struct tpm_part {
 	const struct xnode *node;	/* the notification's tpm entry */
 	struct quote	 quote;
 	int		 have_quote;	/* verified signature and nonce */
+	int		 reset;		/* the TPM was reset since last time */
+	/* Last, 15 KB of values that appraise_tpm leaves uncleared. */
 	struct pcrset	 reported;	/* unsigned-pcr-values */
 	struct pcrset	 verified;	/* values the quote's digest covers */
-	int		 reset;		/* the TPM was reset since last time */
 };
 
 /* One stream's appraiser. */

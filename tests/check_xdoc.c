@@ -145,7 +145,8 @@ read_msg(const char *msg)
 static void
 refused(const char *msg, const char *why)
 {
-	ck_assert_int_eq(read_msg(msg), XDOC_REFUSED);
+	ck_assert_msg(read_msg(msg) == XDOC_REFUSED, "taken, not refused for "
+	    "\"%s\": %.*s", why, 400, msg);
 	ck_assert_msg(strstr(xdoc_why(doc), why) != NULL, "refused for \"%s\","
 	    " not \"%s\"", xdoc_why(doc), why);
 	ck_assert_msg(strncmp(xdoc_why(doc), "at offset ", 10) == 0,
@@ -408,6 +409,45 @@ START_TEST(test_refused_schema)
 	for (i = 0; i < 40; i++)
 		strcat(deep, "</a>");
 	refused(edit("rp0", deep), "nested deeper than 32");
+}
+END_TEST
+
+/*
+ * What a reader remembers from one message to the next (namespaces'
+ * modules, identities, an eventTime's second and zone) changes no outcome.
+ */
+START_TEST(test_remembered)
+{
+	setup();
+	ck_assert_int_eq(read_msg(base_msg), XDOC_EVIDENCE);
+	ck_assert_int_eq(read_msg(base_msg), XDOC_EVIDENCE);
+	/* An identity seen is still checked against the type's bases. */
+	refused(edit("\"" RAS "\">ras:periodic", "\"" TAA "\">"
+	    "ras:TPM_ALG_SHA256"), "not of the type's base");
+	/* It is remembered with its module: the same name in another. */
+	refused(edit("\"" RAS "\">ras:periodic", "\"" TAA "\">ras:periodic"),
+	    "no identity");
+	refused(edit("ras:periodic", "ras:raw"), "not of the type's base");
+	refused(edit("ras:periodic", "ras:raw"), "not of the type's base");
+	refused(edit("ras:periodic", "ras:nonesuch"), "no identity");
+	refused(edit("<tpm>", "<tpm xmlns=\"urn:x\">"), "unknown namespace");
+	ck_assert_int_eq(read_msg(edit("ras:periodic", "ras:on-change")),
+	    XDOC_EVIDENCE);
+	ck_assert_int_eq(read_msg(base_msg), XDOC_EVIDENCE);
+	/* The second seen, another fraction, another zone, another second. */
+	ck_assert_int_eq(read_msg(edit("31.502668978+00:00", "31.5+00:00")),
+	    XDOC_EVIDENCE);
+	ck_assert_int_eq(read_msg(edit("31.502668978+00:00",
+	    "31.123456789012345678901234567890+00:00")), XDOC_EVIDENCE);
+	ck_assert_int_eq(read_msg(edit("31.502668978+00:00", "31Z")),
+	    XDOC_EVIDENCE);
+	ck_assert_int_eq(read_msg(edit("31.502668978+00:00", "31.5-05:30")),
+	    XDOC_EVIDENCE);
+	refused(edit("31.502668978+00:00", "31.5+0.:00"), "eventTime");
+	refused(edit("31.502668978+00:00", "31.5+00:00x"), "eventTime");
+	refused(edit("31.502668978+00:00", "31.+00:00"), "eventTime");
+	ck_assert_int_eq(read_msg(edit("09:41:31.502668978",
+	    "09:41:32.502668978")), XDOC_EVIDENCE);
 }
 END_TEST
 
@@ -684,6 +724,7 @@ xdoc_suite(void)
 	tcase_add_test(tc, test_xml_forms);
 	tcase_add_test(tc, test_refused_xml);
 	tcase_add_test(tc, test_refused_schema);
+	tcase_add_test(tc, test_remembered);
 	tcase_add_test(tc, test_other);
 	tcase_add_test(tc, test_seeds_agree_with_libyang);
 	tcase_add_test(tc, test_edges_agree_with_libyang);
