@@ -110,7 +110,7 @@ expect_output '^no verdicts$' "says so"
 expect_status 0 "status as JSON" -- status --db "$DB" --json
 expect_json '[a["name"] for a in d["attesters"]] == ["r1", "r2", "r3"]' "attesters"
 expect_json 'd["verdicts"] == {"total": 7, "pass": 4, "fail": 1, "error": 1, "stale": 1}' "counters"
-expect_json 'd["schema_version"] == 5 and d["last_committed"] is not None' "database figures"
+expect_json 'd["schema_version"] == 6 and d["last_committed"] is not None' "database figures"
 expect_json '[a["posture"] for a in d["attesters"]] == ["fail", "error", "pass"]' "overall posture: the worst stream"
 expect_json 'd["attesters"][0]["connection"] == "connected" and d["attesters"][0]["connection_detail"] == "tls 192.0.2.1:6513" and d["attesters"][1]["connection"] is None' "connection state"
 expect_json '[(s["stream"], s["id"], s["state"]) for s in d["attesters"][0]["subscriptions"]] == [("ima-log", 7, "active"), ("pcr-trust-evidence", 8, "active")]' "subscription state"
