@@ -401,10 +401,15 @@ migrate(sqlite3 *db, const char *path, struct riv_err *err)
 	struct identity id;
 	struct riv_err sub;
 	char sql[96];
-	int v;
+	int v, defensive = 0;
 
-	if (db_exec(db, "BEGIN IMMEDIATE", &sub) != RIV_OK)
-		return err_set(err, RIV_MALFORMED, "%s: %s", path, sub.msg);
+	/* Migration 6 edits sqlite_schema, which defensive mode forbids. */
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, -1, &defensive);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 0, (int *)NULL);
+	if (db_exec(db, "BEGIN IMMEDIATE", &sub) != RIV_OK) {
+		err_set(err, RIV_MALFORMED, "%s: %s", path, sub.msg);
+		goto fail;
+	}
 	if (read_identity(db, &id) == -1) {
 		set_db_error(err, db, path, "");
 		goto fail;
@@ -431,10 +436,12 @@ migrate(sqlite3 *db, const char *path, struct riv_err *err)
 		err_set(err, RIV_MALFORMED, "%s: %s", path, sub.msg);
 		goto fail;
 	}
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, defensive, (int *)NULL);
 	return RIV_OK;
 fail:
 	if (!sqlite3_get_autocommit(db))
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, defensive, (int *)NULL);
 	return RIV_MALFORMED;
 }
 

@@ -390,6 +390,12 @@ cats = [
     ("libyang lookups (lyd_find_*, leaves)", r"^lyd_find|^leaf_text|"
      r"^leaf_bin|^has_child|^read_pcr_values|^lyd_child|^lyd_get_value"),
     ("framing (chunks)", r"^framer_|^framing_"),
+    # xdoc.c: the notification's XML read and checked against the schema.
+    ("XML reading (xdoc)", r"^xdoc_|^read_elements|^read_start_tag|"
+     r"^read_end_tag|^read_text|^read_qname|^read_attributes|^name_len|"
+     r"^check_children|^check_child|^check_envelope|^check_value|"
+     r"^check_identity|^check_binary|^check_integer|^check_string|"
+     r"^is_event_time|^module_of|^find_identity|^make_room|^end_strings"),
     ("TLS read (SSL_read, decrypt, recv)", r"SSL_read|ssl3_read|ssl_read|"
      r"tls1_|tls13_|^BIO_read|aesni_gcm|gcm_|^tcp_recvmsg|sock_read|"
      r"^__libc_read|^read$|bufferevent_openssl|be_openssl"),
