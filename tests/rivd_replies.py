@@ -28,6 +28,9 @@ XML, or not what they seem to a reader that scans the text.
               subscription rivd does not hold and the TLS close_notify in
               one TCP segment: the notification must be appraised before
               the session ends
+    mute      a good hello, then no answer to establish-subscription:
+              rivd stops while the RPC awaits its reply (the session
+              lingers, and must be freed)
     tls12     TLS 1.2 (the server's Finished is the handshake's last
               message), the socket corked from the handshake until the
               hello is written: the Finished and the hello reach rivd in
@@ -58,7 +61,7 @@ from rivd_fake import SN  # noqa: E402
 BASE_NS = nt.BASE_NS
 RAS = "urn:rivd:params:xml:ns:yang:riv-attestation-streams"
 SCENARIOS = ("prefixed", "textcap", "escaped", "noid", "burst", "tls12",
-             "lastword")
+             "lastword", "mute")
 FOREIGN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fuzz",
                        "seeds", "pcr_evidence", "foreign-id.xml")
 HOLD_SECONDS = 600
@@ -174,6 +177,10 @@ class Server(rf.Listener):
             return
         self.hello(s, PREFIXED_HELLO if name == "prefixed" else GOOD_HELLO)
         mid, seed = self.establish(s)
+        if name == "mute":
+            ev(name, nconn, "asked")
+            self.hold(s)
+            return
         if name == "prefixed":
             body = ("<nc:rpc-reply xmlns:nc=\"%s\" message-id=\"%s\">"
                     "<sn:id xmlns:sn=\"%s\">\n 4242 \n</sn:id>"
