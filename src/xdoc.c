@@ -50,7 +50,14 @@ struct xname {
 	const char	*prefix;
 	size_t		 prefixlen, len;
 	int		 blank;		/* its text is white space only */
+	const struct xns *defns;	/* the default namespace in scope */
 };
+
+/* Classes of bytes (struct xdoc's cls). */
+#define XC_NAME_START	0x01	/* may start a name: A-Z a-z _ */
+#define XC_NAME		0x02	/* may follow in a name: those, 0-9 - . */
+#define XC_PLAIN	0x04	/* character data needing no check: printable
+				 * ASCII but '<' and '&' */
 
 /* An xmlns declaration: prefix "" is the default namespace. */
 struct xns {
@@ -100,13 +107,28 @@ struct xdoc {
 	char		 seen_second[20];	/* of an eventTime libyang read */
 	char		 seen_zone[8];		/* and its time zone */
 	char		 why[256];
+	unsigned char	 cls[256];	/* XC_* of each byte */
 };
 
 /* A new reader, or NULL. */
 struct xdoc *
 xdoc_new(void)
 {
-	return calloc(1, sizeof(struct xdoc));
+	struct xdoc *d;
+	int c;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return NULL;
+	for (c = 0; c < 256; c++) {
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    c == '_')
+			d->cls[c] |= XC_NAME_START | XC_NAME;
+		if ((c >= '0' && c <= '9') || c == '-' || c == '.')
+			d->cls[c] |= XC_NAME;
+		if (c > ' ' && c < 0x7f && c != '<' && c != '&')
+			d->cls[c] |= XC_PLAIN;
+	}
+	return d;
 }
 
 /* Forget the namespaces, identities and time d has seen. */
@@ -232,16 +254,13 @@ skip_space(char *p)
 
 /* The length of the name at p (ASCII NCName), or 0. */
 static size_t
-name_len(const char *p)
+name_len(const struct xdoc *d, const char *p)
 {
-	size_t n = 0;
+	size_t n;
 
-	if (!((p[0] >= 'A' && p[0] <= 'Z') || (p[0] >= 'a' && p[0] <= 'z') ||
-	    p[0] == '_'))
+	if (!(d->cls[(unsigned char)p[0]] & XC_NAME_START))
 		return 0;
-	for (n = 1; (p[n] >= 'A' && p[n] <= 'Z') || (p[n] >= 'a' &&
-	    p[n] <= 'z') || (p[n] >= '0' && p[n] <= '9') || p[n] == '_' ||
-	    p[n] == '-' || p[n] == '.'; n++)
+	for (n = 1; d->cls[(unsigned char)p[n]] & XC_NAME; n++)
 		;
 	return n;
 }
@@ -257,7 +276,7 @@ read_qname(struct xdoc *d, char **pp, const char **prefix, size_t *plen,
 	char *p = *pp;
 	size_t n;
 
-	if ((n = name_len(p)) == 0)
+	if ((n = name_len(d, p)) == 0)
 		return refuse(d, p, "a name was expected");
 	*prefix = NULL;
 	*plen = 0;
@@ -265,7 +284,7 @@ read_qname(struct xdoc *d, char **pp, const char **prefix, size_t *plen,
 		*prefix = p;
 		*plen = n;
 		p += n + 1;
-		if ((n = name_len(p)) == 0)
+		if ((n = name_len(d, p)) == 0)
 			return refuse(d, p, "a name was expected after the "
 			    "prefix");
 	}
@@ -405,8 +424,7 @@ read_text(struct xdoc *d, char **pp, const char *end, struct xnode *n)
 	while (p < end && *p != '<') {
 		/* A run of printable ASCII needs no further check (the
 		 * buffer ends with a NUL, which ends the run). */
-		for (q = p; (unsigned char)*q > ' ' && (unsigned char)*q <
-		    0x7f && *q != '<' && *q != '&'; q++)
+		for (q = p; d->cls[(unsigned char)*q] & XC_PLAIN; q++)
 			;
 		if (q > p) {
 			if (out != p)
@@ -530,6 +548,10 @@ find_ns(const struct xdoc *d, const struct xnode *n, const char *prefix,
 	const struct xns *x;
 	unsigned i;
 
+	if (plen == 0) {
+		x = d->names[n - d->nodes].defns;
+		return x != NULL && x->urilen > 0 ? x : NULL;
+	}
 	for (; n != NULL; n = n->parent)
 		for (i = n->nscount; i-- > 0;) {
 			x = &d->ns[n->nsfirst + i];
@@ -546,22 +568,36 @@ read_start_tag(struct xdoc *d, char **pp, struct xnode *parent,
     struct xnode **opened)
 {
 	struct xnode *n = &d->nodes[d->nnodes];
+	struct xname *nm = &d->names[d->nnodes];
 	const char *prefix, *local;
 	const struct xns *x;
 	size_t plen, llen;
+	unsigned i;
 	char *p = *pp;
 
-	memset(n, 0, sizeof(*n));
+	/* Every member, one by one: memset is slower for this size. */
+	n->name = n->ns = n->text = NULL;
+	n->textlen = n->binlen = 0;
+	n->bin = NULL;
+	n->schema = NULL;
+	n->parent = parent;
+	n->child = n->last = n->next = NULL;
 	n->offset = (size_t)(p - 1 - d->buf);
 	if (read_qname(d, &p, &prefix, &plen, &local, &llen) != 0 ||
 	    read_attributes(d, &p, n) != 0)
 		return -1;
 	n->name = local;
-	d->names[d->nnodes].prefix = prefix;
-	d->names[d->nnodes].prefixlen = plen;
-	d->names[d->nnodes].blank = 0;
-	d->names[d->nnodes++].len = llen;
-	n->parent = parent;
+	nm->prefix = prefix;
+	nm->prefixlen = plen;
+	nm->blank = 0;
+	nm->len = llen;
+	nm->defns = parent != NULL ? d->names[parent - d->nodes].defns : NULL;
+	for (i = n->nscount; i-- > 0;)
+		if (d->ns[n->nsfirst + i].prefixlen == 0) {
+			nm->defns = &d->ns[n->nsfirst + i];
+			break;
+		}
+	d->nnodes++;
 	if ((x = find_ns(d, n, prefix ? prefix : "", plen)) == NULL)
 		return refuse(d, local, "element %.*s has no namespace",
 		    (int)llen, local);

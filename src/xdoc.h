@@ -15,7 +15,7 @@ struct ly_ctx;
 struct lyd_node;
 struct lysc_node;
 
-/* One element of a notification. */
+/* One element of a notification (xdoc.c's read_start_tag sets each member). */
 struct xnode {
 	const char	*name;		/* local name */
 	const char	*ns;		/* namespace URI */
