@@ -21,8 +21,16 @@
 #define NONCE_SEED_MAX	64
 #define NONCE_SEED_ID	8	/* bytes of a seed-id */
 
+struct nonce_key;
+
 int		 nonce_derive(int, const uint8_t *, size_t, uint64_t,
 		    uint8_t *, size_t *);
+struct nonce_key *nonce_key_new(int, const uint8_t *, size_t);
+int		 nonce_key_is(const struct nonce_key *, int, const uint8_t *,
+		    size_t);
+int		 nonce_key_derive(struct nonce_key *, uint64_t, uint8_t *,
+		    size_t *);
+void		 nonce_key_free(struct nonce_key *);
 int		 nonce_seed_id(int, const uint8_t *, size_t, uint8_t *);
 int		 tcgalg_bank(const char *);
 const char	*tcgalg_name(int);

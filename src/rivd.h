@@ -166,6 +166,7 @@ struct subscription {
 	int		 hash;		/* nonce chain bank */
 	struct seed	 seeds[RIVD_SEEDS];	/* [0] current */
 	int		 nseeds;
+	struct nonce_key *nkey;		/* the last seed's nonces, keyed */
 	uint64_t	 next_seq;	/* next expected sequence number */
 	uint64_t	 seen_base;	/* seen[] bit i: seen_base + i received */
 	uint8_t		 seen[RIVD_SEEN_WINDOW / 8];

@@ -860,6 +860,8 @@ sub_stop(struct subscription *s)
 	s->state = SUB_IDLE;
 	s->rpc_id = 0;
 	s->nseeds = 0;
+	nonce_key_free(s->nkey);
+	s->nkey = NULL;
 	if (s->retry_ev != NULL)
 		evtimer_del(s->retry_ev);
 	if (s->reply_ev != NULL)
@@ -966,7 +968,11 @@ chain_check(struct subscription *s, uint64_t n, const uint8_t *seed_id,
 		    (unsigned long long)s->next_seq,
 		    (unsigned long long)(n - 1));
 	}
-	if (nonce_derive(s->hash, seed->bytes, seed->len, n, nonce,
+	if (!nonce_key_is(s->nkey, s->hash, seed->bytes, seed->len)) {
+		nonce_key_free(s->nkey);
+		s->nkey = nonce_key_new(s->hash, seed->bytes, seed->len);
+	}
+	if (s->nkey == NULL || nonce_key_derive(s->nkey, n, nonce,
 	    nonce_len) != 0) {
 		verdict_error(v, "internal");
 		verdict_reason(v, "cannot derive the nonce of notification "

@@ -1,6 +1,7 @@
 /*
  * check_nonce.c — the seeded nonce chain (src/nonce.c) against values
- * computed independently (Python's hmac and hashlib), and its bounds.
+ * computed independently (Python's hmac and hashlib), and its bounds; a
+ * chain's keyed context (struct nonce_key) against nonce_derive.
  */
 #include <stdint.h>
 #include <string.h>
@@ -94,6 +95,65 @@ START_TEST(test_nonce_bounds)
 }
 END_TEST
 
+/*
+ * A chain's keyed context gives nonce_derive's nonces, in any order, beside
+ * another chain's; it knows its seed and bank; its bounds are the same.
+ */
+START_TEST(test_nonce_key)
+{
+	static const int banks[] = { BANK_SHA1, BANK_SHA256, BANK_SHA384,
+	    BANK_SHA512 };
+	static const uint64_t ns[] = { 0, 1, (1ull << 40) + 5, UINT64_MAX, 1 };
+	uint8_t seed[NONCE_SEED_MAX], other[16], got[DIGEST_MAX];
+	uint8_t want[DIGEST_MAX];
+	struct nonce_key *k, *k2;
+	size_t i, j, len, wlen;
+
+	memset(seed, 0x5a, sizeof(seed));
+	seed16(other);
+	for (i = 0; i < sizeof(banks) / sizeof(banks[0]); i++) {
+		k = nonce_key_new(banks[i], seed, 32);
+		k2 = nonce_key_new(banks[i], other, 16);
+		ck_assert_ptr_nonnull(k);
+		ck_assert_ptr_nonnull(k2);
+		for (j = 0; j < sizeof(ns) / sizeof(ns[0]); j++) {
+			ck_assert_int_eq(nonce_derive(banks[i], seed, 32,
+			    ns[j], want, &wlen), 0);
+			ck_assert_int_eq(nonce_key_derive(k, ns[j], got,
+			    &len), 0);
+			ck_assert_uint_eq(len, wlen);
+			ck_assert_mem_eq(got, want, wlen);
+			ck_assert_int_eq(nonce_derive(banks[i], other, 16,
+			    ns[j], want, &wlen), 0);
+			ck_assert_int_eq(nonce_key_derive(k2, ns[j], got,
+			    &len), 0);
+			ck_assert_mem_eq(got, want, wlen);
+		}
+		ck_assert_int_eq(nonce_key_is(k, banks[i], seed, 32), 1);
+		ck_assert_int_eq(nonce_key_is(k, banks[i], seed, 31), 0);
+		ck_assert_int_eq(nonce_key_is(k, banks[i], other, 16), 0);
+		ck_assert_int_eq(nonce_key_is(k, banks[i] == BANK_SHA1 ?
+		    BANK_SHA256 : BANK_SHA1, seed, 32), 0);
+		nonce_key_free(k);
+		nonce_key_free(k2);
+	}
+	/* The known answer of test_nonce_known_answers' first vector. */
+	k = nonce_key_new(BANK_SHA256, other, 16);
+	ck_assert_int_eq(nonce_key_derive(k, 0, got, &len), 0);
+	wlen = unhex("c6b0c5d1fb6453704bbc7024fa5bca77a7bf4b446651140d7be0b4e3"
+	    "218eb9de", want, sizeof(want));
+	ck_assert_uint_eq(len, wlen);
+	ck_assert_mem_eq(got, want, wlen);
+	nonce_key_free(k);
+	ck_assert_int_eq(nonce_key_is(NULL, BANK_SHA256, other, 16), 0);
+	ck_assert_ptr_null(nonce_key_new(BANK_SHA256, seed, 15));
+	ck_assert_ptr_null(nonce_key_new(BANK_SHA256, seed, 65));
+	ck_assert_ptr_null(nonce_key_new(-1, seed, 16));
+	ck_assert_ptr_null(nonce_key_new(BANK_COUNT, seed, 16));
+	nonce_key_free(NULL);
+}
+END_TEST
+
 START_TEST(test_seed_id)
 {
 	uint8_t seed[16], id[NONCE_SEED_ID], want[NONCE_SEED_ID];
@@ -128,6 +188,7 @@ main(void)
 	tcase_add_test(tc, test_nonce_known_answers);
 	tcase_add_test(tc, test_nonce_chain_distinct);
 	tcase_add_test(tc, test_nonce_bounds);
+	tcase_add_test(tc, test_nonce_key);
 	tcase_add_test(tc, test_seed_id);
 	tcase_add_test(tc, test_tcgalg_names);
 	suite_add_tcase(s, tc);
