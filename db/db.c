@@ -392,8 +392,35 @@ move_schema_cookie(sqlite3 *db, struct riv_err *err)
 }
 
 /*
+ * Fail unless no CHECK names a list of values, as migration 6 leaves it:
+ * its edits match the text the migrations before wrote, and a definition
+ * written otherwise would keep its list under schema 6.
+ */
+static int
+check_no_lists(sqlite3 *db, struct riv_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int n = -1;
+
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema WHERE "
+	    "sql LIKE '%CHECK (result IN (%' OR sql LIKE '%CHECK (what IN (%'",
+	    -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (n != 0)
+		return err_set(err, RIV_MALFORMED, "migration to schema "
+		    "version 6: %s", n < 0 ? sqlite3_errmsg(db) : "a CHECK "
+		    "on a list of values is not written as migration 6 knows "
+		    "it");
+	return RIV_OK;
+}
+
+/*
  * Bring the schema to DB_VERSION: the migrations from user_version on,
- * in one transaction that also sets user_version and application_id.
+ * in one transaction that also sets user_version and application_id and
+ * moves the schema cookie (every other connection reads the schema
+ * again).  Defensive mode is off meanwhile: migration 6 edits
+ * sqlite_schema.
  */
 static int
 migrate(sqlite3 *db, const char *path, struct riv_err *err)
@@ -403,7 +430,6 @@ migrate(sqlite3 *db, const char *path, struct riv_err *err)
 	char sql[96];
 	int v, defensive = 0;
 
-	/* Migration 6 edits sqlite_schema, which defensive mode forbids. */
 	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, -1, &defensive);
 	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 0, (int *)NULL);
 	if (db_exec(db, "BEGIN IMMEDIATE", &sub) != RIV_OK) {
@@ -422,6 +448,10 @@ migrate(sqlite3 *db, const char *path, struct riv_err *err)
 			    "version %d: %s", path, v + 1, sub.msg);
 			goto fail;
 		}
+	if (id.version < 6 && check_no_lists(db, &sub) != RIV_OK) {
+		err_set(err, RIV_MALFORMED, "%s: %s", path, sub.msg);
+		goto fail;
+	}
 	if (id.version < DB_VERSION && move_schema_cookie(db, &sub) != RIV_OK) {
 		err_set(err, RIV_MALFORMED, "%s: %s", path, sub.msg);
 		goto fail;

@@ -155,7 +155,8 @@ int
 nonce_key_derive(struct nonce_key *k, uint64_t n, uint8_t *out,
     size_t *outlen)
 {
-	/* No key: the one set before, again (EVP_MAC_init(3)). */
+	/* No key: the one set before, again (EVP_MAC_init(3); OpenSSL
+	 * 3.0.3 on, which configure requires). */
 	if (EVP_MAC_init(k->ctx, NULL, 0, NULL) != 1)
 		return -1;
 	return hmac_finish(k->ctx, bank_get(k->bank), n, out, outlen);

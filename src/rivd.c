@@ -115,14 +115,15 @@ run(void)
 	attesters_free();
 	callhome_free();
 	session_free_all();
-	/*
-	 * A bufferevent freed with its deferred callbacks pending (a session
-	 * left lingering) lives until they run: run them, else they hold it.
-	 */
-	event_base_loop(rivd.base, EVLOOP_NONBLOCK);
 	event_free(ev_int);
 	event_free(ev_term);
 	event_free(ev_hup);
+	/*
+	 * A bufferevent freed with its deferred callbacks pending (a session
+	 * left lingering) lives until they run: run them, else they hold it.
+	 * No signal is taken any more (a SIGHUP would configure anew).
+	 */
+	event_base_loop(rivd.base, EVLOOP_NONBLOCK);
 	event_base_free(rivd.base);
 	return 0;
 }

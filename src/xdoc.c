@@ -40,6 +40,12 @@
 #define XDOC_NS_MAX	256	/* xmlns declarations in one message */
 #define XDOC_SEEN	8	/* namespaces, identities a reader remembers */
 
+/* Classes of bytes (struct xdoc's cls). */
+#define XC_NAME_START	0x01	/* may start a name: A-Z a-z _ */
+#define XC_NAME		0x02	/* may follow in a name: those, 0-9 - . */
+#define XC_PLAIN	0x04	/* character data needing no check: printable
+				 * ASCII but '<' and '&' */
+
 #define NOTIF_NS	"urn:ietf:params:xml:ns:netconf:notification:1.0"
 #define STREAMS_NS	"urn:rivd:params:xml:ns:yang:riv-attestation-streams"
 #define TRAS_NS		"urn:ietf:params:xml:ns:yang:" \
@@ -52,12 +58,6 @@ struct xname {
 	int		 blank;		/* its text is white space only */
 	const struct xns *defns;	/* the default namespace in scope */
 };
-
-/* Classes of bytes (struct xdoc's cls). */
-#define XC_NAME_START	0x01	/* may start a name: A-Z a-z _ */
-#define XC_NAME		0x02	/* may follow in a name: those, 0-9 - . */
-#define XC_PLAIN	0x04	/* character data needing no check: printable
-				 * ASCII but '<' and '&' */
 
 /* An xmlns declaration: prefix "" is the default namespace. */
 struct xns {
@@ -97,10 +97,9 @@ struct xdoc {
 	struct xns	 ns[XDOC_NS_MAX];
 	size_t		 nns;
 	struct xnode	*root, *op;
-	const struct ly_ctx *ctx;
+	const struct ly_ctx *ctx;	/* that of the last message and of: */
 	const char	*lastns;	/* module_of's cache for this message */
 	const struct lys_module *lastmod;
-	const struct ly_ctx *seenctx;	/* that of what follows */
 	struct xseen_ns	 seen_ns[XDOC_SEEN];
 	struct xseen_ident seen_ident[XDOC_SEEN];
 	unsigned	 next_ns, next_ident;	/* the ones to replace */
@@ -145,7 +144,6 @@ forget_seen(struct xdoc *d)
 	memset(d->seen_ident, 0, sizeof(d->seen_ident));
 	d->next_ns = d->next_ident = 0;
 	d->seen_second[0] = '\0';
-	d->seenctx = NULL;
 }
 
 /* Free a reader. */
@@ -555,8 +553,8 @@ find_ns(const struct xdoc *d, const struct xnode *n, const char *prefix,
 	for (; n != NULL; n = n->parent)
 		for (i = n->nscount; i-- > 0;) {
 			x = &d->ns[n->nsfirst + i];
-			if (x->prefixlen == plen && (plen == 0 ||
-			    memcmp(x->prefix, prefix, plen) == 0))
+			if (x->prefixlen == plen &&
+			    memcmp(x->prefix, prefix, plen) == 0)
 				return x->urilen > 0 ? x : NULL;
 		}
 	return NULL;
@@ -1207,9 +1205,9 @@ xdoc_read(struct xdoc *d, const struct ly_ctx *ctx, const char *msg,
 
 	d->nnodes = d->nns = d->arenaused = 0;
 	d->root = d->op = NULL;
-	if (d->seenctx != ctx)
+	if (d->ctx != ctx)
 		forget_seen(d);
-	d->seenctx = d->ctx = ctx;
+	d->ctx = ctx;
 	d->lastns = NULL;
 	d->why[0] = '\0';
 	if (make_room(d, msg, len) != 0)

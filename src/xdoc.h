@@ -36,6 +36,11 @@ enum xdoc_result {
 	XDOC_REFUSED		/* not taken: why says why */
 };
 
+/*
+ * A reader remembers, from one message to the next, what it found in the
+ * schema of the context it read with (modules, identities): a context must
+ * outlive every read with it (rivd's lives as long as the process).
+ */
 struct xdoc;
 
 struct xdoc	*xdoc_new(void);

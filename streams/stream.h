@@ -9,6 +9,7 @@
 #ifndef RIV_STREAM_H
 #define RIV_STREAM_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include "rivd.h"
@@ -29,6 +30,10 @@ struct tpm_part {
 	struct pcrset	 reported;	/* unsigned-pcr-values */
 	struct pcrset	 verified;	/* values the quote's digest covers */
 };
+_Static_assert(offsetof(struct tpm_part, verified) + sizeof(struct pcrset) ==
+    sizeof(struct tpm_part) && offsetof(struct tpm_part, reported) +
+    sizeof(struct pcrset) == offsetof(struct tpm_part, verified),
+    "appraise_tpm clears struct tpm_part up to its two PCR sets, the last");
 
 /* One stream's appraiser. */
 struct stream_ops {

@@ -393,9 +393,11 @@ cats = [
     # xdoc.c: the notification's XML read and checked against the schema.
     ("XML reading (xdoc)", r"^xdoc_|^read_elements|^read_start_tag|"
      r"^read_end_tag|^read_text|^read_qname|^read_attributes|^name_len|"
-     r"^check_children|^check_child|^check_envelope|^check_value|"
+     r"^read_entity|^put_utf8|^utf8_char|^skip_space|^skip_declaration|"
+     r"^find_ns|^has_data|^check_child|^check_envelope|^check_value|"
      r"^check_identity|^check_binary|^check_integer|^check_string|"
-     r"^is_event_time|^module_of|^find_identity|^make_room|^end_strings"),
+     r"^check_keys|^is_derived|^is_event_time|^module_of|^find_identity|"
+     r"^make_room|^end_strings"),
     ("TLS read (SSL_read, decrypt, recv)", r"SSL_read|ssl3_read|ssl_read|"
      r"tls1_|tls13_|^BIO_read|aesni_gcm|gcm_|^tcp_recvmsg|sock_read|"
      r"^__libc_read|^read$|bufferevent_openssl|be_openssl"),

@@ -1888,11 +1888,6 @@ START_TEST(test_migrate_3_to_4)
 END_TEST
 
 /*
- * Schema 4 to 5: verdicts_evidence dropped, each source's verdicts
- * chained (prev_id) and those on evidence counted (posture.nevidence),
- * for the rows there and those stored after.
- */
-/*
  * Count the temporary B-trees (OpenEphemeral) SQLite's plan for sql opens
  * on db.
  */
@@ -1914,12 +1909,19 @@ count_ephemeral(sqlite3 *db, const char *sql)
 	return n;
 }
 
-#define INSERT_VERDICT_SQL "INSERT INTO verdicts (attester, stream, " \
-	"subscription, sequence, result, received_us, committed_us) " \
-	"VALUES ('r9', 'ima-log', 1, 1, ?1, 1, 1)"
-#define INSERT_EVENT_SQL "INSERT INTO events (time_us, attester, what, " \
-	"new) VALUES (1, 'r9', ?1, 'x')"
+/* A verdict and an event whose result and what are ?1. */
+static const char insert_verdict_sql[] = "INSERT INTO verdicts (attester, "
+    "stream, subscription, sequence, result, received_us, committed_us) "
+    "VALUES ('r9', 'ima-log', 1, 1, ?1, 1, 1)";
+static const char insert_event_sql[] = "INSERT INTO events (time_us, "
+    "attester, what, new) VALUES (1, 'r9', ?1, 'x')";
 
+/*
+ * Schema 5 to 6: the CHECKs on lists of values become comparisons, edited
+ * in place: the rows stay, the checks hold, no temporary B-tree per row
+ * (SQLite 3.40, Debian 12's, builds one for a list of more than two), and
+ * a reader that had read schema 5 reads the new one.
+ */
 START_TEST(test_migrate_5_to_6)
 {
 	struct tmpdb t;
@@ -1933,19 +1935,19 @@ START_TEST(test_migrate_5_to_6)
 	store_stop(s);
 	db = open_raw(t.path);
 	/* Schema 6 checks each row without a temporary B-tree. */
-	ck_assert_int_eq(count_ephemeral(db, INSERT_VERDICT_SQL), 0);
-	ck_assert_int_eq(count_ephemeral(db, INSERT_EVENT_SQL), 0);
+	ck_assert_int_eq(count_ephemeral(db, insert_verdict_sql), 0);
+	ck_assert_int_eq(count_ephemeral(db, insert_event_sql), 0);
 	back_to_schema_5(db);
 	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 5", NULL,
 	    NULL, NULL), SQLITE_OK);
-	ck_assert_int_eq(count_ephemeral(db, INSERT_VERDICT_SQL), 1);
-	ck_assert_int_eq(count_ephemeral(db, INSERT_EVENT_SQL), 1);
+	ck_assert_int_eq(count_ephemeral(db, insert_verdict_sql), 1);
+	ck_assert_int_eq(count_ephemeral(db, insert_event_sql), 1);
 	sqlite3_close(db);
 
 	/* A reader has read schema 5 when rivd migrates. */
 	reader = open_raw(t.path);
 	ck_assert_int_eq(query_i64(reader, "SELECT count(*) FROM verdicts"), 2);
-	ck_assert_int_eq(count_ephemeral(reader, INSERT_VERDICT_SQL), 1);
+	ck_assert_int_eq(count_ephemeral(reader, insert_verdict_sql), 1);
 
 	s = start_migration_store(t.path);
 	store_stop(s);
@@ -1953,10 +1955,10 @@ START_TEST(test_migrate_5_to_6)
 	ck_assert_int_eq(query_i64(db, "PRAGMA user_version"), DB_VERSION);
 	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM verdicts"), 4);
 	ck_assert_int_eq(check_chains(db), 1);
-	ck_assert_int_eq(count_ephemeral(db, INSERT_VERDICT_SQL), 0);
-	ck_assert_int_eq(count_ephemeral(db, INSERT_EVENT_SQL), 0);
+	ck_assert_int_eq(count_ephemeral(db, insert_verdict_sql), 0);
+	ck_assert_int_eq(count_ephemeral(db, insert_event_sql), 0);
 	/* The checks hold as before. */
-	ck_assert_int_eq(sqlite3_prepare_v2(db, INSERT_VERDICT_SQL, -1, &st,
+	ck_assert_int_eq(sqlite3_prepare_v2(db, insert_verdict_sql, -1, &st,
 	    NULL), SQLITE_OK);
 	sqlite3_bind_text(st, 1, "passed", -1, SQLITE_STATIC);
 	ck_assert_int_eq(sqlite3_step(st), SQLITE_CONSTRAINT);
@@ -1966,7 +1968,7 @@ START_TEST(test_migrate_5_to_6)
 	sqlite3_bind_text(st, 1, "stale", -1, SQLITE_STATIC);
 	ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
 	sqlite3_finalize(st);
-	ck_assert_int_eq(sqlite3_prepare_v2(db, INSERT_EVENT_SQL, -1, &st,
+	ck_assert_int_eq(sqlite3_prepare_v2(db, insert_event_sql, -1, &st,
 	    NULL), SQLITE_OK);
 	sqlite3_bind_text(st, 1, "postures", -1, SQLITE_STATIC);
 	ck_assert_int_eq(sqlite3_step(st), SQLITE_CONSTRAINT);
@@ -1979,13 +1981,51 @@ START_TEST(test_migrate_5_to_6)
 	/* The reader reads the schema again: the cookie moved. */
 	ck_assert_int_eq(query_i64(reader, "SELECT count(*) FROM verdicts"),
 	    5);
-	ck_assert_int_eq(count_ephemeral(reader, INSERT_VERDICT_SQL), 0);
+	ck_assert_int_eq(count_ephemeral(reader, insert_verdict_sql), 0);
 	sqlite3_close(reader);
 	check_schema_sql(db, t.path);
 	tmpdb_remove(&t);
 }
 END_TEST
 
+/*
+ * A schema 5 whose CHECK on a list is written otherwise than rivd wrote it
+ * is refused, not taken for schema 6 with its list; nothing changes.
+ */
+START_TEST(test_migrate_6_refuses_other_text)
+{
+	struct riv_err err = { "" };
+	struct store *s = NULL;
+	struct tmpdb t;
+	sqlite3 *db;
+
+	tmpdb_make(&t);
+	s = start_migration_store(t.path);
+	store_stop(s);
+	db = open_raw(t.path);
+	back_to_schema_5(db);
+	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA writable_schema = ON; "
+	    "UPDATE sqlite_schema SET sql = replace(sql, 'result IN (''pass'', "
+	    "''fail''', 'result IN (''pass'',''fail''') WHERE name = "
+	    "'verdicts'; PRAGMA writable_schema = RESET; "
+	    "PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_int_eq(store_open(t.path, NULL, &s, &err), RIV_MALFORMED);
+	ck_assert_msg(strstr(err.msg, "migration to schema version 6") !=
+	    NULL, "%s", err.msg);
+	db = open_raw(t.path);
+	ck_assert_int_eq(query_i64(db, "PRAGMA user_version"), 5);
+	ck_assert_int_eq(query_i64(db, "SELECT count(*) FROM verdicts"), 2);
+	sqlite3_close(db);
+	tmpdb_remove(&t);
+}
+END_TEST
+
+/*
+ * Schema 4 to 5: verdicts_evidence dropped, each source's verdicts
+ * chained (prev_id) and those on evidence counted (posture.nevidence),
+ * for the rows there and those stored after.
+ */
 START_TEST(test_migrate_4_to_5)
 {
 	/* Sources interleaved: one attester's TPMs, streams, attesters. */
@@ -3034,6 +3074,7 @@ main(void)
 	tcase_add_test(manage, test_migrate_3_to_4);
 	tcase_add_test(manage, test_migrate_4_to_5);
 	tcase_add_test(manage, test_migrate_5_to_6);
+	tcase_add_test(manage, test_migrate_6_refuses_other_text);
 	tcase_add_test(manage, test_manage_open_refused);
 	tcase_add_test(manage, test_audit);
 	tcase_add_test(manage, test_acknowledge);

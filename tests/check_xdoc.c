@@ -665,6 +665,17 @@ START_TEST(test_edges_agree_with_libyang)
 		{ 0, "<tpm>", "<tpm xmlns:z=\"a\" xmlns:z=\"a\">" },
 		{ 0, "<tpm>", "<tpm xmlns=\"urn:x\" xmlns=\"" RAS "\">" },
 		{ 0, "<tpm>", "<tpm xmlns:xmlns=\"" RAS "\">" },
+		/* The default namespace: undeclared, declared by an element
+		 * whose siblings after it have the outer one again. */
+		{ 0, "<name>rp0</name>", "<name xmlns=\"\">rp0</name>" },
+		{ 0, "<trigger xmlns:ras=\"" RAS "\">ras:periodic</trigger>",
+		    "<r:trigger xmlns:r=\"" RAS "\" xmlns=\"urn:x\" "
+		    "xmlns:ras=\"" RAS "\">ras:periodic</r:trigger>" },
+		{ 0, "ras:periodic", ":periodic" },
+		/* eventTimes of the second and zone read before, other dates. */
+		{ 0, "2026-12-01T09:41:31", "2026-13-01T09:41:31" },
+		{ 0, "2026-12-01T09:41:31", "2026-12-32T09:41:31" },
+		{ 0, "2026-12-01T09:41:31", "2026-02-30T09:41:31" },
 		{ 0, "rp0", "&#xFDD0;" },
 		{ 0, "rp0", "&#x10FFFF;" },
 		{ 0, "rp0", "&#x10FFE;" },
