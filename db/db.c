@@ -374,20 +374,14 @@ check_identity(const char *path, const struct identity *id, int empty_ok,
 static int
 move_schema_cookie(sqlite3 *db, struct riv_err *err)
 {
-	sqlite3_stmt *st = NULL;
 	char sql[64];
-	int64_t cookie;
+	int cookie;
 
-	if (sqlite3_prepare_v2(db, "PRAGMA schema_version", -1, &st, NULL) !=
-	    SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	if (query_int(db, "PRAGMA schema_version", &cookie) == -1)
 		return err_set(err, RIV_MALFORMED, "schema version: %s",
 		    sqlite3_errmsg(db));
-	}
-	cookie = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
 	snprintf(sql, sizeof(sql), "PRAGMA schema_version = %lld",
-	    (long long)(cookie + 1) & 0x7fffffff);
+	    ((long long)cookie + 1) & 0x7fffffff);
 	return db_exec(db, sql, err);
 }
 
@@ -399,15 +393,11 @@ move_schema_cookie(sqlite3 *db, struct riv_err *err)
 static int
 check_no_lists(sqlite3 *db, struct riv_err *err)
 {
-	sqlite3_stmt *st = NULL;
 	int n = -1;
 
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema WHERE "
-	    "sql LIKE '%CHECK (result IN (%' OR sql LIKE '%CHECK (what IN (%'",
-	    -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (n != 0)
+	if (query_int(db, "SELECT count(*) FROM sqlite_schema WHERE sql LIKE "
+	    "'%CHECK (result IN (%' OR sql LIKE '%CHECK (what IN (%'", &n) ==
+	    -1 || n != 0)
 		return err_set(err, RIV_MALFORMED, "migration to schema "
 		    "version 6: %s", n < 0 ? sqlite3_errmsg(db) : "a CHECK "
 		    "on a list of values is not written as migration 6 knows "

@@ -96,6 +96,19 @@ hmac_finish(EVP_MAC_CTX *ctx, const struct bank *b, uint64_t n,
 }
 
 /*
+ * The bank of a chain under bank's hash seeded with seedlen bytes, or NULL
+ * if the hash is unknown or unavailable or the seed out of bounds.
+ */
+static const struct bank *
+chain_bank(int bank, size_t seedlen)
+{
+	if (seedlen < NONCE_SEED_MIN || seedlen > NONCE_SEED_MAX ||
+	    !bank_available(bank))
+		return NULL;
+	return bank_get(bank);
+}
+
+/*
  * Compute nonce n of the chain seeded with seed under bank's hash into out
  * (DIGEST_MAX bytes), its length into outlen.  Return 0, or -1 if the seed
  * length is out of bounds or the hash is unavailable.
@@ -107,10 +120,8 @@ nonce_derive(int bank, const uint8_t *seed, size_t seedlen, uint64_t n,
 	const struct bank *b;
 	EVP_MAC_CTX *ctx;
 
-	if ((b = bank_get(bank)) == NULL || !bank_available(bank) ||
-	    seedlen < NONCE_SEED_MIN || seedlen > NONCE_SEED_MAX)
-		return -1;
-	if ((ctx = hmac_ctx(bank, b)) == NULL ||
+	if ((b = chain_bank(bank, seedlen)) == NULL ||
+	    (ctx = hmac_ctx(bank, b)) == NULL ||
 	    EVP_MAC_init(ctx, seed, seedlen, NULL) != 1)
 		return -1;
 	return hmac_finish(ctx, b, n, out, outlen);
@@ -126,8 +137,7 @@ nonce_key_new(int bank, const uint8_t *seed, size_t seedlen)
 	const struct bank *b;
 	struct nonce_key *k;
 
-	if ((b = bank_get(bank)) == NULL || !bank_available(bank) ||
-	    seedlen < NONCE_SEED_MIN || seedlen > NONCE_SEED_MAX ||
+	if ((b = chain_bank(bank, seedlen)) == NULL ||
 	    (k = calloc(1, sizeof(*k))) == NULL)
 		return NULL;
 	k->bank = bank;
